@@ -1,0 +1,131 @@
+//! The `keel` command-line tool: parses arguments, resolves names to ids, calls
+//! the core services and prints the result (a table, or JSON with `--json`).
+
+mod output;
+mod records;
+mod sales;
+mod workspace;
+
+use crate::services::Workspace;
+use crate::{KeelError, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "keel", version, about = "Keel: the sales CRM and partner portal, from the command line")]
+pub struct Cli {
+    /// Workspace database file (default: keel/keel.db under the platform data directory).
+    #[arg(long, global = true, env = "KEEL_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    /// Print machine-readable JSON (errors too, on stderr, as {"code","message"}).
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Act as this team member (default: the workspace's current user).
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    as_user: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the workspace and seed the default enterprise pipeline.
+    Init,
+    /// Fill an empty workspace with a realistic, reproducible demo sales org.
+    Demo(workspace::DemoArgs),
+    /// Team members and the current user.
+    #[command(subcommand)]
+    Team(workspace::TeamCommand),
+    /// Stages of the pipeline.
+    #[command(subcommand)]
+    Stage(workspace::StageCommand),
+    /// Workspace settings (proof-of-concept evaluation bounds).
+    #[command(subcommand)]
+    Settings(workspace::SettingsCommand),
+    /// Accounts: the companies you sell to.
+    #[command(subcommand)]
+    Account(records::AccountCommand),
+    /// Contacts at accounts.
+    #[command(subcommand)]
+    Contact(records::ContactCommand),
+    /// Deals: create, list, show, update, move, qualify.
+    #[command(subcommand)]
+    Deal(sales::DealCommand),
+    /// Calls, meetings, e-mails, notes and tasks.
+    #[command(subcommand)]
+    Activity(sales::ActivityCommand),
+    /// Onboarding plans of won accounts.
+    #[command(subcommand)]
+    Onboarding(records::OnboardingCommand),
+    /// Quarterly business reviews.
+    #[command(subcommand)]
+    Qbr(records::QbrCommand),
+    /// Read the audit log: who did what, when.
+    Audit(workspace::AuditArgs),
+    /// Check the database's integrity.
+    Check,
+}
+
+/// What every command handler receives.
+pub(crate) struct Ctx {
+    pub ws: Workspace,
+    pub json: bool,
+    pub as_user: Option<String>,
+}
+
+impl Ctx {
+    pub fn actor(&self) -> Result<crate::domain::TeamMemberId> {
+        self.ws.actor(self.as_user.as_deref())
+    }
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match execute(cli) {
+        Ok(()) => 0,
+        Err(err) => {
+            if json {
+                eprintln!("{}", serde_json::to_string(&err.body()).unwrap_or_default());
+            } else {
+                eprintln!("keel: {}", err.to_string().replace('\n', " "));
+            }
+            1
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<()> {
+    let path = cli.db.unwrap_or_else(crate::default_db_path);
+    let clock = crate::clock::from_env()?;
+    let ws = Workspace::open(&path, clock)?;
+    let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user };
+    match cli.command {
+        Command::Init => workspace::init(&mut ctx, &path),
+        Command::Demo(args) => workspace::demo(&mut ctx, args),
+        Command::Team(cmd) => workspace::team(&mut ctx, cmd),
+        Command::Stage(cmd) => workspace::stage(&mut ctx, cmd),
+        Command::Settings(cmd) => workspace::settings(&mut ctx, cmd),
+        Command::Account(cmd) => records::account(&mut ctx, cmd),
+        Command::Contact(cmd) => records::contact(&mut ctx, cmd),
+        Command::Deal(cmd) => sales::deal(&mut ctx, cmd),
+        Command::Activity(cmd) => sales::activity(&mut ctx, cmd),
+        Command::Onboarding(cmd) => records::onboarding(&mut ctx, cmd),
+        Command::Qbr(cmd) => records::qbr(&mut ctx, cmd),
+        Command::Audit(args) => workspace::audit(&mut ctx, args),
+        Command::Check => workspace::check(&mut ctx),
+    }
+}
+
+/// Refuses commands that need `keel init` first, with the fix in the message.
+pub(crate) fn require_init(ctx: &Ctx) -> Result<()> {
+    if ctx.ws.is_initialized()? {
+        Ok(())
+    } else {
+        Err(KeelError::NotAllowed("this workspace is not initialized: run `keel init` (or `keel demo`)".into()))
+    }
+}

@@ -1,0 +1,313 @@
+//! Accounts, contacts, onboarding plans and QBRs.
+
+use super::{output, require_init, Ctx};
+use crate::domain::{parse_date, AccountId, ContactId, OnboardingPlanId, OnboardingStep, QbrId, Segment};
+use crate::services::{accounts, contacts, onboarding, team};
+use crate::store::accounts::Account;
+use crate::Result;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add an account.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Web domain; normalized (lower-case, no scheme, no www.) and unique.
+        #[arg(long)]
+        domain: Option<String>,
+        /// developers-startups, smb-mid-market or enterprise.
+        #[arg(long)]
+        segment: Option<String>,
+        #[arg(long)]
+        vertical: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// List accounts.
+    List {
+        #[arg(long)]
+        segment: Option<String>,
+        /// Name or domain contains this text.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        offset: Option<u32>,
+    },
+    /// Show an account with its contacts, deals, onboarding and QBRs.
+    Show { id: i64 },
+    /// Change an account's fields.
+    Update {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        domain: Option<String>,
+        #[arg(long)]
+        segment: Option<String>,
+        #[arg(long)]
+        vertical: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+    },
+}
+
+fn segment(text: Option<&str>) -> Result<Option<Segment>> {
+    text.map(|s| Segment::parse("segment", s)).transpose()
+}
+
+fn print_account(a: &Account) {
+    output::fields(&[
+        ("account", format!("{} {}", a.id, a.name)),
+        ("domain", output::opt(&a.domain)),
+        ("segment", a.segment.to_string()),
+        ("vertical", output::opt(&a.vertical)),
+        ("region", output::opt(&a.region)),
+    ]);
+}
+
+pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        AccountCommand::Add { name, domain, segment: seg, vertical, region } => {
+            let actor = ctx.actor()?;
+            let input = accounts::AccountInput { name, domain, segment: segment(seg.as_deref())?, vertical, region };
+            let account = accounts::create(&mut ctx.ws, actor, input)?;
+            if ctx.json {
+                return output::json(&account);
+            }
+            print_account(&account);
+        }
+        AccountCommand::List { segment: seg, search, limit, offset } => {
+            let query = accounts::AccountQuery { segment: segment(seg.as_deref())?, search, limit, offset };
+            let list = accounts::list(&ctx.ws, &query)?;
+            if ctx.json {
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|a| {
+                    vec![a.id.to_string(), a.name.clone(), output::opt(&a.domain), a.segment.to_string(), output::opt(&a.vertical), output::opt(&a.region)]
+                })
+                .collect();
+            output::table(&["ID", "NAME", "DOMAIN", "SEGMENT", "VERTICAL", "REGION"], &rows);
+        }
+        AccountCommand::Show { id } => {
+            let view = accounts::view(&ctx.ws, AccountId(id))?;
+            if ctx.json {
+                return output::json(&view);
+            }
+            print_account(&view.account);
+            println!("\nContacts");
+            let rows: Vec<Vec<String>> =
+                view.contacts.iter().map(|c| vec![c.id.to_string(), c.name.clone(), output::opt(&c.title), c.email.clone()]).collect();
+            output::table(&["ID", "NAME", "TITLE", "EMAIL"], &rows);
+            println!("\nDeals");
+            let rows: Vec<Vec<String>> = view
+                .deals
+                .iter()
+                .map(|d| vec![d.id.to_string(), d.name.clone(), d.stage_name.clone(), output::money(&d.amount), d.owner_name.clone()])
+                .collect();
+            output::table(&["ID", "NAME", "STAGE", "AMOUNT", "OWNER"], &rows);
+            for plan in &view.onboarding {
+                println!("\nOnboarding plan {} (deal {})", plan.id, plan.deal_id);
+                let rows: Vec<Vec<String>> = plan
+                    .steps
+                    .iter()
+                    .map(|s| vec![s.step.to_string(), s.owner_name.clone(), s.due_date.to_string(), output::opt(&s.done_on)])
+                    .collect();
+                output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
+            }
+            if !view.qbrs.is_empty() {
+                println!("\nQuarterly business reviews");
+                let rows: Vec<Vec<String>> = view
+                    .qbrs
+                    .iter()
+                    .map(|q| vec![q.id.to_string(), q.scheduled_on.to_string(), q.owner_name.clone(), output::opt(&q.held_on)])
+                    .collect();
+                output::table(&["ID", "SCHEDULED", "OWNER", "HELD"], &rows);
+            }
+        }
+        AccountCommand::Update { id, name, domain, segment: seg, vertical, region } => {
+            let actor = ctx.actor()?;
+            let changes = accounts::AccountChanges { name, domain, segment: segment(seg.as_deref())?, vertical, region };
+            let account = accounts::update(&mut ctx.ws, actor, AccountId(id), changes)?;
+            if ctx.json {
+                return output::json(&account);
+            }
+            print_account(&account);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    Add {
+        #[arg(long)]
+        account: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        title: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        account: Option<i64>,
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        offset: Option<u32>,
+    },
+    Show {
+        id: i64,
+    },
+    Update {
+        id: i64,
+        #[arg(long)]
+        account: Option<i64>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+    },
+}
+
+pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
+    require_init(ctx)?;
+    let contact = match cmd {
+        ContactCommand::Add { account, name, email, title } => {
+            let actor = ctx.actor()?;
+            contacts::create(&mut ctx.ws, actor, contacts::ContactInput { account_id: AccountId(account), name, title, email })?
+        }
+        ContactCommand::List { account, limit, offset } => {
+            let list = contacts::list(&ctx.ws, account.map(AccountId), limit, offset)?;
+            if ctx.json {
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|c| vec![c.id.to_string(), c.name.clone(), output::opt(&c.title), c.email.clone(), c.account_name.clone()])
+                .collect();
+            output::table(&["ID", "NAME", "TITLE", "EMAIL", "ACCOUNT"], &rows);
+            return Ok(());
+        }
+        ContactCommand::Show { id } => contacts::get(&ctx.ws, ContactId(id))?,
+        ContactCommand::Update { id, account, name, email, title } => {
+            let actor = ctx.actor()?;
+            let changes = contacts::ContactChanges { account_id: account.map(AccountId), name, title, email };
+            contacts::update(&mut ctx.ws, actor, ContactId(id), changes)?
+        }
+    };
+    if ctx.json {
+        return output::json(&contact);
+    }
+    output::fields(&[
+        ("contact", format!("{} {}", contact.id, contact.name)),
+        ("title", output::opt(&contact.title)),
+        ("email", contact.email.clone()),
+        ("account", format!("{} {}", contact.account_id, contact.account_name)),
+    ]);
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OnboardingCommand {
+    /// Show an account's onboarding plans.
+    Show { account: i64 },
+    /// Mark an onboarding step done (kick-off, technical-integration, training, go-live).
+    Done {
+        plan: i64,
+        step: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+pub fn onboarding(ctx: &mut Ctx, cmd: OnboardingCommand) -> Result<()> {
+    require_init(ctx)?;
+    let account = match cmd {
+        OnboardingCommand::Show { account } => AccountId(account),
+        OnboardingCommand::Done { plan, step, date } => {
+            let actor = ctx.actor()?;
+            let step = OnboardingStep::parse("step", &step)?;
+            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
+            onboarding::complete_step(&mut ctx.ws, actor, OnboardingPlanId(plan), step, on)?
+        }
+    };
+    let plans = onboarding::plans(&ctx.ws, account)?;
+    if ctx.json {
+        return output::json(&plans);
+    }
+    if plans.is_empty() {
+        println!("Account {account} has no onboarding plan yet: one starts when a deal is won.");
+    }
+    for plan in &plans {
+        println!("Onboarding plan {} (deal {})", plan.id, plan.deal_id);
+        let rows: Vec<Vec<String>> = plan
+            .steps
+            .iter()
+            .map(|s| vec![s.step.to_string(), s.owner_name.clone(), s.due_date.to_string(), output::opt(&s.done_on)])
+            .collect();
+        output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QbrCommand {
+    /// Schedule a quarterly business review.
+    Add {
+        #[arg(long)]
+        account: i64,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List an account's QBRs.
+    List {
+        #[arg(long)]
+        account: i64,
+    },
+    /// Record that a QBR was held.
+    Held {
+        id: i64,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+    },
+}
+
+pub fn qbr(ctx: &mut Ctx, cmd: QbrCommand) -> Result<()> {
+    require_init(ctx)?;
+    let qbrs = match cmd {
+        QbrCommand::Add { account, date, owner } => {
+            let actor = ctx.actor()?;
+            let owner = owner.map(|n| team::find(&ctx.ws, &n)).transpose()?.map(|m| m.id);
+            onboarding::schedule_qbr(&mut ctx.ws, actor, AccountId(account), parse_date("date", &date)?, owner)?
+        }
+        QbrCommand::List { account } => onboarding::qbrs(&ctx.ws, AccountId(account))?,
+        QbrCommand::Held { id, date, notes } => {
+            let actor = ctx.actor()?;
+            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
+            onboarding::record_qbr(&mut ctx.ws, actor, QbrId(id), on, notes)?
+        }
+    };
+    if ctx.json {
+        return output::json(&qbrs);
+    }
+    let rows: Vec<Vec<String>> = qbrs
+        .iter()
+        .map(|q| vec![q.id.to_string(), q.scheduled_on.to_string(), q.owner_name.clone(), output::opt(&q.held_on), output::opt(&q.notes)])
+        .collect();
+    output::table(&["ID", "SCHEDULED", "OWNER", "HELD", "NOTES"], &rows);
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Workspace-level commands: init, demo, team, stages, settings, audit, check.
+
+use super::{output, require_init, Ctx};
+use crate::domain::{AeSegment, Role};
+use crate::services::{demo, pipeline, team};
+use crate::{KeelError, Result};
+use clap::{Args, Subcommand};
+use std::path::Path;
+
+pub fn init(ctx: &mut Ctx, path: &Path) -> Result<()> {
+    let created = pipeline::init(&mut ctx.ws)?;
+    if ctx.json {
+        return output::json(&serde_json::json!({"path": path, "initialized": created}));
+    }
+    if created {
+        println!("Initialized Keel workspace at {} with the Enterprise pipeline.", path.display());
+        println!("Next: keel team add --name \"Your Name\" --role account-executive");
+    } else {
+        println!("Workspace at {} is already initialized.", path.display());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of deals to generate.
+    #[arg(long, default_value_t = 2_000)]
+    deals: u64,
+    /// Random seed: the same seed (and KEEL_NOW) gives the same workspace.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+pub fn demo(ctx: &mut Ctx, args: DemoArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let summary = demo::generate(&mut ctx.ws, demo::DemoOptions { deals: args.deals, seed: args.seed })?;
+    if ctx.json {
+        return output::json(&summary);
+    }
+    println!(
+        "Demo workspace ready in {:.1} s: {} team members, {} accounts, {} contacts, {} deals, {} stage changes, {} activities.",
+        started.elapsed().as_secs_f64(),
+        summary.team_members,
+        summary.accounts,
+        summary.contacts,
+        summary.deals,
+        summary.stage_changes,
+        summary.activities
+    );
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a team member.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// account-executive, sales-engineer, sdr, customer-success, partner-manager, sales-leader
+        #[arg(long)]
+        role: String,
+        /// For account executives: enterprise or mid-market.
+        #[arg(long)]
+        segment: Option<String>,
+    },
+    /// List the team.
+    List,
+    /// Make this member the workspace's current user.
+    Use { name: String },
+}
+
+pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
+    match cmd {
+        TeamCommand::Add { name, role, segment } => {
+            let input = team::NewTeamMember {
+                name,
+                role: Role::parse("role", &role)?,
+                ae_segment: segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?,
+            };
+            let actor = match ctx.actor() {
+                Ok(id) => Some(id),
+                Err(_) if ctx.as_user.is_none() => None, // bootstrap: the service allows it only for the first member
+                Err(e) => return Err(e),
+            };
+            let member = team::add(&mut ctx.ws, actor, input)?;
+            if ctx.json {
+                return output::json(&member);
+            }
+            println!("Added {} ({}) as team member {}.", member.name, member.role, member.id);
+            Ok(())
+        }
+        TeamCommand::List => {
+            let members = team::list(&ctx.ws)?;
+            if ctx.json {
+                return output::json(&members);
+            }
+            let current = ctx.ws.current_user()?.map(|m| m.id);
+            let rows: Vec<Vec<String>> = members
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.id.to_string(),
+                        format!("{}{}", m.name, if Some(m.id) == current { " *" } else { "" }),
+                        m.role.to_string(),
+                        output::opt(&m.ae_segment),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "NAME", "ROLE", "SEGMENT"], &rows);
+            Ok(())
+        }
+        TeamCommand::Use { name } => {
+            let member = ctx.ws.set_current_user(&name)?;
+            if ctx.json {
+                return output::json(&member);
+            }
+            println!("Now acting as {} ({}).", member.name, member.role);
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StageCommand {
+    /// List the pipeline's stages with probability, forecast category and criteria.
+    List,
+}
+
+pub fn stage(ctx: &mut Ctx, cmd: StageCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        StageCommand::List => {
+            let stages = pipeline::stages(&ctx.ws)?;
+            if ctx.json {
+                return output::json(&stages);
+            }
+            let rows: Vec<Vec<String>> = stages
+                .iter()
+                .map(|s| {
+                    let rules: Vec<String> = s.rules.iter().map(|r| format!("{} {}", r.trigger, r.rule)).collect();
+                    vec![
+                        s.position.to_string(),
+                        s.name.clone(),
+                        s.default_probability.to_string(),
+                        s.forecast_category.to_string(),
+                        if s.is_won { "won".into() } else if s.is_closed { "lost".into() } else { "open".into() },
+                        output::opt(&s.stall_after_days),
+                        if rules.is_empty() { "—".into() } else { rules.join(", ") },
+                    ]
+                })
+                .collect();
+            output::table(&["#", "STAGE", "PROB", "FORECAST", "STATE", "STALL DAYS", "CRITERIA"], &rows);
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    Show,
+    /// Set the proof-of-concept evaluation period bounds, in days.
+    SetPoc {
+        #[arg(long)]
+        min_days: u32,
+        #[arg(long)]
+        max_days: u32,
+    },
+}
+
+pub fn settings(ctx: &mut Ctx, cmd: SettingsCommand) -> Result<()> {
+    let settings = match cmd {
+        SettingsCommand::Show => ctx.ws.settings()?,
+        SettingsCommand::SetPoc { min_days, max_days } => {
+            let actor = ctx.actor()?;
+            ctx.ws.set_poc_bounds(actor, min_days, max_days)?
+        }
+    };
+    if ctx.json {
+        return output::json(&settings);
+    }
+    output::fields(&[
+        ("proof of concept", format!("{}–{} days", settings.poc_min_days, settings.poc_max_days)),
+        ("current user", output::opt(&settings.current_user)),
+    ]);
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries about this kind of record (deal, account, contact, activity, …).
+    #[arg(long)]
+    entity: Option<String>,
+    /// Only entries about the record with this id.
+    #[arg(long)]
+    id: Option<i64>,
+    #[arg(long)]
+    limit: Option<u32>,
+}
+
+pub fn audit(ctx: &mut Ctx, args: AuditArgs) -> Result<()> {
+    let entries = ctx.ws.audit_log(args.entity.as_deref(), args.id, args.limit)?;
+    if ctx.json {
+        return output::json(&entries);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.to_string(),
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.actor_name.clone().unwrap_or_else(|| "system".into()),
+                e.action.clone(),
+                format!("{} {}", e.entity, output::opt(&e.entity_id)),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "AT (UTC)", "BY", "ACTION", "RECORD"], &rows);
+    Ok(())
+}
+
+pub fn check(ctx: &mut Ctx) -> Result<()> {
+    let problems = ctx.ws.integrity_problems()?;
+    if ctx.json {
+        output::json(&serde_json::json!({"ok": problems.is_empty(), "problems": problems}))?;
+    } else if problems.is_empty() {
+        println!("ok: integrity and foreign-key checks passed");
+    } else {
+        for p in &problems {
+            println!("problem: {p}");
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(KeelError::NotAllowed(format!("{} problem(s) found", problems.len())))
+    }
+}

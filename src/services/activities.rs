@@ -1,0 +1,114 @@
+//! Calls, meetings, e-mails, notes and tasks, and the stall rule they feed.
+
+use super::Workspace;
+use crate::domain::{
+    check_date_range, optional_text, required_text, AccountId, ActivityId, ActivityKind, DealId, TeamMemberId, TextKind,
+};
+use crate::store::activities::{Activity, ActivityFilter, NewActivity};
+use crate::store::{self};
+use crate::{KeelError, Result};
+use chrono::NaiveDate;
+
+#[derive(Debug, Clone)]
+pub struct ActivityInput {
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub notes: Option<String>,
+    /// Either a deal (its account is implied) or an account.
+    pub deal_id: Option<DealId>,
+    pub account_id: Option<AccountId>,
+    /// Defaults to the acting user.
+    pub owner_id: Option<TeamMemberId>,
+    /// Tasks and planned calls or meetings have a due date; logged ones have none.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Logs an activity. One with no due date happened now and counts as contact with
+/// the deal (it resets the stall clock); one with a due date is planned work.
+pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Result<Activity> {
+    let subject = required_text("subject", &input.subject, TextKind::Line)?;
+    let notes = optional_text("notes", input.notes.as_deref(), TextKind::Note)?;
+    let account_id = match (input.deal_id, input.account_id) {
+        (Some(deal), account) => {
+            let deal = store::deals::get(ws.conn(), deal, ws.now())?;
+            if account.is_some_and(|a| a != deal.account_id) {
+                return Err(KeelError::invalid("account", format!("deal {} belongs to account {}", deal.id, deal.account_id)));
+            }
+            deal.account_id
+        }
+        (None, Some(account)) => store::accounts::get(ws.conn(), account)?.id,
+        (None, None) => return Err(KeelError::invalid("deal", "an activity needs a deal or an account")),
+    };
+    if let Some(due) = input.due_date {
+        check_date_range("due_date", due)?;
+    }
+    if input.kind == ActivityKind::Task && input.due_date.is_none() {
+        return Err(KeelError::invalid("due_date", "is required for a task"));
+    }
+    let owner_id = input.owner_id.unwrap_or(actor);
+    store::team::get(ws.conn(), owner_id)?;
+    let id = ws.write(|tx, now| {
+        let happened = input.due_date.is_none();
+        let id = store::activities::insert(
+            tx,
+            &NewActivity {
+                account_id,
+                deal_id: input.deal_id,
+                kind: input.kind,
+                subject: &subject,
+                notes: notes.as_deref(),
+                owner_id,
+                due_date: input.due_date,
+                done_at: happened.then_some(now),
+                created_at: now,
+                created_by: Some(actor),
+            },
+        )?;
+        if let (true, Some(deal)) = (happened, input.deal_id) {
+            store::deals::touch_activity(tx, deal, now)?;
+        }
+        super::record(tx, now, Some(actor), "activity.log", "activity", id.0, serde_json::json!({
+            "kind": input.kind.as_str(), "subject": subject, "deal_id": input.deal_id,
+        }))?;
+        Ok(id)
+    })?;
+    store::activities::get(ws.conn(), id)
+}
+
+/// Marks planned work done; it then counts as contact with its deal.
+pub fn complete(ws: &mut Workspace, actor: TeamMemberId, id: ActivityId) -> Result<Activity> {
+    let activity = store::activities::get(ws.conn(), id)?;
+    ws.write(|tx, now| {
+        store::activities::mark_done(tx, id, now)?;
+        if let Some(deal) = activity.deal_id {
+            store::deals::touch_activity(tx, deal, now)?;
+        }
+        super::record(tx, now, Some(actor), "activity.done", "activity", id.0, serde_json::json!({}))
+    })?;
+    store::activities::get(ws.conn(), id)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub deal_id: Option<DealId>,
+    pub account_id: Option<AccountId>,
+    pub owner_id: Option<TeamMemberId>,
+    /// Only open items due today or earlier: the "due and overdue" list.
+    pub due_only: bool,
+    pub open_only: bool,
+    pub limit: Option<u32>,
+}
+
+pub fn list(ws: &Workspace, query: &ActivityQuery) -> Result<Vec<Activity>> {
+    store::activities::list(
+        ws.conn(),
+        &ActivityFilter {
+            deal: query.deal_id,
+            account: query.account_id,
+            owner: query.owner_id,
+            open_only: query.open_only || query.due_only,
+            due_by: query.due_only.then(|| ws.today()),
+            limit: super::page_size(query.limit),
+        },
+    )
+}

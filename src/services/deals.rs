@@ -1,0 +1,318 @@
+use super::{pipeline, stage_rules, Workspace};
+use crate::domain::{
+    optional_text, required_text, AccountId, DealId, DealSource, DealType, ForecastCategory, StageId,
+    TeamMemberId, TextKind,
+};
+use crate::money::{BasisPoints, Currency, Money};
+use crate::store::activities::{Activity, ActivityFilter};
+use crate::store::deals::{Deal, DealFields, DealFilter, DealStatus, StageChange};
+use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
+use crate::store::{self};
+use crate::{KeelError, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct DealInput {
+    pub name: String,
+    pub account_id: AccountId,
+    /// Defaults to the acting user.
+    pub owner_id: Option<TeamMemberId>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub expected_close_date: NaiveDate,
+    pub source: DealSource,
+    pub deal_type: DealType,
+    /// Stage name; defaults to the pipeline's first stage.
+    pub stage: Option<String>,
+    pub probability_override_bp: Option<i64>,
+    pub forecast_override: Option<ForecastCategory>,
+    pub expands_deal_id: Option<DealId>,
+}
+
+/// Changes to a deal. `None` leaves a field alone. The stage changes only by a move.
+#[derive(Debug, Clone, Default)]
+pub struct DealChanges {
+    pub name: Option<String>,
+    pub account_id: Option<AccountId>,
+    pub owner_id: Option<TeamMemberId>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub expected_close_date: Option<NaiveDate>,
+    pub source: Option<DealSource>,
+    pub deal_type: Option<DealType>,
+    /// `Some(None)` clears the override.
+    pub probability_override_bp: Option<Option<i64>>,
+    pub forecast_override: Option<Option<ForecastCategory>>,
+    pub expands_deal_id: Option<Option<DealId>>,
+}
+
+struct ValidDeal {
+    name: String,
+    account_id: AccountId,
+    owner_id: TeamMemberId,
+    amount: Money,
+    expected_close_date: NaiveDate,
+    source: DealSource,
+    deal_type: DealType,
+    probability_override: Option<BasisPoints>,
+    forecast_override: Option<ForecastCategory>,
+    expands_deal_id: Option<DealId>,
+}
+
+impl ValidDeal {
+    fn fields(&self) -> DealFields<'_> {
+        DealFields {
+            name: &self.name,
+            account_id: self.account_id,
+            owner_id: self.owner_id,
+            amount: self.amount,
+            expected_close_date: self.expected_close_date,
+            source: self.source,
+            deal_type: self.deal_type,
+            probability_override: self.probability_override,
+            forecast_override: self.forecast_override,
+            expands_deal_id: self.expands_deal_id,
+        }
+    }
+}
+
+/// Checks a deal's fields against each other and the workspace. `created_on` is the
+/// deal's creation date: the expected close date may not come before it.
+fn validate(ws: &Workspace, input: &DealInput, created_on: NaiveDate, this: Option<DealId>) -> Result<ValidDeal> {
+    let name = required_text("name", &input.name, TextKind::Line)?;
+    let currency = Currency::parse("currency", &input.currency)?;
+    let amount = Money::non_negative("amount", input.amount_minor, currency)?;
+    crate::domain::check_date_range("expected_close_date", input.expected_close_date)?;
+    if input.expected_close_date < created_on {
+        return Err(KeelError::invalid(
+            "expected_close_date",
+            format!("{} is before the deal was created ({created_on})", input.expected_close_date),
+        ));
+    }
+    let probability_override =
+        input.probability_override_bp.map(|bp| BasisPoints::checked("probability", bp)).transpose()?;
+    store::accounts::get(ws.conn(), input.account_id)?;
+    let owner_id = input.owner_id.ok_or_else(|| KeelError::invalid("owner", "is required"))?;
+    store::team::get(ws.conn(), owner_id)?;
+    if let Some(parent) = input.expands_deal_id {
+        if input.deal_type != DealType::Expansion {
+            return Err(KeelError::invalid("expands_deal", "only an expansion deal expands another deal"));
+        }
+        if Some(parent) == this {
+            return Err(KeelError::invalid("expands_deal", "a deal cannot expand itself"));
+        }
+        let parent_deal = store::deals::get(ws.conn(), parent, ws.now())?;
+        if parent_deal.account_id != input.account_id || !parent_deal.is_won {
+            return Err(KeelError::invalid(
+                "expands_deal",
+                format!("deal {parent} is not a won deal of the same account"),
+            ));
+        }
+    }
+    Ok(ValidDeal {
+        name,
+        account_id: input.account_id,
+        owner_id,
+        amount,
+        expected_close_date: input.expected_close_date,
+        source: input.source,
+        deal_type: input.deal_type,
+        probability_override,
+        forecast_override: input.forecast_override,
+        expands_deal_id: input.expands_deal_id,
+    })
+}
+
+/// Creates a deal in an open stage that a new deal may start in: one reachable from
+/// the first stage without owing any exit or entry criteria (Lead or Qualification).
+pub fn create(ws: &mut Workspace, actor: TeamMemberId, mut input: DealInput) -> Result<Deal> {
+    input.owner_id = input.owner_id.or(Some(actor));
+    let deal = validate(ws, &input, ws.today(), None)?;
+    let stages = pipeline::stages(ws)?;
+    let first = stages.first().ok_or_else(|| KeelError::NotAllowed("the pipeline has no stages".into()))?;
+    let stage = match input.stage.as_deref() {
+        Some(name) => pipeline::stage_named(ws, name)?,
+        None => first.clone(),
+    };
+    let starts_here = !stage.is_closed && stage_rules::rules_for_move(&stages, first, &stage).is_empty();
+    if !starts_here {
+        let allowed: Vec<&str> = stages
+            .iter()
+            .filter(|s| !s.is_closed && stage_rules::rules_for_move(&stages, first, s).is_empty())
+            .map(|s| s.name.as_str())
+            .collect();
+        return Err(KeelError::invalid(
+            "stage",
+            format!("a new deal starts in {}; move it on to record its criteria", allowed.join(" or ")),
+        ));
+    }
+    let id = ws.write(|tx, now| {
+        let placement = store::deals::Placement {
+            pipeline: stage.pipeline_id,
+            stage: stage.id,
+            created_at: now,
+            stage_entered_at: now,
+            closed_on: None,
+            loss_reason: None,
+            last_activity_at: None,
+        };
+        let id = store::deals::insert(tx, &deal.fields(), &placement, Some(actor))?;
+        store::deals::append_history(
+            tx,
+            &store::deals::NewStageChange {
+                deal_id: id,
+                from_stage: None,
+                to_stage: stage.id,
+                changed_at: now,
+                changed_by: Some(actor),
+                amount: deal.amount,
+                probability: deal.probability_override.unwrap_or(stage.default_probability),
+                override_reason: None,
+            },
+        )?;
+        super::record(tx, now, Some(actor), "deal.create", "deal", id.0, serde_json::json!({
+            "name": deal.name, "amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+            "stage": stage.name,
+        }))?;
+        Ok(id)
+    })?;
+    get(ws, id)
+}
+
+pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: DealChanges) -> Result<Deal> {
+    let current = get(ws, id)?;
+    let amount_minor = changes.amount_minor.unwrap_or(current.amount.amount_minor);
+    let merged = DealInput {
+        name: changes.name.unwrap_or(current.name.clone()),
+        account_id: changes.account_id.unwrap_or(current.account_id),
+        owner_id: Some(changes.owner_id.unwrap_or(current.owner_id)),
+        amount_minor,
+        currency: changes.currency.unwrap_or(current.amount.currency.code().to_string()),
+        expected_close_date: changes.expected_close_date.unwrap_or(current.expected_close_date),
+        source: changes.source.unwrap_or(current.source),
+        deal_type: changes.deal_type.unwrap_or(current.deal_type),
+        stage: None,
+        probability_override_bp: changes
+            .probability_override_bp
+            .unwrap_or(current.probability_override.map(|p| i64::from(p.0))),
+        forecast_override: changes.forecast_override.unwrap_or(current.forecast_override),
+        expands_deal_id: changes.expands_deal_id.unwrap_or(current.expands_deal_id),
+    };
+    let deal = validate(ws, &merged, current.created_at.date_naive(), Some(id))?;
+    ws.write(|tx, now| {
+        store::deals::update(tx, id, &deal.fields(), now)?;
+        super::record(tx, now, Some(actor), "deal.update", "deal", id.0, serde_json::json!({
+            "before": {"amount_minor": current.amount.amount_minor, "currency": current.amount.currency,
+                       "expected_close_date": current.expected_close_date, "owner_id": current.owner_id,
+                       "probability_override_bp": current.probability_override},
+            "after": {"amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+                      "expected_close_date": deal.expected_close_date, "owner_id": deal.owner_id,
+                      "probability_override_bp": deal.probability_override},
+        }))
+    })?;
+    get(ws, id)
+}
+
+pub fn get(ws: &Workspace, id: DealId) -> Result<Deal> {
+    store::deals::get(ws.conn(), id, ws.now())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DealQuery {
+    /// Stage name.
+    pub stage: Option<String>,
+    pub owner_id: Option<TeamMemberId>,
+    pub account_id: Option<AccountId>,
+    pub status: DealStatus,
+    pub stalled_only: bool,
+    /// Continue after this deal (the last one of the previous page).
+    pub after: Option<DealId>,
+    pub limit: Option<u32>,
+}
+
+/// A page of deals in expected-close order; pass the last id as `after` for the next.
+pub fn list(ws: &Workspace, query: &DealQuery) -> Result<Vec<Deal>> {
+    let stage: Option<StageId> = match query.stage.as_deref() {
+        Some(name) => Some(pipeline::stage_named(ws, name)?.id),
+        None => None,
+    };
+    let after = match query.after {
+        Some(id) => {
+            let last = get(ws, id).map_err(|_| KeelError::invalid("after", format!("deal {id} does not exist")))?;
+            Some((last.expected_close_date, last.id))
+        }
+        None => None,
+    };
+    store::deals::list(
+        ws.conn(),
+        &DealFilter {
+            stage,
+            owner: query.owner_id,
+            account: query.account_id,
+            status: query.status,
+            stalled_only: query.stalled_only,
+            after,
+            limit: super::page_size(query.limit),
+        },
+        ws.now(),
+    )
+}
+
+/// Time a deal spent in one stage visit, derived from its stage history.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageVisit {
+    pub stage: String,
+    pub entered_at: DateTime<Utc>,
+    /// `None` while the deal is still there.
+    pub left_at: Option<DateTime<Utc>>,
+    pub days: i64,
+}
+
+/// The deal page: the deal and everything an account executive works with on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DealView {
+    pub deal: Deal,
+    pub bant: Vec<BantEntry>,
+    pub proof_of_concept: Option<ProofOfConcept>,
+    pub checklist: Vec<ChecklistEntry>,
+    pub history: Vec<StageChange>,
+    pub stage_path: Vec<StageVisit>,
+    pub next_activity: Option<Activity>,
+    pub activities: Vec<Activity>,
+}
+
+pub fn view(ws: &Workspace, id: DealId) -> Result<DealView> {
+    let deal = get(ws, id)?;
+    let conn = ws.conn();
+    let history = store::deals::history(conn, id)?;
+    let now = ws.now();
+    let stage_path = history
+        .iter()
+        .enumerate()
+        .map(|(i, change)| {
+            let left_at = history.get(i + 1).map(|next| next.changed_at);
+            let until = left_at.unwrap_or(if deal.is_closed { change.changed_at } else { now });
+            StageVisit {
+                stage: change.to_stage.clone(),
+                entered_at: change.changed_at,
+                left_at,
+                days: (until - change.changed_at).num_days(),
+            }
+        })
+        .collect();
+    Ok(DealView {
+        bant: store::qualification::bant(conn, id)?,
+        proof_of_concept: store::qualification::poc(conn, id)?,
+        checklist: store::qualification::checklist(conn, id)?,
+        stage_path,
+        history,
+        next_activity: store::activities::next_for_deal(conn, id)?,
+        activities: store::activities::list(conn, &ActivityFilter { deal: Some(id), limit: 50, ..Default::default() })?,
+        deal,
+    })
+}
+
+pub(crate) fn optional_reason(field: &str, value: Option<&str>) -> Result<Option<String>> {
+    optional_text(field, value, TextKind::Note)
+}

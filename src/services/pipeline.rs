@@ -1,0 +1,125 @@
+//! The default enterprise pipeline (the go-to-market document's enterprise sales
+//! funnel and playbook) and reading the stages of a workspace.
+
+use super::Workspace;
+use crate::domain::{ForecastCategory, RuleTrigger, StageRule};
+use crate::money::BasisPoints;
+use crate::store::stages::{self, NewStage, Stage, StageRuleRef};
+use crate::{KeelError, Result};
+
+const fn rule(trigger: RuleTrigger, rule: StageRule) -> StageRuleRef {
+    StageRuleRef { trigger, rule }
+}
+
+const LEAVE_WITH_BANT: &[StageRuleRef] = &[rule(RuleTrigger::Exit, StageRule::BantConfirmed)];
+const ENTER_WITH_POC: &[StageRuleRef] = &[rule(RuleTrigger::Enter, StageRule::PocDefined)];
+const ENTER_WITH_CHECKLIST: &[StageRuleRef] = &[rule(RuleTrigger::Enter, StageRule::NegotiationComplete)];
+
+/// Lead → Qualification → Discovery & Demo → Proof of Concept → Negotiation → Closed Won / Lost.
+fn enterprise_funnel() -> [NewStage<'static>; 7] {
+    let open = |name, position, bp, forecast, stall, description, rules| NewStage {
+        name,
+        position,
+        default_probability: BasisPoints(bp),
+        forecast_category: forecast,
+        is_closed: false,
+        is_won: false,
+        stall_after_days: Some(stall),
+        description,
+        rules,
+    };
+    [
+        open("Lead", 1, 500, ForecastCategory::Pipeline, 14, "Inbound, outbound, referral or event lead.", &[]),
+        open(
+            "Qualification",
+            2,
+            1_000,
+            ForecastCategory::Pipeline,
+            14,
+            "BANT: budget, authority, need and timeline; use-case fit.",
+            LEAVE_WITH_BANT,
+        ),
+        open(
+            "Discovery & Demo",
+            3,
+            2_500,
+            ForecastCategory::Pipeline,
+            21,
+            "Needs analysis, custom demo, technical deep-dive, ROI.",
+            &[],
+        ),
+        open(
+            "Proof of Concept",
+            4,
+            5_000,
+            ForecastCategory::BestCase,
+            30,
+            "Scoped evaluation with success criteria, 30–60 days.",
+            ENTER_WITH_POC,
+        ),
+        open(
+            "Negotiation",
+            5,
+            7_500,
+            ForecastCategory::Commit,
+            21,
+            "Pricing, contract, SLA, legal review, security questionnaire, procurement.",
+            &[],
+        ),
+        NewStage {
+            name: "Closed Won",
+            position: 6,
+            default_probability: BasisPoints::HUNDRED_PERCENT,
+            forecast_category: ForecastCategory::Closed,
+            is_closed: true,
+            is_won: true,
+            stall_after_days: None,
+            description: "Signed. Onboarding starts.",
+            rules: ENTER_WITH_CHECKLIST,
+        },
+        NewStage {
+            name: "Closed Lost",
+            position: 7,
+            default_probability: BasisPoints(0),
+            forecast_category: ForecastCategory::Omitted,
+            is_closed: true,
+            is_won: false,
+            stall_after_days: None,
+            description: "Lost, with a reason.",
+            rules: &[],
+        },
+    ]
+}
+
+/// Seeds the default pipeline. Returns false when the workspace was already initialized.
+pub fn init(ws: &mut Workspace) -> Result<bool> {
+    if ws.is_initialized()? {
+        return Ok(false);
+    }
+    ws.write(|tx, now| {
+        let pipeline = stages::insert_pipeline(tx, "Enterprise", true)?;
+        for stage in enterprise_funnel() {
+            stages::insert_stage(tx, pipeline, &stage)?;
+        }
+        super::record(tx, now, None, "workspace.init", "pipeline", pipeline.0, serde_json::json!({"name": "Enterprise"}))
+    })?;
+    Ok(true)
+}
+
+/// The stages of the default pipeline, in order.
+pub fn stages(ws: &Workspace) -> Result<Vec<Stage>> {
+    let pipeline = stages::default_pipeline(ws.conn())?;
+    stages::list(ws.conn(), pipeline.id)
+}
+
+/// Finds a stage of the default pipeline by name, listing the valid names if none matches.
+pub fn stage_named(ws: &Workspace, name: &str) -> Result<Stage> {
+    let pipeline = stages::default_pipeline(ws.conn())?;
+    match stages::find_by_name(ws.conn(), pipeline.id, name)? {
+        Some(stage) => Ok(stage),
+        None => {
+            let names: Vec<String> = stages::list(ws.conn(), pipeline.id)?.into_iter().map(|s| s.name).collect();
+            Err(KeelError::invalid("stage", format!("'{}' is not a stage; stages are: {}", name.trim(), names.join(", "))))
+        }
+    }
+}

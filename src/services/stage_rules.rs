@@ -1,0 +1,92 @@
+//! Exit and entry criteria. Stages carry which rules apply (data); this file is
+//! the one place that says what each rule checks.
+
+use crate::domain::{BantStatus, DealId, RuleTrigger, StageRule};
+use crate::store::qualification;
+use crate::store::stages::Stage;
+use crate::Result;
+use rusqlite::Connection;
+
+/// Evaluation-period bounds in force for the `poc-defined` rule.
+#[derive(Debug, Clone, Copy)]
+pub struct PocBounds {
+    pub min_days: u32,
+    pub max_days: u32,
+}
+
+/// The rules a move from `from` to `to` must satisfy. A forward move passes through
+/// every stage between, so it owes their exit and entry rules too. A move back owes
+/// none, nor does a move to a lost stage (its loss reason is checked apart). A closed
+/// deal reopened owes only the entry rules of the stage it goes to.
+pub fn rules_for_move(stages: &[Stage], from: &Stage, to: &Stage) -> Vec<StageRule> {
+    let mut rules = Vec::new();
+    if to.is_closed && !to.is_won {
+        return rules;
+    }
+    if from.is_closed {
+        rules.extend(to.rules_on(RuleTrigger::Enter));
+        return rules;
+    }
+    if to.position <= from.position {
+        return rules;
+    }
+    for stage in stages.iter().filter(|s| !s.is_closed && s.position >= from.position && s.position < to.position) {
+        rules.extend(stage.rules_on(RuleTrigger::Exit));
+    }
+    for stage in stages.iter().filter(|s| s.position > from.position && s.position <= to.position) {
+        if !stage.is_closed || stage.id == to.id {
+            rules.extend(stage.rules_on(RuleTrigger::Enter));
+        }
+    }
+    rules.dedup();
+    rules
+}
+
+/// What the deal still lacks for each rule, one line per missing item.
+pub fn missing_items(conn: &Connection, deal: DealId, rules: &[StageRule], bounds: PocBounds) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for rule in rules {
+        match rule {
+            StageRule::BantConfirmed => {
+                for entry in qualification::bant(conn, deal)? {
+                    if entry.status != BantStatus::Confirmed {
+                        missing.push(format!("BANT {} is {}, needs confirmed", entry.item.label(), entry.status));
+                    }
+                }
+            }
+            StageRule::PocDefined => {
+                let poc = qualification::poc(conn, deal)?.unwrap_or_default();
+                if poc.scope.is_none() {
+                    missing.push("proof of concept scope is not set".into());
+                }
+                if poc.success_criteria.is_none() {
+                    missing.push("proof of concept success criteria are not set".into());
+                }
+                match (poc.start_date, poc.end_date) {
+                    (Some(start), Some(end)) => {
+                        let days = (end - start).num_days();
+                        if days < i64::from(bounds.min_days) || days > i64::from(bounds.max_days) {
+                            missing.push(format!(
+                                "proof of concept evaluation period is {days} days, needs {}–{} days",
+                                bounds.min_days, bounds.max_days
+                            ));
+                        }
+                    }
+                    _ => missing.push("proof of concept start and end dates are not set".into()),
+                }
+            }
+            StageRule::NegotiationComplete => {
+                for entry in qualification::checklist(conn, deal)? {
+                    if !entry.status.is_complete() {
+                        missing.push(format!("negotiation checklist: {} is {}", entry.item.label(), entry.status));
+                    }
+                }
+            }
+        }
+    }
+    Ok(missing)
+}
+
+pub(crate) fn poc_bounds(settings: &super::Settings) -> PocBounds {
+    PocBounds { min_days: settings.poc_min_days, max_days: settings.poc_max_days }
+}

@@ -1,0 +1,368 @@
+use super::{day_text, found, get_currency, get_day, get_instant, get_opt_day, get_opt_instant, instant_text};
+use crate::domain::{
+    AccountId, DealId, DealSource, DealType, ForecastCategory, PipelineId, Segment, StageId, TeamMemberId,
+};
+use crate::money::{BasisPoints, Money};
+use crate::{KeelError, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+
+/// A deal as shown: its own columns plus the names and effective values a reader needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deal {
+    pub id: DealId,
+    pub name: String,
+    pub account_id: AccountId,
+    pub account_name: String,
+    pub segment: Segment,
+    pub owner_id: TeamMemberId,
+    pub owner_name: String,
+    pub pipeline_id: PipelineId,
+    pub stage_id: StageId,
+    pub stage_name: String,
+    pub is_closed: bool,
+    pub is_won: bool,
+    pub amount: Money,
+    pub expected_close_date: NaiveDate,
+    pub source: DealSource,
+    pub deal_type: DealType,
+    pub probability_override: Option<BasisPoints>,
+    /// The override if set, else the stage's default probability.
+    pub probability: BasisPoints,
+    pub forecast_override: Option<ForecastCategory>,
+    /// The override if set, else the stage's forecast category.
+    pub forecast_category: ForecastCategory,
+    pub loss_reason: Option<String>,
+    pub closed_on: Option<NaiveDate>,
+    pub expands_deal_id: Option<DealId>,
+    pub created_at: DateTime<Utc>,
+    pub stage_entered_at: DateTime<Utc>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// Open, and no activity for longer than its stage allows (as of the query's clock).
+    pub stalled: bool,
+}
+
+/// Columns a service may set on create or update, already validated.
+pub struct DealFields<'a> {
+    pub name: &'a str,
+    pub account_id: AccountId,
+    pub owner_id: TeamMemberId,
+    pub amount: Money,
+    pub expected_close_date: NaiveDate,
+    pub source: DealSource,
+    pub deal_type: DealType,
+    pub probability_override: Option<BasisPoints>,
+    pub forecast_override: Option<ForecastCategory>,
+    pub expands_deal_id: Option<DealId>,
+}
+
+const SELECT: &str = "
+SELECT d.id, d.name, d.account_id, a.name AS account_name, a.segment, d.owner_id, t.name AS owner_name,
+       d.pipeline_id, d.stage_id, s.name AS stage_name, s.is_closed, s.is_won,
+       d.amount_minor, d.currency, d.expected_close_date, d.source, d.deal_type,
+       d.probability_override_bp, coalesce(d.probability_override_bp, s.default_probability_bp) AS probability_bp,
+       d.forecast_override, coalesce(d.forecast_override, s.forecast_category) AS forecast_category,
+       d.loss_reason, d.closed_on, d.expands_deal_id, d.created_at, d.stage_entered_at, d.last_activity_at,
+       d.updated_at,
+       (s.is_closed = 0 AND s.stall_after_days IS NOT NULL
+        AND julianday(:now) - julianday(max(coalesce(d.last_activity_at, d.created_at), d.stage_entered_at))
+            > s.stall_after_days) AS stalled
+FROM deals d
+JOIN accounts a ON a.id = d.account_id
+JOIN team_members t ON t.id = d.owner_id
+JOIN stages s ON s.id = d.stage_id";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Deal> {
+    Ok(Deal {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        account_id: row.get("account_id")?,
+        account_name: row.get("account_name")?,
+        segment: row.get("segment")?,
+        owner_id: row.get("owner_id")?,
+        owner_name: row.get("owner_name")?,
+        pipeline_id: row.get("pipeline_id")?,
+        stage_id: row.get("stage_id")?,
+        stage_name: row.get("stage_name")?,
+        is_closed: row.get("is_closed")?,
+        is_won: row.get("is_won")?,
+        amount: Money { amount_minor: row.get("amount_minor")?, currency: get_currency(row, "currency")? },
+        expected_close_date: get_day(row, "expected_close_date")?,
+        source: row.get("source")?,
+        deal_type: row.get("deal_type")?,
+        probability_override: row.get::<_, Option<u32>>("probability_override_bp")?.map(BasisPoints),
+        probability: BasisPoints(row.get("probability_bp")?),
+        forecast_override: row.get("forecast_override")?,
+        forecast_category: row.get("forecast_category")?,
+        loss_reason: row.get("loss_reason")?,
+        closed_on: get_opt_day(row, "closed_on")?,
+        expands_deal_id: row.get("expands_deal_id")?,
+        created_at: get_instant(row, "created_at")?,
+        stage_entered_at: get_instant(row, "stage_entered_at")?,
+        last_activity_at: get_opt_instant(row, "last_activity_at")?,
+        updated_at: get_instant(row, "updated_at")?,
+        stalled: row.get("stalled")?,
+    })
+}
+
+/// Where a new deal stands: its stage and the instants that history gives it. A
+/// deal created now has every instant `now`; demo and imported deals carry the past.
+pub struct Placement<'a> {
+    pub pipeline: PipelineId,
+    pub stage: StageId,
+    pub created_at: DateTime<Utc>,
+    pub stage_entered_at: DateTime<Utc>,
+    pub closed_on: Option<NaiveDate>,
+    pub loss_reason: Option<&'a str>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+}
+
+pub fn insert(
+    conn: &Connection,
+    fields: &DealFields<'_>,
+    placement: &Placement<'_>,
+    by: Option<TeamMemberId>,
+) -> Result<DealId> {
+    conn.prepare_cached(
+        "INSERT INTO deals (name, account_id, owner_id, pipeline_id, stage_id, amount_minor, currency,
+                            expected_close_date, source, deal_type, probability_override_bp, forecast_override,
+                            expands_deal_id, created_at, created_by, stage_entered_at, updated_at, closed_on,
+                            loss_reason, last_activity_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18, ?19)",
+    )?
+    .execute(params![
+        fields.name,
+        fields.account_id,
+        fields.owner_id,
+        placement.pipeline,
+        placement.stage,
+        fields.amount.amount_minor,
+        fields.amount.currency.code(),
+        day_text(fields.expected_close_date),
+        fields.source,
+        fields.deal_type,
+        fields.probability_override.map(|p| p.0),
+        fields.forecast_override,
+        fields.expands_deal_id,
+        instant_text(placement.created_at),
+        by,
+        instant_text(placement.stage_entered_at),
+        placement.closed_on.map(day_text),
+        placement.loss_reason,
+        placement.last_activity_at.map(instant_text),
+    ])?;
+    Ok(DealId(conn.last_insert_rowid()))
+}
+
+pub fn update(conn: &Connection, id: DealId, fields: &DealFields<'_>, at: DateTime<Utc>) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE deals SET name = ?2, account_id = ?3, owner_id = ?4, amount_minor = ?5, currency = ?6,
+                          expected_close_date = ?7, source = ?8, deal_type = ?9, probability_override_bp = ?10,
+                          forecast_override = ?11, expands_deal_id = ?12, updated_at = ?13
+         WHERE id = ?1",
+        params![
+            id,
+            fields.name,
+            fields.account_id,
+            fields.owner_id,
+            fields.amount.amount_minor,
+            fields.amount.currency.code(),
+            day_text(fields.expected_close_date),
+            fields.source,
+            fields.deal_type,
+            fields.probability_override.map(|p| p.0),
+            fields.forecast_override,
+            fields.expands_deal_id,
+            instant_text(at),
+        ],
+    )?;
+    if changed == 0 {
+        return Err(KeelError::not_found("deal", id));
+    }
+    Ok(())
+}
+
+/// Puts a deal in a stage. `closed_on` and `loss_reason` are set for closed stages
+/// and cleared when a deal is reopened.
+pub fn set_stage(
+    conn: &Connection,
+    id: DealId,
+    stage: StageId,
+    at: DateTime<Utc>,
+    closed_on: Option<NaiveDate>,
+    loss_reason: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE deals SET stage_id = ?2, stage_entered_at = ?3, updated_at = ?3, closed_on = ?4, loss_reason = ?5
+         WHERE id = ?1",
+        params![id, stage, instant_text(at), closed_on.map(day_text), loss_reason],
+    )?;
+    Ok(())
+}
+
+pub fn touch_activity(conn: &Connection, id: DealId, at: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE deals SET last_activity_at = max(coalesce(last_activity_at, ''), ?2) WHERE id = ?1",
+    )?
+    .execute(params![id, instant_text(at)])?;
+    Ok(())
+}
+
+pub fn get(conn: &Connection, id: DealId, now: DateTime<Utc>) -> Result<Deal> {
+    found(
+        conn.query_row(
+            &format!("{SELECT} WHERE d.id = :id"),
+            rusqlite::named_params! { ":id": id, ":now": instant_text(now) },
+            from_row,
+        ),
+        "deal",
+        id,
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DealStatus {
+    #[default]
+    Any,
+    Open,
+    Won,
+    Lost,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DealFilter {
+    pub stage: Option<StageId>,
+    pub owner: Option<TeamMemberId>,
+    pub account: Option<AccountId>,
+    pub status: DealStatus,
+    pub stalled_only: bool,
+    /// Keyset cursor: rows after this (expected close date, id) in list order.
+    pub after: Option<(NaiveDate, DealId)>,
+    pub limit: u32,
+}
+
+/// One page of deals ordered by expected close date, then id. The order and the
+/// `deals_by_stage` index agree, so a stage's first page reads a handful of rows.
+pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Result<Vec<Deal>> {
+    let (after_date, after_id) = match filter.after {
+        Some((date, id)) => (Some(day_text(date)), Some(id)),
+        None => (None, None),
+    };
+    let status = match filter.status {
+        DealStatus::Any => None,
+        DealStatus::Open => Some("open"),
+        DealStatus::Won => Some("won"),
+        DealStatus::Lost => Some("lost"),
+    };
+    let sql = format!(
+        "{SELECT}
+         WHERE (:stage IS NULL OR d.stage_id = :stage)
+           AND (:owner IS NULL OR d.owner_id = :owner)
+           AND (:account IS NULL OR d.account_id = :account)
+           AND (:status IS NULL
+                OR (:status = 'open' AND s.is_closed = 0)
+                OR (:status = 'won' AND s.is_won = 1)
+                OR (:status = 'lost' AND s.is_closed = 1 AND s.is_won = 0))
+           AND (:after_date IS NULL OR (d.expected_close_date, d.id) > (:after_date, :after_id))
+           AND (:stalled_only = 0 OR stalled)
+         ORDER BY d.expected_close_date, d.id
+         LIMIT :limit"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(
+            rusqlite::named_params! {
+                ":stage": filter.stage,
+                ":owner": filter.owner,
+                ":account": filter.account,
+                ":status": status,
+                ":after_date": after_date,
+                ":after_id": after_id,
+                ":stalled_only": filter.stalled_only,
+                ":limit": filter.limit,
+                ":now": instant_text(now),
+            },
+            from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM deals", [], |r| r.get(0))?)
+}
+
+/// An entry of a deal's append-only stage history.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageChange {
+    pub id: i64,
+    pub deal_id: DealId,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: Option<String>,
+    pub amount: Money,
+    pub probability: BasisPoints,
+    pub override_reason: Option<String>,
+}
+
+pub struct NewStageChange<'a> {
+    pub deal_id: DealId,
+    pub from_stage: Option<StageId>,
+    pub to_stage: StageId,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: Option<TeamMemberId>,
+    pub amount: Money,
+    pub probability: BasisPoints,
+    pub override_reason: Option<&'a str>,
+}
+
+pub fn append_history(conn: &Connection, change: &NewStageChange<'_>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, amount_minor,
+                                    currency, probability_bp, override_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        change.deal_id,
+        change.from_stage,
+        change.to_stage,
+        instant_text(change.changed_at),
+        change.changed_by,
+        change.amount.amount_minor,
+        change.amount.currency.code(),
+        change.probability.0,
+        change.override_reason,
+    ])?;
+    Ok(())
+}
+
+pub fn history(conn: &Connection, deal: DealId) -> Result<Vec<StageChange>> {
+    let mut stmt = conn.prepare(
+        "SELECT h.id, h.deal_id, f.name AS from_stage, s.name AS to_stage, h.changed_at, t.name AS changed_by,
+                h.amount_minor, h.currency, h.probability_bp, h.override_reason
+         FROM stage_history h
+         JOIN stages s ON s.id = h.to_stage_id
+         LEFT JOIN stages f ON f.id = h.from_stage_id
+         LEFT JOIN team_members t ON t.id = h.changed_by
+         WHERE h.deal_id = ?1 ORDER BY h.id",
+    )?;
+    let rows = stmt
+        .query_map([deal], |row| {
+            Ok(StageChange {
+                id: row.get("id")?,
+                deal_id: row.get("deal_id")?,
+                from_stage: row.get("from_stage")?,
+                to_stage: row.get("to_stage")?,
+                changed_at: get_instant(row, "changed_at")?,
+                changed_by: row.get("changed_by")?,
+                amount: Money { amount_minor: row.get("amount_minor")?, currency: get_currency(row, "currency")? },
+                probability: BasisPoints(row.get("probability_bp")?),
+                override_reason: row.get("override_reason")?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

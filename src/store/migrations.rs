@@ -1,0 +1,49 @@
+//! Numbered SQL migrations embedded in the binary. The schema version lives in
+//! `PRAGMA user_version`. A shipped migration is never edited: add the next number.
+
+use crate::{KeelError, Result};
+use rusqlite::Connection;
+
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// In order; `version` must equal the number in the file name (checked by a test).
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "0001_foundation.sql", sql: include_str!("migrations/0001_foundation.sql") }];
+
+pub fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies every pending migration in one immediate transaction, so a crash leaves
+/// the file at its old version or the new one, never between.
+pub fn apply_migrations(conn: &mut Connection) -> Result<u32> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = latest_version();
+    if current > latest {
+        return Err(KeelError::Schema(format!(
+            "this database has schema version {current}, newer than this Keel understands ({latest}); upgrade Keel"
+        )));
+    }
+    if current == 0 {
+        let foreign: i64 = tx.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )?;
+        if foreign > 0 {
+            return Err(KeelError::Schema("this file is an SQLite database but not a Keel workspace".into()));
+        }
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        tx.execute_batch(migration.sql)
+            .map_err(|e| KeelError::Schema(format!("migration {} failed: {e}", migration.name)))?;
+        tx.pragma_update(None, "user_version", migration.version)?;
+    }
+    tx.commit()?;
+    Ok(latest)
+}
