@@ -19,20 +19,11 @@ pub enum KeelError {
 
     /// A value that must be unique is already taken.
     #[error("{field}: {value} is already used by {entity} {existing}")]
-    Duplicate {
-        field: &'static str,
-        value: String,
-        entity: &'static str,
-        existing: String,
-    },
+    Duplicate { field: &'static str, value: String, entity: &'static str, existing: String },
 
     /// A stage move that misses exit or entry criteria. Lists every missing item.
     #[error("cannot move deal {deal} to {to_stage}: {}", missing.join("; "))]
-    CriteriaUnmet {
-        deal: i64,
-        to_stage: String,
-        missing: Vec<String>,
-    },
+    CriteriaUnmet { deal: i64, to_stage: String, missing: Vec<String> },
 
     /// The operation is valid in form but not allowed in the current state.
     #[error("{0}")]
@@ -55,17 +46,11 @@ pub enum KeelError {
 
 impl KeelError {
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        KeelError::Invalid {
-            field: field.into(),
-            problem: problem.into(),
-        }
+        KeelError::Invalid { field: field.into(), problem: problem.into() }
     }
 
     pub fn not_found(entity: &'static str, key: impl ToString) -> Self {
-        KeelError::NotFound {
-            entity,
-            key: key.to_string(),
-        }
+        KeelError::NotFound { entity, key: key.to_string() }
     }
 
     /// Stable machine-readable code; the UI branches on it, so never rename one.
@@ -84,10 +69,7 @@ impl KeelError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code().to_string(),
-            message: self.to_string(),
-        }
+        ErrorBody { code: self.code().to_string(), message: self.to_string() }
     }
 }
 

@@ -11,29 +11,164 @@ pub const MAX_AMOUNT_MINOR: i64 = (1 << 53) - 1;
 
 /// Active ISO 4217 codes with their minor-unit exponent.
 const ISO_4217: &[(&str, u8)] = &[
-    ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2),
-    ("AUD", 2), ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2),
-    ("BHD", 3), ("BIF", 0), ("BMD", 2), ("BND", 2), ("BOB", 2), ("BRL", 2), ("BSD", 2),
-    ("BTN", 2), ("BWP", 2), ("BYN", 2), ("BZD", 2), ("CAD", 2), ("CDF", 2), ("CHF", 2),
-    ("CLF", 4), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CRC", 2), ("CUP", 2), ("CVE", 2),
-    ("CZK", 2), ("DJF", 0), ("DKK", 2), ("DOP", 2), ("DZD", 2), ("EGP", 2), ("ERN", 2),
-    ("ETB", 2), ("EUR", 2), ("FJD", 2), ("FKP", 2), ("GBP", 2), ("GEL", 2), ("GHS", 2),
-    ("GIP", 2), ("GMD", 2), ("GNF", 0), ("GTQ", 2), ("GYD", 2), ("HKD", 2), ("HNL", 2),
-    ("HTG", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("IQD", 3), ("IRR", 2),
-    ("ISK", 0), ("JMD", 2), ("JOD", 3), ("JPY", 0), ("KES", 2), ("KGS", 2), ("KHR", 2),
-    ("KMF", 0), ("KPW", 2), ("KRW", 0), ("KWD", 3), ("KYD", 2), ("KZT", 2), ("LAK", 2),
-    ("LBP", 2), ("LKR", 2), ("LRD", 2), ("LSL", 2), ("LYD", 3), ("MAD", 2), ("MDL", 2),
-    ("MGA", 2), ("MKD", 2), ("MMK", 2), ("MNT", 2), ("MOP", 2), ("MRU", 2), ("MUR", 2),
-    ("MVR", 2), ("MWK", 2), ("MXN", 2), ("MYR", 2), ("MZN", 2), ("NAD", 2), ("NGN", 2),
-    ("NIO", 2), ("NOK", 2), ("NPR", 2), ("NZD", 2), ("OMR", 3), ("PAB", 2), ("PEN", 2),
-    ("PGK", 2), ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2),
-    ("RSD", 2), ("RUB", 2), ("RWF", 0), ("SAR", 2), ("SBD", 2), ("SCR", 2), ("SDG", 2),
-    ("SEK", 2), ("SGD", 2), ("SHP", 2), ("SLE", 2), ("SOS", 2), ("SRD", 2), ("SSP", 2),
-    ("STN", 2), ("SVC", 2), ("SYP", 2), ("SZL", 2), ("THB", 2), ("TJS", 2), ("TMT", 2),
-    ("TND", 3), ("TOP", 2), ("TRY", 2), ("TTD", 2), ("TWD", 2), ("TZS", 2), ("UAH", 2),
-    ("UGX", 0), ("USD", 2), ("UYI", 0), ("UYU", 2), ("UYW", 4), ("UZS", 2), ("VES", 2),
-    ("VND", 0), ("VUV", 0), ("WST", 2), ("XAF", 0), ("XCD", 2), ("XOF", 0), ("XPF", 0),
-    ("YER", 2), ("ZAR", 2), ("ZMW", 2), ("ZWG", 2),
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("ANG", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
+    ("CAD", 2),
+    ("CDF", 2),
+    ("CHF", 2),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DOP", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
+    ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JMD", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KYD", 2),
+    ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
+    ("NGN", 2),
+    ("NIO", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PAB", 2),
+    ("PEN", 2),
+    ("PGK", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
+    ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
+    ("TND", 3),
+    ("TOP", 2),
+    ("TRY", 2),
+    ("TTD", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("UYI", 0),
+    ("UYU", 2),
+    ("UYW", 4),
+    ("UZS", 2),
+    ("VES", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAF", 0),
+    ("XCD", 2),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+    ("ZMW", 2),
+    ("ZWG", 2),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,10 +225,16 @@ impl Money {
     /// A non-negative amount within [`MAX_AMOUNT_MINOR`]; what every deal amount must be.
     pub fn non_negative(field: &str, amount_minor: i64, currency: Currency) -> Result<Money> {
         if amount_minor < 0 {
-            return Err(KeelError::invalid(field, format!("must not be negative (got {amount_minor} minor units)")));
+            return Err(KeelError::invalid(
+                field,
+                format!("must not be negative (got {amount_minor} minor units)"),
+            ));
         }
         if amount_minor > MAX_AMOUNT_MINOR {
-            return Err(KeelError::invalid(field, format!("is too large (at most {MAX_AMOUNT_MINOR} minor units)")));
+            return Err(KeelError::invalid(
+                field,
+                format!("is too large (at most {MAX_AMOUNT_MINOR} minor units)"),
+            ));
         }
         Ok(Money { amount_minor, currency })
     }
@@ -117,7 +258,11 @@ pub fn format_minor(amount_minor: i64, exponent: u8) -> String {
     let negative = amount_minor < 0;
     let digits = amount_minor.unsigned_abs().to_string();
     let exp = exponent as usize;
-    let padded = if digits.len() <= exp { format!("{}{}", "0".repeat(exp + 1 - digits.len()), digits) } else { digits };
+    let padded = if digits.len() <= exp {
+        format!("{}{}", "0".repeat(exp + 1 - digits.len()), digits)
+    } else {
+        digits
+    };
     let (whole, frac) = padded.split_at(padded.len() - exp);
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
@@ -127,7 +272,11 @@ pub fn format_minor(amount_minor: i64, exponent: u8) -> String {
         grouped.push(c);
     }
     let sign = if negative { "-" } else { "" };
-    if exp == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac}") }
+    if exp == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
 }
 
 fn parse_minor_units(field: &str, text: &str, exponent: u8) -> Result<i64> {
@@ -143,16 +292,28 @@ fn parse_minor_units(field: &str, text: &str, exponent: u8) -> Result<i64> {
         && frac.bytes().all(|b| b.is_ascii_digit())
         && !(cleaned.contains('.') && frac.is_empty());
     if !well_formed {
-        return Err(KeelError::invalid(field, format!("'{trimmed}' is not an amount (write it like 12500 or 12,500.00)")));
+        return Err(KeelError::invalid(
+            field,
+            format!("'{trimmed}' is not an amount (write it like 12500 or 12,500.00)"),
+        ));
     }
     if frac.len() > exponent as usize {
-        return Err(KeelError::invalid(field, format!("'{trimmed}' has more than {exponent} decimal places")));
+        return Err(KeelError::invalid(
+            field,
+            format!("'{trimmed}' has more than {exponent} decimal places"),
+        ));
     }
-    let too_large = || KeelError::invalid(field, format!("is too large (at most {MAX_AMOUNT_MINOR} minor units)"));
+    let too_large =
+        || KeelError::invalid(field, format!("is too large (at most {MAX_AMOUNT_MINOR} minor units)"));
     let scale = 10i64.pow(exponent as u32);
     let whole_value: i64 = whole.parse().map_err(|_| too_large())?;
-    let frac_value: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<width$}", width = exponent as usize).parse().map_err(|_| too_large())? };
-    let magnitude = whole_value.checked_mul(scale).and_then(|v| v.checked_add(frac_value)).ok_or_else(too_large)?;
+    let frac_value: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<width$}", width = exponent as usize).parse().map_err(|_| too_large())?
+    };
+    let magnitude =
+        whole_value.checked_mul(scale).and_then(|v| v.checked_add(frac_value)).ok_or_else(too_large)?;
     Ok(if negative { -magnitude } else { magnitude })
 }
 
@@ -169,14 +330,18 @@ impl BasisPoints {
     pub fn parse_percent(field: &str, text: &str) -> Result<BasisPoints> {
         let trimmed = text.trim();
         let number = trimmed.strip_suffix('%').unwrap_or(trimmed).trim();
-        let bp = parse_minor_units(field, number, 2)
-            .map_err(|_| KeelError::invalid(field, format!("'{trimmed}' is not a percentage (write it like 25 or 12.5%)")))?;
+        let bp = parse_minor_units(field, number, 2).map_err(|_| {
+            KeelError::invalid(field, format!("'{trimmed}' is not a percentage (write it like 25 or 12.5%)"))
+        })?;
         BasisPoints::checked(field, bp)
     }
 
     pub fn checked(field: &str, bp: i64) -> Result<BasisPoints> {
         if !(0..=10_000).contains(&bp) {
-            return Err(KeelError::invalid(field, format!("must be between 0% and 100% (got {})", format_minor(bp, 2))));
+            return Err(KeelError::invalid(
+                field,
+                format!("must be between 0% and 100% (got {})", format_minor(bp, 2)),
+            ));
         }
         Ok(BasisPoints(bp as u32))
     }
@@ -186,7 +351,11 @@ impl fmt::Display for BasisPoints {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let whole = self.0 / 100;
         let frac = self.0 % 100;
-        if frac == 0 { write!(f, "{whole}%") } else { write!(f, "{whole}.{frac:02}%") }
+        if frac == 0 {
+            write!(f, "{whole}%")
+        } else {
+            write!(f, "{whole}.{frac:02}%")
+        }
     }
 }
 

@@ -126,6 +126,8 @@ pub(crate) fn require_init(ctx: &Ctx) -> Result<()> {
     if ctx.ws.is_initialized()? {
         Ok(())
     } else {
-        Err(KeelError::NotAllowed("this workspace is not initialized: run `keel init` (or `keel demo`)".into()))
+        Err(KeelError::NotAllowed(
+            "this workspace is not initialized: run `keel init` (or `keel demo`)".into(),
+        ))
     }
 }

@@ -73,7 +73,8 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
     match cmd {
         AccountCommand::Add { name, domain, segment: seg, vertical, region } => {
             let actor = ctx.actor()?;
-            let input = accounts::AccountInput { name, domain, segment: segment(seg.as_deref())?, vertical, region };
+            let input =
+                accounts::AccountInput { name, domain, segment: segment(seg.as_deref())?, vertical, region };
             let account = accounts::create(&mut ctx.ws, actor, input)?;
             if ctx.json {
                 return output::json(&account);
@@ -89,7 +90,14 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .map(|a| {
-                    vec![a.id.to_string(), a.name.clone(), output::opt(&a.domain), a.segment.to_string(), output::opt(&a.vertical), output::opt(&a.region)]
+                    vec![
+                        a.id.to_string(),
+                        a.name.clone(),
+                        output::opt(&a.domain),
+                        a.segment.to_string(),
+                        output::opt(&a.vertical),
+                        output::opt(&a.region),
+                    ]
                 })
                 .collect();
             output::table(&["ID", "NAME", "DOMAIN", "SEGMENT", "VERTICAL", "REGION"], &rows);
@@ -101,14 +109,25 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             }
             print_account(&view.account);
             println!("\nContacts");
-            let rows: Vec<Vec<String>> =
-                view.contacts.iter().map(|c| vec![c.id.to_string(), c.name.clone(), output::opt(&c.title), c.email.clone()]).collect();
+            let rows: Vec<Vec<String>> = view
+                .contacts
+                .iter()
+                .map(|c| vec![c.id.to_string(), c.name.clone(), output::opt(&c.title), c.email.clone()])
+                .collect();
             output::table(&["ID", "NAME", "TITLE", "EMAIL"], &rows);
             println!("\nDeals");
             let rows: Vec<Vec<String>> = view
                 .deals
                 .iter()
-                .map(|d| vec![d.id.to_string(), d.name.clone(), d.stage_name.clone(), output::money(&d.amount), d.owner_name.clone()])
+                .map(|d| {
+                    vec![
+                        d.id.to_string(),
+                        d.name.clone(),
+                        d.stage_name.clone(),
+                        output::money(&d.amount),
+                        d.owner_name.clone(),
+                    ]
+                })
                 .collect();
             output::table(&["ID", "NAME", "STAGE", "AMOUNT", "OWNER"], &rows);
             for plan in &view.onboarding {
@@ -116,7 +135,14 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                 let rows: Vec<Vec<String>> = plan
                     .steps
                     .iter()
-                    .map(|s| vec![s.step.to_string(), s.owner_name.clone(), s.due_date.to_string(), output::opt(&s.done_on)])
+                    .map(|s| {
+                        vec![
+                            s.step.to_string(),
+                            s.owner_name.clone(),
+                            s.due_date.to_string(),
+                            output::opt(&s.done_on),
+                        ]
+                    })
                     .collect();
                 output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
             }
@@ -125,14 +151,27 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                 let rows: Vec<Vec<String>> = view
                     .qbrs
                     .iter()
-                    .map(|q| vec![q.id.to_string(), q.scheduled_on.to_string(), q.owner_name.clone(), output::opt(&q.held_on)])
+                    .map(|q| {
+                        vec![
+                            q.id.to_string(),
+                            q.scheduled_on.to_string(),
+                            q.owner_name.clone(),
+                            output::opt(&q.held_on),
+                        ]
+                    })
                     .collect();
                 output::table(&["ID", "SCHEDULED", "OWNER", "HELD"], &rows);
             }
         }
         AccountCommand::Update { id, name, domain, segment: seg, vertical, region } => {
             let actor = ctx.actor()?;
-            let changes = accounts::AccountChanges { name, domain, segment: segment(seg.as_deref())?, vertical, region };
+            let changes = accounts::AccountChanges {
+                name,
+                domain,
+                segment: segment(seg.as_deref())?,
+                vertical,
+                region,
+            };
             let account = accounts::update(&mut ctx.ws, actor, AccountId(id), changes)?;
             if ctx.json {
                 return output::json(&account);
@@ -184,7 +223,11 @@ pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
     let contact = match cmd {
         ContactCommand::Add { account, name, email, title } => {
             let actor = ctx.actor()?;
-            contacts::create(&mut ctx.ws, actor, contacts::ContactInput { account_id: AccountId(account), name, title, email })?
+            contacts::create(
+                &mut ctx.ws,
+                actor,
+                contacts::ContactInput { account_id: AccountId(account), name, title, email },
+            )?
         }
         ContactCommand::List { account, limit, offset } => {
             let list = contacts::list(&ctx.ws, account.map(AccountId), limit, offset)?;
@@ -193,7 +236,15 @@ pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
             }
             let rows: Vec<Vec<String>> = list
                 .iter()
-                .map(|c| vec![c.id.to_string(), c.name.clone(), output::opt(&c.title), c.email.clone(), c.account_name.clone()])
+                .map(|c| {
+                    vec![
+                        c.id.to_string(),
+                        c.name.clone(),
+                        output::opt(&c.title),
+                        c.email.clone(),
+                        c.account_name.clone(),
+                    ]
+                })
                 .collect();
             output::table(&["ID", "NAME", "TITLE", "EMAIL", "ACCOUNT"], &rows);
             return Ok(());
@@ -253,7 +304,14 @@ pub fn onboarding(ctx: &mut Ctx, cmd: OnboardingCommand) -> Result<()> {
         let rows: Vec<Vec<String>> = plan
             .steps
             .iter()
-            .map(|s| vec![s.step.to_string(), s.owner_name.clone(), s.due_date.to_string(), output::opt(&s.done_on)])
+            .map(|s| {
+                vec![
+                    s.step.to_string(),
+                    s.owner_name.clone(),
+                    s.due_date.to_string(),
+                    output::opt(&s.done_on),
+                ]
+            })
             .collect();
         output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
     }
@@ -292,7 +350,13 @@ pub fn qbr(ctx: &mut Ctx, cmd: QbrCommand) -> Result<()> {
         QbrCommand::Add { account, date, owner } => {
             let actor = ctx.actor()?;
             let owner = owner.map(|n| team::find(&ctx.ws, &n)).transpose()?.map(|m| m.id);
-            onboarding::schedule_qbr(&mut ctx.ws, actor, AccountId(account), parse_date("date", &date)?, owner)?
+            onboarding::schedule_qbr(
+                &mut ctx.ws,
+                actor,
+                AccountId(account),
+                parse_date("date", &date)?,
+                owner,
+            )?
         }
         QbrCommand::List { account } => onboarding::qbrs(&ctx.ws, AccountId(account))?,
         QbrCommand::Held { id, date, notes } => {
@@ -306,7 +370,15 @@ pub fn qbr(ctx: &mut Ctx, cmd: QbrCommand) -> Result<()> {
     }
     let rows: Vec<Vec<String>> = qbrs
         .iter()
-        .map(|q| vec![q.id.to_string(), q.scheduled_on.to_string(), q.owner_name.clone(), output::opt(&q.held_on), output::opt(&q.notes)])
+        .map(|q| {
+            vec![
+                q.id.to_string(),
+                q.scheduled_on.to_string(),
+                q.owner_name.clone(),
+                output::opt(&q.held_on),
+                output::opt(&q.notes),
+            ]
+        })
         .collect();
     output::table(&["ID", "SCHEDULED", "OWNER", "HELD", "NOTES"], &rows);
     Ok(())

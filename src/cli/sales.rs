@@ -2,8 +2,8 @@
 
 use super::{output, require_init, Ctx};
 use crate::domain::{
-    parse_date, AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
-    DealSource, DealType, ForecastCategory, PocOutcome, TeamMemberId,
+    parse_date, AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus,
+    DealId, DealSource, DealType, ForecastCategory, PocOutcome, TeamMemberId,
 };
 use crate::money::{BasisPoints, Currency, Money};
 use crate::services::{activities, deals, moves, qualification, team};
@@ -196,7 +196,14 @@ fn print_deal(deal: &Deal) {
         ("account", format!("{} {}", deal.account_id, deal.account_name)),
         ("stage", deal.stage_name.clone()),
         ("amount", output::money(&deal.amount)),
-        ("probability", format!("{}{}", deal.probability, if deal.probability_override.is_some() { " (override)" } else { "" })),
+        (
+            "probability",
+            format!(
+                "{}{}",
+                deal.probability,
+                if deal.probability_override.is_some() { " (override)" } else { "" }
+            ),
+        ),
         ("forecast", deal.forecast_category.to_string()),
         ("expected close", deal.expected_close_date.to_string()),
         ("owner", deal.owner_name.clone()),
@@ -224,7 +231,11 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 deal_type: DealType::parse("type", &a.deal_type)?,
                 stage: a.stage,
                 probability_override_bp: a.probability.as_deref().map(percent).transpose()?,
-                forecast_override: a.forecast.as_deref().map(|f| ForecastCategory::parse("forecast", f)).transpose()?,
+                forecast_override: a
+                    .forecast
+                    .as_deref()
+                    .map(|f| ForecastCategory::parse("forecast", f))
+                    .transpose()?,
                 expands_deal_id: a.expands.map(DealId),
             };
             let deal = deals::create(&mut ctx.ws, actor, input)?;
@@ -239,7 +250,12 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 "open" => DealStatus::Open,
                 "won" => DealStatus::Won,
                 "lost" => DealStatus::Lost,
-                other => return Err(KeelError::invalid("status", format!("'{other}' is not one of: open, won, lost, all"))),
+                other => {
+                    return Err(KeelError::invalid(
+                        "status",
+                        format!("'{other}' is not one of: open, won, lost, all"),
+                    ))
+                }
             };
             let owner_id = if a.mine { Some(ctx.actor()?) } else { member(ctx, a.owner.as_deref())? };
             let query = deals::DealQuery {
@@ -272,7 +288,10 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 })
                 .collect();
             output::table(&["ID", "NAME", "ACCOUNT", "STAGE", "AMOUNT", "PROB", "CLOSE", "OWNER", ""], &rows);
-            if let Some(last) = list.last().filter(|_| list.len() as u32 == crate::services::MAX_PAGE.min(a.limit.unwrap_or(50))) {
+            if let Some(last) = list
+                .last()
+                .filter(|_| list.len() as u32 == crate::services::MAX_PAGE.min(a.limit.unwrap_or(50)))
+            {
                 println!("(more: --after {})", last.id);
             }
         }
@@ -286,12 +305,21 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             let rows: Vec<Vec<String>> = view
                 .stage_path
                 .iter()
-                .map(|v| vec![v.stage.clone(), v.entered_at.format("%Y-%m-%d").to_string(), format!("{} d", v.days)])
+                .map(|v| {
+                    vec![
+                        v.stage.clone(),
+                        v.entered_at.format("%Y-%m-%d").to_string(),
+                        format!("{} d", v.days),
+                    ]
+                })
                 .collect();
             output::table(&["STAGE", "ENTERED", "TIME"], &rows);
             println!("\nBANT");
-            let rows: Vec<Vec<String>> =
-                view.bant.iter().map(|b| vec![b.item.to_string(), b.status.to_string(), output::opt(&b.note)]).collect();
+            let rows: Vec<Vec<String>> = view
+                .bant
+                .iter()
+                .map(|b| vec![b.item.to_string(), b.status.to_string(), output::opt(&b.note)])
+                .collect();
             output::table(&["ITEM", "STATUS", "NOTE"], &rows);
             if let Some(poc) = &view.proof_of_concept {
                 println!("\nProof of concept");
@@ -309,9 +337,12 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 .map(|c| vec![c.item.label().to_string(), c.status.to_string(), output::opt(&c.on_date)])
                 .collect();
             output::table(&["ITEM", "STATUS", "DATE"], &rows);
-            println!("\nNext activity: {}", view.next_activity.as_ref().map_or("none planned".to_string(), |a| {
-                format!("{} {} (due {})", a.kind, a.subject, output::opt(&a.due_date))
-            }));
+            println!(
+                "\nNext activity: {}",
+                view.next_activity.as_ref().map_or("none planned".to_string(), |a| {
+                    format!("{} {} (due {})", a.kind, a.subject, output::opt(&a.due_date))
+                })
+            );
         }
         DealCommand::Update(a) => {
             let actor = ctx.actor()?;
@@ -332,11 +363,17 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 owner_id: member(ctx, a.owner.as_deref())?,
                 amount_minor,
                 currency: a.currency,
-                expected_close_date: a.close.as_deref().map(|d| parse_date("expected_close_date", d)).transpose()?,
+                expected_close_date: a
+                    .close
+                    .as_deref()
+                    .map(|d| parse_date("expected_close_date", d))
+                    .transpose()?,
                 source: a.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
                 deal_type: a.deal_type.as_deref().map(|s| DealType::parse("type", s)).transpose()?,
                 probability_override_bp: clearable(a.probability.as_deref(), percent)?,
-                forecast_override: clearable(a.forecast.as_deref(), |f| ForecastCategory::parse("forecast", f))?,
+                forecast_override: clearable(a.forecast.as_deref(), |f| {
+                    ForecastCategory::parse("forecast", f)
+                })?,
                 expands_deal_id: None,
             };
             let deal = deals::update(&mut ctx.ws, actor, id, changes)?;
@@ -347,7 +384,12 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
         }
         DealCommand::Move { id, stage, override_reason, loss_reason } => {
             let actor = ctx.actor()?;
-            let outcome = moves::move_deal(&mut ctx.ws, actor, DealId(id), moves::MoveInput { stage, override_reason, loss_reason })?;
+            let outcome = moves::move_deal(
+                &mut ctx.ws,
+                actor,
+                DealId(id),
+                moves::MoveInput { stage, override_reason, loss_reason },
+            )?;
             if ctx.json {
                 return output::json(&outcome);
             }
@@ -366,7 +408,8 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 (BantItem::Timeline, a.timeline, a.timeline_note),
             ] {
                 if status.is_some() || note.is_some() {
-                    let status = status.as_deref().map(|s| BantStatus::parse(item.as_str(), s)).transpose()?;
+                    let status =
+                        status.as_deref().map(|s| BantStatus::parse(item.as_str(), s)).transpose()?;
                     changes.push(qualification::BantChange { item, status, note });
                 }
             }
@@ -374,8 +417,10 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             if ctx.json {
                 return output::json(&bant);
             }
-            let rows: Vec<Vec<String>> =
-                bant.iter().map(|b| vec![b.item.to_string(), b.status.to_string(), output::opt(&b.note)]).collect();
+            let rows: Vec<Vec<String>> = bant
+                .iter()
+                .map(|b| vec![b.item.to_string(), b.status.to_string(), output::opt(&b.note)])
+                .collect();
             output::table(&["ITEM", "STATUS", "NOTE"], &rows);
         }
         DealCommand::Poc(a) => {
@@ -407,8 +452,10 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             if ctx.json {
                 return output::json(&list);
             }
-            let rows: Vec<Vec<String>> =
-                list.iter().map(|c| vec![c.item.label().to_string(), c.status.to_string(), output::opt(&c.on_date)]).collect();
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|c| vec![c.item.label().to_string(), c.status.to_string(), output::opt(&c.on_date)])
+                .collect();
             output::table(&["ITEM", "STATUS", "DATE"], &rows);
         }
         DealCommand::History { id } => {

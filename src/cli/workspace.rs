@@ -137,13 +137,20 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCommand) -> Result<()> {
             let rows: Vec<Vec<String>> = stages
                 .iter()
                 .map(|s| {
-                    let rules: Vec<String> = s.rules.iter().map(|r| format!("{} {}", r.trigger, r.rule)).collect();
+                    let rules: Vec<String> =
+                        s.rules.iter().map(|r| format!("{} {}", r.trigger, r.rule)).collect();
                     vec![
                         s.position.to_string(),
                         s.name.clone(),
                         s.default_probability.to_string(),
                         s.forecast_category.to_string(),
-                        if s.is_won { "won".into() } else if s.is_closed { "lost".into() } else { "open".into() },
+                        if s.is_won {
+                            "won".into()
+                        } else if s.is_closed {
+                            "lost".into()
+                        } else {
+                            "open".into()
+                        },
                         output::opt(&s.stall_after_days),
                         if rules.is_empty() { "—".into() } else { rules.join(", ") },
                     ]

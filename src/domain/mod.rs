@@ -6,5 +6,7 @@ mod text;
 mod vocabulary;
 
 pub use ids::*;
-pub use text::{check_date_range, normalize_domain, normalize_email, optional_text, parse_date, required_text, TextKind};
+pub use text::{
+    check_date_range, normalize_domain, normalize_email, optional_text, parse_date, required_text, TextKind,
+};
 pub use vocabulary::*;

@@ -44,11 +44,17 @@ pub fn optional_text(field: &str, value: Option<&str>, kind: TextKind) -> Result
 fn check_text(field: &str, text: &str, kind: TextKind) -> Result<()> {
     let count = text.chars().count();
     if count > kind.max_chars() {
-        return Err(KeelError::invalid(field, format!("is too long ({count} characters, at most {})", kind.max_chars())));
+        return Err(KeelError::invalid(
+            field,
+            format!("is too long ({count} characters, at most {})", kind.max_chars()),
+        ));
     }
     let allowed_control = |c: char| kind == TextKind::Note && (c == '\n' || c == '\t');
     if let Some(bad) = text.chars().find(|c| c.is_control() && !allowed_control(*c)) {
-        return Err(KeelError::invalid(field, format!("contains a control character (U+{:04X})", bad as u32)));
+        return Err(KeelError::invalid(
+            field,
+            format!("contains a control character (U+{:04X})", bad as u32),
+        ));
     }
     Ok(())
 }
@@ -77,7 +83,10 @@ pub fn normalize_domain(field: &str, value: &str) -> Result<String> {
             && !l.ends_with('-')
     };
     if host.is_empty() || host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(KeelError::invalid(field, format!("'{}' is not a web domain (like example.com)", value.trim())));
+        return Err(KeelError::invalid(
+            field,
+            format!("'{}' is not a web domain (like example.com)", value.trim()),
+        ));
     }
     Ok(host.to_string())
 }
@@ -103,8 +112,9 @@ pub fn normalize_email(field: &str, value: &str) -> Result<String> {
 
 /// Parses a calendar date written as YYYY-MM-DD, within years 1900–2200.
 pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate> {
-    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| KeelError::invalid(field, format!("'{}' is not a date (write it as YYYY-MM-DD)", value.trim())))?;
+    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        KeelError::invalid(field, format!("'{}' is not a date (write it as YYYY-MM-DD)", value.trim()))
+    })?;
     check_date_range(field, date)?;
     Ok(date)
 }

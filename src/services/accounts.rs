@@ -1,5 +1,7 @@
 use super::Workspace;
-use crate::domain::{normalize_domain, optional_text, required_text, AccountId, Segment, TeamMemberId, TextKind};
+use crate::domain::{
+    normalize_domain, optional_text, required_text, AccountId, Segment, TeamMemberId, TextKind,
+};
 use crate::store::accounts::{Account, AccountFields, AccountFilter};
 use crate::store::contacts::Contact;
 use crate::store::deals::{Deal, DealFilter};
@@ -64,15 +66,28 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: AccountInput) -> R
     let account = validate(&input)?;
     let id = ws.write(|tx, now| {
         let id = store::accounts::insert(tx, &account.fields(), now, Some(actor))?;
-        super::record(tx, now, Some(actor), "account.create", "account", id.0, serde_json::json!({
-            "name": account.name, "domain": account.domain,
-        }))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "account.create",
+            "account",
+            id.0,
+            serde_json::json!({
+                "name": account.name, "domain": account.domain,
+            }),
+        )?;
         Ok(id)
     })?;
     store::accounts::get(ws.conn(), id)
 }
 
-pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: AccountId, changes: AccountChanges) -> Result<Account> {
+pub fn update(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: AccountId,
+    changes: AccountChanges,
+) -> Result<Account> {
     let current = store::accounts::get(ws.conn(), id)?;
     let merged = AccountInput {
         name: changes.name.unwrap_or(current.name),
@@ -84,9 +99,17 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: AccountId, changes: A
     let account = validate(&merged)?;
     ws.write(|tx, now| {
         store::accounts::update(tx, id, &account.fields())?;
-        super::record(tx, now, Some(actor), "account.update", "account", id.0, serde_json::json!({
-            "name": account.name, "domain": account.domain, "segment": account.segment.as_str(),
-        }))
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "account.update",
+            "account",
+            id.0,
+            serde_json::json!({
+                "name": account.name, "domain": account.domain, "segment": account.segment.as_str(),
+            }),
+        )
     })?;
     store::accounts::get(ws.conn(), id)
 }

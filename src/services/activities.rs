@@ -2,7 +2,8 @@
 
 use super::Workspace;
 use crate::domain::{
-    check_date_range, optional_text, required_text, AccountId, ActivityId, ActivityKind, DealId, TeamMemberId, TextKind,
+    check_date_range, optional_text, required_text, AccountId, ActivityId, ActivityKind, DealId,
+    TeamMemberId, TextKind,
 };
 use crate::store::activities::{Activity, ActivityFilter, NewActivity};
 use crate::store::{self};
@@ -32,7 +33,10 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
         (Some(deal), account) => {
             let deal = store::deals::get(ws.conn(), deal, ws.now())?;
             if account.is_some_and(|a| a != deal.account_id) {
-                return Err(KeelError::invalid("account", format!("deal {} belongs to account {}", deal.id, deal.account_id)));
+                return Err(KeelError::invalid(
+                    "account",
+                    format!("deal {} belongs to account {}", deal.id, deal.account_id),
+                ));
             }
             deal.account_id
         }
@@ -67,9 +71,17 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
         if let (true, Some(deal)) = (happened, input.deal_id) {
             store::deals::touch_activity(tx, deal, now)?;
         }
-        super::record(tx, now, Some(actor), "activity.log", "activity", id.0, serde_json::json!({
-            "kind": input.kind.as_str(), "subject": subject, "deal_id": input.deal_id,
-        }))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "activity.log",
+            "activity",
+            id.0,
+            serde_json::json!({
+                "kind": input.kind.as_str(), "subject": subject, "deal_id": input.deal_id,
+            }),
+        )?;
         Ok(id)
     })?;
     store::activities::get(ws.conn(), id)

@@ -1,5 +1,7 @@
 use super::Workspace;
-use crate::domain::{normalize_email, optional_text, required_text, AccountId, ContactId, TeamMemberId, TextKind};
+use crate::domain::{
+    normalize_email, optional_text, required_text, AccountId, ContactId, TeamMemberId, TextKind,
+};
 use crate::store::contacts::{Contact, ContactFields};
 use crate::store::{self};
 use crate::Result;
@@ -46,15 +48,28 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: ContactInput) -> R
     let contact = validate(ws, &input)?;
     let id = ws.write(|tx, now| {
         let id = store::contacts::insert(tx, &fields(&contact), now)?;
-        super::record(tx, now, Some(actor), "contact.create", "contact", id.0, serde_json::json!({
-            "name": contact.name, "email": contact.email, "account_id": contact.account_id,
-        }))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "contact.create",
+            "contact",
+            id.0,
+            serde_json::json!({
+                "name": contact.name, "email": contact.email, "account_id": contact.account_id,
+            }),
+        )?;
         Ok(id)
     })?;
     store::contacts::get(ws.conn(), id)
 }
 
-pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: ContactId, changes: ContactChanges) -> Result<Contact> {
+pub fn update(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: ContactId,
+    changes: ContactChanges,
+) -> Result<Contact> {
     let current = store::contacts::get(ws.conn(), id)?;
     let merged = ContactInput {
         account_id: changes.account_id.unwrap_or(current.account_id),
@@ -65,9 +80,17 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: ContactId, changes: C
     let contact = validate(ws, &merged)?;
     ws.write(|tx, now| {
         store::contacts::update(tx, id, &fields(&contact))?;
-        super::record(tx, now, Some(actor), "contact.update", "contact", id.0, serde_json::json!({
-            "name": contact.name, "email": contact.email,
-        }))
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "contact.update",
+            "contact",
+            id.0,
+            serde_json::json!({
+                "name": contact.name, "email": contact.email,
+            }),
+        )
     })?;
     store::contacts::get(ws.conn(), id)
 }
@@ -76,7 +99,12 @@ pub fn get(ws: &Workspace, id: ContactId) -> Result<Contact> {
     store::contacts::get(ws.conn(), id)
 }
 
-pub fn list(ws: &Workspace, account: Option<AccountId>, limit: Option<u32>, offset: Option<u32>) -> Result<Vec<Contact>> {
+pub fn list(
+    ws: &Workspace,
+    account: Option<AccountId>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> Result<Vec<Contact>> {
     if let Some(account) = account {
         store::accounts::get(ws.conn(), account)?;
     }

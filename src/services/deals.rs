@@ -79,7 +79,12 @@ impl ValidDeal {
 
 /// Checks a deal's fields against each other and the workspace. `created_on` is the
 /// deal's creation date: the expected close date may not come before it.
-fn validate(ws: &Workspace, input: &DealInput, created_on: NaiveDate, this: Option<DealId>) -> Result<ValidDeal> {
+fn validate(
+    ws: &Workspace,
+    input: &DealInput,
+    created_on: NaiveDate,
+    this: Option<DealId>,
+) -> Result<ValidDeal> {
     let name = required_text("name", &input.name, TextKind::Line)?;
     let currency = Currency::parse("currency", &input.currency)?;
     let amount = Money::non_negative("amount", input.amount_minor, currency)?;
@@ -171,10 +176,18 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, mut input: DealInput) -> 
                 override_reason: None,
             },
         )?;
-        super::record(tx, now, Some(actor), "deal.create", "deal", id.0, serde_json::json!({
-            "name": deal.name, "amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
-            "stage": stage.name,
-        }))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "deal.create",
+            "deal",
+            id.0,
+            serde_json::json!({
+                "name": deal.name, "amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+                "stage": stage.name,
+            }),
+        )?;
         Ok(id)
     })?;
     get(ws, id)
@@ -202,14 +215,22 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: Deal
     let deal = validate(ws, &merged, current.created_at.date_naive(), Some(id))?;
     ws.write(|tx, now| {
         store::deals::update(tx, id, &deal.fields(), now)?;
-        super::record(tx, now, Some(actor), "deal.update", "deal", id.0, serde_json::json!({
-            "before": {"amount_minor": current.amount.amount_minor, "currency": current.amount.currency,
-                       "expected_close_date": current.expected_close_date, "owner_id": current.owner_id,
-                       "probability_override_bp": current.probability_override},
-            "after": {"amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
-                      "expected_close_date": deal.expected_close_date, "owner_id": deal.owner_id,
-                      "probability_override_bp": deal.probability_override},
-        }))
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "deal.update",
+            "deal",
+            id.0,
+            serde_json::json!({
+                "before": {"amount_minor": current.amount.amount_minor, "currency": current.amount.currency,
+                           "expected_close_date": current.expected_close_date, "owner_id": current.owner_id,
+                           "probability_override_bp": current.probability_override},
+                "after": {"amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+                          "expected_close_date": deal.expected_close_date, "owner_id": deal.owner_id,
+                          "probability_override_bp": deal.probability_override},
+            }),
+        )
     })?;
     get(ws, id)
 }
@@ -239,7 +260,8 @@ pub fn list(ws: &Workspace, query: &DealQuery) -> Result<Vec<Deal>> {
     };
     let after = match query.after {
         Some(id) => {
-            let last = get(ws, id).map_err(|_| KeelError::invalid("after", format!("deal {id} does not exist")))?;
+            let last =
+                get(ws, id).map_err(|_| KeelError::invalid("after", format!("deal {id} does not exist")))?;
             Some((last.expected_close_date, last.id))
         }
         None => None,
@@ -308,7 +330,10 @@ pub fn view(ws: &Workspace, id: DealId) -> Result<DealView> {
         stage_path,
         history,
         next_activity: store::activities::next_for_deal(conn, id)?,
-        activities: store::activities::list(conn, &ActivityFilter { deal: Some(id), limit: 50, ..Default::default() })?,
+        activities: store::activities::list(
+            conn,
+            &ActivityFilter { deal: Some(id), limit: 50, ..Default::default() },
+        )?,
         deal,
     })
 }

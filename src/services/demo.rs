@@ -5,8 +5,8 @@
 
 use super::Workspace;
 use crate::domain::{
-    AccountId, ActivityKind, AeSegment, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealSource, DealType,
-    OnboardingStep, PocOutcome, Role, Segment, TeamMemberId,
+    AccountId, ActivityKind, AeSegment, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealSource,
+    DealType, OnboardingStep, PocOutcome, Role, Segment, TeamMemberId,
 };
 use crate::money::{Currency, Money};
 use crate::store::accounts::AccountFields;
@@ -66,21 +66,25 @@ impl Rng {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Ana", "Ben", "Chloé", "Dev", "Elif", "Farah", "Gustavo", "Hana", "Ivan", "Jonas", "Kaito", "Lena", "Mateo",
-    "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe",
+    "Ana", "Ben", "Chloé", "Dev", "Elif", "Farah", "Gustavo", "Hana", "Ivan", "Jonas", "Kaito", "Lena",
+    "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Victor", "Wen", "Ximena",
+    "Yusuf", "Zoe",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Almeida", "Brooks", "Chen", "Dubois", "Eriksen", "Fischer", "García", "Haddad", "Ito", "Jensen", "Kowalski",
-    "Larsen", "Mensah", "Novak", "Okafor", "Patel", "Quintero", "Rossi", "Schmidt", "Tanaka", "Usman", "Varga",
-    "Weber", "Yilmaz", "Zhang",
+    "Almeida", "Brooks", "Chen", "Dubois", "Eriksen", "Fischer", "García", "Haddad", "Ito", "Jensen",
+    "Kowalski", "Larsen", "Mensah", "Novak", "Okafor", "Patel", "Quintero", "Rossi", "Schmidt", "Tanaka",
+    "Usman", "Varga", "Weber", "Yilmaz", "Zhang",
 ];
 const NAME_STEMS: &[&str] = &[
-    "Nova", "Apex", "Lumen", "Orbit", "Pixel", "Quanta", "Riven", "Sable", "Tidal", "Vertex", "Zephyr", "Aurora",
-    "Beacon", "Cobalt", "Delta", "Ember", "Flux", "Granite", "Helix", "Iris", "Juniper", "Kite", "Lyra", "Mosaic",
-    "Nimbus", "Onyx", "Prism", "Quill", "Radiant", "Summit", "Tangent", "Umbra", "Vivid", "Willow", "Xenon", "Yonder",
+    "Nova", "Apex", "Lumen", "Orbit", "Pixel", "Quanta", "Riven", "Sable", "Tidal", "Vertex", "Zephyr",
+    "Aurora", "Beacon", "Cobalt", "Delta", "Ember", "Flux", "Granite", "Helix", "Iris", "Juniper", "Kite",
+    "Lyra", "Mosaic", "Nimbus", "Onyx", "Prism", "Quill", "Radiant", "Summit", "Tangent", "Umbra", "Vivid",
+    "Willow", "Xenon", "Yonder",
 ];
-const NAME_KINDS: &[&str] = &["Games", "Labs", "Studios", "Learning", "Social", "Cloud", "Networks", "Media", "Telecom", "Play"];
-const VERTICALS: &[&str] = &["Gaming", "SaaS", "EdTech", "Social", "Metaverse", "Telecom", "Web3", "Customer Support"];
+const NAME_KINDS: &[&str] =
+    &["Games", "Labs", "Studios", "Learning", "Social", "Cloud", "Networks", "Media", "Telecom", "Play"];
+const VERTICALS: &[&str] =
+    &["Gaming", "SaaS", "EdTech", "Social", "Metaverse", "Telecom", "Web3", "Customer Support"];
 const REGIONS: &[&str] = &["North America", "Europe", "APAC", "LATAM", "Middle East & Africa"];
 const LOSS_REASONS: &[&str] = &[
     "Chose a centralized incumbent",
@@ -98,8 +102,12 @@ const ACTIVITY_SUBJECTS: &[(ActivityKind, &str)] = &[
     (ActivityKind::Call, "Check-in with champion"),
     (ActivityKind::Note, "Stakeholder map updated"),
 ];
-const TASK_SUBJECTS: &[&str] =
-    &["Send proposal", "Book POC kick-off", "Follow up on security questionnaire", "Schedule exec sponsor call"];
+const TASK_SUBJECTS: &[&str] = &[
+    "Send proposal",
+    "Book POC kick-off",
+    "Follow up on security questionnaire",
+    "Schedule exec sponsor call",
+];
 
 /// Fills an empty workspace (initializing it if needed) with a demo sales org.
 pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary> {
@@ -115,10 +123,19 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
     let stages = super::pipeline::stages(ws)?;
     ws.write(|tx, now| {
         store::tune_for_bulk_load(tx)?;
-        let mut builder = Builder { tx, rng: Rng(options.seed), now, stages: &stages, summary: DemoSummary::default() };
+        let mut builder =
+            Builder { tx, rng: Rng(options.seed), now, stages: &stages, summary: DemoSummary::default() };
         builder.build(options.deals)?;
         let summary = builder.summary;
-        super::record(tx, now, None, "demo.generate", "workspace", 0, serde_json::to_value(&summary).unwrap_or_default())?;
+        super::record(
+            tx,
+            now,
+            None,
+            "demo.generate",
+            "workspace",
+            0,
+            serde_json::to_value(&summary).unwrap_or_default(),
+        )?;
         Ok(summary)
     })
 }
@@ -153,7 +170,11 @@ impl Builder<'_> {
         let team = self.team(deals)?;
         let accounts = self.accounts((deals / 8).max(12))?;
         let open: Vec<&Stage> = self.stages.iter().filter(|s| !s.is_closed).collect();
-        let won = self.stages.iter().find(|s| s.is_won).ok_or_else(|| KeelError::NotAllowed("no won stage".into()))?;
+        let won = self
+            .stages
+            .iter()
+            .find(|s| s.is_won)
+            .ok_or_else(|| KeelError::NotAllowed("no won stage".into()))?;
         let lost = self
             .stages
             .iter()
@@ -186,7 +207,8 @@ impl Builder<'_> {
         let leader = self.member(Role::SalesLeader, None)?;
         crate::store::settings::set(self.tx, "current_user_id", &leader.to_string())?;
         let ae_pairs = (deals / 5_000).clamp(2, 5);
-        let mut team = Team { enterprise_aes: Vec::new(), mid_market_aes: Vec::new(), customer_success: Vec::new() };
+        let mut team =
+            Team { enterprise_aes: Vec::new(), mid_market_aes: Vec::new(), customer_success: Vec::new() };
         for _ in 0..ae_pairs {
             team.enterprise_aes.push(self.member(Role::AccountExecutive, Some(AeSegment::Enterprise))?);
             team.mid_market_aes.push(self.member(Role::AccountExecutive, Some(AeSegment::MidMarket))?);
@@ -209,8 +231,10 @@ impl Builder<'_> {
             let stem = NAME_STEMS[(i % NAME_STEMS.len() as u64) as usize];
             let kind = NAME_KINDS[((i / NAME_STEMS.len() as u64) % NAME_KINDS.len() as u64) as usize];
             let round = i / combos;
-            let name = if round == 0 { format!("{stem} {kind}") } else { format!("{stem} {kind} {}", round + 1) };
-            let slug: String = name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+            let name =
+                if round == 0 { format!("{stem} {kind}") } else { format!("{stem} {kind} {}", round + 1) };
+            let slug: String =
+                name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
             let domain = format!("{slug}.com");
             let segment = match self.rng.next() % 10 {
                 0..=2 => Segment::DevelopersStartups,
@@ -220,14 +244,24 @@ impl Builder<'_> {
             let vertical = *self.rng.pick(VERTICALS);
             let region = *self.rng.pick(REGIONS);
             let created = self.now - Duration::days(self.rng.range(400, 800));
-            let fields =
-                AccountFields { name: &name, domain: Some(&domain), segment, vertical: Some(vertical), region: Some(region) };
+            let fields = AccountFields {
+                name: &name,
+                domain: Some(&domain),
+                segment,
+                vertical: Some(vertical),
+                region: Some(region),
+            };
             let id = store::accounts::insert(self.tx, &fields, created, None)?;
             let person = self.person();
-            let email = format!("{}@{domain}", person.to_lowercase().replace(' ', ".").replace(['é', 'í'], "e"));
+            let email =
+                format!("{}@{domain}", person.to_lowercase().replace(' ', ".").replace(['é', 'í'], "e"));
             let email: String = email.chars().map(|c| if c.is_ascii() { c } else { 'a' }).collect();
             let title = *self.rng.pick(&["CTO", "VP Engineering", "Head of Platform", "Product Director"]);
-            store::contacts::insert(self.tx, &ContactFields { account_id: id, name: &person, title: Some(title), email: &email }, created)?;
+            store::contacts::insert(
+                self.tx,
+                &ContactFields { account_id: id, name: &person, title: Some(title), email: &email },
+                created,
+            )?;
             self.summary.accounts += 1;
             self.summary.contacts += 1;
             accounts.push(DemoAccount { id, segment });
@@ -266,9 +300,13 @@ impl Builder<'_> {
         let cycle_days = rng.range(cycle_lo, cycle_hi);
         // Deals older than their cycle have closed; the rest sit in an open stage.
         let (path_len, outcome) = if age_days > cycle_days {
-            if rng.chance(30) { (open.len(), Some(true)) } else { (rng.range(1, open.len() as i64) as usize, Some(false)) }
+            if rng.chance(30) {
+                (open.len(), Some(true))
+            } else {
+                (rng.range(1, open.len() as i64) as usize, Some(false))
+            }
         } else {
-            let reached = ((age_days * open.len() as i64) / cycle_days.max(1)) as usize;
+            let reached = ((age_days * open.len() as i64) / cycle_days.max(1)) as usize + 1;
             (reached.clamp(1, open.len()), None)
         };
         let last_open = open[path_len - 1];
@@ -360,10 +398,15 @@ impl Builder<'_> {
         if outcome == Some(true) {
             let cs = *self.rng.pick(&team.customer_success);
             let won_on = last_entered.date_naive();
-            let steps: Vec<(OnboardingStep, TeamMemberId, NaiveDate)> = [(OnboardingStep::KickOff, 7), (OnboardingStep::TechnicalIntegration, 30), (OnboardingStep::Training, 45), (OnboardingStep::GoLive, 60)]
-                .into_iter()
-                .map(|(step, days)| (step, cs, won_on + Duration::days(days)))
-                .collect();
+            let steps: Vec<(OnboardingStep, TeamMemberId, NaiveDate)> = [
+                (OnboardingStep::KickOff, 7),
+                (OnboardingStep::TechnicalIntegration, 30),
+                (OnboardingStep::Training, 45),
+                (OnboardingStep::GoLive, 60),
+            ]
+            .into_iter()
+            .map(|(step, days)| (step, cs, won_on + Duration::days(days)))
+            .collect();
             store::onboarding::insert_plan(self.tx, account.id, id, last_entered, &steps)?;
             store::onboarding::insert_qbr(self.tx, account.id, won_on + Duration::days(90), cs)?;
         }
@@ -399,7 +442,9 @@ impl Builder<'_> {
             let start = (created_at + Duration::days(20)).date_naive();
             let poc = ProofOfConcept {
                 scope: Some("Real-time voice and video in the customer's production app, two regions".into()),
-                success_criteria: Some("p95 join time under 1 s; 99.9% session success; cost per minute at target".into()),
+                success_criteria: Some(
+                    "p95 join time under 1 s; 99.9% session success; cost per minute at target".into(),
+                ),
                 start_date: Some(start),
                 end_date: Some(start + Duration::days(self.rng.range(30, 60))),
                 outcome: Some(match outcome {
@@ -414,11 +459,21 @@ impl Builder<'_> {
         if path_len >= 5 {
             for item in ChecklistItem::ALL {
                 let status = match outcome {
-                    Some(true) if *item == ChecklistItem::Procurement && self.rng.chance(30) => ChecklistStatus::NotNeeded,
+                    Some(true) if *item == ChecklistItem::Procurement && self.rng.chance(30) => {
+                        ChecklistStatus::NotNeeded
+                    }
                     Some(true) => ChecklistStatus::Done,
-                    _ => *self.rng.pick(&[ChecklistStatus::NotStarted, ChecklistStatus::InProgress, ChecklistStatus::Done]),
+                    _ => *self.rng.pick(&[
+                        ChecklistStatus::NotStarted,
+                        ChecklistStatus::InProgress,
+                        ChecklistStatus::Done,
+                    ]),
                 };
-                let entry = ChecklistEntry { item: *item, status, on_date: status.is_complete().then(|| at.date_naive()) };
+                let entry = ChecklistEntry {
+                    item: *item,
+                    status,
+                    on_date: status.is_complete().then(|| at.date_naive()),
+                };
                 store::qualification::save_checklist_item(self.tx, id, &entry, at, None)?;
             }
         }

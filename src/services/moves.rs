@@ -25,7 +25,12 @@ pub struct MoveOutcome {
 
 /// Moves a deal. Refused, writing nothing, when the move misses exit or entry
 /// criteria (every missing item listed) unless an override reason is given.
-pub fn move_deal(ws: &mut Workspace, actor: TeamMemberId, id: DealId, input: MoveInput) -> Result<MoveOutcome> {
+pub fn move_deal(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: DealId,
+    input: MoveInput,
+) -> Result<MoveOutcome> {
     let deal = deals::get(ws, id)?;
     let stages = super::pipeline::stages(ws)?;
     let target = super::pipeline::stage_named(ws, &input.stage)?;
@@ -39,9 +44,11 @@ pub fn move_deal(ws: &mut Workspace, actor: TeamMemberId, id: DealId, input: Mov
     let override_reason = deals::optional_reason("override", input.override_reason.as_deref())?;
     let is_lost = target.is_closed && !target.is_won;
     let loss_reason = match (is_lost, input.loss_reason.as_deref()) {
-        (true, reason) => Some(required_text("loss_reason", reason.unwrap_or(""), TextKind::Note).map_err(|_| {
-            KeelError::invalid("loss_reason", format!("is required to move a deal to {}", target.name))
-        })?),
+        (true, reason) => {
+            Some(required_text("loss_reason", reason.unwrap_or(""), TextKind::Note).map_err(|_| {
+                KeelError::invalid("loss_reason", format!("is required to move a deal to {}", target.name))
+            })?)
+        }
         (false, Some(r)) if !r.trim().is_empty() => {
             return Err(KeelError::invalid("loss_reason", "applies only when a deal is lost"));
         }
@@ -72,10 +79,18 @@ pub fn move_deal(ws: &mut Workspace, actor: TeamMemberId, id: DealId, input: Mov
         if target.is_won {
             onboarding::start_for_won_deal(tx, now, &deal, actor)?;
         }
-        super::record(tx, now, Some(actor), "deal.move", "deal", id.0, serde_json::json!({
-            "from": from.name, "to": target.name, "override_reason": override_reason,
-            "overridden": missing, "loss_reason": loss_reason,
-        }))
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "deal.move",
+            "deal",
+            id.0,
+            serde_json::json!({
+                "from": from.name, "to": target.name, "override_reason": override_reason,
+                "overridden": missing, "loss_reason": loss_reason,
+            }),
+        )
     })?;
     Ok(MoveOutcome { deal: deals::get(ws, id)?, overridden: missing })
 }

@@ -1,7 +1,10 @@
 //! Onboarding and quarterly business reviews: what happens to an account after a win.
 
 use super::Workspace;
-use crate::domain::{check_date_range, optional_text, AccountId, OnboardingPlanId, OnboardingStep, QbrId, Role, TeamMemberId, TextKind};
+use crate::domain::{
+    check_date_range, optional_text, AccountId, OnboardingPlanId, OnboardingStep, QbrId, Role, TeamMemberId,
+    TextKind,
+};
 use crate::store::deals::Deal;
 use crate::store::onboarding::{OnboardingPlan, Qbr};
 use crate::store::{self};
@@ -22,18 +25,32 @@ const FIRST_QBR_AFTER_DAYS: i64 = 90;
 
 /// Creates the onboarding plan and first QBR for a won deal, owned by the first
 /// customer-success member (else the deal owner). Runs inside the move's transaction.
-pub(crate) fn start_for_won_deal(tx: &Connection, now: DateTime<Utc>, deal: &Deal, actor: TeamMemberId) -> Result<()> {
+pub(crate) fn start_for_won_deal(
+    tx: &Connection,
+    now: DateTime<Utc>,
+    deal: &Deal,
+    actor: TeamMemberId,
+) -> Result<()> {
     if store::onboarding::plan_for_deal(tx, deal.id)?.is_some() {
         return Ok(()); // won before, reopened, won again: the plan already exists
     }
     let owner = store::team::first_with_role(tx, Role::CustomerSuccess)?.map_or(deal.owner_id, |m| m.id);
     let won_on = now.date_naive();
-    let steps: Vec<_> = STEP_OFFSETS.iter().map(|&(step, days)| (step, owner, won_on + Duration::days(days))).collect();
+    let steps: Vec<_> =
+        STEP_OFFSETS.iter().map(|&(step, days)| (step, owner, won_on + Duration::days(days))).collect();
     let plan = store::onboarding::insert_plan(tx, deal.account_id, deal.id, now, &steps)?;
     store::onboarding::insert_qbr(tx, deal.account_id, won_on + Duration::days(FIRST_QBR_AFTER_DAYS), owner)?;
-    super::record(tx, now, Some(actor), "onboarding.start", "onboarding_plan", plan.0, serde_json::json!({
-        "deal_id": deal.id, "account_id": deal.account_id, "owner_id": owner,
-    }))
+    super::record(
+        tx,
+        now,
+        Some(actor),
+        "onboarding.start",
+        "onboarding_plan",
+        plan.0,
+        serde_json::json!({
+            "deal_id": deal.id, "account_id": deal.account_id, "owner_id": owner,
+        }),
+    )
 }
 
 pub fn plans(ws: &Workspace, account: AccountId) -> Result<Vec<OnboardingPlan>> {
@@ -52,9 +69,17 @@ pub fn complete_step(
     check_date_range("date", on)?;
     ws.write(|tx, now| {
         let account = store::onboarding::complete_step(tx, plan, step, on)?;
-        super::record(tx, now, Some(actor), "onboarding.step_done", "onboarding_plan", plan.0, serde_json::json!({
-            "step": step.as_str(), "on": on,
-        }))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "onboarding.step_done",
+            "onboarding_plan",
+            plan.0,
+            serde_json::json!({
+                "step": step.as_str(), "on": on,
+            }),
+        )?;
         Ok(account)
     })
 }
@@ -77,12 +102,26 @@ pub fn schedule_qbr(
     store::team::get(ws.conn(), owner)?;
     ws.write(|tx, now| {
         let id = store::onboarding::insert_qbr(tx, account, on, owner)?;
-        super::record(tx, now, Some(actor), "qbr.schedule", "qbr", id.0, serde_json::json!({"account_id": account, "on": on}))
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "qbr.schedule",
+            "qbr",
+            id.0,
+            serde_json::json!({"account_id": account, "on": on}),
+        )
     })?;
     store::onboarding::qbrs_for_account(ws.conn(), account)
 }
 
-pub fn record_qbr(ws: &mut Workspace, actor: TeamMemberId, id: QbrId, on: Option<NaiveDate>, notes: Option<String>) -> Result<Vec<Qbr>> {
+pub fn record_qbr(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: QbrId,
+    on: Option<NaiveDate>,
+    notes: Option<String>,
+) -> Result<Vec<Qbr>> {
     let on = on.unwrap_or(ws.today());
     check_date_range("date", on)?;
     let notes = optional_text("notes", notes.as_deref(), TextKind::Note)?;

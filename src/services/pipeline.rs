@@ -29,7 +29,15 @@ fn enterprise_funnel() -> [NewStage<'static>; 7] {
         rules,
     };
     [
-        open("Lead", 1, 500, ForecastCategory::Pipeline, 14, "Inbound, outbound, referral or event lead.", &[]),
+        open(
+            "Lead",
+            1,
+            500,
+            ForecastCategory::Pipeline,
+            14,
+            "Inbound, outbound, referral or event lead.",
+            &[],
+        ),
         open(
             "Qualification",
             2,
@@ -101,7 +109,15 @@ pub fn init(ws: &mut Workspace) -> Result<bool> {
         for stage in enterprise_funnel() {
             stages::insert_stage(tx, pipeline, &stage)?;
         }
-        super::record(tx, now, None, "workspace.init", "pipeline", pipeline.0, serde_json::json!({"name": "Enterprise"}))
+        super::record(
+            tx,
+            now,
+            None,
+            "workspace.init",
+            "pipeline",
+            pipeline.0,
+            serde_json::json!({"name": "Enterprise"}),
+        )
     })?;
     Ok(true)
 }
@@ -118,8 +134,12 @@ pub fn stage_named(ws: &Workspace, name: &str) -> Result<Stage> {
     match stages::find_by_name(ws.conn(), pipeline.id, name)? {
         Some(stage) => Ok(stage),
         None => {
-            let names: Vec<String> = stages::list(ws.conn(), pipeline.id)?.into_iter().map(|s| s.name).collect();
-            Err(KeelError::invalid("stage", format!("'{}' is not a stage; stages are: {}", name.trim(), names.join(", "))))
+            let names: Vec<String> =
+                stages::list(ws.conn(), pipeline.id)?.into_iter().map(|s| s.name).collect();
+            Err(KeelError::invalid(
+                "stage",
+                format!("'{}' is not a stage; stages are: {}", name.trim(), names.join(", ")),
+            ))
         }
     }
 }

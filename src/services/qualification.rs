@@ -2,8 +2,8 @@
 
 use super::Workspace;
 use crate::domain::{
-    check_date_range, optional_text, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId, PocOutcome,
-    TeamMemberId, TextKind,
+    check_date_range, optional_text, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
+    PocOutcome, TeamMemberId, TextKind,
 };
 use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
 use crate::store::{self};
@@ -18,16 +18,27 @@ pub struct BantChange {
     pub note: Option<String>,
 }
 
-pub fn set_bant(ws: &mut Workspace, actor: TeamMemberId, deal: DealId, changes: Vec<BantChange>) -> Result<Vec<BantEntry>> {
+pub fn set_bant(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    deal: DealId,
+    changes: Vec<BantChange>,
+) -> Result<Vec<BantEntry>> {
     store::deals::get(ws.conn(), deal, ws.now())?;
     if changes.is_empty() {
-        return Err(KeelError::invalid("bant", "nothing to change: give a status or note for at least one item"));
+        return Err(KeelError::invalid(
+            "bant",
+            "nothing to change: give a status or note for at least one item",
+        ));
     }
     let mut entries = store::qualification::bant(ws.conn(), deal)?;
     for change in &changes {
         let field = format!("{}_note", change.item);
         let note = optional_text(&field, change.note.as_deref(), TextKind::Note)?;
-        let entry = entries.iter_mut().find(|e| e.item == change.item).ok_or_else(|| KeelError::invalid("bant", "unknown item"))?;
+        let entry = entries
+            .iter_mut()
+            .find(|e| e.item == change.item)
+            .ok_or_else(|| KeelError::invalid("bant", "unknown item"))?;
         if let Some(status) = change.status {
             entry.status = status;
         }
@@ -37,7 +48,15 @@ pub fn set_bant(ws: &mut Workspace, actor: TeamMemberId, deal: DealId, changes: 
     }
     ws.write(|tx, now| {
         store::qualification::save_bant(tx, deal, &entries, now, Some(actor))?;
-        super::record(tx, now, Some(actor), "deal.bant", "deal", deal.0, serde_json::to_value(&entries).unwrap_or_default())
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "deal.bant",
+            "deal",
+            deal.0,
+            serde_json::to_value(&entries).unwrap_or_default(),
+        )
     })?;
     store::qualification::bant(ws.conn(), deal)
 }
@@ -54,7 +73,12 @@ pub struct PocChanges {
 
 /// Records the proof of concept. The evaluation period must lie within the
 /// workspace's bounds (30–60 days by default) once both dates are known.
-pub fn set_poc(ws: &mut Workspace, actor: TeamMemberId, deal: DealId, changes: PocChanges) -> Result<ProofOfConcept> {
+pub fn set_poc(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    deal: DealId,
+    changes: PocChanges,
+) -> Result<ProofOfConcept> {
     store::deals::get(ws.conn(), deal, ws.now())?;
     let mut poc = store::qualification::poc(ws.conn(), deal)?.unwrap_or_default();
     if let Some(scope) = changes.scope.as_deref() {
@@ -92,7 +116,15 @@ pub fn set_poc(ws: &mut Workspace, actor: TeamMemberId, deal: DealId, changes: P
     }
     ws.write(|tx, now| {
         store::qualification::save_poc(tx, deal, &poc, now, Some(actor))?;
-        super::record(tx, now, Some(actor), "deal.poc", "deal", deal.0, serde_json::to_value(&poc).unwrap_or_default())
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "deal.poc",
+            "deal",
+            deal.0,
+            serde_json::to_value(&poc).unwrap_or_default(),
+        )
     })?;
     store::qualification::poc(ws.conn(), deal)?.ok_or_else(|| KeelError::not_found("proof of concept", deal))
 }
@@ -109,10 +141,22 @@ pub fn set_checklist_item(
     if let Some(date) = on_date {
         check_date_range("date", date)?;
     }
-    let entry = ChecklistEntry { item, status, on_date: on_date.or_else(|| status.is_complete().then(|| ws.today())) };
+    let entry = ChecklistEntry {
+        item,
+        status,
+        on_date: on_date.or_else(|| status.is_complete().then(|| ws.today())),
+    };
     ws.write(|tx, now| {
         store::qualification::save_checklist_item(tx, deal, &entry, now, Some(actor))?;
-        super::record(tx, now, Some(actor), "deal.checklist", "deal", deal.0, serde_json::to_value(&entry).unwrap_or_default())
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "deal.checklist",
+            "deal",
+            deal.0,
+            serde_json::to_value(&entry).unwrap_or_default(),
+        )
     })?;
     store::qualification::checklist(ws.conn(), deal)
 }

@@ -30,7 +30,9 @@ pub fn rules_for_move(stages: &[Stage], from: &Stage, to: &Stage) -> Vec<StageRu
     if to.position <= from.position {
         return rules;
     }
-    for stage in stages.iter().filter(|s| !s.is_closed && s.position >= from.position && s.position < to.position) {
+    for stage in
+        stages.iter().filter(|s| !s.is_closed && s.position >= from.position && s.position < to.position)
+    {
         rules.extend(stage.rules_on(RuleTrigger::Exit));
     }
     for stage in stages.iter().filter(|s| s.position > from.position && s.position <= to.position) {
@@ -43,14 +45,23 @@ pub fn rules_for_move(stages: &[Stage], from: &Stage, to: &Stage) -> Vec<StageRu
 }
 
 /// What the deal still lacks for each rule, one line per missing item.
-pub fn missing_items(conn: &Connection, deal: DealId, rules: &[StageRule], bounds: PocBounds) -> Result<Vec<String>> {
+pub fn missing_items(
+    conn: &Connection,
+    deal: DealId,
+    rules: &[StageRule],
+    bounds: PocBounds,
+) -> Result<Vec<String>> {
     let mut missing = Vec::new();
     for rule in rules {
         match rule {
             StageRule::BantConfirmed => {
                 for entry in qualification::bant(conn, deal)? {
                     if entry.status != BantStatus::Confirmed {
-                        missing.push(format!("BANT {} is {}, needs confirmed", entry.item.label(), entry.status));
+                        missing.push(format!(
+                            "BANT {} is {}, needs confirmed",
+                            entry.item.label(),
+                            entry.status
+                        ));
                     }
                 }
             }
@@ -78,7 +89,11 @@ pub fn missing_items(conn: &Connection, deal: DealId, rules: &[StageRule], bound
             StageRule::NegotiationComplete => {
                 for entry in qualification::checklist(conn, deal)? {
                     if !entry.status.is_complete() {
-                        missing.push(format!("negotiation checklist: {} is {}", entry.item.label(), entry.status));
+                        missing.push(format!(
+                            "negotiation checklist: {} is {}",
+                            entry.item.label(),
+                            entry.status
+                        ));
                     }
                 }
             }

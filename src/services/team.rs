@@ -28,9 +28,17 @@ pub fn add(ws: &mut Workspace, actor: Option<TeamMemberId>, input: NewTeamMember
         if bootstrap {
             Workspace::set_setting(tx, "current_user_id", &id.to_string())?;
         }
-        super::record(tx, now, actor.or(Some(id)), "team.add", "team_member", id.0, serde_json::json!({
-            "name": name, "role": input.role.as_str(),
-        }))?;
+        super::record(
+            tx,
+            now,
+            actor.or(Some(id)),
+            "team.add",
+            "team_member",
+            id.0,
+            serde_json::json!({
+                "name": name, "role": input.role.as_str(),
+            }),
+        )?;
         Ok(id)
     })?;
     store::team::get(ws.conn(), id)
@@ -41,7 +49,8 @@ pub fn list(ws: &Workspace) -> Result<Vec<TeamMember>> {
 }
 
 pub fn find(ws: &Workspace, name: &str) -> Result<TeamMember> {
-    store::team::find_by_name(ws.conn(), name.trim())?.ok_or_else(|| KeelError::not_found("team member", name.trim()))
+    store::team::find_by_name(ws.conn(), name.trim())?
+        .ok_or_else(|| KeelError::not_found("team member", name.trim()))
 }
 
 pub fn get(ws: &Workspace, id: TeamMemberId) -> Result<TeamMember> {

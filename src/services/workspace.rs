@@ -83,7 +83,10 @@ impl Workspace {
             return Err(KeelError::invalid("poc_min_days", "must be at least 1 day"));
         }
         if max_days < min_days {
-            return Err(KeelError::invalid("poc_max_days", format!("must be at least poc_min_days ({min_days})")));
+            return Err(KeelError::invalid(
+                "poc_max_days",
+                format!("must be at least poc_min_days ({min_days})"),
+            ));
         }
         if max_days > 366 {
             return Err(KeelError::invalid("poc_max_days", "must be at most 366 days"));

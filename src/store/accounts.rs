@@ -63,7 +63,15 @@ pub fn insert(
     conn.execute(
         "INSERT INTO accounts (name, domain, segment, vertical, region, created_at, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![fields.name, fields.domain, fields.segment, fields.vertical, fields.region, instant_text(at), by],
+        params![
+            fields.name,
+            fields.domain,
+            fields.segment,
+            fields.vertical,
+            fields.region,
+            instant_text(at),
+            by
+        ],
     )?;
     Ok(AccountId(conn.last_insert_rowid()))
 }
@@ -81,11 +89,17 @@ pub fn update(conn: &Connection, id: AccountId, fields: &AccountFields<'_>) -> R
 }
 
 pub fn get(conn: &Connection, id: AccountId) -> Result<Account> {
-    found(conn.query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"), [id], from_row), "account", id)
+    found(
+        conn.query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"), [id], from_row),
+        "account",
+        id,
+    )
 }
 
 pub fn find_by_domain(conn: &Connection, domain: &str) -> Result<Option<Account>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE domain = ?1"), [domain], from_row).optional()?)
+    Ok(conn
+        .query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE domain = ?1"), [domain], from_row)
+        .optional()?)
 }
 
 pub struct AccountFilter<'a> {

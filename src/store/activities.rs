@@ -34,7 +34,8 @@ pub struct NewActivity<'a> {
     pub created_by: Option<TeamMemberId>,
 }
 
-const SELECT: &str = "SELECT v.id, v.account_id, a.name AS account_name, v.deal_id, v.kind, v.subject, v.notes,
+const SELECT: &str =
+    "SELECT v.id, v.account_id, a.name AS account_name, v.deal_id, v.kind, v.subject, v.notes,
                              v.owner_id, t.name AS owner_name, v.due_date, v.done_at, v.created_at
                       FROM activities v
                       JOIN accounts a ON a.id = v.account_id
@@ -113,7 +114,10 @@ pub fn list(conn: &Connection, f: &ActivityFilter) -> Result<Vec<Activity>> {
          LIMIT ?6"
     ))?;
     let rows = stmt
-        .query_map(params![f.deal, f.account, f.owner, f.open_only, f.due_by.map(day_text), f.limit], from_row)?
+        .query_map(
+            params![f.deal, f.account, f.owner, f.open_only, f.due_by.map(day_text), f.limit],
+            from_row,
+        )?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }

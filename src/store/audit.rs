@@ -41,7 +41,12 @@ pub fn append(conn: &Connection, entry: &NewAuditEntry<'_>) -> Result<()> {
     Ok(())
 }
 
-pub fn list(conn: &Connection, entity: Option<&str>, entity_id: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
+pub fn list(
+    conn: &Connection,
+    entity: Option<&str>,
+    entity_id: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare(
         "SELECT a.id, a.at, a.actor_id, t.name AS actor_name, a.action, a.entity, a.entity_id, a.detail
          FROM audit_log a LEFT JOIN team_members t ON t.id = a.actor_id

@@ -23,7 +23,8 @@ pub struct ContactFields<'a> {
     pub email: &'a str,
 }
 
-const SELECT: &str = "SELECT c.id, c.account_id, a.name AS account_name, c.name, c.title, c.email, c.created_at
+const SELECT: &str =
+    "SELECT c.id, c.account_id, a.name AS account_name, c.name, c.title, c.email, c.created_at
                       FROM contacts c JOIN accounts a ON a.id = c.account_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {

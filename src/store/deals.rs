@@ -1,4 +1,6 @@
-use super::{day_text, found, get_currency, get_day, get_instant, get_opt_day, get_opt_instant, instant_text};
+use super::{
+    day_text, found, get_currency, get_day, get_instant, get_opt_day, get_opt_instant, instant_text,
+};
 use crate::domain::{
     AccountId, DealId, DealSource, DealType, ForecastCategory, PipelineId, Segment, StageId, TeamMemberId,
 };
@@ -358,7 +360,10 @@ pub fn history(conn: &Connection, deal: DealId) -> Result<Vec<StageChange>> {
                 to_stage: row.get("to_stage")?,
                 changed_at: get_instant(row, "changed_at")?,
                 changed_by: row.get("changed_by")?,
-                amount: Money { amount_minor: row.get("amount_minor")?, currency: get_currency(row, "currency")? },
+                amount: Money {
+                    amount_minor: row.get("amount_minor")?,
+                    currency: get_currency(row, "currency")?,
+                },
                 probability: BasisPoints(row.get("probability_bp")?),
                 override_reason: row.get("override_reason")?,
             })

@@ -34,7 +34,8 @@ pub fn open(path: &Path) -> Result<Connection> {
             source,
         })?;
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
     configure(&conn, true)?;
     apply_migrations(&mut conn)?;
@@ -95,7 +96,10 @@ pub(crate) fn get_instant(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Re
     parse_instant(&row.get::<_, String>(column)?)
 }
 
-pub(crate) fn get_opt_instant(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+pub(crate) fn get_opt_instant(
+    row: &rusqlite::Row<'_>,
+    column: &str,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
     row.get::<_, Option<String>>(column)?.as_deref().map(parse_instant).transpose()
 }
 
@@ -107,7 +111,10 @@ pub(crate) fn get_opt_day(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Re
     row.get::<_, Option<String>>(column)?.as_deref().map(parse_day).transpose()
 }
 
-pub(crate) fn get_currency(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<crate::money::Currency> {
+pub(crate) fn get_currency(
+    row: &rusqlite::Row<'_>,
+    column: &str,
+) -> rusqlite::Result<crate::money::Currency> {
     let code: String = row.get(column)?;
     crate::money::Currency::parse(column, &code)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
@@ -130,7 +137,13 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
     problems.retain(|p| p != "ok");
     let fk: Vec<String> = conn
         .prepare("PRAGMA foreign_key_check")?
-        .query_map([], |r| Ok(format!("foreign key violation in {} row {:?}", r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)))?
+        .query_map([], |r| {
+            Ok(format!(
+                "foreign key violation in {} row {:?}",
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?
+            ))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     problems.extend(fk);
     Ok(problems)

@@ -26,7 +26,9 @@ pub struct PlanStep {
 }
 
 pub fn plan_for_deal(conn: &Connection, deal: DealId) -> Result<Option<OnboardingPlanId>> {
-    Ok(conn.query_row("SELECT id FROM onboarding_plans WHERE deal_id = ?1", [deal], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT id FROM onboarding_plans WHERE deal_id = ?1", [deal], |r| r.get(0))
+        .optional()?)
 }
 
 pub fn insert_plan(
@@ -36,11 +38,14 @@ pub fn insert_plan(
     at: DateTime<Utc>,
     steps: &[(OnboardingStep, TeamMemberId, NaiveDate)],
 ) -> Result<OnboardingPlanId> {
-    conn.prepare_cached("INSERT INTO onboarding_plans (account_id, deal_id, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![account, deal, instant_text(at)])?;
+    conn.prepare_cached(
+        "INSERT INTO onboarding_plans (account_id, deal_id, created_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![account, deal, instant_text(at)])?;
     let plan = OnboardingPlanId(conn.last_insert_rowid());
-    let mut stmt =
-        conn.prepare_cached("INSERT INTO onboarding_steps (plan_id, step, owner_id, due_date) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO onboarding_steps (plan_id, step, owner_id, due_date) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for (step, owner, due) in steps {
         stmt.execute(params![plan, step, owner, day_text(*due)])?;
     }
@@ -82,7 +87,12 @@ pub fn plans_for_account(conn: &Connection, account: AccountId) -> Result<Vec<On
 }
 
 /// Marks a step done and returns the plan's account.
-pub fn complete_step(conn: &Connection, plan: OnboardingPlanId, step: OnboardingStep, on: NaiveDate) -> Result<AccountId> {
+pub fn complete_step(
+    conn: &Connection,
+    plan: OnboardingPlanId,
+    step: OnboardingStep,
+    on: NaiveDate,
+) -> Result<AccountId> {
     let changed = conn.execute(
         "UPDATE onboarding_steps SET done_on = ?3 WHERE plan_id = ?1 AND step = ?2",
         params![plan, step, day_text(on)],
@@ -104,7 +114,12 @@ pub struct Qbr {
     pub notes: Option<String>,
 }
 
-pub fn insert_qbr(conn: &Connection, account: AccountId, on: NaiveDate, owner: TeamMemberId) -> Result<QbrId> {
+pub fn insert_qbr(
+    conn: &Connection,
+    account: AccountId,
+    on: NaiveDate,
+    owner: TeamMemberId,
+) -> Result<QbrId> {
     conn.prepare_cached("INSERT INTO qbrs (account_id, scheduled_on, owner_id) VALUES (?1, ?2, ?3)")?
         .execute(params![account, day_text(on), owner])?;
     Ok(QbrId(conn.last_insert_rowid()))
@@ -131,7 +146,12 @@ pub fn qbrs_for_account(conn: &Connection, account: AccountId) -> Result<Vec<Qbr
     Ok(rows)
 }
 
-pub fn record_qbr_held(conn: &Connection, id: QbrId, on: NaiveDate, notes: Option<&str>) -> Result<AccountId> {
+pub fn record_qbr_held(
+    conn: &Connection,
+    id: QbrId,
+    on: NaiveDate,
+    notes: Option<&str>,
+) -> Result<AccountId> {
     found(
         conn.query_row(
             "UPDATE qbrs SET held_on = ?2, notes = ?3 WHERE id = ?1 RETURNING account_id",

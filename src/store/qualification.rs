@@ -145,10 +145,15 @@ pub struct ChecklistEntry {
 
 /// All six checklist items in playbook order; not-started where never set.
 pub fn checklist(conn: &Connection, deal: DealId) -> Result<Vec<ChecklistEntry>> {
-    let mut stmt = conn.prepare_cached("SELECT item, status, on_date FROM checklist_items WHERE deal_id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT item, status, on_date FROM checklist_items WHERE deal_id = ?1")?;
     let stored: Vec<ChecklistEntry> = stmt
         .query_map([deal], |r| {
-            Ok(ChecklistEntry { item: r.get("item")?, status: r.get("status")?, on_date: get_opt_day(r, "on_date")? })
+            Ok(ChecklistEntry {
+                item: r.get("item")?,
+                status: r.get("status")?,
+                on_date: get_opt_day(r, "on_date")?,
+            })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(ChecklistItem::ALL
@@ -176,6 +181,13 @@ pub fn save_checklist_item(
          ON CONFLICT(deal_id, item) DO UPDATE SET status = excluded.status, on_date = excluded.on_date,
            updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )?
-    .execute(params![deal, entry.item, entry.status, entry.on_date.map(day_text), instant_text(at), by])?;
+    .execute(params![
+        deal,
+        entry.item,
+        entry.status,
+        entry.on_date.map(day_text),
+        instant_text(at),
+        by
+    ])?;
     Ok(())
 }

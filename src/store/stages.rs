@@ -112,7 +112,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Stage> {
 }
 
 fn with_rules(conn: &Connection, mut stage: Stage) -> Result<Stage> {
-    let mut stmt = conn.prepare_cached("SELECT trigger, rule FROM stage_rules WHERE stage_id = ?1 ORDER BY trigger, rule")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT trigger, rule FROM stage_rules WHERE stage_id = ?1 ORDER BY trigger, rule")?;
     stage.rules = stmt
         .query_map([stage.id], |r| Ok(StageRuleRef { trigger: r.get(0)?, rule: r.get(1)? }))?
         .collect::<rusqlite::Result<_>>()?;
@@ -121,13 +122,18 @@ fn with_rules(conn: &Connection, mut stage: Stage) -> Result<Stage> {
 
 /// The stages of a pipeline in order, with their rules.
 pub fn list(conn: &Connection, pipeline: PipelineId) -> Result<Vec<Stage>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM stages WHERE pipeline_id = ?1 ORDER BY position"))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {COLUMNS} FROM stages WHERE pipeline_id = ?1 ORDER BY position"))?;
     let stages: Vec<Stage> = stmt.query_map([pipeline], from_row)?.collect::<rusqlite::Result<_>>()?;
     stages.into_iter().map(|s| with_rules(conn, s)).collect()
 }
 
 pub fn get(conn: &Connection, id: StageId) -> Result<Stage> {
-    let stage = found(conn.query_row(&format!("SELECT {COLUMNS} FROM stages WHERE id = ?1"), [id], from_row), "stage", id)?;
+    let stage = found(
+        conn.query_row(&format!("SELECT {COLUMNS} FROM stages WHERE id = ?1"), [id], from_row),
+        "stage",
+        id,
+    )?;
     with_rules(conn, stage)
 }
 

@@ -59,12 +59,17 @@ pub fn get(conn: &Connection, id: TeamMemberId) -> Result<TeamMember> {
 /// Names are unique regardless of case.
 pub fn find_by_name(conn: &Connection, name: &str) -> Result<Option<TeamMember>> {
     Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM team_members WHERE name = ?1 COLLATE NOCASE"), [name], from_row)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM team_members WHERE name = ?1 COLLATE NOCASE"),
+            [name],
+            from_row,
+        )
         .optional()?)
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<TeamMember>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM team_members ORDER BY name COLLATE NOCASE"))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {COLUMNS} FROM team_members ORDER BY name COLLATE NOCASE"))?;
     let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
@@ -75,6 +80,10 @@ pub fn count(conn: &Connection) -> Result<i64> {
 
 pub fn first_with_role(conn: &Connection, role: Role) -> Result<Option<TeamMember>> {
     Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM team_members WHERE role = ?1 ORDER BY id LIMIT 1"), [role], from_row)
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM team_members WHERE role = ?1 ORDER BY id LIMIT 1"),
+            [role],
+            from_row,
+        )
         .optional()?)
 }

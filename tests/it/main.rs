@@ -1,1 +1,132 @@
+//! Keel core integration tests: one binary, a module per area.
 
+mod accounts;
+mod activities;
+mod cli;
+mod deals;
+mod demo;
+mod moves;
+mod schema;
+
+use chrono::{DateTime, TimeZone, Utc};
+use keel::clock::FixedClock;
+use keel::domain::{AccountId, DealSource, DealType, Role, Segment, TeamMemberId};
+use keel::services::{accounts as account_svc, deals as deal_svc, pipeline, team, Workspace};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A workspace in a temporary file with a clock that only moves when told.
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+    pub clock: FixedClock,
+    pub ws: Workspace,
+    pub ae: TeamMemberId,
+    pub leader: TeamMemberId,
+}
+
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().expect("valid instant")
+}
+
+impl Fixture {
+    /// An initialized workspace with an enterprise AE (the current user) and a sales leader.
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("keel.db");
+        let clock = FixedClock::at(start());
+        let mut ws = Workspace::open(&path, Arc::new(clock.clone())).expect("open workspace");
+        pipeline::init(&mut ws).expect("init");
+        let ae = team::add(
+            &mut ws,
+            None,
+            team::NewTeamMember {
+                name: "Ana Almeida".into(),
+                role: Role::AccountExecutive,
+                ae_segment: Some(keel::domain::AeSegment::Enterprise),
+            },
+        )
+        .expect("first member")
+        .id;
+        let leader = team::add(
+            &mut ws,
+            Some(ae),
+            team::NewTeamMember { name: "Vic Okafor".into(), role: Role::SalesLeader, ae_segment: None },
+        )
+        .expect("leader")
+        .id;
+        Fixture { _dir: dir, path, clock, ws, ae, leader }
+    }
+
+    pub fn account(&mut self, name: &str, domain: &str) -> AccountId {
+        account_svc::create(
+            &mut self.ws,
+            self.ae,
+            account_svc::AccountInput {
+                name: name.into(),
+                domain: Some(domain.into()),
+                segment: Some(Segment::Enterprise),
+                vertical: Some("Gaming".into()),
+                region: Some("Europe".into()),
+            },
+        )
+        .expect("account")
+        .id
+    }
+
+    pub fn deal_input(&self, account: AccountId) -> deal_svc::DealInput {
+        deal_svc::DealInput {
+            name: "Voice SDK rollout".into(),
+            account_id: account,
+            owner_id: None,
+            amount_minor: 12_000_000,
+            currency: "USD".into(),
+            expected_close_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+            source: DealSource::Inbound,
+            deal_type: DealType::NewBusiness,
+            stage: None,
+            probability_override_bp: None,
+            forecast_override: None,
+            expands_deal_id: None,
+        }
+    }
+
+    /// Every row of every table, in order: two equal snapshots mean nothing was written.
+    pub fn snapshot(&self) -> String {
+        let conn = rusqlite::Connection::open(&self.path).expect("second connection");
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .expect("tables")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("names");
+        let mut out = String::new();
+        for table in tables {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).expect("select");
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([]).expect("rows");
+            out.push_str(&format!("## {table}\n"));
+            while let Some(row) = rows.next().expect("row") {
+                let cells: Vec<String> =
+                    (0..columns).map(|i| format!("{:?}", row.get_ref(i).expect("cell"))).collect();
+                out.push_str(&cells.join("|"));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Asserts that `f` fails with a message containing `needle` and writes nothing.
+    pub fn refuses<T: std::fmt::Debug>(
+        &mut self,
+        needle: &str,
+        f: impl FnOnce(&mut Workspace) -> keel::Result<T>,
+    ) -> keel::KeelError {
+        let before = self.snapshot();
+        let err = f(&mut self.ws).expect_err("the input must be refused");
+        assert!(err.to_string().contains(needle), "error {err:?} should mention {needle:?}");
+        assert_eq!(before, self.snapshot(), "a refused command must leave the database unchanged");
+        err
+    }
+}

@@ -1,0 +1,102 @@
+//! keel-desktop: the Tauri shell. Commands adapt the core's services to typed IPC;
+//! errors cross as `{code, message}`.
+
+mod commands;
+
+use keel::services::Workspace;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The error every command returns: the core's stable code and its message.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename = "ErrorBody")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<keel::KeelError> for ApiError {
+    fn from(e: keel::KeelError) -> Self {
+        let body = e.body();
+        ApiError { code: body.code, message: body.message }
+    }
+}
+
+/// App state: where the workspace is and which clock its rules read. Each command
+/// opens its own connection, so the app and the CLI queue on SQLite's lock alike.
+pub struct AppState {
+    db_path: PathBuf,
+    clock: Arc<dyn keel::clock::Clock>,
+}
+
+impl AppState {
+    pub fn open(&self) -> Result<Workspace, ApiError> {
+        Ok(Workspace::open(&self.db_path, self.clock.clone())?)
+    }
+}
+
+/// The one list of commands, used by the app and by the bindings test.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![commands::workspace_summary])
+}
+
+pub fn run() {
+    let clock = match keel::clock::from_env() {
+        Ok(clock) => clock,
+        Err(e) => {
+            eprintln!("keel-desktop: {e}");
+            std::process::exit(2);
+        }
+    };
+    let state = AppState { db_path: keel::default_db_path(), clock };
+    let builder = specta_builder();
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("keel-desktop: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod bindings_test {
+    use super::specta_builder;
+    use std::path::Path;
+
+    /// Writes ui/src/lib/api/bindings.ts. Under CI the committed file must already be
+    /// current: a stale file fails here instead of drifting from the commands.
+    #[test]
+    fn typescript_bindings_are_current() {
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/api/bindings.ts");
+        let fresh = std::env::temp_dir().join(format!("keel-bindings-{}.ts", std::process::id()));
+        specta_builder().export(specta_typescript::Typescript::default(), &fresh).expect("bindings export");
+        let fresh_text = std::fs::read_to_string(&fresh).expect("read fresh bindings");
+        let _ = std::fs::remove_file(&fresh);
+        let committed_text = std::fs::read_to_string(&committed).unwrap_or_default();
+        if committed_text != fresh_text {
+            assert!(
+                std::env::var("CI").is_err(),
+                "ui/src/lib/api/bindings.ts is stale: run `cargo test -p keel-desktop` locally and commit it"
+            );
+            std::fs::write(&committed, fresh_text).expect("write bindings");
+        }
+    }
+
+    #[test]
+    fn errors_cross_as_code_and_message() {
+        let err: super::ApiError = keel::KeelError::invalid("amount", "must not be negative").into();
+        let json = serde_json::to_value(&err).expect("serialize");
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "invalid_input", "message": "amount: must not be negative"})
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! The `keel` binary: arguments, output, exit codes and the shared database file.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn keel(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(args)
+        .env("KEEL_DB", db)
+        .env("KEEL_NOW", "2026-03-02T09:00:00Z")
+        .output()
+        .expect("run keel")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = keel(db, args);
+    assert!(out.status.success(), "keel {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(db, &all)).expect("valid JSON")
+}
+
+#[test]
+fn a_whole_deal_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["init"]);
+    ok(
+        &db,
+        &["team", "add", "--name", "Ana Almeida", "--role", "account-executive", "--segment", "enterprise"],
+    );
+    ok(&db, &["team", "add", "--name", "Vic Okafor", "--role", "sales-leader"]);
+    let account = json(
+        &db,
+        &[
+            "account",
+            "add",
+            "--name",
+            "Nova Games",
+            "--domain",
+            "https://www.NovaGames.com",
+            "--segment",
+            "enterprise",
+        ],
+    );
+    assert_eq!(account["domain"], "novagames.com");
+    let deal = json(
+        &db,
+        &[
+            "deal",
+            "add",
+            "--account",
+            "1",
+            "--name",
+            "Voice SDK",
+            "--amount",
+            "120,000.50",
+            "--currency",
+            "eur",
+            "--close",
+            "2026-06-30",
+        ],
+    );
+    assert_eq!(deal["amount"]["amount_minor"], 12_000_050);
+    assert_eq!(deal["amount"]["currency"], "EUR");
+    assert_eq!(deal["stage_name"], "Lead");
+
+    let refused = keel(&db, &["deal", "move", "1", "Discovery & Demo"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    assert!(stderr.contains("BANT budget is unknown, needs confirmed"), "{stderr}");
+
+    ok(
+        &db,
+        &[
+            "deal",
+            "bant",
+            "1",
+            "--budget",
+            "confirmed",
+            "--authority",
+            "confirmed",
+            "--need",
+            "confirmed",
+            "--timeline",
+            "confirmed",
+        ],
+    );
+    ok(&db, &["--as", "Vic Okafor", "deal", "move", "1", "Discovery & Demo"]);
+    let history = json(&db, &["deal", "history", "1"]);
+    assert_eq!(history[1]["to_stage"], "Discovery & Demo");
+    assert_eq!(history[1]["changed_by"], "Vic Okafor", "--as decides who acted");
+
+    let listed = json(&db, &["deal", "list", "--stage", "Discovery & Demo"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let stages = json(&db, &["stage", "list"]);
+    let names: Vec<&str> =
+        stages.as_array().expect("array").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Lead",
+            "Qualification",
+            "Discovery & Demo",
+            "Proof of Concept",
+            "Negotiation",
+            "Closed Won",
+            "Closed Lost"
+        ]
+    );
+    assert!(ok(&db, &["check"]).contains("ok"));
+}
+
+#[test]
+fn errors_are_one_line_and_json_errors_carry_a_code() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    let out = keel(&db, &["deal", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `keel init`"));
+    ok(&db, &["init"]);
+    ok(&db, &["team", "add", "--name", "Ana", "--role", "sdr"]);
+    let out = keel(
+        &db,
+        &[
+            "--json",
+            "deal",
+            "add",
+            "--account",
+            "1",
+            "--name",
+            "x",
+            "--amount",
+            "-5",
+            "--close",
+            "2026-06-30",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let body: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON error");
+    assert_eq!(body["code"], "invalid_input");
+    assert_eq!(body["message"], "amount: must not be negative (got -500 minor units)");
+    let out = keel(&db, &["team", "add", "--name", "Bo", "--role", "wizard"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("role: 'wizard' is not one of: account-executive"));
+    let out = keel(&db, &["--as", "Nobody", "account", "add", "--name", "X"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("team member Nobody not found"));
+}
+
+#[test]
+fn the_demo_is_reproducible_and_pages_by_stage() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let summary = json(&a, &["demo", "--deals", "300", "--seed", "7"]);
+    json(&b, &["demo", "--deals", "300", "--seed", "7"]);
+    assert_eq!(summary["deals"], 300);
+    let page_a = json(&a, &["deal", "list", "--stage", "Negotiation", "--limit", "20"]);
+    let page_b = json(&b, &["deal", "list", "--stage", "Negotiation", "--limit", "20"]);
+    assert_eq!(page_a, page_b, "same seed and clock, same workspace");
+    assert!(!page_a.as_array().expect("array").is_empty(), "the demo has deals in Negotiation");
+    let again = keel(&a, &["demo"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("the demo needs an empty workspace"));
+}

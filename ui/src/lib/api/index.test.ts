@@ -1,0 +1,24 @@
+import { describe, expect, it, vi } from 'vitest';
+
+// The generated bindings call into Tauri; these tests exercise only the wrapper logic.
+vi.mock('./bindings', () => ({ commands: {} }));
+
+const { unwrap, KeelApiError } = await import('./index');
+
+describe('unwrap', () => {
+  it('returns the data of an ok result', () => {
+    expect(unwrap({ status: 'ok', data: 42 })).toBe(42);
+  });
+
+  it('throws the core error with its code and message', () => {
+    const failing = () =>
+      unwrap({ status: 'error', error: { code: 'not_found', message: 'deal 7 not found' } });
+    expect(failing).toThrow(KeelApiError);
+    try {
+      failing();
+    } catch (e) {
+      expect((e as InstanceType<typeof KeelApiError>).code).toBe('not_found');
+      expect((e as Error).message).toBe('deal 7 not found');
+    }
+  });
+});
