@@ -121,11 +121,11 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
         ));
     }
     let stages = super::pipeline::stages(ws)?;
-    ws.write(|tx, now| {
-        store::tune_for_bulk_load(tx)?;
+    ws.write_generated(|tx, now| {
         let mut builder =
             Builder { tx, rng: Rng(options.seed), now, stages: &stages, summary: DemoSummary::default() };
-        builder.build(options.deals)?;
+        let bulk_tables = ["deals", "stage_history", "activities", "onboarding_plans", "qbrs"];
+        store::with_indexes_deferred(tx, &bulk_tables, || builder.build(options.deals))?;
         let summary = builder.summary;
         super::record(
             tx,
@@ -368,10 +368,11 @@ impl Builder<'_> {
             path.push(final_stage);
         }
         let mut from = None;
-        for (stage, at) in path.iter().zip(&entered) {
-            store::deals::append_history(
-                self.tx,
-                &NewStageChange {
+        let changes: Vec<NewStageChange<'_>> = path
+            .iter()
+            .zip(&entered)
+            .map(|(stage, at)| {
+                let change = NewStageChange {
                     deal_id: id,
                     from_stage: from,
                     to_stage: stage.id,
@@ -380,11 +381,13 @@ impl Builder<'_> {
                     amount,
                     probability: stage.default_probability,
                     override_reason: None,
-                },
-            )?;
-            from = Some(stage.id);
-            self.summary.stage_changes += 1;
-        }
+                };
+                from = Some(stage.id);
+                change
+            })
+            .collect();
+        store::deals::append_history_batch(self.tx, &changes)?;
+        self.summary.stage_changes += changes.len() as u64;
         self.qualification(id, path_len, outcome, created_at)?;
         if let Some(at) = last_activity_at {
             let (kind, subject) = *self.rng.pick(ACTIVITY_SUBJECTS);
@@ -457,25 +460,16 @@ impl Builder<'_> {
             store::qualification::save_poc(self.tx, id, &poc, at, None)?;
         }
         if path_len >= 5 {
+            let mut entries = Vec::with_capacity(ChecklistItem::ALL.len());
             for item in ChecklistItem::ALL {
                 let status = match outcome {
-                    Some(true) if *item == ChecklistItem::Procurement && self.rng.chance(30) => {
-                        ChecklistStatus::NotNeeded
-                    }
+                    Some(true) if *item == ChecklistItem::Procurement && self.rng.chance(30) => ChecklistStatus::NotNeeded,
                     Some(true) => ChecklistStatus::Done,
-                    _ => *self.rng.pick(&[
-                        ChecklistStatus::NotStarted,
-                        ChecklistStatus::InProgress,
-                        ChecklistStatus::Done,
-                    ]),
+                    _ => *self.rng.pick(&[ChecklistStatus::NotStarted, ChecklistStatus::InProgress, ChecklistStatus::Done]),
                 };
-                let entry = ChecklistEntry {
-                    item: *item,
-                    status,
-                    on_date: status.is_complete().then(|| at.date_naive()),
-                };
-                store::qualification::save_checklist_item(self.tx, id, &entry, at, None)?;
+                entries.push(ChecklistEntry { item: *item, status, on_date: status.is_complete().then(|| at.date_naive()) });
             }
+            store::qualification::save_checklist(self.tx, id, &entries, at, None)?;
         }
         Ok(())
     }

@@ -61,6 +61,13 @@ impl Workspace {
         store::with_tx(&mut self.conn, |tx| f(tx, now))
     }
 
+    /// Like [`Workspace::write`], for the demo generator only: see
+    /// [`store::with_foreign_keys_off`] for why and how it stays sound.
+    pub(crate) fn write_generated<T>(&mut self, f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>) -> Result<T> {
+        let now = self.clock.now();
+        store::with_foreign_keys_off(&mut self.conn, |conn| store::with_tx(conn, |tx| f(tx, now)))
+    }
+
     /// Whether `keel init` has run (the default pipeline exists).
     pub fn is_initialized(&self) -> Result<bool> {
         Ok(store::stages::default_pipeline(&self.conn).is_ok())

@@ -341,6 +341,43 @@ pub fn append_history(conn: &Connection, change: &NewStageChange<'_>) -> Result<
     Ok(())
 }
 
+/// Appends a deal's whole path at once (demo, import): one statement per deal, not per row.
+pub fn append_history_batch(conn: &Connection, changes: &[NewStageChange<'_>]) -> Result<()> {
+    const COLUMNS: usize = 9;
+    const MAX_ROWS: usize = 8;
+    for chunk in changes.chunks(MAX_ROWS) {
+        let placeholders: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = row * COLUMNS + 1;
+                let params: Vec<String> = (first..first + COLUMNS).map(|i| format!("?{i}")).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO stage_history (deal_id, from_stage_id, to_stage_id, changed_at, changed_by, amount_minor,
+                                        currency, probability_bp, override_reason) VALUES {}",
+            placeholders.join(", ")
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let texts: Vec<String> = chunk.iter().map(|c| instant_text(c.changed_at)).collect();
+        let codes: Vec<&str> = chunk.iter().map(|c| c.amount.currency.code()).collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * COLUMNS);
+        for ((change, at), code) in chunk.iter().zip(&texts).zip(&codes) {
+            values.push(&change.deal_id);
+            values.push(&change.from_stage);
+            values.push(&change.to_stage);
+            values.push(at);
+            values.push(&change.changed_by);
+            values.push(&change.amount.amount_minor);
+            values.push(code);
+            values.push(&change.probability.0);
+            values.push(&change.override_reason);
+        }
+        stmt.execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
+}
+
 pub fn history(conn: &Connection, deal: DealId) -> Result<Vec<StageChange>> {
     let mut stmt = conn.prepare(
         "SELECT h.id, h.deal_id, f.name AS from_stage, s.name AS to_stage, h.changed_at, t.name AS changed_by,

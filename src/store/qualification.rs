@@ -191,3 +191,35 @@ pub fn save_checklist_item(
     ])?;
     Ok(())
 }
+
+/// Writes several checklist items of one deal in one statement (demo, import).
+pub fn save_checklist(
+    conn: &Connection,
+    deal: DealId,
+    entries: &[ChecklistEntry],
+    at: DateTime<Utc>,
+    by: Option<TeamMemberId>,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..entries.len())
+        .map(|i| format!("(?1, ?{}, ?{}, ?{}, ?2, ?3)", 4 + 3 * i, 5 + 3 * i, 6 + 3 * i))
+        .collect();
+    let sql = format!(
+        "INSERT INTO checklist_items (deal_id, item, status, on_date, updated_at, updated_by) VALUES {}
+         ON CONFLICT(deal_id, item) DO UPDATE SET status = excluded.status, on_date = excluded.on_date,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        rows.join(", ")
+    );
+    let at = instant_text(at);
+    let dates: Vec<Option<String>> = entries.iter().map(|e| e.on_date.map(day_text)).collect();
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&deal, &at, &by];
+    for (entry, date) in entries.iter().zip(&dates) {
+        values.push(&entry.item);
+        values.push(&entry.status);
+        values.push(date);
+    }
+    conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every Keel test on a fresh Debian/Ubuntu machine, installing what is missing:
+# formatting and lints, core and desktop Rust tests, UI unit tests (Vitest), and the
+# end-to-end tests in the real app window (Xvfb + tauri-driver + WebKitWebDriver).
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+ensure_system_packages
+ensure_rust
+ensure_node
+ensure_tauri_driver
+
+echo "== UI: install, unit tests, build"
+build_ui
+(cd ui && npx vitest run)
+
+echo "== Rust: format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== Rust: core and desktop tests (bindings must be current)"
+cargo test --workspace --locked
+
+echo "== End-to-end: the real window"
+cargo build --locked -p keel -p keel-desktop
+python3 tests/e2e/run.py
