@@ -29,7 +29,7 @@ pub struct DemoOptions {
     pub seed: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DemoSummary {
     pub team_members: u64,
     pub accounts: u64,
@@ -140,11 +140,6 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
     })
 }
 
-impl Default for DemoSummary {
-    fn default() -> Self {
-        DemoSummary { team_members: 0, accounts: 0, contacts: 0, deals: 0, stage_changes: 0, activities: 0 }
-    }
-}
 
 struct Builder<'a> {
     tx: &'a Connection,
@@ -463,11 +458,21 @@ impl Builder<'_> {
             let mut entries = Vec::with_capacity(ChecklistItem::ALL.len());
             for item in ChecklistItem::ALL {
                 let status = match outcome {
-                    Some(true) if *item == ChecklistItem::Procurement && self.rng.chance(30) => ChecklistStatus::NotNeeded,
+                    Some(true) if *item == ChecklistItem::Procurement && self.rng.chance(30) => {
+                        ChecklistStatus::NotNeeded
+                    }
                     Some(true) => ChecklistStatus::Done,
-                    _ => *self.rng.pick(&[ChecklistStatus::NotStarted, ChecklistStatus::InProgress, ChecklistStatus::Done]),
+                    _ => *self.rng.pick(&[
+                        ChecklistStatus::NotStarted,
+                        ChecklistStatus::InProgress,
+                        ChecklistStatus::Done,
+                    ]),
                 };
-                entries.push(ChecklistEntry { item: *item, status, on_date: status.is_complete().then(|| at.date_naive()) });
+                entries.push(ChecklistEntry {
+                    item: *item,
+                    status,
+                    on_date: status.is_complete().then(|| at.date_naive()),
+                });
             }
             store::qualification::save_checklist(self.tx, id, &entries, at, None)?;
         }

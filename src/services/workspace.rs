@@ -63,7 +63,10 @@ impl Workspace {
 
     /// Like [`Workspace::write`], for the demo generator only: see
     /// [`store::with_foreign_keys_off`] for why and how it stays sound.
-    pub(crate) fn write_generated<T>(&mut self, f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write_generated<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
         let now = self.clock.now();
         store::with_foreign_keys_off(&mut self.conn, |conn| store::with_tx(conn, |tx| f(tx, now)))
     }

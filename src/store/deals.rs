@@ -245,50 +245,45 @@ pub struct DealFilter {
     pub limit: u32,
 }
 
-/// One page of deals ordered by expected close date, then id. The order and the
-/// `deals_by_stage` index agree, so a stage's first page reads a handful of rows.
+/// One page of deals ordered by expected close date, then id. Only the filters
+/// present go into the WHERE clause, so SQLite can walk `deals_by_stage` (or
+/// `deals_by_close`) in order and stop after one page.
 pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Result<Vec<Deal>> {
-    let (after_date, after_id) = match filter.after {
-        Some((date, id)) => (Some(day_text(date)), Some(id)),
-        None => (None, None),
-    };
-    let status = match filter.status {
-        DealStatus::Any => None,
-        DealStatus::Open => Some("open"),
-        DealStatus::Won => Some("won"),
-        DealStatus::Lost => Some("lost"),
-    };
-    let sql = format!(
-        "{SELECT}
-         WHERE (:stage IS NULL OR d.stage_id = :stage)
-           AND (:owner IS NULL OR d.owner_id = :owner)
-           AND (:account IS NULL OR d.account_id = :account)
-           AND (:status IS NULL
-                OR (:status = 'open' AND s.is_closed = 0)
-                OR (:status = 'won' AND s.is_won = 1)
-                OR (:status = 'lost' AND s.is_closed = 1 AND s.is_won = 0))
-           AND (:after_date IS NULL OR (d.expected_close_date, d.id) > (:after_date, :after_id))
-           AND (:stalled_only = 0 OR stalled)
-         ORDER BY d.expected_close_date, d.id
-         LIMIT :limit"
-    );
+    let mut conditions: Vec<&str> = Vec::new();
+    let mut values: Vec<(&str, Box<dyn rusqlite::ToSql>)> = vec![(":now", Box::new(instant_text(now)))];
+    if let Some(stage) = filter.stage {
+        conditions.push("d.stage_id = :stage");
+        values.push((":stage", Box::new(stage)));
+    }
+    if let Some(owner) = filter.owner {
+        conditions.push("d.owner_id = :owner");
+        values.push((":owner", Box::new(owner)));
+    }
+    if let Some(account) = filter.account {
+        conditions.push("d.account_id = :account");
+        values.push((":account", Box::new(account)));
+    }
+    match filter.status {
+        DealStatus::Any => {}
+        DealStatus::Open => conditions.push("s.is_closed = 0"),
+        DealStatus::Won => conditions.push("s.is_won = 1"),
+        DealStatus::Lost => conditions.push("s.is_closed = 1 AND s.is_won = 0"),
+    }
+    if let Some((date, id)) = filter.after {
+        conditions.push("(d.expected_close_date, d.id) > (:after_date, :after_id)");
+        values.push((":after_date", Box::new(day_text(date))));
+        values.push((":after_id", Box::new(id)));
+    }
+    if filter.stalled_only {
+        conditions.push("stalled");
+    }
+    values.push((":limit", Box::new(filter.limit)));
+    let where_clause =
+        if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+    let sql = format!("{SELECT} {where_clause} ORDER BY d.expected_close_date, d.id LIMIT :limit");
+    let params: Vec<(&str, &dyn rusqlite::ToSql)> = values.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(
-            rusqlite::named_params! {
-                ":stage": filter.stage,
-                ":owner": filter.owner,
-                ":account": filter.account,
-                ":status": status,
-                ":after_date": after_date,
-                ":after_id": after_id,
-                ":stalled_only": filter.stalled_only,
-                ":limit": filter.limit,
-                ":now": instant_text(now),
-            },
-            from_row,
-        )?
-        .collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map(params.as_slice(), from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
 

@@ -77,7 +77,10 @@ pub fn with_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T
 /// happens. Only for generators that reference nothing but rows they have just
 /// written (the demo): it saves millions of parent lookups, and the demo's tests
 /// and `keel check` run the full foreign-key check over the result.
-pub fn with_foreign_keys_off<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+pub fn with_foreign_keys_off<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T>,
+) -> Result<T> {
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     let result = f(conn);
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
@@ -182,7 +185,11 @@ pub fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
 /// tables' secondary indexes dropped, then rebuilds them from their own schema
 /// text: one sort at the end is far cheaper than millions of random B-tree inserts.
 /// On error the transaction rolls back and the indexes come back with it.
-pub fn with_indexes_deferred<T>(conn: &Connection, tables: &[&str], load: impl FnOnce() -> Result<T>) -> Result<T> {
+pub fn with_indexes_deferred<T>(
+    conn: &Connection,
+    tables: &[&str],
+    load: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     // A bigger page cache, and a second sorter thread for the index rebuild.
     conn.execute_batch("PRAGMA cache_size = -262144; PRAGMA threads = 2;")?;
     let mut indexes: Vec<(String, String)> = Vec::new();

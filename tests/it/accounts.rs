@@ -6,7 +6,7 @@ use keel::services::{accounts, contacts, team};
 
 #[test]
 fn domains_are_stored_normalized() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let id = fx.account("Nova Games", "https://WWW.NovaGames.com/pricing");
     let account = accounts::get(&fx.ws, id).expect("get");
     assert_eq!(account.domain.as_deref(), Some("novagames.com"));
@@ -14,7 +14,7 @@ fn domains_are_stored_normalized() {
 
 #[test]
 fn a_duplicate_domain_is_refused_and_nothing_is_written() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     fx.account("Nova Games", "novagames.com");
     let ae = fx.ae;
     let err = fx.refuses("domain: novagames.com is already used by account 1", |ws| {
@@ -33,7 +33,7 @@ fn a_duplicate_domain_is_refused_and_nothing_is_written() {
 
 #[test]
 fn updating_an_account_onto_a_taken_domain_is_refused() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     fx.account("Nova Games", "novagames.com");
     let other = fx.account("Apex Labs", "apexlabs.io");
     let ae = fx.ae;
@@ -57,7 +57,7 @@ fn updating_an_account_onto_a_taken_domain_is_refused() {
 
 #[test]
 fn bad_account_fields_name_the_field() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let ae = fx.ae;
     fx.refuses("name: is required", |ws| accounts::create(ws, ae, accounts::AccountInput::default()));
     fx.refuses("domain: 'not a domain' is not a web domain", |ws| {
@@ -81,7 +81,7 @@ fn bad_account_fields_name_the_field() {
 
 #[test]
 fn contact_emails_are_unique_and_valid() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let ae = fx.ae;
     let input = |email: &str| contacts::ContactInput {
@@ -108,7 +108,7 @@ fn contact_emails_are_unique_and_valid() {
 
 #[test]
 fn the_team_has_unique_names_and_acts_through_a_member() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let ae = fx.ae;
     fx.refuses("name: ana almeida is already used by team member", |ws| {
         team::add(
@@ -143,7 +143,7 @@ fn the_team_has_unique_names_and_acts_through_a_member() {
 
 #[test]
 fn account_page_shows_contacts_deals_and_onboarding() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let ae = fx.ae;
     contacts::create(

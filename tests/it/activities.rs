@@ -32,7 +32,7 @@ fn log(
 
 #[test]
 fn the_next_activity_is_the_earliest_open_one() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal").id;
@@ -51,7 +51,7 @@ fn the_next_activity_is_the_earliest_open_one() {
 
 #[test]
 fn due_and_overdue_lists_only_open_items_up_to_today() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal").id;
@@ -71,7 +71,7 @@ fn due_and_overdue_lists_only_open_items_up_to_today() {
 
 #[test]
 fn bad_activities_are_refused() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let ae = fx.ae;
     fx.refuses("deal: an activity needs a deal or an account", |ws| {
         activities::log(
@@ -123,7 +123,7 @@ fn bad_activities_are_refused() {
 
 #[test]
 fn a_deal_with_no_activity_past_its_stage_limit_is_stalled() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal").id;

@@ -13,7 +13,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 #[test]
 fn a_new_deal_starts_in_lead_with_its_history() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
@@ -29,7 +29,7 @@ fn a_new_deal_starts_in_lead_with_its_history() {
 
 #[test]
 fn refused_deal_inputs_name_the_problem_and_write_nothing() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let ae = fx.ae;
     let base = fx.deal_input(account);
@@ -76,7 +76,7 @@ fn refused_deal_inputs_name_the_problem_and_write_nothing() {
 
 #[test]
 fn updates_validate_like_creation_and_are_audited() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
@@ -121,7 +121,7 @@ fn updates_validate_like_creation_and_are_audited() {
 
 #[test]
 fn an_expansion_deal_links_only_to_a_won_deal_of_its_account() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let first = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
@@ -142,7 +142,7 @@ fn an_expansion_deal_links_only_to_a_won_deal_of_its_account() {
 
 #[test]
 fn lists_page_by_close_date_and_filter_by_stage_owner_and_status() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let mut ids = Vec::new();
     for i in 0..7u32 {

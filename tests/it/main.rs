@@ -31,7 +31,7 @@ pub fn start() -> DateTime<Utc> {
 
 impl Fixture {
     /// An initialized workspace with an enterprise AE (the current user) and a sales leader.
-    pub fn new() -> Fixture {
+    pub fn seeded() -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("keel.db");
         let clock = FixedClock::at(start());

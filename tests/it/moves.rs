@@ -45,7 +45,7 @@ fn new_deal(fx: &mut Fixture) -> DealId {
 
 #[test]
 fn leaving_qualification_needs_every_bant_item_confirmed() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     move_deal(&mut fx.ws, ae, deal, to("Qualification")).expect("Lead → Qualification owes nothing");
@@ -84,7 +84,7 @@ fn leaving_qualification_needs_every_bant_item_confirmed() {
 
 #[test]
 fn skipping_ahead_owes_the_criteria_of_every_stage_passed() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     let err = fx.refuses("cannot move deal 1 to Proof of Concept", |ws| {
@@ -97,7 +97,7 @@ fn skipping_ahead_owes_the_criteria_of_every_stage_passed() {
 
 #[test]
 fn entering_proof_of_concept_needs_scope_criteria_and_a_period_within_bounds() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     confirm_bant(&mut fx, deal);
@@ -116,7 +116,7 @@ fn entering_proof_of_concept_needs_scope_criteria_and_a_period_within_bounds() {
 
 #[test]
 fn the_evaluation_period_bounds_are_configurable() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     fx.refuses("poc_max_days: must be at least poc_min_days", |ws| ws.set_poc_bounds(ae, 30, 20));
@@ -126,7 +126,7 @@ fn the_evaluation_period_bounds_are_configurable() {
 
 #[test]
 fn closed_won_needs_the_negotiation_checklist_done() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     confirm_bant(&mut fx, deal);
@@ -157,7 +157,7 @@ fn closed_won_needs_the_negotiation_checklist_done() {
 
 #[test]
 fn an_override_moves_despite_missing_criteria_and_is_recorded() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     let outcome = move_deal(
@@ -194,7 +194,7 @@ fn an_override_moves_despite_missing_criteria_and_is_recorded() {
 
 #[test]
 fn losing_needs_a_reason_and_a_lost_deal_can_be_reopened() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     fx.refuses("loss_reason: is required to move a deal to Closed Lost", |ws| {
@@ -233,7 +233,7 @@ fn losing_needs_a_reason_and_a_lost_deal_can_be_reopened() {
 
 #[test]
 fn a_reopened_deal_going_straight_to_won_still_needs_the_checklist() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     move_deal(
@@ -254,7 +254,7 @@ fn a_reopened_deal_going_straight_to_won_still_needs_the_checklist() {
 
 #[test]
 fn winning_starts_onboarding_and_a_first_qbr_once() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     let ae = fx.ae;
     let won = move_deal(
@@ -294,7 +294,7 @@ fn winning_starts_onboarding_and_a_first_qbr_once() {
 
 #[test]
 fn poc_outcome_and_dates_are_kept() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
     define_poc(&mut fx, deal, 60).expect("poc");
     let poc = qualification::set_poc(

@@ -16,7 +16,7 @@ fn migrations_are_numbered_like_their_files_and_consecutive() {
 
 #[test]
 fn a_fresh_database_gets_the_latest_schema_with_strict_tables() {
-    let fx = Fixture::new();
+    let fx = Fixture::seeded();
     let conn = rusqlite::Connection::open(&fx.path).expect("open");
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
     assert_eq!(version, latest_version());
@@ -35,7 +35,7 @@ fn a_fresh_database_gets_the_latest_schema_with_strict_tables() {
 
 #[test]
 fn reopening_is_idempotent_and_keeps_data() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     fx.account("Nova Games", "novagames.com");
     drop(std::mem::replace(&mut fx.ws, Workspace::open_in_memory(Arc::new(SystemClock)).expect("mem")));
     let ws = Workspace::open(&fx.path, Arc::new(SystemClock)).expect("reopen");
@@ -45,7 +45,7 @@ fn reopening_is_idempotent_and_keeps_data() {
 
 #[test]
 fn a_newer_schema_is_refused_not_downgraded() {
-    let fx = Fixture::new();
+    let fx = Fixture::seeded();
     let conn = rusqlite::Connection::open(&fx.path).expect("open");
     conn.pragma_update(None, "user_version", latest_version() + 1).expect("bump");
     drop(conn);
@@ -65,7 +65,7 @@ fn a_foreign_sqlite_file_is_not_taken_over() {
 
 #[test]
 fn each_connection_enforces_foreign_keys_and_waits_when_busy() {
-    let fx = Fixture::new();
+    let fx = Fixture::seeded();
     let conn = keel::store::open(&fx.path).expect("store connection");
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("fk");
     assert_eq!(fk, 1);
@@ -82,7 +82,7 @@ fn each_connection_enforces_foreign_keys_and_waits_when_busy() {
 
 #[test]
 fn stage_history_and_audit_log_reject_update_and_delete() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::seeded();
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     keel::services::deals::create(&mut fx.ws, fx.ae, input).expect("deal");

@@ -97,7 +97,8 @@ CREATE TABLE deals (
 ) STRICT;
 -- The board and `deal list --stage` page through one stage by close date.
 CREATE INDEX deals_by_stage ON deals(stage_id, expected_close_date, id);
-CREATE INDEX deals_by_owner ON deals(owner_id, stage_id, expected_close_date);
+CREATE INDEX deals_by_close ON deals(expected_close_date, id);
+CREATE INDEX deals_by_owner ON deals(owner_id, expected_close_date, id);
 CREATE INDEX deals_by_account ON deals(account_id);
 
 -- BANT: one row per deal once any item is set; absent means all unknown.
