@@ -140,7 +140,6 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
     })
 }
 
-
 struct Builder<'a> {
     tx: &'a Connection,
     rng: Rng,

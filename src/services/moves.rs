@@ -31,36 +31,42 @@ pub fn move_deal(
     id: DealId,
     input: MoveInput,
 ) -> Result<MoveOutcome> {
-    let deal = deals::get(ws, id)?;
-    let stages = super::pipeline::stages(ws)?;
-    let target = super::pipeline::stage_named(ws, &input.stage)?;
-    let from = stages
-        .iter()
-        .find(|s| s.id == deal.stage_id)
-        .ok_or_else(|| KeelError::not_found("stage", deal.stage_id))?;
-    if target.id == from.id {
-        return Err(KeelError::invalid("stage", format!("deal {id} is already in {}", target.name)));
-    }
     let override_reason = deals::optional_reason("override", input.override_reason.as_deref())?;
-    let is_lost = target.is_closed && !target.is_won;
-    let loss_reason = match (is_lost, input.loss_reason.as_deref()) {
-        (true, reason) => {
-            Some(required_text("loss_reason", reason.unwrap_or(""), TextKind::Note).map_err(|_| {
-                KeelError::invalid("loss_reason", format!("is required to move a deal to {}", target.name))
-            })?)
-        }
-        (false, Some(r)) if !r.trim().is_empty() => {
-            return Err(KeelError::invalid("loss_reason", "applies only when a deal is lost"));
-        }
-        (false, _) => None,
-    };
-    let rules = stage_rules::rules_for_move(&stages, from, &target);
     let bounds = stage_rules::poc_bounds(&ws.settings()?);
-    let missing = stage_rules::missing_items(ws.conn(), id, &rules, bounds)?;
-    if !missing.is_empty() && override_reason.is_none() {
-        return Err(KeelError::CriteriaUnmet { deal: id.0, to_stage: target.name.clone(), missing });
-    }
-    ws.write(|tx, now| {
+    // Everything the decision reads is read inside the write transaction, so a
+    // concurrent change (the CLI beside the app) cannot slip between check and move.
+    let overridden = ws.write(|tx, now| {
+        let deal = store::deals::get(tx, id, now)?;
+        let pipeline = store::stages::default_pipeline(tx)?;
+        let stages = store::stages::list(tx, pipeline.id)?;
+        let target = super::pipeline::find_stage(&stages, &input.stage)?;
+        let from = stages
+            .iter()
+            .find(|s| s.id == deal.stage_id)
+            .ok_or_else(|| KeelError::not_found("stage", deal.stage_id))?;
+        if target.id == from.id {
+            return Err(KeelError::invalid("stage", format!("deal {id} is already in {}", target.name)));
+        }
+        let is_lost = target.is_closed && !target.is_won;
+        let loss_reason = match (is_lost, input.loss_reason.as_deref()) {
+            (true, reason) => {
+                Some(required_text("loss_reason", reason.unwrap_or(""), TextKind::Note).map_err(|_| {
+                    KeelError::invalid(
+                        "loss_reason",
+                        format!("is required to move a deal to {}", target.name),
+                    )
+                })?)
+            }
+            (false, Some(r)) if !r.trim().is_empty() => {
+                return Err(KeelError::invalid("loss_reason", "applies only when a deal is lost"));
+            }
+            (false, _) => None,
+        };
+        let rules = stage_rules::rules_for_move(&stages, from, target);
+        let missing = stage_rules::missing_items(tx, id, &rules, bounds)?;
+        if !missing.is_empty() && override_reason.is_none() {
+            return Err(KeelError::CriteriaUnmet { deal: id.0, to_stage: target.name.clone(), missing });
+        }
         let closed_on = target.is_closed.then(|| now.date_naive());
         store::deals::set_stage(tx, id, target.id, now, closed_on, loss_reason.as_deref())?;
         store::deals::append_history(
@@ -90,7 +96,8 @@ pub fn move_deal(
                 "from": from.name, "to": target.name, "override_reason": override_reason,
                 "overridden": missing, "loss_reason": loss_reason,
             }),
-        )
+        )?;
+        Ok(missing)
     })?;
-    Ok(MoveOutcome { deal: deals::get(ws, id)?, overridden: missing })
+    Ok(MoveOutcome { deal: deals::get(ws, id)?, overridden })
 }

@@ -130,16 +130,14 @@ pub fn stages(ws: &Workspace) -> Result<Vec<Stage>> {
 
 /// Finds a stage of the default pipeline by name, listing the valid names if none matches.
 pub fn stage_named(ws: &Workspace, name: &str) -> Result<Stage> {
-    let pipeline = stages::default_pipeline(ws.conn())?;
-    match stages::find_by_name(ws.conn(), pipeline.id, name)? {
-        Some(stage) => Ok(stage),
-        None => {
-            let names: Vec<String> =
-                stages::list(ws.conn(), pipeline.id)?.into_iter().map(|s| s.name).collect();
-            Err(KeelError::invalid(
-                "stage",
-                format!("'{}' is not a stage; stages are: {}", name.trim(), names.join(", ")),
-            ))
-        }
-    }
+    find_stage(&stages(ws)?, name).cloned()
+}
+
+/// Finds a stage by name (case-insensitive) among `stages`, or says which names exist.
+pub fn find_stage<'a>(stages: &'a [Stage], name: &str) -> Result<&'a Stage> {
+    let wanted = name.trim();
+    stages.iter().find(|s| s.name.eq_ignore_ascii_case(wanted)).ok_or_else(|| {
+        let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+        KeelError::invalid("stage", format!("'{wanted}' is not a stage; stages are: {}", names.join(", ")))
+    })
 }

@@ -24,6 +24,12 @@ pub fn latest_version() -> u32 {
 /// Applies every pending migration in one immediate transaction, so a crash leaves
 /// the file at its old version or the new one, never between.
 pub fn apply_migrations(conn: &mut Connection) -> Result<u32> {
+    // The common case, an up-to-date file, takes no write lock: opening a workspace
+    // must not queue behind another process's long write.
+    let on_file: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if on_file == latest_version() {
+        return Ok(on_file);
+    }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = latest_version();

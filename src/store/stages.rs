@@ -1,4 +1,3 @@
-use super::found;
 use crate::domain::{ForecastCategory, PipelineId, RuleTrigger, StageId, StageRule};
 use crate::money::BasisPoints;
 use crate::{KeelError, Result};
@@ -126,25 +125,4 @@ pub fn list(conn: &Connection, pipeline: PipelineId) -> Result<Vec<Stage>> {
         conn.prepare(&format!("SELECT {COLUMNS} FROM stages WHERE pipeline_id = ?1 ORDER BY position"))?;
     let stages: Vec<Stage> = stmt.query_map([pipeline], from_row)?.collect::<rusqlite::Result<_>>()?;
     stages.into_iter().map(|s| with_rules(conn, s)).collect()
-}
-
-pub fn get(conn: &Connection, id: StageId) -> Result<Stage> {
-    let stage = found(
-        conn.query_row(&format!("SELECT {COLUMNS} FROM stages WHERE id = ?1"), [id], from_row),
-        "stage",
-        id,
-    )?;
-    with_rules(conn, stage)
-}
-
-/// Stage names are matched case-insensitively within a pipeline.
-pub fn find_by_name(conn: &Connection, pipeline: PipelineId, name: &str) -> Result<Option<Stage>> {
-    let stage = conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM stages WHERE pipeline_id = ?1 AND name = ?2 COLLATE NOCASE"),
-            params![pipeline, name.trim()],
-            from_row,
-        )
-        .optional()?;
-    stage.map(|s| with_rules(conn, s)).transpose()
 }
