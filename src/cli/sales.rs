@@ -526,6 +526,20 @@ pub enum ActivityCommand {
     },
     /// Mark a planned activity done.
     Done { id: i64 },
+    /// Show one activity.
+    Show { id: i64 },
+    /// Change an activity: subject, notes, owner, due date ("none" clears notes or due date).
+    Update {
+        id: i64,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        due: Option<String>,
+    },
 }
 
 pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
@@ -559,6 +573,17 @@ pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
         ActivityCommand::Done { id } => {
             let actor = ctx.actor()?;
             vec![activities::complete(&mut ctx.ws, actor, ActivityId(id))?]
+        }
+        ActivityCommand::Show { id } => vec![activities::get(&ctx.ws, ActivityId(id))?],
+        ActivityCommand::Update { id, subject, notes, owner, due } => {
+            let actor = ctx.actor()?;
+            let changes = activities::ActivityChanges {
+                subject,
+                notes: clearable(notes.as_deref(), |n| Ok(n.to_string()))?,
+                owner_id: member(ctx, owner.as_deref())?,
+                due_date: clearable(due.as_deref(), |d| parse_date("due_date", d))?,
+            };
+            vec![activities::update(&mut ctx.ws, actor, ActivityId(id), changes)?]
         }
     };
     if ctx.json {

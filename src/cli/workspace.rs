@@ -2,6 +2,7 @@
 
 use super::{output, require_init, Ctx};
 use crate::domain::{AeSegment, Role};
+use crate::money::BasisPoints;
 use crate::services::{demo, pipeline, team};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand};
@@ -124,11 +125,46 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
 pub enum StageCommand {
     /// List the pipeline's stages with probability, forecast category and criteria.
     List,
+    /// Tune a stage: default probability (percent) and stall limit (days, or "none").
+    Update {
+        name: String,
+        #[arg(long)]
+        probability: Option<String>,
+        #[arg(long)]
+        stall_days: Option<String>,
+    },
 }
 
 pub fn stage(ctx: &mut Ctx, cmd: StageCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
+        StageCommand::Update { name, probability, stall_days } => {
+            let actor = ctx.actor()?;
+            let changes = pipeline::StageChanges {
+                default_probability_bp: probability
+                    .as_deref()
+                    .map(|p| BasisPoints::parse_percent("probability", p).map(|bp| i64::from(bp.0)))
+                    .transpose()?,
+                stall_after_days: match stall_days.as_deref().map(str::trim) {
+                    None => None,
+                    Some(t) if t.eq_ignore_ascii_case("none") => Some(None),
+                    Some(t) => Some(Some(t.parse().map_err(|_| {
+                        KeelError::invalid("stall_days", format!("'{t}' is not a number of days"))
+                    })?)),
+                },
+            };
+            let stage = pipeline::update_stage(&mut ctx.ws, actor, &name, changes)?;
+            if ctx.json {
+                return output::json(&stage);
+            }
+            println!(
+                "{}: probability {}, stalls after {} days without activity.",
+                stage.name,
+                stage.default_probability,
+                output::opt(&stage.stall_after_days)
+            );
+            Ok(())
+        }
         StageCommand::List => {
             let stages = pipeline::stages(&ctx.ws)?;
             if ctx.json {

@@ -5,7 +5,7 @@ use crate::domain::{
     check_date_range, optional_text, required_text, AccountId, ActivityId, ActivityKind, DealId,
     TeamMemberId, TextKind,
 };
-use crate::store::activities::{Activity, ActivityFilter, NewActivity};
+use crate::store::activities::{Activity, ActivityFields, ActivityFilter, NewActivity};
 use crate::store::{self};
 use crate::{KeelError, Result};
 use chrono::NaiveDate;
@@ -83,6 +83,59 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
             }),
         )?;
         Ok(id)
+    })?;
+    store::activities::get(ws.conn(), id)
+}
+
+pub fn get(ws: &Workspace, id: ActivityId) -> Result<Activity> {
+    store::activities::get(ws.conn(), id)
+}
+
+/// Changes to an activity; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityChanges {
+    pub subject: Option<String>,
+    pub notes: Option<Option<String>>,
+    pub owner_id: Option<TeamMemberId>,
+    pub due_date: Option<Option<NaiveDate>>,
+}
+
+pub fn update(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: ActivityId,
+    changes: ActivityChanges,
+) -> Result<Activity> {
+    let current = store::activities::get(ws.conn(), id)?;
+    let subject =
+        required_text("subject", changes.subject.as_deref().unwrap_or(&current.subject), TextKind::Line)?;
+    let notes = match changes.notes {
+        Some(notes) => optional_text("notes", notes.as_deref(), TextKind::Note)?,
+        None => current.notes.clone(),
+    };
+    let due_date = changes.due_date.unwrap_or(current.due_date);
+    if let Some(due) = due_date {
+        check_date_range("due_date", due)?;
+    }
+    if current.kind == ActivityKind::Task && due_date.is_none() {
+        return Err(KeelError::invalid("due_date", "is required for a task"));
+    }
+    let owner_id = changes.owner_id.unwrap_or(current.owner_id);
+    store::team::get(ws.conn(), owner_id)?;
+    ws.write(|tx, now| {
+        let fields = ActivityFields { subject: &subject, notes: notes.as_deref(), owner_id, due_date };
+        store::activities::update(tx, id, &fields)?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "activity.update",
+            "activity",
+            id.0,
+            serde_json::json!({
+                "subject": subject, "due_date": due_date, "owner_id": owner_id,
+            }),
+        )
     })?;
     store::activities::get(ws.conn(), id)
 }

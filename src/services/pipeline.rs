@@ -2,6 +2,7 @@
 //! funnel and playbook) and reading the stages of a workspace.
 
 use super::Workspace;
+use crate::domain::TeamMemberId;
 use crate::domain::{ForecastCategory, RuleTrigger, StageRule};
 use crate::money::BasisPoints;
 use crate::store::stages::{self, NewStage, Stage, StageRuleRef};
@@ -140,4 +141,58 @@ pub fn find_stage<'a>(stages: &'a [Stage], name: &str) -> Result<&'a Stage> {
         let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
         KeelError::invalid("stage", format!("'{wanted}' is not a stage; stages are: {}", names.join(", ")))
     })
+}
+
+/// Changes to a stage's settings; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct StageChanges {
+    pub default_probability_bp: Option<i64>,
+    /// `Some(None)` turns the stall rule off for the stage.
+    pub stall_after_days: Option<Option<u32>>,
+}
+
+/// Tunes a stage: its default probability and after how many quiet days a deal in
+/// it is stalled. Closed stages never stall.
+pub fn update_stage(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    name: &str,
+    changes: StageChanges,
+) -> Result<Stage> {
+    let stage = stage_named(ws, name)?;
+    let probability = match changes.default_probability_bp {
+        Some(bp) => BasisPoints::checked("probability", bp)?,
+        None => stage.default_probability,
+    };
+    let stall = changes.stall_after_days.unwrap_or(stage.stall_after_days);
+    if stage.is_closed && stall.is_some() {
+        return Err(KeelError::invalid(
+            "stall_days",
+            format!("{} is a closed stage: its deals never stall", stage.name),
+        ));
+    }
+    if stall.is_some_and(|d| d == 0 || d > 365) {
+        return Err(KeelError::invalid("stall_days", "must be between 1 and 365 days"));
+    }
+    if stage.is_closed && probability != stage.default_probability {
+        return Err(KeelError::invalid(
+            "probability",
+            format!("{} is a closed stage: its probability is fixed", stage.name),
+        ));
+    }
+    ws.write(|tx, now| {
+        stages::update_settings(tx, stage.id, probability, stall)?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "stage.update",
+            "stage",
+            stage.id.0,
+            serde_json::json!({
+                "probability_bp": probability.0, "stall_after_days": stall,
+            }),
+        )
+    })?;
+    stage_named(ws, name)
 }

@@ -82,6 +82,25 @@ pub fn get(conn: &Connection, id: ActivityId) -> Result<Activity> {
     found(conn.query_row(&format!("{SELECT} WHERE v.id = ?1"), [id], from_row), "activity", id)
 }
 
+/// The editable fields of a planned or logged activity.
+pub struct ActivityFields<'a> {
+    pub subject: &'a str,
+    pub notes: Option<&'a str>,
+    pub owner_id: TeamMemberId,
+    pub due_date: Option<NaiveDate>,
+}
+
+pub fn update(conn: &Connection, id: ActivityId, fields: &ActivityFields<'_>) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE activities SET subject = ?2, notes = ?3, owner_id = ?4, due_date = ?5 WHERE id = ?1",
+        params![id, fields.subject, fields.notes, fields.owner_id, fields.due_date.map(day_text)],
+    )?;
+    if changed == 0 {
+        return Err(KeelError::not_found("activity", id));
+    }
+    Ok(())
+}
+
 pub fn mark_done(conn: &Connection, id: ActivityId, at: DateTime<Utc>) -> Result<()> {
     let changed = conn.execute(
         "UPDATE activities SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL",

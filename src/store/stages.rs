@@ -126,3 +126,17 @@ pub fn list(conn: &Connection, pipeline: PipelineId) -> Result<Vec<Stage>> {
     let stages: Vec<Stage> = stmt.query_map([pipeline], from_row)?.collect::<rusqlite::Result<_>>()?;
     stages.into_iter().map(|s| with_rules(conn, s)).collect()
 }
+
+/// Changes a stage's tunable settings: its default probability and stall limit.
+pub fn update_settings(
+    conn: &Connection,
+    id: StageId,
+    default_probability: BasisPoints,
+    stall_after_days: Option<u32>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE stages SET default_probability_bp = ?2, stall_after_days = ?3 WHERE id = ?1",
+        params![id, default_probability.0, stall_after_days],
+    )?;
+    Ok(())
+}

@@ -142,3 +142,91 @@ fn a_deal_with_no_activity_past_its_stage_limit_is_stalled() {
     fx.clock.advance(Duration::days(15));
     assert_eq!(stalled(&fx), 1, "planned work is not contact");
 }
+
+#[test]
+fn the_stall_limit_is_configurable_per_stage() {
+    let mut fx = Fixture::seeded();
+    let account = fx.account("Nova Games", "novagames.com");
+    let input = fx.deal_input(account);
+    let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal").id;
+    let leader = fx.leader;
+    keel::services::pipeline::update_stage(
+        &mut fx.ws,
+        leader,
+        "lead",
+        keel::services::pipeline::StageChanges {
+            stall_after_days: Some(Some(3)),
+            default_probability_bp: Some(800),
+        },
+    )
+    .expect("tune Lead");
+    fx.clock.advance(Duration::days(4));
+    let now = deals::get(&fx.ws, deal).expect("deal");
+    assert!(now.stalled, "Lead now stalls after 3 quiet days");
+    assert_eq!(now.probability.0, 800, "deals without an override follow the stage's new default");
+    fx.refuses("stall_days: Closed Won is a closed stage", |ws| {
+        keel::services::pipeline::update_stage(
+            ws,
+            leader,
+            "Closed Won",
+            keel::services::pipeline::StageChanges {
+                stall_after_days: Some(Some(5)),
+                default_probability_bp: None,
+            },
+        )
+    });
+    fx.refuses("stall_days: must be between 1 and 365 days", |ws| {
+        keel::services::pipeline::update_stage(
+            ws,
+            leader,
+            "Lead",
+            keel::services::pipeline::StageChanges {
+                stall_after_days: Some(Some(0)),
+                default_probability_bp: None,
+            },
+        )
+    });
+}
+
+#[test]
+fn activities_can_be_rescheduled_and_reassigned() {
+    let mut fx = Fixture::seeded();
+    let account = fx.account("Nova Games", "novagames.com");
+    let input = fx.deal_input(account);
+    let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal").id;
+    let today = keel::clock::Clock::today(&fx.clock);
+    let task = log(&mut fx, deal, ActivityKind::Task, "Send proposal", Some(today));
+    let ae = fx.ae;
+    let leader = fx.leader;
+    let moved = activities::update(
+        &mut fx.ws,
+        ae,
+        task,
+        activities::ActivityChanges {
+            subject: Some("Send revised proposal".into()),
+            owner_id: Some(leader),
+            due_date: Some(Some(today + Duration::days(3))),
+            ..Default::default()
+        },
+    )
+    .expect("update");
+    assert_eq!(moved.subject, "Send revised proposal");
+    assert_eq!(moved.owner_id, leader);
+    assert_eq!(moved.due_date, Some(today + Duration::days(3)));
+    fx.refuses("due_date: is required for a task", |ws| {
+        activities::update(
+            ws,
+            ae,
+            task,
+            activities::ActivityChanges { due_date: Some(None), ..Default::default() },
+        )
+    });
+    fx.refuses("subject: is required", |ws| {
+        activities::update(
+            ws,
+            ae,
+            task,
+            activities::ActivityChanges { subject: Some("  ".into()), ..Default::default() },
+        )
+    });
+}
