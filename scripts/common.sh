@@ -22,6 +22,13 @@ ensure_node() {
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q nodejs npm
   fi
+  # Vite 7 needs Node 20.19 or later (Debian 13 and Ubuntu 24.04 ship it; Debian 12's is 18).
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -lt 20 ]; then
+    echo "setup: Node.js $(node --version) is too old for the UI build; install Node.js 20 or later" >&2
+    exit 1
+  fi
 }
 
 ensure_tauri_driver() {

@@ -3,7 +3,7 @@
 # Skips everything already present, so it is cheap to call from every entry point.
 set -euo pipefail
 packages=(
-  build-essential pkg-config file curl
+  build-essential pkg-config file curl python3
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   xvfb webkit2gtk-driver xauth
 )
