@@ -25,6 +25,14 @@ pub enum KeelError {
     #[error("cannot move deal {deal} to {to_stage}: {}", missing.join("; "))]
     CriteriaUnmet { deal: i64, to_stage: String, missing: Vec<String> },
 
+    /// A registration collides with existing business; each conflict says with what.
+    #[error("{action}: {}", conflicts.join("; "))]
+    Conflict { action: String, conflicts: Vec<String> },
+
+    /// The acting team member's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+
     /// The operation is valid in form but not allowed in the current state.
     #[error("{0}")]
     NotAllowed(String),
@@ -60,6 +68,8 @@ impl KeelError {
             KeelError::NotFound { .. } => "not_found",
             KeelError::Duplicate { .. } => "duplicate",
             KeelError::CriteriaUnmet { .. } => "criteria_unmet",
+            KeelError::Conflict { .. } => "conflict",
+            KeelError::Forbidden(_) => "forbidden",
             KeelError::NotAllowed(_) => "not_allowed",
             KeelError::Schema(_) => "schema",
             KeelError::Storage(e) if is_busy(e) => "busy",

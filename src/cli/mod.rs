@@ -2,6 +2,7 @@
 //! the core services and prints the result (a table, or JSON with `--json`).
 
 mod output;
+mod partners;
 mod records;
 mod sales;
 mod workspace;
@@ -63,6 +64,18 @@ enum Command {
     /// Quarterly business reviews.
     #[command(subcommand)]
     Qbr(records::QbrCommand),
+    /// Partners, tiers and commission plans.
+    #[command(subcommand)]
+    Partner(partners::PartnerCommand),
+    /// Deal registrations: submit, review, convert.
+    #[command(subcommand)]
+    Registration(partners::RegistrationCommand),
+    /// Payments and refunds collected on won deals.
+    #[command(subcommand)]
+    Revenue(partners::RevenueCommand),
+    /// Revenue-share payout statements.
+    #[command(subcommand)]
+    Payouts(partners::PayoutsCommand),
     /// Read the audit log: who did what, when.
     Audit(workspace::AuditArgs),
     /// Check the database's integrity.
@@ -116,6 +129,10 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Activity(cmd) => sales::activity(&mut ctx, cmd),
         Command::Onboarding(cmd) => records::onboarding(&mut ctx, cmd),
         Command::Qbr(cmd) => records::qbr(&mut ctx, cmd),
+        Command::Partner(cmd) => partners::partner(&mut ctx, cmd),
+        Command::Registration(cmd) => partners::registration(&mut ctx, cmd),
+        Command::Revenue(cmd) => partners::revenue(&mut ctx, cmd),
+        Command::Payouts(cmd) => partners::payouts(&mut ctx, cmd),
         Command::Audit(args) => workspace::audit(&mut ctx, args),
         Command::Check => workspace::check(&mut ctx),
     }

@@ -38,4 +38,10 @@ id_type!(
     ActivityId,
     OnboardingPlanId,
     QbrId,
+    PartnerId,
+    CommissionPlanId,
+    RegistrationId,
+    RevenueEventId,
+    LedgerEntryId,
+    StatementId,
 );

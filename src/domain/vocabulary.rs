@@ -166,3 +166,75 @@ impl ChecklistItem {
         }
     }
 }
+
+text_enum!(
+    /// The seed's partner tiers: technology (no revenue share), reseller (20–30 %),
+    /// strategic (custom rate, 0–50 %).
+    PartnerTier { Technology = "technology", Reseller = "reseller", Strategic = "strategic" }
+);
+
+impl PartnerTier {
+    /// The revenue-share rates this tier may carry, in basis points, inclusive.
+    pub fn rate_bounds(self) -> (u32, u32) {
+        match self {
+            PartnerTier::Technology => (0, 0),
+            PartnerTier::Reseller => (2_000, 3_000),
+            PartnerTier::Strategic => (0, 5_000),
+        }
+    }
+}
+
+text_enum!(
+    /// The seed's partnership categories (go-to-market partners broken out by kind).
+    PartnerCategory {
+        Technology = "technology",
+        SystemIntegrator = "system-integrator",
+        Agency = "agency",
+        Reseller = "reseller",
+        Consultant = "consultant",
+        Ecosystem = "ecosystem",
+        Industry = "industry",
+    }
+);
+
+text_enum!(
+    PartnerStatus { Prospective = "prospective", Active = "active", Suspended = "suspended" }
+);
+
+text_enum!(
+    RegistrationStatus {
+        Submitted = "submitted",
+        Approved = "approved",
+        Rejected = "rejected",
+        Returned = "returned",
+        Converted = "converted",
+        Expired = "expired",
+    }
+);
+
+text_enum!(
+    /// The seed's use cases for real-time communication.
+    UseCase {
+        VideoConferencing = "video-conferencing",
+        LiveStreaming = "live-streaming",
+        GamingVoiceVideo = "gaming-voice-video",
+        SocialAudioVideo = "social-audio-video",
+        CustomerSupport = "customer-support",
+    }
+);
+
+text_enum!(
+    RevenueKind { Payment = "payment", Refund = "refund" }
+);
+
+text_enum!(
+    LedgerKind { Accrual = "accrual", Clawback = "clawback", Reversal = "reversal" }
+);
+
+text_enum!(
+    StatementStatus { Draft = "draft", Carried = "carried", Approved = "approved", Paid = "paid" }
+);
+
+text_enum!(
+    StatementLineKind { Payment = "payment", Clawback = "clawback", Reversal = "reversal", Carried = "carried" }
+);

@@ -7,6 +7,7 @@ use crate::money::{BasisPoints, Currency, Money};
 use crate::store::activities::{Activity, ActivityFilter};
 use crate::store::deals::{Deal, DealFields, DealFilter, DealStatus, StageChange};
 use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
+use crate::store::stages::Stage;
 use crate::store::{self};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -77,8 +78,9 @@ impl ValidDeal {
     }
 }
 
-/// Checks a deal's fields against each other and the workspace. `created_on` is the
-/// deal's creation date: the expected close date may not come before it.
+/// Checks a deal's fields against each other and the workspace (the account is
+/// checked by the caller: a conversion creates it in the same transaction).
+/// `created_on` is the deal's creation date: the expected close date may not come before it.
 fn validate(
     ws: &Workspace,
     input: &DealInput,
@@ -97,7 +99,6 @@ fn validate(
     }
     let probability_override =
         input.probability_override_bp.map(|bp| BasisPoints::checked("probability", bp)).transpose()?;
-    store::accounts::get(ws.conn(), input.account_id)?;
     let owner_id = input.owner_id.ok_or_else(|| KeelError::invalid("owner", "is required"))?;
     store::team::get(ws.conn(), owner_id)?;
     if let Some(parent) = input.expands_deal_id {
@@ -129,15 +130,27 @@ fn validate(
     })
 }
 
-/// Creates a deal in an open stage that a new deal may start in: one reachable from
-/// the first stage without owing any exit or entry criteria (Lead or Qualification).
-pub fn create(ws: &mut Workspace, actor: TeamMemberId, mut input: DealInput) -> Result<Deal> {
+/// A deal checked and placed, ready to insert inside some transaction.
+pub(crate) struct PreparedDeal {
+    valid: ValidDeal,
+    stage: Stage,
+}
+
+impl PreparedDeal {
+    pub(crate) fn set_account(&mut self, account: AccountId) {
+        self.valid.account_id = account;
+    }
+}
+
+/// Validates a new deal and picks its stage: one a new deal may start in, reachable
+/// from the first stage without owing any exit or entry criteria (Lead or Qualification).
+pub(crate) fn prepare(ws: &Workspace, actor: TeamMemberId, mut input: DealInput) -> Result<PreparedDeal> {
     input.owner_id = input.owner_id.or(Some(actor));
-    let deal = validate(ws, &input, ws.today(), None)?;
+    let valid = validate(ws, &input, ws.today(), None)?;
     let stages = pipeline::stages(ws)?;
     let first = stages.first().ok_or_else(|| KeelError::NotAllowed("the pipeline has no stages".into()))?;
     let stage = match input.stage.as_deref() {
-        Some(name) => pipeline::stage_named(ws, name)?,
+        Some(name) => pipeline::find_stage(&stages, name)?.clone(),
         None => first.clone(),
     };
     let starts_here = !stage.is_closed && stage_rules::rules_for_move(&stages, first, &stage).is_empty();
@@ -152,44 +165,60 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, mut input: DealInput) -> 
             format!("a new deal starts in {}; move it on to record its criteria", allowed.join(" or ")),
         ));
     }
-    let id = ws.write(|tx, now| {
-        let placement = store::deals::Placement {
-            pipeline: stage.pipeline_id,
-            stage: stage.id,
-            created_at: now,
-            stage_entered_at: now,
-            closed_on: None,
-            loss_reason: None,
-            last_activity_at: None,
-        };
-        let id = store::deals::insert(tx, &deal.fields(), &placement, Some(actor))?;
-        store::deals::append_history(
-            tx,
-            &store::deals::NewStageChange {
-                deal_id: id,
-                from_stage: None,
-                to_stage: stage.id,
-                changed_at: now,
-                changed_by: Some(actor),
-                amount: deal.amount,
-                probability: deal.probability_override.unwrap_or(stage.default_probability),
-                override_reason: None,
-            },
-        )?;
-        super::record(
-            tx,
-            now,
-            Some(actor),
-            "deal.create",
-            "deal",
-            id.0,
-            serde_json::json!({
-                "name": deal.name, "amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
-                "stage": stage.name,
-            }),
-        )?;
-        Ok(id)
-    })?;
+    Ok(PreparedDeal { valid, stage })
+}
+
+/// Inserts a prepared deal with its first stage-history entry and audit record.
+pub(crate) fn insert_prepared(
+    tx: &rusqlite::Connection,
+    now: DateTime<Utc>,
+    actor: TeamMemberId,
+    prepared: &PreparedDeal,
+) -> Result<DealId> {
+    let (deal, stage) = (&prepared.valid, &prepared.stage);
+    let placement = store::deals::Placement {
+        pipeline: stage.pipeline_id,
+        stage: stage.id,
+        created_at: now,
+        stage_entered_at: now,
+        closed_on: None,
+        loss_reason: None,
+        last_activity_at: None,
+    };
+    let id = store::deals::insert(tx, &deal.fields(), &placement, Some(actor))?;
+    store::deals::append_history(
+        tx,
+        &store::deals::NewStageChange {
+            deal_id: id,
+            from_stage: None,
+            to_stage: stage.id,
+            changed_at: now,
+            changed_by: Some(actor),
+            amount: deal.amount,
+            probability: deal.probability_override.unwrap_or(stage.default_probability),
+            override_reason: None,
+        },
+    )?;
+    super::record(
+        tx,
+        now,
+        Some(actor),
+        "deal.create",
+        "deal",
+        id.0,
+        serde_json::json!({
+            "name": deal.name, "amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+            "stage": stage.name, "source": deal.source.as_str(),
+        }),
+    )?;
+    Ok(id)
+}
+
+/// Creates a deal (see [`prepare`] for where it may start).
+pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: DealInput) -> Result<Deal> {
+    store::accounts::get(ws.conn(), input.account_id)?;
+    let prepared = prepare(ws, actor, input)?;
+    let id = ws.write(|tx, now| insert_prepared(tx, now, actor, &prepared))?;
     get(ws, id)
 }
 
@@ -212,6 +241,7 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: Deal
         forecast_override: changes.forecast_override.unwrap_or(current.forecast_override),
         expands_deal_id: changes.expands_deal_id.unwrap_or(current.expands_deal_id),
     };
+    store::accounts::get(ws.conn(), merged.account_id)?;
     let deal = validate(ws, &merged, current.created_at.date_naive(), Some(id))?;
     ws.write(|tx, now| {
         store::deals::update(tx, id, &deal.fields(), now)?;

@@ -9,9 +9,14 @@ pub mod deals;
 pub mod demo;
 pub mod moves;
 pub mod onboarding;
+pub mod partners;
+pub mod payouts;
 pub mod pipeline;
 pub mod qualification;
+pub mod registrations;
+pub mod revenue;
 pub mod stage_rules;
+mod statement_export;
 pub mod team;
 mod workspace;
 
@@ -41,4 +46,24 @@ pub const MAX_PAGE: u32 = 500;
 
 pub(crate) fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(50).clamp(1, MAX_PAGE)
+}
+
+/// Refuses unless the actor holds one of `roles`; says who they are and who may.
+pub(crate) fn require_role(
+    ws: &Workspace,
+    actor: TeamMemberId,
+    roles: &[crate::domain::Role],
+    action: &str,
+) -> Result<crate::store::team::TeamMember> {
+    let member = crate::store::team::get(ws.conn(), actor)?;
+    if roles.contains(&member.role) {
+        return Ok(member);
+    }
+    let allowed: Vec<String> = roles.iter().map(|r| r.as_str().replace('-', " ")).collect();
+    Err(crate::KeelError::Forbidden(format!(
+        "only a {} may {action} ({} is {})",
+        allowed.join(" or a "),
+        member.name,
+        member.role.as_str().replace('-', " ")
+    )))
 }

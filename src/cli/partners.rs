@@ -1,0 +1,660 @@
+//! The partner program: partners, deal registrations, revenue and payouts.
+
+use super::{output, require_init, Ctx};
+use crate::domain::{
+    parse_date, DealId, PartnerCategory, PartnerStatus, PartnerTier, RegistrationId, RegistrationStatus,
+    RevenueKind, StatementId, UseCase,
+};
+use crate::money::{format_minor, BasisPoints, Currency, Money};
+use crate::services::payouts::{self, ExportFormat, StatementView};
+use crate::services::registrations::{self, RegistrationInput, RegistrationView};
+use crate::services::{partners, revenue, team};
+use crate::{KeelError, Result};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Add a partner (technology: no share; reseller: 20–30 %; strategic: 0–50 %).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        tier: String,
+        /// Revenue share in percent.
+        #[arg(long)]
+        share: Option<String>,
+        /// technology, system-integrator, agency, reseller, consultant, ecosystem, industry
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        manager: Option<String>,
+        /// Date the partner's team was certified.
+        #[arg(long)]
+        certified: Option<String>,
+    },
+    List,
+    /// A partner with plans, registrations and commission accrued, paid and owed.
+    Show {
+        name: String,
+    },
+    /// Add a commission plan version effective from a date (today by default).
+    Rate {
+        name: String,
+        #[arg(long)]
+        share: String,
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Set a partner's status: prospective, active, suspended.
+    Status {
+        name: String,
+        status: String,
+        #[arg(long)]
+        certified: Option<String>,
+    },
+    /// Show or change the program settings (protection, extension, holding, minimum payout).
+    Settings {
+        /// e.g. holding_days, extension_days, protection_days.reseller, min_payout_major
+        name: Option<String>,
+        value: Option<u32>,
+    },
+}
+
+fn percent_bp(field: &str, text: &str) -> Result<i64> {
+    Ok(i64::from(BasisPoints::parse_percent(field, text)?.0))
+}
+
+pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        PartnerCommand::Add { name, domain, tier, share, category, manager, certified } => {
+            let actor = ctx.actor()?;
+            let input = partners::PartnerInput {
+                name,
+                domain,
+                category: category.as_deref().map(|c| PartnerCategory::parse("category", c)).transpose()?,
+                tier: PartnerTier::parse("tier", &tier)?,
+                share_bp: share.as_deref().map(|s| percent_bp("share", s)).transpose()?,
+                status: None,
+                certified_on: certified.as_deref().map(|d| parse_date("certified", d)).transpose()?,
+                manager_id: manager.map(|m| team::find(&ctx.ws, &m)).transpose()?.map(|m| m.id),
+            };
+            let partner = partners::add(&mut ctx.ws, actor, input)?;
+            if ctx.json {
+                return output::json(&partner);
+            }
+            println!(
+                "Added partner {} ({}, {}) as partner {}.",
+                partner.name, partner.tier, partner.domain, partner.id
+            );
+        }
+        PartnerCommand::List => {
+            let list = partners::list(&ctx.ws)?;
+            if ctx.json {
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|p| {
+                    let x = &p.partner;
+                    vec![
+                        x.id.to_string(),
+                        x.name.clone(),
+                        x.tier.to_string(),
+                        p.rate.to_string(),
+                        output::opt(&x.manager_name),
+                        x.status.to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "PARTNER", "TIER", "RATE", "MANAGER", "STATUS"], &rows);
+        }
+        PartnerCommand::Show { name } => {
+            let partner = partners::find(&ctx.ws, &name)?;
+            let view = partners::view(&ctx.ws, partner.id)?;
+            if ctx.json {
+                return output::json(&view);
+            }
+            let p = &view.partner;
+            output::fields(&[
+                ("partner", format!("{} {}", p.id, p.name)),
+                ("domain", p.domain.clone()),
+                ("tier / category", format!("{} / {}", p.tier, p.category)),
+                ("rate today", view.rate.to_string()),
+                ("status", p.status.to_string()),
+                ("certified", output::opt(&p.certified_on)),
+                ("manager", output::opt(&p.manager_name)),
+            ]);
+            println!("\nCommission plans");
+            let rows: Vec<Vec<String>> =
+                view.plans.iter().map(|c| vec![c.effective_from.to_string(), c.rate.to_string()]).collect();
+            output::table(&["FROM", "RATE"], &rows);
+            println!("\nCommission");
+            let rows: Vec<Vec<String>> = view
+                .commission
+                .iter()
+                .map(|c| {
+                    let e = c.currency.exponent();
+                    vec![
+                        c.currency.to_string(),
+                        format_minor(c.accrued_minor, e),
+                        format_minor(c.paid_minor, e),
+                        format_minor(c.owed_minor, e),
+                    ]
+                })
+                .collect();
+            output::table(&["CURRENCY", "ACCRUED", "PAID", "OWED"], &rows);
+            println!("\nRegistrations");
+            print_registrations(&view.registrations.iter().map(|r| (r.clone(), false)).collect::<Vec<_>>());
+        }
+        PartnerCommand::Rate { name, share, from } => {
+            let actor = ctx.actor()?;
+            let partner = partners::find(&ctx.ws, &name)?;
+            let from = match from {
+                Some(d) => parse_date("from", &d)?,
+                None => ctx.ws.today(),
+            };
+            let plans =
+                partners::set_rate(&mut ctx.ws, actor, partner.id, percent_bp("share", &share)?, from)?;
+            if ctx.json {
+                return output::json(&plans);
+            }
+            let rows: Vec<Vec<String>> =
+                plans.iter().map(|c| vec![c.effective_from.to_string(), c.rate.to_string()]).collect();
+            output::table(&["FROM", "RATE"], &rows);
+        }
+        PartnerCommand::Status { name, status, certified } => {
+            let actor = ctx.actor()?;
+            let partner = partners::find(&ctx.ws, &name)?;
+            let status = PartnerStatus::parse("status", &status)?;
+            let certified = certified.as_deref().map(|d| parse_date("certified", d)).transpose()?;
+            let partner = partners::set_status(&mut ctx.ws, actor, partner.id, status, certified)?;
+            if ctx.json {
+                return output::json(&partner);
+            }
+            println!("{} is now {}.", partner.name, partner.status);
+        }
+        PartnerCommand::Settings { name, value } => {
+            let settings = match (name, value) {
+                (Some(name), Some(value)) => {
+                    let actor = ctx.actor()?;
+                    partners::set_program_setting(&mut ctx.ws, actor, &name, value)?
+                }
+                (None, None) => partners::program_settings(&ctx.ws)?,
+                _ => {
+                    return Err(KeelError::invalid("value", "give a setting name and its value, or neither"))
+                }
+            };
+            if ctx.json {
+                return output::json(&settings);
+            }
+            output::fields(&[
+                (
+                    "protection (days)",
+                    format!(
+                        "technology {}, reseller {}, strategic {}",
+                        settings.protection_days_technology,
+                        settings.protection_days_reseller,
+                        settings.protection_days_strategic
+                    ),
+                ),
+                ("extension (days)", settings.extension_days.to_string()),
+                ("holding (days)", settings.holding_days.to_string()),
+                ("minimum payout", settings.min_payout_major.to_string()),
+                ("review within (h)", settings.review_within_hours.to_string()),
+            ]);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistrationCommand {
+    /// Register a prospect for a partner.
+    Submit(SubmitArgs),
+    /// Approve (an override reason is required when it conflicts).
+    Approve {
+        id: i64,
+        #[arg(long = "override", value_name = "REASON")]
+        override_reason: Option<String>,
+    },
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Return to the partner for more information.
+    Return {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resubmit a returned registration with corrected details.
+    Resubmit {
+        id: i64,
+        #[command(flatten)]
+        details: SubmitArgs,
+    },
+    /// Extend protection once (60 days by default).
+    Extend {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Convert an approved registration into a deal; prints the deal id.
+    Convert {
+        id: i64,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List registrations, oldest first.
+    List {
+        /// submitted, approved, rejected, returned, converted, expired
+        #[arg(long)]
+        status: Option<String>,
+    },
+    Show {
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[arg(long)]
+    partner: String,
+    #[arg(long)]
+    company: String,
+    #[arg(long)]
+    domain: String,
+    /// Estimated value, e.g. 80,000.
+    #[arg(long, allow_hyphen_values = true)]
+    value: String,
+    #[arg(long, default_value = "USD")]
+    currency: String,
+    #[arg(long = "close-date")]
+    close_date: String,
+    #[arg(long)]
+    country: Option<String>,
+    #[arg(long)]
+    contact_name: Option<String>,
+    #[arg(long)]
+    contact_email: Option<String>,
+    /// video-conferencing, live-streaming, gaming-voice-video, social-audio-video, customer-support
+    #[arg(long)]
+    use_case: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+fn registration_input(ctx: &Ctx, a: SubmitArgs) -> Result<RegistrationInput> {
+    let currency = Currency::parse("currency", &a.currency)?;
+    Ok(RegistrationInput {
+        partner_id: partners::find(&ctx.ws, &a.partner)?.id,
+        company_name: a.company,
+        domain: a.domain,
+        country: a.country,
+        contact_name: a.contact_name,
+        contact_email: a.contact_email,
+        estimated_value_minor: Money::parse("value", &a.value, currency)?.amount_minor,
+        currency: a.currency,
+        expected_close_date: parse_date("close_date", &a.close_date)?,
+        use_case: a.use_case.as_deref().map(|u| UseCase::parse("use_case", u)).transpose()?,
+        notes: a.notes,
+    })
+}
+
+fn print_registrations(list: &[(crate::store::registrations::Registration, bool)]) {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|(r, overdue)| {
+            vec![
+                r.id.to_string(),
+                r.partner_name.clone(),
+                r.company_name.clone(),
+                r.domain.clone(),
+                output::money(&r.estimated_value),
+                format!("{}{}", r.status, if *overdue { " (review overdue)" } else { "" }),
+                output::opt(&r.protected_until),
+                output::opt(&r.deal_id),
+            ]
+        })
+        .collect();
+    output::table(
+        &["ID", "PARTNER", "COMPANY", "DOMAIN", "VALUE", "STATUS", "PROTECTED UNTIL", "DEAL"],
+        &rows,
+    );
+}
+
+fn print_registration(view: &RegistrationView) {
+    let r = &view.registration;
+    output::fields(&[
+        ("registration", format!("{} {} for {}", r.id, r.company_name, r.partner_name)),
+        ("domain", format!("{} (registrable: {})", r.domain, r.registrable_domain)),
+        ("value", output::money(&r.estimated_value)),
+        ("expected close", r.expected_close_date.to_string()),
+        ("status", format!("{}{}", r.status, if view.review_overdue { " — review overdue" } else { "" })),
+        ("locked rate", output::opt(&r.rate)),
+        ("protected until", output::opt(&r.protected_until)),
+        ("decision reason", output::opt(&r.decision_reason)),
+        ("override reason", output::opt(&r.override_reason)),
+        ("deal", output::opt(&r.deal_id)),
+    ]);
+    for conflict in &view.conflicts {
+        println!("  conflict: {conflict}");
+    }
+}
+
+pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
+    require_init(ctx)?;
+    let view = match cmd {
+        RegistrationCommand::Submit(a) => {
+            let actor = ctx.actor()?;
+            let input = registration_input(ctx, a)?;
+            registrations::submit(&mut ctx.ws, actor, input)?
+        }
+        RegistrationCommand::Approve { id, override_reason } => {
+            let actor = ctx.actor()?;
+            registrations::approve(&mut ctx.ws, actor, RegistrationId(id), override_reason)?
+        }
+        RegistrationCommand::Reject { id, reason } => {
+            let actor = ctx.actor()?;
+            registrations::reject(&mut ctx.ws, actor, RegistrationId(id), &reason)?
+        }
+        RegistrationCommand::Return { id, reason } => {
+            let actor = ctx.actor()?;
+            registrations::send_back(&mut ctx.ws, actor, RegistrationId(id), &reason)?
+        }
+        RegistrationCommand::Resubmit { id, details } => {
+            let actor = ctx.actor()?;
+            let input = registration_input(ctx, details)?;
+            registrations::resubmit(&mut ctx.ws, actor, RegistrationId(id), input)?
+        }
+        RegistrationCommand::Extend { id, reason } => {
+            let actor = ctx.actor()?;
+            registrations::extend(&mut ctx.ws, actor, RegistrationId(id), &reason)?
+        }
+        RegistrationCommand::Convert { id, owner } => {
+            let actor = ctx.actor()?;
+            let owner = owner.map(|o| team::find(&ctx.ws, &o)).transpose()?.map(|m| m.id);
+            let view = registrations::convert(&mut ctx.ws, actor, RegistrationId(id), owner)?;
+            let deal = view
+                .registration
+                .deal_id
+                .ok_or_else(|| KeelError::NotAllowed("conversion left no deal".into()))?;
+            if ctx.json {
+                return output::json(&serde_json::json!({"deal_id": deal}));
+            }
+            println!("{deal}");
+            return Ok(());
+        }
+        RegistrationCommand::List { status } => {
+            let status = status.as_deref().map(|s| RegistrationStatus::parse("status", s)).transpose()?;
+            let list = registrations::list(&mut ctx.ws, status)?;
+            if ctx.json {
+                return output::json(&list);
+            }
+            print_registrations(
+                &list.into_iter().map(|v| (v.registration, v.review_overdue)).collect::<Vec<_>>(),
+            );
+            return Ok(());
+        }
+        RegistrationCommand::Show { id } => {
+            registrations::expire_due(&mut ctx.ws)?;
+            registrations::get(&ctx.ws, RegistrationId(id))?
+        }
+    };
+    if ctx.json {
+        return output::json(&view);
+    }
+    print_registration(&view);
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RevenueCommand {
+    /// Record a payment (or, with --refund, a refund) collected on a won deal.
+    Record {
+        #[arg(long)]
+        deal: i64,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        refund: bool,
+    },
+    /// Payments, refunds and commission entries of a deal.
+    List {
+        #[arg(long)]
+        deal: i64,
+    },
+}
+
+pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        RevenueCommand::Record { deal, amount, date, refund } => {
+            let actor = ctx.actor()?;
+            let currency = crate::services::deals::get(&ctx.ws, DealId(deal))?.amount.currency;
+            let input = revenue::RevenueInput {
+                deal_id: DealId(deal),
+                amount_minor: Money::parse("amount", &amount, currency)?.amount_minor,
+                occurred_on: parse_date("date", &date)?,
+                kind: if refund { RevenueKind::Refund } else { RevenueKind::Payment },
+            };
+            let outcome = revenue::record(&mut ctx.ws, actor, input)?;
+            if ctx.json {
+                return output::json(&outcome);
+            }
+            println!(
+                "Recorded {} of {} on deal {}.",
+                outcome.event.kind,
+                output::money(&outcome.event.amount),
+                deal
+            );
+            if let Some(c) = &outcome.commission {
+                println!(
+                    "Commission {} at {} (payable from {}).",
+                    output::money(&c.amount),
+                    c.rate,
+                    c.payable_on
+                );
+            }
+        }
+        RevenueCommand::List { deal } => {
+            let view = revenue::for_deal(&ctx.ws, DealId(deal))?;
+            if ctx.json {
+                return output::json(&view);
+            }
+            let rows: Vec<Vec<String>> = view
+                .events
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.to_string(),
+                        e.kind.to_string(),
+                        e.occurred_on.to_string(),
+                        output::money(&e.amount),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "KIND", "DATE", "AMOUNT"], &rows);
+            println!("\nCommission ledger");
+            let rows: Vec<Vec<String>> = view
+                .ledger
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.id.to_string(),
+                        l.kind.to_string(),
+                        l.rate.to_string(),
+                        output::money(&l.amount),
+                        l.payable_on.to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "KIND", "RATE", "COMMISSION", "PAYABLE"], &rows);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PayoutsCommand {
+    /// Build the period's statements (YYYY-MM); re-running rebuilds its drafts.
+    Run {
+        #[arg(long)]
+        period: String,
+    },
+    List {
+        #[arg(long)]
+        period: Option<String>,
+    },
+    Show {
+        id: i64,
+    },
+    Approve {
+        id: i64,
+    },
+    /// Mark an approved statement paid.
+    Paid {
+        id: i64,
+        #[arg(long)]
+        reference: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Export a statement as CSV or a printable PDF.
+    Export {
+        id: i64,
+        #[arg(long)]
+        format: String,
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+}
+
+fn print_statement(view: &StatementView) {
+    let s = &view.statement;
+    let exp = s.total.currency.exponent();
+    output::fields(&[
+        ("statement", format!("{} {} {}", s.id, s.partner_name, s.period)),
+        ("status", s.status.to_string()),
+        ("total", output::money(&s.total)),
+        (
+            "paid",
+            match (&s.paid_on, &s.paid_reference) {
+                (Some(on), Some(r)) => format!("{on} ({r})"),
+                _ => "—".into(),
+            },
+        ),
+    ]);
+    let rows: Vec<Vec<String>> = view
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.kind.to_string(),
+                l.deal_id
+                    .map(|d| d.to_string())
+                    .or(l.carried_statement_id.map(|c| format!("from statement {c}")))
+                    .unwrap_or_default(),
+                output::opt(&l.accrued_on),
+                l.base_minor.map(|b| format_minor(b, exp)).unwrap_or_default(),
+                l.rate_bp.map(|r| BasisPoints(r).to_string()).unwrap_or_default(),
+                format_minor(l.amount_minor, exp),
+            ]
+        })
+        .collect();
+    output::table(&["KIND", "DEAL", "DATE", "REVENUE", "RATE", "COMMISSION"], &rows);
+}
+
+pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        PayoutsCommand::Run { period } => {
+            let actor = ctx.actor()?;
+            let views = payouts::run(&mut ctx.ws, actor, &period)?;
+            if ctx.json {
+                return output::json(&views);
+            }
+            if views.is_empty() {
+                println!("Nothing payable for {period}.");
+            }
+            for view in &views {
+                println!(
+                    "Statement {}: {} {} {}",
+                    view.statement.id,
+                    view.statement.partner_name,
+                    output::money(&view.statement.total),
+                    view.statement.status
+                );
+            }
+        }
+        PayoutsCommand::List { period } => {
+            let list = payouts::list(&ctx.ws, period.as_deref())?;
+            if ctx.json {
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.period.clone(),
+                        s.partner_name.clone(),
+                        output::money(&s.total),
+                        s.status.to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "PERIOD", "PARTNER", "TOTAL", "STATUS"], &rows);
+        }
+        PayoutsCommand::Show { id } => {
+            let view = payouts::show(&ctx.ws, StatementId(id))?;
+            if ctx.json {
+                return output::json(&view);
+            }
+            print_statement(&view);
+        }
+        PayoutsCommand::Approve { id } => {
+            let actor = ctx.actor()?;
+            let view = payouts::approve(&mut ctx.ws, actor, StatementId(id))?;
+            if ctx.json {
+                return output::json(&view);
+            }
+            print_statement(&view);
+        }
+        PayoutsCommand::Paid { id, reference, date } => {
+            let actor = ctx.actor()?;
+            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
+            let view = payouts::mark_paid(&mut ctx.ws, actor, StatementId(id), &reference, on)?;
+            if ctx.json {
+                return output::json(&view);
+            }
+            print_statement(&view);
+        }
+        PayoutsCommand::Export { id, format, output: path } => {
+            let format = match format.trim().to_ascii_lowercase().as_str() {
+                "csv" => ExportFormat::Csv,
+                "pdf" => ExportFormat::Pdf,
+                other => {
+                    return Err(KeelError::invalid("format", format!("'{other}' is not one of: csv, pdf")))
+                }
+            };
+            let bytes = payouts::export(&ctx.ws, StatementId(id), format)?;
+            std::fs::write(&path, bytes).map_err(|source| KeelError::Io {
+                context: format!("cannot write {}", path.display()),
+                source,
+            })?;
+            if ctx.json {
+                return output::json(&serde_json::json!({"path": path}));
+            }
+            println!("Wrote {}.", path.display());
+        }
+    }
+    Ok(())
+}

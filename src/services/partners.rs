@@ -1,0 +1,295 @@
+//! Partners, tiers and their versioned commission plans; the program's settings.
+
+use super::Workspace;
+use crate::domain::{
+    check_date_range, normalize_domain, required_text, PartnerCategory, PartnerId, PartnerStatus,
+    PartnerTier, Role, TeamMemberId, TextKind,
+};
+use crate::money::BasisPoints;
+use crate::store::partners::{CommissionPlan, Partner, PartnerFields};
+use crate::store::registrations::Registration;
+use crate::store::revenue::CommissionBalance;
+use crate::store::{self, settings};
+use crate::{KeelError, Result};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// Who runs the partner program: adds partners, reviews registrations, runs payouts.
+pub(crate) const PROGRAM_ROLES: &[Role] = &[Role::PartnerManager, Role::SalesLeader];
+
+/// The partner program's tunables, with the seed's defaults.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramSettings {
+    /// Days a registration is protected after approval, per tier.
+    pub protection_days_technology: u32,
+    pub protection_days_reseller: u32,
+    pub protection_days_strategic: u32,
+    /// The one extension a registration may get, in days.
+    pub extension_days: u32,
+    /// Days after a payment before its commission becomes payable.
+    pub holding_days: u32,
+    /// Smallest statement paid out, in major units of the statement's currency.
+    pub min_payout_major: u32,
+    /// Hours a submitted registration may wait for review before it is flagged.
+    pub review_within_hours: u32,
+}
+
+impl ProgramSettings {
+    pub fn protection_days(&self, tier: PartnerTier) -> u32 {
+        match tier {
+            PartnerTier::Technology => self.protection_days_technology,
+            PartnerTier::Reseller => self.protection_days_reseller,
+            PartnerTier::Strategic => self.protection_days_strategic,
+        }
+    }
+}
+
+const PROGRAM_KEYS: [(&str, u32); 7] = [
+    ("partner.protection_days.technology", 90),
+    ("partner.protection_days.reseller", 90),
+    ("partner.protection_days.strategic", 90),
+    ("partner.extension_days", 60),
+    ("partner.holding_days", 30),
+    ("partner.min_payout_major", 50),
+    ("partner.review_within_hours", 48),
+];
+
+pub fn program_settings(ws: &Workspace) -> Result<ProgramSettings> {
+    let mut values = [0u32; 7];
+    for (value, (key, default)) in values.iter_mut().zip(PROGRAM_KEYS) {
+        *value = settings::get(ws.conn(), key)?.and_then(|v| v.parse().ok()).unwrap_or(default);
+    }
+    Ok(ProgramSettings {
+        protection_days_technology: values[0],
+        protection_days_reseller: values[1],
+        protection_days_strategic: values[2],
+        extension_days: values[3],
+        holding_days: values[4],
+        min_payout_major: values[5],
+        review_within_hours: values[6],
+    })
+}
+
+/// Sets one program setting by its short name (e.g. `holding_days`, `protection_days.reseller`).
+pub fn set_program_setting(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    name: &str,
+    value: u32,
+) -> Result<ProgramSettings> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "change partner program settings")?;
+    let key = format!("partner.{}", name.trim());
+    if !PROGRAM_KEYS.iter().any(|(k, _)| *k == key) {
+        let names: Vec<&str> = PROGRAM_KEYS.iter().map(|(k, _)| k.trim_start_matches("partner.")).collect();
+        return Err(KeelError::invalid("setting", format!("'{name}' is not one of: {}", names.join(", "))));
+    }
+    if value > 3_650 && !key.ends_with("min_payout_major") {
+        return Err(KeelError::invalid(name, "must be at most 3650"));
+    }
+    ws.write(|tx, now| {
+        settings::set(tx, &key, &value.to_string())?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "partner.settings",
+            "settings",
+            0,
+            serde_json::json!({"key": key, "value": value}),
+        )
+    })?;
+    program_settings(ws)
+}
+
+#[derive(Debug, Clone)]
+pub struct PartnerInput {
+    pub name: String,
+    pub domain: String,
+    pub category: Option<PartnerCategory>,
+    pub tier: PartnerTier,
+    /// Revenue share in basis points; required for resellers and strategic partners.
+    pub share_bp: Option<i64>,
+    pub status: Option<PartnerStatus>,
+    pub certified_on: Option<NaiveDate>,
+    pub manager_id: Option<TeamMemberId>,
+}
+
+/// Checks a rate against the tier's bounds (reseller 20–30 %, strategic 0–50 %,
+/// technology none).
+fn checked_rate(tier: PartnerTier, share_bp: Option<i64>) -> Result<BasisPoints> {
+    let (lo, hi) = tier.rate_bounds();
+    match (tier, share_bp) {
+        (PartnerTier::Technology, None | Some(0)) => Ok(BasisPoints(0)),
+        (PartnerTier::Technology, Some(_)) => {
+            Err(KeelError::invalid("share", "technology partners have no revenue share"))
+        }
+        (_, None) => Err(KeelError::invalid("share", format!("is required for a {tier} partner"))),
+        (_, Some(bp)) if bp < i64::from(lo) || bp > i64::from(hi) => Err(KeelError::invalid(
+            "share",
+            format!(
+                "{} is outside the {tier} range {}–{}",
+                BasisPoints::checked("share", bp)
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|_| format!("{bp} bp")),
+                BasisPoints(lo),
+                BasisPoints(hi)
+            ),
+        )),
+        (_, Some(bp)) => Ok(BasisPoints(bp as u32)),
+    }
+}
+
+pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Result<Partner> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "add partners")?;
+    let name = required_text("name", &input.name, TextKind::Line)?;
+    let domain = normalize_domain("domain", &input.domain)?;
+    let rate = checked_rate(input.tier, input.share_bp)?;
+    if let Some(date) = input.certified_on {
+        check_date_range("certified_on", date)?;
+    }
+    let manager_id = input.manager_id.unwrap_or(actor);
+    let manager = store::team::get(ws.conn(), manager_id)?;
+    if !PROGRAM_ROLES.contains(&manager.role) {
+        return Err(KeelError::invalid(
+            "manager",
+            format!("{} is not a partner manager or sales leader", manager.name),
+        ));
+    }
+    let category = input.category.unwrap_or(match input.tier {
+        PartnerTier::Technology => PartnerCategory::Technology,
+        _ => PartnerCategory::Reseller,
+    });
+    let today = ws.today();
+    let id = ws.write(|tx, now| {
+        let fields = PartnerFields {
+            name: &name,
+            domain: &domain,
+            category,
+            tier: input.tier,
+            status: input.status.unwrap_or(PartnerStatus::Active),
+            certified_on: input.certified_on,
+            manager_id: Some(manager_id),
+        };
+        let id = store::partners::insert(tx, &fields, now)?;
+        store::partners::insert_plan(tx, id, rate, today, now, Some(actor))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "partner.add",
+            "partner",
+            id.0,
+            serde_json::json!({
+                "after": {"name": name, "domain": domain, "tier": input.tier.as_str(), "rate_bp": rate.0},
+            }),
+        )?;
+        Ok(id)
+    })?;
+    store::partners::get(ws.conn(), id)
+}
+
+/// Adds a commission plan version: the new rate applies to registrations approved
+/// from `effective_from` on; earlier approvals keep their locked rate.
+pub fn set_rate(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    partner: PartnerId,
+    share_bp: i64,
+    effective_from: NaiveDate,
+) -> Result<Vec<CommissionPlan>> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "change commission plans")?;
+    let current = store::partners::get(ws.conn(), partner)?;
+    let rate = checked_rate(current.tier, Some(share_bp))?;
+    check_date_range("from", effective_from)?;
+    if effective_from < ws.today() {
+        return Err(KeelError::invalid(
+            "from",
+            format!("{effective_from} is in the past; a plan applies from today on"),
+        ));
+    }
+    let before = store::partners::plan_in_force(ws.conn(), partner, effective_from)?.map(|p| p.rate.0);
+    ws.write(|tx, now| {
+        let plan = store::partners::insert_plan(tx, partner, rate, effective_from, now, Some(actor))?;
+        super::record(tx, now, Some(actor), "partner.rate", "partner", partner.0, serde_json::json!({
+            "plan_id": plan, "before": {"rate_bp": before}, "after": {"rate_bp": rate.0, "effective_from": effective_from},
+        }))
+    })?;
+    store::partners::plans(ws.conn(), partner)
+}
+
+pub fn set_status(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    partner: PartnerId,
+    status: PartnerStatus,
+    certified_on: Option<NaiveDate>,
+) -> Result<Partner> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "change a partner's status")?;
+    let before = store::partners::get(ws.conn(), partner)?;
+    if let Some(date) = certified_on {
+        check_date_range("certified_on", date)?;
+    }
+    let certified_on = certified_on.or(before.certified_on);
+    ws.write(|tx, now| {
+        store::partners::set_status(tx, partner, status, certified_on)?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "partner.status",
+            "partner",
+            partner.0,
+            serde_json::json!({
+                "before": {"status": before.status.as_str(), "certified_on": before.certified_on},
+                "after": {"status": status.as_str(), "certified_on": certified_on},
+            }),
+        )
+    })?;
+    store::partners::get(ws.conn(), partner)
+}
+
+pub fn find(ws: &Workspace, name: &str) -> Result<Partner> {
+    store::partners::find_by_name(ws.conn(), name)?
+        .ok_or_else(|| KeelError::not_found("partner", name.trim()))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerSummary {
+    pub partner: Partner,
+    /// The rate in force today.
+    pub rate: BasisPoints,
+}
+
+pub fn list(ws: &Workspace) -> Result<Vec<PartnerSummary>> {
+    let today = ws.today();
+    store::partners::list(ws.conn())?
+        .into_iter()
+        .map(|partner| {
+            let rate = store::partners::plan_in_force(ws.conn(), partner.id, today)?
+                .map_or(BasisPoints(0), |p| p.rate);
+            Ok(PartnerSummary { partner, rate })
+        })
+        .collect()
+}
+
+/// The partner page: plans, registrations and what Keel owes them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerView {
+    pub partner: Partner,
+    pub rate: BasisPoints,
+    pub plans: Vec<CommissionPlan>,
+    pub registrations: Vec<Registration>,
+    pub commission: Vec<CommissionBalance>,
+}
+
+pub fn view(ws: &Workspace, id: PartnerId) -> Result<PartnerView> {
+    let partner = store::partners::get(ws.conn(), id)?;
+    let rate = store::partners::plan_in_force(ws.conn(), id, ws.today())?.map_or(BasisPoints(0), |p| p.rate);
+    Ok(PartnerView {
+        plans: store::partners::plans(ws.conn(), id)?,
+        registrations: store::registrations::list(ws.conn(), None, Some(id))?,
+        commission: store::revenue::balances(ws.conn(), id)?,
+        partner,
+        rate,
+    })
+}

@@ -1,0 +1,175 @@
+//! Payout runs and statements: draft → approved → paid, with carried balances.
+
+use super::partners::{program_settings, PROGRAM_ROLES};
+use super::{statement_export, Workspace};
+use crate::domain::{
+    check_date_range, LedgerKind, StatementId, StatementLineKind, StatementStatus, TeamMemberId,
+};
+use crate::money::Currency;
+use crate::store::payouts::{Statement, StatementLine};
+use crate::store::{self};
+use crate::{KeelError, Result};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Parses "YYYY-MM" and returns it with the period's last day.
+pub fn parse_period(text: &str) -> Result<(String, NaiveDate)> {
+    let bad =
+        || KeelError::invalid("period", format!("'{}' is not a month (write it as YYYY-MM)", text.trim()));
+    let (year, month) = text.trim().split_once('-').ok_or_else(bad)?;
+    if year.len() != 4 || month.len() != 2 {
+        return Err(bad());
+    }
+    let (year, month): (i32, u32) = (year.parse().map_err(|_| bad())?, month.parse().map_err(|_| bad())?);
+    let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)?;
+    check_date_range("period", first)?;
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
+    let last = next.ok_or_else(bad)?.pred_opt().ok_or_else(bad)?;
+    Ok((format!("{year:04}-{month:02}"), last))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementView {
+    pub statement: Statement,
+    pub lines: Vec<StatementLine>,
+}
+
+/// Builds the period's statements: per partner and currency, every payable entry no
+/// statement holds yet, plus balances carried from earlier periods. A total that is
+/// negative or under the minimum payout is kept as `carried` for the next period.
+/// Re-running a period rebuilds its drafts; approved and paid statements stay.
+pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<StatementView>> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "run payouts")?;
+    let (period, last_day) = parse_period(period)?;
+    if last_day >= ws.today() {
+        return Err(KeelError::invalid("period", format!("{period} has not ended yet (it ends {last_day})")));
+    }
+    let min_major = program_settings(ws)?.min_payout_major;
+    let ids = ws.write(|tx, now| {
+        if let Some(latest) = store::payouts::latest_period(tx)?.filter(|latest| *latest > period) {
+            return Err(KeelError::NotAllowed(format!("payout periods run in order: {latest} already has statements")));
+        }
+        store::payouts::clear_rebuildable(tx, &period)?;
+        let mut groups: BTreeMap<(i64, String), Vec<store::revenue::LedgerEntry>> = BTreeMap::new();
+        for entry in store::revenue::payable_unassigned(tx, last_day)? {
+            groups.entry((entry.partner_id.0, entry.amount.currency.code().to_string())).or_default().push(entry);
+        }
+        for (partner, currency) in store::payouts::carried_pairs(tx, &period)? {
+            groups.entry((partner.0, currency)).or_default();
+        }
+        let mut created = Vec::new();
+        for ((partner, currency), entries) in groups {
+            let partner = crate::domain::PartnerId(partner);
+            if store::payouts::has_statement(tx, partner, &currency, &period)? {
+                continue; // approved or paid already: these entries wait for the next period
+            }
+            let carried = store::payouts::open_carried(tx, partner, &currency, &period)?;
+            let total: i64 = entries.iter().map(|e| e.amount.amount_minor).sum::<i64>()
+                + carried.iter().map(|s| s.total.amount_minor).sum::<i64>();
+            let minimum = i64::from(min_major) * 10i64.pow(u32::from(Currency::parse("currency", &currency)?.exponent()));
+            let status = if total < minimum { StatementStatus::Carried } else { StatementStatus::Draft };
+            let id = store::payouts::insert_statement(tx, partner, &currency, &period, status, total, now)?;
+            for old in &carried {
+                store::payouts::insert_line(tx, id, StatementLineKind::Carried, None, Some(old.id), old.total.amount_minor)?;
+                store::payouts::mark_carried_into(tx, old.id, id)?;
+            }
+            for entry in &entries {
+                let kind = match entry.kind {
+                    LedgerKind::Accrual => StatementLineKind::Payment,
+                    LedgerKind::Clawback => StatementLineKind::Clawback,
+                    LedgerKind::Reversal => StatementLineKind::Reversal,
+                };
+                store::payouts::insert_line(tx, id, kind, Some(entry.id), None, entry.amount.amount_minor)?;
+            }
+            super::record(tx, now, Some(actor), "payout.statement", "statement", id.0, serde_json::json!({
+                "after": {"period": period, "partner_id": partner, "currency": currency, "status": status.as_str(),
+                          "total_minor": total, "lines": entries.len() + carried.len()},
+            }))?;
+            created.push(id);
+        }
+        Ok(created)
+    })?;
+    ids.into_iter().map(|id| show(ws, id)).collect()
+}
+
+pub fn show(ws: &Workspace, id: StatementId) -> Result<StatementView> {
+    Ok(StatementView {
+        statement: store::payouts::get(ws.conn(), id)?,
+        lines: store::payouts::lines(ws.conn(), id)?,
+    })
+}
+
+pub fn list(ws: &Workspace, period: Option<&str>) -> Result<Vec<Statement>> {
+    let period = period.map(parse_period).transpose()?.map(|(p, _)| p);
+    store::payouts::list(ws.conn(), period.as_deref(), None)
+}
+
+/// Approves a draft. A partner manager or sales leader approves, and never one who
+/// owns a deal whose commission the statement pays.
+pub fn approve(ws: &mut Workspace, actor: TeamMemberId, id: StatementId) -> Result<StatementView> {
+    let member = super::require_role(ws, actor, PROGRAM_ROLES, "approve payout statements")?;
+    ws.write(|tx, now| {
+        let statement = store::payouts::get(tx, id)?;
+        if statement.status != StatementStatus::Draft {
+            return Err(KeelError::NotAllowed(format!("statement {id} is {}; only a draft can be approved", statement.status)));
+        }
+        if store::payouts::deal_owners(tx, id)?.contains(&actor) {
+            return Err(KeelError::Forbidden(format!(
+                "{} owns a deal on statement {id} and may not approve it",
+                member.name
+            )));
+        }
+        store::payouts::approve(tx, id, now, actor)?;
+        super::record(tx, now, Some(actor), "payout.approve", "statement", id.0, serde_json::json!({
+            "before": {"status": "draft"}, "after": {"status": "approved", "total_minor": statement.total.amount_minor},
+        }))
+    })?;
+    show(ws, id)
+}
+
+pub fn mark_paid(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: StatementId,
+    reference: &str,
+    on: Option<NaiveDate>,
+) -> Result<StatementView> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "mark statements paid")?;
+    let reference = crate::domain::required_text("reference", reference, crate::domain::TextKind::Line)?;
+    let on = on.unwrap_or(ws.today());
+    check_date_range("date", on)?;
+    if on > ws.today() {
+        return Err(KeelError::invalid("date", format!("{on} is in the future")));
+    }
+    ws.write(|tx, now| {
+        let statement = store::payouts::get(tx, id)?;
+        if statement.status != StatementStatus::Approved {
+            return Err(KeelError::NotAllowed(format!("statement {id} is {}; only an approved statement can be paid", statement.status)));
+        }
+        store::payouts::mark_paid(tx, id, on, &reference)?;
+        super::record(tx, now, Some(actor), "payout.paid", "statement", id.0, serde_json::json!({
+            "before": {"status": "approved"}, "after": {"status": "paid", "reference": reference, "on": on},
+        }))
+    })?;
+    show(ws, id)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Pdf,
+}
+
+/// The statement as a CSV file or a printable PDF.
+pub fn export(ws: &Workspace, id: StatementId, format: ExportFormat) -> Result<Vec<u8>> {
+    let view = show(ws, id)?;
+    Ok(match format {
+        ExportFormat::Csv => statement_export::csv(&view).into_bytes(),
+        ExportFormat::Pdf => statement_export::pdf(&view),
+    })
+}

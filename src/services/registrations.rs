@@ -1,0 +1,481 @@
+//! Deal registration: submitted → approved | rejected | returned (resubmittable) →
+//! converted into a deal, or expired when protection runs out. Conflicts are
+//! checked at submission and again at approval.
+
+use super::partners::{program_settings, PROGRAM_ROLES};
+use super::{deals, Workspace};
+use crate::domain::{
+    check_date_range, normalize_domain, normalize_email, optional_text, required_text, AccountId, DealSource,
+    DealType, PartnerId, PartnerStatus, RegistrationId, RegistrationStatus, Segment, TeamMemberId, TextKind,
+    UseCase,
+};
+use crate::money::{BasisPoints, Currency, Money};
+use crate::store::registrations::{NewRegistration, Registration, Review};
+use crate::store::{self};
+use crate::{KeelError, Result};
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct RegistrationInput {
+    pub partner_id: PartnerId,
+    pub company_name: String,
+    pub domain: String,
+    pub country: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub estimated_value_minor: i64,
+    pub currency: String,
+    pub expected_close_date: NaiveDate,
+    pub use_case: Option<UseCase>,
+    pub notes: Option<String>,
+}
+
+/// A registration with what it collides with and whether its review is overdue.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistrationView {
+    pub registration: Registration,
+    pub conflicts: Vec<String>,
+    /// Submitted and waiting for review longer than the program allows (48 h).
+    pub review_overdue: bool,
+}
+
+struct ValidRegistration {
+    company_name: String,
+    domain: String,
+    registrable_domain: String,
+    country: Option<String>,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    value: Money,
+    expected_close_date: NaiveDate,
+    use_case: Option<UseCase>,
+    notes: Option<String>,
+}
+
+impl ValidRegistration {
+    fn record(&self, partner_id: PartnerId) -> NewRegistration<'_> {
+        NewRegistration {
+            partner_id,
+            company_name: &self.company_name,
+            domain: &self.domain,
+            registrable_domain: &self.registrable_domain,
+            country: self.country.as_deref(),
+            contact_name: self.contact_name.as_deref(),
+            contact_email: self.contact_email.as_deref(),
+            estimated_value: self.value,
+            expected_close_date: self.expected_close_date,
+            use_case: self.use_case,
+            notes: self.notes.as_deref(),
+        }
+    }
+}
+
+/// The registrable domain ("eu.acme.co.uk" → "acme.co.uk"), so subdomains count as
+/// the same company.
+pub fn registrable_domain(domain: &str) -> String {
+    psl::domain_str(domain).unwrap_or(domain).to_string()
+}
+
+fn validate(ws: &Workspace, input: &RegistrationInput) -> Result<ValidRegistration> {
+    let domain = normalize_domain("domain", &input.domain)?;
+    let currency = Currency::parse("currency", &input.currency)?;
+    check_date_range("close_date", input.expected_close_date)?;
+    if input.expected_close_date < ws.today() {
+        return Err(KeelError::invalid(
+            "close_date",
+            format!("{} is in the past", input.expected_close_date),
+        ));
+    }
+    Ok(ValidRegistration {
+        company_name: required_text("company", &input.company_name, TextKind::Line)?,
+        registrable_domain: registrable_domain(&domain),
+        domain,
+        country: optional_text("country", input.country.as_deref(), TextKind::Line)?,
+        contact_name: optional_text("contact_name", input.contact_name.as_deref(), TextKind::Line)?,
+        contact_email: input
+            .contact_email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| normalize_email("contact_email", e))
+            .transpose()?,
+        value: Money::non_negative("value", input.estimated_value_minor, currency)?,
+        expected_close_date: input.expected_close_date,
+        use_case: input.use_case,
+        notes: optional_text("notes", input.notes.as_deref(), TextKind::Note)?,
+    })
+}
+
+/// What a registration on `registrable_domain` by `partner` collides with: accounts
+/// with an open deal, existing customers, and other partners' live registrations
+/// that came first (the earliest wins).
+fn conflicts(
+    conn: &rusqlite::Connection,
+    partner: PartnerId,
+    registrable_domain: &str,
+    this: Option<&Registration>,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for account in store::registrations::accounts_on_domain(conn, registrable_domain)? {
+        if this.and_then(|r| r.deal_id).is_some() {
+            break; // a converted registration's own account is not a conflict
+        }
+        if account.is_customer {
+            found.push(format!(
+                "account {} ({}, {}) is an existing customer",
+                account.id, account.name, account.domain
+            ));
+        }
+        if account.has_open_deal {
+            found.push(format!(
+                "account {} ({}, {}) has an open deal",
+                account.id, account.name, account.domain
+            ));
+        }
+    }
+    for other in store::registrations::live_on_domain(conn, registrable_domain, this.map(|r| r.id))? {
+        let came_first = this.is_none_or(|r| (other.submitted_at, other.id) < (r.submitted_at, r.id));
+        if other.partner_id != partner && came_first {
+            found.push(format!(
+                "registration {} by {} for {} ({}) came first",
+                other.id, other.partner_name, other.company_name, other.status
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn view_of(ws: &Workspace, registration: Registration) -> Result<RegistrationView> {
+    let settings = program_settings(ws)?;
+    let live = matches!(registration.status, RegistrationStatus::Submitted | RegistrationStatus::Approved);
+    let conflicts = if live {
+        conflicts(ws.conn(), registration.partner_id, &registration.registrable_domain, Some(&registration))?
+    } else {
+        Vec::new()
+    };
+    let review_overdue = registration.status == RegistrationStatus::Submitted
+        && ws.now() - registration.submitted_at > Duration::hours(i64::from(settings.review_within_hours));
+    Ok(RegistrationView { registration, conflicts, review_overdue })
+}
+
+/// Expires approved registrations whose protection ended. Time-driven, so every
+/// registration command runs it first; each expiry is audited as the system's act.
+pub fn expire_due(ws: &mut Workspace) -> Result<Vec<RegistrationId>> {
+    let today = ws.today();
+    ws.write(|tx, now| {
+        let due = store::registrations::approved_past_protection(tx, today)?;
+        for id in &due {
+            store::registrations::set_status(tx, *id, RegistrationStatus::Expired)?;
+            super::record(
+                tx,
+                now,
+                None,
+                "registration.expire",
+                "registration",
+                id.0,
+                serde_json::json!({
+                    "before": {"status": "approved"}, "after": {"status": "expired"},
+                }),
+            )?;
+        }
+        Ok(due)
+    })
+}
+
+pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
+    expire_due(ws)?;
+    let partner = store::partners::get(ws.conn(), input.partner_id)?;
+    if partner.status != PartnerStatus::Active {
+        return Err(KeelError::NotAllowed(format!(
+            "partner {} is {}; only active partners register deals",
+            partner.name, partner.status
+        )));
+    }
+    let valid = validate(ws, &input)?;
+    let id = ws.write(|tx, now| {
+        let mine = store::registrations::live_on_domain(tx, &valid.registrable_domain, None)?
+            .into_iter()
+            .find(|r| r.partner_id == partner.id);
+        if let Some(existing) = mine {
+            return Err(KeelError::Duplicate {
+                field: "domain",
+                value: valid.registrable_domain.clone(),
+                entity: "live registration of this partner",
+                existing: existing.id.to_string(),
+            });
+        }
+        let found = conflicts(tx, partner.id, &valid.registrable_domain, None)?;
+        let id = store::registrations::insert(tx, &valid.record(partner.id), now, Some(actor))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "registration.submit",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "after": {"partner": partner.name, "company": valid.company_name, "domain": valid.domain,
+                          "value_minor": valid.value.amount_minor, "currency": valid.value.currency},
+                "conflicts": found,
+            }),
+        )?;
+        Ok(id)
+    })?;
+    get(ws, id)
+}
+
+pub fn get(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
+    let registration = store::registrations::get(ws.conn(), id)?;
+    view_of(ws, registration)
+}
+
+/// Registrations, oldest first (the review queue order).
+pub fn list(ws: &mut Workspace, status: Option<RegistrationStatus>) -> Result<Vec<RegistrationView>> {
+    expire_due(ws)?;
+    store::registrations::list(ws.conn(), status, None)?.into_iter().map(|r| view_of(ws, r)).collect()
+}
+
+fn expect_status(r: &Registration, allowed: &[RegistrationStatus], action: &str) -> Result<()> {
+    if allowed.contains(&r.status) {
+        Ok(())
+    } else {
+        Err(KeelError::NotAllowed(format!("registration {} is {}; it cannot be {action}", r.id, r.status)))
+    }
+}
+
+/// Approves a submitted registration, locking the rate in force today and starting
+/// its protection. Conflicts (checked again now) need an override reason.
+pub fn approve(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    override_reason: Option<String>,
+) -> Result<RegistrationView> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "approve registrations")?;
+    expire_due(ws)?;
+    let override_reason = optional_text("override", override_reason.as_deref(), TextKind::Note)?;
+    let settings = program_settings(ws)?;
+    let today = ws.today();
+    ws.write(|tx, now| {
+        let registration = store::registrations::get(tx, id)?;
+        expect_status(&registration, &[RegistrationStatus::Submitted], "approved")?;
+        let partner = store::partners::get(tx, registration.partner_id)?;
+        let found = conflicts(tx, partner.id, &registration.registrable_domain, Some(&registration))?;
+        if !found.is_empty() && override_reason.is_none() {
+            return Err(KeelError::Conflict {
+                action: format!("registration {id} conflicts; approve with an override reason"),
+                conflicts: found,
+            });
+        }
+        // Technology partners may have no plan at all: they lock 0 %.
+        let plan = store::partners::plan_in_force(tx, partner.id, today)?;
+        let rate = plan.as_ref().map_or(BasisPoints(0), |p| p.rate);
+        let protected_until = today + Duration::days(i64::from(settings.protection_days(partner.tier)));
+        store::registrations::review(
+            tx,
+            id,
+            &Review {
+                status: RegistrationStatus::Approved,
+                at: now,
+                by: actor,
+                decision_reason: None,
+                override_reason: override_reason.as_deref().filter(|_| !found.is_empty()),
+                plan_id: plan.as_ref().map(|p| p.id),
+                rate: Some(rate),
+                protected_until: Some(protected_until),
+            },
+        )?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "registration.approve",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"status": "submitted"},
+                "after": {"status": "approved", "rate_bp": rate.0, "protected_until": protected_until},
+                "conflicts": found, "override_reason": override_reason,
+            }),
+        )
+    })?;
+    get(ws, id)
+}
+
+fn decide(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+    to: RegistrationStatus,
+    verb: &str,
+) -> Result<RegistrationView> {
+    super::require_role(ws, actor, PROGRAM_ROLES, &format!("{verb} registrations"))?;
+    let reason = required_text("reason", reason, TextKind::Note)?;
+    ws.write(|tx, now| {
+        let registration = store::registrations::get(tx, id)?;
+        expect_status(&registration, &[RegistrationStatus::Submitted], &format!("{verb}ed"))?;
+        store::registrations::review(
+            tx,
+            id,
+            &Review {
+                status: to,
+                at: now,
+                by: actor,
+                decision_reason: Some(&reason),
+                override_reason: None,
+                plan_id: None,
+                rate: None,
+                protected_until: None,
+            },
+        )?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            &format!("registration.{verb}"),
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"status": "submitted"}, "after": {"status": to.as_str()}, "reason": reason,
+            }),
+        )
+    })?;
+    get(ws, id)
+}
+
+pub fn reject(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+) -> Result<RegistrationView> {
+    decide(ws, actor, id, reason, RegistrationStatus::Rejected, "reject")
+}
+
+/// Sends a registration back to the partner for more information.
+pub fn send_back(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+) -> Result<RegistrationView> {
+    decide(ws, actor, id, reason, RegistrationStatus::Returned, "return")
+}
+
+/// Resubmits a returned registration with corrected details.
+pub fn resubmit(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    input: RegistrationInput,
+) -> Result<RegistrationView> {
+    let current = store::registrations::get(ws.conn(), id)?;
+    expect_status(&current, &[RegistrationStatus::Returned], "resubmitted")?;
+    if input.partner_id != current.partner_id {
+        return Err(KeelError::invalid("partner", "a resubmission keeps its partner"));
+    }
+    let valid = validate(ws, &input)?;
+    ws.write(|tx, now| {
+        store::registrations::resubmit(tx, id, &valid.record(current.partner_id), now)?;
+        super::record(tx, now, Some(actor), "registration.resubmit", "registration", id.0, serde_json::json!({
+            "before": {"status": "returned", "domain": current.domain, "value_minor": current.estimated_value.amount_minor},
+            "after": {"status": "submitted", "domain": valid.domain, "value_minor": valid.value.amount_minor},
+        }))
+    })?;
+    get(ws, id)
+}
+
+/// Extends an approved registration's protection once, with a reason.
+pub fn extend(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+) -> Result<RegistrationView> {
+    super::require_role(ws, actor, PROGRAM_ROLES, "extend registrations")?;
+    expire_due(ws)?;
+    let reason = required_text("reason", reason, TextKind::Note)?;
+    let settings = program_settings(ws)?;
+    ws.write(|tx, now| {
+        let registration = store::registrations::get(tx, id)?;
+        expect_status(&registration, &[RegistrationStatus::Approved], "extended")?;
+        if registration.extension_reason.is_some() {
+            return Err(KeelError::NotAllowed(format!("registration {id} was already extended once")));
+        }
+        let before = registration.protected_until.unwrap_or(now.date_naive());
+        let until = before + Duration::days(i64::from(settings.extension_days));
+        store::registrations::extend(tx, id, until, &reason)?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "registration.extend",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"protected_until": before}, "after": {"protected_until": until}, "reason": reason,
+            }),
+        )
+    })?;
+    get(ws, id)
+}
+
+/// Converts an approved registration into a deal (source: partner) on the account
+/// with its domain, creating the account if there is none. One transaction.
+pub fn convert(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    owner: Option<TeamMemberId>,
+) -> Result<RegistrationView> {
+    expire_due(ws)?;
+    let registration = store::registrations::get(ws.conn(), id)?;
+    expect_status(&registration, &[RegistrationStatus::Approved], "converted")?;
+    // The account with the exact domain, else the company's main one (eu.acme.com → acme.com).
+    let existing = match store::accounts::find_by_domain(ws.conn(), &registration.domain)? {
+        Some(account) => Some(account.id),
+        None => store::accounts::find_by_domain(ws.conn(), &registration.registrable_domain)?.map(|a| a.id),
+    };
+    let input = deals::DealInput {
+        name: format!("{} (via {})", registration.company_name, registration.partner_name),
+        account_id: existing.unwrap_or(AccountId(0)),
+        owner_id: owner,
+        amount_minor: registration.estimated_value.amount_minor,
+        currency: registration.estimated_value.currency.code().to_string(),
+        expected_close_date: registration.expected_close_date,
+        source: DealSource::Partner,
+        deal_type: DealType::NewBusiness,
+        stage: None,
+        probability_override_bp: None,
+        forecast_override: None,
+        expands_deal_id: None,
+    };
+    let mut prepared = deals::prepare(ws, actor, input)?;
+    ws.write(|tx, now| {
+        let account = match existing {
+            Some(account) => account,
+            None => {
+                let fields = store::accounts::AccountFields {
+                    name: &registration.company_name,
+                    domain: Some(&registration.domain),
+                    segment: Segment::SmbMidMarket,
+                    vertical: None,
+                    region: registration.country.as_deref(),
+                };
+                let account = store::accounts::insert(tx, &fields, now, Some(actor))?;
+                super::record(tx, now, Some(actor), "account.create", "account", account.0, serde_json::json!({
+                    "name": registration.company_name, "domain": registration.domain, "from_registration": id,
+                }))?;
+                account
+            }
+        };
+        prepared.set_account(account);
+        let deal = deals::insert_prepared(tx, now, actor, &prepared)?;
+        store::registrations::mark_converted(tx, id, deal)?;
+        super::record(tx, now, Some(actor), "registration.convert", "registration", id.0, serde_json::json!({
+            "before": {"status": "approved"}, "after": {"status": "converted", "deal_id": deal},
+        }))
+    })?;
+    get(ws, id)
+}
