@@ -267,9 +267,19 @@ pub fn approve(
                 conflicts: found,
             });
         }
-        // Technology partners may have no plan at all: they lock 0 %.
+        // Technology partners earn no share and may have no plan; any other tier must
+        // have a plan in force, or the approval would silently lock 0 %.
         let plan = store::partners::plan_in_force(tx, partner.id, today)?;
-        let rate = plan.as_ref().map_or(BasisPoints(0), |p| p.rate);
+        let rate = match (&plan, partner.tier) {
+            (Some(plan), _) => plan.rate,
+            (None, crate::domain::PartnerTier::Technology) => BasisPoints(0),
+            (None, tier) => {
+                return Err(KeelError::NotAllowed(format!(
+                    "{} ({tier}) has no commission plan in force on {today}; add one with a rate first",
+                    partner.name
+                )))
+            }
+        };
         let protected_until = today + Duration::days(i64::from(settings.protection_days(partner.tier)));
         store::registrations::review(
             tx,

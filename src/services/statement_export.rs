@@ -34,7 +34,7 @@ pub fn csv(view: &StatementView) -> String {
             line.base_minor.map(|b| b.to_string()).unwrap_or_default(),
             line.rate_bp.map(|r| r.to_string()).unwrap_or_default(),
             line.amount_minor.to_string(),
-            format_minor(line.amount_minor, exp),
+            csv_field(&format_minor(line.amount_minor, exp)),
             s.total.currency.code().to_string(),
         ];
         out.push_str(&row.join(","));
@@ -53,7 +53,7 @@ pub fn csv(view: &StatementView) -> String {
         String::new(),
         String::new(),
         s.total.amount_minor.to_string(),
-        format_minor(s.total.amount_minor, exp),
+        csv_field(&format_minor(s.total.amount_minor, exp)),
         s.total.currency.code().to_string(),
     ];
     out.push_str(&total.join(","));

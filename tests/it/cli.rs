@@ -165,3 +165,128 @@ fn the_demo_is_reproducible_and_pages_by_stage() {
     let again = keel(&a, &["demo"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("the demo needs an empty workspace"));
 }
+
+#[test]
+fn the_partner_flow_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    let run = |now: &str, args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_keel"))
+            .args(args)
+            .env("KEEL_DB", &db)
+            .env("KEEL_NOW", now)
+            .output()
+            .expect("run")
+    };
+    let json_at = |now: &str, args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = run(now, &all);
+        assert!(out.status.success(), "keel {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let t0 = "2026-03-02T09:00:00Z";
+    json_at(t0, &["init"]);
+    json_at(t0, &["team", "add", "--name", "Pat Okoye", "--role", "partner-manager"]);
+    json_at(t0, &["team", "add", "--name", "Ana Almeida", "--role", "account-executive"]);
+    let partner = json_at(
+        t0,
+        &[
+            "partner",
+            "add",
+            "--name",
+            "Acme Resellers",
+            "--domain",
+            "acme-resell.com",
+            "--tier",
+            "reseller",
+            "--share",
+            "25",
+        ],
+    );
+    assert_eq!(partner["tier"], "reseller");
+    json_at(
+        t0,
+        &["--as", "Ana Almeida", "account", "add", "--name", "Nova Games", "--domain", "novagames.com"],
+    );
+    json_at(
+        t0,
+        &[
+            "--as",
+            "Ana Almeida",
+            "deal",
+            "add",
+            "--account",
+            "1",
+            "--name",
+            "Direct",
+            "--amount",
+            "1000",
+            "--close",
+            "2026-06-30",
+        ],
+    );
+    let reg = json_at(
+        t0,
+        &[
+            "registration",
+            "submit",
+            "--partner",
+            "Acme Resellers",
+            "--company",
+            "Nova EU",
+            "--domain",
+            "eu.novagames.com",
+            "--value",
+            "80,000",
+            "--currency",
+            "USD",
+            "--close-date",
+            "2026-06-30",
+            "--use-case",
+            "gaming-voice-video",
+        ],
+    );
+    assert_eq!(reg["conflicts"][0], "account 1 (Nova Games, novagames.com) has an open deal");
+    let refused = run(t0, &["registration", "approve", "1"]);
+    assert_eq!(refused.status.code(), Some(1));
+    json_at(t0, &["registration", "approve", "1", "--override", "AE agrees"]);
+    let converted = json_at(t0, &["--as", "Ana Almeida", "registration", "convert", "1"]);
+    let deal = converted["deal_id"].as_i64().expect("deal id");
+    json_at(
+        t0,
+        &["--as", "Ana Almeida", "deal", "move", &deal.to_string(), "Closed Won", "--override", "signed"],
+    );
+    let paid = json_at(
+        "2026-03-10T09:00:00Z",
+        &[
+            "--as",
+            "Ana Almeida",
+            "revenue",
+            "record",
+            "--deal",
+            &deal.to_string(),
+            "--amount",
+            "10,000.02",
+            "--date",
+            "2026-03-10",
+        ],
+    );
+    assert_eq!(
+        paid["commission"]["amount"]["amount_minor"], 250_000,
+        "25 % of 1,000,002 minor units, half-even"
+    );
+    let statements = json_at("2026-05-01T09:00:00Z", &["payouts", "run", "--period", "2026-04"]);
+    assert_eq!(statements[0]["statement"]["total"]["amount_minor"], 250_000);
+    json_at("2026-05-01T09:00:00Z", &["payouts", "approve", "1"]);
+    let done = json_at("2026-05-02T09:00:00Z", &["payouts", "paid", "1", "--reference", "WIRE-7"]);
+    assert_eq!(done["statement"]["status"], "paid");
+    let pdf = dir.path().join("s.pdf");
+    json_at(
+        "2026-05-02T09:00:00Z",
+        &["payouts", "export", "1", "--format", "pdf", "-o", pdf.to_str().expect("path")],
+    );
+    assert!(std::fs::read(&pdf).expect("pdf").starts_with(b"%PDF"));
+    let listed = json_at("2026-05-02T09:00:00Z", &["registration", "list", "--status", "converted"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+}

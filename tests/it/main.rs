@@ -6,6 +6,8 @@ mod cli;
 mod deals;
 mod demo;
 mod moves;
+mod partners;
+mod payouts;
 mod schema;
 
 use chrono::{DateTime, TimeZone, Utc};
