@@ -426,6 +426,13 @@ pub enum RevenueCommand {
         #[arg(long)]
         refund: bool,
     },
+    /// Correct a commission ledger entry with a reversal entry (the ledger is append-only).
+    Reverse {
+        #[arg(long)]
+        entry: i64,
+        #[arg(long)]
+        reason: String,
+    },
     /// Payments, refunds and commission entries of a deal.
     List {
         #[arg(long)]
@@ -463,6 +470,15 @@ pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
                     c.payable_on
                 );
             }
+        }
+        RevenueCommand::Reverse { entry, reason } => {
+            let actor = ctx.actor()?;
+            let reversal =
+                revenue::reverse(&mut ctx.ws, actor, crate::domain::LedgerEntryId(entry), &reason)?;
+            if ctx.json {
+                return output::json(&reversal);
+            }
+            println!("Entry {} reverses entry {entry}: {}.", reversal.id, output::money(&reversal.amount));
         }
         RevenueCommand::List { deal } => {
             let view = revenue::for_deal(&ctx.ws, DealId(deal))?;

@@ -3,7 +3,7 @@
 
 use super::partners::program_settings;
 use super::Workspace;
-use crate::domain::{check_date_range, DealId, LedgerKind, RevenueKind, TeamMemberId};
+use crate::domain::{check_date_range, DealId, LedgerEntryId, LedgerKind, RevenueKind, TeamMemberId};
 use crate::money::{div_round_half_even, BasisPoints, Money};
 use crate::store::revenue::{LedgerEntry, NewLedgerEntry, RevenueEvent};
 use crate::store::{self};
@@ -112,6 +112,59 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
         None => None,
     };
     Ok(RevenueOutcome { event, commission })
+}
+
+/// Corrects a ledger entry the only way the ledger allows: a new entry of the
+/// opposite amount, payable at once, that points at the one it reverses.
+pub fn reverse(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    entry: LedgerEntryId,
+    reason: &str,
+) -> Result<LedgerEntry> {
+    super::require_role(ws, actor, super::partners::PROGRAM_ROLES, "reverse ledger entries")?;
+    let reason = crate::domain::required_text("reason", reason, crate::domain::TextKind::Note)?;
+    let today = ws.today();
+    let id = ws.write(|tx, now| {
+        let original = store::revenue::ledger_entry(tx, entry)?;
+        if original.kind == LedgerKind::Reversal {
+            return Err(KeelError::NotAllowed(format!("ledger entry {entry} is itself a reversal")));
+        }
+        if let Some(existing) = store::revenue::reversal_of(tx, entry)? {
+            return Err(KeelError::NotAllowed(format!(
+                "ledger entry {entry} was already reversed by entry {existing}"
+            )));
+        }
+        let reversal = NewLedgerEntry {
+            partner_id: original.partner_id,
+            registration_id: original.registration_id,
+            deal_id: original.deal_id,
+            revenue_event_id: None,
+            reverses_id: Some(original.id),
+            kind: LedgerKind::Reversal,
+            base_minor: -original.base_minor,
+            rate: original.rate,
+            amount: Money { amount_minor: -original.amount.amount_minor, currency: original.amount.currency },
+            accrued_on: today,
+            payable_on: today,
+        };
+        let id = store::revenue::append_ledger(tx, &reversal, now, Some(actor))?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "ledger.reverse",
+            "ledger_entry",
+            original.id.0,
+            serde_json::json!({
+                "before": {"amount_minor": original.amount.amount_minor},
+                "after": {"reversal_entry_id": id, "amount_minor": -original.amount.amount_minor},
+                "reason": reason,
+            }),
+        )?;
+        Ok(id)
+    })?;
+    store::revenue::ledger_entry(ws.conn(), id)
 }
 
 #[derive(Debug, Clone, Serialize)]

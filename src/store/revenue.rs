@@ -211,3 +211,19 @@ pub fn balances(conn: &Connection, partner: PartnerId) -> Result<Vec<CommissionB
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
+
+pub fn ledger_entry(conn: &Connection, id: LedgerEntryId) -> Result<LedgerEntry> {
+    super::found(
+        conn.query_row(&format!("{LEDGER_SELECT} WHERE id = ?1"), [id], ledger_from_row),
+        "ledger entry",
+        id,
+    )
+}
+
+/// The reversal written for an entry, if any (an entry is reversed at most once).
+pub fn reversal_of(conn: &Connection, id: LedgerEntryId) -> Result<Option<LedgerEntryId>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row("SELECT id FROM commission_ledger WHERE reverses_id = ?1", [id], |r| r.get(0))
+        .optional()?)
+}

@@ -266,3 +266,28 @@ proptest! {
 }
 
 use chrono::Datelike;
+
+#[test]
+fn a_correction_is_a_reversal_entry_netted_in_the_next_statement() {
+    let mut p = Program::new();
+    p.fx.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 10, 9, 0, 0).single().expect("t"));
+    let deal = p.won_partner_deal("kitelabs.io");
+    let entry =
+        pay(&mut p, deal, 1_000_000, RevenueKind::Payment).expect("payment").commission.expect("accrual");
+    let (pm, ae) = (p.pm, p.fx.ae);
+    p.fx.refuses("only a partner manager or a sales leader may reverse ledger entries", |ws| {
+        revenue::reverse(ws, ae, entry.id, "typo")
+    });
+    let reversal = revenue::reverse(&mut p.fx.ws, pm, entry.id, "Payment was booked on the wrong deal")
+        .expect("reverse");
+    assert_eq!(reversal.amount.amount_minor, -250_000);
+    assert_eq!(reversal.reverses_id, Some(entry.id));
+    p.fx.refuses("was already reversed by entry 2", |ws| revenue::reverse(ws, pm, entry.id, "again"));
+    p.fx.refuses("is itself a reversal", |ws| revenue::reverse(ws, pm, reversal.id, "undo"));
+    p.fx.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 1, 9, 0, 0).single().expect("t"));
+    let statements = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("run");
+    assert_eq!(statements[0].statement.total.amount_minor, 0, "the entry and its reversal net to zero");
+    assert_eq!(statements[0].statement.status, StatementStatus::Carried);
+}
