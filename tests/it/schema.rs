@@ -97,3 +97,36 @@ fn stage_history_and_audit_log_reject_update_and_delete() {
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
 }
+
+fn schema_of(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).expect("open");
+    let mut stmt = conn
+        .prepare(
+            "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .expect("schema");
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).expect("query");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
+#[test]
+fn a_version_1_database_upgrades_to_the_fresh_schema_with_its_data() {
+    let dir = tempfile::tempdir().expect("dir");
+    let old = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&old).expect("open");
+        conn.execute_batch(MIGRATIONS[0].sql).expect("schema 1");
+        conn.pragma_update(None, "user_version", 1).expect("version");
+        conn.execute_batch(
+            "INSERT INTO team_members (name, role, created_at) VALUES ('Ana', 'account-executive', '2026-01-01T00:00:00.000Z');
+             INSERT INTO accounts (name, domain, segment, created_at) VALUES ('Nova', 'nova.io', 'enterprise', '2026-01-01T00:00:00.000Z');",
+        )
+        .expect("data");
+    }
+    let ws = Workspace::open(&old, Arc::new(SystemClock)).expect("upgrade");
+    let accounts = keel::services::accounts::list(&ws, &Default::default()).expect("accounts");
+    assert_eq!(accounts.len(), 1, "data survives the upgrade");
+    drop(ws);
+    let fresh = Fixture::seeded();
+    assert_eq!(schema_of(&old), schema_of(&fresh.path), "an upgraded file has exactly the fresh schema");
+}
