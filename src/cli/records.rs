@@ -131,20 +131,8 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                 .collect();
             output::table(&["ID", "NAME", "STAGE", "AMOUNT", "OWNER"], &rows);
             for plan in &view.onboarding {
-                println!("\nOnboarding plan {} (deal {})", plan.id, plan.deal_id);
-                let rows: Vec<Vec<String>> = plan
-                    .steps
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            s.step.to_string(),
-                            s.owner_name.clone(),
-                            s.due_date.to_string(),
-                            output::opt(&s.done_on),
-                        ]
-                    })
-                    .collect();
-                output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
+                println!();
+                print_plan(plan);
             }
             if !view.qbrs.is_empty() {
                 println!("\nQuarterly business reviews");
@@ -300,22 +288,21 @@ pub fn onboarding(ctx: &mut Ctx, cmd: OnboardingCommand) -> Result<()> {
         println!("Account {account} has no onboarding plan yet: one starts when a deal is won.");
     }
     for plan in &plans {
-        println!("Onboarding plan {} (deal {})", plan.id, plan.deal_id);
-        let rows: Vec<Vec<String>> = plan
-            .steps
-            .iter()
-            .map(|s| {
-                vec![
-                    s.step.to_string(),
-                    s.owner_name.clone(),
-                    s.due_date.to_string(),
-                    output::opt(&s.done_on),
-                ]
-            })
-            .collect();
-        output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
+        print_plan(plan);
     }
     Ok(())
+}
+
+fn print_plan(plan: &crate::store::onboarding::OnboardingPlan) {
+    println!("Onboarding plan {} (deal {})", plan.id, plan.deal_id);
+    let rows: Vec<Vec<String>> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            vec![s.step.to_string(), s.owner_name.clone(), s.due_date.to_string(), output::opt(&s.done_on)]
+        })
+        .collect();
+    output::table(&["STEP", "OWNER", "DUE", "DONE"], &rows);
 }
 
 #[derive(Debug, Subcommand)]

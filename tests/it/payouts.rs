@@ -8,6 +8,12 @@ use keel::services::payouts::{self, ExportFormat};
 use keel::services::revenue::{self, commission_on, RevenueInput};
 use proptest::prelude::*;
 
+/// Sets the clock to 09:00 UTC on a day.
+fn at(p: &Program, y: i32, m: u32, d: u32) {
+    let instant = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, y, m, d, 9, 0, 0).single();
+    p.fx.clock.set(instant.expect("valid instant"));
+}
+
 fn pay(
     p: &mut Program,
     deal: DealId,
@@ -78,12 +84,10 @@ fn a_direct_deal_collects_revenue_without_commission() {
 #[test]
 fn a_statement_holds_payable_entries_and_moves_draft_approved_paid() {
     let mut p = Program::new();
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 10, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 3, 10);
     let deal = p.won_partner_deal("kitelabs.io");
     pay(&mut p, deal, 1_000_000, RevenueKind::Payment).expect("payment on Mar 10");
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 3, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 5, 3);
     let pm = p.pm;
     let march = payouts::run(&mut p.fx.ws, pm, "2026-03").expect("march");
     assert!(march.is_empty(), "payable only from Apr 9 (30-day hold): nothing in March");
@@ -129,26 +133,22 @@ fn a_statement_holds_payable_entries_and_moves_draft_approved_paid() {
 #[test]
 fn small_and_negative_balances_carry_over() {
     let mut p = Program::new();
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 5, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 3, 5);
     let deal = p.won_partner_deal("kitelabs.io");
     pay(&mut p, deal, 10_000, RevenueKind::Payment).expect("100.00 pays 25.00 commission");
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 4, 10, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 4, 10);
     let pm = p.pm;
     let march = payouts::run(&mut p.fx.ws, pm, "2026-03").expect("march");
     assert!(march.is_empty());
     pay(&mut p, deal, 12_000, RevenueKind::Payment).expect("120.00 pays 30.00 on Apr 10");
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 2, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 5, 2);
     let april = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("april");
     assert_eq!(april[0].statement.status, StatementStatus::Carried, "25.00 is under the 50.00 minimum");
     let carried_id = april[0].statement.id;
     p.fx.refuses("statement 1 is carried; only a draft can be approved", |ws| {
         payouts::approve(ws, pm, carried_id)
     });
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 2, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 6, 2);
     let may = payouts::run(&mut p.fx.ws, pm, "2026-05").expect("may");
     let statement = &may[0];
     assert_eq!(statement.statement.status, StatementStatus::Draft);
@@ -167,8 +167,7 @@ fn small_and_negative_balances_carry_over() {
 #[test]
 fn the_owner_of_a_deal_on_the_statement_may_not_approve_it() {
     let mut p = Program::new();
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 5, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 3, 5);
     let id = p.submit(p.reseller, "Prism Play", "prismplay.com");
     let pm = p.pm;
     let leader = p.fx.leader;
@@ -190,8 +189,7 @@ fn the_owner_of_a_deal_on_the_statement_may_not_approve_it() {
     )
     .expect("won");
     pay(&mut p, deal, 1_000_000, RevenueKind::Payment).expect("payment");
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 1, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 5, 1);
     let statement = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("run")[0].statement.id;
     p.fx.refuses("Vic Okafor owns a deal on statement 1 and may not approve it", |ws| {
         payouts::approve(ws, leader, statement)
@@ -202,12 +200,10 @@ fn the_owner_of_a_deal_on_the_statement_may_not_approve_it() {
 #[test]
 fn approved_statements_and_the_ledger_cannot_be_changed_in_sql() {
     let mut p = Program::new();
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 5, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 3, 5);
     let deal = p.won_partner_deal("kitelabs.io");
     pay(&mut p, deal, 1_000_000, RevenueKind::Payment).expect("payment");
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 1, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 5, 1);
     let pm = p.pm;
     let id = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("run")[0].statement.id;
     payouts::approve(&mut p.fx.ws, pm, id).expect("approve");
@@ -270,8 +266,7 @@ use chrono::Datelike;
 #[test]
 fn a_correction_is_a_reversal_entry_netted_in_the_next_statement() {
     let mut p = Program::new();
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 10, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 3, 10);
     let deal = p.won_partner_deal("kitelabs.io");
     let entry =
         pay(&mut p, deal, 1_000_000, RevenueKind::Payment).expect("payment").commission.expect("accrual");
@@ -285,8 +280,7 @@ fn a_correction_is_a_reversal_entry_netted_in_the_next_statement() {
     assert_eq!(reversal.reverses_id, Some(entry.id));
     p.fx.refuses("was already reversed by entry 2", |ws| revenue::reverse(ws, pm, entry.id, "again"));
     p.fx.refuses("is itself a reversal", |ws| revenue::reverse(ws, pm, reversal.id, "undo"));
-    p.fx.clock
-        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 5, 1, 9, 0, 0).single().expect("t"));
+    at(&p, 2026, 5, 1);
     let statements = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("run");
     assert_eq!(statements[0].statement.total.amount_minor, 0, "the entry and its reversal net to zero");
     assert_eq!(statements[0].statement.status, StatementStatus::Carried);
