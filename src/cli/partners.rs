@@ -340,7 +340,13 @@ fn print_registration(view: &RegistrationView) {
         ("protected until", output::opt(&r.protected_until)),
         ("decision reason", output::opt(&r.decision_reason)),
         ("override reason", output::opt(&r.override_reason)),
-        ("deal", output::opt(&r.deal_id)),
+        (
+            "deal",
+            match (&r.deal_id, &view.deal_stage) {
+                (Some(deal), Some(stage)) => format!("{deal} ({stage})"),
+                _ => "—".into(),
+            },
+        ),
     ]);
     for conflict in &view.conflicts {
         println!("  conflict: {conflict}");

@@ -38,6 +38,8 @@ pub struct RegistrationView {
     pub conflicts: Vec<String>,
     /// Submitted and waiting for review longer than the program allows (48 h).
     pub review_overdue: bool,
+    /// For a converted registration: where its deal stands now (won, lost or open stage).
+    pub deal_stage: Option<String>,
 }
 
 struct ValidRegistration {
@@ -155,7 +157,11 @@ fn view_of(ws: &Workspace, registration: Registration) -> Result<RegistrationVie
     };
     let review_overdue = registration.status == RegistrationStatus::Submitted
         && ws.now() - registration.submitted_at > Duration::hours(i64::from(settings.review_within_hours));
-    Ok(RegistrationView { registration, conflicts, review_overdue })
+    let deal_stage = match registration.deal_id {
+        Some(deal) => Some(store::deals::get(ws.conn(), deal, ws.now())?.stage_name),
+        None => None,
+    };
+    Ok(RegistrationView { registration, conflicts, review_overdue, deal_stage })
 }
 
 /// Expires approved registrations whose protection ended. Time-driven, so every

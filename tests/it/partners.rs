@@ -319,6 +319,7 @@ fn conversion_creates_a_partner_deal_on_the_company_account() {
     assert_eq!(deal.source, keel::domain::DealSource::Partner);
     assert_eq!(deal.amount.amount_minor, 8_000_000);
     assert_eq!(deal.stage_name, "Lead");
+    assert_eq!(converted.deal_stage.as_deref(), Some("Lead"), "the registration follows its deal");
     let fresh = p.submit(p.reseller, "Brand New Co", "brandnew.io");
     registrations::approve(&mut p.fx.ws, pm, fresh, None).expect("approve");
     let converted = registrations::convert(&mut p.fx.ws, p.fx.ae, fresh, None).expect("convert");
