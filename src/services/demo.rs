@@ -121,7 +121,7 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
         ));
     }
     let stages = super::pipeline::stages(ws)?;
-    ws.write_generated(|tx, now| {
+    let summary = ws.write_generated(|tx, now| {
         let mut builder =
             Builder { tx, rng: Rng(options.seed), now, stages: &stages, summary: DemoSummary::default() };
         let bulk_tables = ["deals", "stage_history", "activities", "onboarding_plans", "qbrs"];
@@ -137,7 +137,9 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
             serde_json::to_value(&summary).unwrap_or_default(),
         )?;
         Ok(summary)
-    })
+    })?;
+    super::demo_partners::generate(ws)?;
+    Ok(summary)
 }
 
 struct Builder<'a> {

@@ -7,6 +7,7 @@ pub mod activities;
 pub mod contacts;
 pub mod deals;
 pub mod demo;
+mod demo_partners;
 pub mod moves;
 pub mod onboarding;
 pub mod partners;

@@ -287,6 +287,16 @@ pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Resul
     Ok(rows)
 }
 
+/// The first `limit` partner-sourced deals, by id (the demo's partner program).
+pub fn partner_sourced(conn: &Connection, limit: u32, now: DateTime<Utc>) -> Result<Vec<Deal>> {
+    let mut stmt =
+        conn.prepare(&format!("{SELECT} WHERE d.source = 'partner' ORDER BY d.id LIMIT :limit"))?;
+    let rows = stmt
+        .query_map(rusqlite::named_params! {":limit": limit, ":now": instant_text(now)}, from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM deals", [], |r| r.get(0))?)
 }

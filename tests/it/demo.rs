@@ -66,3 +66,37 @@ fn demo_deals_obey_the_pipeline_rules() {
     let plans = keel::services::onboarding::plans(&ws, won[0].account_id).expect("plans");
     assert!(!plans.is_empty(), "won deals come with an onboarding plan");
 }
+
+#[test]
+fn the_demo_partner_program_adds_up() {
+    let mut ws = Workspace::open_in_memory(Arc::new(FixedClock::at(crate::start()))).expect("ws");
+    generate(&mut ws, DemoOptions { deals: 2_000, seed: 5 }).expect("demo");
+    assert!(ws.integrity_problems().expect("check").is_empty(), "foreign keys hold after the demo");
+    let registrations = keel::services::registrations::list(&mut ws, None).expect("registrations");
+    for status in keel::domain::RegistrationStatus::ALL {
+        assert!(
+            registrations.iter().any(|r| r.registration.status == *status),
+            "the demo has a {status} registration"
+        );
+    }
+    assert!(registrations.iter().any(|r| r.review_overdue), "the review queue has an overdue item");
+    let statements = keel::services::payouts::list(&ws, None).expect("statements");
+    assert!(statements.iter().any(|s| s.status == keel::domain::StatementStatus::Paid));
+    for statement in &statements {
+        let view = keel::services::payouts::show(&ws, statement.id).expect("statement");
+        let lines: i64 = view.lines.iter().map(|l| l.amount_minor).sum();
+        assert_eq!(lines, statement.total.amount_minor, "statement {} adds up", statement.id);
+    }
+    let converted =
+        registrations.iter().filter(|r| r.registration.status == keel::domain::RegistrationStatus::Converted);
+    for r in converted {
+        let deal = r.registration.deal_id.expect("a converted registration has a deal");
+        let rate = r.registration.rate.expect("locked rate");
+        for entry in keel::services::revenue::for_deal(&ws, deal).expect("revenue").ledger {
+            assert_eq!(
+                entry.amount.amount_minor,
+                keel::services::revenue::commission_on(entry.base_minor, rate)
+            );
+        }
+    }
+}
