@@ -103,24 +103,55 @@ pub fn insert(
                                     contact_email, estimated_value_minor, currency, expected_close_date, use_case,
                                     notes, status, submitted_at, submitted_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'submitted', ?13, ?14)",
-        params![
-            r.partner_id,
-            r.company_name,
-            r.domain,
-            r.registrable_domain,
-            r.country,
-            r.contact_name,
-            r.contact_email,
-            r.estimated_value.amount_minor,
-            r.estimated_value.currency.code(),
-            day_text(r.expected_close_date),
-            r.use_case,
-            r.notes,
-            instant_text(at),
-            by,
-        ],
+        rusqlite::params_from_iter(with_details(&r.partner_id, r, &DetailTexts::of(r, at), Some(&by))),
     )?;
     Ok(RegistrationId(conn.last_insert_rowid()))
+}
+
+/// Text forms of a registration's dates and currency, owned so they can be bound.
+struct DetailTexts {
+    currency: &'static str,
+    close_date: String,
+    submitted_at: String,
+}
+
+impl DetailTexts {
+    fn of(r: &NewRegistration<'_>, at: DateTime<Utc>) -> DetailTexts {
+        DetailTexts {
+            currency: r.estimated_value.currency.code(),
+            close_date: day_text(r.expected_close_date),
+            submitted_at: instant_text(at),
+        }
+    }
+}
+
+/// `?1` then the submitted details as `?2`..`?13`, the order `insert` and `resubmit`
+/// share; `insert` also binds the submitter as `?14`.
+fn with_details<'a>(
+    first: &'a dyn rusqlite::ToSql,
+    r: &'a NewRegistration<'_>,
+    texts: &'a DetailTexts,
+    submitted_by: Option<&'a Option<TeamMemberId>>,
+) -> Vec<&'a dyn rusqlite::ToSql> {
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        first,
+        &r.company_name,
+        &r.domain,
+        &r.registrable_domain,
+        &r.country,
+        &r.contact_name,
+        &r.contact_email,
+        &r.estimated_value.amount_minor,
+        &texts.currency,
+        &texts.close_date,
+        &r.use_case,
+        &r.notes,
+        &texts.submitted_at,
+    ];
+    if let Some(by) = submitted_by {
+        values.push(by);
+    }
+    values
 }
 
 pub fn get(conn: &Connection, id: RegistrationId) -> Result<Registration> {
@@ -205,21 +236,7 @@ pub fn resubmit(
                 contact_name = ?6, contact_email = ?7, estimated_value_minor = ?8, currency = ?9,
                 expected_close_date = ?10, use_case = ?11, notes = ?12, status = 'submitted', submitted_at = ?13
          WHERE id = ?1",
-        params![
-            id,
-            r.company_name,
-            r.domain,
-            r.registrable_domain,
-            r.country,
-            r.contact_name,
-            r.contact_email,
-            r.estimated_value.amount_minor,
-            r.estimated_value.currency.code(),
-            day_text(r.expected_close_date),
-            r.use_case,
-            r.notes,
-            instant_text(at),
-        ],
+        rusqlite::params_from_iter(with_details(&id, r, &DetailTexts::of(r, at), None)),
     )?;
     Ok(())
 }
