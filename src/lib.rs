@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod domain;
 mod error;
+pub mod files;
 pub mod money;
 pub mod services;
 pub mod store;

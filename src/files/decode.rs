@@ -1,0 +1,165 @@
+//! Bytes to text: UTF-8 (with or without BOM), UTF-16 with a BOM, and Windows-1252,
+//! which is what Excel writes when it saves "CSV" on Windows.
+
+use crate::{KeelError, Result};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    Windows1252,
+}
+
+impl TextEncoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8Bom => "UTF-8 with BOM",
+            TextEncoding::Utf16Le => "UTF-16LE",
+            TextEncoding::Utf16Be => "UTF-16BE",
+            TextEncoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// The code points of bytes 0x80–0x9F in Windows-1252; `None` where it defines none.
+/// Every other byte is the Latin-1 code point of the same value.
+const CP1252_HIGH: [Option<char>; 32] = [
+    Some('€'),
+    None,
+    Some('‚'),
+    Some('ƒ'),
+    Some('„'),
+    Some('…'),
+    Some('†'),
+    Some('‡'),
+    Some('ˆ'),
+    Some('‰'),
+    Some('Š'),
+    Some('‹'),
+    Some('Œ'),
+    None,
+    Some('Ž'),
+    None,
+    None,
+    Some('‘'),
+    Some('’'),
+    Some('“'),
+    Some('”'),
+    Some('•'),
+    Some('–'),
+    Some('—'),
+    Some('˜'),
+    Some('™'),
+    Some('š'),
+    Some('›'),
+    Some('œ'),
+    None,
+    Some('ž'),
+    Some('Ÿ'),
+];
+
+pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding)> {
+    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        let text = std::str::from_utf8(rest).map_err(|e| not_utf8(e.valid_up_to() + 3))?;
+        (text.to_string(), TextEncoding::Utf8Bom)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        (utf16(rest, u16::from_le_bytes)?, TextEncoding::Utf16Le)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (utf16(rest, u16::from_be_bytes)?, TextEncoding::Utf16Be)
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_string(), TextEncoding::Utf8),
+            Err(_) => (windows_1252(bytes)?, TextEncoding::Windows1252),
+        }
+    };
+    if let Some(offset) = text.find('\0') {
+        let line = text[..offset].matches('\n').count() + 1;
+        return Err(KeelError::invalid(
+            "file",
+            format!("is not a text file: it holds binary data (a NUL character on line {line})"),
+        ));
+    }
+    Ok((text, encoding))
+}
+
+fn not_utf8(offset: usize) -> KeelError {
+    KeelError::invalid("file", format!("starts with a UTF-8 BOM but byte {offset} is not valid UTF-8"))
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String> {
+    if bytes.len() % 2 != 0 {
+        return Err(KeelError::invalid("file", "is UTF-16 (it has a BOM) but has an odd number of bytes"));
+    }
+    let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+    char::decode_utf16(units)
+        .enumerate()
+        .map(|(i, c)| {
+            c.map_err(|_| {
+                KeelError::invalid(
+                    "file",
+                    format!("is UTF-16 but holds an unpaired surrogate at byte {}", 2 + i * 2),
+                )
+            })
+        })
+        .collect()
+}
+
+fn windows_1252(bytes: &[u8]) -> Result<String> {
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(offset, &b)| match b {
+            0x80..=0x9F => CP1252_HIGH[(b - 0x80) as usize].ok_or_else(|| {
+                KeelError::invalid(
+                    "file",
+                    format!(
+                        "is neither UTF-8 nor Windows-1252 text (byte 0x{b:02X} at offset {offset}); \
+                         save it as CSV UTF-8 and import again"
+                    ),
+                )
+            }),
+            _ => Ok(b as char),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_encoding_decodes_to_the_same_text() {
+        let expected = "Name,Amount\nCafé Müller,€5\n";
+        let mut utf16le = vec![0xFF, 0xFE];
+        utf16le.extend(expected.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut utf16be = vec![0xFE, 0xFF];
+        utf16be.extend(expected.encode_utf16().flat_map(u16::to_be_bytes));
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend(expected.as_bytes());
+        let cp1252 = b"Name,Amount\nCaf\xE9 M\xFCller,\x805\n".to_vec();
+        for (bytes, encoding) in [
+            (expected.as_bytes().to_vec(), TextEncoding::Utf8),
+            (bom, TextEncoding::Utf8Bom),
+            (utf16le, TextEncoding::Utf16Le),
+            (utf16be, TextEncoding::Utf16Be),
+            (cp1252, TextEncoding::Windows1252),
+        ] {
+            let decoded = decode(&bytes).ok();
+            assert_eq!(decoded, Some((expected.to_string(), encoding)), "{encoding:?} decodes exactly");
+        }
+    }
+
+    #[test]
+    fn binary_and_undefined_bytes_are_refused() {
+        let nul = decode(b"a,b\n\x00\x01\x02").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(nul.contains("not a text file") && nul.contains("line 2"), "{nul}");
+        let undefined = decode(b"a,b\n\x81x").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(undefined.contains("0x81"), "{undefined}");
+        assert!(decode(b"\xFF\xFEa").is_err(), "odd-length UTF-16 is refused");
+    }
+}
