@@ -336,6 +336,13 @@ impl BasisPoints {
         BasisPoints::checked(field, bp)
     }
 
+    /// Parses a fraction ("0.25" is 25 %), as some systems export probabilities.
+    pub fn parse_fraction(field: &str, text: &str) -> Result<BasisPoints> {
+        let bp = parse_minor_units(field, text.trim(), 4)
+            .map_err(|_| KeelError::invalid(field, format!("'{}' is not a fraction", text.trim())))?;
+        BasisPoints::checked(field, bp)
+    }
+
     pub fn checked(field: &str, bp: i64) -> Result<BasisPoints> {
         if !(0..=10_000).contains(&bp) {
             return Err(KeelError::invalid(

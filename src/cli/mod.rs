@@ -5,6 +5,7 @@ mod output;
 mod partners;
 mod records;
 mod sales;
+mod transfer;
 mod workspace;
 
 use crate::services::Workspace;
@@ -76,6 +77,11 @@ enum Command {
     /// Revenue-share payout statements.
     #[command(subcommand)]
     Payouts(partners::PayoutsCommand),
+    /// Import deals, accounts or contacts from CSV or XLSX; list and revert imports.
+    #[command(subcommand)]
+    Import(transfer::ImportCommand),
+    /// Export deals, accounts, contacts or activities as CSV or JSON.
+    Export(transfer::ExportArgs),
     /// Read the audit log: who did what, when.
     Audit(workspace::AuditArgs),
     /// Check the database's integrity.
@@ -133,6 +139,8 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Registration(cmd) => partners::registration(&mut ctx, cmd),
         Command::Revenue(cmd) => partners::revenue(&mut ctx, cmd),
         Command::Payouts(cmd) => partners::payouts(&mut ctx, cmd),
+        Command::Import(cmd) => transfer::import(&mut ctx, cmd),
+        Command::Export(args) => transfer::export(&mut ctx, args),
         Command::Audit(args) => workspace::audit(&mut ctx, args),
         Command::Check => workspace::check(&mut ctx),
     }

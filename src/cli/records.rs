@@ -52,6 +52,10 @@ pub enum AccountCommand {
         #[arg(long)]
         region: Option<String>,
     },
+    /// List likely duplicate accounts: one registrable domain, or near-identical names.
+    Duplicates,
+    /// Merge OTHER into KEEP: contacts, deals, activities, onboarding and QBRs move to KEEP.
+    Merge { keep: i64, other: i64 },
 }
 
 fn segment(text: Option<&str>) -> Result<Option<Segment>> {
@@ -150,6 +154,56 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                     .collect();
                 output::table(&["ID", "SCHEDULED", "OWNER", "HELD"], &rows);
             }
+        }
+        AccountCommand::Duplicates => {
+            let groups = crate::services::duplicates::account_duplicates(&ctx.ws)?;
+            if ctx.json {
+                return output::json(&groups);
+            }
+            if groups.is_empty() {
+                println!("No likely duplicate accounts.");
+            }
+            for group in &groups {
+                println!("{}", group.reasons.join("; "));
+                let rows: Vec<Vec<String>> = group
+                    .accounts
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            a.id.to_string(),
+                            a.name.clone(),
+                            output::opt(&a.domain),
+                            a.deals.to_string(),
+                            a.contacts.to_string(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["ID", "NAME", "DOMAIN", "DEALS", "CONTACTS"], &rows);
+                println!();
+            }
+        }
+        AccountCommand::Merge { keep, other } => {
+            let actor = ctx.actor()?;
+            let report =
+                crate::services::duplicates::merge(&mut ctx.ws, actor, AccountId(keep), AccountId(other))?;
+            if ctx.json {
+                return output::json(&report);
+            }
+            let m = &report.moved;
+            println!(
+                "Merged account {} ({}) into {} ({}): moved {} contacts, {} deals, {} activities, {} onboarding plans, \
+                 {} QBRs; {} registrations follow their deals.",
+                report.merged_id,
+                report.merged_name,
+                report.kept.id,
+                report.kept.name,
+                m.contacts,
+                m.deals,
+                m.activities,
+                m.onboarding_plans,
+                m.qbrs,
+                m.registrations
+            );
         }
         AccountCommand::Update { id, name, domain, segment: seg, vertical, region } => {
             let actor = ctx.actor()?;

@@ -44,4 +44,6 @@ id_type!(
     RevenueEventId,
     LedgerEntryId,
     StatementId,
+    ImportBatchId,
+    AccountMergeId,
 );

@@ -7,6 +7,7 @@ mod vocabulary;
 
 pub use ids::*;
 pub use text::{
-    check_date_range, normalize_domain, normalize_email, optional_text, parse_date, required_text, TextKind,
+    account_name_key, check_date_range, normalize_domain, normalize_email, optional_text, parse_date,
+    required_text, TextKind,
 };
 pub use vocabulary::*;

@@ -128,9 +128,63 @@ pub fn check_date_range(field: &str, date: NaiveDate) -> Result<()> {
     Ok(())
 }
 
+/// Legal-form words that do not tell two companies apart.
+const LEGAL_FORMS: &[&str] = &[
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "ag",
+    "sa",
+    "sas",
+    "sarl",
+    "bv",
+    "nv",
+    "plc",
+    "pty",
+    "srl",
+    "spa",
+    "oy",
+    "ab",
+    "kk",
+    "lp",
+    "llp",
+    "the",
+];
+
+/// A company name reduced to what identifies it: "The ACME, Inc." and "Acme" both give
+/// "acme". Import matches accounts on it, and duplicate detection groups by it.
+pub fn account_name_key(name: &str) -> String {
+    let lowered = name.to_lowercase().replace('&', " and ");
+    let words: Vec<&str> = lowered
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !LEGAL_FORMS.contains(w))
+        .collect();
+    if words.is_empty() {
+        lowered.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        words.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_name_keys_ignore_case_punctuation_and_legal_forms() {
+        assert_eq!(account_name_key("The ACME, Inc."), "acme");
+        assert_eq!(account_name_key("Acme"), "acme");
+        assert_eq!(account_name_key("Smith & Sons GmbH"), "smith and sons");
+        assert_eq!(account_name_key("Nova Labs Ltd"), account_name_key("nova-labs"));
+        assert_ne!(account_name_key("Nova Labs"), account_name_key("Nova Games"));
+    }
 
     #[test]
     fn domains_are_normalized() {

@@ -238,3 +238,29 @@ text_enum!(
 text_enum!(
     StatementLineKind { Payment = "payment", Clawback = "clawback", Reversal = "reversal", Carried = "carried" }
 );
+
+text_enum!(
+    /// What an import brings in: one kind of record per file.
+    ImportKind { Deals = "deals", Accounts = "accounts", Contacts = "contacts" }
+);
+
+text_enum!(
+    /// Where a file came from, recognized by its column names; decides the
+    /// namespace of its record ids and the stage labels it is known to use.
+    SourceSystem {
+        Keel = "keel",
+        Salesforce = "salesforce",
+        Hubspot = "hubspot",
+        Pipedrive = "pipedrive",
+        Generic = "generic",
+    }
+);
+
+text_enum!(
+    /// A kind of record an import can create or update.
+    ImportEntity { Deal = "deal", Account = "account", Contact = "contact", TeamMember = "team-member" }
+);
+
+text_enum!(
+    ImportAction { Created = "created", Updated = "updated" }
+);

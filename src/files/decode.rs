@@ -92,7 +92,7 @@ fn not_utf8(offset: usize) -> KeelError {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(KeelError::invalid("file", "is UTF-16 (it has a BOM) but has an odd number of bytes"));
     }
     let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));

@@ -23,8 +23,15 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "format", rename_all = "snake_case")]
 pub enum FileFormat {
-    Csv { encoding: TextEncoding, delimiter: char },
-    Xlsx { sheet: String },
+    Csv {
+        encoding: TextEncoding,
+        delimiter: char,
+    },
+    Xlsx {
+        sheet: String,
+    },
+    /// An array of flat objects, as `keel export --format json` writes.
+    Json,
 }
 
 impl std::fmt::Display for FileFormat {
@@ -40,6 +47,7 @@ impl std::fmt::Display for FileFormat {
                 write!(f, "CSV ({}, {delimiter}-separated)", encoding.label())
             }
             FileFormat::Xlsx { sheet } => write!(f, "XLSX (sheet '{sheet}')"),
+            FileFormat::Json => write!(f, "JSON"),
         }
     }
 }
@@ -78,12 +86,52 @@ pub fn read_table(bytes: &[u8]) -> Result<Table> {
         ));
     } else {
         let (text, encoding) = decode::decode(bytes)?;
+        if text.trim_start().starts_with('[') {
+            let (headers, rows) = json_records(&text)?;
+            return Ok(Table { headers, rows, format: FileFormat::Json });
+        }
         let delimiter = csv::sniff_delimiter(&text);
         let records = csv::parse(&text, delimiter)?;
         let (headers, rows) = split_header(records)?;
         (headers, rows, FileFormat::Csv { encoding, delimiter })
     };
     Ok(Table { headers, rows, format })
+}
+
+/// A JSON array of objects as a table: columns in order of first appearance; a
+/// record's "line" is its position in the array. Nested values stay JSON text.
+fn json_records(text: &str) -> Result<(Vec<String>, Vec<Row>)> {
+    let records: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(text).map_err(|e| {
+            KeelError::invalid("file", format!("is not a JSON array of records (line {}: {e})", e.line()))
+        })?;
+    let mut headers: Vec<String> = Vec::new();
+    for record in &records {
+        for key in record.keys() {
+            if !headers.contains(key) {
+                headers.push(key.clone());
+            }
+        }
+    }
+    if records.is_empty() {
+        return Err(KeelError::invalid("file", "is an empty JSON array: there are no records"));
+    }
+    let rows = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| Row {
+            line: i as u64 + 1,
+            cells: headers
+                .iter()
+                .map(|h| match record.get(h) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok((headers, rows))
 }
 
 fn split_header(mut records: Vec<Row>) -> Result<(Vec<String>, Vec<Row>)> {

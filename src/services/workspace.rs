@@ -61,6 +61,16 @@ impl Workspace {
         store::with_tx(&mut self.conn, |tx| f(tx, now))
     }
 
+    /// Runs `f` exactly as [`Workspace::write`] would, then rolls everything back: a
+    /// dry run that takes the real code path and keeps nothing.
+    pub(crate) fn rehearse<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        store::rehearse_tx(&mut self.conn, |tx| f(tx, now))
+    }
+
     /// Like [`Workspace::write`], for the demo generator only: see
     /// [`store::with_foreign_keys_off`] for why and how it stays sound.
     pub(crate) fn write_generated<T>(

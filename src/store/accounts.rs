@@ -127,3 +127,87 @@ pub fn list(conn: &Connection, filter: &AccountFilter<'_>) -> Result<Vec<Account
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?)
 }
+
+/// Every account's id, name and domain: what import matching and duplicate
+/// detection hold in memory (a few MB even for 100,000 accounts).
+pub fn name_index(conn: &Connection) -> Result<Vec<(AccountId, String, Option<String>)>> {
+    let mut stmt = conn.prepare("SELECT id, name, domain FROM accounts ORDER BY id")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// How many records an account merge moved, per kind.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct MovedRecords {
+    pub contacts: u64,
+    pub deals: u64,
+    pub activities: u64,
+    pub onboarding_plans: u64,
+    pub qbrs: u64,
+    /// Registrations follow their deals; counted here, not rewritten.
+    pub registrations: u64,
+}
+
+/// Moves every record of account `from` to account `to`.
+pub fn move_dependents(conn: &Connection, from: AccountId, to: AccountId) -> Result<MovedRecords> {
+    let registrations: i64 = conn.query_row(
+        "SELECT count(*) FROM registrations WHERE deal_id IN (SELECT id FROM deals WHERE account_id = ?1)",
+        [from],
+        |r| r.get(0),
+    )?;
+    let moved = |table: &str| -> Result<u64> {
+        Ok(conn.execute(
+            &format!("UPDATE {table} SET account_id = ?2 WHERE account_id = ?1"),
+            params![from, to],
+        )? as u64)
+    };
+    Ok(MovedRecords {
+        contacts: moved("contacts")?,
+        deals: moved("deals")?,
+        activities: moved("activities")?,
+        onboarding_plans: moved("onboarding_plans")?,
+        qbrs: moved("qbrs")?,
+        registrations: registrations as u64,
+    })
+}
+
+pub fn delete(conn: &Connection, id: AccountId) -> Result<()> {
+    conn.execute("DELETE FROM accounts WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+pub struct NewMerge<'a> {
+    pub kept: AccountId,
+    pub merged: &'a Account,
+    pub moved: &'a MovedRecords,
+    pub at: DateTime<Utc>,
+    pub by: TeamMemberId,
+}
+
+pub fn record_merge(conn: &Connection, merge: &NewMerge<'_>) -> Result<crate::domain::AccountMergeId> {
+    let moved = serde_json::to_string(merge.moved).unwrap_or_else(|_| "{}".into());
+    conn.execute(
+        "INSERT INTO account_merges (kept_id, merged_id, merged_name, merged_domain, moved, merged_at, merged_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            merge.kept,
+            merge.merged.id,
+            merge.merged.name,
+            merge.merged.domain,
+            moved,
+            instant_text(merge.at),
+            merge.by
+        ],
+    )?;
+    Ok(crate::domain::AccountMergeId(conn.last_insert_rowid()))
+}
+
+/// Counts of what hangs off an account (for the duplicates list).
+pub fn usage(conn: &Connection, id: AccountId) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT (SELECT count(*) FROM deals WHERE account_id = ?1), (SELECT count(*) FROM contacts WHERE account_id = ?1)",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}

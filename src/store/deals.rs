@@ -7,7 +7,7 @@ use crate::domain::{
 use crate::money::{BasisPoints, Money};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// A deal as shown: its own columns plus the names and effective values a reader needs.
@@ -412,4 +412,30 @@ pub fn history(conn: &Connection, deal: DealId) -> Result<Vec<StageChange>> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+/// A deal of `account` with this name (case-insensitively) and, when given, this
+/// creation date: how a re-import without record ids finds what it imported before.
+pub fn find_by_natural_key(
+    conn: &Connection,
+    account: AccountId,
+    name: &str,
+    created_on: Option<NaiveDate>,
+) -> Result<Option<DealId>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM deals WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+                AND (?3 IS NULL OR substr(created_at, 1, 10) = ?3)
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![account, name, created_on.map(day_text)], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_loss_reason(conn: &Connection, id: DealId, reason: Option<&str>, at: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "UPDATE deals SET loss_reason = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, reason, instant_text(at)],
+    )?;
+    Ok(())
 }

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_partner_program.sql",
         sql: include_str!("migrations/0002_partner_program.sql"),
     },
+    Migration { version: 3, name: "0003_imports.sql", sql: include_str!("migrations/0003_imports.sql") },
 ];
 
 pub fn latest_version() -> u32 {

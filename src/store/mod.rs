@@ -7,6 +7,8 @@ pub mod activities;
 pub mod audit;
 pub mod contacts;
 pub mod deals;
+pub mod exports;
+pub mod imports;
 mod migrations;
 pub mod onboarding;
 pub mod partners;
@@ -75,6 +77,14 @@ pub fn with_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T
     let value = f(&tx)?;
     tx.commit()?;
     Ok(value)
+}
+
+/// Runs `f` in a transaction that is always rolled back (a dry run).
+pub fn rehearse_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let value = f(&tx);
+    tx.rollback()?;
+    value
 }
 
 /// Runs `f` with foreign-key enforcement off, restoring it afterwards whatever

@@ -1,0 +1,433 @@
+//! One deal row: parse every field, find the deal it already is (by the source's
+//! record id, else by account, name and created date), then create or update it
+//! with history that makes win rate and cycle length right after the import.
+
+use super::columns::Field;
+use super::values::{self, parse_amount, parse_day, parse_when};
+use super::{Applied, Importer, RowAction};
+use crate::domain::{
+    optional_text, required_text, DealId, DealSource, DealType, ForecastCategory, ImportAction, ImportEntity,
+    TextKind,
+};
+use crate::files::Row;
+use crate::money::{BasisPoints, Currency, Money};
+use crate::services::export::HistoryRecord;
+use crate::store::deals::{DealFields, NewStageChange, Placement};
+use crate::store::imports;
+use crate::store::stages::Stage;
+use crate::store::{self};
+use crate::{KeelError, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A deal row, parsed and checked; nothing written yet.
+struct ParsedDeal {
+    key: Option<String>,
+    name: String,
+    stage: Stage,
+    /// For a closed deal: the open stage it closed from, when the file says.
+    last_open_stage: Option<Stage>,
+    closed_at: Option<DateTime<Utc>>,
+    amount: Money,
+    expected_close_date: NaiveDate,
+    created_at: Option<DateTime<Utc>>,
+    source: Option<DealSource>,
+    deal_type: Option<DealType>,
+    loss_reason: Option<String>,
+    probability_override: Option<BasisPoints>,
+    forecast_override: Option<ForecastCategory>,
+    history: Option<Vec<HistoryRecord>>,
+}
+
+enum Status {
+    Open,
+    Won,
+    Lost,
+}
+
+pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
+    let deal = parse(ctx, row)?;
+    let columns = ctx.columns;
+    let cell = |f| columns.get(&row.cells, f);
+    let segment = cell(Field::Segment).map(|s| values::parse_segment("segment", s)).transpose()?.flatten();
+    let existing = ctx.known_key(ImportEntity::Deal, deal.key.as_deref())?.map(DealId);
+    let account = ctx.resolve_account(row.line, cell(Field::Account), cell(Field::AccountDomain), segment)?;
+    let owner = match cell(Field::Owner) {
+        Some(name) => Some(ctx.resolve_member(row.line, "owner", Some(name))?),
+        None => None,
+    };
+    let existing = match existing {
+        Some(id) => Some(id),
+        None if account.created => None,
+        None => store::deals::find_by_natural_key(
+            ctx.tx,
+            account.id,
+            &deal.name,
+            deal.created_at.map(|at| at.date_naive()),
+        )?,
+    };
+    match existing {
+        None => create(ctx, row, deal, account.id, owner.unwrap_or(ctx.actor), account.created),
+        Some(id) => update(ctx, row, deal, id, account.id, owner),
+    }
+}
+
+fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
+    let cell = |f| ctx.cell(row, f);
+    let order = ctx.options.date_order;
+    let name = required_text("name", cell(Field::Name).unwrap_or(""), TextKind::Line)?;
+    if cell(Field::Account).is_none() && cell(Field::AccountDomain).is_none() {
+        return Err(KeelError::invalid("account", "is required"));
+    }
+    let currency = cell(Field::Currency).map(|c| Currency::parse("currency", c)).transpose()?;
+    let amount = parse_amount(
+        "amount",
+        cell(Field::Amount).ok_or_else(|| KeelError::invalid("amount", "is required"))?,
+        currency,
+        ctx.default_currency,
+    )?;
+    let status = match cell(Field::Status) {
+        None => None,
+        Some(text) => {
+            let said = ctx.columns.mapped_value(Field::Status, text).unwrap_or(text);
+            Some(match values::words(said).as_str() {
+                "open" => Status::Open,
+                "won" => Status::Won,
+                "lost" => Status::Lost,
+                "deleted" => {
+                    return Err(KeelError::invalid("status", "the deal was deleted in the source system"))
+                }
+                _ => return Err(KeelError::invalid("status", format!("'{text}' is not open, won or lost"))),
+            })
+        }
+    };
+    let labelled = cell(Field::Stage).map(|label| ctx.stage_map.stage(label)).transpose()?;
+    let closed_stage = |won: bool| {
+        ctx.stages
+            .iter()
+            .find(|s| s.is_closed && s.is_won == won)
+            .cloned()
+            .ok_or_else(|| KeelError::NotAllowed("the pipeline has no closed stage".into()))
+    };
+    let (stage, last_open_stage) = match (status, labelled) {
+        (Some(Status::Won), label) => (closed_stage(true)?, label.filter(|s| !s.is_closed)),
+        (Some(Status::Lost), label) => (closed_stage(false)?, label.filter(|s| !s.is_closed)),
+        (Some(Status::Open), Some(stage)) if stage.is_closed => {
+            return Err(KeelError::invalid(
+                "stage",
+                format!("'{}' is a closed stage but the status says open", stage.name),
+            ))
+        }
+        (_, Some(stage)) => (stage, None),
+        (Some(Status::Open), None) => (
+            ctx.stages
+                .iter()
+                .find(|s| !s.is_closed)
+                .cloned()
+                .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))?,
+            None,
+        ),
+        (None, None) => return Err(KeelError::invalid("stage", "is required")),
+    };
+    let created_at = cell(Field::CreatedDate).map(|t| parse_when("created_date", t, order)).transpose()?;
+    let closed_at = if stage.is_closed {
+        let (field, text) = [
+            (Field::ClosedOn, "closed_on"),
+            (
+                if stage.is_won { Field::WonDate } else { Field::LostDate },
+                if stage.is_won { "won_date" } else { "lost_date" },
+            ),
+            (Field::CloseDate, "close_date"),
+            (Field::ExpectedCloseDate, "expected_close_date"),
+        ]
+        .into_iter()
+        .find_map(|(f, name)| cell(f).map(|text| (name, text)))
+        .ok_or_else(|| KeelError::invalid("close_date", "is required for a closed deal"))?;
+        Some(parse_when(field, text, order)?)
+    } else {
+        None
+    };
+    let expected_close_date = match cell(Field::ExpectedCloseDate).or(cell(Field::CloseDate)) {
+        Some(text) => parse_day("close_date", text, order)?,
+        None => closed_at.map(|at| at.date_naive()).ok_or_else(|| {
+            KeelError::invalid("close_date", "is required (the expected close date of an open deal)")
+        })?,
+    };
+    if let Some(created) = created_at.map(|at| at.date_naive()) {
+        if expected_close_date < created {
+            return Err(KeelError::invalid(
+                "close_date",
+                format!("{expected_close_date} is before the deal was created ({created})"),
+            ));
+        }
+        if let Some(closed) = closed_at.filter(|at| at.date_naive() < created) {
+            return Err(KeelError::invalid(
+                "close_date",
+                format!("the deal closed on {} before it was created ({created})", closed.date_naive()),
+            ));
+        }
+    }
+    let mapped = |field: Field, text: &str| ctx.columns.mapped_value(field, text).map(str::to_string);
+    let source = match cell(Field::Source) {
+        Some(text) => {
+            values::parse_source("source", &mapped(Field::Source, text).unwrap_or(text.to_string()))?
+        }
+        None => None,
+    };
+    let deal_type = match cell(Field::DealType) {
+        Some(text) => {
+            values::parse_deal_type("type", &mapped(Field::DealType, text).unwrap_or(text.to_string()))?
+        }
+        None => None,
+    };
+    let loss_reason = if stage.is_closed && !stage.is_won {
+        optional_text("loss_reason", cell(Field::LossReason), TextKind::Note)?
+    } else {
+        None
+    };
+    let history = cell(Field::StageHistory).map(|text| parse_history(ctx, text, &stage)).transpose()?;
+    Ok(ParsedDeal {
+        key: cell(Field::ExternalId).map(str::to_string),
+        name,
+        stage,
+        last_open_stage,
+        closed_at,
+        amount,
+        expected_close_date,
+        created_at,
+        source,
+        deal_type,
+        loss_reason,
+        probability_override: cell(Field::ProbabilityOverride)
+            .map(|p| values::parse_probability("probability_override", p))
+            .transpose()?,
+        forecast_override: cell(Field::ForecastOverride)
+            .map(|f| ForecastCategory::parse("forecast_override", f))
+            .transpose()?,
+        history,
+    })
+}
+
+/// Keel's own `stage_history` column: entries in order, each from the stage the last
+/// one went to, ending in the deal's current stage.
+fn parse_history(ctx: &Importer<'_>, text: &str, stage: &Stage) -> Result<Vec<HistoryRecord>> {
+    let entries: Vec<HistoryRecord> = serde_json::from_str(text)
+        .map_err(|e| KeelError::invalid("stage_history", format!("is not Keel's stage-history JSON: {e}")))?;
+    let mut previous: Option<&HistoryRecord> = None;
+    for (i, entry) in entries.iter().enumerate() {
+        let problem = |what: String| KeelError::invalid("stage_history", format!("entry {}: {what}", i + 1));
+        for name in entry.from.iter().chain([&entry.to]) {
+            if !ctx.stages.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
+                return Err(problem(format!("'{name}' is not a stage of the pipeline")));
+            }
+        }
+        if entry.from.as_deref().map(str::to_lowercase) != previous.map(|p| p.to.to_lowercase()) {
+            return Err(problem("does not start where the previous entry ended".into()));
+        }
+        if previous.is_some_and(|p| p.at > entry.at) {
+            return Err(problem("is earlier than the entry before it".into()));
+        }
+        Currency::parse("stage_history", &entry.currency)?;
+        BasisPoints::checked("stage_history", i64::from(entry.probability_bp))?;
+        previous = Some(entry);
+    }
+    match previous {
+        Some(last) if last.to.eq_ignore_ascii_case(&stage.name) => Ok(entries),
+        Some(last) => Err(KeelError::invalid(
+            "stage_history",
+            format!("ends in '{}' but the deal's stage is '{}'", last.to, stage.name),
+        )),
+        None => Err(KeelError::invalid("stage_history", "is empty")),
+    }
+}
+
+fn stage_named<'a>(ctx: &'a Importer<'_>, name: &str) -> Result<&'a Stage> {
+    ctx.stages
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| KeelError::invalid("stage_history", format!("'{name}' is not a stage")))
+}
+
+fn create(
+    ctx: &mut Importer<'_>,
+    row: &Row,
+    deal: ParsedDeal,
+    account: crate::domain::AccountId,
+    owner: crate::domain::TeamMemberId,
+    new_account: bool,
+) -> Result<Applied> {
+    let created_at = deal.created_at.unwrap_or(ctx.now);
+    let reason = format!("imported from {} (import {})", ctx.columns.system, ctx.batch);
+    let probability = |stage: &Stage| deal.probability_override.unwrap_or(stage.default_probability);
+    let entry = |from: Option<&Stage>, to: &Stage, at: DateTime<Utc>| NewStageChange {
+        deal_id: DealId(0),
+        from_stage: from.map(|s| s.id),
+        to_stage: to.id,
+        changed_at: at,
+        changed_by: Some(ctx.actor),
+        amount: deal.amount,
+        probability: probability(to),
+        override_reason: Some(reason.as_str()),
+    };
+    let mut history: Vec<NewStageChange<'_>> = Vec::new();
+    let mut recorded_by = Vec::new();
+    if let Some(records) = &deal.history {
+        for record in records {
+            recorded_by.push(match record.by.as_deref() {
+                Some(name) => Some(ctx.resolve_member(row.line, "stage_history", Some(name))?),
+                None => None,
+            });
+        }
+        for (record, by) in records.iter().zip(&recorded_by) {
+            history.push(NewStageChange {
+                deal_id: DealId(0),
+                from_stage: record.from.as_deref().map(|n| stage_named(ctx, n).map(|s| s.id)).transpose()?,
+                to_stage: stage_named(ctx, &record.to)?.id,
+                changed_at: record.at,
+                changed_by: *by,
+                amount: Money {
+                    amount_minor: record.amount_minor,
+                    currency: Currency::parse("stage_history", &record.currency)?,
+                },
+                probability: BasisPoints(record.probability_bp),
+                override_reason: record.reason.as_deref(),
+            });
+        }
+    } else if deal.stage.is_closed {
+        let first_open = ctx.stages.iter().find(|s| !s.is_closed);
+        let from = deal.last_open_stage.as_ref().or(first_open);
+        let closed_at = deal.closed_at.unwrap_or(created_at).max(created_at);
+        if let Some(from) = from {
+            history.push(entry(None, from, created_at));
+        }
+        history.push(entry(from, &deal.stage, closed_at));
+    } else {
+        history.push(entry(None, &deal.stage, created_at));
+    }
+    let entered_at = history.last().map_or(created_at, |h| h.changed_at);
+    let fields = DealFields {
+        name: &deal.name,
+        account_id: account,
+        owner_id: owner,
+        amount: deal.amount,
+        expected_close_date: deal.expected_close_date,
+        source: deal.source.unwrap_or(DealSource::Outbound),
+        deal_type: deal.deal_type.unwrap_or(DealType::NewBusiness),
+        probability_override: deal.probability_override,
+        forecast_override: deal.forecast_override,
+        expands_deal_id: None,
+    };
+    let placement = Placement {
+        pipeline: deal.stage.pipeline_id,
+        stage: deal.stage.id,
+        created_at,
+        stage_entered_at: entered_at,
+        closed_on: deal.closed_at.map(|at| at.date_naive()),
+        loss_reason: deal.loss_reason.as_deref(),
+        last_activity_at: None,
+    };
+    let id = store::deals::insert(ctx.tx, &fields, &placement, Some(ctx.actor))?;
+    for mut change in history {
+        change.deal_id = id;
+        store::deals::append_history(ctx.tx, &change)?;
+    }
+    ctx.record_change(ImportEntity::Deal, id.0, ImportAction::Created, row.line, None, None)?;
+    ctx.remember_key(ImportEntity::Deal, deal.key.as_deref(), id.0)?;
+    let note = if new_account { ", new account" } else { "" };
+    Ok(Applied {
+        action: RowAction::Create,
+        entity_id: id.0,
+        detail: format!("deal '{}' in {} ({}{note})", deal.name, deal.stage.name, deal.amount),
+    })
+}
+
+fn update(
+    ctx: &mut Importer<'_>,
+    row: &Row,
+    deal: ParsedDeal,
+    id: DealId,
+    account: crate::domain::AccountId,
+    owner: Option<crate::domain::TeamMemberId>,
+) -> Result<Applied> {
+    let current = store::deals::get(ctx.tx, id, ctx.now)?;
+    let has = |f| ctx.columns.has(f);
+    let fields = DealFields {
+        name: &deal.name,
+        account_id: account,
+        owner_id: owner.unwrap_or(current.owner_id),
+        amount: deal.amount,
+        expected_close_date: deal.expected_close_date,
+        source: deal.source.unwrap_or(current.source),
+        deal_type: deal.deal_type.unwrap_or(current.deal_type),
+        probability_override: if has(Field::ProbabilityOverride) {
+            deal.probability_override
+        } else {
+            current.probability_override
+        },
+        forecast_override: if has(Field::ForecastOverride) {
+            deal.forecast_override
+        } else {
+            current.forecast_override
+        },
+        expands_deal_id: current.expands_deal_id,
+    };
+    let closed_on = deal.closed_at.map(|at| at.date_naive());
+    let stage_changed = current.stage_id != deal.stage.id || current.closed_on != closed_on;
+    let loss_reason =
+        if has(Field::LossReason) { deal.loss_reason.clone() } else { current.loss_reason.clone() };
+    let unchanged = !stage_changed
+        && current.name == fields.name
+        && current.account_id == fields.account_id
+        && current.owner_id == fields.owner_id
+        && current.amount == fields.amount
+        && current.expected_close_date == fields.expected_close_date
+        && current.source == fields.source
+        && current.deal_type == fields.deal_type
+        && current.probability_override == fields.probability_override
+        && current.forecast_override == fields.forecast_override
+        && (current.loss_reason == loss_reason || !deal.stage.is_closed || deal.stage.is_won);
+    ctx.remember_key(ImportEntity::Deal, deal.key.as_deref(), id.0)?;
+    if unchanged {
+        return Ok(Applied {
+            action: RowAction::Unchanged,
+            entity_id: id.0,
+            detail: format!("deal '{}'", deal.name),
+        });
+    }
+    let before = imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
+    store::deals::update(ctx.tx, id, &fields, ctx.now)?;
+    if stage_changed {
+        let reason = format!("updated by import {} from {}", ctx.batch, ctx.columns.system);
+        store::deals::set_stage(ctx.tx, id, deal.stage.id, ctx.now, closed_on, loss_reason.as_deref())?;
+        if current.stage_id != deal.stage.id {
+            store::deals::append_history(
+                ctx.tx,
+                &NewStageChange {
+                    deal_id: id,
+                    from_stage: Some(current.stage_id),
+                    to_stage: deal.stage.id,
+                    changed_at: ctx.now,
+                    changed_by: Some(ctx.actor),
+                    amount: deal.amount,
+                    probability: fields.probability_override.unwrap_or(deal.stage.default_probability),
+                    override_reason: Some(&reason),
+                },
+            )?;
+        }
+    } else if loss_reason != current.loss_reason && deal.stage.is_closed {
+        store::deals::set_loss_reason(ctx.tx, id, loss_reason.as_deref(), ctx.now)?;
+    }
+    let after = imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
+    ctx.record_change(
+        ImportEntity::Deal,
+        id.0,
+        ImportAction::Updated,
+        row.line,
+        before.as_deref(),
+        after.as_deref(),
+    )?;
+    Ok(Applied {
+        action: RowAction::Update,
+        entity_id: id.0,
+        detail: format!("deal '{}' in {} ({})", deal.name, deal.stage.name, deal.amount),
+    })
+}

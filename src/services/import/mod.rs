@@ -1,0 +1,402 @@
+//! `keel import`: deals, accounts and contacts from Keel's own export and from
+//! Salesforce, HubSpot and Pipedrive exports, as CSV or XLSX. One batch per file,
+//! one transaction per batch, a savepoint per row: a bad row is reported with its
+//! line and reason and the good rows go in. A dry run is the same import, rolled back.
+
+mod account_rows;
+mod columns;
+mod contact_rows;
+mod deal_rows;
+mod lookups;
+mod resolve;
+mod revert;
+mod stage_map;
+mod values;
+
+pub use columns::{ColumnUse, REJECT_LINE_COLUMN, REJECT_REASON_COLUMN};
+pub use revert::{revert, RevertReport};
+pub use stage_map::StageLabelUse;
+pub use values::DateOrder;
+
+use super::Workspace;
+use crate::domain::{ImportAction, ImportBatchId, ImportEntity, ImportKind, SourceSystem, TeamMemberId};
+use crate::files::{self, FileFormat, Row};
+use crate::money::Currency;
+use crate::store::imports::{self, BatchCounts, ImportBatch, NewBatch, NewChange};
+use crate::store::stages::Stage;
+use crate::{KeelError, Result};
+use chrono::{DateTime, Utc};
+use columns::{Columns, Field};
+use lookups::Lookups;
+use rusqlite::Connection;
+use serde::Serialize;
+use stage_map::StageMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub dry_run: bool,
+    /// Refuse the whole file if any row is bad.
+    pub strict: bool,
+    /// `COLUMN=field`, `COLUMN=` (ignore), or `stage:LABEL=STAGE` (also source:, type:, segment:, status:).
+    pub maps: Vec<String>,
+    pub date_order: DateOrder,
+    /// For amounts with no currency column or symbol; USD when not given.
+    pub default_currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowAction {
+    Create,
+    Update,
+    Unchanged,
+    Reject,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowOutcome {
+    /// The line (CSV) or sheet row (XLSX) the record starts on; the header is line 1.
+    pub line: u64,
+    pub action: RowAction,
+    /// The record created or updated; absent on a dry run, where nothing is kept.
+    pub entity_id: Option<i64>,
+    /// What the row is ("deal 'Acme renewal'") or, rejected, why.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RelatedCounts {
+    pub accounts_created: u64,
+    pub team_members_created: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// `None` on a dry run.
+    pub batch: Option<ImportBatchId>,
+    pub dry_run: bool,
+    pub kind: ImportKind,
+    pub file_name: String,
+    pub file: FileFormat,
+    pub source_system: SourceSystem,
+    pub columns: Vec<ColumnUse>,
+    pub stage_labels: Vec<StageLabelUse>,
+    pub counts: BatchCounts,
+    pub related: RelatedCounts,
+    pub rows: Vec<RowOutcome>,
+    #[serde(skip)]
+    headers: Vec<String>,
+    #[serde(skip)]
+    rejected: Vec<(Row, String)>,
+}
+
+impl ImportReport {
+    /// The rejected rows as CSV, original columns plus the reason and original line:
+    /// fix them and import this file again.
+    pub fn rejects_csv(&self) -> String {
+        let mut headers: Vec<&str> = self.headers.iter().map(String::as_str).collect();
+        headers.push(REJECT_REASON_COLUMN);
+        headers.push(REJECT_LINE_COLUMN);
+        let rows: Vec<Vec<String>> = self
+            .rejected
+            .iter()
+            .map(|(row, reason)| {
+                let mut cells = row.cells.clone();
+                cells.resize(self.headers.len().max(cells.len()), String::new());
+                cells.truncate(self.headers.len());
+                cells.push(reason.clone());
+                cells.push(row.line.to_string());
+                cells
+            })
+            .collect();
+        files::write_csv(&headers, &rows)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ImportProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Rows between progress reports.
+const PROGRESS_EVERY: usize = 1_000;
+
+/// Imports one file. `progress` hears about every thousand rows (for a terminal bar
+/// or the desktop app's progress events).
+pub fn run(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportReport> {
+    crate::store::team::get(ws.conn(), actor)?;
+    let table = files::read_table(bytes)?;
+    let columns = Columns::resolve(kind, &table.headers, &options.maps)?;
+    let default_currency = Currency::parse("currency", options.default_currency.as_deref().unwrap_or("USD"))?;
+    let stages = super::pipeline::stages(ws)?;
+    let stage_map = match kind {
+        ImportKind::Deals => {
+            StageMap::build(columns.system, &columns, &stages, &stage_labels(&columns, &table.rows))?
+        }
+        _ => StageMap::build(columns.system, &columns, &stages, &[])?,
+    };
+    let body = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
+        let batch = imports::insert_batch(
+            tx,
+            &NewBatch {
+                kind,
+                file_name,
+                source_system: columns.system,
+                imported_at: now,
+                imported_by: actor,
+            },
+        )?;
+        let mut importer = Importer {
+            tx,
+            now,
+            actor,
+            batch,
+            columns: &columns,
+            options,
+            default_currency,
+            stages: &stages,
+            stage_map: &stage_map,
+            lookups: Lookups::load(tx)?,
+            seq: 0,
+            related: RelatedCounts::default(),
+        };
+        let mut counts = BatchCounts { rows_total: table.rows.len() as i64, ..BatchCounts::default() };
+        let mut outcomes = Vec::with_capacity(table.rows.len());
+        let mut rejected = Vec::new();
+        for (i, row) in table.rows.iter().enumerate() {
+            let outcome = importer.import_row(kind, row, table.headers.len(), &table.format);
+            match &outcome {
+                Ok(applied) => match applied.action {
+                    RowAction::Create => counts.created += 1,
+                    RowAction::Update => counts.updated += 1,
+                    _ => counts.unchanged += 1,
+                },
+                Err(e) => {
+                    counts.rejected += 1;
+                    rejected.push((row.clone(), e.to_string()));
+                }
+            }
+            outcomes.push(match outcome {
+                Ok(applied) => RowOutcome {
+                    line: row.line,
+                    action: applied.action,
+                    entity_id: (!options.dry_run).then_some(applied.entity_id),
+                    detail: applied.detail,
+                },
+                Err(e) => RowOutcome {
+                    line: row.line,
+                    action: RowAction::Reject,
+                    entity_id: None,
+                    detail: e.to_string(),
+                },
+            });
+            if (i + 1).is_multiple_of(PROGRESS_EVERY) {
+                progress(ImportProgress { done: i + 1, total: table.rows.len() });
+            }
+        }
+        progress(ImportProgress { done: table.rows.len(), total: table.rows.len() });
+        if options.strict && !rejected.is_empty() {
+            let first: Vec<String> =
+                rejected.iter().take(5).map(|(row, why)| format!("line {}: {why}", row.line)).collect();
+            return Err(KeelError::invalid(
+                "file",
+                format!(
+                    "{} of {} rows are bad and --strict refuses the whole file; nothing was imported. {}{}",
+                    rejected.len(),
+                    table.rows.len(),
+                    first.join("; "),
+                    if rejected.len() > 5 { "; …" } else { "" }
+                ),
+            ));
+        }
+        imports::finish_batch(tx, batch, &counts)?;
+        super::record(
+            tx,
+            now,
+            Some(actor),
+            "import.run",
+            "import",
+            batch.0,
+            serde_json::json!({
+                "kind": kind.as_str(), "file": file_name, "source_system": columns.system.as_str(),
+                "counts": counts, "related": importer.related,
+            }),
+        )?;
+        Ok(ImportReport {
+            batch: (!options.dry_run).then_some(batch),
+            dry_run: options.dry_run,
+            kind,
+            file_name: file_name.to_string(),
+            file: table.format.clone(),
+            source_system: columns.system,
+            columns: columns.uses.clone(),
+            stage_labels: stage_map.report.clone(),
+            counts,
+            related: importer.related,
+            rows: outcomes,
+            headers: table.headers.clone(),
+            rejected,
+        })
+    };
+    if options.dry_run {
+        ws.rehearse(body)
+    } else {
+        ws.write(body)
+    }
+}
+
+/// Every stage label in the file, with the probability each of its rows gives
+/// (`u32::MAX` where a row gives none).
+fn stage_labels(columns: &Columns, rows: &[Row]) -> Vec<(String, Vec<u32>)> {
+    let mut labels: Vec<(String, Vec<u32>)> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for row in rows {
+        let Some(label) = columns.get(&row.cells, Field::Stage) else { continue };
+        let probability = columns
+            .get(&row.cells, Field::Probability)
+            .and_then(|p| values::parse_probability("probability", p).ok())
+            .map_or(u32::MAX, |bp| bp.0);
+        let slot = *index.entry(values::words(label)).or_insert_with(|| {
+            labels.push((label.to_string(), Vec::new()));
+            labels.len() - 1
+        });
+        labels[slot].1.push(probability);
+    }
+    labels
+}
+
+/// What one row did.
+struct Applied {
+    action: RowAction,
+    entity_id: i64,
+    detail: String,
+}
+
+/// The state of one running import, shared by the row handlers.
+struct Importer<'a> {
+    tx: &'a Connection,
+    now: DateTime<Utc>,
+    actor: TeamMemberId,
+    batch: ImportBatchId,
+    columns: &'a Columns,
+    options: &'a ImportOptions,
+    default_currency: Currency,
+    stages: &'a [Stage],
+    stage_map: &'a StageMap,
+    lookups: Lookups,
+    seq: i64,
+    related: RelatedCounts,
+}
+
+impl Importer<'_> {
+    /// One row inside a savepoint: on any error the row leaves no trace, in the
+    /// database or in the in-memory lookups.
+    fn import_row(
+        &mut self,
+        kind: ImportKind,
+        row: &Row,
+        width: usize,
+        format: &FileFormat,
+    ) -> Result<Applied> {
+        let ragged = match format {
+            FileFormat::Csv { .. } => row.cells.len() != width,
+            // Spreadsheets drop trailing empty cells; only extra cells are suspect.
+            FileFormat::Xlsx { .. } => row.cells.len() > width,
+            FileFormat::Json => false,
+        };
+        if ragged {
+            return Err(KeelError::invalid(
+                "row",
+                format!(
+                    "has {} cells but the header has {width}; check for a stray delimiter or quote",
+                    row.cells.len()
+                ),
+            ));
+        }
+        self.tx.execute_batch("SAVEPOINT import_row")?;
+        let related = self.related;
+        let seq = self.seq;
+        let result = match kind {
+            ImportKind::Deals => deal_rows::import(self, row),
+            ImportKind::Accounts => account_rows::import(self, row),
+            ImportKind::Contacts => contact_rows::import(self, row),
+        };
+        match result {
+            Ok(applied) => {
+                self.tx.execute_batch("RELEASE import_row")?;
+                self.lookups.commit();
+                Ok(applied)
+            }
+            Err(e) => {
+                self.tx.execute_batch("ROLLBACK TO import_row; RELEASE import_row")?;
+                self.lookups.roll_back();
+                self.related = related;
+                self.seq = seq;
+                Err(e)
+            }
+        }
+    }
+
+    fn cell<'r>(&self, row: &'r Row, field: Field) -> Option<&'r str> {
+        self.columns.get(&row.cells, field)
+    }
+
+    fn record_change(
+        &mut self,
+        entity: ImportEntity,
+        entity_id: i64,
+        action: ImportAction,
+        line: u64,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        self.seq += 1;
+        imports::add_change(
+            self.tx,
+            &NewChange {
+                batch: self.batch,
+                seq: self.seq,
+                entity,
+                entity_id,
+                action,
+                line: Some(line),
+                before,
+                after,
+            },
+        )
+    }
+
+    fn remember_key(&self, entity: ImportEntity, key: Option<&str>, id: i64) -> Result<()> {
+        match key {
+            Some(key) => {
+                imports::set_external(self.tx, self.columns.system, entity, key, id, Some(self.batch))
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn known_key(&self, entity: ImportEntity, key: Option<&str>) -> Result<Option<i64>> {
+        match key {
+            Some(key) => imports::find_external(self.tx, self.columns.system, entity, key),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Imports, newest first.
+pub fn list(ws: &Workspace, limit: Option<u32>) -> Result<Vec<ImportBatch>> {
+    imports::list_batches(ws.conn(), super::page_size(limit))
+}
+
+pub fn get(ws: &Workspace, id: ImportBatchId) -> Result<ImportBatch> {
+    imports::get_batch(ws.conn(), id)
+}

@@ -1,0 +1,448 @@
+//! Cell values as CRMs and spreadsheets write them: US and ISO dates, amounts with
+//! thousands separators and currency symbols, percentages, and the source systems'
+//! words for lead source, deal type and segment.
+
+use crate::domain::{check_date_range, DealSource, DealType, Segment};
+use crate::money::{BasisPoints, Currency, Money};
+use crate::{KeelError, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+
+/// How to read an all-numeric date like 03/04/2026.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// Month first, as Salesforce and HubSpot write for US users.
+    #[default]
+    MonthFirst,
+    DayFirst,
+}
+
+impl DateOrder {
+    pub fn parse(field: &str, text: &str) -> Result<DateOrder> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "mdy" | "m/d/y" | "us" => Ok(DateOrder::MonthFirst),
+            "dmy" | "d/m/y" | "eu" => Ok(DateOrder::DayFirst),
+            other => Err(KeelError::invalid(field, format!("'{other}' is not a date order (mdy or dmy)"))),
+        }
+    }
+}
+
+/// A date, or a date and time (taken as UTC when the text gives no offset).
+pub fn parse_when(field: &str, text: &str, order: DateOrder) -> Result<DateTime<Utc>> {
+    let text = text.trim();
+    let at = parse_iso(text).or_else(|| parse_numeric(text, order)).ok_or_else(|| {
+        let hint = match (order, numeric_parts(text)) {
+            (DateOrder::MonthFirst, Some((first, _, _))) if first > 12 => {
+                " (it looks like D/M/YYYY: pass --date-order dmy)"
+            }
+            _ => "",
+        };
+        KeelError::invalid(
+            field,
+            format!("'{text}' is not a date (write it as YYYY-MM-DD or M/D/YYYY){hint}"),
+        )
+    })?;
+    check_date_range(field, at.date_naive())?;
+    Ok(at)
+}
+
+pub fn parse_day(field: &str, text: &str, order: DateOrder) -> Result<NaiveDate> {
+    Ok(parse_when(field, text, order)?.date_naive())
+}
+
+fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(date.and_time(NaiveTime::MIN).and_utc());
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f %z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+        if let Ok(at) = DateTime::parse_from_str(text, format) {
+            return Some(at.with_timezone(&Utc));
+        }
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|at| at.and_utc())
+}
+
+fn numeric_parts(text: &str) -> Option<(u32, u32, i32)> {
+    let date_part = text.split_whitespace().next()?;
+    let parts: Vec<&str> = date_part.split(['/', '.', '-']).collect();
+    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let year_text = parts[2];
+    let year: i32 = year_text.parse().ok()?;
+    let year = match year_text.len() {
+        2 => 2000 + year,
+        4 => year,
+        _ => return None,
+    };
+    Some((parts[0].parse().ok()?, parts[1].parse().ok()?, year))
+}
+
+/// M/D/YYYY or D/M/YYYY (or with dots, always day first), optionally with a time such
+/// as "10:30", "10:30:15" or "10:30 AM".
+fn parse_numeric(text: &str, order: DateOrder) -> Option<DateTime<Utc>> {
+    let (first, second, year) = numeric_parts(text)?;
+    let dotted = text.split_whitespace().next()?.contains('.');
+    let (month, day) = match (order, dotted) {
+        (DateOrder::DayFirst, _) | (_, true) => (second, first),
+        (DateOrder::MonthFirst, false) => (first, second),
+    };
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
+    let rest: Vec<&str> = text.split_whitespace().skip(1).collect();
+    let time = match rest.as_slice() {
+        [] => NaiveTime::MIN,
+        [clock] => NaiveTime::parse_from_str(clock, "%H:%M:%S")
+            .or_else(|_| NaiveTime::parse_from_str(clock, "%H:%M"))
+            .ok()?,
+        [clock, meridiem] => {
+            let with = format!("{clock} {}", meridiem.to_ascii_uppercase());
+            NaiveTime::parse_from_str(&with, "%I:%M:%S %p")
+                .or_else(|_| NaiveTime::parse_from_str(&with, "%I:%M %p"))
+                .ok()?
+        }
+        _ => return None,
+    };
+    Some(date.and_time(time).and_utc())
+}
+
+const SYMBOLS: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("CA$", "CAD"),
+    ("C$", "CAD"),
+    ("AU$", "AUD"),
+    ("A$", "AUD"),
+    ("NZ$", "NZD"),
+    ("R$", "BRL"),
+    ("S$", "SGD"),
+    ("HK$", "HKD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("¥", "JPY"),
+    ("₹", "INR"),
+    ("₩", "KRW"),
+    ("$", "USD"),
+];
+
+/// What an amount cell says about its currency.
+enum Marked {
+    None,
+    /// A bare "$": dollars, but which dollars is the currency column's to say.
+    Dollar,
+    Currency(Currency),
+}
+
+/// Splits a currency symbol or ISO code off either end of an amount.
+fn split_currency(field: &str, text: &str) -> Result<(Marked, String)> {
+    let mut rest = text.trim().to_string();
+    let mut found = None;
+    for (symbol, code) in SYMBOLS {
+        let stripped = rest.strip_prefix(symbol).or_else(|| rest.strip_suffix(symbol)).map(str::to_string);
+        if let Some(stripped) = stripped {
+            if *symbol == "$" {
+                return Ok((Marked::Dollar, stripped.trim().to_string()));
+            }
+            found = Some(Currency::parse(field, code)?);
+            rest = stripped;
+            break;
+        }
+    }
+    let trimmed = rest.trim().to_string();
+    let alpha_at =
+        |s: &str| s.len() >= 3 && s.is_char_boundary(3) && s[..3].bytes().all(|b| b.is_ascii_alphabetic());
+    if found.is_none() && alpha_at(&trimmed) {
+        found = Some(Currency::parse(field, &trimmed[..3])?);
+        rest = trimmed[3..].to_string();
+    } else if found.is_none() && trimmed.len() >= 3 {
+        let tail = &trimmed[trimmed.len().saturating_sub(3)..];
+        if trimmed.is_char_boundary(trimmed.len() - 3) && tail.bytes().all(|b| b.is_ascii_alphabetic()) {
+            found = Some(Currency::parse(field, tail)?);
+            rest = trimmed[..trimmed.len() - 3].to_string();
+        }
+    }
+    Ok((found.map_or(Marked::None, Marked::Currency), rest.trim().to_string()))
+}
+
+/// Reads an amount such as "12,500.00", "$12,500", "12.500,00 €", "1 234,5" or
+/// "USD 900" in the currency given by the file (`currency`), else by a symbol or
+/// code in the cell, else `default`. A symbol that contradicts the currency column
+/// is an error, not a guess.
+pub fn parse_amount(field: &str, text: &str, currency: Option<Currency>, default: Currency) -> Result<Money> {
+    let (marked, number) = split_currency(field, text)?;
+    let currency = match (currency, marked) {
+        (Some(column), Marked::Currency(marked)) if column != marked => {
+            return Err(KeelError::invalid(
+                field,
+                format!(
+                    "'{}' is in {} but the currency column says {}",
+                    text.trim(),
+                    marked.code(),
+                    column.code()
+                ),
+            ));
+        }
+        (Some(column), _) => column,
+        (None, Marked::Currency(marked)) => marked,
+        (None, Marked::Dollar) => Currency::parse(field, "USD")?,
+        (None, Marked::None) => default,
+    };
+    let negative = number.starts_with('-') || (number.starts_with('(') && number.ends_with(')'));
+    let digits: String = number
+        .trim_start_matches('-')
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'' | '’'))
+        .collect();
+    let canonical = canonical_decimal(&digits, currency.exponent()).ok_or_else(|| {
+        KeelError::invalid(
+            field,
+            format!("'{}' is not an amount (write it like 12500 or 12,500.00)", text.trim()),
+        )
+    })?;
+    let signed = if negative { format!("-{canonical}") } else { canonical };
+    Money::parse(field, &signed, currency)
+}
+
+/// Rewrites "1.234,56" or "1,234.56" as "1234.56". With one separator kind used once,
+/// exactly three digits after it mean thousands unless the currency has three decimals.
+fn canonical_decimal(text: &str, exponent: u8) -> Option<String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'.') {
+        return None;
+    }
+    let last_comma = text.rfind(',');
+    let last_dot = text.rfind('.');
+    let decimal = match (last_comma, last_dot) {
+        (Some(c), Some(d)) => Some(if c > d { ',' } else { '.' }),
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => {
+            let sep = if last_comma.is_some() { ',' } else { '.' };
+            let count = text.matches(sep).count();
+            let after = text.len() - text.rfind(sep)? - 1;
+            if count > 1 || (after == 3 && exponent != 3) {
+                None
+            } else {
+                Some(sep)
+            }
+        }
+    };
+    let integer_part = match decimal {
+        Some(d) => &text[..text.rfind(d)?],
+        None => text,
+    };
+    let groups: Vec<&str> = integer_part.split([',', '.']).collect();
+    let grouped_well =
+        groups.len() == 1 || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_well {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '0'..='9' => out.push(c),
+            c if Some(c) == decimal => out.push('.'),
+            _ => {}
+        }
+    }
+    (out.matches('.').count() <= 1 && !out.starts_with('.')).then_some(out)
+}
+
+/// "25", "25%", "12.5 %" are percentages; "0.25" (a fraction with a decimal point,
+/// at most 1) is how HubSpot writes 25%.
+pub fn parse_probability(field: &str, text: &str) -> Result<BasisPoints> {
+    let trimmed = text.trim();
+    if !trimmed.ends_with('%') && trimmed.contains('.') {
+        if let Ok(bp) = BasisPoints::parse_fraction(field, trimmed) {
+            return Ok(bp);
+        }
+    }
+    BasisPoints::parse_percent(field, trimmed)
+}
+
+/// Lower-case words of a label, without punctuation: "Closed - Won" becomes "closed won".
+pub fn words(text: &str) -> String {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Lead-source labels of Salesforce, HubSpot and Pipedrive. `Ok(None)` means "not
+/// given": the row takes the default.
+pub fn parse_source(field: &str, text: &str) -> Result<Option<DealSource>> {
+    let w = words(text);
+    let has = |needles: &[&str]| needles.iter().any(|n| w.contains(n));
+    if w.is_empty() || w == "other" || w == "none" || w == "unknown" {
+        return Ok(None);
+    }
+    if let Ok(source) = DealSource::parse(field, text) {
+        return Ok(Some(source));
+    }
+    let source = if has(&["partner", "reseller", "channel"]) {
+        DealSource::Partner
+    } else if has(&["referral", "refer", "word of mouth"]) {
+        DealSource::Referral
+    } else if has(&["event", "trade show", "tradeshow", "seminar", "webinar", "conference", "meetup"]) {
+        DealSource::Event
+    } else if has(&["outbound", "cold", "purchased list", "prospecting", "outreach", "sdr"]) {
+        DealSource::Outbound
+    } else if has(&[
+        "inbound",
+        "web",
+        "phone inquiry",
+        "search",
+        "social",
+        "advertis",
+        "public relations",
+        "direct traffic",
+        "email marketing",
+        "content",
+        "chat",
+    ]) {
+        DealSource::Inbound
+    } else {
+        return Err(KeelError::invalid(
+            field,
+            format!(
+                "'{}' is not a lead source Keel knows; map it with --map 'source:{}=inbound' \
+                 (or outbound, referral, event, partner)",
+                text.trim(),
+                text.trim()
+            ),
+        ));
+    };
+    Ok(Some(source))
+}
+
+/// Deal-type labels ("New Business", "Existing Customer - Upgrade", "newbusiness", "Renewal").
+pub fn parse_deal_type(field: &str, text: &str) -> Result<Option<DealType>> {
+    let w = words(text);
+    if w.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(kind) = DealType::parse(field, text) {
+        return Ok(Some(kind));
+    }
+    let has = |needles: &[&str]| needles.iter().any(|n| w.contains(n));
+    if has(&["renew"]) {
+        Ok(Some(DealType::Renewal))
+    } else if has(&["upgrade", "upsell", "expan", "existing", "add on", "cross", "addon"]) {
+        Ok(Some(DealType::Expansion))
+    } else if has(&["new"]) {
+        Ok(Some(DealType::NewBusiness))
+    } else {
+        Err(KeelError::invalid(
+            field,
+            format!(
+                "'{}' is not a deal type Keel knows; map it with --map 'type:{}=new-business' \
+                 (or expansion, renewal)",
+                text.trim(),
+                text.trim()
+            ),
+        ))
+    }
+}
+
+pub fn parse_segment(field: &str, text: &str) -> Result<Option<Segment>> {
+    let w = words(text);
+    if w.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(segment) = Segment::parse(field, text) {
+        return Ok(Some(segment));
+    }
+    let has = |needles: &[&str]| needles.iter().any(|n| w.contains(n));
+    if has(&["enterprise", "strategic", "large"]) {
+        Ok(Some(Segment::Enterprise))
+    } else if has(&["mid", "smb", "small", "medium", "commercial"]) {
+        Ok(Some(Segment::SmbMidMarket))
+    } else if has(&["startup", "developer", "self serve", "self service"]) {
+        Ok(Some(Segment::DevelopersStartups))
+    } else {
+        Err(KeelError::invalid(
+            field,
+            format!("'{}' is not a segment (enterprise, smb-mid-market, developers-startups)", text.trim()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("c", "USD").unwrap_or_else(|_| unreachable!())
+    }
+
+    fn amount(text: &str) -> Option<(i64, &'static str)> {
+        parse_amount("amount", text, None, usd()).ok().map(|m| (m.amount_minor, m.currency.code()))
+    }
+
+    #[test]
+    fn amounts_as_crms_and_spreadsheets_write_them() {
+        assert_eq!(amount("12,500.00"), Some((1_250_000, "USD")));
+        assert_eq!(amount("$12,500"), Some((1_250_000, "USD")));
+        assert_eq!(amount("12.500,50 €"), Some((1_250_050, "EUR")));
+        assert_eq!(amount("1 234,5"), Some((123_450, "USD")));
+        assert_eq!(amount("EUR 900"), Some((90_000, "EUR")));
+        assert_eq!(amount("900 GBP"), Some((90_000, "GBP")));
+        assert_eq!(amount("1,234"), Some((123_400, "USD")), "three digits after one comma are thousands");
+        assert_eq!(amount("1,5"), Some((150, "USD")), "one decimal after a comma is a decimal comma");
+        assert_eq!(amount("1.234.567"), Some((123_456_700, "USD")));
+        assert_eq!(amount("¥1,000"), Some((1_000, "JPY")), "yen has no minor unit");
+        assert_eq!(amount("1'250.75"), Some((125_075, "USD")));
+        assert_eq!(amount("12.345"), Some((1_234_500, "USD")));
+        assert!(amount("(500)").is_none(), "a negative amount is refused");
+        assert!(amount("12.5.0,1").is_none());
+        assert!(amount("abc").is_none());
+        assert!(amount("1.005,123").is_none(), "more decimals than USD has");
+        let eur = Currency::parse("c", "EUR").ok();
+        let clash = parse_amount("amount", "£5", eur, usd()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(clash.contains("GBP") && clash.contains("EUR"), "{clash}");
+    }
+
+    #[test]
+    fn dates_in_iso_and_us_forms() {
+        let day = |t: &str, o| parse_day("d", t, o).ok().map(|d| d.to_string());
+        assert_eq!(day("2026-03-04", DateOrder::MonthFirst).as_deref(), Some("2026-03-04"));
+        assert_eq!(day("3/4/2026", DateOrder::MonthFirst).as_deref(), Some("2026-03-04"));
+        assert_eq!(day("3/4/2026", DateOrder::DayFirst).as_deref(), Some("2026-04-03"));
+        assert_eq!(day("04.03.2026", DateOrder::MonthFirst).as_deref(), Some("2026-03-04"), "dots are D.M.Y");
+        assert_eq!(day("3/4/26 10:30 PM", DateOrder::MonthFirst).as_deref(), Some("2026-03-04"));
+        assert_eq!(day("2026-03-04 23:30:00", DateOrder::MonthFirst).as_deref(), Some("2026-03-04"));
+        assert_eq!(day("2026-03-04T23:30:00-05:00", DateOrder::MonthFirst).as_deref(), Some("2026-03-05"));
+        let hint = parse_day("close_date", "25/12/2026", DateOrder::MonthFirst)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(hint.contains("--date-order dmy"), "{hint}");
+        assert!(day("2/30/2026", DateOrder::MonthFirst).is_none());
+        assert!(day("1/1/1800", DateOrder::MonthFirst).is_none(), "out of range");
+    }
+
+    #[test]
+    fn probabilities_and_labels() {
+        let p = |t: &str| parse_probability("p", t).ok().map(|b| b.0);
+        assert_eq!(p("25"), Some(2_500));
+        assert_eq!(p("12.5 %"), Some(1_250));
+        assert_eq!(p("0.25"), Some(2_500), "HubSpot writes fractions");
+        assert_eq!(p("100"), Some(10_000));
+        assert!(p("120").is_none());
+        let s = |t: &str| parse_source("s", t).ok().flatten().map(|s| s.as_str());
+        assert_eq!(s("Partner Referral"), Some("partner"));
+        assert_eq!(s("Employee Referral"), Some("referral"));
+        assert_eq!(s("Trade Show"), Some("event"));
+        assert_eq!(s("Web"), Some("inbound"));
+        assert_eq!(s("Other"), None);
+        assert!(parse_source("s", "Carrier pigeon").is_err());
+        let t = |x: &str| parse_deal_type("t", x).ok().flatten().map(|t| t.as_str());
+        assert_eq!(t("Existing Customer - Upgrade"), Some("expansion"));
+        assert_eq!(t("newbusiness"), Some("new-business"));
+        assert_eq!(t("Renewal"), Some("renewal"));
+    }
+}
