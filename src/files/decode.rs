@@ -72,19 +72,25 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding)> {
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         (utf16(rest, u16::from_be_bytes)?, TextEncoding::Utf16Be)
     } else {
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(binary(bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1));
+        }
         match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_string(), TextEncoding::Utf8),
             Err(_) => (windows_1252(bytes)?, TextEncoding::Windows1252),
         }
     };
     if let Some(offset) = text.find('\0') {
-        let line = text[..offset].matches('\n').count() + 1;
-        return Err(KeelError::invalid(
-            "file",
-            format!("is not a text file: it holds binary data (a NUL character on line {line})"),
-        ));
+        return Err(binary(text[..offset].matches('\n').count() + 1));
     }
     Ok((text, encoding))
+}
+
+fn binary(line: usize) -> KeelError {
+    KeelError::invalid(
+        "file",
+        format!("is not a text file: it holds binary data (a NUL character on line {line})"),
+    )
 }
 
 fn not_utf8(offset: usize) -> KeelError {

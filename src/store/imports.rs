@@ -303,10 +303,13 @@ pub fn delete_created(conn: &Connection, entity: ImportEntity, id: i64) -> Resul
     Ok(())
 }
 
-/// Stage-history entries of a deal written after `high_water`.
+/// Stage-history entries of a deal written after `high_water` by anyone but a later
+/// import or its revert (whose reasons say so; a later import is always reverted first).
 pub fn history_after(conn: &Connection, deal: i64, high_water: i64) -> Result<i64> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM stage_history WHERE deal_id = ?1 AND id > ?2",
+        "SELECT count(*) FROM stage_history WHERE deal_id = ?1 AND id > ?2
+           AND coalesce(override_reason NOT LIKE 'updated by import %'
+                        AND override_reason NOT LIKE 'import % reverted', 1)",
         [deal, high_water],
         |r| r.get(0),
     )?)

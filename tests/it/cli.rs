@@ -290,3 +290,53 @@ fn the_partner_flow_from_the_command_line() {
     let listed = json_at("2026-05-02T09:00:00Z", &["registration", "list", "--status", "converted"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn import_export_and_revert_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["init"]);
+    ok(&db, &["team", "add", "--name", "Ana Almeida", "--role", "account-executive"]);
+    ok(&db, &["team", "use", "Ana Almeida"]);
+    let file = dir.path().join("opportunities.csv");
+    let mut bytes = crate::import::salesforce_csv();
+    bytes.extend(b"0065g00000AbcD5,Tom Reed,Orbit Media,Broken row,Prospecting,lots,10,6/30/2026,1/15/2026,Web,New Business,Q2\r\n");
+    std::fs::write(&file, &bytes).expect("write file");
+    let file = file.to_str().expect("path");
+
+    let dry = ok(&db, &["import", "deals", file, "--dry-run"]);
+    assert!(dry.contains("Dry run (nothing was kept)"), "{dry}");
+    assert!(dry.contains("line 2: create deal 'Nova voice rollout'"), "{dry}");
+    assert!(dry.contains("line 6: reject amount: 'lots' is not an amount"), "{dry}");
+    assert!(ok(&db, &["deal", "list"]).lines().count() <= 1, "the dry run kept nothing");
+
+    let strict = keel(&db, &["import", "deals", file, "--strict"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict refuses the whole file"));
+
+    let rejects = dir.path().join("rejects.csv");
+    let report = json(&db, &["import", "deals", file, "--rejects", rejects.to_str().expect("path")]);
+    assert_eq!(report["counts"]["created"], 4);
+    assert_eq!(report["counts"]["rejected"], 1);
+    assert_eq!(report["source_system"], "salesforce");
+    let rejected = std::fs::read_to_string(&rejects).expect("rejects file");
+    assert!(rejected.contains("Broken row") && rejected.contains("is not an amount"), "{rejected}");
+    let batch = report["batch"].as_i64().expect("batch id").to_string();
+
+    let listed = ok(&db, &["import", "list"]);
+    assert!(listed.contains("opportunities.csv") && listed.contains("salesforce"), "{listed}");
+
+    let exported = dir.path().join("deals.csv");
+    ok(&db, &["export", "deals", "-o", exported.to_str().expect("path")]);
+    let text = std::fs::read_to_string(&exported).expect("export");
+    assert_eq!(text.lines().count(), 5, "a header and four deals");
+    let as_json = ok(&db, &["export", "accounts", "--format", "json"]);
+    let accounts: serde_json::Value = serde_json::from_str(&as_json).expect("JSON export");
+    assert_eq!(accounts.as_array().map(Vec::len), Some(4));
+
+    let reverted = ok(&db, &["import", "revert", &batch]);
+    assert!(reverted.contains("removed"), "{reverted}");
+    assert!(ok(&db, &["deal", "list"]).lines().count() <= 1, "the revert removed every imported deal");
+    let again = keel(&db, &["import", "revert", &batch]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already reverted"));
+}

@@ -5,6 +5,7 @@ mod activities;
 mod cli;
 mod deals;
 mod demo;
+mod import;
 mod moves;
 mod partners;
 mod payouts;
@@ -117,6 +118,17 @@ impl Fixture {
             }
         }
         out
+    }
+
+    /// Like [`Fixture::snapshot`] without the import bookkeeping tables.
+    pub fn snapshot_without_batches(&self) -> String {
+        self.snapshot()
+            .split("## ")
+            .filter(|t| {
+                !t.starts_with("import_") && !t.starts_with("external_ids") && !t.starts_with("audit_log")
+            })
+            .collect::<Vec<_>>()
+            .join("## ")
     }
 
     /// Asserts that `f` fails with a message containing `needle` and writes nothing.

@@ -43,7 +43,7 @@ pub fn revert(ws: &mut Workspace, actor: TeamMemberId, id: ImportBatchId) -> Res
                     }
                 }
                 ImportAction::Updated => {
-                    restore_updated(tx, change, now, actor)?;
+                    restore_updated(tx, id, change, now, actor)?;
                     report.restored += 1;
                 }
             }
@@ -102,6 +102,7 @@ fn remove_created(tx: &Connection, batch: &ImportBatch, change: &Change) -> Resu
 
 fn restore_updated(
     tx: &Connection,
+    batch: ImportBatchId,
     change: &Change,
     now: chrono::DateTime<chrono::Utc>,
     actor: TeamMemberId,
@@ -115,7 +116,7 @@ fn restore_updated(
     }
     let before = change.before.as_deref().unwrap_or("{}");
     if change.entity == ImportEntity::Deal {
-        restore_stage(tx, change, before, now, actor)?;
+        restore_stage(tx, batch, change, before, now, actor)?;
     }
     imports::restore(tx, change.entity, change.entity_id, before)
 }
@@ -123,6 +124,7 @@ fn restore_updated(
 /// History is append-only: a deal the import moved is moved back by a new entry.
 fn restore_stage(
     tx: &Connection,
+    batch: ImportBatchId,
     change: &Change,
     before: &str,
     now: chrono::DateTime<chrono::Utc>,
@@ -153,7 +155,7 @@ fn restore_stage(
             changed_by: Some(actor),
             amount: deal.amount,
             probability: deal.probability_override.unwrap_or(stage.default_probability),
-            override_reason: Some("import reverted"),
+            override_reason: Some(&format!("import {batch} reverted")),
         },
     )
 }

@@ -152,15 +152,19 @@ fn split_currency(field: &str, text: &str) -> Result<(Marked, String)> {
         }
     }
     let trimmed = rest.trim().to_string();
-    let alpha_at =
-        |s: &str| s.len() >= 3 && s.is_char_boundary(3) && s[..3].bytes().all(|b| b.is_ascii_alphabetic());
-    if found.is_none() && alpha_at(&trimmed) {
-        found = Some(Currency::parse(field, &trimmed[..3])?);
-        rest = trimmed[3..].to_string();
-    } else if found.is_none() && trimmed.len() >= 3 {
-        let tail = &trimmed[trimmed.len().saturating_sub(3)..];
-        if trimmed.is_char_boundary(trimmed.len() - 3) && tail.bytes().all(|b| b.is_ascii_alphabetic()) {
-            found = Some(Currency::parse(field, tail)?);
+    let code = |s: &str| -> Option<Currency> {
+        (s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic()))
+            .then(|| Currency::parse(field, s).ok())
+            .flatten()
+    };
+    if found.is_none() {
+        if let Some(currency) = trimmed.get(..3).and_then(code) {
+            found = Some(currency);
+            rest = trimmed[3..].to_string();
+        } else if let Some(currency) =
+            trimmed.len().checked_sub(3).and_then(|at| trimmed.get(at..)).and_then(code)
+        {
+            found = Some(currency);
             rest = trimmed[..trimmed.len() - 3].to_string();
         }
     }
@@ -235,8 +239,8 @@ fn canonical_decimal(text: &str, exponent: u8) -> Option<String> {
         None => text,
     };
     let groups: Vec<&str> = integer_part.split([',', '.']).collect();
-    let grouped_well =
-        groups.len() == 1 || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    let grouped_well = groups.len() == 1
+        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
     if !grouped_well {
         return None;
     }

@@ -48,7 +48,8 @@ CREATE INDEX external_ids_by_batch ON external_ids(batch_id);
 
 CREATE TABLE account_merges (
     id            INTEGER PRIMARY KEY,
-    kept_id       INTEGER NOT NULL REFERENCES accounts(id),
+    -- No foreign key: the survivor may itself be merged away later; this is history.
+    kept_id       INTEGER NOT NULL,
     merged_id     INTEGER NOT NULL,
     merged_name   TEXT NOT NULL,
     merged_domain TEXT,
