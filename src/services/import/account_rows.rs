@@ -10,7 +10,6 @@ use crate::domain::{
 };
 use crate::files::Row;
 use crate::store::accounts::AccountFields;
-use crate::store::imports;
 use crate::store::{self};
 use crate::{KeelError, Result};
 
@@ -64,7 +63,6 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
         });
     };
     let current = store::accounts::get(ctx.tx, id)?;
-    ctx.remember_key(ImportEntity::Account, key, id.0)?;
     let merged = AccountFields {
         name: &name,
         domain: domain.as_deref().or(current.domain.as_deref()),
@@ -72,6 +70,15 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
         vertical: vertical.as_deref().or(current.vertical.as_deref()),
         region: region.as_deref().or(current.region.as_deref()),
     };
+    if let Some(taken) =
+        merged.domain.and_then(|d| ctx.lookups.account_by_domain(d)).filter(|other| *other != id)
+    {
+        return Err(KeelError::invalid(
+            "domain",
+            format!("{} already belongs to account {taken}", merged.domain.unwrap_or_default()),
+        ));
+    }
+    ctx.remember_key(ImportEntity::Account, key, id.0)?;
     let unchanged = current.name == merged.name
         && current.domain.as_deref() == merged.domain
         && current.segment == merged.segment
@@ -84,25 +91,9 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             detail: format!("account '{name}'"),
         });
     }
-    if let Some(taken) =
-        merged.domain.and_then(|d| ctx.lookups.account_by_domain(d)).filter(|other| *other != id)
-    {
-        return Err(KeelError::invalid(
-            "domain",
-            format!("{} already belongs to account {taken}", merged.domain.unwrap_or_default()),
-        ));
-    }
-    let before = imports::snapshot(ctx.tx, ImportEntity::Account, id.0)?;
-    store::accounts::update(ctx.tx, id, &merged)?;
+    ctx.update_recorded(ImportEntity::Account, id.0, row.line, |tx| {
+        store::accounts::update(tx, id, &merged)
+    })?;
     ctx.lookups.add_account(id, &name, merged.domain);
-    let after = imports::snapshot(ctx.tx, ImportEntity::Account, id.0)?;
-    ctx.record_change(
-        ImportEntity::Account,
-        id.0,
-        ImportAction::Updated,
-        row.line,
-        before.as_deref(),
-        after.as_deref(),
-    )?;
     Ok(Applied { action: RowAction::Update, entity_id: id.0, detail: format!("account '{name}'") })
 }

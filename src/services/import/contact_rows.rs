@@ -9,7 +9,6 @@ use crate::domain::{
 };
 use crate::files::Row;
 use crate::store::contacts::ContactFields;
-use crate::store::imports;
 use crate::store::{self};
 use crate::{KeelError, Result};
 
@@ -33,6 +32,19 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     let email_domain = email.split_once('@').map(|(_, d)| d.to_string());
     let account_name = cell(Field::Account);
     let account_domain = cell(Field::AccountDomain);
+    let key = cell(Field::ExternalId);
+    let existing = match ctx.known_key(ImportEntity::Contact, key)? {
+        Some(id) => Some(ContactId(id)),
+        None => store::contacts::find_by_email(ctx.tx, &email)?.map(|c| c.id),
+    };
+    if let Some(id) = existing {
+        if let Some(other) = store::contacts::find_by_email(ctx.tx, &email)?.filter(|c| c.id != id) {
+            return Err(KeelError::invalid(
+                "email",
+                format!("{email} already belongs to contact {}", other.id),
+            ));
+        }
+    }
     let account = if account_name.is_none() && account_domain.is_none() {
         let by_email = email_domain.as_deref().and_then(|d| ctx.lookups.account_by_domain(d));
         by_email.ok_or_else(|| {
@@ -43,11 +55,6 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
         })?
     } else {
         ctx.resolve_account(row.line, account_name, account_domain, None)?.id
-    };
-    let key = cell(Field::ExternalId);
-    let existing = match ctx.known_key(ImportEntity::Contact, key)? {
-        Some(id) => Some(ContactId(id)),
-        None => store::contacts::find_by_email(ctx.tx, &email)?.map(|c| c.id),
     };
     let fields = ContactFields { account_id: account, name: &name, title: title.as_deref(), email: &email };
     let Some(id) = existing else {
@@ -63,14 +70,6 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     ctx.remember_key(ImportEntity::Contact, key, id.0)?;
     let current = store::contacts::get(ctx.tx, id)?;
     let fields = ContactFields { title: title.as_deref().or(current.title.as_deref()), ..fields };
-    if current.email != email {
-        if let Some(other) = store::contacts::find_by_email(ctx.tx, &email)?.filter(|c| c.id != id) {
-            return Err(KeelError::invalid(
-                "email",
-                format!("{email} already belongs to contact {}", other.id),
-            ));
-        }
-    }
     let unchanged = current.account_id == fields.account_id
         && current.name == fields.name
         && current.title.as_deref() == fields.title
@@ -82,16 +81,8 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             detail: format!("contact {name} <{email}>"),
         });
     }
-    let before = imports::snapshot(ctx.tx, ImportEntity::Contact, id.0)?;
-    store::contacts::update(ctx.tx, id, &fields)?;
-    let after = imports::snapshot(ctx.tx, ImportEntity::Contact, id.0)?;
-    ctx.record_change(
-        ImportEntity::Contact,
-        id.0,
-        ImportAction::Updated,
-        row.line,
-        before.as_deref(),
-        after.as_deref(),
-    )?;
+    ctx.update_recorded(ImportEntity::Contact, id.0, row.line, |tx| {
+        store::contacts::update(tx, id, &fields)
+    })?;
     Ok(Applied { action: RowAction::Update, entity_id: id.0, detail: format!("contact {name} <{email}>") })
 }

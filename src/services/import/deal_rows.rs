@@ -13,7 +13,6 @@ use crate::files::Row;
 use crate::money::{BasisPoints, Currency, Money};
 use crate::services::export::HistoryRecord;
 use crate::store::deals::{DealFields, NewStageChange, Placement};
-use crate::store::imports;
 use crate::store::stages::Stage;
 use crate::store::{self};
 use crate::{KeelError, Result};
@@ -50,9 +49,14 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     let cell = |f| columns.get(&row.cells, f);
     let segment = cell(Field::Segment).map(|s| values::parse_segment("segment", s)).transpose()?.flatten();
     let existing = ctx.known_key(ImportEntity::Deal, deal.key.as_deref())?.map(DealId);
+    // Everything is checked before the first write (see `Importer::import_row`).
+    let owner_name = cell(Field::Owner).map(|n| required_text("owner", n, TextKind::Line)).transpose()?;
+    if let Some(id) = existing {
+        check_close_after_creation(&store::deals::get(ctx.tx, id, ctx.now)?, &deal)?;
+    }
     let account = ctx.resolve_account(row.line, cell(Field::Account), cell(Field::AccountDomain), segment)?;
-    let owner = match cell(Field::Owner) {
-        Some(name) => Some(ctx.resolve_member(row.line, "owner", Some(name))?),
+    let owner = match owner_name {
+        Some(name) => Some(ctx.resolve_member(row.line, "owner", Some(&name))?),
         None => None,
     };
     let existing = match existing {
@@ -227,6 +231,9 @@ fn parse_history(ctx: &Importer<'_>, text: &str, stage: &Stage) -> Result<Vec<Hi
             return Err(problem("is earlier than the entry before it".into()));
         }
         Currency::parse("stage_history", &entry.currency)?;
+        if let Some(by) = &entry.by {
+            required_text("stage_history", by, TextKind::Line)?;
+        }
         BasisPoints::checked("stage_history", i64::from(entry.probability_bp))?;
         previous = Some(entry);
     }
@@ -238,6 +245,18 @@ fn parse_history(ctx: &Importer<'_>, text: &str, stage: &Stage) -> Result<Vec<Hi
         )),
         None => Err(KeelError::invalid("stage_history", "is empty")),
     }
+}
+
+/// A matched deal keeps its creation date, so the file's close date must not precede it.
+fn check_close_after_creation(current: &crate::store::deals::Deal, deal: &ParsedDeal) -> Result<()> {
+    let created = current.created_at.date_naive();
+    if deal.expected_close_date < created {
+        return Err(KeelError::invalid(
+            "close_date",
+            format!("{} is before deal {} was created ({created})", deal.expected_close_date, current.id),
+        ));
+    }
+    Ok(())
 }
 
 fn stage_named<'a>(ctx: &'a Importer<'_>, name: &str) -> Result<&'a Stage> {
@@ -349,6 +368,7 @@ fn update(
     owner: Option<crate::domain::TeamMemberId>,
 ) -> Result<Applied> {
     let current = store::deals::get(ctx.tx, id, ctx.now)?;
+    check_close_after_creation(&current, &deal)?;
     let has = |f| ctx.columns.has(f);
     let fields = DealFields {
         name: &deal.name,
@@ -393,38 +413,32 @@ fn update(
             detail: format!("deal '{}'", deal.name),
         });
     }
-    let before = imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
-    store::deals::update(ctx.tx, id, &fields, ctx.now)?;
-    if stage_changed {
-        let reason = format!("updated by import {} from {}", ctx.batch, ctx.columns.system);
-        store::deals::set_stage(ctx.tx, id, deal.stage.id, ctx.now, closed_on, loss_reason.as_deref())?;
-        if current.stage_id != deal.stage.id {
-            store::deals::append_history(
-                ctx.tx,
-                &NewStageChange {
-                    deal_id: id,
-                    from_stage: Some(current.stage_id),
-                    to_stage: deal.stage.id,
-                    changed_at: ctx.now,
-                    changed_by: Some(ctx.actor),
-                    amount: deal.amount,
-                    probability: fields.probability_override.unwrap_or(deal.stage.default_probability),
-                    override_reason: Some(&reason),
-                },
-            )?;
+    let (now, actor) = (ctx.now, ctx.actor);
+    let reason = format!("updated by import {} from {}", ctx.batch, ctx.columns.system);
+    ctx.update_recorded(ImportEntity::Deal, id.0, row.line, |tx| {
+        store::deals::update(tx, id, &fields, now)?;
+        if stage_changed {
+            store::deals::set_stage(tx, id, deal.stage.id, now, closed_on, loss_reason.as_deref())?;
+            if current.stage_id != deal.stage.id {
+                store::deals::append_history(
+                    tx,
+                    &NewStageChange {
+                        deal_id: id,
+                        from_stage: Some(current.stage_id),
+                        to_stage: deal.stage.id,
+                        changed_at: now,
+                        changed_by: Some(actor),
+                        amount: deal.amount,
+                        probability: fields.probability_override.unwrap_or(deal.stage.default_probability),
+                        override_reason: Some(&reason),
+                    },
+                )?;
+            }
+        } else if loss_reason != current.loss_reason && deal.stage.is_closed {
+            store::deals::set_loss_reason(tx, id, loss_reason.as_deref(), now)?;
         }
-    } else if loss_reason != current.loss_reason && deal.stage.is_closed {
-        store::deals::set_loss_reason(ctx.tx, id, loss_reason.as_deref(), ctx.now)?;
-    }
-    let after = imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
-    ctx.record_change(
-        ImportEntity::Deal,
-        id.0,
-        ImportAction::Updated,
-        row.line,
-        before.as_deref(),
-        after.as_deref(),
-    )?;
+        Ok(())
+    })?;
     Ok(Applied {
         action: RowAction::Update,
         entity_id: id.0,

@@ -145,6 +145,7 @@ pub fn run(
         _ => StageMap::build(columns.system, &columns, &stages, &[])?,
     };
     let body = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
+        let cache = PageCache::enlarge(tx)?;
         let batch = imports::insert_batch(
             tx,
             &NewBatch {
@@ -173,7 +174,7 @@ pub fn run(
         let mut outcomes = Vec::with_capacity(table.rows.len());
         let mut rejected = Vec::new();
         for (i, row) in table.rows.iter().enumerate() {
-            let outcome = importer.import_row(kind, row, table.headers.len(), &table.format);
+            let outcome = importer.import_row(kind, row, table.headers.len(), &table.format)?;
             match &outcome {
                 Ok(applied) => match applied.action {
                     RowAction::Create => counts.created += 1,
@@ -219,6 +220,7 @@ pub fn run(
             ));
         }
         imports::finish_batch(tx, batch, &counts)?;
+        cache.restore(tx)?;
         super::record(
             tx,
             now,
@@ -251,6 +253,24 @@ pub fn run(
         ws.rehearse(body)
     } else {
         ws.write(body)
+    }
+}
+
+/// A page cache big enough that a large import never spills dirty pages mid-way
+/// (the default 2 MB spills every few hundred rows); put back afterwards, since the
+/// desktop app keeps its connection.
+struct PageCache(i64);
+
+impl PageCache {
+    fn enlarge(tx: &Connection) -> Result<PageCache> {
+        let previous: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        tx.execute_batch("PRAGMA cache_size = -131072")?;
+        Ok(PageCache(previous))
+    }
+
+    fn restore(self, tx: &Connection) -> Result<()> {
+        tx.execute_batch(&format!("PRAGMA cache_size = {}", self.0))?;
+        Ok(())
     }
 }
 
@@ -298,15 +318,15 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    /// One row inside a savepoint: on any error the row leaves no trace, in the
-    /// database or in the in-memory lookups.
+    /// One row: `Ok(Err(..))` rejects the row, which left no trace in the database or
+    /// the in-memory lookups; `Err(..)` stops the whole import.
     fn import_row(
         &mut self,
         kind: ImportKind,
         row: &Row,
         width: usize,
         format: &FileFormat,
-    ) -> Result<Applied> {
+    ) -> Result<Result<Applied>> {
         let ragged = match format {
             FileFormat::Csv { .. } => row.cells.len() != width,
             // Spreadsheets drop trailing empty cells; only extra cells are suspect.
@@ -314,17 +334,20 @@ impl Importer<'_> {
             FileFormat::Json => false,
         };
         if ragged {
-            return Err(KeelError::invalid(
+            return Ok(Err(KeelError::invalid(
                 "row",
                 format!(
                     "has {} cells but the header has {width}; check for a stray delimiter or quote",
                     row.cells.len()
                 ),
-            ));
+            )));
         }
-        self.tx.execute_batch("SAVEPOINT import_row")?;
+        // Handlers check everything a row says before their first write, so a bad row
+        // is refused having written nothing, without a savepoint per row (which would
+        // copy every touched page into a sub-journal). Should a write itself fail, the
+        // row may be half done: the whole import stops and rolls back instead.
+        let writes_before = self.tx.total_changes();
         let related = self.related;
-        let seq = self.seq;
         let result = match kind {
             ImportKind::Deals => deal_rows::import(self, row),
             ImportKind::Accounts => account_rows::import(self, row),
@@ -332,17 +355,18 @@ impl Importer<'_> {
         };
         match result {
             Ok(applied) => {
-                self.tx.execute_batch("RELEASE import_row")?;
                 self.lookups.commit();
-                Ok(applied)
+                Ok(Ok(applied))
             }
-            Err(e) => {
-                self.tx.execute_batch("ROLLBACK TO import_row; RELEASE import_row")?;
+            Err(e) if self.tx.total_changes() == writes_before => {
                 self.lookups.roll_back();
                 self.related = related;
-                self.seq = seq;
-                Err(e)
+                Ok(Err(e))
             }
+            Err(e) => Err(KeelError::NotAllowed(format!(
+                "line {}: the database refused the row ({e}); nothing was imported",
+                row.line
+            ))),
         }
     }
 
@@ -373,6 +397,21 @@ impl Importer<'_> {
                 after,
             },
         )
+    }
+
+    /// Runs `write` on an existing record and records the update with the record's
+    /// columns before and after, which is what a revert checks and restores.
+    fn update_recorded(
+        &mut self,
+        entity: ImportEntity,
+        id: i64,
+        line: u64,
+        write: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<()> {
+        let before = imports::snapshot(self.tx, entity, id)?;
+        write(self.tx)?;
+        let after = imports::snapshot(self.tx, entity, id)?;
+        self.record_change(entity, id, ImportAction::Updated, line, before.as_deref(), after.as_deref())
     }
 
     fn remember_key(&self, entity: ImportEntity, key: Option<&str>, id: i64) -> Result<()> {

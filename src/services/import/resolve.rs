@@ -29,9 +29,8 @@ impl Importer<'_> {
             return Ok(ResolvedAccount { id, created: false });
         }
         if let Some(id) = name.and_then(|n| self.lookups.account_by_name(n)) {
-            let existing = store::accounts::get(self.tx, id)?;
             // Same name, different company: a file's domain outranks a name match.
-            if domain.is_none() || existing.domain.is_none() {
+            if domain.is_none() || store::accounts::get(self.tx, id)?.domain.is_none() {
                 return Ok(ResolvedAccount { id, created: false });
             }
         }

@@ -29,7 +29,13 @@ impl DateOrder {
 /// A date, or a date and time (taken as UTC when the text gives no offset).
 pub fn parse_when(field: &str, text: &str, order: DateOrder) -> Result<DateTime<Utc>> {
     let text = text.trim();
-    let at = parse_iso(text).or_else(|| parse_numeric(text, order)).ok_or_else(|| {
+    // Slashed dates first: most CRM exports write them, and the ISO formats never match them.
+    let parsed = if text.contains('/') {
+        parse_numeric(text, order)
+    } else {
+        parse_iso(text).or_else(|| parse_numeric(text, order))
+    };
+    let at = parsed.ok_or_else(|| {
         let hint = match (order, numeric_parts(text)) {
             (DateOrder::MonthFirst, Some((first, _, _))) if first > 12 => {
                 " (it looks like D/M/YYYY: pass --date-order dmy)"
