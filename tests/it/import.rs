@@ -434,6 +434,15 @@ fn export_then_import_reproduces_the_records_with_their_history() {
         export::write(ws, kind, format, &mut out).expect("export");
         out
     };
+    let activities =
+        String::from_utf8(export_of(&source, ExportKind::Activities, ExportFormat::Json)).expect("utf-8");
+    let activities: serde_json::Value = serde_json::from_str(&activities).expect("activities JSON");
+    let first = &activities[0];
+    assert!(
+        first["subject"].is_string() && first["account"].is_string() && first["owner"].is_string(),
+        "{first}"
+    );
+    assert!(activities.as_array().is_some_and(|a| a.len() > 150), "the demo's activities are exported");
     for format in [ExportFormat::Csv, ExportFormat::Json] {
         let mut fx = Fixture::seeded();
         for (kind, export_kind) in [

@@ -59,9 +59,10 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
         Some(name) => Some(ctx.resolve_member(row.line, "owner", Some(&name))?),
         None => None,
     };
+    // With a record-id column the id alone decides; without one, account, name and created date.
     let existing = match existing {
         Some(id) => Some(id),
-        None if account.created => None,
+        None if account.created || columns.has(Field::ExternalId) => None,
         None => store::deals::find_by_natural_key(
             ctx.tx,
             account.id,

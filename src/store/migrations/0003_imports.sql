@@ -66,7 +66,3 @@ DROP TRIGGER stage_history_no_delete;
 CREATE TRIGGER stage_history_no_delete BEFORE DELETE ON stage_history
 WHEN NOT EXISTS (SELECT 1 FROM history_removals WHERE deal_id = OLD.deal_id)
 BEGIN SELECT RAISE(ABORT, 'stage_history is append-only'); END;
-
--- A re-import without record ids finds a deal by account and name.
-DROP INDEX deals_by_account;
-CREATE INDEX deals_by_account ON deals(account_id, name COLLATE NOCASE);
