@@ -112,6 +112,14 @@ pub fn parse(text: &str, delimiter: char) -> Result<Vec<Row>> {
 
 /// Writes records as comma-separated UTF-8 with CRLF line ends, quoting where needed.
 pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let mut out = csv_rows(std::slice::from_ref(&header));
+    out.push_str(&csv_rows(rows));
+    out
+}
+
+/// Data records only, for writers that stream a table in chunks after its header.
+pub fn csv_rows(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     let mut write_record = |cells: &mut dyn Iterator<Item = &str>| {
         for (i, cell) in cells.enumerate() {
@@ -128,7 +136,6 @@ pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> String {
         }
         out.push_str("\r\n");
     };
-    write_record(&mut headers.iter().copied());
     for row in rows {
         write_record(&mut row.iter().map(String::as_str));
     }

@@ -6,7 +6,7 @@ mod csv;
 mod decode;
 mod xlsx;
 
-pub use csv::{guard_formula, unguard_formula, write_csv};
+pub use csv::{csv_rows, guard_formula, unguard_formula, write_csv};
 pub use decode::TextEncoding;
 
 use crate::{KeelError, Result};

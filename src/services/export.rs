@@ -2,7 +2,7 @@
 //! as CSV or JSON, in columns `keel import` reads back without any mapping.
 
 use super::Workspace;
-use crate::files::{guard_formula, write_csv};
+use crate::files::{csv_rows, guard_formula, write_csv};
 use crate::money::format_minor;
 use crate::store::exports::{self, ExportDeal, ExportHistory};
 use crate::{KeelError, Result};
@@ -197,10 +197,7 @@ impl<'a> Sink<'a> {
     }
 
     fn flush_csv(&mut self) -> Result<()> {
-        let text = write_csv(&[], &self.buffered);
-        // write_csv always starts with a header line; here it is the empty one.
-        let body = text.strip_prefix("\r\n").unwrap_or(&text);
-        self.out.write_all(body.as_bytes()).map_err(Self::io)?;
+        self.out.write_all(csv_rows(&self.buffered).as_bytes()).map_err(Self::io)?;
         self.buffered.clear();
         Ok(())
     }
