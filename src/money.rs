@@ -366,6 +366,55 @@ impl fmt::Display for BasisPoints {
     }
 }
 
+/// An exchange rate: one unit of a currency is worth `rate_e9` / 10^9 units of the
+/// quote currency. Nine decimals hold every published reference rate exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FxRate(pub i64);
+
+impl FxRate {
+    pub const SCALE: i64 = 1_000_000_000;
+    /// The rate of a currency into itself.
+    pub const IDENTITY: FxRate = FxRate(FxRate::SCALE);
+    /// Far beyond any real pair (1 BTC-sized unit in the weakest currency), and small
+    /// enough that amount × rate fits an i128 with room to spare.
+    const MAX: i64 = 1_000_000_000 * FxRate::SCALE;
+
+    /// Parses "1.0832": positive, at most nine decimals.
+    pub fn parse(field: &str, text: &str) -> Result<FxRate> {
+        let trimmed = text.trim();
+        let scaled = parse_minor_units(field, trimmed, 9).map_err(|_| {
+            KeelError::invalid(
+                field,
+                format!("'{trimmed}' is not an exchange rate (write it like 1.0832, at most 9 decimals)"),
+            )
+        })?;
+        if scaled <= 0 {
+            return Err(KeelError::invalid(field, format!("must be greater than zero (got {trimmed})")));
+        }
+        if scaled > FxRate::MAX {
+            return Err(KeelError::invalid(field, format!("'{trimmed}' is too large")));
+        }
+        Ok(FxRate(scaled))
+    }
+
+    /// Converts minor units of `from` into minor units of `to` at this rate, rounded
+    /// half-even once. The result may exceed [`MAX_AMOUNT_MINOR`]; callers sum in i128.
+    pub fn convert(self, amount_minor: i64, from: Currency, to: Currency) -> i128 {
+        let up = 10i128.pow(u32::from(to.exponent()));
+        let down = 10i128.pow(u32::from(from.exponent())) * i128::from(FxRate::SCALE);
+        div_round_half_even(i128::from(amount_minor) * i128::from(self.0) * up, down)
+    }
+}
+
+impl fmt::Display for FxRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = format_minor(self.0, 9).replace(',', "");
+        let text = text.trim_end_matches('0');
+        f.write_str(text.strip_suffix('.').unwrap_or(text))
+    }
+}
+
 /// Divides with banker's rounding (half to even). Keel's single rounding rule.
 pub fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
     assert!(denominator > 0, "denominator must be positive");
@@ -394,6 +443,31 @@ mod tests {
         assert!(parse_minor_units("amount", "1e5", 2).is_err(), "no exponent notation");
         assert!(parse_minor_units("amount", "", 2).is_err());
         assert!(parse_minor_units("amount", "99999999999999999999", 2).is_err(), "overflow is refused");
+    }
+
+    #[test]
+    fn converts_at_exchange_rates_with_one_half_even_rounding() {
+        let eur = Currency::parse("currency", "EUR").expect("EUR");
+        let jpy = Currency::parse("currency", "JPY").expect("JPY");
+        let rate = FxRate::parse("rate", "1.0832").expect("rate");
+        assert_eq!(rate, FxRate(1_083_200_000));
+        assert_eq!(rate.to_string(), "1.0832");
+        assert_eq!(rate.convert(10_000, eur, usd()), 10_832, "EUR 100.00 is USD 108.32");
+        assert_eq!(
+            FxRate::parse("rate", "0.5").expect("rate").convert(1, eur, usd()),
+            0,
+            "0.5 rounds to even 0"
+        );
+        assert_eq!(
+            FxRate::parse("rate", "1.5").expect("rate").convert(1, eur, usd()),
+            2,
+            "1.5 rounds to even 2"
+        );
+        assert_eq!(FxRate::parse("rate", "0.0067").expect("rate").convert(1_000, jpy, usd()), 670);
+        assert_eq!(FxRate::IDENTITY.convert(MAX_AMOUNT_MINOR, usd(), usd()), i128::from(MAX_AMOUNT_MINOR));
+        for bad in ["0", "-1.2", "abc", "1.0000000001", ""] {
+            assert!(FxRate::parse("rate", bad).is_err(), "{bad} is refused");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod output;
 mod partners;
 mod records;
+mod reports;
 mod sales;
 mod transfer;
 mod workspace;
@@ -82,6 +83,15 @@ enum Command {
     Import(transfer::ImportCommand),
     /// Export deals, accounts, contacts or activities as CSV or JSON.
     Export(transfer::ExportArgs),
+    /// Sales metrics: win rate, pipeline, cycle length, deal size, partner-sourced revenue,
+    /// the funnel and progress against targets.
+    Metrics(reports::MetricsArgs),
+    /// The reporting currency and exchange rates.
+    #[command(subcommand)]
+    Fx(reports::FxCommand),
+    /// Targets per period (customers, enterprise deals, ARR).
+    #[command(subcommand)]
+    Target(reports::TargetCommand),
     /// Read the audit log: who did what, when.
     Audit(workspace::AuditArgs),
     /// Check the database's integrity.
@@ -141,6 +151,9 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Payouts(cmd) => partners::payouts(&mut ctx, cmd),
         Command::Import(cmd) => transfer::import(&mut ctx, cmd),
         Command::Export(args) => transfer::export(&mut ctx, args),
+        Command::Metrics(args) => reports::metrics(&mut ctx, args),
+        Command::Fx(cmd) => reports::fx(&mut ctx, cmd),
+        Command::Target(cmd) => reports::target(&mut ctx, cmd),
         Command::Audit(args) => workspace::audit(&mut ctx, args),
         Command::Check => workspace::check(&mut ctx),
     }

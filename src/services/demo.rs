@@ -17,7 +17,7 @@ use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
 use crate::store::stages::Stage;
 use crate::store::{self};
 use crate::{KeelError, Result};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -109,6 +109,9 @@ const TASK_SUBJECTS: &[&str] = &[
     "Schedule exec sponsor call",
 ];
 
+/// How far back the demo's deals were created.
+const DEMO_DAYS: i64 = 720;
+
 /// Fills an empty workspace (initializing it if needed) with a demo sales org.
 pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary> {
     if options.deals > MAX_DEMO_DEALS {
@@ -124,8 +127,12 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
     let summary = ws.write_generated(|tx, now| {
         let mut builder =
             Builder { tx, rng: Rng(options.seed), now, stages: &stages, summary: DemoSummary::default() };
+        builder.exchange_rates()?;
+        builder.phase_targets()?;
         let bulk_tables = ["deals", "stage_history", "activities", "onboarding_plans", "qbrs"];
-        store::with_indexes_deferred(tx, &bulk_tables, || builder.build(options.deals))?;
+        store::facts::untracked(tx, || {
+            store::with_indexes_deferred(tx, &bulk_tables, || builder.build(options.deals))
+        })?;
         let summary = builder.summary;
         super::record(
             tx,
@@ -162,6 +169,34 @@ struct DemoAccount {
 }
 
 impl Builder<'_> {
+    /// Monthly EUR and GBP rates into USD over the demo's two years, drifting a little.
+    fn exchange_rates(&mut self) -> Result<()> {
+        let first = self.now.date_naive() - Duration::days(DEMO_DAYS + 31);
+        // A generator of its own, so the deals stay what they were for a given seed.
+        let mut rng = Rng(0x5EED_F00D);
+        for (code, base) in [("EUR", 1_080_000_000i64), ("GBP", 1_270_000_000i64)] {
+            let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
+            while month <= self.now.date_naive() {
+                let rate = base + rng.range(-40_000, 40_000) * 1_000;
+                store::fx::set(self.tx, code, "USD", month, crate::money::FxRate(rate), self.now, None)?;
+                month = month + chrono::Months::new(1);
+            }
+        }
+        Ok(())
+    }
+
+    /// The KPI table's phases, starting with the demo's first month.
+    fn phase_targets(&mut self) -> Result<()> {
+        let first = self.now.date_naive() - Duration::days(DEMO_DAYS);
+        store::targets::clear(self.tx)?;
+        for target in super::targets::phase_targets(
+            NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first),
+        ) {
+            store::targets::upsert(self.tx, &target)?;
+        }
+        Ok(())
+    }
+
     fn build(&mut self, deals: u64) -> Result<()> {
         let team = self.team(deals)?;
         let accounts = self.accounts((deals / 8).max(12))?;
@@ -291,7 +326,7 @@ impl Builder<'_> {
         };
         let currency = Currency::parse("currency", currency_code)?;
         let amount = Money { amount_minor: rng.range(lo, hi) * 10_000, currency };
-        let age_days = rng.range(1, 720);
+        let age_days = rng.range(1, DEMO_DAYS);
         let created_at = self.now - Duration::days(age_days) - Duration::minutes(rng.range(0, 600));
         let cycle_days = rng.range(cycle_lo, cycle_hi);
         // Deals older than their cycle have closed; the rest sit in an open stage.

@@ -10,7 +10,9 @@ pub mod demo;
 mod demo_partners;
 pub mod duplicates;
 pub mod export;
+pub mod fx;
 pub mod import;
+pub mod metrics;
 pub mod moves;
 pub mod onboarding;
 pub mod partners;
@@ -21,6 +23,7 @@ pub mod registrations;
 pub mod revenue;
 pub mod stage_rules;
 mod statement_export;
+pub mod targets;
 pub mod team;
 mod workspace;
 

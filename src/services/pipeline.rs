@@ -7,6 +7,7 @@ use crate::domain::{ForecastCategory, RuleTrigger, StageRule};
 use crate::money::BasisPoints;
 use crate::store::stages::{self, NewStage, Stage, StageRuleRef};
 use crate::{KeelError, Result};
+use chrono::Datelike;
 
 const fn rule(trigger: RuleTrigger, rule: StageRule) -> StageRuleRef {
     StageRuleRef { trigger, rule }
@@ -109,6 +110,11 @@ pub fn init(ws: &mut Workspace) -> Result<bool> {
         let pipeline = stages::insert_pipeline(tx, "Enterprise", true)?;
         for stage in enterprise_funnel() {
             stages::insert_stage(tx, pipeline, &stage)?;
+        }
+        // The KPI table's phases, with month 1 starting this month.
+        let today = now.date_naive();
+        for target in super::targets::phase_targets(today - chrono::Days::new(u64::from(today.day0()))) {
+            crate::store::targets::upsert(tx, &target)?;
         }
         super::record(
             tx,

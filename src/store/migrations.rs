@@ -8,6 +8,8 @@ pub struct Migration {
     pub version: u32,
     pub name: &'static str,
     pub sql: &'static str,
+    /// Work in Rust after the SQL, in the same transaction (deriving data, say).
+    pub then: Option<fn(&Connection) -> Result<()>>,
 }
 
 /// In order; `version` must equal the number in the file name (checked by a test).
@@ -16,13 +18,26 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "0001_foundation.sql",
         sql: include_str!("migrations/0001_foundation.sql"),
+        then: None,
     },
     Migration {
         version: 2,
         name: "0002_partner_program.sql",
         sql: include_str!("migrations/0002_partner_program.sql"),
+        then: None,
     },
-    Migration { version: 3, name: "0003_imports.sql", sql: include_str!("migrations/0003_imports.sql") },
+    Migration {
+        version: 3,
+        name: "0003_imports.sql",
+        sql: include_str!("migrations/0003_imports.sql"),
+        then: None,
+    },
+    Migration {
+        version: 4,
+        name: "0004_metrics.sql",
+        sql: include_str!("migrations/0004_metrics.sql"),
+        then: Some(super::facts::rebuild_all),
+    },
 ];
 
 pub fn latest_version() -> u32 {
@@ -59,6 +74,9 @@ pub fn apply_migrations(conn: &mut Connection) -> Result<u32> {
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
         tx.execute_batch(migration.sql)
             .map_err(|e| KeelError::Schema(format!("migration {} failed: {e}", migration.name)))?;
+        if let Some(then) = migration.then {
+            then(&tx)?;
+        }
         tx.pragma_update(None, "user_version", migration.version)?;
     }
     tx.commit()?;

@@ -8,6 +8,8 @@ pub mod audit;
 pub mod contacts;
 pub mod deals;
 pub mod exports;
+pub mod facts;
+pub mod fx;
 pub mod imports;
 mod migrations;
 pub mod onboarding;
@@ -18,6 +20,7 @@ pub mod registrations;
 pub mod revenue;
 pub mod settings;
 pub mod stages;
+pub mod targets;
 pub mod team;
 
 use crate::{KeelError, Result};
@@ -45,6 +48,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open_with_flags(path, flags)?;
     configure(&conn, true)?;
     apply_migrations(&mut conn)?;
+    facts::track_changes(&conn)?;
     Ok(conn)
 }
 
@@ -52,6 +56,7 @@ pub fn open_in_memory() -> Result<Connection> {
     let mut conn = Connection::open_in_memory()?;
     configure(&conn, false)?;
     apply_migrations(&mut conn)?;
+    facts::track_changes(&conn)?;
     Ok(conn)
 }
 
@@ -72,9 +77,11 @@ fn configure(conn: &Connection, wal: bool) -> Result<()> {
 
 /// Runs `f` in a `BEGIN IMMEDIATE` transaction: committed on `Ok`, rolled back on `Err`.
 /// Immediate, so two writers queue on the busy timeout instead of failing mid-way.
+/// The deal facts of whatever `f` touched are brought up to date before the commit.
 pub fn with_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let value = f(&tx)?;
+    facts::refresh_dirty(&tx)?;
     tx.commit()?;
     Ok(value)
 }
@@ -82,7 +89,7 @@ pub fn with_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T
 /// Runs `f` in a transaction that is always rolled back (a dry run).
 pub fn rehearse_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let value = f(&tx);
+    let value = f(&tx).and_then(|v| facts::refresh_dirty(&tx).map(|()| v));
     tx.rollback()?;
     value
 }

@@ -13,3 +13,14 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     )?;
     Ok(())
 }
+
+const REPORTING_CURRENCY: &str = "reporting_currency";
+
+/// The currency every report converts into; USD until someone picks another.
+pub fn reporting_currency(conn: &Connection) -> Result<String> {
+    Ok(get(conn, REPORTING_CURRENCY)?.unwrap_or_else(|| "USD".to_string()))
+}
+
+pub fn set_reporting_currency(conn: &Connection, code: &str) -> Result<()> {
+    set(conn, REPORTING_CURRENCY, code)
+}

@@ -1,0 +1,297 @@
+//! `keel metrics`, `keel fx` and `keel target`.
+
+use super::{output, require_init, Ctx};
+use crate::domain::parse_date;
+use crate::money::{format_minor, BasisPoints, Currency};
+use crate::services::metrics::{self, Figures, Metrics, MetricsQuery};
+use crate::services::{fx, targets};
+use crate::Result;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// First close date of the period (YYYY-MM-DD, inclusive); default all time.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last close date of the period (inclusive).
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this owner's deals.
+    #[arg(long)]
+    owner: Option<String>,
+    /// Only deals of accounts in this segment.
+    #[arg(long)]
+    segment: Option<String>,
+    /// Only deals from this lead source.
+    #[arg(long)]
+    source: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FxCommand {
+    /// Set the rate of CURRENCY into the reporting currency from DATE: `keel fx set EUR 2026-01-01 1.0832`.
+    Set { currency: String, date: String, rate: String },
+    /// List the exchange rates, optionally of one currency.
+    List { currency: Option<String> },
+    /// Show the reporting currency, or change it.
+    Reporting { currency: Option<String> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// List targets.
+    List,
+    /// Create a target or change one: `keel target set Launch --from 2026-07-01 --to 2026-12-31 --customers 25`.
+    Set {
+        name: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        customers: Option<u32>,
+        #[arg(long)]
+        enterprise_deals: Option<u32>,
+        /// ARR to reach, a decimal amount.
+        #[arg(long)]
+        arr: Option<String>,
+        /// Currency of --arr (default: the reporting currency).
+        #[arg(long)]
+        currency: Option<String>,
+    },
+    /// Set the go-to-market plan's five phase targets, month 1 starting on START.
+    Phases { start: String },
+    /// Remove a target.
+    Remove { name: String },
+}
+
+fn optional_date(field: &str, value: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
+    value.map(|v| parse_date(field, v)).transpose()
+}
+
+pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
+    require_init(ctx)?;
+    let query = MetricsQuery {
+        from: optional_date("from", args.from.as_deref())?,
+        to: optional_date("to", args.to.as_deref())?,
+        owner: args.owner,
+        segment: args.segment,
+        source: args.source,
+    };
+    let report = metrics::compute(&ctx.ws, &query)?;
+    if ctx.json {
+        return output::json(&report);
+    }
+    print_report(&report);
+    Ok(())
+}
+
+fn amount(currency: Currency, minor: i64) -> String {
+    format!("{} {}", currency.code(), format_minor(minor, currency.exponent()))
+}
+
+fn rate(bp: Option<u32>) -> String {
+    bp.map_or_else(|| "—".to_string(), |bp| BasisPoints(bp).to_string())
+}
+
+fn days(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_string(), |d| format!("{d}"))
+}
+
+fn print_report(report: &Metrics) {
+    let c = report.currency;
+    let f = &report.figures;
+    output::fields(&[
+        ("won", f.won_count.to_string()),
+        ("lost", f.lost_count.to_string()),
+        ("win rate", rate(f.win_rate)),
+        ("won value", amount(c, f.won_value_minor)),
+        ("average deal size", f.avg_deal_size_minor.map_or("—".into(), |v| amount(c, v))),
+        ("median cycle (days)", days(f.median_cycle_days)),
+        ("mean cycle (days)", days(f.mean_cycle_days)),
+        ("open deals", f.open_count.to_string()),
+        ("pipeline value", amount(c, f.pipeline_value_minor)),
+        ("weighted pipeline", amount(c, f.weighted_pipeline_value_minor)),
+        ("partner-sourced revenue", amount(c, f.partner_sourced_revenue_minor)),
+        ("partner-influenced revenue", amount(c, f.partner_influenced_revenue_minor)),
+        ("sales velocity (per day)", f.sales_velocity_minor_per_day.map_or("—".into(), |v| amount(c, v))),
+    ]);
+    let group_rows = |groups: &[metrics::Group], key: fn(&metrics::Group) -> String| -> Vec<Vec<String>> {
+        groups.iter().map(|g| figure_row(key(g), c, &g.figures)).collect()
+    };
+    let header = ["", "won", "lost", "win rate", "won value", "avg deal", "open", "pipeline", "weighted"];
+    for (title, rows) in [
+        ("By owner", group_rows(&report.by_owner, |g| g.owner.clone().unwrap_or_default())),
+        ("By source", group_rows(&report.by_source, |g| g.source.clone().unwrap_or_default())),
+        ("By segment", group_rows(&report.by_segment, |g| g.segment.clone().unwrap_or_default())),
+        ("By month", group_rows(&report.by_month, |g| g.month.clone().unwrap_or_default())),
+    ] {
+        println!("\n{title}");
+        output::table(&header, &rows);
+    }
+    println!("\nFunnel");
+    let rows: Vec<Vec<String>> = report
+        .funnel
+        .iter()
+        .map(|s| {
+            vec![
+                s.stage.clone(),
+                s.entered_count.to_string(),
+                s.advanced_count.to_string(),
+                rate(s.conversion_rate),
+                days(s.median_days_in_stage),
+            ]
+        })
+        .collect();
+    output::table(&["stage", "entered", "advanced", "conversion", "median days"], &rows);
+    if !report.targets.is_empty() {
+        println!("\nTargets");
+        let rows: Vec<Vec<String>> = report
+            .targets
+            .iter()
+            .map(|t| {
+                vec![
+                    t.name.clone(),
+                    format!("{} – {}", t.starts_on, t.ends_on),
+                    t.as_of.to_string(),
+                    format!("{} / {} ({})", t.customers, t.customers_target, rate(t.customers_progress_bp)),
+                    format!(
+                        "{} / {} ({})",
+                        t.enterprise_deals,
+                        t.enterprise_deals_target,
+                        rate(t.enterprise_deals_progress_bp)
+                    ),
+                    format!(
+                        "{} / {} ({})",
+                        amount(c, t.arr_minor),
+                        t.arr_target_minor.map_or("—".into(), |v| amount(c, v)),
+                        rate(t.arr_progress_bp)
+                    ),
+                ]
+            })
+            .collect();
+        output::table(&["target", "period", "as of", "customers", "enterprise deals", "ARR"], &rows);
+    }
+    if !report.unconverted.is_empty() {
+        println!(
+            "\n{} deal(s) left out of money figures: no exchange rate into {c} (set one with `keel fx set`)",
+            report.unconverted.len()
+        );
+        let rows: Vec<Vec<String>> = report
+            .unconverted
+            .iter()
+            .take(20)
+            .map(|u| {
+                vec![u.deal_id.to_string(), u.currency.clone(), u.amount_minor.to_string(), u.status.into()]
+            })
+            .collect();
+        output::table(&["deal", "currency", "amount (minor)", "status"], &rows);
+    }
+}
+
+fn figure_row(key: String, c: Currency, f: &Figures) -> Vec<String> {
+    vec![
+        key,
+        f.won_count.to_string(),
+        f.lost_count.to_string(),
+        rate(f.win_rate),
+        amount(c, f.won_value_minor),
+        f.avg_deal_size_minor.map_or("—".into(), |v| amount(c, v)),
+        f.open_count.to_string(),
+        amount(c, f.pipeline_value_minor),
+        amount(c, f.weighted_pipeline_value_minor),
+    ]
+}
+
+pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        FxCommand::Set { currency, date, rate } => {
+            let actor = ctx.actor()?;
+            let date = parse_date("date", &date)?;
+            let stored = fx::set_rate(&mut ctx.ws, actor, &currency, date, &rate)?;
+            if ctx.json {
+                return output::json(&stored);
+            }
+            println!("1 {} = {} {} from {}", stored.currency, stored.rate, stored.quote, stored.effective_on);
+            Ok(())
+        }
+        FxCommand::List { currency } => {
+            let rates = fx::rates(&ctx.ws, currency.as_deref())?;
+            if ctx.json {
+                return output::json(&rates);
+            }
+            let rows: Vec<Vec<String>> = rates
+                .iter()
+                .map(|r| {
+                    vec![r.currency.clone(), r.quote.clone(), r.effective_on.to_string(), r.rate.to_string()]
+                })
+                .collect();
+            output::table(&["currency", "into", "from", "rate"], &rows);
+            Ok(())
+        }
+        FxCommand::Reporting { currency } => {
+            let current = match currency {
+                Some(code) => {
+                    let actor = ctx.actor()?;
+                    fx::set_reporting_currency(&mut ctx.ws, actor, &code)?
+                }
+                None => fx::reporting_currency(&ctx.ws)?,
+            };
+            if ctx.json {
+                return output::json(&serde_json::json!({ "reporting_currency": current }));
+            }
+            println!("reporting currency: {current}");
+            Ok(())
+        }
+    }
+}
+
+pub fn target(ctx: &mut Ctx, cmd: TargetCommand) -> Result<()> {
+    require_init(ctx)?;
+    match cmd {
+        TargetCommand::List => {}
+        TargetCommand::Set { name, from, to, customers, enterprise_deals, arr, currency } => {
+            let actor = ctx.actor()?;
+            let input = targets::TargetInput {
+                name,
+                starts_on: optional_date("from", from.as_deref())?,
+                ends_on: optional_date("to", to.as_deref())?,
+                customers,
+                enterprise_deals,
+                arr,
+                currency,
+            };
+            targets::set(&mut ctx.ws, actor, input)?;
+        }
+        TargetCommand::Phases { start } => {
+            let actor = ctx.actor()?;
+            targets::set_phases(&mut ctx.ws, actor, parse_date("start", &start)?)?;
+        }
+        TargetCommand::Remove { name } => {
+            let actor = ctx.actor()?;
+            targets::remove(&mut ctx.ws, actor, &name)?;
+        }
+    }
+    let list = targets::list(&ctx.ws)?;
+    if ctx.json {
+        return output::json(&list);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|t| {
+            let arr = Currency::parse("currency", &t.currency)
+                .map_or_else(|_| t.arr_minor.to_string(), |c| amount(c, t.arr_minor));
+            vec![
+                t.name.clone(),
+                t.starts_on.to_string(),
+                t.ends_on.to_string(),
+                t.customers.to_string(),
+                t.enterprise_deals.to_string(),
+                arr,
+            ]
+        })
+        .collect();
+    output::table(&["target", "from", "to", "customers", "enterprise deals", "ARR"], &rows);
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! `keel metrics`: win rate, pipeline, cycle length, deal size, partner-sourced
+//! revenue, the stage funnel and progress against targets, for a period and filters.
+//!
+//! One ordered scan of `deal_facts` (open deals, then deals closed since the period's
+//! start) feeds every figure; money converts into the reporting currency as it is read
+//! (closed deals at their frozen rate, open deals at the latest rate).
+
+mod funnel;
+mod progress;
+mod tally;
+
+pub use funnel::FunnelStage;
+pub use progress::TargetProgress;
+pub use tally::Figures;
+
+use super::{fx, pipeline, team, Workspace};
+use crate::domain::DealType;
+use crate::domain::{DealSource, Segment};
+use crate::money::{Currency, FxRate};
+use crate::store;
+use crate::store::facts::{self, day_date, unpack_history, FactFilter, FactRef};
+use crate::store::fx::RateTable;
+use crate::{KeelError, Result};
+use chrono::Datelike;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use tally::{Tally, Won};
+
+#[derive(Debug, Clone, Default)]
+pub struct MetricsQuery {
+    /// First close date of the period (inclusive); all time before when None.
+    pub from: Option<NaiveDate>,
+    /// Last close date of the period (inclusive).
+    pub to: Option<NaiveDate>,
+    pub owner: Option<String>,
+    pub segment: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub currency: Currency,
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub by_owner: Vec<Group>,
+    pub by_source: Vec<Group>,
+    pub by_segment: Vec<Group>,
+    pub by_month: Vec<Group>,
+    pub funnel: Vec<FunnelStage>,
+    pub targets: Vec<TargetProgress>,
+    pub unconverted: Vec<Unconverted>,
+}
+
+/// The figures of one owner, source, segment or month (exactly one key is set).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// `YYYY-MM`: closed deals by close month, open deals by expected close month.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A deal left out of money figures because its currency has no rate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unconverted {
+    pub deal_id: i64,
+    pub currency: String,
+    pub amount_minor: i64,
+    /// `open` or `won`.
+    pub status: &'static str,
+}
+
+/// What a report needs of each stage, by stage id.
+#[derive(Clone, Copy, Default)]
+struct StageFacts {
+    closed: bool,
+    won: bool,
+    probability_bp: i64,
+}
+
+/// A known currency and the rate its open deals convert at (None: no rate).
+type Convertible = (Currency, Option<FxRate>);
+
+/// The currencies met so far, with the rate an open deal converts at.
+struct Currencies<'r> {
+    reporting: Currency,
+    rates: &'r RateTable,
+    seen: Vec<(String, Option<Convertible>)>,
+}
+
+impl Currencies<'_> {
+    fn lookup(&mut self, code: &str) -> Option<Convertible> {
+        if let Some((_, found)) = self.seen.iter().find(|(c, _)| c == code) {
+            return *found;
+        }
+        let found = Currency::parse("currency", code).ok().map(|currency| {
+            let rate =
+                if currency == self.reporting { Some(FxRate::IDENTITY) } else { self.rates.latest(code) };
+            (currency, rate)
+        });
+        self.seen.push((code.to_string(), found));
+        found
+    }
+
+    fn open_value(&mut self, fact: &FactRef<'_>) -> Option<i128> {
+        let (currency, rate) = self.lookup(fact.currency)?;
+        rate.map(|rate| rate.convert(fact.amount_minor, currency, self.reporting))
+    }
+
+    fn closed_value(&mut self, fact: &FactRef<'_>) -> Option<i128> {
+        let (currency, _) = self.lookup(fact.currency)?;
+        fact.closed_rate_e9.map(|rate| FxRate(rate).convert(fact.amount_minor, currency, self.reporting))
+    }
+}
+
+/// Tallies for every grouping of the report.
+struct Groups {
+    total: Tally,
+    by_owner: HashMap<i64, Tally>,
+    /// By position in `DealSource::ALL` and `Segment::ALL`.
+    by_source: Vec<Tally>,
+    by_segment: Vec<Tally>,
+    /// By year × 12 + month − 1.
+    by_month: BTreeMap<i32, Tally>,
+}
+
+impl Groups {
+    fn new() -> Groups {
+        Groups {
+            total: Tally::default(),
+            by_owner: HashMap::new(),
+            by_source: vec![Tally::default(); DealSource::ALL.len()],
+            by_segment: vec![Tally::default(); Segment::ALL.len()],
+            by_month: BTreeMap::new(),
+        }
+    }
+
+    /// Applies `add` to the total and to each group the deal belongs to; `day` picks the month.
+    fn each(&mut self, fact: &FactRef<'_>, day: Option<i32>, add: impl Fn(&mut Tally)) {
+        add(&mut self.total);
+        add(self.by_owner.entry(fact.owner_id).or_default());
+        if let Some(t) = self.by_source.get_mut(fact.source) {
+            add(t);
+        }
+        if let Some(t) = self.by_segment.get_mut(fact.segment) {
+            add(t);
+        }
+        if let Some(date) = day.and_then(day_date) {
+            add(self.by_month.entry(date.year() * 12 + date.month0() as i32).or_default());
+        }
+    }
+}
+
+/// Computes the report. Every figure is defined in the README ("Sales metrics").
+pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if to < from {
+            return Err(KeelError::invalid("to", format!("must not be before from ({from})")));
+        }
+    }
+    let owner = query.owner.as_deref().map(|name| team::find(ws, name)).transpose()?;
+    let segment = query.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?;
+    let source = query.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?;
+    let conn = ws.conn();
+    let reporting = fx::reporting_currency(ws)?;
+    let rates = RateTable::load(conn, reporting.code())?;
+    let stages = pipeline::stages(ws)?;
+    let mut stage_facts = Vec::new();
+    for stage in &stages {
+        let id = stage.id.0 as usize;
+        if stage_facts.len() <= id {
+            stage_facts.resize(id + 1, StageFacts::default());
+        }
+        stage_facts[id] = StageFacts {
+            closed: stage.is_closed,
+            won: stage.is_won,
+            probability_bp: i64::from(stage.default_probability.0),
+        };
+    }
+    let today = ws.today();
+    let from_day = query.from.map_or(i32::MIN, |d| d.num_days_from_ce());
+    let to_day = query.to.map_or(i32::MAX, |d| d.num_days_from_ce());
+    let in_period = |day: i32| day >= from_day && day <= to_day;
+    let filter = FactFilter {
+        closed_since: query.from.map(|d| d.num_days_from_ce()),
+        owner_id: owner.as_ref().map(|m| m.id.0),
+        segment,
+        source,
+    };
+    let partner = DealSource::ALL.iter().position(|s| *s == DealSource::Partner);
+
+    let targets = targets_in_period(ws, query, today)?;
+    let latest_as_of = targets.iter().map(|t| t.1).max();
+    // The scan sees every won deal when the period is open at the start.
+    let targets_from_scan = query.from.is_none();
+
+    let mut currencies = Currencies { reporting, rates: &rates, seen: Vec::new() };
+    let mut groups = Groups::new();
+    let mut funnel = funnel::Funnel::new(&stages);
+    let mut unconverted = Vec::new();
+    let mut won_for_targets = Vec::new();
+    let mut failure = None;
+    facts::scan(conn, &facts::scan_sql(&filter), |fact| {
+        let Some(stage) = stage_facts.get(fact.stage_id as usize).copied() else {
+            failure.get_or_insert(fact.deal_id);
+            return;
+        };
+        if fact.closed_day == 0 {
+            let value = currencies.open_value(fact);
+            if value.is_none() {
+                unconverted.push(unconverted_deal(fact, "open"));
+            }
+            let probability = fact.probability_override_bp.unwrap_or(stage.probability_bp);
+            let month = in_period(fact.expected_close_day).then_some(fact.expected_close_day);
+            groups.each(fact, month, |t| t.add_open(value, probability));
+        } else if stage.won {
+            let value = currencies.closed_value(fact);
+            if in_period(fact.closed_day) {
+                if value.is_none() {
+                    unconverted.push(unconverted_deal(fact, "won"));
+                }
+                let won = Won {
+                    value,
+                    cycle_days: fact.closed_day - fact.created_day,
+                    from_registration: fact.from_registration,
+                    partner_source: Some(fact.source) == partner,
+                };
+                groups.each(fact, Some(fact.closed_day), |t| t.add_won(&won));
+            }
+            if targets_from_scan {
+                won_for_targets.push(won_for_target(fact, value));
+            }
+        } else if stage.closed && in_period(fact.closed_day) {
+            groups.each(fact, Some(fact.closed_day), Tally::add_lost);
+        }
+        funnel.add(unpack_history(fact.history), from_day, to_day);
+    })?;
+    if let Some(deal) = failure {
+        return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
+    }
+    if let (false, Some(until)) = (targets_from_scan, latest_as_of) {
+        facts::scan(conn, &facts::closed_until_sql(&filter, until), |fact| {
+            if stage_facts.get(fact.stage_id as usize).is_some_and(|s| s.won) {
+                let value = currencies.closed_value(fact);
+                won_for_targets.push(won_for_target(fact, value));
+            }
+        })?;
+    }
+    won_for_targets.sort_by_key(|w| w.day);
+    unconverted.sort_by_key(|u: &Unconverted| u.deal_id);
+
+    let names: HashMap<i64, String> =
+        store::team::list(conn)?.into_iter().map(|m| (m.id.0, m.name)).collect();
+    let Groups { total, by_owner, by_source, by_segment, by_month } = groups;
+    let mut owners: Vec<(String, Tally)> = by_owner
+        .into_iter()
+        .map(|(id, t)| (names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")), t))
+        .collect();
+    owners.sort_by_key(|o| o.0.to_lowercase());
+    let keyed = |key: fn(String) -> Group, tallies: Vec<(String, Tally)>| -> Result<Vec<Group>> {
+        tallies
+            .into_iter()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(name, t)| Ok(Group { figures: t.figures()?, ..key(name) }))
+            .collect()
+    };
+    Ok(Metrics {
+        currency: reporting,
+        figures: total.figures()?,
+        by_owner: keyed(|k| Group::keyed(Some(k), None, None, None), owners)?,
+        by_source: keyed(
+            |k| Group::keyed(None, Some(k), None, None),
+            named(DealSource::ALL, DealSource::as_str, by_source),
+        )?,
+        by_segment: keyed(
+            |k| Group::keyed(None, None, Some(k), None),
+            named(Segment::ALL, Segment::as_str, by_segment),
+        )?,
+        by_month: keyed(
+            |k| Group::keyed(None, None, None, Some(k)),
+            by_month
+                .into_iter()
+                .map(|(m, t)| (format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1), t))
+                .collect(),
+        )?,
+        funnel: funnel.finish(),
+        targets: progress::progress(&won_for_targets, &targets, reporting, &rates),
+        unconverted,
+    })
+}
+
+/// Tallies by vocabulary position, named and in alphabetical order.
+fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str, tallies: Vec<Tally>) -> Vec<(String, Tally)> {
+    let mut named: Vec<(String, Tally)> =
+        all.iter().zip(tallies).map(|(v, t)| (name(*v).to_string(), t)).collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named
+}
+
+impl Group {
+    fn keyed(
+        owner: Option<String>,
+        source: Option<String>,
+        segment: Option<String>,
+        month: Option<String>,
+    ) -> Group {
+        Group { owner, source, segment, month, figures: Tally::default().figures().expect("empty tally") }
+    }
+}
+
+fn unconverted_deal(fact: &FactRef<'_>, status: &'static str) -> Unconverted {
+    Unconverted {
+        deal_id: fact.deal_id,
+        currency: fact.currency.to_string(),
+        amount_minor: fact.amount_minor,
+        status,
+    }
+}
+
+fn won_for_target(fact: &FactRef<'_>, value: Option<i128>) -> progress::WonForTargets {
+    progress::WonForTargets {
+        day: fact.closed_day,
+        account_id: fact.account_id,
+        enterprise: Segment::ALL.get(fact.segment) == Some(&Segment::Enterprise),
+        arr_value: value.filter(|_| DealType::ALL.get(fact.deal_type) != Some(&DealType::Renewal)),
+    }
+}
+
+/// Targets whose period overlaps the report's, with their as-of date (the earliest of
+/// the period's end, the report's end and today) as a day number and a date.
+fn targets_in_period(
+    ws: &Workspace,
+    query: &MetricsQuery,
+    today: NaiveDate,
+) -> Result<Vec<(store::targets::Target, i32, NaiveDate)>> {
+    Ok(store::targets::list(ws.conn())?
+        .into_iter()
+        .filter(|t| {
+            query.from.is_none_or(|from| t.ends_on >= from) && query.to.is_none_or(|to| t.starts_on <= to)
+        })
+        .map(|t| {
+            let as_of = [Some(t.ends_on), query.to, Some(today)].into_iter().flatten().min().unwrap_or(today);
+            (t, as_of.num_days_from_ce(), as_of)
+        })
+        .collect())
+}
