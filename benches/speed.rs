@@ -1,12 +1,15 @@
 //! Keel's speed targets, measured in one run on this machine:
 //!   * `keel demo --deals N` (default 1,000,000) wall time, target < 60 s;
 //!   * `keel deal list --stage S` first page on that workspace, target < 50 ms,
-//!     both as a whole process (what a user waits for) and in-process (the query).
+//!     both as a whole process (what a user waits for) and in-process (the query);
+//!   * `keel metrics --json` over all time on that workspace, target < 500 ms, beside
+//!     one plain SQL aggregate over the deals table timed in the same run.
 //!
 //! Run: `cargo bench --bench speed` (KEEL_BENCH_DEALS=N for another size).
 
 use keel::clock::SystemClock;
 use keel::services::deals::{self, DealQuery};
+use keel::services::metrics::{self, MetricsQuery};
 use keel::services::{pipeline, Workspace};
 use std::process::Command;
 use std::sync::Arc;
@@ -68,4 +71,36 @@ fn main() {
             ms(median(query))
         );
     }
+
+    let plain: Vec<Duration> = (0..7)
+        .map(|_| {
+            let conn = rusqlite::Connection::open(&db).expect("open");
+            let started = Instant::now();
+            let (count, sum): (i64, i64) = conn
+                .query_row("SELECT count(*), sum(amount_minor) FROM deals", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .expect("aggregate");
+            assert_eq!(count as u64, deals);
+            assert!(sum > 0);
+            started.elapsed()
+        })
+        .collect();
+    let process: Vec<Duration> = (0..7).map(|_| keel(&db, &["metrics", "--json"])).collect();
+    let query: Vec<Duration> = (0..7)
+        .map(|_| {
+            let started = Instant::now();
+            let report = metrics::compute(&ws, &MetricsQuery::default()).expect("metrics");
+            assert_eq!(report.figures.won_count + report.figures.lost_count + report.figures.open_count, deals);
+            started.elapsed()
+        })
+        .collect();
+    let plain = median(plain);
+    let process = median(process);
+    println!(
+        "keel metrics --json (all time): process median {} (target < 500 ms), in-process {}; \
+         plain SELECT count(*), sum(amount_minor) FROM deals: {} ({:.1}× that)",
+        ms(process),
+        ms(median(query)),
+        ms(plain),
+        process.as_secs_f64() / plain.as_secs_f64()
+    );
 }

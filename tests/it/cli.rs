@@ -340,3 +340,67 @@ fn import_export_and_revert_from_the_command_line() {
     let again = keel(&db, &["import", "revert", &batch]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already reverted"));
 }
+
+#[test]
+fn metrics_fx_and_targets_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["demo", "--deals", "400", "--seed", "3"]);
+    let report = json(&db, &["metrics"]);
+    let mut keys: Vec<&str> = report.as_object().expect("object").keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "avg_deal_size_minor",
+            "by_month",
+            "by_owner",
+            "by_segment",
+            "by_source",
+            "currency",
+            "funnel",
+            "lost_count",
+            "mean_cycle_days",
+            "median_cycle_days",
+            "open_count",
+            "partner_influenced_revenue_minor",
+            "partner_sourced_revenue_minor",
+            "pipeline_value_minor",
+            "sales_velocity_minor_per_day",
+            "targets",
+            "unconverted",
+            "weighted_pipeline_value_minor",
+            "win_rate",
+            "won_count",
+            "won_value_minor",
+        ]
+    );
+    assert_eq!(report["currency"], "USD");
+    assert!(report["won_count"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(report["unconverted"].as_array().map(Vec::len), Some(0), "the demo has EUR and GBP rates");
+    let by_owner: u64 = report["by_owner"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["open_count"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(Some(by_owner), report["open_count"].as_u64(), "every open deal has one owner");
+    assert_eq!(report["targets"].as_array().map(Vec::len), Some(5), "the plan's phases");
+
+    // The demo's current user is the sales leader, who may set rates.
+    let rate = json(&db, &["fx", "set", "CHF", "2026-01-01", "1.1342"]);
+    assert_eq!(rate["rate"], 1_134_200_000);
+    assert!(ok(&db, &["fx", "list", "CHF"]).contains("1.1342"));
+    let bad = keel(&db, &["--json", "fx", "set", "CHF", "2026-01-01", "abc"]);
+    assert!(!bad.status.success());
+    let error: serde_json::Value = serde_json::from_slice(&bad.stderr).expect("error JSON");
+    assert_eq!(error["code"], "invalid_input");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("rate")));
+
+    let period = json(&db, &["metrics", "--from", "2026-01-01", "--to", "2026-01-31", "--segment", "enterprise"]);
+    assert!(period["by_segment"].as_array().is_some_and(|s| s.iter().all(|g| g["segment"] == "enterprise")));
+    let text = ok(&db, &["metrics"]);
+    assert!(text.contains("win rate") && text.contains("Funnel") && text.contains("Targets"));
+    let targets = ok(&db, &["target", "set", "FY27", "--from", "2027-01-01", "--to", "2027-12-31", "--customers", "40"]);
+    assert!(targets.contains("FY27"));
+}

@@ -6,6 +6,7 @@ mod cli;
 mod deals;
 mod demo;
 mod import;
+mod metrics;
 mod moves;
 mod partners;
 mod payouts;

@@ -166,9 +166,7 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
             return Err(KeelError::invalid("to", format!("must not be before from ({from})")));
         }
     }
-    let owner = query.owner.as_deref().map(|name| team::find(ws, name)).transpose()?;
-    let segment = query.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?;
-    let source = query.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?;
+    let filter = fact_filter(ws, query)?;
     let conn = ws.conn();
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(conn, reporting.code())?;
@@ -189,12 +187,6 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
     let from_day = query.from.map_or(i32::MIN, |d| d.num_days_from_ce());
     let to_day = query.to.map_or(i32::MAX, |d| d.num_days_from_ce());
     let in_period = |day: i32| day >= from_day && day <= to_day;
-    let filter = FactFilter {
-        closed_since: query.from.map(|d| d.num_days_from_ce()),
-        owner_id: owner.as_ref().map(|m| m.id.0),
-        segment,
-        source,
-    };
     let partner = DealSource::ALL.iter().position(|s| *s == DealSource::Partner);
 
     let targets = targets_in_period(ws, query, today)?;
@@ -295,6 +287,27 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
         targets: progress::progress(&won_for_targets, &targets, reporting, &rates),
         unconverted,
     })
+}
+
+/// The filter of the report's scans, names resolved and checked.
+fn fact_filter(ws: &Workspace, query: &MetricsQuery) -> Result<FactFilter> {
+    Ok(FactFilter {
+        closed_since: query.from.map(|d| d.num_days_from_ce()),
+        owner_id: query.owner.as_deref().map(|name| team::find(ws, name)).transpose()?.map(|m| m.id.0),
+        segment: query.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
+        source: query.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
+    })
+}
+
+/// SQLite's plan for each query [`compute`] runs for `query` (the plan tests read these).
+pub fn query_plans(ws: &Workspace, query: &MetricsQuery) -> Result<Vec<Vec<String>>> {
+    let filter = fact_filter(ws, query)?;
+    let mut plans = vec![facts::plan(ws.conn(), &facts::scan_sql(&filter))?];
+    let today = ws.today();
+    if let (Some(_), Some(until)) = (query.from, targets_in_period(ws, query, today)?.iter().map(|t| t.1).max()) {
+        plans.push(facts::plan(ws.conn(), &facts::closed_until_sql(&filter, until))?);
+    }
+    Ok(plans)
 }
 
 /// Tallies by vocabulary position, named and in alphabetical order.
