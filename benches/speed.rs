@@ -77,7 +77,9 @@ fn main() {
             let conn = rusqlite::Connection::open(&db).expect("open");
             let started = Instant::now();
             let (count, sum): (i64, i64) = conn
-                .query_row("SELECT count(*), sum(amount_minor) FROM deals", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row("SELECT count(*), sum(amount_minor) FROM deals", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .expect("aggregate");
             assert_eq!(count as u64, deals);
             assert!(sum > 0);
@@ -89,7 +91,10 @@ fn main() {
         .map(|_| {
             let started = Instant::now();
             let report = metrics::compute(&ws, &MetricsQuery::default()).expect("metrics");
-            assert_eq!(report.figures.won_count + report.figures.lost_count + report.figures.open_count, deals);
+            assert_eq!(
+                report.figures.won_count + report.figures.lost_count + report.figures.open_count,
+                deals
+            );
             started.elapsed()
         })
         .collect();

@@ -397,10 +397,14 @@ fn metrics_fx_and_targets_from_the_command_line() {
     assert_eq!(error["code"], "invalid_input");
     assert!(error["message"].as_str().is_some_and(|m| m.contains("rate")));
 
-    let period = json(&db, &["metrics", "--from", "2026-01-01", "--to", "2026-01-31", "--segment", "enterprise"]);
+    let period =
+        json(&db, &["metrics", "--from", "2026-01-01", "--to", "2026-01-31", "--segment", "enterprise"]);
     assert!(period["by_segment"].as_array().is_some_and(|s| s.iter().all(|g| g["segment"] == "enterprise")));
     let text = ok(&db, &["metrics"]);
     assert!(text.contains("win rate") && text.contains("Funnel") && text.contains("Targets"));
-    let targets = ok(&db, &["target", "set", "FY27", "--from", "2027-01-01", "--to", "2027-12-31", "--customers", "40"]);
+    let targets = ok(
+        &db,
+        &["target", "set", "FY27", "--from", "2027-01-01", "--to", "2027-12-31", "--customers", "40"],
+    );
     assert!(targets.contains("FY27"));
 }

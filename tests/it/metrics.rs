@@ -12,8 +12,15 @@ use keel::services::{deals, fx, team};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-const STAGES: [&str; 7] =
-    ["Lead", "Qualification", "Discovery & Demo", "Proof of Concept", "Negotiation", "Closed Won", "Closed Lost"];
+const STAGES: [&str; 7] = [
+    "Lead",
+    "Qualification",
+    "Discovery & Demo",
+    "Proof of Concept",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+];
 const DEFAULT_BP: [i64; 5] = [500, 1_000, 2_500, 5_000, 7_500];
 
 /// What the test knows about one deal.
@@ -265,7 +272,8 @@ fn figures(deals: &[&Known], rates: &[(&str, NaiveDate, i64)], from: NaiveDate, 
     let won_values: Vec<(i128, &Known)> =
         won.iter().filter_map(|k| k.frozen.map(|r| (convert(k.amount, r), **k))).collect();
     let won_value: i128 = won_values.iter().map(|v| v.0).sum();
-    let mut cycles: Vec<i64> = won.iter().map(|k| (k.closed_on().expect("closed") - k.created).num_days()).collect();
+    let mut cycles: Vec<i64> =
+        won.iter().map(|k| (k.closed_on().expect("closed") - k.created).num_days()).collect();
     cycles.sort();
     let median = match cycles.len() {
         0 => Value::Null,
@@ -431,7 +439,11 @@ fn every_figure_equals_an_independent_computation() {
         MetricsQuery { from: Some(day(2026, 4, 1)), to: Some(day(2026, 6, 30)), ..Default::default() },
         MetricsQuery { from: Some(day(2030, 1, 1)), to: Some(day(2030, 12, 31)), ..Default::default() },
         MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() },
-        MetricsQuery { segment: Some("smb-mid-market".into()), from: Some(day(2026, 3, 1)), ..Default::default() },
+        MetricsQuery {
+            segment: Some("smb-mid-market".into()),
+            from: Some(day(2026, 3, 1)),
+            ..Default::default()
+        },
         MetricsQuery { source: Some("partner".into()), ..Default::default() },
     ];
     for q in &queries {
@@ -462,7 +474,8 @@ fn facts_stay_in_step_with_the_records_they_are_derived_from() {
     .expect("segment change");
     let kept = w.known[1].account;
     let other = w.known.iter().map(|k| k.account).find(|a| *a != kept && *a != first).expect("other account");
-    keel::services::duplicates::merge(&mut w.p.fx.ws, leader, AccountId(kept), AccountId(other)).expect("merge");
+    keel::services::duplicates::merge(&mut w.p.fx.ws, leader, AccountId(kept), AccountId(other))
+        .expect("merge");
     let before = facts(&w.p.fx.path);
     let conn = keel::store::open(&w.p.fx.path).expect("open");
     keel::store::facts::rebuild_all(&conn).expect("rebuild");
@@ -470,7 +483,8 @@ fn facts_stay_in_step_with_the_records_they_are_derived_from() {
     drop(conn);
     // The report still agrees with the records after the merge and the segment change.
     let report = metrics::compute(&w.p.fx.ws, &MetricsQuery::default()).expect("metrics");
-    let moved = report.by_segment.iter().map(|g| g.figures.open_count + g.figures.won_count + g.figures.lost_count);
+    let moved =
+        report.by_segment.iter().map(|g| g.figures.open_count + g.figures.won_count + g.figures.lost_count);
     assert_eq!(moved.sum::<u64>(), w.known.len() as u64, "every deal in exactly one segment");
 }
 
@@ -480,7 +494,10 @@ fn facts(path: &std::path::Path) -> Vec<String> {
     let columns = stmt.column_count();
     let rows = stmt
         .query_map([], |r| {
-            Ok((0..columns).map(|i| format!("{:?}", r.get_ref(i).expect("cell"))).collect::<Vec<_>>().join("|"))
+            Ok((0..columns)
+                .map(|i| format!("{:?}", r.get_ref(i).expect("cell")))
+                .collect::<Vec<_>>()
+                .join("|"))
         })
         .expect("rows");
     let mut out: Vec<String> = rows.collect::<Result<_, _>>().expect("facts");
@@ -542,7 +559,8 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
     p.fx.refuses("reporting currency", |ws| fx::set_rate(ws, leader, "USD", day(2026, 1, 1), "1.1"));
     p.fx.refuses("sales leader", |ws| fx::set_rate(ws, ae, "EUR", day(2026, 1, 1), "1.1"));
     p.fx.refuses("reporting_currency", |ws| fx::set_reporting_currency(ws, leader, "XXY"));
-    let target = |name: &str| keel::services::targets::TargetInput { name: name.into(), ..Default::default() };
+    let target =
+        |name: &str| keel::services::targets::TargetInput { name: name.into(), ..Default::default() };
     p.fx.refuses("from", |ws| keel::services::targets::set(ws, leader, target("Q9")));
     p.fx.refuses("to", |ws| {
         keel::services::targets::set(
@@ -556,18 +574,28 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
         )
     });
     p.fx.refuses("arr", |ws| {
-        keel::services::targets::set(ws, leader, keel::services::targets::TargetInput {
-            arr: Some("12.345".into()),
-            ..target("Foundation")
-        })
+        keel::services::targets::set(
+            ws,
+            leader,
+            keel::services::targets::TargetInput { arr: Some("12.345".into()), ..target("Foundation") },
+        )
     });
     p.fx.refuses("sales leader", |ws| keel::services::targets::set(ws, ae, target("Foundation")));
     p.fx.refuses("to", |ws| {
-        metrics::compute(ws, &MetricsQuery { from: Some(day(2026, 2, 1)), to: Some(day(2026, 1, 1)), ..Default::default() })
+        metrics::compute(
+            ws,
+            &MetricsQuery { from: Some(day(2026, 2, 1)), to: Some(day(2026, 1, 1)), ..Default::default() },
+        )
     });
-    p.fx.refuses("Nobody", |ws| metrics::compute(ws, &MetricsQuery { owner: Some("Nobody".into()), ..Default::default() }));
-    p.fx.refuses("segment", |ws| metrics::compute(ws, &MetricsQuery { segment: Some("huge".into()), ..Default::default() }));
-    p.fx.refuses("source", |ws| metrics::compute(ws, &MetricsQuery { source: Some("magic".into()), ..Default::default() }));
+    p.fx.refuses("Nobody", |ws| {
+        metrics::compute(ws, &MetricsQuery { owner: Some("Nobody".into()), ..Default::default() })
+    });
+    p.fx.refuses("segment", |ws| {
+        metrics::compute(ws, &MetricsQuery { segment: Some("huge".into()), ..Default::default() })
+    });
+    p.fx.refuses("source", |ws| {
+        metrics::compute(ws, &MetricsQuery { source: Some("magic".into()), ..Default::default() })
+    });
 }
 
 #[test]
@@ -631,18 +659,32 @@ fn report_queries_read_deal_facts_through_their_indexes() {
         &MetricsQuery { from: Some(day(2026, 4, 1)), to: Some(day(2026, 6, 30)), ..Default::default() },
     )
     .expect("plans");
-    let owner = metrics::query_plans(&w.p.fx.ws, &MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() })
-        .expect("plans");
+    let owner = metrics::query_plans(
+        &w.p.fx.ws,
+        &MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() },
+    )
+    .expect("plans");
     let all = metrics::query_plans(&w.p.fx.ws, &MetricsQuery::default()).expect("plans");
     for (name, plans) in [("period", &period), ("owner", &owner), ("all", &all)] {
         for line in plans.iter().flatten() {
-            assert!(!line.contains("SCAN deals") && !line.contains("SEARCH deals"), "{name}: reads deals: {line}");
+            assert!(
+                !line.contains("SCAN deals") && !line.contains("SEARCH deals"),
+                "{name}: reads deals: {line}"
+            );
             assert!(!line.contains("TEMP B-TREE"), "{name}: sorts: {line}");
         }
     }
     let joined = |plans: &Vec<Vec<String>>| plans.iter().flatten().cloned().collect::<Vec<_>>().join("\n");
-    assert!(joined(&period).contains("SEARCH deal_facts USING PRIMARY KEY (closed_day"), "{}", joined(&period));
-    assert!(!joined(&period).contains("SCAN deal_facts"), "a period reads only its range: {}", joined(&period));
+    assert!(
+        joined(&period).contains("SEARCH deal_facts USING PRIMARY KEY (closed_day"),
+        "{}",
+        joined(&period)
+    );
+    assert!(
+        !joined(&period).contains("SCAN deal_facts"),
+        "a period reads only its range: {}",
+        joined(&period)
+    );
     assert!(joined(&owner).contains("deal_facts_by_owner"), "{}", joined(&owner));
     assert!(!joined(&owner).contains("SCAN deal_facts"), "{}", joined(&owner));
     drop(conn);

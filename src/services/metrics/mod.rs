@@ -304,7 +304,9 @@ pub fn query_plans(ws: &Workspace, query: &MetricsQuery) -> Result<Vec<Vec<Strin
     let filter = fact_filter(ws, query)?;
     let mut plans = vec![facts::plan(ws.conn(), &facts::scan_sql(&filter))?];
     let today = ws.today();
-    if let (Some(_), Some(until)) = (query.from, targets_in_period(ws, query, today)?.iter().map(|t| t.1).max()) {
+    if let (Some(_), Some(until)) =
+        (query.from, targets_in_period(ws, query, today)?.iter().map(|t| t.1).max())
+    {
         plans.push(facts::plan(ws.conn(), &facts::closed_until_sql(&filter, until))?);
     }
     Ok(plans)
