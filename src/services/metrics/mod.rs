@@ -257,27 +257,21 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
         .map(|(id, t)| (names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")), t))
         .collect();
     owners.sort_by_key(|o| o.0.to_lowercase());
-    let keyed = |key: fn(String) -> Group, tallies: Vec<(String, Tally)>| -> Result<Vec<Group>> {
+    let keyed = |by: GroupedBy, tallies: Vec<(String, Tally)>| -> Result<Vec<Group>> {
         tallies
             .into_iter()
             .filter(|(_, t)| !t.is_empty())
-            .map(|(name, t)| Ok(Group { figures: t.figures()?, ..key(name) }))
+            .map(|(name, t)| Ok(Group::new(by, name, t.figures()?)))
             .collect()
     };
     Ok(Metrics {
         currency: reporting,
         figures: total.figures()?,
-        by_owner: keyed(|k| Group::keyed(Some(k), None, None, None), owners)?,
-        by_source: keyed(
-            |k| Group::keyed(None, Some(k), None, None),
-            named(DealSource::ALL, DealSource::as_str, by_source),
-        )?,
-        by_segment: keyed(
-            |k| Group::keyed(None, None, Some(k), None),
-            named(Segment::ALL, Segment::as_str, by_segment),
-        )?,
+        by_owner: keyed(GroupedBy::Owner, owners)?,
+        by_source: keyed(GroupedBy::Source, named(DealSource::ALL, DealSource::as_str, by_source))?,
+        by_segment: keyed(GroupedBy::Segment, named(Segment::ALL, Segment::as_str, by_segment))?,
         by_month: keyed(
-            |k| Group::keyed(None, None, None, Some(k)),
+            GroupedBy::Month,
             by_month
                 .into_iter()
                 .map(|(m, t)| (format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1), t))
@@ -320,14 +314,25 @@ fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str, tallies: Vec<Tally>) -
     named
 }
 
+#[derive(Clone, Copy)]
+enum GroupedBy {
+    Owner,
+    Source,
+    Segment,
+    Month,
+}
+
 impl Group {
-    fn keyed(
-        owner: Option<String>,
-        source: Option<String>,
-        segment: Option<String>,
-        month: Option<String>,
-    ) -> Group {
-        Group { owner, source, segment, month, figures: Tally::default().figures().expect("empty tally") }
+    fn new(by: GroupedBy, name: String, figures: Figures) -> Group {
+        let mut group = Group { owner: None, source: None, segment: None, month: None, figures };
+        let key = match by {
+            GroupedBy::Owner => &mut group.owner,
+            GroupedBy::Source => &mut group.source,
+            GroupedBy::Segment => &mut group.segment,
+            GroupedBy::Month => &mut group.month,
+        };
+        *key = Some(name);
+        group
     }
 }
 
