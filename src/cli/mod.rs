@@ -86,6 +86,11 @@ enum Command {
     /// Sales metrics: win rate, pipeline, cycle length, deal size, partner-sourced revenue,
     /// the funnel and progress against targets.
     Metrics(reports::MetricsArgs),
+    /// The pipeline board's columns: open deals by stage with count, value and weighted
+    /// value in the reporting currency (the desktop board shows the same figures).
+    Board(reports::BoardArgs),
+    /// Find accounts, deals and contacts by name (or domain, or email).
+    Search { text: String },
     /// The reporting currency and exchange rates.
     #[command(subcommand)]
     Fx(reports::FxCommand),
@@ -152,6 +157,8 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Import(cmd) => transfer::import(&mut ctx, cmd),
         Command::Export(args) => transfer::export(&mut ctx, args),
         Command::Metrics(args) => reports::metrics(&mut ctx, args),
+        Command::Board(args) => reports::board(&mut ctx, args),
+        Command::Search { text } => reports::search(&mut ctx, &text),
         Command::Fx(cmd) => reports::fx(&mut ctx, cmd),
         Command::Target(cmd) => reports::target(&mut ctx, cmd),
         Command::Audit(args) => workspace::audit(&mut ctx, args),

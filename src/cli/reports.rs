@@ -3,7 +3,7 @@
 use super::{output, require_init, Ctx};
 use crate::domain::parse_date;
 use crate::money::{format_minor, BasisPoints, Currency};
-use crate::services::metrics::{self, Figures, Metrics, MetricsQuery};
+use crate::services::metrics::{self, BoardQuery, Figures, Metrics, MetricsQuery};
 use crate::services::{fx, targets};
 use crate::Result;
 use clap::{Args, Subcommand};
@@ -25,6 +25,35 @@ pub struct MetricsArgs {
     /// Only deals from this lead source.
     #[arg(long)]
     source: Option<String>,
+}
+
+/// The board's filters; `keel deal list` takes the same ones.
+#[derive(Debug, Args)]
+pub struct BoardArgs {
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long)]
+    segment: Option<String>,
+    #[arg(long)]
+    source: Option<String>,
+    /// Expected close on or after this date (YYYY-MM-DD).
+    #[arg(long)]
+    close_from: Option<String>,
+    /// Expected close on or before this date.
+    #[arg(long)]
+    close_to: Option<String>,
+}
+
+impl BoardArgs {
+    pub fn query(&self) -> Result<BoardQuery> {
+        Ok(BoardQuery {
+            owner: self.owner.clone(),
+            segment: self.segment.clone(),
+            source: self.source.clone(),
+            close_from: optional_date("close_from", self.close_from.as_deref())?,
+            close_to: optional_date("close_to", self.close_to.as_deref())?,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +112,52 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
         return output::json(&report);
     }
     print_report(&report);
+    Ok(())
+}
+
+pub fn board(ctx: &mut Ctx, args: BoardArgs) -> Result<()> {
+    require_init(ctx)?;
+    let board = metrics::board(&ctx.ws, &args.query()?)?;
+    if ctx.json {
+        return output::json(&board);
+    }
+    let c = board.currency;
+    let mut rows: Vec<Vec<String>> = board
+        .columns
+        .iter()
+        .map(|col| {
+            vec![
+                col.stage.clone(),
+                col.count.to_string(),
+                amount(c, col.value_minor),
+                amount(c, col.weighted_minor),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "total".into(),
+        board.open_count.to_string(),
+        amount(c, board.pipeline_value_minor),
+        amount(c, board.weighted_pipeline_value_minor),
+    ]);
+    output::table(&["STAGE", "DEALS", "VALUE", "WEIGHTED"], &rows);
+    if board.unconverted_count > 0 {
+        println!("({} deals have no exchange rate and are left out of the sums)", board.unconverted_count);
+    }
+    Ok(())
+}
+
+pub fn search(ctx: &mut Ctx, text: &str) -> Result<()> {
+    require_init(ctx)?;
+    let hits = crate::services::search::search(&ctx.ws, text, None)?;
+    if ctx.json {
+        return output::json(&hits);
+    }
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| vec![h.kind.to_string(), h.id.to_string(), h.title.clone(), h.detail.clone()])
+        .collect();
+    output::table(&["KIND", "ID", "NAME", "DETAIL"], &rows);
     Ok(())
 }
 

@@ -3,11 +3,11 @@
 use super::{output, require_init, Ctx};
 use crate::domain::{
     parse_date, AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus,
-    DealId, DealSource, DealType, ForecastCategory, PocOutcome, TeamMemberId,
+    DealId, DealSource, DealType, ForecastCategory, PocOutcome, Segment, TeamMemberId,
 };
 use crate::money::{BasisPoints, Currency, Money};
 use crate::services::{activities, deals, moves, qualification, team};
-use crate::store::deals::{Deal, DealStatus};
+use crate::store::deals::{Deal, DealSort, DealStatus};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand};
 
@@ -90,8 +90,8 @@ pub struct DealAddArgs {
 pub struct DealListArgs {
     #[arg(long)]
     stage: Option<String>,
-    #[arg(long)]
-    owner: Option<String>,
+    #[command(flatten)]
+    filter: super::reports::BoardArgs,
     /// Only the acting user's deals.
     #[arg(long)]
     mine: bool,
@@ -103,9 +103,21 @@ pub struct DealListArgs {
     /// Only open deals with no activity for longer than their stage allows.
     #[arg(long)]
     stalled: bool,
+    /// Only deals whose name or account name contains this text.
+    #[arg(long)]
+    search: Option<String>,
+    /// close_date, amount, name, account, stage, owner or updated.
+    #[arg(long, default_value = "close_date")]
+    sort: String,
+    /// Sort in descending order.
+    #[arg(long)]
+    desc: bool,
     /// Continue after this deal id (the last of the previous page).
     #[arg(long)]
     after: Option<i64>,
+    /// Skip this many deals.
+    #[arg(long)]
+    offset: Option<u32>,
     #[arg(long)]
     limit: Option<u32>,
 }
@@ -257,14 +269,23 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                     ))
                 }
             };
-            let owner_id = if a.mine { Some(ctx.actor()?) } else { member(ctx, a.owner.as_deref())? };
+            let owner_id = if a.mine { Some(ctx.actor()?) } else { member(ctx, a.filter.owner.as_deref())? };
+            let filter = a.filter.query()?;
             let query = deals::DealQuery {
                 stage: a.stage,
                 owner_id,
                 account_id: a.account.map(AccountId),
+                segment: filter.segment.as_deref().map(|v| Segment::parse("segment", v)).transpose()?,
+                source: filter.source.as_deref().map(|v| DealSource::parse("source", v)).transpose()?,
                 status,
                 stalled_only: a.stalled,
+                close_from: filter.close_from,
+                close_to: filter.close_to,
+                search: a.search,
+                sort: DealSort::parse(&a.sort)?,
+                descending: a.desc,
                 after: a.after.map(DealId),
+                offset: a.offset,
                 limit: a.limit,
             };
             let list = deals::list(&ctx.ws, &query)?;
@@ -288,11 +309,15 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 })
                 .collect();
             output::table(&["ID", "NAME", "ACCOUNT", "STAGE", "AMOUNT", "PROB", "CLOSE", "OWNER", ""], &rows);
-            if let Some(last) = list
-                .last()
-                .filter(|_| list.len() as u32 == crate::services::MAX_PAGE.min(a.limit.unwrap_or(50)))
-            {
-                println!("(more: --after {})", last.id);
+            let full_page = list.len() as u32 == crate::services::MAX_PAGE.min(a.limit.unwrap_or(50));
+            match list.last().filter(|_| full_page) {
+                Some(last)
+                    if query.sort == DealSort::CloseDate && !query.descending && a.offset.is_none() =>
+                {
+                    println!("(more: --after {})", last.id)
+                }
+                Some(_) => println!("(more: --offset {})", a.offset.unwrap_or(0) + list.len() as u32),
+                None => {}
             }
         }
         DealCommand::Show { id } => {

@@ -1,11 +1,11 @@
 use super::{pipeline, stage_rules, Workspace};
 use crate::domain::{
-    optional_text, required_text, AccountId, DealId, DealSource, DealType, ForecastCategory, StageId,
-    TeamMemberId, TextKind,
+    optional_text, required_text, AccountId, DealId, DealSource, DealType, ForecastCategory, Segment,
+    StageId, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Currency, Money};
 use crate::store::activities::{Activity, ActivityFilter};
-use crate::store::deals::{Deal, DealFields, DealFilter, DealStatus, StageChange};
+use crate::store::deals::{Deal, DealFields, DealFilter, DealSort, DealStatus, StageChange};
 use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
 use crate::store::stages::Stage;
 use crate::store::{self};
@@ -275,20 +275,51 @@ pub struct DealQuery {
     pub stage: Option<String>,
     pub owner_id: Option<TeamMemberId>,
     pub account_id: Option<AccountId>,
+    pub segment: Option<Segment>,
+    pub source: Option<DealSource>,
     pub status: DealStatus,
     pub stalled_only: bool,
-    /// Continue after this deal (the last one of the previous page).
+    /// Expected close date bounds (inclusive).
+    pub close_from: Option<NaiveDate>,
+    pub close_to: Option<NaiveDate>,
+    /// Text the deal's or its account's name contains.
+    pub search: Option<String>,
+    pub sort: DealSort,
+    pub descending: bool,
+    /// Continue after this deal (the last one of the previous page; default order only).
     pub after: Option<DealId>,
+    /// Rows to skip instead (any order).
+    pub offset: Option<u32>,
     pub limit: Option<u32>,
 }
 
-/// A page of deals in expected-close order; pass the last id as `after` for the next.
+/// A page of deals (expected-close order by default); pass the last id as `after`
+/// for the next, or page by `offset`.
 pub fn list(ws: &Workspace, query: &DealQuery) -> Result<Vec<Deal>> {
+    let filter = filter(ws, query)?;
+    store::deals::list(ws.conn(), &filter, ws.now())
+}
+
+/// How many deals match the query's filters: the length of the list it pages through.
+pub fn count(ws: &Workspace, query: &DealQuery) -> Result<u64> {
+    let filter = filter(ws, query)?;
+    store::deals::count_matching(ws.conn(), &filter, ws.now())
+}
+
+fn filter(ws: &Workspace, query: &DealQuery) -> Result<DealFilter> {
     let stage: Option<StageId> = match query.stage.as_deref() {
         Some(name) => Some(pipeline::stage_named(ws, name)?.id),
         None => None,
     };
+    if let (Some(from), Some(to)) = (query.close_from, query.close_to) {
+        if to < from {
+            return Err(KeelError::invalid("close_to", format!("must not be before close_from ({from})")));
+        }
+    }
     let after = match query.after {
+        Some(_) if query.sort != DealSort::CloseDate || query.descending => {
+            return Err(KeelError::invalid("after", "pages only the default order; use offset"));
+        }
         Some(id) => {
             let last =
                 get(ws, id).map_err(|_| KeelError::invalid("after", format!("deal {id} does not exist")))?;
@@ -296,19 +327,23 @@ pub fn list(ws: &Workspace, query: &DealQuery) -> Result<Vec<Deal>> {
         }
         None => None,
     };
-    store::deals::list(
-        ws.conn(),
-        &DealFilter {
-            stage,
-            owner: query.owner_id,
-            account: query.account_id,
-            status: query.status,
-            stalled_only: query.stalled_only,
-            after,
-            limit: super::page_size(query.limit),
-        },
-        ws.now(),
-    )
+    Ok(DealFilter {
+        stage,
+        owner: query.owner_id,
+        account: query.account_id,
+        segment: query.segment,
+        source: query.source,
+        status: query.status,
+        stalled_only: query.stalled_only,
+        close_from: query.close_from,
+        close_to: query.close_to,
+        search: query.search.clone(),
+        sort: query.sort,
+        descending: query.descending,
+        after,
+        offset: query.offset.unwrap_or(0),
+        limit: super::page_size(query.limit),
+    })
 }
 
 /// Time a deal spent in one stage visit, derived from its stage history.

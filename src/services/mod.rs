@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod qualification;
 pub mod registrations;
 pub mod revenue;
+pub mod search;
 pub mod stage_rules;
 mod statement_export;
 pub mod targets;

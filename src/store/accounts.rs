@@ -111,7 +111,7 @@ pub struct AccountFilter<'a> {
 }
 
 pub fn list(conn: &Connection, filter: &AccountFilter<'_>) -> Result<Vec<Account>> {
-    let pattern = filter.search.map(|s| format!("%{}%", s.replace('%', "\\%").replace('_', "\\_")));
+    let pattern = filter.search.map(super::like_pattern);
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM accounts
          WHERE (?1 IS NULL OR segment = ?1)

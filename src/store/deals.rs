@@ -238,19 +238,89 @@ pub struct DealFilter {
     pub stage: Option<StageId>,
     pub owner: Option<TeamMemberId>,
     pub account: Option<AccountId>,
+    pub segment: Option<Segment>,
+    pub source: Option<DealSource>,
     pub status: DealStatus,
     pub stalled_only: bool,
-    /// Keyset cursor: rows after this (expected close date, id) in list order.
+    /// Expected close date bounds (inclusive).
+    pub close_from: Option<NaiveDate>,
+    pub close_to: Option<NaiveDate>,
+    /// Words the deal's or its account's name contains (case-insensitive).
+    pub search: Option<String>,
+    pub sort: DealSort,
+    pub descending: bool,
+    /// Keyset cursor: rows after this (expected close date, id) in list order
+    /// (only with the default sort, ascending).
     pub after: Option<(NaiveDate, DealId)>,
+    /// Rows to skip: the table and the board jump to any row of a long list.
+    pub offset: u32,
     pub limit: u32,
 }
 
-/// One page of deals ordered by expected close date, then id. Only the filters
-/// present go into the WHERE clause, so SQLite can walk `deals_by_stage` (or
-/// `deals_by_close`) in order and stop after one page.
-pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Result<Vec<Deal>> {
+/// The orders a deal list can take; ties always fall back to the deal id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DealSort {
+    #[default]
+    CloseDate,
+    Amount,
+    Name,
+    Account,
+    Stage,
+    Owner,
+    Updated,
+}
+
+impl DealSort {
+    pub const ALL: [DealSort; 7] = [
+        DealSort::CloseDate,
+        DealSort::Amount,
+        DealSort::Name,
+        DealSort::Account,
+        DealSort::Stage,
+        DealSort::Owner,
+        DealSort::Updated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DealSort::CloseDate => "close_date",
+            DealSort::Amount => "amount",
+            DealSort::Name => "name",
+            DealSort::Account => "account",
+            DealSort::Stage => "stage",
+            DealSort::Owner => "owner",
+            DealSort::Updated => "updated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<DealSort> {
+        let wanted = text.trim().to_ascii_lowercase().replace('-', "_");
+        DealSort::ALL.into_iter().find(|s| s.as_str() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = DealSort::ALL.iter().map(|s| s.as_str()).collect();
+            KeelError::invalid("sort", format!("'{text}' is not one of: {}", names.join(", ")))
+        })
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            DealSort::CloseDate => "d.expected_close_date",
+            DealSort::Amount => "d.amount_minor",
+            DealSort::Name => "d.name COLLATE NOCASE",
+            DealSort::Account => "a.name COLLATE NOCASE",
+            DealSort::Stage => "s.position",
+            DealSort::Owner => "t.name COLLATE NOCASE",
+            DealSort::Updated => "d.updated_at",
+        }
+    }
+}
+
+type NamedValues = Vec<(&'static str, Box<dyn rusqlite::ToSql>)>;
+
+/// The WHERE clause of a filter and its named values. Only the filters present go
+/// in, so SQLite can walk `deals_by_stage` (or `deals_by_close`) in order.
+fn conditions(filter: &DealFilter, now: DateTime<Utc>) -> (String, NamedValues) {
     let mut conditions: Vec<&str> = Vec::new();
-    let mut values: Vec<(&str, Box<dyn rusqlite::ToSql>)> = vec![(":now", Box::new(instant_text(now)))];
+    let mut values: NamedValues = vec![(":now", Box::new(instant_text(now)))];
     if let Some(stage) = filter.stage {
         conditions.push("d.stage_id = :stage");
         values.push((":stage", Box::new(stage)));
@@ -263,11 +333,31 @@ pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Resul
         conditions.push("d.account_id = :account");
         values.push((":account", Box::new(account)));
     }
+    if let Some(segment) = filter.segment {
+        conditions.push("a.segment = :segment");
+        values.push((":segment", Box::new(segment)));
+    }
+    if let Some(source) = filter.source {
+        conditions.push("d.source = :source");
+        values.push((":source", Box::new(source)));
+    }
     match filter.status {
         DealStatus::Any => {}
         DealStatus::Open => conditions.push("s.is_closed = 0"),
         DealStatus::Won => conditions.push("s.is_won = 1"),
         DealStatus::Lost => conditions.push("s.is_closed = 1 AND s.is_won = 0"),
+    }
+    if let Some(from) = filter.close_from {
+        conditions.push("d.expected_close_date >= :close_from");
+        values.push((":close_from", Box::new(day_text(from))));
+    }
+    if let Some(to) = filter.close_to {
+        conditions.push("d.expected_close_date <= :close_to");
+        values.push((":close_to", Box::new(day_text(to))));
+    }
+    if let Some(words) = filter.search.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        conditions.push("(d.name LIKE :search ESCAPE '\\' OR a.name LIKE :search ESCAPE '\\')");
+        values.push((":search", Box::new(super::like_pattern(words))));
     }
     if let Some((date, id)) = filter.after {
         conditions.push("(d.expected_close_date, d.id) > (:after_date, :after_id)");
@@ -277,14 +367,45 @@ pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Resul
     if filter.stalled_only {
         conditions.push("stalled");
     }
-    values.push((":limit", Box::new(filter.limit)));
     let where_clause =
         if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!("{SELECT} {where_clause} ORDER BY d.expected_close_date, d.id LIMIT :limit");
+    (where_clause, values)
+}
+
+/// One page of deals in the filter's order (expected close date, then id, by default).
+pub fn list(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Result<Vec<Deal>> {
+    let (where_clause, mut values) = conditions(filter, now);
+    values.push((":limit", Box::new(filter.limit)));
+    values.push((":offset", Box::new(filter.offset)));
+    let direction = if filter.descending { "DESC" } else { "ASC" };
+    let order = match filter.sort {
+        DealSort::CloseDate => format!("d.expected_close_date {direction}, d.id {direction}"),
+        other => format!("{} {direction}, d.id {direction}", other.column()),
+    };
+    let sql = format!("{SELECT} {where_clause} ORDER BY {order} LIMIT :limit OFFSET :offset");
     let params: Vec<(&str, &dyn rusqlite::ToSql)> = values.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params.as_slice(), from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+/// How many deals match the filter (its sort, cursor and page are ignored).
+pub fn count_matching(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>) -> Result<u64> {
+    let filter = DealFilter { after: None, ..filter.clone() };
+    let (where_clause, values) = conditions(&filter, now);
+    let needs_stall = filter.stalled_only;
+    let sql = if needs_stall {
+        format!("SELECT count(*) FROM ({SELECT} {where_clause})")
+    } else {
+        format!(
+            "SELECT count(*) FROM deals d JOIN accounts a ON a.id = d.account_id
+             JOIN team_members t ON t.id = d.owner_id JOIN stages s ON s.id = d.stage_id {where_clause}"
+        )
+    };
+    let params: Vec<(&str, &dyn rusqlite::ToSql)> =
+        values.iter().filter(|(k, _)| needs_stall || *k != ":now").map(|(k, v)| (*k, v.as_ref())).collect();
+    let count: i64 = conn.prepare_cached(&sql)?.query_row(params.as_slice(), |r| r.get(0))?;
+    Ok(count as u64)
 }
 
 /// The first `limit` partner-sourced deals, by id (the demo's partner program).

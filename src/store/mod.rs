@@ -18,6 +18,7 @@ pub mod payouts;
 pub mod qualification;
 pub mod registrations;
 pub mod revenue;
+pub mod search;
 pub mod settings;
 pub mod stages;
 pub mod targets;
@@ -231,4 +232,10 @@ pub fn with_indexes_deferred<T>(
         conn.execute_batch(sql)?;
     }
     Ok(value)
+}
+
+/// `%words%` with LIKE's wildcards taken literally.
+pub fn like_pattern(words: &str) -> String {
+    let escaped = words.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }

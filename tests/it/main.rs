@@ -2,6 +2,7 @@
 
 mod accounts;
 mod activities;
+mod board;
 mod cli;
 mod deals;
 mod demo;

@@ -5,10 +5,12 @@
 //! start) feeds every figure; money converts into the reporting currency as it is read
 //! (closed deals at their frozen rate, open deals at the latest rate).
 
+mod board;
 mod funnel;
 mod progress;
 mod tally;
 
+pub use board::{board, Board, BoardColumn, BoardQuery};
 pub use funnel::FunnelStage;
 pub use progress::TargetProgress;
 pub use tally::Figures;

@@ -1,0 +1,126 @@
+//! The pipeline board's column figures: open deals by stage, counted and summed in
+//! the database over every matching deal, converted exactly as `keel metrics`
+//! converts them, so the board's total is the report's pipeline figure.
+
+use super::{fact_filter, Currencies, MetricsQuery};
+use crate::money::Currency;
+use crate::services::{fx, pipeline, Workspace};
+use crate::store::facts;
+use crate::store::fx::RateTable;
+use crate::{KeelError, Result};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::collections::HashMap;
+
+use super::tally::Tally;
+
+/// Which open deals the board shows. The close period bounds the expected close date.
+#[derive(Debug, Clone, Default)]
+pub struct BoardQuery {
+    pub owner: Option<String>,
+    pub segment: Option<String>,
+    pub source: Option<String>,
+    pub close_from: Option<NaiveDate>,
+    pub close_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BoardColumn {
+    pub stage_id: i64,
+    pub stage: String,
+    pub probability_bp: i64,
+    pub count: u64,
+    /// Converted into the reporting currency (deals without a rate are left out).
+    pub value_minor: i64,
+    /// Σ value × probability, rounded half-even once for the column.
+    pub weighted_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Board {
+    pub currency: Currency,
+    /// The open stages, in pipeline order.
+    pub columns: Vec<BoardColumn>,
+    pub open_count: u64,
+    /// Equal to `keel metrics`' `pipeline_value_minor` for the same filters.
+    pub pipeline_value_minor: i64,
+    /// Equal to `keel metrics`' `weighted_pipeline_value_minor` (rounded once, over all).
+    pub weighted_pipeline_value_minor: i64,
+    /// Open deals counted but left out of the sums: their currency has no rate.
+    pub unconverted_count: u64,
+}
+
+pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
+    if let (Some(from), Some(to)) = (query.close_from, query.close_to) {
+        if to < from {
+            return Err(KeelError::invalid("close_to", format!("must not be before close_from ({from})")));
+        }
+    }
+    let filter = fact_filter(
+        ws,
+        &MetricsQuery {
+            owner: query.owner.clone(),
+            segment: query.segment.clone(),
+            source: query.source.clone(),
+            ..MetricsQuery::default()
+        },
+    )?;
+    // Closed deals have closed_day > 0, so "closed since the end of time" keeps the open ones.
+    let filter = facts::FactFilter { closed_since: Some(i32::MAX), ..filter };
+    let reporting = fx::reporting_currency(ws)?;
+    let rates = RateTable::load(ws.conn(), reporting.code())?;
+    let open_stages: Vec<_> = pipeline::stages(ws)?.into_iter().filter(|s| !s.is_closed).collect();
+    let position: HashMap<i64, usize> = open_stages.iter().enumerate().map(|(i, s)| (s.id.0, i)).collect();
+    let from_day = query.close_from.map_or(i32::MIN, |d| d.num_days_from_ce());
+    let to_day = query.close_to.map_or(i32::MAX, |d| d.num_days_from_ce());
+
+    let mut currencies = Currencies { reporting, rates: &rates, seen: Vec::new() };
+    let mut total = Tally::default();
+    let mut columns = vec![Tally::default(); open_stages.len()];
+    let mut unconverted = 0u64;
+    let mut stray = None;
+    facts::scan(ws.conn(), &facts::scan_sql(&filter), |fact| {
+        if fact.closed_day != 0 || fact.expected_close_day < from_day || fact.expected_close_day > to_day {
+            return;
+        }
+        let Some(&at) = position.get(&fact.stage_id) else {
+            stray.get_or_insert(fact.deal_id);
+            return;
+        };
+        let value = currencies.open_value(fact);
+        if value.is_none() {
+            unconverted += 1;
+        }
+        let probability =
+            fact.probability_override_bp.unwrap_or(i64::from(open_stages[at].default_probability.0));
+        total.add_open(value, probability);
+        columns[at].add_open(value, probability);
+    })?;
+    if let Some(deal) = stray {
+        return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
+    }
+    let total = total.figures()?;
+    let columns = open_stages
+        .iter()
+        .zip(columns)
+        .map(|(stage, tally)| {
+            let figures = tally.figures()?;
+            Ok(BoardColumn {
+                stage_id: stage.id.0,
+                stage: stage.name.clone(),
+                probability_bp: i64::from(stage.default_probability.0),
+                count: figures.open_count,
+                value_minor: figures.pipeline_value_minor,
+                weighted_minor: figures.weighted_pipeline_value_minor,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Board {
+        currency: reporting,
+        columns,
+        open_count: total.open_count,
+        pipeline_value_minor: total.pipeline_value_minor,
+        weighted_pipeline_value_minor: total.weighted_pipeline_value_minor,
+        unconverted_count: unconverted,
+    })
+}
