@@ -2,44 +2,96 @@
 //! errors cross as `{code, message}`.
 
 mod commands;
+pub mod dto;
 
 use keel::services::Workspace;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// The error every command returns: the core's stable code and its message.
+/// The error every command returns: the core's stable code and its message, plus the
+/// items behind it when there is a list (a refused move's missing criteria, a
+/// registration's conflicts) so the screen can show them where the user acted.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename = "ErrorBody")]
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    pub details: Vec<String>,
 }
 
 impl From<keel::KeelError> for ApiError {
     fn from(e: keel::KeelError) -> Self {
+        let details = match &e {
+            keel::KeelError::CriteriaUnmet { missing, .. } => missing.clone(),
+            keel::KeelError::Conflict { conflicts, .. } => conflicts.clone(),
+            _ => Vec::new(),
+        };
         let body = e.body();
-        ApiError { code: body.code, message: body.message }
+        ApiError { code: body.code, message: body.message, details }
     }
 }
 
-/// App state: where the workspace is and which clock its rules read. Each command
-/// opens its own connection, so the app and the CLI queue on SQLite's lock alike.
+/// App state: which workspace file is open and which clock its rules read. Each
+/// command opens its own connection, so the app and the CLI queue on SQLite's lock alike.
 pub struct AppState {
-    db_path: PathBuf,
+    db_path: Mutex<PathBuf>,
     clock: Arc<dyn keel::clock::Clock>,
 }
 
 impl AppState {
     pub fn open(&self) -> Result<Workspace, ApiError> {
-        Ok(Workspace::open(&self.db_path, self.clock.clone())?)
+        Ok(Workspace::open(&self.path(), self.clock.clone())?)
+    }
+
+    fn path(&self) -> PathBuf {
+        self.db_path.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub(crate) fn clock(&self) -> Arc<dyn keel::clock::Clock> {
+        self.clock.clone()
+    }
+
+    pub(crate) fn switch_to(&self, path: PathBuf) {
+        *self.db_path.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = path;
     }
 }
 
 /// The one list of commands, used by the app and by the bindings test.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![commands::workspace_summary])
+    use commands::{accounts, board, deal, imports, workspace};
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        workspace::workspace_summary,
+        workspace::choose_me,
+        workspace::open_workspace,
+        workspace::new_workspace,
+        workspace::backup_workspace,
+        workspace::export_records,
+        workspace::vocabulary,
+        workspace::search,
+        board::board,
+        board::board_cards,
+        board::deal_table,
+        board::move_deal,
+        deal::deal_page,
+        deal::create_deal,
+        deal::set_bant,
+        deal::set_checklist_item,
+        deal::log_activity,
+        deal::complete_activity,
+        deal::home,
+        deal::missing_for_move,
+        accounts::accounts,
+        accounts::account_page,
+        accounts::create_account,
+        accounts::contacts,
+        accounts::contact,
+        accounts::create_contact,
+        imports::preview_import,
+        imports::import_file,
+        imports::imports,
+        imports::revert_import,
+    ])
 }
 
 pub fn run() {
@@ -50,9 +102,10 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let state = AppState { db_path: keel::default_db_path(), clock };
+    let state = AppState { db_path: Mutex::new(keel::default_db_path()), clock };
     let builder = specta_builder();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
@@ -96,7 +149,7 @@ mod bindings_test {
         let json = serde_json::to_value(&err).expect("serialize");
         assert_eq!(
             json,
-            serde_json::json!({"code": "invalid_input", "message": "amount: must not be negative"})
+            serde_json::json!({"code": "invalid_input", "message": "amount: must not be negative", "details": []})
         );
     }
 }

@@ -126,6 +126,11 @@ pub struct AccountQuery {
     pub offset: Option<u32>,
 }
 
+/// Every account in the workspace.
+pub fn count(ws: &Workspace) -> Result<i64> {
+    store::accounts::count(ws.conn())
+}
+
 pub fn list(ws: &Workspace, query: &AccountQuery) -> Result<Vec<Account>> {
     store::accounts::list(
         ws.conn(),

@@ -99,6 +99,11 @@ pub fn get(ws: &Workspace, id: ContactId) -> Result<Contact> {
     store::contacts::get(ws.conn(), id)
 }
 
+/// Every contact in the workspace.
+pub fn count(ws: &Workspace) -> Result<i64> {
+    store::contacts::count(ws.conn())
+}
+
 pub fn list(
     ws: &Workspace,
     account: Option<AccountId>,

@@ -23,6 +23,23 @@ pub struct MoveOutcome {
     pub overridden: Vec<String>,
 }
 
+/// What a move of deal `id` to `stage` would miss: the items a refused move lists,
+/// for a screen to show beside the card before or after the attempt. Writes nothing.
+pub fn missing_for_move(ws: &Workspace, id: DealId, stage: &str) -> Result<Vec<String>> {
+    let bounds = stage_rules::poc_bounds(&ws.settings()?);
+    let conn = ws.conn();
+    let deal = store::deals::get(conn, id, ws.now())?;
+    let pipeline = store::stages::default_pipeline(conn)?;
+    let stages = store::stages::list(conn, pipeline.id)?;
+    let target = super::pipeline::find_stage(&stages, stage)?;
+    let from = stages
+        .iter()
+        .find(|s| s.id == deal.stage_id)
+        .ok_or_else(|| KeelError::not_found("stage", deal.stage_id))?;
+    let rules = stage_rules::rules_for_move(&stages, from, target);
+    stage_rules::missing_items(conn, id, &rules, bounds)
+}
+
 /// Moves a deal. Refused, writing nothing, when the move misses exit or entry
 /// criteria (every missing item listed) unless an override reason is given.
 pub fn move_deal(

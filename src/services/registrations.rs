@@ -235,6 +235,11 @@ pub fn get(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
     view_of(ws, registration)
 }
 
+/// The registration a deal was converted from, if any (the deal page links to it).
+pub fn for_deal(ws: &Workspace, deal: crate::domain::DealId) -> Result<Option<Registration>> {
+    store::registrations::for_deal(ws.conn(), deal)
+}
+
 /// Registrations, oldest first (the review queue order).
 pub fn list(ws: &mut Workspace, status: Option<RegistrationStatus>) -> Result<Vec<RegistrationView>> {
     expire_due(ws)?;

@@ -159,6 +159,39 @@ impl Workspace {
         store::integrity_problems(&self.conn)
     }
 
+    /// Writes a consistent copy of the workspace to `dest`: `VACUUM INTO` a temporary
+    /// file beside it, synced, checked by opening it, then renamed over `dest`. A crash
+    /// part-way leaves `dest` as it was.
+    pub fn backup_to(&self, dest: &Path) -> Result<u64> {
+        let io = |context: String| move |source| KeelError::Io { context, source };
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = dest.file_name().ok_or_else(|| KeelError::invalid("file", "names a directory"))?;
+        let temp = dir.join(format!(".{}.keel-backup-{}", name.to_string_lossy(), std::process::id()));
+        let _ = std::fs::remove_file(&temp);
+        let text = temp.to_str().ok_or_else(|| KeelError::invalid("file", "is not valid UTF-8"))?;
+        let result = (|| -> Result<u64> {
+            self.conn.execute("VACUUM INTO ?1", [text])?;
+            let file = std::fs::File::open(&temp).map_err(io(format!("reading {}", temp.display())))?;
+            file.sync_all().map_err(io(format!("syncing {}", temp.display())))?;
+            let copy =
+                rusqlite::Connection::open_with_flags(&temp, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let problems = store::integrity_problems(&copy)?;
+            if !problems.is_empty() {
+                return Err(KeelError::Schema(format!(
+                    "the backup failed its check: {}",
+                    problems.join("; ")
+                )));
+            }
+            drop(copy);
+            std::fs::rename(&temp, dest).map_err(io(format!("writing {}", dest.display())))?;
+            Ok(file.metadata().map(|m| m.len()).unwrap_or(0))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        result
+    }
+
     pub fn deal_count(&self) -> Result<i64> {
         store::deals::count(&self.conn)
     }

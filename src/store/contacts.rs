@@ -87,3 +87,7 @@ pub fn list(conn: &Connection, account: Option<AccountId>, limit: u32, offset: u
     let rows = stmt.query_map(params![account, limit, offset], from_row)?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
+
+pub fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?)
+}

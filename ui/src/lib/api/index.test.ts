@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 // The generated bindings call into Tauri; these tests exercise only the wrapper logic.
 vi.mock('./bindings', () => ({ commands: {} }));
+vi.mock('@tauri-apps/api/core', () => ({ Channel: class {} }));
 
 const { unwrap, KeelApiError } = await import('./index');
 
@@ -20,5 +21,14 @@ describe('unwrap', () => {
       expect((e as InstanceType<typeof KeelApiError>).code).toBe('not_found');
       expect((e as Error).message).toBe('deal 7 not found');
     }
+  });
+});
+
+describe('errorOf', () => {
+  it('keeps the details of a refused move', async () => {
+    const { errorOf } = await import('./index');
+    const e = new KeelApiError({ code: 'criteria_unmet', message: 'cannot move', details: ['BANT budget'] });
+    expect(errorOf(e)).toEqual({ code: 'criteria_unmet', message: 'cannot move', details: ['BANT budget'] });
+    expect(errorOf(new Error('boom')).code).toBe('ui');
   });
 });

@@ -1,18 +1,24 @@
 // The UI's only door to Rust: typed wrappers over the generated bindings.
 // Nothing else in ui/ imports bindings.ts.
-import { commands, type ErrorBody, type WorkspaceSummary } from './bindings';
+import { Channel } from '@tauri-apps/api/core';
+import { commands } from './bindings';
+import type * as B from './bindings';
 
-/** An error from the core, with its stable code for the UI to branch on. */
+/** An error from the core, with its stable code and, for lists, the items behind it. */
 export class KeelApiError extends Error {
   readonly code: string;
-  constructor(body: ErrorBody) {
+  readonly details: string[];
+  constructor(body: { code: string; message: string; details?: string[] }) {
     super(body.message);
     this.name = 'KeelApiError';
     this.code = body.code;
+    this.details = body.details ?? [];
   }
 }
 
-type CommandResult<T> = { status: 'ok'; data: T } | { status: 'error'; error: ErrorBody };
+type CommandResult<T> =
+  | { status: 'ok'; data: T }
+  | { status: 'error'; error: { code: string; message: string; details?: string[] } };
 
 /** Returns the value of a command result, or throws its `{code, message}` as a KeelApiError. */
 export function unwrap<T>(result: CommandResult<T>): T {
@@ -20,8 +26,78 @@ export function unwrap<T>(result: CommandResult<T>): T {
   throw new KeelApiError(result.error);
 }
 
-export async function workspaceSummary(): Promise<WorkspaceSummary> {
-  return unwrap(await commands.workspaceSummary());
+async function call<T>(pending: Promise<CommandResult<T>>): Promise<T> {
+  return unwrap(await pending);
 }
 
-export type { ErrorBody, WorkspaceSummary };
+export type WorkspaceSummary = B.WorkspaceSummary_Serialize;
+export type Member = B.MemberDto_Serialize;
+export type Vocabulary = B.Vocabulary_Serialize;
+export type Stage = B.StageDto_Serialize;
+export type DealCard = B.DealCard_Serialize;
+export type DealFilter = B.DealFilter_Deserialize;
+export type Board = B.BoardDto;
+export type BoardColumn = B.BoardColumn;
+export type Money = B.MoneyDto;
+export type DealPage = B.DealPage_Serialize;
+export type Activity = B.ActivityDto_Serialize;
+export type Home = B.Home_Serialize;
+export type Account = B.AccountDto_Serialize;
+export type AccountPage = B.AccountPage_Serialize;
+export type Contact = B.ContactDto_Serialize;
+export type ImportSummary = B.ImportSummary_Serialize;
+export type ImportRequest = B.ImportRequest_Deserialize;
+export type Batch = B.BatchDto_Serialize;
+export type SearchHit = B.SearchHitDto;
+export type Page<T> = B.Page<T>;
+export type Progress = B.Progress;
+export type ErrorBody = B.ErrorBody;
+
+export const api = {
+  workspaceSummary: () => call(commands.workspaceSummary()),
+  chooseMe: (memberId: number) => call(commands.chooseMe(memberId)),
+  openWorkspace: (path: string) => call(commands.openWorkspace(path)),
+  newWorkspace: (path: string) => call(commands.newWorkspace(path)),
+  backupWorkspace: (path: string) => call(commands.backupWorkspace(path)),
+  exportRecords: (kind: string, format: string, path: string) => call(commands.exportRecords(kind, format, path)),
+  vocabulary: () => call(commands.vocabulary()),
+  search: (text: string) => call(commands.search(text)),
+  board: (filter: DealFilter) => call(commands.board(filter)),
+  boardCards: (filter: DealFilter, stageId: number, offset: number, limit: number) =>
+    call(commands.boardCards(filter, stageId, offset, limit)),
+  dealTable: (filter: DealFilter, status: string, sort: string, descending: boolean, offset: number, limit: number) =>
+    call(commands.dealTable(filter, status, sort, descending, offset, limit)),
+  moveDeal: (dealId: number, stage: string, overrideReason: string | null, lossReason: string | null) =>
+    call(commands.moveDeal(dealId, stage, overrideReason, lossReason)),
+  missingForMove: (dealId: number, stage: string) => call(commands.missingForMove(dealId, stage)),
+  dealPage: (dealId: number) => call(commands.dealPage(dealId)),
+  createDeal: (input: B.NewDeal) => call(commands.createDeal(input)),
+  setBant: (dealId: number, item: string, status: string | null, note: string | null) =>
+    call(commands.setBant(dealId, item, status, note)),
+  setChecklistItem: (dealId: number, item: string, status: string) =>
+    call(commands.setChecklistItem(dealId, item, status, null)),
+  logActivity: (dealId: number, kind: string, subject: string, dueDate: string | null) =>
+    call(commands.logActivity(dealId, kind, subject, dueDate)),
+  completeActivity: (activityId: number) => call(commands.completeActivity(activityId)),
+  home: () => call(commands.home()),
+  accounts: (search: string | null, segment: string | null, offset: number, limit: number) =>
+    call(commands.accounts(search, segment, offset, limit)),
+  accountPage: (accountId: number) => call(commands.accountPage(accountId)),
+  createAccount: (input: B.NewAccount_Deserialize) => call(commands.createAccount(input)),
+  contacts: (offset: number, limit: number) => call(commands.contacts(offset, limit)),
+  createContact: (input: B.NewContact_Deserialize) => call(commands.createContact(input)),
+  previewImport: (request: ImportRequest) => call(commands.previewImport(request)),
+  importFile: (request: ImportRequest, onProgress: (p: Progress) => void) => {
+    const channel = new Channel<Progress>();
+    channel.onmessage = onProgress;
+    return call(commands.importFile(request, channel));
+  },
+  imports: () => call(commands.imports()),
+  revertImport: (batchId: number) => call(commands.revertImport(batchId))
+};
+
+/** `{code, message}` of anything thrown, for showing where the user acted. */
+export function errorOf(e: unknown): { code: string; message: string; details: string[] } {
+  if (e instanceof KeelApiError) return { code: e.code, message: e.message, details: e.details };
+  return { code: 'ui', message: e instanceof Error ? e.message : String(e), details: [] };
+}

@@ -1,0 +1,226 @@
+//! The pipeline board and the deal table: column figures from the core's board
+//! query (never summed from loaded cards), pages of cards, and moves.
+
+use super::{date, given, me};
+use crate::dto::{DealCard, Int, MoneyDto, Page};
+use crate::{ApiError, AppState};
+use keel::domain::{DealId, DealSource, Segment, TeamMemberId};
+use keel::services::deals::{self, DealQuery};
+use keel::services::metrics::{self, BoardQuery};
+use keel::services::moves::{self, MoveInput};
+use keel::services::{pipeline, team, Workspace};
+use keel::store::deals::{DealSort, DealStatus};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+/// The filters shared by the board, the table and the home screen.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct DealFilter {
+    pub owner_id: Option<Int>,
+    pub segment: Option<String>,
+    pub source: Option<String>,
+    /// Expected close date bounds, `YYYY-MM-DD`.
+    pub close_from: Option<String>,
+    pub close_to: Option<String>,
+    pub search: Option<String>,
+}
+
+struct Resolved {
+    owner: Option<(TeamMemberId, String)>,
+    segment: Option<String>,
+    source: Option<String>,
+    close_from: Option<chrono::NaiveDate>,
+    close_to: Option<chrono::NaiveDate>,
+    search: Option<String>,
+}
+
+fn resolve(ws: &Workspace, filter: DealFilter) -> Result<Resolved, ApiError> {
+    let owner = match filter.owner_id {
+        Some(id) => {
+            let member = team::get(ws, TeamMemberId(id.0))?;
+            Some((member.id, member.name))
+        }
+        None => None,
+    };
+    Ok(Resolved {
+        owner,
+        segment: given(filter.segment),
+        source: given(filter.source),
+        close_from: date("close_from", filter.close_from)?,
+        close_to: date("close_to", filter.close_to)?,
+        search: given(filter.search),
+    })
+}
+
+impl Resolved {
+    fn deal_query(&self) -> Result<DealQuery, ApiError> {
+        Ok(DealQuery {
+            owner_id: self.owner.as_ref().map(|o| o.0),
+            segment: self.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
+            source: self.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
+            close_from: self.close_from,
+            close_to: self.close_to,
+            search: self.search.clone(),
+            ..DealQuery::default()
+        })
+    }
+
+    fn board_query(&self) -> BoardQuery {
+        BoardQuery {
+            owner: self.owner.as_ref().map(|o| o.1.clone()),
+            segment: self.segment.clone(),
+            source: self.source.clone(),
+            close_from: self.close_from,
+            close_to: self.close_to,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct BoardColumn {
+    pub stage_id: Int,
+    pub stage: String,
+    pub probability_bp: Int,
+    pub count: Int,
+    pub value: MoneyDto,
+    pub weighted: MoneyDto,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct BoardDto {
+    pub columns: Vec<BoardColumn>,
+    pub open_count: Int,
+    /// Equal to `keel metrics`' pipeline_value_minor for the same filters.
+    pub pipeline_value: MoneyDto,
+    pub weighted_pipeline_value: MoneyDto,
+    pub unconverted_count: Int,
+}
+
+pub(crate) fn board_of(ws: &Workspace, query: &BoardQuery) -> Result<BoardDto, ApiError> {
+    let board = metrics::board(ws, query)?;
+    let c = board.currency;
+    Ok(BoardDto {
+        columns: board
+            .columns
+            .iter()
+            .map(|col| BoardColumn {
+                stage_id: col.stage_id.into(),
+                stage: col.stage.clone(),
+                probability_bp: col.probability_bp.into(),
+                count: col.count.into(),
+                value: MoneyDto::of(col.value_minor, c),
+                weighted: MoneyDto::of(col.weighted_minor, c),
+            })
+            .collect(),
+        open_count: board.open_count.into(),
+        pipeline_value: MoneyDto::of(board.pipeline_value_minor, c),
+        weighted_pipeline_value: MoneyDto::of(board.weighted_pipeline_value_minor, c),
+        unconverted_count: board.unconverted_count.into(),
+    })
+}
+
+/// Column figures for the board: count, value and weighted value of every open deal
+/// matching the filter, computed in the database. (The text search applies to cards.)
+#[tauri::command(async)]
+#[specta::specta]
+pub fn board(state: State<'_, AppState>, filter: DealFilter) -> Result<BoardDto, ApiError> {
+    let ws = state.open()?;
+    let resolved = resolve(&ws, filter)?;
+    board_of(&ws, &resolved.board_query())
+}
+
+/// One window of a column's cards, in expected-close order.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn board_cards(
+    state: State<'_, AppState>,
+    filter: DealFilter,
+    stage_id: Int,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<DealCard>, ApiError> {
+    let ws = state.open()?;
+    let stage = pipeline::stages(&ws)?
+        .into_iter()
+        .find(|s| s.id.0 == stage_id.0)
+        .ok_or_else(|| keel::KeelError::not_found("stage", stage_id.0))?;
+    let mut query = resolve(&ws, filter)?.deal_query()?;
+    query.search = None;
+    let query = DealQuery {
+        stage: Some(stage.name),
+        status: DealStatus::Open,
+        offset: Some(offset),
+        limit: Some(limit),
+        ..query
+    };
+    let now = ws.now();
+    Ok(deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect())
+}
+
+/// A window of the deal table: any status, any sort, with the total on the first page.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn deal_table(
+    state: State<'_, AppState>,
+    filter: DealFilter,
+    status: String,
+    sort: String,
+    descending: bool,
+    offset: u32,
+    limit: u32,
+) -> Result<Page<DealCard>, ApiError> {
+    let ws = state.open()?;
+    let status = match status.as_str() {
+        "open" => DealStatus::Open,
+        "won" => DealStatus::Won,
+        "lost" => DealStatus::Lost,
+        "all" => DealStatus::Any,
+        other => {
+            return Err(keel::KeelError::invalid(
+                "status",
+                format!("'{other}' is not open, won, lost or all"),
+            )
+            .into())
+        }
+    };
+    let query = DealQuery {
+        status,
+        sort: DealSort::parse(&sort)?,
+        descending,
+        offset: Some(offset),
+        limit: Some(limit),
+        ..resolve(&ws, filter)?.deal_query()?
+    };
+    let now = ws.now();
+    let rows = deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+    Ok(Page { total: deals::count(&ws, &query)?.into(), offset: offset.into(), rows })
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct MoveResult {
+    pub deal: DealCard,
+    /// Criteria that were missing and overridden (empty for a clean move).
+    pub overridden: Vec<String>,
+}
+
+/// Moves a deal. A refusal comes back as `criteria_unmet` with the missing items in
+/// `details`, for the board to show beside the card.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn move_deal(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    stage: String,
+    override_reason: Option<String>,
+    loss_reason: Option<String>,
+) -> Result<MoveResult, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let outcome = moves::move_deal(
+        &mut ws,
+        actor,
+        DealId(deal_id.0),
+        MoveInput { stage, override_reason: given(override_reason), loss_reason: given(loss_reason) },
+    )?;
+    Ok(MoveResult { deal: DealCard::of(&outcome.deal, ws.now()), overridden: outcome.overridden })
+}

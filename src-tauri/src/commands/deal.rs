@@ -1,0 +1,362 @@
+//! The deal page and what an account executive does on it: create, qualify (BANT),
+//! the negotiation checklist, activities; and the home screen.
+
+use super::board::{board_of, BoardDto};
+use super::{date, me};
+use crate::dto::{ActivityDto, DealCard, Int, MemberDto, MoneyDto};
+use crate::{ApiError, AppState};
+use keel::domain::{
+    AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
+    DealSource, DealType,
+};
+use keel::money::{Currency, Money};
+use keel::services::activities::{self, ActivityInput, ActivityQuery};
+use keel::services::deals::{self, DealInput, DealQuery};
+use keel::services::metrics::BoardQuery;
+use keel::services::qualification::{self, BantChange};
+use keel::services::{moves, pipeline, registrations, team};
+use keel::store::deals::DealStatus;
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct BantDto {
+    pub item: String,
+    pub status: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ChecklistDto {
+    pub item: String,
+    pub status: String,
+    pub on_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PocDto {
+    pub scope: Option<String>,
+    pub success_criteria: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct VisitDto {
+    pub stage: String,
+    pub entered_at: String,
+    pub left_at: Option<String>,
+    pub days: Int,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct HistoryDto {
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub changed_at: String,
+    pub changed_by: Option<String>,
+    pub amount: MoneyDto,
+    pub probability_bp: Int,
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RegistrationLink {
+    pub id: Int,
+    pub partner_name: String,
+    pub status: String,
+    pub submitted_at: String,
+    pub protected_until: Option<String>,
+    pub rate_bp: Option<Int>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DealPage {
+    pub deal: DealCard,
+    pub forecast_category: String,
+    pub loss_reason: Option<String>,
+    pub created_at: String,
+    pub bant: Vec<BantDto>,
+    pub proof_of_concept: Option<PocDto>,
+    pub checklist: Vec<ChecklistDto>,
+    pub stage_path: Vec<VisitDto>,
+    pub history: Vec<HistoryDto>,
+    pub next_activity: Option<ActivityDto>,
+    pub activities: Vec<ActivityDto>,
+    pub registration: Option<RegistrationLink>,
+    /// The next open stage and what moving there still needs.
+    pub next_stage: Option<String>,
+    pub next_stage_missing: Vec<String>,
+}
+
+fn bant_dto(entries: &[keel::store::qualification::BantEntry]) -> Vec<BantDto> {
+    entries
+        .iter()
+        .map(|b| BantDto {
+            item: b.item.as_str().into(),
+            status: b.status.as_str().into(),
+            note: b.note.clone(),
+        })
+        .collect()
+}
+
+fn checklist_dto(entries: &[keel::store::qualification::ChecklistEntry]) -> Vec<ChecklistDto> {
+    entries
+        .iter()
+        .map(|c| ChecklistDto {
+            item: c.item.as_str().into(),
+            status: c.status.as_str().into(),
+            on_date: c.on_date.map(|d| d.to_string()),
+        })
+        .collect()
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn deal_page(state: State<'_, AppState>, deal_id: Int) -> Result<DealPage, ApiError> {
+    let ws = state.open()?;
+    let id = DealId(deal_id.0);
+    let view = deals::view(&ws, id)?;
+    let stages = pipeline::stages(&ws)?;
+    let next_stage = if view.deal.is_closed {
+        None
+    } else {
+        let position = stages.iter().find(|s| s.id == view.deal.stage_id).map(|s| s.position);
+        stages.iter().find(|s| !s.is_closed && Some(s.position) > position).map(|s| s.name.clone())
+    };
+    let next_stage_missing = match &next_stage {
+        Some(stage) => moves::missing_for_move(&ws, id, stage)?,
+        None => Vec::new(),
+    };
+    let registration = registrations::for_deal(&ws, id)?.map(|r| RegistrationLink {
+        id: r.id.0.into(),
+        partner_name: r.partner_name,
+        status: r.status.as_str().into(),
+        submitted_at: r.submitted_at.to_rfc3339(),
+        protected_until: r.protected_until.map(|d| d.to_string()),
+        rate_bp: r.rate.map(|bp| i64::from(bp.0).into()),
+    });
+    let now = ws.now();
+    let deal = &view.deal;
+    Ok(DealPage {
+        deal: DealCard::of(deal, now),
+        forecast_category: deal.forecast_category.as_str().into(),
+        loss_reason: deal.loss_reason.clone(),
+        created_at: deal.created_at.to_rfc3339(),
+        bant: bant_dto(&view.bant),
+        proof_of_concept: view.proof_of_concept.as_ref().map(|p| PocDto {
+            scope: p.scope.clone(),
+            success_criteria: p.success_criteria.clone(),
+            start_date: p.start_date.map(|d| d.to_string()),
+            end_date: p.end_date.map(|d| d.to_string()),
+            outcome: p.outcome.map(|o| o.as_str().into()),
+        }),
+        checklist: checklist_dto(&view.checklist),
+        stage_path: view
+            .stage_path
+            .iter()
+            .map(|v| VisitDto {
+                stage: v.stage.clone(),
+                entered_at: v.entered_at.to_rfc3339(),
+                left_at: v.left_at.map(|t| t.to_rfc3339()),
+                days: v.days.into(),
+            })
+            .collect(),
+        history: view
+            .history
+            .iter()
+            .map(|h| HistoryDto {
+                from_stage: h.from_stage.clone(),
+                to_stage: h.to_stage.clone(),
+                changed_at: h.changed_at.to_rfc3339(),
+                changed_by: h.changed_by.clone(),
+                amount: h.amount.into(),
+                probability_bp: i64::from(h.probability.0).into(),
+                override_reason: h.override_reason.clone(),
+            })
+            .collect(),
+        next_activity: view.next_activity.as_ref().map(ActivityDto::from),
+        activities: view.activities.iter().map(ActivityDto::from).collect(),
+        registration,
+        next_stage,
+        next_stage_missing,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct NewDeal {
+    pub name: String,
+    pub account_id: Int,
+    /// A decimal amount as typed ("120,000.50"); parsed by the core.
+    pub amount: String,
+    pub currency: String,
+    pub expected_close_date: String,
+    pub source: String,
+    pub deal_type: String,
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCard, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let currency = Currency::parse("currency", &input.currency)?;
+    let deal = deals::create(
+        &mut ws,
+        actor,
+        DealInput {
+            name: input.name,
+            account_id: AccountId(input.account_id.0),
+            owner_id: None,
+            amount_minor: Money::parse("amount", &input.amount, currency)?.amount_minor,
+            currency: input.currency,
+            expected_close_date: keel::domain::parse_date("expected_close_date", &input.expected_close_date)?,
+            source: DealSource::parse("source", &input.source)?,
+            deal_type: DealType::parse("deal_type", &input.deal_type)?,
+            stage: None,
+            probability_override_bp: None,
+            forecast_override: None,
+            expands_deal_id: None,
+        },
+    )?;
+    Ok(DealCard::of(&deal, ws.now()))
+}
+
+/// Sets one BANT item's status and, when given, its note.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn set_bant(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    item: String,
+    status: Option<String>,
+    note: Option<String>,
+) -> Result<Vec<BantDto>, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let change = BantChange {
+        item: BantItem::parse("item", &item)?,
+        status: status.as_deref().map(|s| BantStatus::parse("status", s)).transpose()?,
+        note,
+    };
+    Ok(bant_dto(&qualification::set_bant(&mut ws, actor, DealId(deal_id.0), vec![change])?))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn set_checklist_item(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    item: String,
+    status: String,
+    on_date: Option<String>,
+) -> Result<Vec<ChecklistDto>, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let entries = qualification::set_checklist_item(
+        &mut ws,
+        actor,
+        DealId(deal_id.0),
+        ChecklistItem::parse("item", &item)?,
+        ChecklistStatus::parse("status", &status)?,
+        date("on_date", on_date)?,
+    )?;
+    Ok(checklist_dto(&entries))
+}
+
+/// Logs an activity on a deal: with a due date it is planned work, without it happened now.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn log_activity(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    kind: String,
+    subject: String,
+    due_date: Option<String>,
+) -> Result<ActivityDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let activity = activities::log(
+        &mut ws,
+        actor,
+        ActivityInput {
+            kind: ActivityKind::parse("kind", &kind)?,
+            subject,
+            notes: None,
+            deal_id: Some(DealId(deal_id.0)),
+            account_id: None,
+            owner_id: None,
+            due_date: date("due_date", due_date)?,
+        },
+    )?;
+    Ok(ActivityDto::from(&activity))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn complete_activity(state: State<'_, AppState>, activity_id: Int) -> Result<ActivityDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    Ok(ActivityDto::from(&activities::complete(&mut ws, actor, ActivityId(activity_id.0))?))
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Home {
+    pub me: MemberDto,
+    pub today: String,
+    /// My open deals by stage (the board's figures, filtered to me).
+    pub pipeline: BoardDto,
+    /// My open tasks due today or earlier, oldest first.
+    pub due: Vec<ActivityDto>,
+    pub stalled: Vec<DealCard>,
+    pub stalled_total: Int,
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn home(state: State<'_, AppState>) -> Result<Home, ApiError> {
+    let ws = state.open()?;
+    let me_id = me(&ws)?;
+    let member = team::get(&ws, me_id)?;
+    let pipeline = board_of(&ws, &BoardQuery { owner: Some(member.name.clone()), ..BoardQuery::default() })?;
+    let due = activities::list(
+        &ws,
+        &ActivityQuery {
+            owner_id: Some(me_id),
+            due_only: true,
+            open_only: true,
+            limit: Some(50),
+            ..ActivityQuery::default()
+        },
+    )?;
+    let stalled_query = DealQuery {
+        owner_id: Some(me_id),
+        status: DealStatus::Open,
+        stalled_only: true,
+        limit: Some(25),
+        ..DealQuery::default()
+    };
+    let now = ws.now();
+    Ok(Home {
+        me: MemberDto::from(&member),
+        today: ws.today().to_string(),
+        pipeline,
+        due: due.iter().map(ActivityDto::from).collect(),
+        stalled: deals::list(&ws, &stalled_query)?.iter().map(|d| DealCard::of(d, now)).collect(),
+        stalled_total: deals::count(&ws, &stalled_query)?.into(),
+    })
+}
+
+/// What moving a deal to `stage` would still need (the criteria a refusal lists).
+/// Writes nothing.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn missing_for_move(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    stage: String,
+) -> Result<Vec<String>, ApiError> {
+    let ws = state.open()?;
+    Ok(moves::missing_for_move(&ws, DealId(deal_id.0), &stage)?)
+}

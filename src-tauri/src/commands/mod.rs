@@ -1,0 +1,31 @@
+//! Typed commands: each opens the workspace, calls core services and maps the result
+//! into [`crate::dto`] shapes. No rule of the sales process lives here; inputs are
+//! parsed and checked by the core, never trusted from the UI.
+
+pub mod accounts;
+pub mod board;
+pub mod deal;
+pub mod imports;
+pub mod workspace;
+
+use crate::ApiError;
+use keel::domain::TeamMemberId;
+use keel::services::Workspace;
+
+/// The member the app acts as: the one picked on first start.
+pub(crate) fn me(ws: &Workspace) -> Result<TeamMemberId, ApiError> {
+    ws.actor(None).map_err(|_| ApiError {
+        code: "no_user".into(),
+        message: "pick who you are first (command palette → Switch user)".into(),
+        details: Vec::new(),
+    })
+}
+
+/// An optional text field from the UI: blank means absent.
+pub(crate) fn given(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+pub(crate) fn date(field: &str, text: Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    Ok(given(text).map(|t| keel::domain::parse_date(field, &t)).transpose()?)
+}

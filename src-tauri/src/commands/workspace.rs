@@ -1,0 +1,217 @@
+//! The workspace itself: which file is open, who the user is, new/open/backup/export,
+//! and the vocabularies the forms offer.
+
+use super::me;
+use crate::dto::{Int, MemberDto};
+use crate::{ApiError, AppState};
+use keel::domain::{
+    ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealSource, DealType, Segment,
+};
+use keel::services::{export, fx, pipeline, team, Workspace};
+use serde::Serialize;
+use std::path::PathBuf;
+use tauri::State;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct WorkspaceSummary {
+    /// The database file the app has open (the same one the `keel` CLI uses).
+    pub path: String,
+    pub initialized: bool,
+    pub deal_count: Int,
+    /// Who the app acts as; None until the user picks.
+    pub me: Option<MemberDto>,
+    pub team: Vec<MemberDto>,
+    pub reporting_currency: String,
+    /// Today by the workspace's clock (`KEEL_NOW` in tests), for date presets.
+    pub today: String,
+}
+
+/// What the window shows on start: which workspace is open, who is using it.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn workspace_summary(state: State<'_, AppState>) -> Result<WorkspaceSummary, ApiError> {
+    let ws = state.open()?;
+    Ok(summary(&ws)?)
+}
+
+fn summary(ws: &Workspace) -> keel::Result<WorkspaceSummary> {
+    let initialized = ws.is_initialized()?;
+    Ok(WorkspaceSummary {
+        path: ws.path().map(|p| p.display().to_string()).unwrap_or_default(),
+        initialized,
+        deal_count: ws.deal_count()?.into(),
+        me: ws.current_user()?.as_ref().map(MemberDto::from),
+        team: team::list(ws)?.iter().map(MemberDto::from).collect(),
+        reporting_currency: if initialized {
+            fx::reporting_currency(ws)?.code().to_string()
+        } else {
+            "USD".into()
+        },
+        today: ws.today().to_string(),
+    })
+}
+
+/// Picks who the app acts as (kept in the workspace, as `keel team use` does).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn choose_me(state: State<'_, AppState>, member_id: Int) -> Result<MemberDto, ApiError> {
+    let mut ws = state.open()?;
+    let member = team::get(&ws, keel::domain::TeamMemberId(member_id.0))?;
+    let chosen = ws.set_current_user(&member.name)?;
+    Ok(MemberDto::from(&chosen))
+}
+
+/// Opens another workspace file; refuses one that is not a Keel database.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn open_workspace(state: State<'_, AppState>, path: String) -> Result<WorkspaceSummary, ApiError> {
+    let path = PathBuf::from(path);
+    if !path.is_file() {
+        return Err(keel::KeelError::invalid("path", format!("{} is not a file", path.display())).into());
+    }
+    let ws = Workspace::open(&path, state.clock())?;
+    let summary = summary(&ws)?;
+    state.switch_to(path);
+    Ok(summary)
+}
+
+/// Creates a new, initialized workspace file and switches to it.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn new_workspace(state: State<'_, AppState>, path: String) -> Result<WorkspaceSummary, ApiError> {
+    let path = PathBuf::from(path);
+    if path.exists() {
+        return Err(keel::KeelError::invalid(
+            "path",
+            format!("{} already exists: open it instead, or pick a new name", path.display()),
+        )
+        .into());
+    }
+    let mut ws = Workspace::open(&path, state.clock())?;
+    pipeline::init(&mut ws)?;
+    let summary = summary(&ws)?;
+    state.switch_to(path);
+    Ok(summary)
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Written {
+    pub path: String,
+    /// Bytes for a backup, records for an export.
+    pub amount: Int,
+}
+
+/// A consistent copy of the open workspace, checked before it replaces `path`.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn backup_workspace(state: State<'_, AppState>, path: String) -> Result<Written, ApiError> {
+    let ws = state.open()?;
+    let bytes = ws.backup_to(&PathBuf::from(&path))?;
+    Ok(Written { path, amount: bytes.into() })
+}
+
+/// Exports deals, accounts, contacts or activities as CSV or JSON.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn export_records(
+    state: State<'_, AppState>,
+    kind: String,
+    format: String,
+    path: String,
+) -> Result<Written, ApiError> {
+    let ws = state.open()?;
+    let kind = match kind.as_str() {
+        "deals" => export::ExportKind::Deals,
+        "accounts" => export::ExportKind::Accounts,
+        "contacts" => export::ExportKind::Contacts,
+        "activities" => export::ExportKind::Activities,
+        other => {
+            return Err(keel::KeelError::invalid(
+                "kind",
+                format!("'{other}' is not deals, accounts, contacts or activities"),
+            )
+            .into())
+        }
+    };
+    let format = export::ExportFormat::parse("format", &format)?;
+    let mut out = Vec::new();
+    let rows = export::write(&ws, kind, format, &mut out)?;
+    std::fs::write(&path, out)
+        .map_err(|source| keel::KeelError::Io { context: format!("writing {path}"), source })?;
+    Ok(Written { path, amount: rows.into() })
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StageDto {
+    pub id: Int,
+    pub name: String,
+    pub probability_bp: Int,
+    pub is_closed: bool,
+    pub is_won: bool,
+    pub description: Option<String>,
+}
+
+/// The words forms offer: the pipeline's stages and each vocabulary.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Vocabulary {
+    pub stages: Vec<StageDto>,
+    pub segments: Vec<String>,
+    pub sources: Vec<String>,
+    pub deal_types: Vec<String>,
+    pub bant_items: Vec<String>,
+    pub bant_statuses: Vec<String>,
+    pub checklist_items: Vec<String>,
+    pub checklist_statuses: Vec<String>,
+    pub activity_kinds: Vec<String>,
+}
+
+fn words<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
+    all.iter().map(|v| name(*v).to_string()).collect()
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn vocabulary(state: State<'_, AppState>) -> Result<Vocabulary, ApiError> {
+    let ws = state.open()?;
+    me(&ws)?;
+    Ok(Vocabulary {
+        stages: pipeline::stages(&ws)?
+            .iter()
+            .map(|s| StageDto {
+                id: s.id.0.into(),
+                name: s.name.clone(),
+                probability_bp: i64::from(s.default_probability.0).into(),
+                is_closed: s.is_closed,
+                is_won: s.is_won,
+                description: s.description.clone(),
+            })
+            .collect(),
+        segments: words(Segment::ALL, Segment::as_str),
+        sources: words(DealSource::ALL, DealSource::as_str),
+        deal_types: words(DealType::ALL, DealType::as_str),
+        bant_items: words(BantItem::ALL, BantItem::as_str),
+        bant_statuses: words(BantStatus::ALL, BantStatus::as_str),
+        checklist_items: words(ChecklistItem::ALL, ChecklistItem::as_str),
+        checklist_statuses: words(ChecklistStatus::ALL, ChecklistStatus::as_str),
+        activity_kinds: words(ActivityKind::ALL, ActivityKind::as_str),
+    })
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SearchHitDto {
+    pub kind: String,
+    pub id: Int,
+    pub title: String,
+    pub detail: String,
+}
+
+/// Accounts, deals and contacts whose names contain `text` (the search box and palette).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn search(state: State<'_, AppState>, text: String) -> Result<Vec<SearchHitDto>, ApiError> {
+    let ws = state.open()?;
+    Ok(keel::services::search::search(&ws, &text, Some(6))?
+        .into_iter()
+        .map(|h| SearchHitDto { kind: h.kind.into(), id: h.id.into(), title: h.title, detail: h.detail })
+        .collect())
+}

@@ -1,0 +1,231 @@
+//! What crosses IPC: plain shapes built from the core's views. Integers travel as
+//! JSON numbers, so every one passes through [`Int`], which refuses |v| > 2^53 − 1
+//! rather than let JavaScript round it silently.
+
+use keel::store::deals::Deal;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Largest integer a JavaScript number holds exactly.
+pub const MAX_SAFE: i64 = (1 << 53) - 1;
+
+/// An integer that is exact in JavaScript: ids, minor units, counts, basis points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Int(pub i64);
+
+impl Serialize for Int {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.abs() > MAX_SAFE {
+            return Err(serde::ser::Error::custom(format!(
+                "{} is beyond 2^53 and would lose precision",
+                self.0
+            )));
+        }
+        s.serialize_i64(self.0)
+    }
+}
+
+impl specta::Type for Int {
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        // Declared as i32 only for its TypeScript shape (`number`); the value is an i64 checked above.
+        <i32 as specta::Type>::definition(types)
+    }
+}
+
+impl From<i64> for Int {
+    fn from(v: i64) -> Int {
+        Int(v)
+    }
+}
+
+impl From<u64> for Int {
+    fn from(v: u64) -> Int {
+        Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for Int {
+    fn from(v: u32) -> Int {
+        Int(i64::from(v))
+    }
+}
+
+/// Money: integer minor units and the ISO 4217 code with its decimal places.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct MoneyDto {
+    pub minor: Int,
+    pub currency: String,
+    pub exponent: u8,
+}
+
+impl From<keel::money::Money> for MoneyDto {
+    fn from(m: keel::money::Money) -> Self {
+        MoneyDto::of(m.amount_minor, m.currency)
+    }
+}
+
+impl MoneyDto {
+    pub fn of(minor: i64, currency: keel::money::Currency) -> MoneyDto {
+        MoneyDto { minor: Int(minor), currency: currency.code().to_string(), exponent: currency.exponent() }
+    }
+}
+
+/// A deal as a card or a table row.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DealCard {
+    pub id: Int,
+    pub name: String,
+    pub account_id: Int,
+    pub account_name: String,
+    pub segment: String,
+    pub owner_id: Int,
+    pub owner_name: String,
+    pub stage_id: Int,
+    pub stage_name: String,
+    pub is_closed: bool,
+    pub is_won: bool,
+    pub amount: MoneyDto,
+    /// Basis points: the override if set, else the stage's default.
+    pub probability_bp: Int,
+    pub expected_close_date: String,
+    pub source: String,
+    pub deal_type: String,
+    pub closed_on: Option<String>,
+    pub stalled: bool,
+    pub days_in_stage: Int,
+}
+
+impl DealCard {
+    pub fn of(deal: &Deal, now: chrono::DateTime<chrono::Utc>) -> DealCard {
+        DealCard {
+            id: deal.id.0.into(),
+            name: deal.name.clone(),
+            account_id: deal.account_id.0.into(),
+            account_name: deal.account_name.clone(),
+            segment: deal.segment.as_str().into(),
+            owner_id: deal.owner_id.0.into(),
+            owner_name: deal.owner_name.clone(),
+            stage_id: deal.stage_id.0.into(),
+            stage_name: deal.stage_name.clone(),
+            is_closed: deal.is_closed,
+            is_won: deal.is_won,
+            amount: deal.amount.into(),
+            probability_bp: i64::from(deal.probability.0).into(),
+            expected_close_date: deal.expected_close_date.to_string(),
+            source: deal.source.as_str().into(),
+            deal_type: deal.deal_type.as_str().into(),
+            closed_on: deal.closed_on.map(|d| d.to_string()),
+            stalled: deal.stalled,
+            days_in_stage: (now - deal.stage_entered_at).num_days().into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct MemberDto {
+    pub id: Int,
+    pub name: String,
+    /// `account-executive`, `partner-manager`, `sales-leader`...
+    pub role: String,
+    pub ae_segment: Option<String>,
+}
+
+impl From<&keel::store::team::TeamMember> for MemberDto {
+    fn from(m: &keel::store::team::TeamMember) -> Self {
+        MemberDto {
+            id: m.id.0.into(),
+            name: m.name.clone(),
+            role: m.role.as_str().into(),
+            ae_segment: m.ae_segment.map(|s| s.as_str().into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ActivityDto {
+    pub id: Int,
+    pub kind: String,
+    pub subject: String,
+    pub notes: Option<String>,
+    pub account_id: Int,
+    pub account_name: String,
+    pub deal_id: Option<Int>,
+    pub owner_name: String,
+    pub due_date: Option<String>,
+    pub done_at: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&keel::store::activities::Activity> for ActivityDto {
+    fn from(a: &keel::store::activities::Activity) -> Self {
+        ActivityDto {
+            id: a.id.0.into(),
+            kind: a.kind.as_str().into(),
+            subject: a.subject.clone(),
+            notes: a.notes.clone(),
+            account_id: a.account_id.0.into(),
+            account_name: a.account_name.clone(),
+            deal_id: a.deal_id.map(|d| d.0.into()),
+            owner_name: a.owner_name.clone(),
+            due_date: a.due_date.map(|d| d.to_string()),
+            done_at: a.done_at.map(|d| d.to_rfc3339()),
+            created_at: a.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AccountDto {
+    pub id: Int,
+    pub name: String,
+    pub domain: Option<String>,
+    pub segment: String,
+    pub vertical: Option<String>,
+    pub region: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&keel::store::accounts::Account> for AccountDto {
+    fn from(a: &keel::store::accounts::Account) -> Self {
+        AccountDto {
+            id: a.id.0.into(),
+            name: a.name.clone(),
+            domain: a.domain.clone(),
+            segment: a.segment.as_str().into(),
+            vertical: a.vertical.clone(),
+            region: a.region.clone(),
+            created_at: a.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ContactDto {
+    pub id: Int,
+    pub account_id: Int,
+    pub account_name: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub email: String,
+}
+
+impl From<&keel::store::contacts::Contact> for ContactDto {
+    fn from(c: &keel::store::contacts::Contact) -> Self {
+        ContactDto {
+            id: c.id.0.into(),
+            account_id: c.account_id.0.into(),
+            account_name: c.account_name.clone(),
+            name: c.name.clone(),
+            title: c.title.clone(),
+            email: c.email.clone(),
+        }
+    }
+}
+
+/// A list page and how many rows the whole list has (for a virtualized scroll).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Page<T> {
+    pub total: Int,
+    pub offset: Int,
+    pub rows: Vec<T>,
+}
