@@ -44,19 +44,258 @@ def keel(db, *args):
     return out.stdout
 
 
-def test_window_shows_the_workspace_deal_count(session, db):
-    element = session.find("[data-testid=deal-count]")
-    shown = int(session.attribute(element, "data-count"))
-    summary = json.loads(keel(db, "--json", "deal", "list", "--limit", "500"))
-    expected = len(summary)
-    assert shown == expected, f"window shows {shown} deals, the CLI lists {expected}"
-    assert session.text(element).replace(",", "").startswith(str(expected)), session.text(element)
-    path = session.text(session.find("[data-testid=workspace-path]"))
-    assert path == str(db), f"the app opened {path}, not the CLI's {db}"
-    session.screenshot(str(SHOTS / "workspace.png"))
+def keel_json(db, *args):
+    return json.loads(keel(db, "--json", *args))
 
 
-TESTS = [test_window_shows_the_workspace_deal_count]
+def shot(session, name):
+    session.screenshot(str(SHOTS / f"{name}.png"))
+
+
+def set_input(session, css, value):
+    """Types into a bound <input> the way Svelte hears it (an input event)."""
+    session.find(css)
+    session.js(
+        "const el = document.querySelector(arguments[0]); el.value = arguments[1];"
+        "el.dispatchEvent(new Event('input', {bubbles: true}));",
+        css,
+        value,
+    )
+
+
+def attr(session, css, name):
+    return session.attribute(session.find(css), name)
+
+
+def an_account_executive(db):
+    team = keel_json(db, "team", "list")
+    names = sorted(m["name"] for m in team if m["role"] == "account-executive")
+    return names[0]
+
+
+def start_as(session, db, name):
+    """Waits for the window; on first start picks `name` in "Who are you?"."""
+    session.wait_for(lambda: session.find_all("[data-testid=who-am-i], [data-testid=me]"), "the window")
+    if session.find_all("[data-testid=who-am-i]"):
+        session.click(f"[data-name='{name}']")
+    session.wait_for(lambda: name in session.text(session.find("[data-testid=me]")), f"{name} in the sidebar")
+
+
+def board_figures(session):
+    session.find("[data-testid=board-total]")
+    return session.js(
+        "const t = document.querySelector('[data-testid=board-total]');"
+        "const cols = [...document.querySelectorAll('[data-testid=column]')].map(c => ({"
+        " stage: c.dataset.stage, count: +c.dataset.count, value: +c.dataset.valueMinor,"
+        " weighted: +c.dataset.weightedMinor}));"
+        "return {open: +t.dataset.openCount, value: +t.dataset.valueMinor,"
+        " weighted: +t.dataset.weightedMinor, currency: t.dataset.currency, columns: cols};"
+    )
+
+
+def test_first_start_asks_who_i_am_then_opens_my_day(session, db):
+    session.find("[data-testid=who-am-i]")
+    shot(session, "who-am-i")
+    me = an_account_executive(db)
+    start_as(session, db, me)
+    home = session.find("[data-testid=my-pipeline]")
+    mine = keel_json(db, "board", "--owner", me)
+    shown = int(session.attribute(home, "data-open-count"))
+    assert shown == mine["open_count"], f"home shows {shown} open deals, keel board --owner says {mine['open_count']}"
+    shot(session, "home")
+
+
+def test_board_column_totals_equal_keel_metrics(session, db):
+    start_as(session, db, an_account_executive(db))
+    session.click("[data-testid=nav-pipeline]")
+    session.find("[data-testid=card]")
+    shown = board_figures(session)
+    metrics = keel_json(db, "metrics")
+    assert shown["open"] == metrics["open_count"], (shown["open"], metrics["open_count"])
+    assert shown["value"] == metrics["pipeline_value_minor"], (shown["value"], metrics["pipeline_value_minor"])
+    assert shown["weighted"] == metrics["weighted_pipeline_value_minor"]
+    assert shown["currency"] == metrics["currency"]
+    assert sum(c["count"] for c in shown["columns"]) == metrics["open_count"]
+    assert sum(c["value"] for c in shown["columns"]) == metrics["pipeline_value_minor"]
+    board = keel_json(db, "board")
+    expected = [{"stage": c["stage"], "count": c["count"], "value": c["value_minor"], "weighted": c["weighted_minor"]}
+                for c in board["columns"]]
+    assert shown["columns"] == expected, (shown["columns"], expected)
+    shot(session, "board")
+
+    # A filter changes the columns to the filtered figures, still equal to keel metrics.
+    owner = an_account_executive(db)
+    owner_id = next(m["id"] for m in keel_json(db, "team", "list") if m["name"] == owner)
+    session.select("[data-testid=filter-owner]", str(owner_id))
+    owned = keel_json(db, "metrics", "--owner", owner)
+    session.wait_for(lambda: board_figures(session)["open"] == owned["open_count"], "the owner filter")
+    shown = board_figures(session)
+    assert shown["value"] == owned["pipeline_value_minor"]
+    assert shown["weighted"] == owned["weighted_pipeline_value_minor"]
+    session.select("[data-testid=filter-owner]", "")
+    session.wait_for(lambda: board_figures(session)["open"] == metrics["open_count"], "the filter cleared")
+
+    session.click("[data-testid=table-view]")
+    total = session.wait_for(lambda: attr(session, "[data-testid=deal-total]", "data-total"), "the table total")
+    assert int(total) == metrics["open_count"], total
+    session.find("[data-testid=deal-row]")
+    session.click("[data-testid=sort-amount]")
+    session.wait_for(lambda: session.find_all("[data-testid=deal-row]"), "sorted rows")
+    amounts = session.js(
+        "return [...document.querySelectorAll('[data-testid=deal-row]')].slice(0, 5)"
+        ".map(r => +r.dataset.dealId)"
+    )
+    top = keel_json(db, "deal", "list", "--status", "open", "--sort", "amount", "--desc", "--limit", "5")
+    assert amounts == [d["id"] for d in top], (amounts, [d["id"] for d in top])
+    shot(session, "deals")
+
+
+CLOSE = "2031-06-13"
+
+
+def card_stage(db, deal_id):
+    return keel_json(db, "deal", "show", str(deal_id))["deal"]["stage_name"]
+
+
+def test_create_a_deal_and_move_it_across_the_board(session, db):
+    me = an_account_executive(db)
+    start_as(session, db, me)
+    session.click("[data-testid=nav-accounts]")
+    session.click("[data-testid=new-account]")
+    session.type("[data-testid=account-name]", "Halyard Robotics")
+    session.type("[data-testid=account-domain]", "halyard-robotics.example")
+    session.click("[data-testid=create-account]")
+    account_page = session.find("[data-testid=account-page]")
+    account_id = int(session.attribute(account_page, "data-account-id"))
+    shot(session, "account")
+    session.click("[data-testid=account-new-deal]")
+    session.type("[data-testid=deal-name]", "Halyard fleet rollout")
+    session.type("[data-testid=deal-amount]", "84,250.50")
+    set_input(session, "[data-testid=deal-close]", CLOSE)
+    session.click("[data-testid=create-deal]")
+    page = session.find("[data-testid=deal-page]")
+    deal_id = int(session.attribute(page, "data-deal-id"))
+    shown = keel_json(db, "deal", "show", str(deal_id))["deal"]
+    assert shown["account_id"] == account_id and shown["amount"]["amount_minor"] == 8425050, shown
+    assert shown["stage_name"] == "Lead"
+
+    session.click("[data-testid=nav-pipeline]")
+    set_input(session, "[data-testid=filter-close-from]", CLOSE)
+    set_input(session, "[data-testid=filter-close-to]", CLOSE)
+    card = f"[data-testid=card][data-deal-id='{deal_id}']"
+    session.find(card)
+    session.drag(card, "[data-testid=column][data-stage='Qualification']")
+    session.wait_for(lambda: card_stage(db, deal_id) == "Qualification", "the move to Qualification")
+    session.find(f"[data-stage='Qualification'] {card}")
+
+    # Leaving Qualification needs BANT confirmed: refused, in place, with what is missing.
+    session.drag(card, "[data-testid=column][data-stage='Discovery & Demo']")
+    refusal = session.find("[data-stage='Discovery & Demo'] [data-testid=refusal]")
+    text = session.text(refusal)
+    for item in ("budget", "authority", "need", "timeline"):
+        assert item in text.lower(), text
+    shot(session, "board-refused-move")
+    assert card_stage(db, deal_id) == "Qualification"
+    session.click("[data-testid=refusal] button:not(.primary)")
+
+    # Set BANT on the deal page, then the same move goes through.
+    session.click(card)
+    session.find("[data-testid=bant]")
+    for item in ("budget", "authority", "need", "timeline"):
+        session.select(f"[data-testid=bant-{item}]", "confirmed")
+        session.wait_for(
+            lambda item=item: keel_json(db, "deal", "show", str(deal_id))["bant"][
+                ["budget", "authority", "need", "timeline"].index(item)]["status"] == "confirmed",
+            f"BANT {item} confirmed",
+        )
+    shot(session, "deal")
+    session.click("[data-testid=nav-pipeline]")
+    session.find(card)
+    session.drag(card, "[data-testid=column][data-stage='Discovery & Demo']")
+    session.wait_for(lambda: card_stage(db, deal_id) == "Discovery & Demo", "the move after BANT")
+
+    # Entering Proof of Concept needs one defined: refused, then overridden with a reason.
+    session.find(f"[data-stage='Discovery & Demo'] {card}")
+    session.drag(card, "[data-testid=column][data-stage='Proof of Concept']")
+    session.find("[data-stage='Proof of Concept'] [data-testid=refusal]")
+    session.type("[data-testid=override-reason]", "Customer ran the evaluation on their own sandbox")
+    session.click("[data-testid=override-move]")
+    session.wait_for(lambda: card_stage(db, deal_id) == "Proof of Concept", "the override")
+    history = keel_json(db, "deal", "show", str(deal_id))["history"]
+    assert history[-1]["override_reason"] == "Customer ran the evaluation on their own sandbox", history[-1]
+    assert [h["to_stage"] for h in history] == ["Lead", "Qualification", "Discovery & Demo", "Proof of Concept"]
+
+
+SALESFORCE_CSV = """Opportunity Name,Account Name,Amount,Currency,Stage,Close Date,Opportunity Owner,Lead Source
+Keelhaul pilot,Keelhaul Systems,"12,000.00",USD,Prospecting,03/15/2031,{owner},Web
+Keelhaul expansion,Keelhaul Systems,"30,500.00",USD,Needs Analysis,04/30/2031,{owner},Partner Referral
+Broken row,Keelhaul Systems,not-money,USD,Prospecting,03/15/2031,{owner},Web
+"""
+
+
+def test_import_a_salesforce_csv_through_the_wizard_and_revert_it(session, db):
+    me = an_account_executive(db)
+    start_as(session, db, me)
+    path = Path(db).parent / "salesforce-opportunities.csv"
+    path.write_text(SALESFORCE_CSV.format(owner=me))
+    before = len(keel_json(db, "deal", "list", "--search", "Keelhaul", "--limit", "50"))
+    session.click("[data-testid=nav-import]")
+    set_input(session, "[data-testid=import-path]", str(path))
+    session.click("[data-testid=import-preview]")
+    preview = session.find("[data-testid=import-preview-result]")
+    assert session.attribute(preview, "data-rows") == "3"
+    assert session.attribute(preview, "data-created") == "2"
+    assert session.attribute(preview, "data-rejected") == "1"
+    rejects = session.text(session.find("[data-testid=import-rejects]"))
+    assert "4" in rejects and "amount" in rejects.lower(), rejects
+    assert len(keel_json(db, "deal", "list", "--search", "Keelhaul", "--limit", "50")) == before, "a preview keeps nothing"
+    shot(session, "import-preview")
+    session.click("[data-testid=import-run]")
+    result = session.find("[data-testid=import-result]")
+    progress = session.find("[data-testid=import-progress]")
+    assert session.attribute(progress, "data-done") == session.attribute(progress, "data-total") == "3"
+    assert session.attribute(result, "data-created") == "2"
+    imported = keel_json(db, "deal", "list", "--search", "Keelhaul", "--limit", "50")
+    assert len(imported) == before + 2, imported
+    shot(session, "import")
+    session.click("[data-testid=import-revert]")
+    session.find("[data-testid=import-notice]")
+    assert len(keel_json(db, "deal", "list", "--search", "Keelhaul", "--limit", "50")) == before
+
+
+def test_command_palette_finds_an_account_and_the_theme_switches(session, db):
+    start_as(session, db, an_account_executive(db))
+    account = keel_json(db, "deal", "list", "--limit", "1")[0]["account_name"]
+    session.find("[data-testid=me]")
+    session.keys("\ue009k")
+    session.find("[data-testid=palette]")
+    session.type("[data-testid=palette-input]", account, clear=False)
+    session.wait_for(lambda: account in session.text(session.find("[data-testid=palette]")), "the search hit")
+    shot(session, "palette")
+    session.js(
+        "const b = [...document.querySelectorAll('[data-testid=palette] button')]"
+        ".find(b => b.textContent.includes(arguments[0]) && b.textContent.includes('Account')); b.click();",
+        account,
+    )
+    page = session.find("[data-testid=account-page]")
+    assert account in session.text(page)
+    session.click("[data-testid=theme-toggle]")
+    theme = session.js("return document.documentElement.dataset.theme")
+    assert theme in ("dark", "light")
+    session.click("[data-testid=nav-pipeline]")
+    session.find("[data-testid=card]")
+    if theme == "dark":
+        shot(session, "board-dark")
+    session.click("[data-testid=theme-toggle]")
+
+
+TESTS = [
+    test_first_start_asks_who_i_am_then_opens_my_day,
+    test_board_column_totals_equal_keel_metrics,
+    test_create_a_deal_and_move_it_across_the_board,
+    test_import_a_salesforce_csv_through_the_wizard_and_revert_it,
+    test_command_palette_finds_an_account_and_the_theme_switches,
+]
 
 
 def main() -> int:
@@ -69,7 +308,8 @@ def main() -> int:
     db = work / "e2e.db"
     keel(db, "demo", "--deals", "240", "--seed", "11")
     display = ":" + str(90 + os.getpid() % 9)
-    env = dict(os.environ, DISPLAY=display, KEEL_DB=str(db), KEEL_NOW=NOW)
+    # A fresh data directory: the app starts as on a new machine (it asks who you are).
+    env = dict(os.environ, DISPLAY=display, KEEL_DB=str(db), KEEL_NOW=NOW, XDG_DATA_HOME=str(work / "data"))
     log = open(work / "e2e.log", "w")
     xvfb = driver = None
     passed = failed = 0
@@ -77,7 +317,8 @@ def main() -> int:
         xvfb = start(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], env, log)
         time.sleep(1.0)
         driver = start(["tauri-driver", "--port", str(PORT), "--native-port", str(PORT + 1)], env, log)
-        for test in TESTS:
+        wanted = [t for t in TESTS if any(arg in t.__name__ for arg in sys.argv[1:])] or TESTS
+        for test in wanted:
             session = Session(f"http://127.0.0.1:{PORT}", str(APP))
             try:
                 test(session, db)

@@ -1,6 +1,7 @@
 """A minimal W3C WebDriver client over the standard library, for tauri-driver."""
 
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -28,15 +29,24 @@ class Session:
                 time.sleep(0.3)
         self.id = value["sessionId"]
 
+    # tauri-driver keeps pooled connections to WebKitWebDriver; when one it reuses was
+    # already closed, the request fails to send ("client error (SendRequest)") and our
+    # connection is dropped without an answer. The request never reached the browser,
+    # so sending it again is safe.
     def _call(self, method: str, path: str, body=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                return json.loads(resp.read() or b"{}").get("value")
-        except urllib.error.HTTPError as e:
-            raise WebDriverError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from e
+        for attempt in range(3):
+            req = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    return json.loads(resp.read() or b"{}").get("value")
+            except urllib.error.HTTPError as e:
+                raise WebDriverError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from e
+            except (ConnectionError, http.client.RemoteDisconnected) as e:
+                if attempt == 2:
+                    raise
+                time.sleep(0.3)
 
     def cmd(self, method: str, path: str, body=None):
         return self._call(method, f"/session/{self.id}{path}", body)
@@ -52,6 +62,72 @@ class Session:
                 if time.monotonic() > deadline:
                     raise WebDriverError(f"no element matches {css!r} after {timeout} s")
                 time.sleep(0.2)
+
+    def find_all(self, css: str) -> list:
+        found = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
+        return [f[ELEMENT] for f in found]
+
+    def wait_for(self, predicate, what: str, timeout: float = 20.0):
+        """Polls `predicate()` until it returns a truthy value, which it returns."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                value = predicate()
+                if value:
+                    return value
+            except WebDriverError:
+                pass
+            if time.monotonic() > deadline:
+                raise WebDriverError(f"timed out waiting for {what}")
+            time.sleep(0.2)
+
+    def click(self, css: str) -> None:
+        self.cmd("POST", f"/element/{self.find(css)}/click", {})
+
+    def type(self, css: str, text: str, clear: bool = True) -> None:
+        element = self.find(css)
+        if clear:
+            self.cmd("POST", f"/element/{element}/clear", {})
+        self.cmd("POST", f"/element/{element}/value", {"text": text})
+
+    def js(self, script: str, *args):
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def select(self, css: str, value: str) -> None:
+        """Sets a <select> and fires its change event (as a person choosing would)."""
+        self.find(css)
+        self.js(
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1];"
+            "el.dispatchEvent(new Event('change', {bubbles: true}));",
+            css,
+            value,
+        )
+
+    def keys(self, *chords: str) -> None:
+        """Presses key chords, e.g. keys('\ue009k') for Ctrl+K (W3C key codes)."""
+        actions = []
+        for chord in chords:
+            down = [{"type": "keyDown", "value": k} for k in chord]
+            up = [{"type": "keyUp", "value": k} for k in reversed(chord)]
+            actions.extend(down + up)
+        self.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})
+
+    def drag(self, source: str, target: str) -> None:
+        """Presses on `source`, moves in steps onto `target`, releases: a pointer drag."""
+        src, dst = self.find(source), self.find(target)
+        self.cmd("POST", "/actions", {"actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [
+                {"type": "pointerMove", "origin": {ELEMENT: src}, "x": 0, "y": 0},
+                {"type": "pointerDown", "button": 0},
+                {"type": "pause", "duration": 50},
+                {"type": "pointerMove", "origin": {ELEMENT: src}, "x": 30, "y": 12, "duration": 100},
+                {"type": "pointerMove", "origin": {ELEMENT: dst}, "x": 0, "y": 0, "duration": 250},
+                {"type": "pause", "duration": 50},
+                {"type": "pointerUp", "button": 0},
+            ],
+        }]})
+        self.cmd("DELETE", "/actions")
 
     def text(self, element: str) -> str:
         return self.cmd("GET", f"/element/{element}/text")

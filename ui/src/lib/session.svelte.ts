@@ -8,15 +8,19 @@ class Session {
   error = $state<{ code: string; message: string } | null>(null);
   /** Bumped after any write, so open screens reload what they show. */
   revision = $state(0);
+  /** Whether the user picked themselves on this machine (the first start asks). */
+  confirmed = $state(false);
 
   get me(): Member | null {
-    return this.summary?.me ?? null;
+    return this.confirmed ? (this.summary?.me ?? null) : null;
   }
 
   async load(): Promise<void> {
     try {
       this.summary = await api.workspaceSummary();
-      this.vocabulary = this.summary.me && this.summary.initialized ? await api.vocabulary() : null;
+      const picked = globalThis.localStorage?.getItem(pickedKey(this.summary.path));
+      this.confirmed = this.summary.me !== null && picked === String(this.summary.me.id);
+      this.vocabulary = this.me && this.summary.initialized ? await api.vocabulary() : null;
       this.error = null;
     } catch (e) {
       this.error = errorOf(e);
@@ -25,12 +29,18 @@ class Session {
 
   async choose(memberId: number): Promise<void> {
     await api.chooseMe(memberId);
+    if (this.summary) globalThis.localStorage?.setItem(pickedKey(this.summary.path), String(memberId));
     await this.load();
   }
 
   changed(): void {
     this.revision += 1;
   }
+}
+
+/** The workspace's acting user is shared with the CLI; this machine's pick is remembered per file. */
+function pickedKey(path: string): string {
+  return `keel.me:${path}`;
 }
 
 export const session = new Session();
