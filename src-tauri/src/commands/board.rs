@@ -84,6 +84,9 @@ pub struct BoardColumn {
     pub count: Int,
     pub value: MoneyDto,
     pub weighted: MoneyDto,
+    /// The column's first cards in expected-close order (as many as asked for), so
+    /// the board draws in one round trip; later windows come from `board_cards`.
+    pub cards: Vec<DealCard>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -96,22 +99,42 @@ pub struct BoardDto {
     pub unconverted_count: Int,
 }
 
-pub(crate) fn board_of(ws: &Workspace, query: &BoardQuery) -> Result<BoardDto, ApiError> {
+/// The board's figures and, when `first_cards` is set, each column's first cards
+/// (listed with `cards_query`, the same filter as the figures).
+pub(crate) fn board_of(
+    ws: &Workspace,
+    query: &BoardQuery,
+    first_cards: Option<(&DealQuery, u32)>,
+) -> Result<BoardDto, ApiError> {
     let board = metrics::board(ws, query)?;
     let c = board.currency;
+    let now = ws.now();
+    let mut columns = Vec::with_capacity(board.columns.len());
+    for col in &board.columns {
+        let cards = match first_cards {
+            Some((cards_query, limit)) if limit > 0 && col.count > 0 => {
+                let query = DealQuery {
+                    stage: Some(col.stage.clone()),
+                    status: DealStatus::Open,
+                    limit: Some(limit),
+                    ..cards_query.clone()
+                };
+                deals::list(ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect()
+            }
+            _ => Vec::new(),
+        };
+        columns.push(BoardColumn {
+            stage_id: col.stage_id.into(),
+            stage: col.stage.clone(),
+            probability_bp: col.probability_bp.into(),
+            count: col.count.into(),
+            value: MoneyDto::of(col.value_minor, c),
+            weighted: MoneyDto::of(col.weighted_minor, c),
+            cards,
+        });
+    }
     Ok(BoardDto {
-        columns: board
-            .columns
-            .iter()
-            .map(|col| BoardColumn {
-                stage_id: col.stage_id.into(),
-                stage: col.stage.clone(),
-                probability_bp: col.probability_bp.into(),
-                count: col.count.into(),
-                value: MoneyDto::of(col.value_minor, c),
-                weighted: MoneyDto::of(col.weighted_minor, c),
-            })
-            .collect(),
+        columns,
         open_count: board.open_count.into(),
         pipeline_value: MoneyDto::of(board.pipeline_value_minor, c),
         weighted_pipeline_value: MoneyDto::of(board.weighted_pipeline_value_minor, c),
@@ -120,13 +143,19 @@ pub(crate) fn board_of(ws: &Workspace, query: &BoardQuery) -> Result<BoardDto, A
 }
 
 /// Column figures for the board: count, value and weighted value of every open deal
-/// matching the filter, computed in the database. (The text search applies to cards.)
+/// matching the filter, computed in the database; with each column's first
+/// `cards_per_column` cards.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn board(state: State<'_, AppState>, filter: DealFilter) -> Result<BoardDto, ApiError> {
+pub fn board(
+    state: State<'_, AppState>,
+    filter: DealFilter,
+    cards_per_column: u32,
+) -> Result<BoardDto, ApiError> {
     let ws = state.open()?;
     let resolved = resolve(&ws, filter)?;
-    board_of(&ws, &resolved.board_query())
+    let cards_query = DealQuery { search: None, ..resolved.deal_query()? };
+    board_of(&ws, &resolved.board_query(), Some((&cards_query, cards_per_column)))
 }
 
 /// One window of a column's cards, in expected-close order.

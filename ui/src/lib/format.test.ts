@@ -38,5 +38,7 @@ describe('format', () => {
     expect(formatDate(null)).toBe('—');
     expect(daysBetween('2026-02-27', '2026-03-01')).toBe(2);
     expect(humanize('account-executive')).toBe('Account executive');
+    expect(humanize('sla')).toBe('SLA');
+    expect(humanize('smb-mid-market')).toBe('SMB mid market');
   });
 });

@@ -67,8 +67,11 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((day(to) - day(from)) / 86_400_000);
 }
 
-/** Words for a vocabulary value: "account-executive" → "Account executive". */
+const ACRONYMS = new Set(['sla', 'qbr', 'poc', 'bant', 'smb', 'csv', 'xlsx', 'sdr']);
+
+/** Words for a vocabulary value: "account-executive" → "Account executive", "sla" → "SLA". */
 export function humanize(word: string): string {
-  const spaced = word.replace(/[-_]/g, ' ');
+  const words = word.split(/[-_ ]/).map((w) => (ACRONYMS.has(w.toLowerCase()) ? w.toUpperCase() : w));
+  const spaced = words.join(' ');
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }

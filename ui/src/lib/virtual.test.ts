@@ -29,6 +29,23 @@ describe('pagesFor and PagedRows', () => {
     expect(rows.get(17)).toBe(17);
     expect(rows.get(35)).toBeUndefined();
   });
+  it('does not ask for pages it was seeded with', async () => {
+    const asked: number[] = [];
+    const rows = new PagedRows<number>(async (offset, limit) => {
+      asked.push(offset);
+      return Array.from({ length: limit }, (_, i) => offset + i);
+    }, 10);
+    rows.seed([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 100);
+    await rows.ensure(0, 25);
+    expect(asked).toEqual([10, 20]);
+    const small = new PagedRows<number>(async () => {
+      throw new Error('not asked');
+    }, 10);
+    small.seed([0, 1, 2], 3);
+    await small.ensure(0, 3);
+    expect(small.get(2)).toBe(2);
+  });
+
   it('asks again for a page whose fetch failed', async () => {
     let fail = true;
     const rows = new PagedRows<number>(async (offset) => {

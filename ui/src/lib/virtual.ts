@@ -35,6 +35,13 @@ export class PagedRows<T> {
     private readonly onLoad: () => void = () => {}
   ) {}
 
+  /** Rows already at hand from index 0 (sent with the first answer); their whole pages are not asked for. */
+  seed(rows: T[], total: number): void {
+    rows.forEach((row, i) => this.rows.set(i, row));
+    const covered = rows.length >= total ? Math.ceil(total / this.pageSize) : Math.floor(rows.length / this.pageSize);
+    for (let p = 0; p < covered; p++) this.requested.add(p);
+  }
+
   get(index: number): T | undefined {
     return this.rows.get(index);
   }

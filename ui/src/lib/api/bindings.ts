@@ -21,9 +21,10 @@ export const commands = {
 	search: (text: string) => typedError<SearchHitDto[], ErrorBody>(__TAURI_INVOKE("search", { text })),
 	/**
 	 *  Column figures for the board: count, value and weighted value of every open deal
-	 *  matching the filter, computed in the database. (The text search applies to cards.)
+	 *  matching the filter, computed in the database; with each column's first
+	 *  `cards_per_column` cards.
 	 */
-	board: (filter: DealFilter_Deserialize) => typedError<BoardDto, ErrorBody>(__TAURI_INVOKE("board", { filter })),
+	board: (filter: DealFilter_Deserialize, cardsPerColumn: number) => typedError<BoardDto_Serialize, ErrorBody>(__TAURI_INVOKE("board", { filter, cardsPerColumn })),
 	/**  One window of a column's cards, in expected-close order. */
 	boardCards: (filter: DealFilter_Deserialize, stageId: number, offset: number, limit: number) => typedError<DealCard_Serialize[], ErrorBody>(__TAURI_INVOKE("board_cards", { filter, stageId, offset, limit })),
 	/**  A window of the deal table: any status, any sort, with the total on the first page. */
@@ -182,17 +183,49 @@ export type BatchDto_Serialize = {
 	reverted_at: string | null,
 };
 
-export type BoardColumn = {
+export type BoardColumn = BoardColumn_Serialize | BoardColumn_Deserialize;
+
+export type BoardColumn_Deserialize = {
 	stage_id: number,
 	stage: string,
 	probability_bp: number,
 	count: number,
 	value: MoneyDto,
 	weighted: MoneyDto,
+	/**
+	 *  The column's first cards in expected-close order (as many as asked for), so
+	 *  the board draws in one round trip; later windows come from `board_cards`.
+	 */
+	cards: DealCard_Deserialize[],
 };
 
-export type BoardDto = {
-	columns: BoardColumn[],
+export type BoardColumn_Serialize = {
+	stage_id: number,
+	stage: string,
+	probability_bp: number,
+	count: number,
+	value: MoneyDto,
+	weighted: MoneyDto,
+	/**
+	 *  The column's first cards in expected-close order (as many as asked for), so
+	 *  the board draws in one round trip; later windows come from `board_cards`.
+	 */
+	cards: DealCard_Serialize[],
+};
+
+export type BoardDto = BoardDto_Serialize | BoardDto_Deserialize;
+
+export type BoardDto_Deserialize = {
+	columns: BoardColumn_Deserialize[],
+	open_count: number,
+	/**  Equal to `keel metrics`' pipeline_value_minor for the same filters. */
+	pipeline_value: MoneyDto,
+	weighted_pipeline_value: MoneyDto,
+	unconverted_count: number,
+};
+
+export type BoardDto_Serialize = {
+	columns: BoardColumn_Serialize[],
 	open_count: number,
 	/**  Equal to `keel metrics`' pipeline_value_minor for the same filters. */
 	pipeline_value: MoneyDto,
@@ -387,7 +420,7 @@ export type Home_Deserialize = {
 	me: MemberDto_Deserialize,
 	today: string,
 	/**  My open deals by stage (the board's figures, filtered to me). */
-	pipeline: BoardDto,
+	pipeline: BoardDto_Deserialize,
 	/**  My open tasks due today or earlier, oldest first. */
 	due: ActivityDto_Deserialize[],
 	stalled: DealCard_Deserialize[],
@@ -398,7 +431,7 @@ export type Home_Serialize = {
 	me: MemberDto_Serialize,
 	today: string,
 	/**  My open deals by stage (the board's figures, filtered to me). */
-	pipeline: BoardDto,
+	pipeline: BoardDto_Serialize,
 	/**  My open tasks due today or earlier, oldest first. */
 	due: ActivityDto_Serialize[],
 	stalled: DealCard_Serialize[],

@@ -62,7 +62,7 @@ export const api = {
   exportRecords: (kind: string, format: string, path: string) => call(commands.exportRecords(kind, format, path)),
   vocabulary: () => call(commands.vocabulary()),
   search: (text: string) => call(commands.search(text)),
-  board: (filter: DealFilter) => call(commands.board(filter)),
+  board: (filter: DealFilter, cardsPerColumn: number) => call(commands.board(filter, cardsPerColumn)),
   boardCards: (filter: DealFilter, stageId: number, offset: number, limit: number) =>
     call(commands.boardCards(filter, stageId, offset, limit)),
   dealTable: (filter: DealFilter, status: string, sort: string, descending: boolean, offset: number, limit: number) =>
