@@ -76,6 +76,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         deal::deal_page,
         deal::create_deal,
         deal::set_bant,
+        deal::set_poc,
         deal::set_checklist_item,
         deal::log_activity,
         deal::complete_activity,
@@ -151,5 +152,42 @@ mod bindings_test {
             json,
             serde_json::json!({"code": "invalid_input", "message": "amount: must not be negative", "details": []})
         );
+    }
+}
+
+#[cfg(test)]
+mod security_test {
+    use std::path::Path;
+
+    fn json(path: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path);
+        serde_json::from_str(&text).expect("valid JSON")
+    }
+
+    /// The window may call Keel's own commands and open the file dialogs: nothing else
+    /// (no shell, http or file-system plugin permissions).
+    #[test]
+    fn the_window_holds_only_keels_commands_and_the_file_dialogs() {
+        let capability = json("capabilities/default.json");
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+        assert_eq!(
+            capability["permissions"],
+            serde_json::json!(["core:event:default", "dialog:allow-open", "dialog:allow-save"])
+        );
+    }
+
+    #[test]
+    fn the_content_security_policy_loads_nothing_remote() {
+        let config = json("tauri.conf.json");
+        let csp = config["app"]["security"]["csp"].as_str().expect("a CSP is set");
+        for directive in
+            ["default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'"]
+        {
+            assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
+        }
+        // Tauri's IPC answers on http://ipc.localhost where the ipc: scheme is not available.
+        let without_ipc = csp.replace("http://ipc.localhost", "");
+        assert!(!without_ipc.contains("http") && !without_ipc.contains('*'), "remote source in {csp}");
+        assert!(!csp.contains("unsafe-eval"), "{csp}");
     }
 }

@@ -208,7 +208,18 @@ def test_create_a_deal_and_move_it_across_the_board(session, db):
                 ["budget", "authority", "need", "timeline"].index(item)]["status"] == "confirmed",
             f"BANT {item} confirmed",
         )
+    # A proof of concept shorter than the playbook allows is refused in its panel; nothing is kept.
+    session.click("[data-testid=poc-edit]")
+    session.type("[data-testid=poc-scope]", "Fleet telemetry on 40 robots")
+    session.type("[data-testid=poc-criteria]", "Uptime above 99.5%")
+    session.type("[data-testid=poc-start]", "2026-12-01")
+    session.type("[data-testid=poc-end]", "2026-12-05")
+    session.click("[data-testid=poc-save]")
+    note = session.text(session.find("[data-testid=poc] [data-testid=error]"))
+    assert "days" in note and ("end_date" in note or "evaluation" in note), note
+    assert keel_json(db, "deal", "show", str(deal_id))["proof_of_concept"] is None, "a refused PoC writes nothing"
     shot(session, "deal")
+    session.click("[data-testid=poc] button[type=button]")
     session.click("[data-testid=nav-pipeline]")
     session.find(card)
     session.drag(card, "[data-testid=column][data-stage='Discovery & Demo']")

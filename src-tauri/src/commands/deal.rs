@@ -2,18 +2,18 @@
 //! the negotiation checklist, activities; and the home screen.
 
 use super::board::{board_of, BoardDto};
-use super::{date, me};
+use super::{date, given, me};
 use crate::dto::{ActivityDto, DealCard, Int, MemberDto, MoneyDto};
 use crate::{ApiError, AppState};
 use keel::domain::{
     AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
-    DealSource, DealType,
+    DealSource, DealType, PocOutcome,
 };
 use keel::money::{Currency, Money};
 use keel::services::activities::{self, ActivityInput, ActivityQuery};
 use keel::services::deals::{self, DealInput, DealQuery};
 use keel::services::metrics::BoardQuery;
-use keel::services::qualification::{self, BantChange};
+use keel::services::qualification::{self, BantChange, PocChanges};
 use keel::services::{moves, pipeline, registrations, team};
 use keel::store::deals::DealStatus;
 use serde::{Deserialize, Serialize};
@@ -145,13 +145,7 @@ pub fn deal_page(state: State<'_, AppState>, deal_id: Int) -> Result<DealPage, A
         loss_reason: deal.loss_reason.clone(),
         created_at: deal.created_at.to_rfc3339(),
         bant: bant_dto(&view.bant),
-        proof_of_concept: view.proof_of_concept.as_ref().map(|p| PocDto {
-            scope: p.scope.clone(),
-            success_criteria: p.success_criteria.clone(),
-            start_date: p.start_date.map(|d| d.to_string()),
-            end_date: p.end_date.map(|d| d.to_string()),
-            outcome: p.outcome.map(|o| o.as_str().into()),
-        }),
+        proof_of_concept: view.proof_of_concept.as_ref().map(poc_dto),
         checklist: checklist_dto(&view.checklist),
         stage_path: view
             .stage_path
@@ -241,6 +235,48 @@ pub fn set_bant(
         note,
     };
     Ok(bant_dto(&qualification::set_bant(&mut ws, actor, DealId(deal_id.0), vec![change])?))
+}
+
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct PocInput {
+    pub scope: Option<String>,
+    pub success_criteria: Option<String>,
+    /// `YYYY-MM-DD`; blank leaves the date as it is.
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// pending, passed or failed.
+    pub outcome: Option<String>,
+}
+
+/// Records the proof of concept; the core checks the evaluation period's bounds.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn set_poc(state: State<'_, AppState>, deal_id: Int, input: PocInput) -> Result<PocDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let poc = qualification::set_poc(
+        &mut ws,
+        actor,
+        DealId(deal_id.0),
+        PocChanges {
+            scope: given(input.scope),
+            success_criteria: given(input.success_criteria),
+            start_date: date("start_date", input.start_date)?,
+            end_date: date("end_date", input.end_date)?,
+            outcome: given(input.outcome).map(|o| PocOutcome::parse("outcome", &o)).transpose()?,
+        },
+    )?;
+    Ok(poc_dto(&poc))
+}
+
+fn poc_dto(p: &keel::store::qualification::ProofOfConcept) -> PocDto {
+    PocDto {
+        scope: p.scope.clone(),
+        success_criteria: p.success_criteria.clone(),
+        start_date: p.start_date.map(|d| d.to_string()),
+        end_date: p.end_date.map(|d| d.to_string()),
+        outcome: p.outcome.map(|o| o.as_str().into()),
+    }
 }
 
 #[tauri::command(async)]

@@ -38,6 +38,8 @@ export const commands = {
 	createDeal: (input: NewDeal) => typedError<DealCard_Serialize, ErrorBody>(__TAURI_INVOKE("create_deal", { input })),
 	/**  Sets one BANT item's status and, when given, its note. */
 	setBant: (dealId: number, item: string, status: string | null, note: string | null) => typedError<BantDto_Serialize[], ErrorBody>(__TAURI_INVOKE("set_bant", { dealId, item, status, note })),
+	/**  Records the proof of concept; the core checks the evaluation period's bounds. */
+	setPoc: (dealId: number, input: PocInput_Deserialize) => typedError<PocDto_Serialize, ErrorBody>(__TAURI_INVOKE("set_poc", { dealId, input })),
 	setChecklistItem: (dealId: number, item: string, status: string, onDate: string | null) => typedError<ChecklistDto_Serialize[], ErrorBody>(__TAURI_INVOKE("set_checklist_item", { dealId, item, status, onDate })),
 	/**  Logs an activity on a deal: with a due date it is planned work, without it happened now. */
 	logActivity: (dealId: number, kind: string, subject: string, dueDate: string | null) => typedError<ActivityDto_Serialize, ErrorBody>(__TAURI_INVOKE("log_activity", { dealId, kind, subject, dueDate })),
@@ -626,6 +628,28 @@ export type PocDto_Serialize = {
 	success_criteria: string | null,
 	start_date: string | null,
 	end_date: string | null,
+	outcome: string | null,
+};
+
+export type PocInput = PocInput_Serialize | PocInput_Deserialize;
+
+export type PocInput_Deserialize = {
+	scope?: string | null,
+	success_criteria?: string | null,
+	/**  `YYYY-MM-DD`; blank leaves the date as it is. */
+	start_date?: string | null,
+	end_date?: string | null,
+	/**  pending, passed or failed. */
+	outcome?: string | null,
+};
+
+export type PocInput_Serialize = {
+	scope: string | null,
+	success_criteria: string | null,
+	/**  `YYYY-MM-DD`; blank leaves the date as it is. */
+	start_date: string | null,
+	end_date: string | null,
+	/**  pending, passed or failed. */
 	outcome: string | null,
 };
 

@@ -74,6 +74,7 @@ export const api = {
   createDeal: (input: B.NewDeal) => call(commands.createDeal(input)),
   setBant: (dealId: number, item: string, status: string | null, note: string | null) =>
     call(commands.setBant(dealId, item, status, note)),
+  setPoc: (dealId: number, input: B.PocInput) => call(commands.setPoc(dealId, input)),
   setChecklistItem: (dealId: number, item: string, status: string) =>
     call(commands.setChecklistItem(dealId, item, status, null)),
   logActivity: (dealId: number, kind: string, subject: string, dueDate: string | null) =>
