@@ -13,6 +13,7 @@ use crate::store::accounts::AccountFields;
 use crate::store::activities::NewActivity;
 use crate::store::contacts::ContactFields;
 use crate::store::deals::{DealFields, NewStageChange, Placement};
+use crate::store::facts::{FactWriter, LoadedDeal};
 use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
 use crate::store::stages::Stage;
 use crate::store::{self};
@@ -130,8 +131,8 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
         builder.exchange_rates()?;
         builder.phase_targets()?;
         let bulk_tables = ["deals", "stage_history", "activities", "onboarding_plans", "qbrs"];
-        store::facts::untracked(tx, || {
-            store::with_indexes_deferred(tx, &bulk_tables, || builder.build(options.deals))
+        store::facts::untracked(tx, |facts| {
+            store::with_indexes_deferred(tx, &bulk_tables, || builder.build(options.deals, facts))
         })?;
         let summary = builder.summary;
         super::record(
@@ -161,6 +162,14 @@ struct Team {
     enterprise_aes: Vec<TeamMemberId>,
     mid_market_aes: Vec<TeamMemberId>,
     customer_success: Vec<TeamMemberId>,
+}
+
+/// The stages a demo deal can end in: an open one, won or lost.
+#[derive(Clone, Copy)]
+struct FunnelStages<'s> {
+    open: &'s [&'s Stage],
+    won: &'s Stage,
+    lost: &'s Stage,
 }
 
 struct DemoAccount {
@@ -197,7 +206,7 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn build(&mut self, deals: u64) -> Result<()> {
+    fn build(&mut self, deals: u64, facts: &mut FactWriter) -> Result<()> {
         let team = self.team(deals)?;
         let accounts = self.accounts((deals / 8).max(12))?;
         let open: Vec<&Stage> = self.stages.iter().filter(|s| !s.is_closed).collect();
@@ -213,7 +222,7 @@ impl Builder<'_> {
             .ok_or_else(|| KeelError::NotAllowed("no lost stage".into()))?;
         for n in 0..deals {
             let account = &accounts[(self.rng.next() % accounts.len() as u64) as usize];
-            self.deal(n, account, &team, &open, won, lost)?;
+            self.deal(n, account, &team, &FunnelStages { open: &open, won, lost }, facts)?;
         }
         Ok(())
     }
@@ -305,10 +314,10 @@ impl Builder<'_> {
         n: u64,
         account: &DemoAccount,
         team: &Team,
-        open: &[&Stage],
-        won: &Stage,
-        lost: &Stage,
+        stages: &FunnelStages<'_>,
+        facts: &mut FactWriter,
     ) -> Result<()> {
+        let FunnelStages { open, won, lost } = *stages;
         let rng = &mut self.rng;
         let owner = match account.segment {
             Segment::Enterprise => *rng.pick(&team.enterprise_aes),
@@ -419,6 +428,23 @@ impl Builder<'_> {
             .collect();
         store::deals::append_history_batch(self.tx, &changes)?;
         self.summary.stage_changes += changes.len() as u64;
+        let history: Vec<(i64, NaiveDate)> =
+            changes.iter().map(|c| (c.to_stage.0, c.changed_at.date_naive())).collect();
+        facts.add(&LoadedDeal {
+            deal_id: id.0,
+            account_id: account.id.0,
+            owner_id: owner.0,
+            stage_id: final_stage.id.0,
+            source,
+            segment: account.segment,
+            deal_type,
+            created_on: created_at.date_naive(),
+            expected_close: expected_close_date,
+            closed_on,
+            amount_minor: amount.amount_minor,
+            currency: currency_code,
+            history: &history,
+        });
         self.qualification(id, path_len, outcome, created_at)?;
         if let Some(at) = last_activity_at {
             let (kind, subject) = *self.rng.pick(ACTIVITY_SUBJECTS);

@@ -5,8 +5,9 @@
 //! The table is derived. Temporary triggers, installed on every connection Keel opens,
 //! note each deal a statement touches in `facts_dirty`; [`refresh_dirty`] rebuilds
 //! those rows just before the transaction commits (`store::with_tx`), so the copy can
-//! never be seen out of date. Only bulk loads switch tracking off ([`untracked`]) and
-//! rebuild everything at the end ([`rebuild_all`]).
+//! never be seen out of date. Only bulk loads switch tracking off ([`untracked`]); they
+//! hand each deal they write to a [`FactWriter`] instead, and [`rebuild_all`] (migration
+//! 0004, a reporting-currency change) derives every row from the tables.
 //!
 //! The one decision made here is freezing exchange rates: a closed deal keeps the rate
 //! in force on its close date into the reporting currency (`closed_deal_rates`).
@@ -16,6 +17,7 @@ use super::settings;
 use crate::domain::{DealSource, DealType, Segment};
 use crate::money::FxRate;
 use crate::Result;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 
@@ -66,17 +68,110 @@ pub fn track_changes(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Runs a bulk load without per-row tracking, then rebuilds every fact in one pass.
-pub fn untracked<T>(conn: &Connection, load: impl FnOnce() -> Result<T>) -> Result<T> {
+/// Runs a bulk load without per-row tracking. The loader hands each deal it writes to
+/// the [`FactWriter`], which writes their facts in one sorted pass at the end: reading
+/// a million deals and their history back would cost seconds.
+pub fn untracked<T>(conn: &Connection, load: impl FnOnce(&mut FactWriter) -> Result<T>) -> Result<T> {
     for trigger in TRIGGERS {
         conn.execute_batch(&format!("DROP TRIGGER IF EXISTS temp.{trigger}"))?;
     }
-    let loaded = load();
+    let loaded = FactWriter::new(conn).and_then(|mut writer| {
+        let value = load(&mut writer)?;
+        writer.finish(conn)?;
+        Ok(value)
+    });
     // Tracking comes back whatever happened; the caller's transaction decides the rest.
     track_changes(conn)?;
-    let value = loaded?;
-    rebuild_all(conn)?;
-    Ok(value)
+    loaded
+}
+
+/// A deal as a bulk loader wrote it: what its facts are made of.
+pub struct LoadedDeal<'a> {
+    pub deal_id: i64,
+    pub account_id: i64,
+    pub owner_id: i64,
+    pub stage_id: i64,
+    pub source: DealSource,
+    pub segment: Segment,
+    pub deal_type: DealType,
+    pub created_on: NaiveDate,
+    pub expected_close: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    /// (stage id, day entered), oldest first.
+    pub history: &'a [(i64, NaiveDate)],
+}
+
+/// Collects the facts of a bulk load (see [`untracked`]).
+pub struct FactWriter {
+    reporting: String,
+    rates: RateTable,
+    rows: Vec<NewFact>,
+    freezes: Vec<(i64, String, String, i64)>,
+}
+
+impl FactWriter {
+    fn new(conn: &Connection) -> Result<FactWriter> {
+        let reporting = settings::reporting_currency(conn)?;
+        let rates = RateTable::load(conn, &reporting)?;
+        Ok(FactWriter { reporting, rates, rows: Vec::new(), freezes: Vec::new() })
+    }
+
+    pub fn add(&mut self, deal: &LoadedDeal<'_>) {
+        let closed_rate = deal.closed_on.and_then(|day| {
+            let day = day.to_string();
+            let (rate, effective_on) = rate_at_close(&self.rates, &self.reporting, deal.currency, &day)?;
+            if let Some(effective_on) = effective_on {
+                self.freezes.push((deal.deal_id, day, effective_on, rate));
+            }
+            Some(rate)
+        });
+        let mut history = Vec::with_capacity(deal.history.len() * ENTRY_BYTES);
+        for (stage, day) in deal.history {
+            pack_entry(&mut history, *stage, day.num_days_from_ce());
+        }
+        let fixed = Packed {
+            account_id: deal.account_id,
+            stage_id: deal.stage_id,
+            deal_type: code_of(DealType::ALL, DealType::as_str, deal.deal_type.as_str()),
+            from_registration: false,
+            created_day: deal.created_on.num_days_from_ce(),
+            expected_close_day: deal.expected_close.num_days_from_ce(),
+            amount_minor: deal.amount_minor,
+            currency: deal.currency,
+            probability_override_bp: None,
+            closed_rate_e9: closed_rate,
+        };
+        self.rows.push(NewFact::new(
+            deal.closed_on.map_or(0, |d| d.num_days_from_ce()),
+            deal.deal_id,
+            deal.owner_id,
+            code_of(DealSource::ALL, DealSource::as_str, deal.source.as_str()),
+            code_of(Segment::ALL, Segment::as_str, deal.segment.as_str()),
+            &fixed,
+            &history,
+        ));
+    }
+
+    fn finish(mut self, conn: &Connection) -> Result<()> {
+        insert_facts(conn, &mut self.rows, Scope::All)?;
+        insert_freezes(conn, &self.reporting, self.freezes)
+    }
+}
+
+/// The rate of `currency` into `reporting` in force on `day`, and the date it took
+/// effect when it must be frozen (None for the reporting currency itself).
+fn rate_at_close(
+    rates: &RateTable,
+    reporting: &str,
+    currency: &str,
+    day: &str,
+) -> Option<(i64, Option<String>)> {
+    if currency == reporting {
+        return Some((FxRate::IDENTITY.0, None));
+    }
+    rates.on(currency, day).map(|(effective_on, rate)| (rate.0, Some(effective_on.to_string())))
 }
 
 /// Rebuilds the facts of the deals changed in this transaction.
@@ -207,6 +302,32 @@ struct NewFact {
     packed: Vec<u8>,
 }
 
+impl NewFact {
+    fn new(
+        closed_day: i32,
+        deal_id: i64,
+        owner_id: i64,
+        source: i64,
+        segment: i64,
+        fixed: &Packed<'_>,
+        history: &[u8],
+    ) -> NewFact {
+        let mut packed = Vec::with_capacity(PACKED_BYTES + history.len());
+        fixed.write(&mut packed);
+        packed.extend_from_slice(history);
+        NewFact {
+            closed_day,
+            deal_id,
+            owner_id,
+            source,
+            segment,
+            currency: fixed.currency.to_string(),
+            closed_rate_e9: fixed.closed_rate_e9,
+            packed,
+        }
+    }
+}
+
 impl Packed<'_> {
     fn write(&self, into: &mut Vec<u8>) {
         into.extend_from_slice(&self.account_id.to_le_bytes());
@@ -251,10 +372,6 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
         Scope::Dirty => conn
             .execute("DELETE FROM deal_facts WHERE deal_id IN (SELECT deal_id FROM temp.facts_dirty)", [])?,
     };
-    let mut insert = conn.prepare(
-        "INSERT INTO deal_facts (closed_day, deal_id, owner_id, source, segment, currency, closed_rate_e9, packed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
     // In id order, the order of the history: one merge, no lookups.
     let mut stmt = conn.prepare(&format!(
         "SELECT d.id, d.closed_on, d.account_id, d.owner_id, d.stage_id, d.source, a.segment, d.deal_type,
@@ -294,9 +411,11 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
                     if earlier.is_some() {
                         thawed.push(deal_id);
                     }
-                    rates.on(&currency, day).map(|(effective_on, rate)| {
-                        freezes.push((deal_id, day.to_string(), effective_on.to_string(), rate.0));
-                        rate.0
+                    rate_at_close(&rates, &reporting, &currency, day).map(|(rate, effective_on)| {
+                        if let Some(effective_on) = effective_on {
+                            freezes.push((deal_id, day.to_string(), effective_on, rate));
+                        }
+                        rate
                     })
                 }
             },
@@ -314,25 +433,37 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
             probability_override_bp: r.get(12)?,
             closed_rate_e9: closed_rate,
         };
-        let mut row = Vec::with_capacity(PACKED_BYTES + packed.len());
-        fixed.write(&mut row);
-        row.extend_from_slice(&packed);
-        rows.push(NewFact {
-            closed_day: closed_on.as_deref().and_then(day_number).unwrap_or(0),
+        rows.push(NewFact::new(
+            closed_on.as_deref().and_then(day_number).unwrap_or(0),
             deal_id,
-            owner_id: r.get(3)?,
-            source: code_of(DealSource::ALL, DealSource::as_str, text(r, 5)?),
-            segment: code_of(Segment::ALL, Segment::as_str, text(r, 6)?),
-            currency,
-            closed_rate_e9: closed_rate,
-            packed: row,
-        });
+            r.get(3)?,
+            code_of(DealSource::ALL, DealSource::as_str, text(r, 5)?),
+            code_of(Segment::ALL, Segment::as_str, text(r, 6)?),
+            &fixed,
+            &packed,
+        ));
     }
-    // In primary-key order, so the clustered table is appended to, not shuffled; a full
-    // rebuild also builds the secondary indexes once, at the end.
+    drop(found);
+    insert_facts(conn, &mut rows, scope)?;
+    // Deals reopened (or gone) keep no frozen rate in any currency.
+    thawed.extend(frozen.into_keys());
+    let mut thaw = conn.prepare("DELETE FROM closed_deal_rates WHERE deal_id = ?1")?;
+    for deal in thawed {
+        thaw.execute([deal])?;
+    }
+    insert_freezes(conn, &reporting, freezes)
+}
+
+/// Writes fact rows in primary-key order, so the clustered table is appended to, not
+/// shuffled; a full rebuild also builds the secondary indexes once, at the end.
+fn insert_facts(conn: &Connection, rows: &mut [NewFact], scope: Scope) -> Result<()> {
     rows.sort_unstable_by_key(|f| (f.closed_day, f.deal_id));
-    let mut write = || -> Result<()> {
-        for f in &rows {
+    let write = || -> Result<()> {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO deal_facts (closed_day, deal_id, owner_id, source, segment, currency, closed_rate_e9, packed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for f in rows.iter() {
             insert.execute(params![
                 f.closed_day,
                 f.deal_id,
@@ -347,16 +478,18 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
         Ok(())
     };
     match scope {
-        Scope::All => super::with_indexes_deferred(conn, &["deal_facts"], write)?,
-        Scope::Dirty => write()?,
+        Scope::All => super::with_indexes_deferred(conn, &["deal_facts"], write),
+        Scope::Dirty => write(),
     }
-    // Deals reopened (or gone) keep no frozen rate in any currency.
-    thawed.extend(frozen.into_keys());
-    let mut thaw = conn.prepare("DELETE FROM closed_deal_rates WHERE deal_id = ?1")?;
-    for deal in thawed {
-        thaw.execute([deal])?;
-    }
-    let mut freeze = conn.prepare(
+}
+
+/// Freezes the rates deals closed at: (deal, close date, effective date, rate ×10^9).
+fn insert_freezes(
+    conn: &Connection,
+    reporting: &str,
+    freezes: Vec<(i64, String, String, i64)>,
+) -> Result<()> {
+    let mut freeze = conn.prepare_cached(
         "INSERT OR REPLACE INTO closed_deal_rates (deal_id, quote, closed_on, effective_on, rate_e9)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;

@@ -486,6 +486,22 @@ fn facts_stay_in_step_with_the_records_they_are_derived_from() {
     assert_eq!(moved.sum::<u64>(), w.known.len() as u64, "every deal in exactly one segment");
 }
 
+#[test]
+fn the_demo_writes_the_facts_a_full_rebuild_would() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("demo.db");
+    let clock = keel::clock::FixedClock::at(crate::start());
+    let mut ws = keel::services::Workspace::open(&path, std::sync::Arc::new(clock)).expect("open");
+    let options = keel::services::demo::DemoOptions { deals: 1_200, seed: 9 };
+    keel::services::demo::generate(&mut ws, options).expect("demo");
+    let written = facts(&path);
+    let frozen = written.iter().filter(|row| row.matches('|').count() == 3).count();
+    assert!(written.len() > 1_200 && frozen > 0, "every deal has facts and some closed in EUR or GBP");
+    let conn = keel::store::open(&path).expect("open");
+    keel::store::facts::rebuild_all(&conn).expect("rebuild");
+    assert_eq!(facts(&path), written, "the demo's own facts are what a full rebuild derives");
+}
+
 fn facts(path: &std::path::Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(path).expect("open");
     let mut stmt = conn.prepare("SELECT * FROM deal_facts ORDER BY deal_id").expect("select");
@@ -502,7 +518,9 @@ fn facts(path: &std::path::Path) -> Vec<String> {
     let rates: Vec<String> = conn
         .prepare("SELECT * FROM closed_deal_rates ORDER BY deal_id, quote")
         .expect("rates")
-        .query_map([], |r| Ok(format!("{:?}|{:?}|{:?}", r.get_ref(0)?, r.get_ref(2)?, r.get_ref(4)?)))
+        .query_map([], |r| {
+            Ok(format!("{:?}|{:?}|{:?}|{:?}", r.get_ref(0)?, r.get_ref(2)?, r.get_ref(3)?, r.get_ref(4)?))
+        })
         .expect("rows")
         .collect::<Result<_, _>>()
         .expect("rates");
