@@ -126,21 +126,22 @@ pub struct AccountQuery {
     pub offset: Option<u32>,
 }
 
-/// Every account in the workspace.
-pub fn count(ws: &Workspace) -> Result<i64> {
-    store::accounts::count(ws.conn())
+/// How many accounts the query's segment and search match: the length of the list it pages.
+pub fn count(ws: &Workspace, query: &AccountQuery) -> Result<i64> {
+    store::accounts::count_matching(ws.conn(), &filter(query))
 }
 
 pub fn list(ws: &Workspace, query: &AccountQuery) -> Result<Vec<Account>> {
-    store::accounts::list(
-        ws.conn(),
-        &AccountFilter {
-            segment: query.segment,
-            search: query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-            limit: super::page_size(query.limit),
-            offset: query.offset.unwrap_or(0),
-        },
-    )
+    store::accounts::list(ws.conn(), &filter(query))
+}
+
+fn filter(query: &AccountQuery) -> AccountFilter<'_> {
+    AccountFilter {
+        segment: query.segment,
+        search: query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        limit: super::page_size(query.limit),
+        offset: query.offset.unwrap_or(0),
+    }
 }
 
 /// An account page: the account with its contacts, deals, onboarding plans and QBRs.

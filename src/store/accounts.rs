@@ -124,6 +124,18 @@ pub fn list(conn: &Connection, filter: &AccountFilter<'_>) -> Result<Vec<Account
     Ok(rows)
 }
 
+/// How many accounts the filter's segment and search match (its page is ignored).
+pub fn count_matching(conn: &Connection, filter: &AccountFilter<'_>) -> Result<i64> {
+    let pattern = filter.search.map(super::like_pattern);
+    Ok(conn.query_row(
+        "SELECT count(*) FROM accounts
+         WHERE (?1 IS NULL OR segment = ?1)
+           AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\' OR domain LIKE ?2 ESCAPE '\\')",
+        params![filter.segment, pattern],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?)
 }

@@ -4,6 +4,7 @@
 use keel::clock::FixedClock;
 use keel::domain::{DealSource, Segment};
 use keel::money::FxRate;
+use keel::services::accounts::{self, AccountQuery};
 use keel::services::deals::{self, DealQuery};
 use keel::services::demo::{generate, DemoOptions};
 use keel::services::metrics::{self, BoardQuery, MetricsQuery};
@@ -197,7 +198,18 @@ fn search_finds_accounts_deals_and_contacts_and_takes_wildcards_literally() {
         .iter()
         .any(|h| h.kind == "account" && h.id == deal.account_id.0 && h.title == deal.account_name));
     let hits = search::search(&ws, &deal.name, None).expect("search");
-    assert!(hits.iter().any(|h| h.kind == "deal" && h.id == deal.id.0));
+    assert!(hits
+        .iter()
+        .any(|h| h.kind == "deal" && h.id == deal.id.0 && h.account_id == Some(deal.account_id.0)));
+    // The account list's count is the length of the filtered list it pages.
+    let query = AccountQuery { search: Some("labs".into()), limit: Some(500), ..Default::default() };
+    let listed = accounts::list(&ws, &query).expect("accounts");
+    assert!(
+        !listed.is_empty()
+            && listed.iter().all(|a| a.name.to_lowercase().contains("labs")
+                || a.domain.as_deref().unwrap_or("").contains("labs"))
+    );
+    assert_eq!(accounts::count(&ws, &query).expect("count"), listed.len() as i64);
     assert!(search::search(&ws, "%", None).expect("search").is_empty(), "% is a character, not a wildcard");
     for (text, problem) in [("  ", "must not be empty"), ("a\u{7}b", "control characters")] {
         let err = search::search(&ws, text, None).expect_err("refused").to_string();

@@ -9,8 +9,7 @@ use keel::services::contacts::{self, ContactInput};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
-/// A window of the account list, by name; `total` is the whole list's length when
-/// nothing filters it, else None (the list then grows as it scrolls).
+/// A window of the account list, by name, with the length of the whole filtered list.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn accounts(
@@ -27,10 +26,8 @@ pub fn accounts(
         limit: Some(limit),
         offset: Some(offset),
     };
-    let unfiltered = query.segment.is_none() && query.search.is_none();
     let rows: Vec<AccountDto> = accounts::list(&ws, &query)?.iter().map(AccountDto::from).collect();
-    let total = if unfiltered { accounts::count(&ws)? } else { i64::from(offset) + rows.len() as i64 };
-    Ok(Page { total: total.into(), offset: offset.into(), rows })
+    Ok(Page { total: accounts::count(&ws, &query)?.into(), offset: offset.into(), rows })
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]

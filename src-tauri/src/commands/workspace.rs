@@ -203,6 +203,8 @@ pub struct SearchHitDto {
     pub id: Int,
     pub title: String,
     pub detail: String,
+    /// The account of a deal or contact.
+    pub account_id: Option<Int>,
 }
 
 /// Accounts, deals and contacts whose names contain `text` (the search box and palette).
@@ -212,6 +214,12 @@ pub fn search(state: State<'_, AppState>, text: String) -> Result<Vec<SearchHitD
     let ws = state.open()?;
     Ok(keel::services::search::search(&ws, &text, Some(6))?
         .into_iter()
-        .map(|h| SearchHitDto { kind: h.kind.into(), id: h.id.into(), title: h.title, detail: h.detail })
+        .map(|h| SearchHitDto {
+            kind: h.kind.into(),
+            id: h.id.into(),
+            title: h.title,
+            detail: h.detail,
+            account_id: h.account_id.map(Int),
+        })
         .collect())
 }

@@ -18,7 +18,7 @@ export const commands = {
 	exportRecords: (kind: string, format: string, path: string) => typedError<Written, ErrorBody>(__TAURI_INVOKE("export_records", { kind, format, path })),
 	vocabulary: () => typedError<Vocabulary_Serialize, ErrorBody>(__TAURI_INVOKE("vocabulary")),
 	/**  Accounts, deals and contacts whose names contain `text` (the search box and palette). */
-	search: (text: string) => typedError<SearchHitDto[], ErrorBody>(__TAURI_INVOKE("search", { text })),
+	search: (text: string) => typedError<SearchHitDto_Serialize[], ErrorBody>(__TAURI_INVOKE("search", { text })),
 	/**
 	 *  Column figures for the board: count, value and weighted value of every open deal
 	 *  matching the filter, computed in the database; with each column's first
@@ -50,10 +50,7 @@ export const commands = {
 	 *  Writes nothing.
 	 */
 	missingForMove: (dealId: number, stage: string) => typedError<string[], ErrorBody>(__TAURI_INVOKE("missing_for_move", { dealId, stage })),
-	/**
-	 *  A window of the account list, by name; `total` is the whole list's length when
-	 *  nothing filters it, else None (the list then grows as it scrolls).
-	 */
+	/**  A window of the account list, by name, with the length of the whole filtered list. */
 	accounts: (search: string | null, segment: string | null, offset: number, limit: number) => typedError<Page<AccountDto_Serialize>, ErrorBody>(__TAURI_INVOKE("accounts", { search, segment, offset, limit })),
 	accountPage: (accountId: number) => typedError<AccountPage_Serialize, ErrorBody>(__TAURI_INVOKE("account_page", { accountId })),
 	createAccount: (input: NewAccount_Deserialize) => typedError<AccountDto_Serialize, ErrorBody>(__TAURI_INVOKE("create_account", { input })),
@@ -705,11 +702,24 @@ export type RevertDto = {
 	restored: number,
 };
 
-export type SearchHitDto = {
+export type SearchHitDto = SearchHitDto_Serialize | SearchHitDto_Deserialize;
+
+export type SearchHitDto_Deserialize = {
 	kind: string,
 	id: number,
 	title: string,
 	detail: string,
+	/**  The account of a deal or contact. */
+	account_id?: number | null,
+};
+
+export type SearchHitDto_Serialize = {
+	kind: string,
+	id: number,
+	title: string,
+	detail: string,
+	/**  The account of a deal or contact. */
+	account_id: number | null,
 };
 
 export type StageDto = StageDto_Serialize | StageDto_Deserialize;
