@@ -99,8 +99,16 @@ enum Command {
     Target(reports::TargetCommand),
     /// Read the audit log: who did what, when.
     Audit(workspace::AuditArgs),
-    /// Check the database's integrity.
-    Check,
+    /// Check the workspace: SQLite integrity and foreign keys, then Keel's invariants
+    /// (statement totals, ledger reversals, one live registration per partner and domain,
+    /// stage history, the report projection).
+    Check {
+        /// First rebuild the report projection (deal_facts) from the deals.
+        #[arg(long)]
+        rebuild_facts: bool,
+    },
+    /// Write a consistent, verified copy of the workspace to FILE (replaced atomically).
+    Backup { file: std::path::PathBuf },
 }
 
 /// What every command handler receives.
@@ -162,7 +170,8 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Fx(cmd) => reports::fx(&mut ctx, cmd),
         Command::Target(cmd) => reports::target(&mut ctx, cmd),
         Command::Audit(args) => workspace::audit(&mut ctx, args),
-        Command::Check => workspace::check(&mut ctx),
+        Command::Check { rebuild_facts } => workspace::check(&mut ctx, rebuild_facts),
+        Command::Backup { file } => workspace::backup(&mut ctx, &file),
     }
 }
 

@@ -159,6 +159,17 @@ impl Workspace {
         store::integrity_problems(&self.conn)
     }
 
+    /// Keel's own invariants (ledger, statements, registrations, history, facts); see
+    /// [`store::invariants`].
+    pub fn invariant_problems(&mut self) -> Result<Vec<String>> {
+        store::invariants::problems(&mut self.conn)
+    }
+
+    /// Rebuilds `deal_facts` from the deals, in one transaction (`keel check --rebuild-facts`).
+    pub fn rebuild_facts(&mut self) -> Result<()> {
+        self.write(|tx, _| store::facts::rebuild_all(tx))
+    }
+
     /// Writes a consistent copy of the workspace to `dest`: `VACUUM INTO` a temporary
     /// file beside it, synced, checked by opening it, then renamed over `dest`. A crash
     /// part-way leaves `dest` as it was.

@@ -11,6 +11,7 @@ pub mod exports;
 pub mod facts;
 pub mod fx;
 pub mod imports;
+pub mod invariants;
 mod migrations;
 pub mod onboarding;
 pub mod partners;

@@ -3,6 +3,7 @@
 mod accounts;
 mod activities;
 mod board;
+mod check;
 mod cli;
 mod deals;
 mod demo;
