@@ -109,6 +109,9 @@ enum Command {
     },
     /// Write a consistent, verified copy of the workspace to FILE (replaced atomically).
     Backup { file: std::path::PathBuf },
+    /// Replace the workspace with a backup FILE, after checking it; the current file is kept
+    /// aside as `<db>.before-restore-<time>`. Close the desktop app first.
+    Restore { file: std::path::PathBuf },
 }
 
 /// What every command handler receives.
@@ -144,6 +147,10 @@ pub fn run() -> i32 {
 fn execute(cli: Cli) -> Result<()> {
     let path = cli.db.unwrap_or_else(crate::default_db_path);
     let clock = crate::clock::from_env()?;
+    // Restoring replaces the file: it must not be open here while it is swapped.
+    if let Command::Restore { file } = &cli.command {
+        return workspace::restore(&path, file, clock.now(), cli.json);
+    }
     let ws = Workspace::open(&path, clock)?;
     let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user };
     match cli.command {
@@ -172,6 +179,7 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Audit(args) => workspace::audit(&mut ctx, args),
         Command::Check { rebuild_facts } => workspace::check(&mut ctx, rebuild_facts),
         Command::Backup { file } => workspace::backup(&mut ctx, &file),
+        Command::Restore { .. } => unreachable!("handled before the workspace opens"),
     }
 }
 

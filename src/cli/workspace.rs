@@ -270,6 +270,28 @@ pub fn backup(ctx: &mut Ctx, file: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+pub fn restore(
+    db: &std::path::Path,
+    file: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+    json: bool,
+) -> Result<()> {
+    let restored = crate::store::restore::restore(db, file, &now.format("%Y%m%dT%H%M%SZ").to_string())?;
+    if json {
+        return output::json(&restored);
+    }
+    println!(
+        "Restored {} from {} (schema version {}).",
+        db.display(),
+        file.display(),
+        restored.schema_version
+    );
+    if let Some(aside) = &restored.kept_aside {
+        println!("The database that was there is kept at {}.", aside.display());
+    }
+    Ok(())
+}
+
 pub fn check(ctx: &mut Ctx, rebuild_facts: bool) -> Result<()> {
     if rebuild_facts {
         ctx.ws.rebuild_facts()?;

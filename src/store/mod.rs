@@ -18,6 +18,7 @@ pub mod partners;
 pub mod payouts;
 pub mod qualification;
 pub mod registrations;
+pub mod restore;
 pub mod revenue;
 pub mod search;
 pub mod settings;

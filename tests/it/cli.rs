@@ -408,3 +408,38 @@ fn metrics_fx_and_targets_from_the_command_line() {
     );
     assert!(targets.contains("FY27"));
 }
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    let backup = dir.path().join("keel-backup.db");
+    ok(&db, &["demo", "--deals", "120", "--seed", "3"]);
+    let written = json(&db, &["backup", backup.to_str().expect("utf-8")]);
+    assert!(written["bytes"].as_u64().unwrap_or(0) > 0, "{written}");
+    let before = json(&db, &["account", "list", "--limit", "500"]).as_array().expect("list").len();
+    ok(&db, &["account", "add", "--name", "Written After The Backup"]);
+
+    // Refused, naming the file and the problem, with the workspace untouched.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database").expect("write");
+    for (file, problem) in
+        [(&junk, "is not an SQLite database"), (&dir.path().join("none.db"), "is not a file")]
+    {
+        let out = keel(&db, &["restore", file.to_str().expect("utf-8")]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("file:") && err.contains(problem), "{err}");
+    }
+    assert_eq!(json(&db, &["account", "list", "--limit", "500"]).as_array().expect("list").len(), before + 1);
+
+    let restored = json(&db, &["restore", backup.to_str().expect("utf-8")]);
+    assert_eq!(restored["schema_version"], 4);
+    let aside = std::path::PathBuf::from(restored["kept_aside"].as_str().expect("kept aside"));
+    assert!(aside.exists(), "the replaced database is kept");
+    assert_eq!(json(&db, &["account", "list", "--limit", "500"]).as_array().expect("list").len(), before);
+    ok(&db, &["check"]);
+    // What was kept aside is a whole workspace with the account written after the backup.
+    let kept = json(&aside, &["account", "list", "--limit", "500"]);
+    assert!(kept.as_array().expect("list").iter().any(|a| a["name"] == "Written After The Backup"));
+}
