@@ -10,7 +10,6 @@ workspaces are generated once under target/bench/. Prints medians of several run
 
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from run import start, stop
 from webdriver import Session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,19 +37,6 @@ def demo(deals: int) -> Path:
         subprocess.run([str(KEEL), "demo", "--deals", str(deals), "--seed", "7"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
     return db
-
-
-def start(cmd, env, log):
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def tree_pss_kib(root_pid: int) -> int:
