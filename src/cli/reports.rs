@@ -25,6 +25,13 @@ pub struct MetricsArgs {
     /// Only deals from this lead source.
     #[arg(long)]
     source: Option<String>,
+    /// List the deals behind one figure instead: won, lost, open, partner-sourced,
+    /// partner-influenced, or entered:<stage> (a funnel row).
+    #[arg(long)]
+    drill: Option<String>,
+    /// With --drill: only the deals of this month (YYYY-MM), as in the by-month rows.
+    #[arg(long, requires = "drill")]
+    month: Option<String>,
 }
 
 /// The board's filters; `keel deal list` takes the same ones.
@@ -107,6 +114,26 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
         segment: args.segment,
         source: args.source,
     };
+    if let Some(figure) = args.drill.as_deref() {
+        let drill = metrics::drill(&ctx.ws, &query, &metrics::Figure::parse(figure)?, args.month.as_deref())?;
+        if ctx.json {
+            return output::json(&drill);
+        }
+        let c = drill.currency;
+        let rows: Vec<Vec<String>> = drill
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.deal_id.to_string(),
+                    r.value_minor.map_or("—".into(), |v| format_minor(v, c.exponent())),
+                ]
+            })
+            .collect();
+        output::table(&["deal", &format!("value ({c})")], &rows);
+        println!("{} deals, {} {c}", drill.rows.len(), format_minor(drill.value_minor, c.exponent()));
+        return Ok(());
+    }
     let report = metrics::compute(&ctx.ws, &query)?;
     if ctx.json {
         return output::json(&report);

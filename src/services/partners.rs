@@ -1,12 +1,15 @@
 //! Partners, tiers and their versioned commission plans; the program's settings.
 
+use super::registrations::{self, RegistrationView};
 use super::Workspace;
 use crate::domain::{
     check_date_range, normalize_domain, required_text, PartnerCategory, PartnerId, PartnerStatus,
-    PartnerTier, Role, TeamMemberId, TextKind,
+    PartnerTier, RegistrationStatus, Role, StatementStatus, TeamMemberId, TextKind,
 };
-use crate::money::BasisPoints;
+use crate::money::{BasisPoints, Money};
+use crate::store::deals::Deal;
 use crate::store::partners::{CommissionPlan, Partner, PartnerFields};
+use crate::store::payouts::Statement;
 use crate::store::registrations::Registration;
 use crate::store::revenue::CommissionBalance;
 use crate::store::{self, settings};
@@ -272,24 +275,83 @@ pub fn list(ws: &Workspace) -> Result<Vec<PartnerSummary>> {
         .collect()
 }
 
-/// The partner page: plans, registrations and what Keel owes them.
+/// The partner page: plans, registrations, the deals they became, the revenue they
+/// sourced and what Keel owes them.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartnerView {
     pub partner: Partner,
     pub rate: BasisPoints,
     pub plans: Vec<CommissionPlan>,
     pub registrations: Vec<Registration>,
+    /// Deals converted from this partner's registrations, newest registration first.
+    pub deals: Vec<Deal>,
+    /// Won value of those deals, per currency (deal amounts, not collected revenue).
+    pub sourced: Vec<Money>,
     pub commission: Vec<CommissionBalance>,
 }
 
 pub fn view(ws: &Workspace, id: PartnerId) -> Result<PartnerView> {
     let partner = store::partners::get(ws.conn(), id)?;
     let rate = store::partners::plan_in_force(ws.conn(), id, ws.today())?.map_or(BasisPoints(0), |p| p.rate);
+    let registrations = store::registrations::list(ws.conn(), None, Some(id))?;
+    let deals = registrations
+        .iter()
+        .rev()
+        .filter_map(|r| r.deal_id)
+        .map(|deal| store::deals::get(ws.conn(), deal, ws.now()))
+        .collect::<Result<Vec<Deal>>>()?;
+    let mut sourced: Vec<Money> = Vec::new();
+    for deal in deals.iter().filter(|d| d.is_won) {
+        match sourced.iter_mut().find(|m| m.currency == deal.amount.currency) {
+            Some(sum) => sum.amount_minor += deal.amount.amount_minor,
+            None => sourced.push(deal.amount),
+        }
+    }
+    sourced.sort_by_key(|m| m.currency.code());
     Ok(PartnerView {
         plans: store::partners::plans(ws.conn(), id)?,
-        registrations: store::registrations::list(ws.conn(), None, Some(id))?,
         commission: store::revenue::balances(ws.conn(), id)?,
+        registrations,
+        deals,
+        sourced,
         partner,
         rate,
+    })
+}
+
+/// Approved registrations whose protection ends within this many days are flagged
+/// on the partner manager's desk.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// The partner manager's desk: what waits on them, most urgent first.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerDesk {
+    /// Submitted registrations, oldest first (each says whether its review is overdue).
+    pub to_review: Vec<RegistrationView>,
+    /// Of those, the ones that collide with another partner or an open deal.
+    pub conflicted: Vec<RegistrationView>,
+    /// Approved registrations whose protection ends within [`EXPIRY_WARNING_DAYS`].
+    pub expiring: Vec<RegistrationView>,
+    /// Draft payout statements waiting for approval.
+    pub statements_to_approve: Vec<Statement>,
+}
+
+pub fn desk(ws: &mut Workspace) -> Result<PartnerDesk> {
+    let to_review = registrations::list(ws, Some(RegistrationStatus::Submitted))?;
+    let horizon = ws.today() + chrono::Duration::days(EXPIRY_WARNING_DAYS);
+    let mut expiring: Vec<RegistrationView> = registrations::list(ws, Some(RegistrationStatus::Approved))?
+        .into_iter()
+        .filter(|r| r.registration.protected_until.is_some_and(|until| until <= horizon))
+        .collect();
+    expiring.sort_by_key(|r| r.registration.protected_until);
+    let statements_to_approve = store::payouts::list(ws.conn(), None, None)?
+        .into_iter()
+        .filter(|s| s.status == StatementStatus::Draft)
+        .collect();
+    Ok(PartnerDesk {
+        conflicted: to_review.iter().filter(|r| !r.conflicts.is_empty()).cloned().collect(),
+        to_review,
+        expiring,
+        statements_to_approve,
     })
 }

@@ -702,3 +702,92 @@ fn report_queries_read_deal_facts_through_their_indexes() {
     assert!(joined(&owner).contains("deal_facts_by_owner"), "{}", joined(&owner));
     assert!(!joined(&owner).contains("SCAN deal_facts"), "{}", joined(&owner));
 }
+
+/// The deals a drill-down lists for `figure`, as ids in id order.
+fn drilled(w: &World, q: &MetricsQuery, figure: &str, month: Option<&str>) -> (Vec<i64>, i64) {
+    let figure = metrics::Figure::parse(figure).expect("figure");
+    let drill = metrics::drill(&w.p.fx.ws, q, &figure, month).expect("drill");
+    let mut ids: Vec<i64> = drill.rows.iter().map(|r| r.deal_id).collect();
+    ids.sort_unstable();
+    (ids, drill.value_minor)
+}
+
+#[test]
+fn every_figure_drills_down_to_the_deals_behind_it() {
+    let w = world();
+    let queries = [
+        MetricsQuery::default(),
+        MetricsQuery { from: Some(day(2026, 4, 1)), to: Some(day(2026, 6, 30)), ..Default::default() },
+        MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() },
+        MetricsQuery { source: Some("partner".into()), from: Some(day(2026, 3, 1)), ..Default::default() },
+    ];
+    for q in &queries {
+        let report = actual(&w, q);
+        let from = q.from.unwrap_or(day(1, 1, 1));
+        let to = q.to.unwrap_or(day(9999, 12, 31));
+        let chosen = |k: &&Known| {
+            q.owner.as_deref().is_none_or(|o| o == k.owner)
+                && q.source.as_deref().is_none_or(|s| s == k.source)
+                && q.segment.as_deref().is_none_or(|s| s == k.segment)
+        };
+        let ids = |keep: &dyn Fn(&Known) -> bool| -> Vec<i64> {
+            let mut ids: Vec<i64> = w.known.iter().filter(chosen).filter(|k| keep(k)).map(|k| k.id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let closed_in = |k: &Known, stage: usize| {
+            k.stage() == stage && k.closed_on().is_some_and(|d| d >= from && d <= to)
+        };
+
+        let (won, won_value) = drilled(&w, q, "won", None);
+        assert_eq!(won, ids(&|k| closed_in(k, 5)), "won deals for {q:?}");
+        assert_eq!(won.len() as i64, report["won_count"].as_i64().expect("won_count"));
+        assert_eq!(won_value, report["won_value_minor"].as_i64().expect("won value"), "{q:?}");
+
+        let (lost, _) = drilled(&w, q, "lost", None);
+        assert_eq!(lost, ids(&|k| closed_in(k, 6)), "lost deals for {q:?}");
+
+        let (open, pipeline) = drilled(&w, q, "open", None);
+        assert_eq!(open, ids(&|k| k.stage() < 5), "open deals for {q:?}");
+        assert_eq!(pipeline, report["pipeline_value_minor"].as_i64().expect("pipeline"), "{q:?}");
+
+        let (sourced, sourced_value) = drilled(&w, q, "partner-sourced", None);
+        assert_eq!(sourced, ids(&|k| closed_in(k, 5) && k.registered), "partner-sourced deals for {q:?}");
+        assert_eq!(sourced_value, report["partner_sourced_revenue_minor"].as_i64().expect("sourced"));
+        let (_, influenced) = drilled(&w, q, "partner-influenced", None);
+        assert_eq!(influenced, report["partner_influenced_revenue_minor"].as_i64().expect("influenced"));
+
+        for group in report["by_month"].as_array().expect("months") {
+            let month = group["month"].as_str().expect("month");
+            let (won, value) = drilled(&w, q, "won", Some(month));
+            assert_eq!(won.len() as i64, group["won_count"].as_i64().expect("won"), "{month} {q:?}");
+            assert_eq!(value, group["won_value_minor"].as_i64().expect("value"), "{month} {q:?}");
+            let (open, value) = drilled(&w, q, "open", Some(month));
+            assert_eq!(open.len() as i64, group["open_count"].as_i64().expect("open"), "{month} {q:?}");
+            assert_eq!(value, group["pipeline_value_minor"].as_i64().expect("pipeline"), "{month} {q:?}");
+        }
+        for row in report["funnel"].as_array().expect("funnel") {
+            let stage = row["stage"].as_str().expect("stage");
+            let (entered, _) = drilled(&w, q, &format!("entered:{stage}"), None);
+            assert_eq!(
+                entered.len() as i64,
+                row["entered_count"].as_i64().expect("entered"),
+                "{stage} {q:?}"
+            );
+        }
+    }
+    assert!(!drilled(&w, &MetricsQuery::default(), "partner-sourced", None).0.is_empty(), "a registered win");
+}
+
+#[test]
+fn a_drill_down_refuses_an_unknown_figure_stage_or_month() {
+    let w = world();
+    let q = MetricsQuery::default();
+    let err = metrics::Figure::parse("revenue").expect_err("unknown figure");
+    assert!(err.to_string().contains("figure") && err.to_string().contains("revenue"), "{err}");
+    let stage = metrics::Figure::parse("entered:Nowhere").expect("parses");
+    let err = metrics::drill(&w.p.fx.ws, &q, &stage, None).expect_err("unknown stage");
+    assert!(err.to_string().contains("Nowhere"), "{err}");
+    let err = metrics::drill(&w.p.fx.ws, &q, &metrics::Figure::Won, Some("2026-13")).expect_err("bad month");
+    assert!(err.to_string().contains("2026-13"), "{err}");
+}

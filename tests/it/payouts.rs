@@ -285,3 +285,41 @@ fn a_correction_is_a_reversal_entry_netted_in_the_next_statement() {
     assert_eq!(statements[0].statement.total.amount_minor, 0, "the entry and its reversal net to zero");
     assert_eq!(statements[0].statement.status, StatementStatus::Carried);
 }
+
+#[test]
+fn the_partner_desk_and_page_show_what_waits_and_what_was_sourced() {
+    let mut p = Program::new();
+    at(&p, 2026, 3, 10);
+    let deal = p.won_partner_deal("kitelabs.io");
+    pay(&mut p, deal, 1_000_000, RevenueKind::Payment).expect("payment");
+    // One registration waiting and conflicted (an open deal on its domain), one approved.
+    let account = p.fx.account("Nova Games", "novagames.com");
+    let input = p.fx.deal_input(account);
+    keel::services::deals::create(&mut p.fx.ws, p.fx.ae, input).expect("open deal");
+    let waiting = p.submit(p.reseller, "Nova Games", "novagames.com");
+    let approved = p.submit(p.reseller, "Orbit", "orbit.dev");
+    let pm = p.pm;
+    keel::services::registrations::approve(&mut p.fx.ws, pm, approved, None).expect("approve");
+
+    at(&p, 2026, 5, 3);
+    payouts::run(&mut p.fx.ws, pm, "2026-04").expect("april");
+    let desk = keel::services::partners::desk(&mut p.fx.ws).expect("desk");
+    let ids = |views: &[keel::services::registrations::RegistrationView]| {
+        views.iter().map(|v| v.registration.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&desk.to_review), vec![waiting]);
+    assert!(desk.to_review[0].review_overdue, "submitted March 10, reviewed by May 3: overdue");
+    assert_eq!(ids(&desk.conflicted), vec![waiting]);
+    assert!(desk.expiring.is_empty(), "Orbit is protected until June 8 (90 days), beyond 14 days");
+    assert_eq!(desk.statements_to_approve.len(), 1);
+    at(&p, 2026, 5, 26);
+    let desk = keel::services::partners::desk(&mut p.fx.ws).expect("desk");
+    assert_eq!(ids(&desk.expiring), vec![approved], "protection ends within 14 days");
+
+    let view = keel::services::partners::view(&p.fx.ws, p.reseller).expect("partner page");
+    assert_eq!(view.deals.iter().map(|d| d.id).collect::<Vec<_>>(), vec![deal]);
+    assert_eq!(view.sourced.len(), 1);
+    assert_eq!(view.sourced[0].amount_minor, 8_000_000, "the won deal's amount");
+    assert_eq!(view.commission[0].accrued_minor, 250_000);
+    assert_eq!(view.commission[0].owed_minor, 250_000, "drafted, not paid");
+}

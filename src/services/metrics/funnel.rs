@@ -100,6 +100,12 @@ impl<'s> Funnel<'s> {
         }
     }
 
+    /// Whether the deal last passed to [`Funnel::add`] first entered stage `index`
+    /// (position in the pipeline) within `from..=to`: the deals behind a funnel row.
+    pub fn entered_last(&self, index: usize, from: i32, to: i32) -> bool {
+        self.first.get(index).copied().flatten().is_some_and(|(_, day)| day >= from && day <= to)
+    }
+
     pub fn finish(self) -> Vec<FunnelStage> {
         let Funnel { stages, entered, advanced, mut days, .. } = self;
         stages

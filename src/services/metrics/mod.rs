@@ -6,11 +6,13 @@
 //! (closed deals at their frozen rate, open deals at the latest rate).
 
 mod board;
+mod drill;
 mod funnel;
 mod progress;
 mod tally;
 
 pub use board::{board, Board, BoardColumn, BoardQuery};
+pub use drill::{drill, Drill, DrillRow, Figure};
 pub use funnel::FunnelStage;
 pub use progress::TargetProgress;
 pub use tally::Figures;
@@ -22,6 +24,7 @@ use crate::money::{Currency, FxRate};
 use crate::store;
 use crate::store::facts::{self, day_date, unpack_history, FactFilter, FactRef};
 use crate::store::fx::RateTable;
+use crate::store::stages::Stage;
 use crate::{KeelError, Result};
 use chrono::Datelike;
 use chrono::NaiveDate;
@@ -123,6 +126,85 @@ impl Currencies<'_> {
     }
 }
 
+/// How one deal counts in a report: the one place that decides, shared by the
+/// report and its drill-down so a figure and the deals behind it cannot disagree.
+enum Counted {
+    /// Open now; `month_day` is its expected close day when that falls in the period.
+    Open {
+        value: Option<i128>,
+        probability_bp: i64,
+        month_day: Option<i32>,
+    },
+    Won {
+        won: Won,
+        in_period: bool,
+    },
+    Lost {
+        in_period: bool,
+    },
+}
+
+/// Classifies facts for one report: stage facts by id, currencies, the period.
+struct Counter<'r> {
+    stage_facts: Vec<StageFacts>,
+    currencies: Currencies<'r>,
+    from_day: i32,
+    to_day: i32,
+    partner: Option<usize>,
+}
+
+impl<'r> Counter<'r> {
+    fn new(stages: &[Stage], reporting: Currency, rates: &'r RateTable, query: &MetricsQuery) -> Counter<'r> {
+        let mut stage_facts = Vec::new();
+        for stage in stages {
+            let id = stage.id.0 as usize;
+            if stage_facts.len() <= id {
+                stage_facts.resize(id + 1, StageFacts::default());
+            }
+            stage_facts[id] = StageFacts {
+                closed: stage.is_closed,
+                won: stage.is_won,
+                probability_bp: i64::from(stage.default_probability.0),
+            };
+        }
+        Counter {
+            stage_facts,
+            currencies: Currencies { reporting, rates, seen: Vec::new() },
+            from_day: query.from.map_or(i32::MIN, |d| d.num_days_from_ce()),
+            to_day: query.to.map_or(i32::MAX, |d| d.num_days_from_ce()),
+            partner: DealSource::ALL.iter().position(|s| *s == DealSource::Partner),
+        }
+    }
+
+    fn in_period(&self, day: i32) -> bool {
+        day >= self.from_day && day <= self.to_day
+    }
+
+    /// None when the deal's stage is not in the pipeline (a schema problem).
+    fn count(&mut self, fact: &FactRef<'_>) -> Option<Counted> {
+        let stage = self.stage_facts.get(fact.stage_id as usize).copied()?;
+        Some(if fact.closed_day == 0 {
+            Counted::Open {
+                value: self.currencies.open_value(fact),
+                probability_bp: fact.probability_override_bp.unwrap_or(stage.probability_bp),
+                month_day: self.in_period(fact.expected_close_day).then_some(fact.expected_close_day),
+            }
+        } else if stage.won {
+            Counted::Won {
+                won: Won {
+                    value: self.currencies.closed_value(fact),
+                    cycle_days: fact.closed_day - fact.created_day,
+                    from_registration: fact.from_registration,
+                    partner_source: Some(fact.source) == self.partner,
+                },
+                in_period: self.in_period(fact.closed_day),
+            }
+        } else {
+            Counted::Lost { in_period: stage.closed && self.in_period(fact.closed_day) }
+        })
+    }
+}
+
 /// Tallies for every grouping of the report.
 struct Groups {
     total: Tally,
@@ -173,67 +255,44 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(conn, reporting.code())?;
     let stages = pipeline::stages(ws)?;
-    let mut stage_facts = Vec::new();
-    for stage in &stages {
-        let id = stage.id.0 as usize;
-        if stage_facts.len() <= id {
-            stage_facts.resize(id + 1, StageFacts::default());
-        }
-        stage_facts[id] = StageFacts {
-            closed: stage.is_closed,
-            won: stage.is_won,
-            probability_bp: i64::from(stage.default_probability.0),
-        };
-    }
     let today = ws.today();
-    let from_day = query.from.map_or(i32::MIN, |d| d.num_days_from_ce());
-    let to_day = query.to.map_or(i32::MAX, |d| d.num_days_from_ce());
-    let in_period = |day: i32| day >= from_day && day <= to_day;
-    let partner = DealSource::ALL.iter().position(|s| *s == DealSource::Partner);
-
     let targets = targets_in_period(ws, query, today)?;
     let latest_as_of = targets.iter().map(|t| t.1).max();
     // The scan sees every won deal when the period is open at the start.
     let targets_from_scan = query.from.is_none();
 
-    let mut currencies = Currencies { reporting, rates: &rates, seen: Vec::new() };
+    let mut counter = Counter::new(&stages, reporting, &rates, query);
+    let (from_day, to_day) = (counter.from_day, counter.to_day);
     let mut groups = Groups::new();
     let mut funnel = funnel::Funnel::new(&stages);
     let mut unconverted = Vec::new();
     let mut won_for_targets = Vec::new();
     let mut failure = None;
     facts::scan(conn, &facts::scan_sql(&filter), |fact| {
-        let Some(stage) = stage_facts.get(fact.stage_id as usize).copied() else {
+        let Some(counted) = counter.count(fact) else {
             failure.get_or_insert(fact.deal_id);
             return;
         };
-        if fact.closed_day == 0 {
-            let value = currencies.open_value(fact);
-            if value.is_none() {
-                unconverted.push(unconverted_deal(fact, "open"));
-            }
-            let probability = fact.probability_override_bp.unwrap_or(stage.probability_bp);
-            let month = in_period(fact.expected_close_day).then_some(fact.expected_close_day);
-            groups.each(fact, month, |t| t.add_open(value, probability));
-        } else if stage.won {
-            let value = currencies.closed_value(fact);
-            if in_period(fact.closed_day) {
+        match counted {
+            Counted::Open { value, probability_bp, month_day } => {
                 if value.is_none() {
-                    unconverted.push(unconverted_deal(fact, "won"));
+                    unconverted.push(unconverted_deal(fact, "open"));
                 }
-                let won = Won {
-                    value,
-                    cycle_days: fact.closed_day - fact.created_day,
-                    from_registration: fact.from_registration,
-                    partner_source: Some(fact.source) == partner,
-                };
-                groups.each(fact, Some(fact.closed_day), |t| t.add_won(&won));
+                groups.each(fact, month_day, |t| t.add_open(value, probability_bp));
             }
-            if targets_from_scan {
-                won_for_targets.push(won_for_target(fact, value));
+            Counted::Won { won, in_period } => {
+                if in_period {
+                    if won.value.is_none() {
+                        unconverted.push(unconverted_deal(fact, "won"));
+                    }
+                    groups.each(fact, Some(fact.closed_day), |t| t.add_won(&won));
+                }
+                if targets_from_scan {
+                    won_for_targets.push(won_for_target(fact, won.value));
+                }
             }
-        } else if stage.closed && in_period(fact.closed_day) {
-            groups.each(fact, Some(fact.closed_day), Tally::add_lost);
+            Counted::Lost { in_period: true } => groups.each(fact, Some(fact.closed_day), Tally::add_lost),
+            Counted::Lost { in_period: false } => {}
         }
         funnel.add(unpack_history(fact.history), from_day, to_day);
     })?;
@@ -242,9 +301,8 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
     }
     if let (false, Some(until)) = (targets_from_scan, latest_as_of) {
         facts::scan(conn, &facts::closed_until_sql(&filter, until), |fact| {
-            if stage_facts.get(fact.stage_id as usize).is_some_and(|s| s.won) {
-                let value = currencies.closed_value(fact);
-                won_for_targets.push(won_for_target(fact, value));
+            if let Some(Counted::Won { won, .. }) = counter.count(fact) {
+                won_for_targets.push(won_for_target(fact, won.value));
             }
         })?;
     }
