@@ -128,6 +128,11 @@ pub struct MemberDto {
     /// `account-executive`, `partner-manager`, `sales-leader`...
     pub role: String,
     pub ae_segment: Option<String>,
+    /// May review registrations and run payouts (the core's rule, so screens offer
+    /// only what the core would accept).
+    pub runs_partner_program: bool,
+    /// May set targets, the reporting currency and exchange rates.
+    pub leads_sales: bool,
 }
 
 impl From<&keel::store::team::TeamMember> for MemberDto {
@@ -137,6 +142,8 @@ impl From<&keel::store::team::TeamMember> for MemberDto {
             name: m.name.clone(),
             role: m.role.as_str().into(),
             ae_segment: m.ae_segment.map(|s| s.as_str().into()),
+            runs_partner_program: keel::services::partners::PROGRAM_ROLES.contains(&m.role),
+            leads_sales: keel::services::targets::LEADERSHIP.contains(&m.role),
         }
     }
 }

@@ -59,7 +59,7 @@ impl AppState {
 
 /// The one list of commands, used by the app and by the bindings test.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{accounts, board, deal, imports, workspace};
+    use commands::{accounts, board, dashboard, deal, imports, partners, payouts, workspace};
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
         workspace::workspace_summary,
         workspace::choose_me,
@@ -92,6 +92,27 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         imports::import_file,
         imports::imports,
         imports::revert_import,
+        partners::partner_desk,
+        partners::partners,
+        partners::partner_page,
+        partners::registrations,
+        partners::registration,
+        partners::submit_registration,
+        partners::review_registration,
+        partners::convert_registration,
+        payouts::deal_revenue,
+        payouts::record_revenue,
+        payouts::statements,
+        payouts::run_payouts,
+        payouts::statement,
+        payouts::approve_statement,
+        payouts::mark_statement_paid,
+        payouts::export_statement,
+        dashboard::dashboard,
+        dashboard::dashboard_deals,
+        dashboard::currency_settings_get,
+        dashboard::set_reporting_currency,
+        dashboard::set_fx_rate,
     ])
 }
 

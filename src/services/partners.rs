@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 /// Who runs the partner program: adds partners, reviews registrations, runs payouts.
-pub(crate) const PROGRAM_ROLES: &[Role] = &[Role::PartnerManager, Role::SalesLeader];
+pub const PROGRAM_ROLES: &[Role] = &[Role::PartnerManager, Role::SalesLeader];
 
 /// The partner program's tunables, with the seed's defaults.
 #[derive(Debug, Clone, Serialize)]

@@ -109,6 +109,13 @@ pub fn list(ws: &Workspace, period: Option<&str>) -> Result<Vec<Statement>> {
     store::payouts::list(ws.conn(), period.as_deref(), None)
 }
 
+/// One partner's statements, newest period first.
+pub fn for_partner(ws: &Workspace, partner: crate::domain::PartnerId) -> Result<Vec<Statement>> {
+    let mut statements = store::payouts::list(ws.conn(), None, Some(partner))?;
+    statements.reverse();
+    Ok(statements)
+}
+
 /// Approves a draft. A partner manager or sales leader approves, and never one who
 /// owns a deal whose commission the statement pays.
 pub fn approve(ws: &mut Workspace, actor: TeamMemberId, id: StatementId) -> Result<StatementView> {

@@ -9,7 +9,7 @@ use crate::{KeelError, Result};
 use chrono::{Months, NaiveDate};
 
 /// Who may change targets and reporting settings.
-pub(crate) const LEADERSHIP: &[Role] = &[Role::SalesLeader];
+pub const LEADERSHIP: &[Role] = &[Role::SalesLeader];
 
 /// The KPI table's phases: (name, first month, last month, customers, enterprise deals,
 /// ARR in whole US dollars). The seed's "Months 37+" is taken as one year.

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import start, stop
+from helpers import start, stop
 from webdriver import Session
 
 ROOT = Path(__file__).resolve().parents[2]

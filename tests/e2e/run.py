@@ -1,96 +1,21 @@
 """End-to-end tests in the real Keel window: Xvfb, tauri-driver, WebKitWebDriver.
 
 Starts its own display and driver, stops both by pid, and prints a closing line
-'N passed, N failed'. Screenshots go to docs/screenshots/.
+'N passed, N failed'. Screenshots go to docs/screenshots/. The partner portal and
+the dashboard's tests are in partner_portal.py.
 """
 
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-from webdriver import Session
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "target" / "debug" / "keel-desktop"
-KEEL = ROOT / "target" / "debug" / "keel"
-SHOTS = ROOT / "docs" / "screenshots"
-PORT = 4444
-NOW = "2026-11-24T09:00:00Z"
-
-
-def start(cmd, env, log):
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def keel(db, *args):
-    env = dict(os.environ, KEEL_DB=str(db), KEEL_NOW=NOW)
-    out = subprocess.run([str(KEEL), *args], env=env, capture_output=True, text=True, check=True)
-    return out.stdout
-
-
-def keel_json(db, *args):
-    return json.loads(keel(db, "--json", *args))
-
-
-def shot(session, name):
-    session.screenshot(str(SHOTS / f"{name}.png"))
-
-
-def set_input(session, css, value):
-    """Types into a bound <input> the way Svelte hears it (an input event)."""
-    session.find(css)
-    session.js(
-        "const el = document.querySelector(arguments[0]); el.value = arguments[1];"
-        "el.dispatchEvent(new Event('input', {bubbles: true}));",
-        css,
-        value,
-    )
-
-
-def attr(session, css, name):
-    return session.attribute(session.find(css), name)
-
-
-def an_account_executive(db):
-    team = keel_json(db, "team", "list")
-    names = sorted(m["name"] for m in team if m["role"] == "account-executive")
-    return names[0]
-
-
-def start_as(session, db, name):
-    """Waits for the window; on first start picks `name` in "Who are you?"."""
-    session.wait_for(lambda: session.find_all("[data-testid=who-am-i], [data-testid=me]"), "the window")
-    if session.find_all("[data-testid=who-am-i]"):
-        session.click(f"[data-name='{name}']")
-    session.wait_for(lambda: name in session.text(session.find("[data-testid=me]")), f"{name} in the sidebar")
-
-
-def board_figures(session):
-    session.find("[data-testid=board-total]")
-    return session.js(
-        "const t = document.querySelector('[data-testid=board-total]');"
-        "const cols = [...document.querySelectorAll('[data-testid=column]')].map(c => ({"
-        " stage: c.dataset.stage, count: +c.dataset.count, value: +c.dataset.valueMinor,"
-        " weighted: +c.dataset.weightedMinor}));"
-        "return {open: +t.dataset.openCount, value: +t.dataset.valueMinor,"
-        " weighted: +t.dataset.weightedMinor, currency: t.dataset.currency, columns: cols};"
-    )
+import partner_portal
+from helpers import (NOW, PORT, RUN, SHOTS, an_account_executive, attr, board_figures, keel, keel_json,
+                     set_input, shot, start, start_as, stop)
 
 
 def test_first_start_asks_who_i_am_then_opens_my_day(session, db):
@@ -306,6 +231,7 @@ TESTS = [
     test_create_a_deal_and_move_it_across_the_board,
     test_import_a_salesforce_csv_through_the_wizard_and_revert_it,
     test_command_palette_finds_an_account_and_the_theme_switches,
+    *partner_portal.TESTS,
 ]
 
 
@@ -322,15 +248,16 @@ def main() -> int:
     # A fresh data directory: the app starts as on a new machine (it asks who you are).
     env = dict(os.environ, DISPLAY=display, KEEL_DB=str(db), KEEL_NOW=NOW, XDG_DATA_HOME=str(work / "data"))
     log = open(work / "e2e.log", "w")
-    xvfb = driver = None
+    RUN.env, RUN.log = env, log
+    xvfb = None
     passed = failed = 0
     try:
         xvfb = start(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], env, log)
         time.sleep(1.0)
-        driver = start(["tauri-driver", "--port", str(PORT), "--native-port", str(PORT + 1)], env, log)
+        RUN.start_driver()
         wanted = [t for t in TESTS if any(arg in t.__name__ for arg in sys.argv[1:])] or TESTS
         for test in wanted:
-            session = Session(f"http://127.0.0.1:{PORT}", str(APP))
+            session = RUN.new_session()
             try:
                 test(session, db)
                 passed += 1
@@ -339,11 +266,16 @@ def main() -> int:
                 failed += 1
                 print(f"e2e {test.__name__} ... FAILED")
                 traceback.print_exc()
-                session.screenshot(str(work / f"{test.__name__}.png"))
+                RUN.session.screenshot(str(work / f"{test.__name__}.png"))
             finally:
-                session.close()
+                RUN.session.close()
+                if RUN.now != NOW:
+                    # Later tests start from the suite's day again.
+                    RUN.now = NOW
+                    stop(RUN.driver)
+                    RUN.start_driver()
     finally:
-        stop(driver)
+        stop(RUN.driver)
         stop(xvfb)
         log.close()
     if failed:

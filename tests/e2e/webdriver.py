@@ -82,7 +82,14 @@ class Session:
             time.sleep(0.2)
 
     def click(self, css: str) -> None:
-        self.cmd("POST", f"/element/{self.find(css)}/click", {})
+        element = self.find(css)
+        # WebKitWebDriver scrolls an element only until it touches the viewport's edge,
+        # where a scrollbar can cover it; centre it first.
+        self.cmd("POST", "/execute/sync", {
+            "script": "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})",
+            "args": [{ELEMENT: element}],
+        })
+        self.cmd("POST", f"/element/{element}/click", {})
 
     def type(self, css: str, text: str, clear: bool = True) -> None:
         element = self.find(css)

@@ -4,8 +4,11 @@
 
 pub mod accounts;
 pub mod board;
+pub mod dashboard;
 pub mod deal;
 pub mod imports;
+pub mod partners;
+pub mod payouts;
 pub mod workspace;
 
 use crate::ApiError;

@@ -5,7 +5,8 @@ use super::me;
 use crate::dto::{Int, MemberDto};
 use crate::{ApiError, AppState};
 use keel::domain::{
-    ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealSource, DealType, Segment,
+    ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealSource, DealType,
+    RegistrationStatus, RevenueKind, Segment, UseCase,
 };
 use keel::services::{export, fx, pipeline, team, Workspace};
 use serde::Serialize;
@@ -163,6 +164,9 @@ pub struct Vocabulary {
     pub checklist_items: Vec<String>,
     pub checklist_statuses: Vec<String>,
     pub activity_kinds: Vec<String>,
+    pub use_cases: Vec<String>,
+    pub registration_statuses: Vec<String>,
+    pub revenue_kinds: Vec<String>,
 }
 
 fn words<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
@@ -194,6 +198,9 @@ pub fn vocabulary(state: State<'_, AppState>) -> Result<Vocabulary, ApiError> {
         checklist_items: words(ChecklistItem::ALL, ChecklistItem::as_str),
         checklist_statuses: words(ChecklistStatus::ALL, ChecklistStatus::as_str),
         activity_kinds: words(ActivityKind::ALL, ActivityKind::as_str),
+        use_cases: words(UseCase::ALL, UseCase::as_str),
+        registration_statuses: words(RegistrationStatus::ALL, RegistrationStatus::as_str),
+        revenue_kinds: words(RevenueKind::ALL, RevenueKind::as_str),
     })
 }
 

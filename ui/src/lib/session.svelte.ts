@@ -45,7 +45,9 @@ function pickedKey(path: string): string {
 
 export const session = new Session();
 
-/** The home screen for a role: account executives get their day; others the board until theirs exist. */
+/** The home screen for a role: leaders the dashboard, partner managers their desk, AEs their day. */
 export function homeFor(member: Member | null): string {
-  return member?.role === 'account-executive' ? '/home' : '/board';
+  if (member?.leads_sales) return '/dashboard';
+  if (member?.runs_partner_program) return '/desk';
+  return '/home';
 }

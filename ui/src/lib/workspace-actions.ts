@@ -33,3 +33,11 @@ export async function exportRecords(kind: string): Promise<string | null> {
   const written = await api.exportRecords(kind, 'csv', path);
   return `Exported ${written.amount} ${kind} to ${written.path}`;
 }
+
+export async function exportStatement(statementId: number, period: string, format: 'csv' | 'pdf'): Promise<string | null> {
+  const filters = [format === 'csv' ? { name: 'CSV', extensions: ['csv'] } : { name: 'PDF', extensions: ['pdf'] }];
+  const path = await save({ defaultPath: `keel-statement-${period}-${statementId}.${format}`, filters });
+  if (!path) return null;
+  const written = await api.exportStatement(statementId, format, path);
+  return `Saved statement ${statementId} to ${written.path}`;
+}

@@ -65,6 +65,53 @@ export const commands = {
 	imports: () => typedError<BatchDto_Serialize[], ErrorBody>(__TAURI_INVOKE("imports")),
 	/**  Reverts an import: what it created is removed, what it updated is restored. */
 	revertImport: (batchId: number) => typedError<RevertDto, ErrorBody>(__TAURI_INVOKE("revert_import", { batchId })),
+	/**
+	 *  The partner manager's home: reviews waiting (oldest first), conflicts, expiring
+	 *  protection and statements to approve.
+	 */
+	partnerDesk: () => typedError<PartnerDesk_Serialize, ErrorBody>(__TAURI_INVOKE("partner_desk")),
+	partners: () => typedError<PartnerRow_Serialize[], ErrorBody>(__TAURI_INVOKE("partners")),
+	partnerPage: (partnerId: number) => typedError<PartnerPage_Serialize, ErrorBody>(__TAURI_INVOKE("partner_page", { partnerId })),
+	/**  Registrations, oldest first; `status` narrows to one state. */
+	registrations: (status: string | null) => typedError<RegistrationDto_Serialize[], ErrorBody>(__TAURI_INVOKE("registrations", { status })),
+	registration: (registrationId: number) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("registration", { registrationId })),
+	/**  Submits a registration on a partner's behalf; conflicts are found now and shown. */
+	submitRegistration: (input: NewRegistration_Deserialize) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("submit_registration", { input })),
+	/**
+	 *  One review decision on a registration. `reason` is the override reason for an
+	 *  approval (needed only when it conflicts) and the stated reason for the others.
+	 */
+	reviewRegistration: (registrationId: number, decision: string, reason: string | null) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("review_registration", { registrationId, decision, reason })),
+	/**  Converts an approved registration into a partner deal owned by `owner_id` (or me). */
+	convertRegistration: (registrationId: number, ownerId: number | null) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("convert_registration", { registrationId, ownerId })),
+	dealRevenue: (dealId: number) => typedError<DealRevenueDto_Serialize, ErrorBody>(__TAURI_INVOKE("deal_revenue", { dealId })),
+	/**
+	 *  Records a payment or refund on a won deal (amount as typed, in the deal's currency;
+	 *  the date defaults to today).
+	 */
+	recordRevenue: (dealId: number, kind: string, amount: string, occurredOn: string | null) => typedError<DealRevenueDto_Serialize, ErrorBody>(__TAURI_INVOKE("record_revenue", { dealId, kind, amount, occurredOn })),
+	/**  Statements, newest period first; `period` (`YYYY-MM`) narrows to one run. */
+	statements: (period: string | null) => typedError<StatementDto_Serialize[], ErrorBody>(__TAURI_INVOKE("statements", { period })),
+	/**  Runs a payout period (`YYYY-MM`): a statement per partner and currency. */
+	runPayouts: (period: string) => typedError<StatementDto_Serialize[], ErrorBody>(__TAURI_INVOKE("run_payouts", { period })),
+	statement: (statementId: number) => typedError<StatementPage_Serialize, ErrorBody>(__TAURI_INVOKE("statement", { statementId })),
+	approveStatement: (statementId: number) => typedError<StatementPage_Serialize, ErrorBody>(__TAURI_INVOKE("approve_statement", { statementId })),
+	/**  Marks an approved statement paid with the payment's reference (date defaults to today). */
+	markStatementPaid: (statementId: number, reference: string, paidOn: string | null) => typedError<StatementPage_Serialize, ErrorBody>(__TAURI_INVOKE("mark_statement_paid", { statementId, reference, paidOn })),
+	/**  Writes the statement as `csv` or a printable `pdf` to `path` (from the save dialog). */
+	exportStatement: (statementId: number, format: string, path: string) => typedError<Written, ErrorBody>(__TAURI_INVOKE("export_statement", { statementId, format, path })),
+	/**  Every figure of `keel metrics` for the same period and filters. */
+	dashboard: (query: DashboardQuery_Deserialize) => typedError<Dashboard_Serialize, ErrorBody>(__TAURI_INVOKE("dashboard", { query })),
+	/**
+	 *  The deals behind one figure (`won`, `lost`, `open`, `partner-sourced`,
+	 *  `partner-influenced`, `entered:<stage>`), optionally in one month, a page at a time.
+	 */
+	dashboardDeals: (query: DashboardQuery_Deserialize, figure: string, month: string | null, offset: number, limit: number) => typedError<DrillPage_Serialize, ErrorBody>(__TAURI_INVOKE("dashboard_deals", { query, figure, month, offset, limit })),
+	currencySettingsGet: () => typedError<CurrencySettings, ErrorBody>(__TAURI_INVOKE("currency_settings_get")),
+	/**  Changes the reporting currency (every figure is recomputed in it). */
+	setReportingCurrency: (currency: string) => typedError<CurrencySettings, ErrorBody>(__TAURI_INVOKE("set_reporting_currency", { currency })),
+	/**  Sets the rate of `currency` into the reporting currency from `effective_on`. */
+	setFxRate: (currency: string, effectiveOn: string, rate: string) => typedError<CurrencySettings, ErrorBody>(__TAURI_INVOKE("set_fx_rate", { currency, effectiveOn, rate })),
 };
 
 /* Types */
@@ -136,6 +183,12 @@ export type ActivityDto_Serialize = {
 	due_date: string | null,
 	done_at: string | null,
 	created_at: string,
+};
+
+export type BalanceDto = {
+	accrued: MoneyDto,
+	paid: MoneyDto,
+	owed: MoneyDto,
 };
 
 export type BantDto = BantDto_Serialize | BantDto_Deserialize;
@@ -246,6 +299,12 @@ export type ChecklistDto_Serialize = {
 	on_date: string | null,
 };
 
+export type CommissionPlanDto = {
+	rate_bp: number,
+	effective_from: string,
+	created_at: string,
+};
+
 export type ContactDto = ContactDto_Serialize | ContactDto_Deserialize;
 
 export type ContactDto_Deserialize = {
@@ -264,6 +323,62 @@ export type ContactDto_Serialize = {
 	name: string,
 	title: string | null,
 	email: string,
+};
+
+export type CurrencySettings = {
+	reporting_currency: string,
+	rates: RateDto[],
+};
+
+export type Dashboard = Dashboard_Serialize | Dashboard_Deserialize;
+
+/**  The dashboard's period (close dates, `YYYY-MM-DD`, inclusive) and filters. */
+export type DashboardQuery = DashboardQuery_Serialize | DashboardQuery_Deserialize;
+
+/**  The dashboard's period (close dates, `YYYY-MM-DD`, inclusive) and filters. */
+export type DashboardQuery_Deserialize = {
+	from?: string | null,
+	to?: string | null,
+	owner_id?: number | null,
+	segment?: string | null,
+	source?: string | null,
+};
+
+/**  The dashboard's period (close dates, `YYYY-MM-DD`, inclusive) and filters. */
+export type DashboardQuery_Serialize = {
+	from: string | null,
+	to: string | null,
+	owner_id: number | null,
+	segment: string | null,
+	source: string | null,
+};
+
+export type Dashboard_Deserialize = {
+	currency: string,
+	exponent: number,
+	figures: FiguresDto_Deserialize,
+	by_month: GroupDto_Deserialize[],
+	by_owner: GroupDto_Deserialize[],
+	by_source: GroupDto_Deserialize[],
+	by_segment: GroupDto_Deserialize[],
+	funnel: FunnelDto_Deserialize[],
+	targets: TargetDto_Deserialize[],
+	/**  Deals left out of money figures because their currency has no rate. */
+	unconverted_count: number,
+};
+
+export type Dashboard_Serialize = {
+	currency: string,
+	exponent: number,
+	figures: FiguresDto_Serialize,
+	by_month: GroupDto_Serialize[],
+	by_owner: GroupDto_Serialize[],
+	by_source: GroupDto_Serialize[],
+	by_segment: GroupDto_Serialize[],
+	funnel: FunnelDto_Serialize[],
+	targets: TargetDto_Serialize[],
+	/**  Deals left out of money figures because their currency has no rate. */
+	unconverted_count: number,
 };
 
 /**  A deal as a card or a table row. */
@@ -380,6 +495,56 @@ export type DealPage_Serialize = {
 	next_stage_missing: string[],
 };
 
+/**  What a won deal collected and the commission it accrued. */
+export type DealRevenueDto = DealRevenueDto_Serialize | DealRevenueDto_Deserialize;
+
+/**  What a won deal collected and the commission it accrued. */
+export type DealRevenueDto_Deserialize = {
+	events: RevenueEventDto[],
+	ledger: LedgerDto_Deserialize[],
+	net_collected: MoneyDto,
+};
+
+/**  What a won deal collected and the commission it accrued. */
+export type DealRevenueDto_Serialize = {
+	events: RevenueEventDto[],
+	ledger: LedgerDto_Serialize[],
+	net_collected: MoneyDto,
+};
+
+/**  A deal behind a figure, with what it adds in the reporting currency. */
+export type DrillDeal = DrillDeal_Serialize | DrillDeal_Deserialize;
+
+/**  A deal behind a figure, with what it adds in the reporting currency. */
+export type DrillDeal_Deserialize = {
+	deal: DealCard_Deserialize,
+	value_minor?: number | null,
+};
+
+/**  A deal behind a figure, with what it adds in the reporting currency. */
+export type DrillDeal_Serialize = {
+	deal: DealCard_Serialize,
+	value_minor: number | null,
+};
+
+export type DrillPage = DrillPage_Serialize | DrillPage_Deserialize;
+
+export type DrillPage_Deserialize = {
+	currency: string,
+	exponent: number,
+	/**  Σ of every row's value, not only this page's. */
+	value_minor: number,
+	page: Page<DrillDeal_Deserialize>,
+};
+
+export type DrillPage_Serialize = {
+	currency: string,
+	exponent: number,
+	/**  Σ of every row's value, not only this page's. */
+	value_minor: number,
+	page: Page<DrillDeal_Serialize>,
+};
+
 /**
  *  The error every command returns: the core's stable code and its message, plus the
  *  items behind it when there is a list (a refused move's missing criteria, a
@@ -389,6 +554,80 @@ export type ErrorBody = {
 	code: string,
 	message: string,
 	details: string[],
+};
+
+/**  One group's figures; money in minor units of the reporting currency, rates in bp. */
+export type FiguresDto = FiguresDto_Serialize | FiguresDto_Deserialize;
+
+/**  One group's figures; money in minor units of the reporting currency, rates in bp. */
+export type FiguresDto_Deserialize = {
+	won_count: number,
+	lost_count: number,
+	win_rate?: number | null,
+	won_value_minor: number,
+	avg_deal_size_minor?: number | null,
+	median_cycle_days?: number | null,
+	mean_cycle_days?: number | null,
+	open_count: number,
+	pipeline_value_minor: number,
+	weighted_pipeline_value_minor: number,
+	partner_sourced_revenue_minor: number,
+	partner_influenced_revenue_minor: number,
+	sales_velocity_minor_per_day?: number | null,
+};
+
+/**  One group's figures; money in minor units of the reporting currency, rates in bp. */
+export type FiguresDto_Serialize = {
+	won_count: number,
+	lost_count: number,
+	win_rate: number | null,
+	won_value_minor: number,
+	avg_deal_size_minor: number | null,
+	median_cycle_days: number | null,
+	mean_cycle_days: number | null,
+	open_count: number,
+	pipeline_value_minor: number,
+	weighted_pipeline_value_minor: number,
+	partner_sourced_revenue_minor: number,
+	partner_influenced_revenue_minor: number,
+	sales_velocity_minor_per_day: number | null,
+};
+
+export type FunnelDto = FunnelDto_Serialize | FunnelDto_Deserialize;
+
+export type FunnelDto_Deserialize = {
+	stage: string,
+	entered_count: number,
+	advanced_count: number,
+	conversion_rate?: number | null,
+	median_days_in_stage?: number | null,
+};
+
+export type FunnelDto_Serialize = {
+	stage: string,
+	entered_count: number,
+	advanced_count: number,
+	conversion_rate: number | null,
+	median_days_in_stage: number | null,
+};
+
+/**  A group of the report: its key (owner, month, source or segment) and figures. */
+export type GroupDto = GroupDto_Serialize | GroupDto_Deserialize;
+
+/**  A group of the report: its key (owner, month, source or segment) and figures. */
+export type GroupDto_Deserialize = {
+	key: string,
+	/**  For an owner: the member's id, so the group drills down by owner. */
+	owner_id?: number | null,
+	figures: FiguresDto_Deserialize,
+};
+
+/**  A group of the report: its key (owner, month, source or segment) and figures. */
+export type GroupDto_Serialize = {
+	key: string,
+	/**  For an owner: the member's id, so the group drills down by owner. */
+	owner_id: number | null,
+	figures: FiguresDto_Serialize,
 };
 
 export type HistoryDto = HistoryDto_Serialize | HistoryDto_Deserialize;
@@ -509,6 +748,30 @@ export type ImportSummary_Serialize = {
 	rejects: RejectDto[],
 };
 
+export type LedgerDto = LedgerDto_Serialize | LedgerDto_Deserialize;
+
+export type LedgerDto_Deserialize = {
+	id: number,
+	kind: string,
+	base: MoneyDto,
+	rate_bp: number,
+	amount: MoneyDto,
+	accrued_on: string,
+	payable_on: string,
+	reverses_id?: number | null,
+};
+
+export type LedgerDto_Serialize = {
+	id: number,
+	kind: string,
+	base: MoneyDto,
+	rate_bp: number,
+	amount: MoneyDto,
+	accrued_on: string,
+	payable_on: string,
+	reverses_id: number | null,
+};
+
 export type MemberDto = MemberDto_Serialize | MemberDto_Deserialize;
 
 export type MemberDto_Deserialize = {
@@ -517,6 +780,13 @@ export type MemberDto_Deserialize = {
 	/**  `account-executive`, `partner-manager`, `sales-leader`... */
 	role: string,
 	ae_segment?: string | null,
+	/**
+	 *  May review registrations and run payouts (the core's rule, so screens offer
+	 *  only what the core would accept).
+	 */
+	runs_partner_program: boolean,
+	/**  May set targets, the reporting currency and exchange rates. */
+	leads_sales: boolean,
 };
 
 export type MemberDto_Serialize = {
@@ -525,6 +795,13 @@ export type MemberDto_Serialize = {
 	/**  `account-executive`, `partner-manager`, `sales-leader`... */
 	role: string,
 	ae_segment: string | null,
+	/**
+	 *  May review registrations and run payouts (the core's rule, so screens offer
+	 *  only what the core would accept).
+	 */
+	runs_partner_program: boolean,
+	/**  May set targets, the reporting currency and exchange rates. */
+	leads_sales: boolean,
 };
 
 /**  Money: integer minor units and the ISO 4217 code with its decimal places. */
@@ -589,11 +866,112 @@ export type NewDeal = {
 	deal_type: string,
 };
 
+/**  A registration as a form sends it: the value as typed, dates as `YYYY-MM-DD`. */
+export type NewRegistration = NewRegistration_Serialize | NewRegistration_Deserialize;
+
+/**  A registration as a form sends it: the value as typed, dates as `YYYY-MM-DD`. */
+export type NewRegistration_Deserialize = {
+	partner_id: number,
+	company_name: string,
+	domain: string,
+	country?: string | null,
+	contact_name?: string | null,
+	contact_email?: string | null,
+	estimated_value: string,
+	currency: string,
+	expected_close_date: string,
+	use_case?: string | null,
+	notes?: string | null,
+};
+
+/**  A registration as a form sends it: the value as typed, dates as `YYYY-MM-DD`. */
+export type NewRegistration_Serialize = {
+	partner_id: number,
+	company_name: string,
+	domain: string,
+	country: string | null,
+	contact_name: string | null,
+	contact_email: string | null,
+	estimated_value: string,
+	currency: string,
+	expected_close_date: string,
+	use_case: string | null,
+	notes: string | null,
+};
+
 /**  A list page and how many rows the whole list has (for a virtualized scroll). */
 export type Page<T> = {
 	total: number,
 	offset: number,
 	rows: T[],
+};
+
+export type PartnerDesk = PartnerDesk_Serialize | PartnerDesk_Deserialize;
+
+export type PartnerDesk_Deserialize = {
+	to_review: RegistrationDto_Deserialize[],
+	conflicted: RegistrationDto_Deserialize[],
+	expiring: RegistrationDto_Deserialize[],
+	statements_to_approve: StatementDto_Deserialize[],
+	expiry_warning_days: number,
+};
+
+export type PartnerDesk_Serialize = {
+	to_review: RegistrationDto_Serialize[],
+	conflicted: RegistrationDto_Serialize[],
+	expiring: RegistrationDto_Serialize[],
+	statements_to_approve: StatementDto_Serialize[],
+	expiry_warning_days: number,
+};
+
+export type PartnerPage = PartnerPage_Serialize | PartnerPage_Deserialize;
+
+export type PartnerPage_Deserialize = {
+	partner: PartnerRow_Deserialize,
+	plans: CommissionPlanDto[],
+	registrations: RegistrationDto_Deserialize[],
+	deals: DealCard_Deserialize[],
+	sourced: MoneyDto[],
+	commission: BalanceDto[],
+	statements: StatementDto_Deserialize[],
+};
+
+export type PartnerPage_Serialize = {
+	partner: PartnerRow_Serialize,
+	plans: CommissionPlanDto[],
+	registrations: RegistrationDto_Serialize[],
+	deals: DealCard_Serialize[],
+	sourced: MoneyDto[],
+	commission: BalanceDto[],
+	statements: StatementDto_Serialize[],
+};
+
+export type PartnerRow = PartnerRow_Serialize | PartnerRow_Deserialize;
+
+export type PartnerRow_Deserialize = {
+	id: number,
+	name: string,
+	domain: string,
+	category: string,
+	tier: string,
+	status: string,
+	/**  The commission rate in force today. */
+	rate_bp: number,
+	manager_name?: string | null,
+	certified_on?: string | null,
+};
+
+export type PartnerRow_Serialize = {
+	id: number,
+	name: string,
+	domain: string,
+	category: string,
+	tier: string,
+	status: string,
+	/**  The commission rate in force today. */
+	rate_bp: number,
+	manager_name: string | null,
+	certified_on: string | null,
 };
 
 export type PlanDto = PlanDto_Serialize | PlanDto_Deserialize;
@@ -671,6 +1049,74 @@ export type QbrDto_Serialize = {
 	notes: string | null,
 };
 
+export type RateDto = {
+	currency: string,
+	quote: string,
+	effective_on: string,
+	/**  Units of the reporting currency per unit, as a decimal (up to 9 places). */
+	rate: string,
+};
+
+export type RegistrationDto = RegistrationDto_Serialize | RegistrationDto_Deserialize;
+
+export type RegistrationDto_Deserialize = {
+	id: number,
+	partner_id: number,
+	partner_name: string,
+	company_name: string,
+	domain: string,
+	country?: string | null,
+	contact_name?: string | null,
+	contact_email?: string | null,
+	estimated_value: MoneyDto,
+	expected_close_date: string,
+	use_case?: string | null,
+	notes?: string | null,
+	status: string,
+	submitted_at: string,
+	reviewed_at?: string | null,
+	decision_reason?: string | null,
+	override_reason?: string | null,
+	rate_bp?: number | null,
+	protected_until?: string | null,
+	extension_reason?: string | null,
+	deal_id?: number | null,
+	/**  Where the converted deal stands now. */
+	deal_stage?: string | null,
+	/**  What it collides with, checked now (empty when not under review). */
+	conflicts: string[],
+	review_overdue: boolean,
+};
+
+export type RegistrationDto_Serialize = {
+	id: number,
+	partner_id: number,
+	partner_name: string,
+	company_name: string,
+	domain: string,
+	country: string | null,
+	contact_name: string | null,
+	contact_email: string | null,
+	estimated_value: MoneyDto,
+	expected_close_date: string,
+	use_case: string | null,
+	notes: string | null,
+	status: string,
+	submitted_at: string,
+	reviewed_at: string | null,
+	decision_reason: string | null,
+	override_reason: string | null,
+	rate_bp: number | null,
+	protected_until: string | null,
+	extension_reason: string | null,
+	deal_id: number | null,
+	/**  Where the converted deal stands now. */
+	deal_stage: string | null,
+	/**  What it collides with, checked now (empty when not under review). */
+	conflicts: string[],
+	review_overdue: boolean,
+};
+
 export type RegistrationLink = RegistrationLink_Serialize | RegistrationLink_Deserialize;
 
 export type RegistrationLink_Deserialize = {
@@ -694,6 +1140,13 @@ export type RegistrationLink_Serialize = {
 export type RejectDto = {
 	line: number,
 	reason: string,
+};
+
+export type RevenueEventDto = {
+	id: number,
+	kind: string,
+	amount: MoneyDto,
+	occurred_on: string,
 };
 
 export type RevertDto = {
@@ -758,6 +1211,76 @@ export type StageLabelDto_Serialize = {
 	rows: number,
 };
 
+export type StatementDto = StatementDto_Serialize | StatementDto_Deserialize;
+
+export type StatementDto_Deserialize = {
+	id: number,
+	partner_id: number,
+	partner_name: string,
+	period: string,
+	status: string,
+	total: MoneyDto,
+	created_at: string,
+	approved_at?: string | null,
+	paid_on?: string | null,
+	paid_reference?: string | null,
+	carried_into?: number | null,
+};
+
+export type StatementDto_Serialize = {
+	id: number,
+	partner_id: number,
+	partner_name: string,
+	period: string,
+	status: string,
+	total: MoneyDto,
+	created_at: string,
+	approved_at: string | null,
+	paid_on: string | null,
+	paid_reference: string | null,
+	carried_into: number | null,
+};
+
+export type StatementLineDto = StatementLineDto_Serialize | StatementLineDto_Deserialize;
+
+export type StatementLineDto_Deserialize = {
+	id: number,
+	/**  `payment`, `clawback`, `reversal` or `carried`. */
+	kind: string,
+	deal_id?: number | null,
+	deal_name?: string | null,
+	accrued_on?: string | null,
+	base?: MoneyDto | null,
+	rate_bp?: number | null,
+	amount: MoneyDto,
+	carried_statement_id?: number | null,
+};
+
+export type StatementLineDto_Serialize = {
+	id: number,
+	/**  `payment`, `clawback`, `reversal` or `carried`. */
+	kind: string,
+	deal_id: number | null,
+	deal_name: string | null,
+	accrued_on: string | null,
+	base: MoneyDto | null,
+	rate_bp: number | null,
+	amount: MoneyDto,
+	carried_statement_id: number | null,
+};
+
+export type StatementPage = StatementPage_Serialize | StatementPage_Deserialize;
+
+export type StatementPage_Deserialize = {
+	statement: StatementDto_Deserialize,
+	lines: StatementLineDto_Deserialize[],
+};
+
+export type StatementPage_Serialize = {
+	statement: StatementDto_Serialize,
+	lines: StatementLineDto_Serialize[],
+};
+
 export type StepDto = StepDto_Serialize | StepDto_Deserialize;
 
 export type StepDto_Deserialize = {
@@ -772,6 +1295,40 @@ export type StepDto_Serialize = {
 	owner_name: string,
 	due_date: string,
 	done_on: string | null,
+};
+
+export type TargetDto = TargetDto_Serialize | TargetDto_Deserialize;
+
+export type TargetDto_Deserialize = {
+	name: string,
+	starts_on: string,
+	ends_on: string,
+	as_of: string,
+	customers_target: number,
+	customers: number,
+	customers_progress_bp?: number | null,
+	enterprise_deals_target: number,
+	enterprise_deals: number,
+	enterprise_deals_progress_bp?: number | null,
+	arr_target_minor?: number | null,
+	arr_minor: number,
+	arr_progress_bp?: number | null,
+};
+
+export type TargetDto_Serialize = {
+	name: string,
+	starts_on: string,
+	ends_on: string,
+	as_of: string,
+	customers_target: number,
+	customers: number,
+	customers_progress_bp: number | null,
+	enterprise_deals_target: number,
+	enterprise_deals: number,
+	enterprise_deals_progress_bp: number | null,
+	arr_target_minor: number | null,
+	arr_minor: number,
+	arr_progress_bp: number | null,
 };
 
 export type VisitDto = VisitDto_Serialize | VisitDto_Deserialize;
@@ -804,6 +1361,9 @@ export type Vocabulary_Deserialize = {
 	checklist_items: string[],
 	checklist_statuses: string[],
 	activity_kinds: string[],
+	use_cases: string[],
+	registration_statuses: string[],
+	revenue_kinds: string[],
 };
 
 /**  The words forms offer: the pipeline's stages and each vocabulary. */
@@ -817,6 +1377,9 @@ export type Vocabulary_Serialize = {
 	checklist_items: string[],
 	checklist_statuses: string[],
 	activity_kinds: string[],
+	use_cases: string[],
+	registration_statuses: string[],
+	revenue_kinds: string[],
 };
 
 export type WorkspaceSummary = WorkspaceSummary_Serialize | WorkspaceSummary_Deserialize;

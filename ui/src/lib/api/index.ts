@@ -52,6 +52,19 @@ export type SearchHit = B.SearchHitDto;
 export type Page<T> = B.Page<T>;
 export type Progress = B.Progress;
 export type ErrorBody = B.ErrorBody;
+export type PartnerDesk = B.PartnerDesk_Serialize;
+export type PartnerRow = B.PartnerRow_Serialize;
+export type PartnerPage = B.PartnerPage_Serialize;
+export type Registration = B.RegistrationDto_Serialize;
+export type NewRegistration = B.NewRegistration_Deserialize;
+export type Statement = B.StatementDto_Serialize;
+export type StatementPage = B.StatementPage_Serialize;
+export type DealRevenue = B.DealRevenueDto_Serialize;
+export type DashboardQuery = B.DashboardQuery_Deserialize;
+export type Dashboard = B.Dashboard_Serialize;
+export type Figures = B.FiguresDto_Serialize;
+export type DrillPage = B.DrillPage_Serialize;
+export type CurrencySettings = B.CurrencySettings;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
@@ -94,7 +107,35 @@ export const api = {
     return call(commands.importFile(request, channel));
   },
   imports: () => call(commands.imports()),
-  revertImport: (batchId: number) => call(commands.revertImport(batchId))
+  revertImport: (batchId: number) => call(commands.revertImport(batchId)),
+  partnerDesk: () => call(commands.partnerDesk()),
+  partners: () => call(commands.partners()),
+  partnerPage: (partnerId: number) => call(commands.partnerPage(partnerId)),
+  registrations: (status: string | null) => call(commands.registrations(status)),
+  registration: (registrationId: number) => call(commands.registration(registrationId)),
+  submitRegistration: (input: NewRegistration) => call(commands.submitRegistration(input)),
+  reviewRegistration: (registrationId: number, decision: string, reason: string | null) =>
+    call(commands.reviewRegistration(registrationId, decision, reason)),
+  convertRegistration: (registrationId: number, ownerId: number | null) =>
+    call(commands.convertRegistration(registrationId, ownerId)),
+  dealRevenue: (dealId: number) => call(commands.dealRevenue(dealId)),
+  recordRevenue: (dealId: number, kind: string, amount: string, occurredOn: string | null) =>
+    call(commands.recordRevenue(dealId, kind, amount, occurredOn)),
+  statements: (period: string | null) => call(commands.statements(period)),
+  runPayouts: (period: string) => call(commands.runPayouts(period)),
+  statement: (statementId: number) => call(commands.statement(statementId)),
+  approveStatement: (statementId: number) => call(commands.approveStatement(statementId)),
+  markStatementPaid: (statementId: number, reference: string, paidOn: string | null) =>
+    call(commands.markStatementPaid(statementId, reference, paidOn)),
+  exportStatement: (statementId: number, format: string, path: string) =>
+    call(commands.exportStatement(statementId, format, path)),
+  dashboard: (query: DashboardQuery) => call(commands.dashboard(query)),
+  dashboardDeals: (query: DashboardQuery, figure: string, month: string | null, offset: number, limit: number) =>
+    call(commands.dashboardDeals(query, figure, month, offset, limit)),
+  currencySettings: () => call(commands.currencySettingsGet()),
+  setReportingCurrency: (currency: string) => call(commands.setReportingCurrency(currency)),
+  setFxRate: (currency: string, effectiveOn: string, rate: string) =>
+    call(commands.setFxRate(currency, effectiveOn, rate))
 };
 
 /** `{code, message}` of anything thrown, for showing where the user acted. */

@@ -1,0 +1,362 @@
+//! The partner manager's screens: the desk, partners, and the registration queue
+//! with its reviews. The core decides who may act; these commands only adapt shapes.
+
+use super::{date, given, me};
+use crate::dto::{DealCard, Int, MoneyDto};
+use crate::{ApiError, AppState};
+use keel::domain::{PartnerId, RegistrationId, RegistrationStatus, TeamMemberId, UseCase};
+use keel::money::{Currency, Money};
+use keel::services::partners::{self, PartnerSummary};
+use keel::services::registrations::{self, RegistrationInput, RegistrationView};
+use keel::store::payouts::Statement;
+use keel::store::registrations::Registration;
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RegistrationDto {
+    pub id: Int,
+    pub partner_id: Int,
+    pub partner_name: String,
+    pub company_name: String,
+    pub domain: String,
+    pub country: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub estimated_value: MoneyDto,
+    pub expected_close_date: String,
+    pub use_case: Option<String>,
+    pub notes: Option<String>,
+    pub status: String,
+    pub submitted_at: String,
+    pub reviewed_at: Option<String>,
+    pub decision_reason: Option<String>,
+    pub override_reason: Option<String>,
+    pub rate_bp: Option<Int>,
+    pub protected_until: Option<String>,
+    pub extension_reason: Option<String>,
+    pub deal_id: Option<Int>,
+    /// Where the converted deal stands now.
+    pub deal_stage: Option<String>,
+    /// What it collides with, checked now (empty when not under review).
+    pub conflicts: Vec<String>,
+    pub review_overdue: bool,
+}
+
+impl RegistrationDto {
+    fn of(r: &Registration) -> RegistrationDto {
+        RegistrationDto {
+            id: r.id.0.into(),
+            partner_id: r.partner_id.0.into(),
+            partner_name: r.partner_name.clone(),
+            company_name: r.company_name.clone(),
+            domain: r.domain.clone(),
+            country: r.country.clone(),
+            contact_name: r.contact_name.clone(),
+            contact_email: r.contact_email.clone(),
+            estimated_value: r.estimated_value.into(),
+            expected_close_date: r.expected_close_date.to_string(),
+            use_case: r.use_case.map(|u| u.as_str().to_string()),
+            notes: r.notes.clone(),
+            status: r.status.as_str().to_string(),
+            submitted_at: r.submitted_at.to_rfc3339(),
+            reviewed_at: r.reviewed_at.map(|t| t.to_rfc3339()),
+            decision_reason: r.decision_reason.clone(),
+            override_reason: r.override_reason.clone(),
+            rate_bp: r.rate.map(|b| i64::from(b.0).into()),
+            protected_until: r.protected_until.map(|d| d.to_string()),
+            extension_reason: r.extension_reason.clone(),
+            deal_id: r.deal_id.map(|d| d.0.into()),
+            deal_stage: None,
+            conflicts: Vec::new(),
+            review_overdue: false,
+        }
+    }
+}
+
+impl From<RegistrationView> for RegistrationDto {
+    fn from(v: RegistrationView) -> Self {
+        RegistrationDto {
+            deal_stage: v.deal_stage,
+            conflicts: v.conflicts,
+            review_overdue: v.review_overdue,
+            ..RegistrationDto::of(&v.registration)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StatementDto {
+    pub id: Int,
+    pub partner_id: Int,
+    pub partner_name: String,
+    pub period: String,
+    pub status: String,
+    pub total: MoneyDto,
+    pub created_at: String,
+    pub approved_at: Option<String>,
+    pub paid_on: Option<String>,
+    pub paid_reference: Option<String>,
+    pub carried_into: Option<Int>,
+}
+
+impl From<&Statement> for StatementDto {
+    fn from(s: &Statement) -> Self {
+        StatementDto {
+            id: s.id.0.into(),
+            partner_id: s.partner_id.0.into(),
+            partner_name: s.partner_name.clone(),
+            period: s.period.clone(),
+            status: s.status.as_str().to_string(),
+            total: s.total.into(),
+            created_at: s.created_at.to_rfc3339(),
+            approved_at: s.approved_at.map(|t| t.to_rfc3339()),
+            paid_on: s.paid_on.map(|d| d.to_string()),
+            paid_reference: s.paid_reference.clone(),
+            carried_into: s.carried_into.map(|c| c.0.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PartnerDesk {
+    pub to_review: Vec<RegistrationDto>,
+    pub conflicted: Vec<RegistrationDto>,
+    pub expiring: Vec<RegistrationDto>,
+    pub statements_to_approve: Vec<StatementDto>,
+    pub expiry_warning_days: Int,
+}
+
+/// The partner manager's home: reviews waiting (oldest first), conflicts, expiring
+/// protection and statements to approve.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn partner_desk(state: State<'_, AppState>) -> Result<PartnerDesk, ApiError> {
+    let mut ws = state.open()?;
+    me(&ws)?;
+    let desk = partners::desk(&mut ws)?;
+    let all = |views: Vec<RegistrationView>| views.into_iter().map(RegistrationDto::from).collect();
+    Ok(PartnerDesk {
+        to_review: all(desk.to_review),
+        conflicted: all(desk.conflicted),
+        expiring: all(desk.expiring),
+        statements_to_approve: desk.statements_to_approve.iter().map(StatementDto::from).collect(),
+        expiry_warning_days: partners::EXPIRY_WARNING_DAYS.into(),
+    })
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PartnerRow {
+    pub id: Int,
+    pub name: String,
+    pub domain: String,
+    pub category: String,
+    pub tier: String,
+    pub status: String,
+    /// The commission rate in force today.
+    pub rate_bp: Int,
+    pub manager_name: Option<String>,
+    pub certified_on: Option<String>,
+}
+
+impl From<&PartnerSummary> for PartnerRow {
+    fn from(s: &PartnerSummary) -> Self {
+        let p = &s.partner;
+        PartnerRow {
+            id: p.id.0.into(),
+            name: p.name.clone(),
+            domain: p.domain.clone(),
+            category: p.category.as_str().to_string(),
+            tier: p.tier.as_str().to_string(),
+            status: p.status.as_str().to_string(),
+            rate_bp: i64::from(s.rate.0).into(),
+            manager_name: p.manager_name.clone(),
+            certified_on: p.certified_on.map(|d| d.to_string()),
+        }
+    }
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn partners(state: State<'_, AppState>) -> Result<Vec<PartnerRow>, ApiError> {
+    let ws = state.open()?;
+    me(&ws)?;
+    Ok(partners::list(&ws)?.iter().map(PartnerRow::from).collect())
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CommissionPlanDto {
+    pub rate_bp: Int,
+    pub effective_from: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct BalanceDto {
+    pub accrued: MoneyDto,
+    pub paid: MoneyDto,
+    pub owed: MoneyDto,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PartnerPage {
+    pub partner: PartnerRow,
+    pub plans: Vec<CommissionPlanDto>,
+    pub registrations: Vec<RegistrationDto>,
+    pub deals: Vec<DealCard>,
+    pub sourced: Vec<MoneyDto>,
+    pub commission: Vec<BalanceDto>,
+    pub statements: Vec<StatementDto>,
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn partner_page(state: State<'_, AppState>, partner_id: Int) -> Result<PartnerPage, ApiError> {
+    let ws = state.open()?;
+    me(&ws)?;
+    let id = PartnerId(partner_id.0);
+    let view = partners::view(&ws, id)?;
+    let now = ws.now();
+    let statements = keel::services::payouts::for_partner(&ws, id)?;
+    Ok(PartnerPage {
+        partner: PartnerRow::from(&PartnerSummary { partner: view.partner.clone(), rate: view.rate }),
+        plans: view
+            .plans
+            .iter()
+            .map(|p| CommissionPlanDto {
+                rate_bp: i64::from(p.rate.0).into(),
+                effective_from: p.effective_from.to_string(),
+                created_at: p.created_at.to_rfc3339(),
+            })
+            .collect(),
+        registrations: view.registrations.iter().map(RegistrationDto::of).collect(),
+        deals: view.deals.iter().map(|d| DealCard::of(d, now)).collect(),
+        sourced: view.sourced.into_iter().map(MoneyDto::from).collect(),
+        commission: view
+            .commission
+            .iter()
+            .map(|b| BalanceDto {
+                accrued: MoneyDto::of(b.accrued_minor, b.currency),
+                paid: MoneyDto::of(b.paid_minor, b.currency),
+                owed: MoneyDto::of(b.owed_minor, b.currency),
+            })
+            .collect(),
+        statements: statements.iter().map(StatementDto::from).collect(),
+    })
+}
+
+/// Registrations, oldest first; `status` narrows to one state.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn registrations(
+    state: State<'_, AppState>,
+    status: Option<String>,
+) -> Result<Vec<RegistrationDto>, ApiError> {
+    let mut ws = state.open()?;
+    me(&ws)?;
+    let status = given(status).map(|s| RegistrationStatus::parse("status", &s)).transpose()?;
+    Ok(registrations::list(&mut ws, status)?.into_iter().map(RegistrationDto::from).collect())
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn registration(state: State<'_, AppState>, registration_id: Int) -> Result<RegistrationDto, ApiError> {
+    let mut ws = state.open()?;
+    me(&ws)?;
+    registrations::expire_due(&mut ws)?;
+    Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into())
+}
+
+/// A registration as a form sends it: the value as typed, dates as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct NewRegistration {
+    pub partner_id: Int,
+    pub company_name: String,
+    pub domain: String,
+    pub country: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub estimated_value: String,
+    pub currency: String,
+    pub expected_close_date: String,
+    pub use_case: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Submits a registration on a partner's behalf; conflicts are found now and shown.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn submit_registration(
+    state: State<'_, AppState>,
+    input: NewRegistration,
+) -> Result<RegistrationDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let currency = Currency::parse("currency", &input.currency)?;
+    let expected_close_date = date("expected_close_date", Some(input.expected_close_date))?
+        .ok_or_else(|| keel::KeelError::invalid("expected_close_date", "is required"))?;
+    let view = registrations::submit(
+        &mut ws,
+        actor,
+        RegistrationInput {
+            partner_id: PartnerId(input.partner_id.0),
+            company_name: input.company_name,
+            domain: input.domain,
+            country: given(input.country),
+            contact_name: given(input.contact_name),
+            contact_email: given(input.contact_email),
+            estimated_value_minor: Money::parse("estimated_value", &input.estimated_value, currency)?
+                .amount_minor,
+            currency: input.currency,
+            expected_close_date,
+            use_case: given(input.use_case).map(|u| UseCase::parse("use_case", &u)).transpose()?,
+            notes: given(input.notes),
+        },
+    )?;
+    Ok(view.into())
+}
+
+/// One review decision on a registration. `reason` is the override reason for an
+/// approval (needed only when it conflicts) and the stated reason for the others.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn review_registration(
+    state: State<'_, AppState>,
+    registration_id: Int,
+    decision: String,
+    reason: Option<String>,
+) -> Result<RegistrationDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let id = RegistrationId(registration_id.0);
+    let reason = given(reason);
+    let text = reason.as_deref().unwrap_or("");
+    let view = match decision.as_str() {
+        "approve" => registrations::approve(&mut ws, actor, id, reason)?,
+        "reject" => registrations::reject(&mut ws, actor, id, text)?,
+        "return" => registrations::send_back(&mut ws, actor, id, text)?,
+        "extend" => registrations::extend(&mut ws, actor, id, text)?,
+        other => {
+            return Err(keel::KeelError::invalid(
+                "decision",
+                format!("'{other}' is not approve, reject, return or extend"),
+            )
+            .into())
+        }
+    };
+    Ok(view.into())
+}
+
+/// Converts an approved registration into a partner deal owned by `owner_id` (or me).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn convert_registration(
+    state: State<'_, AppState>,
+    registration_id: Int,
+    owner_id: Option<Int>,
+) -> Result<RegistrationDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let owner = owner_id.map(|o| TeamMemberId(o.0));
+    Ok(registrations::convert(&mut ws, actor, RegistrationId(registration_id.0), owner)?.into())
+}
