@@ -236,7 +236,23 @@ def test_the_dashboard_equals_keel_metrics_and_drills_to_the_deals(session, db):
     shot(session, "currency-settings")
 
 
+def test_an_account_executive_is_not_offered_reviews_payouts_or_rates(session, db):
+    ae = member(db, "account-executive")
+    start_as(session, db, ae)
+    session.find("[data-testid=home]")
+    assert not session.find_all("[data-testid=nav-payouts]"), "payouts are not offered to an AE"
+    session.click("[data-testid=nav-registrations]")
+    session.click("[data-testid=registration-row] a")
+    page = session.find("[data-testid=registration-page]")
+    assert session.attribute(page, "data-status") == "submitted"
+    assert not session.find_all("[data-testid=action-approve], [data-testid=action-reject], [data-testid=action-return]")
+    session.click("[data-testid=nav-currency]")
+    session.find("[data-testid=reporting-currency-shown]")
+    assert not session.find_all("[data-testid=reporting-currency], [data-testid=save-rate]")
+
+
 TESTS = [
     test_a_conflicting_registration_goes_from_review_to_a_paid_statement,
     test_the_dashboard_equals_keel_metrics_and_drills_to_the_deals,
+    test_an_account_executive_is_not_offered_reviews_payouts_or_rates,
 ]
