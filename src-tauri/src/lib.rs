@@ -57,6 +57,9 @@ impl AppState {
     }
 }
 
+/// How many daily automatic backups the app keeps beside the workspace.
+pub const DAILY_BACKUPS_KEPT: usize = 7;
+
 /// The one list of commands, used by the app and by the bindings test.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use commands::{accounts, board, dashboard, deal, imports, partners, payouts, workspace};
@@ -125,6 +128,14 @@ pub fn run() {
         }
     };
     let state = AppState { db_path: Mutex::new(keel::default_db_path()), clock };
+    // The day's automatic backup, beside the window rather than before it: at a million
+    // deals the copy takes seconds, and SQLite's snapshot lets the app write meanwhile.
+    let (path, clock) = (state.path(), state.clock());
+    std::thread::spawn(move || {
+        if let Err(e) = Workspace::open(&path, clock).and_then(|ws| ws.daily_backup(DAILY_BACKUPS_KEPT)) {
+            eprintln!("keel-desktop: daily backup of {} failed: {e}", path.display());
+        }
+    });
     let builder = specta_builder();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

@@ -174,33 +174,16 @@ impl Workspace {
     /// file beside it, synced, checked by opening it, then renamed over `dest`. A crash
     /// part-way leaves `dest` as it was.
     pub fn backup_to(&self, dest: &Path) -> Result<u64> {
-        let io = |context: String| move |source| KeelError::Io { context, source };
-        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = dest.file_name().ok_or_else(|| KeelError::invalid("file", "names a directory"))?;
-        let temp = dir.join(format!(".{}.keel-backup-{}", name.to_string_lossy(), std::process::id()));
-        let _ = std::fs::remove_file(&temp);
-        let text = temp.to_str().ok_or_else(|| KeelError::invalid("file", "is not valid UTF-8"))?;
-        let result = (|| -> Result<u64> {
-            self.conn.execute("VACUUM INTO ?1", [text])?;
-            let file = std::fs::File::open(&temp).map_err(io(format!("reading {}", temp.display())))?;
-            file.sync_all().map_err(io(format!("syncing {}", temp.display())))?;
-            let copy =
-                rusqlite::Connection::open_with_flags(&temp, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            let problems = store::integrity_problems(&copy)?;
-            if !problems.is_empty() {
-                return Err(KeelError::Schema(format!(
-                    "the backup failed its check: {}",
-                    problems.join("; ")
-                )));
-            }
-            drop(copy);
-            std::fs::rename(&temp, dest).map_err(io(format!("writing {}", dest.display())))?;
-            Ok(file.metadata().map(|m| m.len()).unwrap_or(0))
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
+        store::backup::copy_to(&self.conn, dest)
+    }
+
+    /// Once a day (by the workspace clock): a copy in `<file>.backups/daily-DATE.db`,
+    /// keeping the newest `keep`. None when today's copy exists or the workspace is in memory.
+    pub fn daily_backup(&self, keep: usize) -> Result<Option<PathBuf>> {
+        match &self.path {
+            Some(path) => store::backup::daily(&self.conn, path, self.today(), keep),
+            None => Ok(None),
         }
-        result
     }
 
     pub fn deal_count(&self) -> Result<i64> {

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod audit;
+pub mod backup;
 pub mod contacts;
 pub mod deals;
 pub mod exports;
@@ -50,6 +51,12 @@ pub fn open(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
     configure(&conn, true)?;
+    // A schema change is the riskiest write Keel makes: keep the file as it was first.
+    let on_file: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = migrations::latest_version();
+    if on_file > 0 && on_file < latest {
+        backup::before_migration(&conn, path, on_file, latest)?;
+    }
     apply_migrations(&mut conn)?;
     facts::track_changes(&conn)?;
     Ok(conn)

@@ -114,3 +114,27 @@ fn a_backup_is_a_checked_copy_and_a_failed_one_leaves_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
 }
+
+#[test]
+fn the_daily_backup_is_written_once_a_day_and_keeps_the_newest() {
+    let fx = crate::Fixture::seeded();
+    let dir = fx.path.with_file_name("keel.db.backups");
+    let first = fx.ws.daily_backup(3).expect("backup").expect("written on the first start of the day");
+    assert_eq!(first, dir.join("daily-2026-03-02.db"));
+    assert_eq!(fx.ws.daily_backup(3).expect("again"), None, "one a day");
+    for day in 3..=7 {
+        fx.clock.set(
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, day, 9, 0, 0).single().expect("day"),
+        );
+        fx.ws.daily_backup(3).expect("backup").expect("a new day");
+    }
+    let mut kept: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, vec!["daily-2026-03-05.db", "daily-2026-03-06.db", "daily-2026-03-07.db"]);
+    let copy = rusqlite::Connection::open(dir.join("daily-2026-03-07.db")).expect("open copy");
+    let members: i64 = copy.query_row("SELECT count(*) FROM team_members", [], |r| r.get(0)).expect("count");
+    assert!(members >= 2, "the copy holds the workspace");
+}
