@@ -5,6 +5,7 @@ mod activities;
 mod board;
 mod check;
 mod cli;
+mod crash;
 mod deals;
 mod demo;
 mod import;
