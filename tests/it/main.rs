@@ -5,6 +5,7 @@ mod activities;
 mod board;
 mod check;
 mod cli;
+mod concurrency;
 mod crash;
 mod deals;
 mod demo;
