@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod deals;
 mod demo;
+mod fuzz;
 mod import;
 mod metrics;
 mod moves;
