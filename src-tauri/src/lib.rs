@@ -72,6 +72,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         workspace::export_records,
         workspace::vocabulary,
         workspace::search,
+        workspace::audit_log,
         board::board,
         board::board_cards,
         board::deal_table,

@@ -5,7 +5,7 @@ a payout run, approval, payment of the statement); the dashboard's figures are t
 checked against `keel metrics --json` for the same period and filters.
 """
 
-from helpers import RUN, keel_json, set_input, shot, start_as
+from helpers import RUN, keel, keel_json, set_input, shot, start_as
 
 # The app relaunches at this instant so the payment clears its 30-day holding period
 # and December's payout period has ended.
@@ -249,6 +249,19 @@ def test_an_account_executive_is_not_offered_reviews_payouts_or_rates(session, d
     session.click("[data-testid=nav-currency]")
     session.find("[data-testid=reporting-currency-shown]")
     assert not session.find_all("[data-testid=reporting-currency], [data-testid=save-rate]")
+
+    # The audit log reads as `keel audit` does, including what the CLI just wrote.
+    keel(db, "--as", ae, "account", "add", "--name", "Audit Probe Ltd")
+    session.click("[data-testid=nav-audit-log]")
+    session.find("[data-testid=audit-row]")
+    session.select("[data-testid=audit-entity]", "account")
+    expected = keel_json(db, "audit", "--entity", "account", "--limit", "500")
+    assert expected and expected[0]["action"] == "account.create", expected[:1]
+    session.wait_for(lambda: len(session.find_all("[data-testid=audit-row]")) == len(expected),
+                     f"{len(expected)} account entries")
+    actions = session.js("return [...document.querySelectorAll('[data-testid=audit-row]')].map(r => r.dataset.action)")
+    assert actions == [e["action"] for e in expected], (actions[:5], [e["action"] for e in expected][:5])
+    shot(session, "audit")
 
 
 TESTS = [

@@ -443,3 +443,66 @@ fn backup_and_restore_from_the_command_line() {
     let kept = json(&aside, &["account", "list", "--limit", "500"]);
     assert!(kept.as_array().expect("list").iter().any(|a| a["name"] == "Written After The Backup"));
 }
+
+/// Bad input at the front door: each command is refused with a `{code, message}` that
+/// names the field and the problem, and the workspace file is unchanged byte for byte.
+#[test]
+fn every_kind_of_bad_input_is_refused_naming_the_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["demo", "--deals", "40", "--seed", "3"]);
+    let account = json(&db, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    let partner =
+        json(&db, &["partner", "list"])[0]["partner"]["name"].as_str().expect("partner").to_string();
+    // A file that says it is UTF-8 (a BOM) and is not. (Without a BOM, non-UTF-8 text is
+    // read as Windows-1252, as Excel writes it.)
+    let bad_utf8 = dir.path().join("broken.csv");
+    std::fs::write(
+        &bad_utf8,
+        b"\xEF\xBB\xBFOpportunity Name,Account Name,Amount\r\nCaf\xe9 deal,Caf\xe9,100\r\n",
+    )
+    .expect("file");
+    let words = |line: &str| -> Vec<String> { line.split(' ').map(String::from).collect() };
+    let deal = |account: &str, amount: &str, close: &str| {
+        words(&format!("deal add --name Probe --account {account} --amount {amount} --close {close}"))
+    };
+    let mut long_name = words("account add --name");
+    long_name.push("x".repeat(10_000));
+    let mut bell = words("account add --name");
+    bell.push("Bell\u{7}Corp".into());
+    let mut huge_value = words("registration submit --company Huge --domain huge.io --close-date 2027-01-01");
+    huge_value.extend([
+        "--partner".to_string(),
+        partner.clone(),
+        "--value".into(),
+        "99999999999999999999".into(),
+    ]);
+    let mut broken_file = words("import deals");
+    broken_file.push(bad_utf8.to_str().expect("path").into());
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (long_name, "name: is too long"),
+        (bell, "name: contains a control character"),
+        (deal(&account, "90071992547409.92", "2026-12-01"), "amount"),
+        (deal(&account, "-5", "2026-12-01"), "amount"),
+        (deal(&account, "5", "2301-01-01"), "close"),
+        (deal("999999", "5", "2026-12-01"), "999999"),
+        (huge_value, "value"),
+        (words("registration approve 424242"), "424242"),
+        (words("payouts paid 424242 --reference W-1"), "424242"),
+        (broken_file, "is not valid UTF-8"),
+    ];
+    let before = std::fs::read(&db).expect("db");
+    for (args, names) in cases {
+        let mut all = vec!["--json"];
+        all.extend(args.iter().map(String::as_str));
+        let out = keel(&db, &all);
+        assert!(!out.status.success(), "keel {args:?} was accepted");
+        let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|_| {
+            panic!("keel {args:?}: not a JSON error: {}", String::from_utf8_lossy(&out.stderr))
+        });
+        let message = err["message"].as_str().expect("message");
+        assert!(err["code"].is_string(), "{err}");
+        assert!(message.contains(names), "keel {args:?}: {message:?} does not name {names:?}");
+        assert_eq!(std::fs::read(&db).expect("db"), before, "keel {args:?} wrote to the workspace");
+    }
+}

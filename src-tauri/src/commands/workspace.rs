@@ -230,3 +230,43 @@ pub fn search(state: State<'_, AppState>, text: String) -> Result<Vec<SearchHitD
         })
         .collect())
 }
+
+/// One entry of the audit log; `detail` is its JSON (before, after, reasons) as text.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AuditDto {
+    pub id: Int,
+    pub at: String,
+    pub actor: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Int>,
+    pub detail: String,
+}
+
+/// The audit log, newest first, as `keel audit` reads it: optionally one kind of record,
+/// or one record.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn audit_log(
+    state: State<'_, AppState>,
+    entity: Option<String>,
+    entity_id: Option<Int>,
+    limit: Option<u32>,
+) -> Result<Vec<AuditDto>, ApiError> {
+    let ws = state.open()?;
+    me(&ws)?;
+    let entity = super::given(entity);
+    Ok(ws
+        .audit_log(entity.as_deref(), entity_id.map(|i| i.0), limit)?
+        .into_iter()
+        .map(|e| AuditDto {
+            id: e.id.into(),
+            at: e.at.to_rfc3339(),
+            actor: e.actor_name,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id.map(Int),
+            detail: e.detail.to_string(),
+        })
+        .collect())
+}

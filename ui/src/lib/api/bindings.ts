@@ -20,6 +20,11 @@ export const commands = {
 	/**  Accounts, deals and contacts whose names contain `text` (the search box and palette). */
 	search: (text: string) => typedError<SearchHitDto_Serialize[], ErrorBody>(__TAURI_INVOKE("search", { text })),
 	/**
+	 *  The audit log, newest first, as `keel audit` reads it: optionally one kind of record,
+	 *  or one record.
+	 */
+	auditLog: (entity: string | null, entityId: number | null, limit: number | null) => typedError<AuditDto_Serialize[], ErrorBody>(__TAURI_INVOKE("audit_log", { entity, entityId, limit })),
+	/**
 	 *  Column figures for the board: count, value and weighted value of every open deal
 	 *  matching the filter, computed in the database; with each column's first
 	 *  `cards_per_column` cards.
@@ -183,6 +188,31 @@ export type ActivityDto_Serialize = {
 	due_date: string | null,
 	done_at: string | null,
 	created_at: string,
+};
+
+/**  One entry of the audit log; `detail` is its JSON (before, after, reasons) as text. */
+export type AuditDto = AuditDto_Serialize | AuditDto_Deserialize;
+
+/**  One entry of the audit log; `detail` is its JSON (before, after, reasons) as text. */
+export type AuditDto_Deserialize = {
+	id: number,
+	at: string,
+	actor?: string | null,
+	action: string,
+	entity: string,
+	entity_id?: number | null,
+	detail: string,
+};
+
+/**  One entry of the audit log; `detail` is its JSON (before, after, reasons) as text. */
+export type AuditDto_Serialize = {
+	id: number,
+	at: string,
+	actor: string | null,
+	action: string,
+	entity: string,
+	entity_id: number | null,
+	detail: string,
 };
 
 export type BalanceDto = {

@@ -65,6 +65,7 @@ export type Dashboard = B.Dashboard_Serialize;
 export type Figures = B.FiguresDto_Serialize;
 export type DrillPage = B.DrillPage_Serialize;
 export type CurrencySettings = B.CurrencySettings;
+export type AuditEntry = B.AuditDto_Serialize;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
@@ -75,6 +76,8 @@ export const api = {
   exportRecords: (kind: string, format: string, path: string) => call(commands.exportRecords(kind, format, path)),
   vocabulary: () => call(commands.vocabulary()),
   search: (text: string) => call(commands.search(text)),
+  auditLog: (entity: string | null, entityId: number | null, limit: number | null) =>
+    call(commands.auditLog(entity, entityId, limit)),
   board: (filter: DealFilter, cardsPerColumn: number) => call(commands.board(filter, cardsPerColumn)),
   boardCards: (filter: DealFilter, stageId: number, offset: number, limit: number) =>
     call(commands.boardCards(filter, stageId, offset, limit)),
