@@ -130,7 +130,8 @@ def test_a_conflicting_registration_goes_from_review_to_a_paid_statement(session
     session.click("[data-testid=nav-payouts]")
     set_input(session, "[data-testid=payout-period]", "2026-12")
     session.click("[data-testid=run-payouts]")
-    session.wait_for(lambda: session.find_all("[data-testid=statement-row], [data-testid=statement-page]"), "the statements")
+    # Earlier periods' rows are on the page already: wait for this run's result.
+    session.wait_for(lambda: session.find_all("[data-testid=run-result], [data-testid=statement-page]"), "the run")
     statements = keel_json(db, "payouts", "list", "--period", "2026-12")
     if len(statements) > 1:
         session.find("[data-testid=statement-row]")

@@ -120,8 +120,19 @@ class Session:
         self.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})
 
     def drag(self, source: str, target: str) -> None:
-        """Presses on `source`, moves in steps onto `target`, releases: a pointer drag."""
-        src, dst = self.find(source), self.find(target)
+        """Presses on `source`, moves in steps onto `target`, releases: a pointer drag.
+        A list that re-renders between finding and dragging (a filter's fetch landing)
+        makes the references stale; the drag then never started, so it is tried again."""
+        for attempt in range(3):
+            try:
+                self._drag(self.find(source), self.find(target))
+                return
+            except WebDriverError as e:
+                if "stale element" not in str(e) or attempt == 2:
+                    raise
+                time.sleep(0.3)
+
+    def _drag(self, src: str, dst: str) -> None:
         self.cmd("POST", "/actions", {"actions": [{
             "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
             "actions": [
