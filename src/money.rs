@@ -242,7 +242,12 @@ impl Money {
     /// Parses a decimal amount written by a person ("12,500.50", "12500", "-3") into
     /// minor units of `currency`, refusing more decimals than the currency has.
     pub fn parse(field: &str, text: &str, currency: Currency) -> Result<Money> {
-        let amount_minor = parse_minor_units(field, text, currency.exponent())?;
+        Money::parse_marked(field, text, currency, DecimalMark::Unknown)
+    }
+
+    /// [`Money::parse`] for a number whose decimal mark is known (from its file).
+    pub fn parse_marked(field: &str, text: &str, currency: Currency, mark: DecimalMark) -> Result<Money> {
+        let amount_minor = parse_scaled(field, text, currency.exponent(), Some(currency), mark)?;
         Money::non_negative(field, amount_minor, currency)
     }
 }
@@ -279,28 +284,144 @@ pub fn format_minor(amount_minor: i64, exponent: u8) -> String {
     }
 }
 
-fn parse_minor_units(field: &str, text: &str, exponent: u8) -> Result<i64> {
-    let trimmed = text.trim();
-    let (negative, unsigned) = match trimmed.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, trimmed),
+/// Which mark a number's decimals follow. Typed amounts are `Unknown` and read as
+/// described at [`read_decimal`]; a file whose amounts show their convention (an
+/// importer detects it from its unambiguous values) reads every amount by it, so
+/// "8.000" in a file that also has "12.500,50" is eight thousand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DecimalMark {
+    #[default]
+    Unknown,
+    Point,
+    Comma,
+}
+
+impl DecimalMark {
+    /// What one value shows of its convention, if anything: both marks (the last is the
+    /// decimal one), or a lone mark that cannot be grouping (not followed by exactly
+    /// three digits).
+    pub fn shown_by(text: &str) -> Option<DecimalMark> {
+        let (dot, comma) = (text.rfind('.'), text.rfind(','));
+        let lone = |at: usize, count: usize| {
+            let after = text[at + 1..].chars().take_while(char::is_ascii_digit).count();
+            count == 1 && after != 3 && after > 0
+        };
+        match (dot, comma) {
+            (Some(d), Some(c)) => Some(if d > c { DecimalMark::Point } else { DecimalMark::Comma }),
+            (Some(d), None) if lone(d, text.matches('.').count()) => Some(DecimalMark::Point),
+            (None, Some(c)) if lone(c, text.matches(',').count()) => Some(DecimalMark::Comma),
+            _ => None,
+        }
+    }
+}
+
+/// Characters people group thousands with besides ',' and '.': spaces (plain, no-break,
+/// narrow no-break), the Swiss apostrophe and Rust's underscore.
+const GROUPING_MARKS: [char; 6] = [' ', '\u{a0}', '\u{202f}', '\'', '\u{2019}', '_'];
+
+/// The one reading of a typed number, shared by every front door and the importer.
+/// Returns the whole and fractional digits, or why the text is not one number.
+/// "12,500.50", "12.500,50", "1 234,5" and "1,50" (1.50) are read as a person reads
+/// them; a lone dot is always a decimal point, a lone comma before exactly three digits
+/// groups thousands. Digits grouped other than in threes ("1,0,0") are refused.
+fn read_decimal(text: &str, mark: DecimalMark) -> std::result::Result<(String, String), String> {
+    const HOW: &str = "write it like 12500, 12,500.00 or 12.500,00";
+    if text.is_empty() {
+        return Err(format!("is empty ({HOW})"));
+    }
+    if let Some(bad) =
+        text.chars().find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',' && !GROUPING_MARKS.contains(c))
+    {
+        return Err(format!("is not an amount: '{bad}' is not a digit or separator ({HOW})"));
+    }
+    let spaces: Vec<char> = GROUPING_MARKS.iter().copied().filter(|m| text.contains(*m)).collect();
+    if spaces.len() > 1 {
+        return Err(format!("mixes {} kinds of digit grouping ({HOW})", spaces.len()));
+    }
+    let (dots, commas) = (text.matches('.').count(), text.matches(',').count());
+    let decimal = match mark {
+        DecimalMark::Point if dots > 1 => return Err(format!("has more than one decimal point ({HOW})")),
+        DecimalMark::Comma if commas > 1 => return Err(format!("has more than one decimal comma ({HOW})")),
+        DecimalMark::Point => (dots == 1).then_some('.'),
+        DecimalMark::Comma => (commas == 1).then_some(','),
+        DecimalMark::Unknown => match (dots, commas) {
+            (0, 0) => None,
+            (_, 0) if dots > 1 => None, // 1.234.567: dots group thousands
+            (_, 0) => Some('.'),
+            // One comma and exactly three digits after it groups thousands (1,500); with
+            // any other count it can only be a decimal comma (1,5 and 1,50 are 1.50).
+            (0, 1) if spaces.is_empty() && text.len() - text.rfind(',').map_or(0, |i| i + 1) == 3 => None,
+            (0, 1) => Some(','),
+            (0, _) => None,
+            _ => {
+                // Both: the one that comes last is the decimal mark, and it appears once.
+                let mark = if text.rfind(',') > text.rfind('.') { ',' } else { '.' };
+                if text.matches(mark).count() > 1 {
+                    return Err(format!("mixes '.' and ',' in a way that is not one number ({HOW})"));
+                }
+                Some(mark)
+            }
+        },
     };
-    let cleaned: String = unsigned.chars().filter(|c| *c != ',' && *c != '_').collect();
-    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    let well_formed = !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && !(cleaned.contains('.') && frac.is_empty());
-    if !well_formed {
-        return Err(KeelError::invalid(
-            field,
-            format!("'{trimmed}' is not an amount (write it like 12500 or 12,500.00)"),
+    let (whole, frac) = match decimal {
+        Some(mark) => {
+            let at = text.rfind(mark).unwrap_or(0);
+            (&text[..at], &text[at + 1..])
+        }
+        None => (text, ""),
+    };
+    if decimal.is_some() && (frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("has no digits after its decimal mark ({HOW})"));
+    }
+    if whole.is_empty() {
+        return Err(format!(
+            "has no digits before its decimal mark (write 0{}{frac})",
+            decimal.unwrap_or('.')
         ));
     }
+    let groups: Vec<&str> = whole.split(|c: char| !c.is_ascii_digit()).collect();
+    let separators: Vec<char> = whole.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if separators.iter().any(|c| *c != separators[0]) {
+        return Err(format!("mixes thousands separators ({HOW})"));
+    }
+    let grouped_well =
+        groups.len() == 1 || ((1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_well {
+        return Err(format!("groups its digits oddly: thousands come in threes ({HOW})"));
+    }
+    Ok((groups.concat(), frac.to_string()))
+}
+
+/// Parses a decimal number people type ("12,500.5", "12.500,50", "1 234", "-3") into
+/// units of 10^-`exponent`, refusing more decimals than `exponent` and anything ambiguous.
+pub fn parse_minor_units(field: &str, text: &str, exponent: u8) -> Result<i64> {
+    parse_scaled(field, text, exponent, None, DecimalMark::Unknown)
+}
+
+/// [`parse_minor_units`], naming the currency when there are too many decimals.
+fn parse_scaled(
+    field: &str,
+    text: &str,
+    exponent: u8,
+    currency: Option<Currency>,
+    mark: DecimalMark,
+) -> Result<i64> {
+    let trimmed = text.trim();
+    let (negative, unsigned) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, trimmed),
+    };
+    let (whole, frac) = read_decimal(unsigned, mark)
+        .map_err(|why| KeelError::invalid(field, format!("'{trimmed}' {why}")))?;
     if frac.len() > exponent as usize {
+        let allowed = match (currency, exponent) {
+            (Some(c), 0) => format!("{c} has no minor unit"),
+            (Some(c), n) => format!("{c} has {n}"),
+            (None, n) => format!("at most {n} are allowed"),
+        };
         return Err(KeelError::invalid(
             field,
-            format!("'{trimmed}' has more than {exponent} decimal places"),
+            format!("'{trimmed}' has {} decimal places; {allowed}", frac.len()),
         ));
     }
     let too_large =

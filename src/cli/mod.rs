@@ -151,7 +151,17 @@ fn execute(cli: Cli) -> Result<()> {
     if let Command::Restore { file } = &cli.command {
         return workspace::restore(&path, file, clock.now(), cli.json);
     }
-    let ws = Workspace::open(&path, clock)?;
+    // Only the commands that create a workspace may create its file.
+    let ws = match cli.command {
+        Command::Init | Command::Demo(_) => Workspace::open(&path, clock)?,
+        _ => Workspace::open_existing(&path, clock).map_err(|e| match e {
+            KeelError::NotAllowed(_) if !path.exists() => KeelError::NotAllowed(format!(
+                "there is no Keel workspace at {} (create one with `keel init`, or pass --db)",
+                path.display()
+            )),
+            other => other,
+        })?,
+    };
     let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user };
     match cli.command {
         Command::Init => workspace::init(&mut ctx, &path),

@@ -119,33 +119,38 @@ pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// Data records only, for writers that stream a table in chunks after its header.
+/// Every cell goes through [`guard_formula`]: this is the one CSV writer of every export.
 pub fn csv_rows(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
-    let mut write_record = |cells: &mut dyn Iterator<Item = &str>| {
-        for (i, cell) in cells.enumerate() {
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
+            let cell = guard_formula(cell);
             if cell.contains([',', '"', '\n', '\r']) || cell.starts_with(' ') || cell.ends_with(' ') {
                 out.push('"');
                 out.push_str(&cell.replace('"', "\"\""));
                 out.push('"');
             } else {
-                out.push_str(cell);
+                out.push_str(&cell);
             }
         }
         out.push_str("\r\n");
-    };
-    for row in rows {
-        write_record(&mut row.iter().map(String::as_str));
     }
     out
 }
 
-/// Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading
-/// apostrophe on export, so opening an export in Excel never executes a cell.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage
+/// return first) gets a leading apostrophe on export, so opening an export in Excel
+/// never executes a cell. A plain signed number ("-12.50") is data, not a formula.
 pub fn guard_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
+    let plain_number = text
+        .strip_prefix(['-', '+'])
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ','));
+    if text.starts_with(FORMULA_STARTS) && !plain_number {
         format!("'{text}")
     } else {
         text.to_string()
@@ -155,7 +160,7 @@ pub fn guard_formula(text: &str) -> String {
 /// Undoes [`guard_formula`] on import.
 pub fn unguard_formula(text: &str) -> &str {
     match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
         _ => text,
     }
 }

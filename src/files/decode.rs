@@ -63,6 +63,15 @@ const CP1252_HIGH: [Option<char>; 32] = [
     Some('Ÿ'),
 ];
 
+/// The Windows-1252 byte of a character, if it has one (what PDF's WinAnsiEncoding
+/// draws with the standard fonts).
+pub fn windows_1252_byte(c: char) -> Option<u8> {
+    match u32::from(c) {
+        code @ (0..=0x7F | 0xA0..=0xFF) => u8::try_from(code).ok(),
+        _ => CP1252_HIGH.iter().position(|high| *high == Some(c)).and_then(|i| u8::try_from(0x80 + i).ok()),
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding)> {
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         let text = std::str::from_utf8(rest).map_err(|e| not_utf8(e.valid_up_to() + 3))?;

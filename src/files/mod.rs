@@ -7,7 +7,7 @@ mod decode;
 mod xlsx;
 
 pub use csv::{csv_rows, guard_formula, unguard_formula, write_csv};
-pub use decode::TextEncoding;
+pub use decode::{windows_1252_byte, TextEncoding};
 
 use crate::{KeelError, Result};
 use serde::Serialize;

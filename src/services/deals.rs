@@ -224,6 +224,21 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: DealInput) -> Resu
 
 pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: DealChanges) -> Result<Deal> {
     let current = get(ws, id)?;
+    // The stored minor units mean nothing in another currency (USD 1,234.56 is not
+    // KWD 123.456): a new currency comes with its amount.
+    if let (Some(code), None) = (&changes.currency, changes.amount_minor) {
+        if Currency::parse("currency", code)? != current.amount.currency {
+            return Err(KeelError::invalid(
+                "currency",
+                format!(
+                    "changing the currency from {} to {} needs the amount in {}",
+                    current.amount.currency,
+                    code.trim().to_ascii_uppercase(),
+                    code.trim().to_ascii_uppercase()
+                ),
+            ));
+        }
+    }
     let amount_minor = changes.amount_minor.unwrap_or(current.amount.amount_minor);
     let merged = DealInput {
         name: changes.name.unwrap_or(current.name.clone()),

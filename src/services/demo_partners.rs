@@ -254,15 +254,20 @@ fn pay_out_past_months(
     let last = if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
     while month <= last {
         let period = format!("{:04}-{:02}", month.0, month.1);
-        for view in payouts::run(ws, manager, &period)? {
-            if month < last && view.statement.status == crate::domain::StatementStatus::Draft {
-                let (_, period_end) = payouts::parse_period(&period)?;
-                let paid_on = (period_end + Duration::days(12)).min(today);
-                let reference = format!("DEMO-{period}-{}", view.statement.id);
-                payouts::approve(ws, manager, view.statement.id)?;
-                payouts::mark_paid(ws, manager, view.statement.id, &reference, Some(paid_on))?;
+        let (_, period_end) = payouts::parse_period(&period)?;
+        // Each month is run, approved and paid twelve days after it ends, as finance would.
+        let paid_on = (period_end + Duration::days(12)).min(today);
+        let at = paid_on.and_hms_opt(9, 0, 0).map_or(ws.now(), |t| t.and_utc()).min(ws.now());
+        ws.as_of(at, |ws| {
+            for view in payouts::run(ws, manager, &period)? {
+                if month < last && view.statement.status == crate::domain::StatementStatus::Draft {
+                    let reference = format!("DEMO-{period}-{}", view.statement.id);
+                    payouts::approve(ws, manager, view.statement.id)?;
+                    payouts::mark_paid(ws, manager, view.statement.id, &reference, Some(paid_on))?;
+                }
             }
-        }
+            Ok(())
+        })?;
         month = if month.1 == 12 { (month.0 + 1, 1) } else { (month.0, month.1 + 1) };
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! as CSV or JSON, in columns `keel import` reads back without any mapping.
 
 use super::Workspace;
-use crate::files::{csv_rows, guard_formula, write_csv};
+use crate::files::{csv_rows, write_csv};
 use crate::money::format_minor;
 use crate::store::exports::{self, ExportDeal, ExportHistory};
 use crate::{KeelError, Result};
@@ -164,8 +164,7 @@ impl<'a> Sink<'a> {
     fn row(&mut self, cells: Vec<Option<String>>) -> Result<()> {
         match self.format {
             ExportFormat::Csv => {
-                self.buffered
-                    .push(cells.into_iter().map(|c| guard_formula(&c.unwrap_or_default())).collect());
+                self.buffered.push(cells.into_iter().map(Option::unwrap_or_default).collect());
                 if self.buffered.len() >= CHUNK {
                     self.flush_csv()?;
                 }

@@ -64,6 +64,19 @@ pub fn move_deal(
         if target.id == from.id {
             return Err(KeelError::invalid("stage", format!("deal {id} is already in {}", target.name)));
         }
+        // Commission follows the money collected on a won deal. Reopening or losing it
+        // while money is held would leave commission accrued on a deal that is not won,
+        // with no way to claw it back: the revenue is refunded first.
+        if from.is_won {
+            let collected = store::revenue::net_collected(tx, id)?;
+            if collected != 0 {
+                return Err(KeelError::NotAllowed(format!(
+                    "deal {id} has {} collected; refund it before moving the deal out of {}",
+                    crate::money::Money { amount_minor: collected, currency: deal.amount.currency },
+                    from.name
+                )));
+            }
+        }
         let is_lost = target.is_closed && !target.is_won;
         let loss_reason = match (is_lost, input.loss_reason.as_deref()) {
             (true, reason) => {

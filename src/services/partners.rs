@@ -31,7 +31,8 @@ pub struct ProgramSettings {
     pub extension_days: u32,
     /// Days after a payment before its commission becomes payable.
     pub holding_days: u32,
-    /// Smallest statement paid out, in major units of the statement's currency.
+    /// Smallest statement paid out, in major units of the reporting currency (other
+    /// currencies convert it, or set their own `min_payout.<code>`).
     pub min_payout_major: u32,
     /// Hours a submitted registration may wait for review before it is flagged.
     pub review_within_hours: u32,
@@ -81,12 +82,19 @@ pub fn set_program_setting(
     value: u32,
 ) -> Result<ProgramSettings> {
     super::require_role(ws, actor, PROGRAM_ROLES, "change partner program settings")?;
-    let key = format!("partner.{}", name.trim());
-    if !PROGRAM_KEYS.iter().any(|(k, _)| *k == key) {
+    let key = match name.trim().strip_prefix("min_payout.") {
+        Some(code) => currency_minimum_key(crate::money::Currency::parse(name, code)?),
+        None => format!("partner.{}", name.trim()),
+    };
+    let per_currency = key.starts_with("partner.min_payout.");
+    if !per_currency && !PROGRAM_KEYS.iter().any(|(k, _)| *k == key) {
         let names: Vec<&str> = PROGRAM_KEYS.iter().map(|(k, _)| k.trim_start_matches("partner.")).collect();
-        return Err(KeelError::invalid("setting", format!("'{name}' is not one of: {}", names.join(", "))));
+        return Err(KeelError::invalid(
+            "setting",
+            format!("'{name}' is not one of: {}, min_payout.<currency code>", names.join(", ")),
+        ));
     }
-    if value > 3_650 && !key.ends_with("min_payout_major") {
+    if value > 3_650 && !key.contains("min_payout") {
         return Err(KeelError::invalid(name, "must be at most 3650"));
     }
     ws.write(|tx, now| {
@@ -102,6 +110,20 @@ pub fn set_program_setting(
         )
     })?;
     program_settings(ws)
+}
+
+fn currency_minimum_key(currency: crate::money::Currency) -> String {
+    format!("partner.min_payout.{}", currency.code())
+}
+
+/// A currency's own minimum payout, in its major units, if the program sets one
+/// (`min_payout.JPY`); without one a statement's minimum is converted from the
+/// reporting currency's (see `payouts`).
+pub(crate) fn currency_minimum(
+    conn: &rusqlite::Connection,
+    currency: crate::money::Currency,
+) -> Result<Option<u32>> {
+    Ok(settings::get(conn, &currency_minimum_key(currency))?.and_then(|v| v.parse().ok()))
 }
 
 #[derive(Debug, Clone)]

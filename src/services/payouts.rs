@@ -6,6 +6,7 @@ use crate::domain::{
     check_date_range, LedgerKind, StatementId, StatementLineKind, StatementStatus, TeamMemberId,
 };
 use crate::money::Currency;
+use crate::store::fx::RateTable;
 use crate::store::payouts::{Statement, StatementLine};
 use crate::store::{self};
 use crate::{KeelError, Result};
@@ -50,7 +51,9 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
         return Err(KeelError::invalid("period", format!("{period} has not ended yet (it ends {last_day})")));
     }
     let min_major = program_settings(ws)?.min_payout_major;
+    let reporting = super::fx::reporting_currency(ws)?;
     let ids = ws.write(|tx, now| {
+        let minimums = Minimums { min_major, reporting, rates: RateTable::load(tx, reporting.code())?, on: last_day };
         if let Some(latest) = store::payouts::latest_period(tx)?.filter(|latest| *latest > period) {
             return Err(KeelError::NotAllowed(format!("payout periods run in order: {latest} already has statements")));
         }
@@ -71,7 +74,7 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
             let carried = store::payouts::open_carried(tx, partner, &currency, &period)?;
             let total: i64 = entries.iter().map(|e| e.amount.amount_minor).sum::<i64>()
                 + carried.iter().map(|s| s.total.amount_minor).sum::<i64>();
-            let minimum = i64::from(min_major) * 10i64.pow(u32::from(Currency::parse("currency", &currency)?.exponent()));
+            let minimum = minimums.of(tx, Currency::parse("currency", &currency)?)?;
             let status = if total < minimum { StatementStatus::Carried } else { StatementStatus::Draft };
             let id = store::payouts::insert_statement(tx, partner, &currency, &period, status, total, now)?;
             for old in &carried {
@@ -95,6 +98,44 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
         Ok(created)
     })?;
     ids.into_iter().map(|id| show(ws, id)).collect()
+}
+
+/// The smallest statement paid out, per currency. The program's minimum is in the
+/// reporting currency; a statement in another currency uses that currency's own
+/// minimum if one is set, else the program's converted at the rate in force on the
+/// period's last day. With neither, the run is refused rather than guess: a flat
+/// "50" would be 50 yen in JPY and 50 dinars in KWD.
+struct Minimums {
+    min_major: u32,
+    reporting: Currency,
+    rates: RateTable,
+    on: NaiveDate,
+}
+
+impl Minimums {
+    fn of(&self, conn: &rusqlite::Connection, currency: Currency) -> Result<i64> {
+        if let Some(own) = super::partners::currency_minimum(conn, currency)? {
+            return Ok(i64::from(own) * 10i64.pow(u32::from(currency.exponent())));
+        }
+        let in_reporting = i64::from(self.min_major) * 10i64.pow(u32::from(self.reporting.exponent()));
+        if currency == self.reporting {
+            return Ok(in_reporting);
+        }
+        let day = crate::store::day_text(self.on);
+        let (_, rate) = self.rates.on(currency.code(), &day).ok_or_else(|| {
+            KeelError::NotAllowed(format!(
+                "there is no minimum payout in {currency}: set an exchange rate from {currency} into {} \
+                 in force on {} (the minimum converts at it), or a minimum payout in {currency}",
+                self.reporting, self.on
+            ))
+        })?;
+        // minimum / rate, from reporting minor units into this currency's, half-even once.
+        let numerator = i128::from(in_reporting)
+            * 10i128.pow(u32::from(currency.exponent()))
+            * i128::from(crate::money::FxRate::SCALE);
+        let denominator = i128::from(rate.0) * 10i128.pow(u32::from(self.reporting.exponent()));
+        Ok(i64::try_from(crate::money::div_round_half_even(numerator, denominator)).unwrap_or(i64::MAX))
+    }
 }
 
 pub fn show(ws: &Workspace, id: StatementId) -> Result<StatementView> {
@@ -157,6 +198,12 @@ pub fn mark_paid(
         let statement = store::payouts::get(tx, id)?;
         if statement.status != StatementStatus::Approved {
             return Err(KeelError::NotAllowed(format!("statement {id} is {}; only an approved statement can be paid", statement.status)));
+        }
+        if let Some(approved) = statement.approved_at.map(|at| at.date_naive()).filter(|day| on < *day) {
+            return Err(KeelError::invalid(
+                "date",
+                format!("{on} is before statement {id} was approved ({approved}); a statement is paid after approval"),
+            ));
         }
         store::payouts::mark_paid(tx, id, on, &reference)?;
         super::record(tx, now, Some(actor), "payout.paid", "statement", id.0, serde_json::json!({

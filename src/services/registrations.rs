@@ -188,29 +188,42 @@ pub fn expire_due(ws: &mut Workspace) -> Result<Vec<RegistrationId>> {
     })
 }
 
-pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
-    expire_due(ws)?;
-    let partner = store::partners::get(ws.conn(), input.partner_id)?;
+/// Every check a submission passes, whether first submitted or resubmitted after a
+/// return (`this`): the partner is active and holds no other live registration for the
+/// domain. Returns the conflicts to record; they do not refuse a submission.
+fn check_submission(
+    tx: &rusqlite::Connection,
+    partner: &crate::store::partners::Partner,
+    valid: &ValidRegistration,
+    this: Option<RegistrationId>,
+) -> Result<Vec<String>> {
     if partner.status != PartnerStatus::Active {
         return Err(KeelError::NotAllowed(format!(
             "partner {} is {}; only active partners register deals",
             partner.name, partner.status
         )));
     }
+    let mine = store::registrations::live_on_domain(tx, &valid.registrable_domain, this)?
+        .into_iter()
+        .find(|r| r.partner_id == partner.id);
+    if let Some(existing) = mine {
+        return Err(KeelError::Duplicate {
+            field: "domain",
+            value: valid.registrable_domain.clone(),
+            entity: "live registration of this partner",
+            existing: existing.id.to_string(),
+        });
+    }
+    let current = this.map(|id| store::registrations::get(tx, id)).transpose()?;
+    conflicts(tx, partner.id, &valid.registrable_domain, current.as_ref())
+}
+
+pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
+    expire_due(ws)?;
+    let partner = store::partners::get(ws.conn(), input.partner_id)?;
     let valid = validate(ws, &input)?;
     let id = ws.write(|tx, now| {
-        let mine = store::registrations::live_on_domain(tx, &valid.registrable_domain, None)?
-            .into_iter()
-            .find(|r| r.partner_id == partner.id);
-        if let Some(existing) = mine {
-            return Err(KeelError::Duplicate {
-                field: "domain",
-                value: valid.registrable_domain.clone(),
-                entity: "live registration of this partner",
-                existing: existing.id.to_string(),
-            });
-        }
-        let found = conflicts(tx, partner.id, &valid.registrable_domain, None)?;
+        let found = check_submission(tx, &partner, &valid, None)?;
         let id = store::registrations::insert(tx, &valid.record(partner.id), now, Some(actor))?;
         super::record(
             tx,
@@ -397,11 +410,14 @@ pub fn resubmit(
         return Err(KeelError::invalid("partner", "a resubmission keeps its partner"));
     }
     let valid = validate(ws, &input)?;
+    let partner = store::partners::get(ws.conn(), current.partner_id)?;
     ws.write(|tx, now| {
+        let found = check_submission(tx, &partner, &valid, Some(id))?;
         store::registrations::resubmit(tx, id, &valid.record(current.partner_id), now)?;
         super::record(tx, now, Some(actor), "registration.resubmit", "registration", id.0, serde_json::json!({
             "before": {"status": "returned", "domain": current.domain, "value_minor": current.estimated_value.amount_minor},
             "after": {"status": "submitted", "domain": valid.domain, "value_minor": valid.value.amount_minor},
+            "conflicts": found,
         }))
     })?;
     get(ws, id)

@@ -38,9 +38,10 @@ pub fn commission_on(base_minor: i64, rate: BasisPoints) -> i64 {
     }
 }
 
-/// Records a payment or refund on a won deal. A payment accrues commission at the
-/// registration's locked rate; a refund writes the matching negative (clawback).
-/// Either becomes payable after the holding period.
+/// Records a payment or refund on a won deal. Commission is kept cumulative: after
+/// each event the deal's accruals and clawbacks add up to the registration's locked
+/// rate on the net collected, rounded half-even once. A refund may not exceed what had
+/// been collected by its date. Either entry becomes payable after the holding period.
 pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> Result<RevenueOutcome> {
     let deal = store::deals::get(ws.conn(), input.deal_id, ws.now())?;
     if !deal.is_won {
@@ -65,12 +66,20 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
     }
     let holding = i64::from(program_settings(ws)?.holding_days);
     let (event_id, entry_id) = ws.write(|tx, now| {
+        let collected = store::revenue::net_collected(tx, deal.id)?;
         if input.kind == RevenueKind::Refund {
-            let collected = store::revenue::net_collected(tx, deal.id)?;
-            if amount.amount_minor > collected {
+            // Checked against what had come in by the refund's own date, and against
+            // every later day, so no day ever shows more refunded than collected.
+            let available = store::revenue::lowest_net_collected_from(tx, deal.id, input.occurred_on)?;
+            if amount.amount_minor > available {
                 return Err(KeelError::invalid(
                     "amount",
-                    format!("a refund of {amount} is more than the {} collected on deal {}", Money { amount_minor: collected, currency: amount.currency }, deal.id),
+                    format!(
+                        "a refund of {amount} on {} is more than the {} collected on deal {} by then",
+                        input.occurred_on,
+                        Money { amount_minor: available.max(0), currency: amount.currency },
+                        deal.id
+                    ),
                 ));
             }
         }
@@ -79,6 +88,11 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
         let entry = match registration.and_then(|r| r.rate.map(|rate| (r, rate))) {
             Some((registration, rate)) => {
                 let base = if input.kind == RevenueKind::Refund { -amount.amount_minor } else { amount.amount_minor };
+                // Cumulative: the commission on everything collected so far, less what
+                // the ledger already holds. Rounding happens once on the running total,
+                // so a full refund nets to exactly zero.
+                let owed_in_all = commission_on(collected + base, rate);
+                let written = store::revenue::revenue_commission(tx, deal.id)?;
                 let entry = NewLedgerEntry {
                     partner_id: registration.partner_id,
                     registration_id: registration.id,
@@ -88,7 +102,7 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
                     kind: if base < 0 { LedgerKind::Clawback } else { LedgerKind::Accrual },
                     base_minor: base,
                     rate,
-                    amount: Money { amount_minor: commission_on(base, rate), currency: amount.currency },
+                    amount: Money { amount_minor: owed_in_all - written, currency: amount.currency },
                     accrued_on: input.occurred_on,
                     payable_on: input.occurred_on + Duration::days(holding),
                 };

@@ -17,25 +17,25 @@ pub struct PocBounds {
 /// The rules a move from `from` to `to` must satisfy. A forward move passes through
 /// every stage between, so it owes their exit and entry rules too. A move back owes
 /// none, nor does a move to a lost stage (its loss reason is checked apart). A closed
-/// deal reopened owes only the entry rules of the stage it goes to.
+/// deal reopened starts again from the top of the funnel: it owes every rule of every
+/// stage up to the one it goes to, so losing a deal is never a way round the criteria.
 pub fn rules_for_move(stages: &[Stage], from: &Stage, to: &Stage) -> Vec<StageRule> {
     let mut rules = Vec::new();
     if to.is_closed && !to.is_won {
         return rules;
     }
-    if from.is_closed {
-        rules.extend(to.rules_on(RuleTrigger::Enter));
+    let start = (!from.is_closed).then_some(from.position);
+    if start.is_some_and(|at| to.position <= at) {
         return rules;
     }
-    if to.position <= from.position {
-        return rules;
-    }
-    for stage in
-        stages.iter().filter(|s| !s.is_closed && s.position >= from.position && s.position < to.position)
+    for stage in stages
+        .iter()
+        .filter(|s| !s.is_closed && start.is_none_or(|at| s.position >= at) && s.position < to.position)
     {
         rules.extend(stage.rules_on(RuleTrigger::Exit));
     }
-    for stage in stages.iter().filter(|s| s.position > from.position && s.position <= to.position) {
+    for stage in stages.iter().filter(|s| start.is_none_or(|at| s.position > at) && s.position <= to.position)
+    {
         if !stage.is_closed || stage.id == to.id {
             rules.extend(stage.rules_on(RuleTrigger::Enter));
         }

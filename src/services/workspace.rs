@@ -30,9 +30,16 @@ pub struct Settings {
 }
 
 impl Workspace {
-    /// Opens the workspace file, creating and migrating it as needed.
+    /// Opens the workspace file, creating and migrating it as needed: for the commands
+    /// that create a workspace.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Workspace> {
         Ok(Workspace { conn: store::open(path)?, clock, path: Some(path.to_path_buf()) })
+    }
+
+    /// Opens an existing workspace file (migrating it if needed); a missing file is
+    /// refused, so a read never creates anything.
+    pub fn open_existing(path: &Path, clock: Arc<dyn Clock>) -> Result<Workspace> {
+        Ok(Workspace { conn: store::open_existing(path)?, clock, path: Some(path.to_path_buf()) })
     }
 
     pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Workspace> {
@@ -41,6 +48,19 @@ impl Workspace {
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Runs `f` with the clock reading `at`, then restores the workspace's own clock:
+    /// for the demo, which books past months' payouts on the days they would have run.
+    pub(crate) fn as_of<T>(
+        &mut self,
+        at: DateTime<Utc>,
+        f: impl FnOnce(&mut Workspace) -> Result<T>,
+    ) -> Result<T> {
+        let own = std::mem::replace(&mut self.clock, Arc::new(crate::clock::FixedClock::at(at)));
+        let result = f(self);
+        self.clock = own;
+        result
     }
 
     pub fn now(&self) -> DateTime<Utc> {

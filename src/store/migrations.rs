@@ -40,6 +40,23 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema
+/// version), reading only, so the file is left exactly as it was.
+pub fn check_is_keel(conn: &Connection) -> Result<()> {
+    let on_file: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if on_file == 0 {
+        let foreign: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )?;
+        if foreign > 0 {
+            return Err(KeelError::Schema("this file is an SQLite database but not a Keel workspace".into()));
+        }
+    }
+    Ok(())
+}
+
 pub fn latest_version() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }

@@ -39,7 +39,8 @@ pub use migrations::{apply_migrations, latest_version, MIGRATIONS};
 /// before giving up with `busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens (creating if needed) a Keel database file and brings its schema up to date.
+/// Opens (creating if needed) a Keel database file and brings its schema up to date:
+/// for the commands that create a workspace.
 pub fn open(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| KeelError::Io {
@@ -47,13 +48,38 @@ pub fn open(path: &Path) -> Result<Connection> {
             source,
         })?;
     }
-    let flags =
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
+}
+
+/// Opens an existing workspace and brings its schema up to date. A missing file is
+/// refused, not created: a command that only reads (or a mistyped path) never leaves
+/// a new workspace or folder behind.
+pub fn open_existing(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(KeelError::NotAllowed(format!(
+            "there is no Keel workspace at {} (create one first, or check the path)",
+            path.display()
+        )));
+    }
+    open_with(path, OpenFlags::empty())
+}
+
+fn open_with(path: &Path, create: OpenFlags) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn, true)?;
+    // Refuse a foreign SQLite file before anything (WAL mode, page size) touches it.
+    migrations::check_is_keel(&conn)?;
+    let read_only = conn.is_readonly(rusqlite::MAIN_DB)?;
+    configure(&conn, !read_only)?;
     // A schema change is the riskiest write Keel makes: keep the file as it was first.
     let on_file: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = migrations::latest_version();
+    if read_only && on_file != latest {
+        return Err(KeelError::NotAllowed(format!(
+            "{} is read-only, and its schema (version {on_file}) needs upgrading to {latest} before Keel can open it",
+            path.display()
+        )));
+    }
     if on_file > 0 && on_file < latest {
         backup::before_migration(&conn, path, on_file, latest)?;
     }
@@ -89,11 +115,24 @@ fn configure(conn: &Connection, wal: bool) -> Result<()> {
 /// Immediate, so two writers queue on the busy timeout instead of failing mid-way.
 /// The deal facts of whatever `f` touched are brought up to date before the commit.
 pub fn with_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    refuse_if_read_only(conn)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let value = f(&tx)?;
     facts::refresh_dirty(&tx)?;
     tx.commit()?;
     Ok(value)
+}
+
+/// A workspace file without write permission can be read; a command that writes says
+/// so plainly instead of SQLite's "attempt to write a readonly database".
+fn refuse_if_read_only(conn: &Connection) -> Result<()> {
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        let path = conn.path().unwrap_or("the workspace").to_string();
+        return Err(KeelError::NotAllowed(format!(
+            "{path} is read-only (no write permission): Keel can show it but not change it"
+        )));
+    }
+    Ok(())
 }
 
 /// Runs `f` in a transaction that is always rolled back (a dry run).

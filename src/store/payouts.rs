@@ -226,12 +226,18 @@ pub fn mark_paid(conn: &Connection, id: StatementId, on: NaiveDate, reference: &
     Ok(())
 }
 
-/// Owners of the deals behind a statement's lines: none of them may approve it.
+/// Owners of the deals behind a statement's lines, including the lines of every
+/// balance it carries (and those carried into them): none of them may approve it.
 pub fn deal_owners(conn: &Connection, statement: StatementId) -> Result<Vec<TeamMemberId>> {
     let mut stmt = conn.prepare(
-        "SELECT DISTINCT d.owner_id FROM statement_lines sl
-         JOIN commission_ledger l ON l.id = sl.ledger_entry_id JOIN deals d ON d.id = l.deal_id
-         WHERE sl.statement_id = ?1",
+        "WITH RECURSIVE held(id) AS (
+             SELECT ?1
+             UNION
+             SELECT sl.carried_statement_id FROM statement_lines sl JOIN held h ON sl.statement_id = h.id
+             WHERE sl.carried_statement_id IS NOT NULL
+         )
+         SELECT DISTINCT d.owner_id FROM statement_lines sl JOIN held h ON sl.statement_id = h.id
+         JOIN commission_ledger l ON l.id = sl.ledger_entry_id JOIN deals d ON d.id = l.deal_id",
     )?;
     let rows = stmt.query_map([statement], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)

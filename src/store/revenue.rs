@@ -70,6 +70,40 @@ pub fn net_collected(conn: &Connection, deal: DealId) -> Result<i64> {
     )?)
 }
 
+/// The lowest net collected on a deal at the end of any day from `from` on (payments
+/// minus refunds dated up to that day): how much a refund dated `from` may take back
+/// without leaving any later day with more refunded than collected.
+pub fn lowest_net_collected_from(conn: &Connection, deal: DealId, from: NaiveDate) -> Result<i64> {
+    let mut stmt = conn.prepare(
+        "SELECT occurred_on, sum(CASE kind WHEN 'payment' THEN amount_minor ELSE -amount_minor END)
+         FROM revenue_events WHERE deal_id = ?1 GROUP BY occurred_on ORDER BY occurred_on",
+    )?;
+    let from = day_text(from);
+    let (mut running, mut at_from, mut lowest_later) = (0i64, 0i64, i64::MAX);
+    let mut rows = stmt.query([deal])?;
+    while let Some(row) = rows.next()? {
+        let day: String = row.get(0)?;
+        running += row.get::<_, i64>(1)?;
+        if day <= from {
+            at_from = running;
+        } else {
+            lowest_later = lowest_later.min(running);
+        }
+    }
+    Ok(at_from.min(lowest_later))
+}
+
+/// Commission written so far for a deal by its payments and refunds (reversals, the
+/// manual corrections, are apart).
+pub fn revenue_commission(conn: &Connection, deal: DealId) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT coalesce(sum(amount_minor), 0) FROM commission_ledger
+         WHERE deal_id = ?1 AND kind IN ('accrual', 'clawback')",
+        [deal],
+        |r| r.get(0),
+    )?)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LedgerEntry {
     pub id: LedgerEntryId,
@@ -178,34 +212,51 @@ pub fn payable_unassigned(conn: &Connection, up_to: NaiveDate) -> Result<Vec<Led
     Ok(rows)
 }
 
-/// A partner's commission in one currency: accrued in all, paid (in paid statements),
-/// and owed (the rest).
+/// A partner's commission in one currency. Every entry is in exactly one of paid,
+/// carried and owed, so `accrued = paid + carried + owed`. An entry on a statement that
+/// was carried forward counts where its carry chain ends: paid once the statement that
+/// carries it is paid, carried while the chain ends in a carried balance.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommissionBalance {
     pub currency: Currency,
     pub accrued_minor: i64,
     pub paid_minor: i64,
+    /// On a balance under the minimum (or negative) that no later statement holds yet.
+    pub carried_minor: i64,
+    /// Not on any statement yet, or on a draft or approved one.
     pub owed_minor: i64,
 }
 
 pub fn balances(conn: &Connection, partner: PartnerId) -> Result<Vec<CommissionBalance>> {
     let mut stmt = conn.prepare(
-        "SELECT l.currency, sum(l.amount_minor) AS accrued,
-                coalesce(sum(CASE WHEN s.status = 'paid' THEN l.amount_minor END), 0) AS paid
+        "WITH RECURSIVE chain(start_id, at_id) AS (
+             SELECT id, id FROM payout_statements WHERE partner_id = ?1
+             UNION ALL
+             SELECT c.start_id, s.carried_into FROM chain c JOIN payout_statements s ON s.id = c.at_id
+             WHERE s.carried_into IS NOT NULL
+         ),
+         ends AS (
+             SELECT c.start_id AS statement_id, s.status FROM chain c JOIN payout_statements s ON s.id = c.at_id
+             WHERE s.carried_into IS NULL
+         )
+         SELECT l.currency, sum(l.amount_minor) AS accrued,
+                coalesce(sum(CASE WHEN e.status = 'paid' THEN l.amount_minor END), 0) AS paid,
+                coalesce(sum(CASE WHEN e.status = 'carried' THEN l.amount_minor END), 0) AS carried,
+                coalesce(sum(CASE WHEN e.status IS NULL OR e.status IN ('draft', 'approved')
+                                  THEN l.amount_minor END), 0) AS owed
          FROM commission_ledger l
          LEFT JOIN statement_lines sl ON sl.ledger_entry_id = l.id
-         LEFT JOIN payout_statements s ON s.id = sl.statement_id
+         LEFT JOIN ends e ON e.statement_id = sl.statement_id
          WHERE l.partner_id = ?1 GROUP BY l.currency ORDER BY l.currency",
     )?;
     let rows = stmt
         .query_map([partner], |r| {
-            let accrued: i64 = r.get("accrued")?;
-            let paid: i64 = r.get("paid")?;
             Ok(CommissionBalance {
                 currency: get_currency(r, "currency")?,
-                accrued_minor: accrued,
-                paid_minor: paid,
-                owed_minor: accrued - paid,
+                accrued_minor: r.get("accrued")?,
+                paid_minor: r.get("paid")?,
+                carried_minor: r.get("carried")?,
+                owed_minor: r.get("owed")?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

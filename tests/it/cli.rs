@@ -122,7 +122,8 @@ fn errors_are_one_line_and_json_errors_carry_a_code() {
     let db = dir.path().join("keel.db");
     let out = keel(&db, &["deal", "list"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("run `keel init`"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no Keel workspace at"));
+    assert!(!db.exists(), "a read on a missing workspace creates nothing");
     ok(&db, &["init"]);
     ok(&db, &["team", "add", "--name", "Ana", "--role", "sdr"]);
     let out = keel(

@@ -276,7 +276,17 @@ fn winning_starts_onboarding_and_a_first_qbr_once() {
     assert!(plans[0].steps.iter().all(|s| s.due_date > fx.clock.now_date()));
     let qbrs = onboarding::qbrs(&fx.ws, account).expect("qbrs");
     assert_eq!(qbrs.len(), 1);
-    move_deal(&mut fx.ws, ae, deal, to("Negotiation")).expect("reopen");
+    move_deal(
+        &mut fx.ws,
+        ae,
+        deal,
+        MoveInput {
+            stage: "Negotiation".into(),
+            override_reason: Some("reopened".into()),
+            loss_reason: None,
+        },
+    )
+    .expect("reopen: a reopened deal owes every criterion up to its stage, overridden here");
     move_deal(
         &mut fx.ws,
         ae,

@@ -70,7 +70,7 @@ pub fn open_workspace(state: State<'_, AppState>, path: String) -> Result<Worksp
     if !path.is_file() {
         return Err(keel::KeelError::invalid("path", format!("{} is not a file", path.display())).into());
     }
-    let ws = Workspace::open(&path, state.clock())?;
+    let ws = Workspace::open_existing(&path, state.clock())?;
     let summary = summary(&ws)?;
     state.switch_to(path);
     Ok(summary)

@@ -89,6 +89,7 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
         cell(Field::Amount).ok_or_else(|| KeelError::invalid("amount", "is required"))?,
         currency,
         ctx.default_currency,
+        ctx.decimal_mark,
     )?;
     let status = match cell(Field::Status) {
         None => None,

@@ -144,6 +144,9 @@ pub fn run(
         }
         _ => StageMap::build(columns.system, &columns, &stages, &[])?,
     };
+    let decimal_mark = values::detect_decimal_mark(
+        table.rows.iter().filter_map(|row| columns.get(&row.cells, Field::Amount)),
+    );
     let body = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
         let cache = PageCache::enlarge(tx)?;
         let batch = imports::insert_batch(
@@ -164,6 +167,7 @@ pub fn run(
             columns: &columns,
             options,
             default_currency,
+            decimal_mark,
             stages: &stages,
             stage_map: &stage_map,
             lookups: Lookups::load(tx)?,
@@ -310,6 +314,8 @@ struct Importer<'a> {
     columns: &'a Columns,
     options: &'a ImportOptions,
     default_currency: Currency,
+    /// How this file writes decimals, detected from its amounts.
+    decimal_mark: crate::money::DecimalMark,
     stages: &'a [Stage],
     stage_map: &'a StageMap,
     lookups: Lookups,

@@ -3,7 +3,7 @@
 //! words for lead source, deal type and segment.
 
 use crate::domain::{check_date_range, DealSource, DealType, Segment};
-use crate::money::{BasisPoints, Currency, Money};
+use crate::money::{BasisPoints, Currency, DecimalMark, Money};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
@@ -181,7 +181,13 @@ fn split_currency(field: &str, text: &str) -> Result<(Marked, String)> {
 /// "USD 900" in the currency given by the file (`currency`), else by a symbol or
 /// code in the cell, else `default`. A symbol that contradicts the currency column
 /// is an error, not a guess.
-pub fn parse_amount(field: &str, text: &str, currency: Option<Currency>, default: Currency) -> Result<Money> {
+pub fn parse_amount(
+    field: &str,
+    text: &str,
+    currency: Option<Currency>,
+    default: Currency,
+    mark: DecimalMark,
+) -> Result<Money> {
     let (marked, number) = split_currency(field, text)?;
     let currency = match (currency, marked) {
         (Some(column), Marked::Currency(marked)) if column != marked => {
@@ -200,65 +206,29 @@ pub fn parse_amount(field: &str, text: &str, currency: Option<Currency>, default
         (None, Marked::Dollar) => Currency::parse(field, "USD")?,
         (None, Marked::None) => default,
     };
-    let negative = number.starts_with('-') || (number.starts_with('(') && number.ends_with(')'));
-    let digits: String = number
-        .trim_start_matches('-')
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'' | '’'))
-        .collect();
-    let canonical = canonical_decimal(&digits, currency.exponent()).ok_or_else(|| {
-        KeelError::invalid(
-            field,
-            format!("'{}' is not an amount (write it like 12500 or 12,500.00)", text.trim()),
-        )
-    })?;
-    let signed = if negative { format!("-{canonical}") } else { canonical };
-    Money::parse(field, &signed, currency)
+    // Accounting negatives "(1,234.00)" read as "-1,234.00"; the number itself goes
+    // through the same parser as every typed amount.
+    let number = match number.strip_prefix('(').and_then(|n| n.strip_suffix(')')) {
+        Some(inner) => format!("-{}", inner.trim()),
+        None => number,
+    };
+    Money::parse_marked(field, &number, currency, mark)
 }
 
-/// Rewrites "1.234,56" or "1,234.56" as "1234.56". With one separator kind used once,
-/// exactly three digits after it mean thousands unless the currency has three decimals.
-fn canonical_decimal(text: &str, exponent: u8) -> Option<String> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'.') {
-        return None;
-    }
-    let last_comma = text.rfind(',');
-    let last_dot = text.rfind('.');
-    let decimal = match (last_comma, last_dot) {
-        (Some(c), Some(d)) => Some(if c > d { ',' } else { '.' }),
-        (None, None) => None,
-        (Some(_), None) | (None, Some(_)) => {
-            let sep = if last_comma.is_some() { ',' } else { '.' };
-            let count = text.matches(sep).count();
-            let after = text.len() - text.rfind(sep)? - 1;
-            if count > 1 || (after == 3 && exponent != 3) {
-                None
-            } else {
-                Some(sep)
-            }
-        }
-    };
-    let integer_part = match decimal {
-        Some(d) => &text[..text.rfind(d)?],
-        None => text,
-    };
-    let groups: Vec<&str> = integer_part.split([',', '.']).collect();
-    let grouped_well = groups.len() == 1
-        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
-    if !grouped_well {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '0'..='9' => out.push(c),
-            c if Some(c) == decimal => out.push('.'),
+/// The decimal mark a file's amounts follow, from the values that show it; `Unknown`
+/// when none does, or when they disagree (each value is then read on its own).
+pub fn detect_decimal_mark<'a>(amounts: impl Iterator<Item = &'a str>) -> DecimalMark {
+    let mut seen = None;
+    for text in amounts {
+        let number = split_currency("amount", text).map(|(_, n)| n).unwrap_or_default();
+        match (seen, DecimalMark::shown_by(&number)) {
+            (_, None) => {}
+            (None, Some(mark)) => seen = Some(mark),
+            (Some(a), Some(b)) if a != b => return DecimalMark::Unknown,
             _ => {}
         }
     }
-    (out.matches('.').count() <= 1 && !out.starts_with('.')).then_some(out)
+    seen.unwrap_or_default()
 }
 
 /// "25", "25%", "12.5 %" are percentages; "0.25" (a fraction with a decimal point,
@@ -390,7 +360,9 @@ mod tests {
     }
 
     fn amount(text: &str) -> Option<(i64, &'static str)> {
-        parse_amount("amount", text, None, usd()).ok().map(|m| (m.amount_minor, m.currency.code()))
+        parse_amount("amount", text, None, usd(), DecimalMark::Unknown)
+            .ok()
+            .map(|m| (m.amount_minor, m.currency.code()))
     }
 
     #[test]
@@ -406,13 +378,17 @@ mod tests {
         assert_eq!(amount("1.234.567"), Some((123_456_700, "USD")));
         assert_eq!(amount("¥1,000"), Some((1_000, "JPY")), "yen has no minor unit");
         assert_eq!(amount("1'250.75"), Some((125_075, "USD")));
-        assert_eq!(amount("12.345"), Some((1_234_500, "USD")));
+        assert!(amount("12.345").is_none(), "a lone dot is a decimal point, and USD has two decimals");
+        assert!(amount("1,0,0").is_none(), "digits grouped other than in threes");
         assert!(amount("(500)").is_none(), "a negative amount is refused");
         assert!(amount("12.5.0,1").is_none());
         assert!(amount("abc").is_none());
         assert!(amount("1.005,123").is_none(), "more decimals than USD has");
         let eur = Currency::parse("c", "EUR").ok();
-        let clash = parse_amount("amount", "£5", eur, usd()).err().map(|e| e.to_string()).unwrap_or_default();
+        let clash = parse_amount("amount", "£5", eur, usd(), DecimalMark::Unknown)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(clash.contains("GBP") && clash.contains("EUR"), "{clash}");
     }
 

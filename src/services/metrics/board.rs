@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
 
-use super::tally::Tally;
+use super::tally::{apportion, Tally};
 
 /// Which open deals the board shows. The close period bounds the expected close date.
 #[derive(Debug, Clone, Default)]
@@ -32,7 +32,9 @@ pub struct BoardColumn {
     pub count: u64,
     /// Converted into the reporting currency (deals without a rate are left out).
     pub value_minor: i64,
-    /// Σ value × probability, rounded half-even once for the column.
+    /// This column's share of the board's weighted total: Σ value × probability, floored,
+    /// plus one minor unit for the columns with the largest remainders, so the columns
+    /// add up to the total (which is rounded half-even once, as in `keel metrics`).
     pub weighted_minor: i64,
 }
 
@@ -100,10 +102,15 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
         return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
     }
     let total = total.figures()?;
+    // The total weighted value is rounded once, as in `keel metrics`; the columns share
+    // it out by largest remainder, so the columns shown add up to the total shown.
+    let exact: Vec<i128> = columns.iter().map(Tally::weighted_exact).collect();
+    let weighted = apportion(&exact, 10_000, i128::from(total.weighted_pipeline_value_minor));
     let columns = open_stages
         .iter()
         .zip(columns)
-        .map(|(stage, tally)| {
+        .zip(weighted)
+        .map(|((stage, tally), weighted)| {
             let figures = tally.figures()?;
             Ok(BoardColumn {
                 stage_id: stage.id.0,
@@ -111,7 +118,8 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
                 probability_bp: i64::from(stage.default_probability.0),
                 count: figures.open_count,
                 value_minor: figures.pipeline_value_minor,
-                weighted_minor: figures.weighted_pipeline_value_minor,
+                weighted_minor: i64::try_from(weighted)
+                    .map_err(|_| KeelError::invalid("weighted_minor", "is too large for one column"))?,
             })
         })
         .collect::<Result<_>>()?;

@@ -58,6 +58,11 @@ impl Tally {
         }
     }
 
+    /// The exact weighted pipeline, in minor units × 10,000 (before its one rounding).
+    pub fn weighted_exact(&self) -> i128 {
+        self.weighted_bp
+    }
+
     pub fn is_empty(&self) -> bool {
         self.won == 0 && self.lost == 0 && self.open == 0
     }
@@ -123,6 +128,23 @@ pub struct Figures {
     pub partner_sourced_revenue_minor: i64,
     pub partner_influenced_revenue_minor: i64,
     pub sales_velocity_minor_per_day: Option<i64>,
+}
+
+/// Splits `total` (the rounded sum of `exact` / `scale`) into whole parts, one per
+/// exact value, that add up to it: each part is its floor, and the units left over go
+/// to the largest remainders (ties to the earlier part). So figures shown side by side
+/// add up to the total shown with them, which is rounded once.
+pub fn apportion(exact: &[i128], scale: i128, total: i128) -> Vec<i128> {
+    let mut parts: Vec<i128> = exact.iter().map(|e| e.div_euclid(scale)).collect();
+    // The floors lose less than one unit each, so 0 <= left <= parts when `total` is
+    // the sum rounded; each of the `left` largest remainders gets one unit.
+    let left = usize::try_from(total - parts.iter().sum::<i128>()).unwrap_or(0);
+    let mut order: Vec<usize> = (0..exact.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(exact[i].rem_euclid(scale)), i));
+    for &i in order.iter().take(left) {
+        parts[i] += 1;
+    }
+    parts
 }
 
 /// The median of whole days: the middle one, or the mean of the two middle ones.
