@@ -131,7 +131,7 @@ impl Ctx {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let json = cli.json;
-    match execute(cli) {
+    match execute(cli).map_err(name_the_flag) {
         Ok(()) => 0,
         Err(err) => {
             if json {
@@ -190,6 +190,28 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Check { rebuild_facts } => workspace::check(&mut ctx, rebuild_facts),
         Command::Backup { file } => workspace::backup(&mut ctx, &file),
         Command::Restore { .. } => unreachable!("handled before the workspace opens"),
+    }
+}
+
+/// The core names fields as the product does (`expected_close_date`); on the command
+/// line a mistake is named by the flag that was typed (`close`).
+fn name_the_flag(err: KeelError) -> KeelError {
+    const FLAGS: &[(&str, &str)] = &[
+        ("expected_close_date", "close"),
+        ("close_date", "close-date"),
+        ("estimated_value", "value"),
+        ("deal_type", "type"),
+        ("loss_reason", "loss-reason"),
+        ("contact_email", "contact-email"),
+        ("contact_name", "contact-name"),
+        ("use_case", "use-case"),
+    ];
+    match err {
+        KeelError::Invalid { field, problem } => {
+            let flag = FLAGS.iter().find(|(f, _)| *f == field).map_or(field, |(_, flag)| flag.to_string());
+            KeelError::Invalid { field: flag, problem }
+        }
+        other => other,
     }
 }
 

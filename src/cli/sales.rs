@@ -238,7 +238,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 owner_id: member(ctx, a.owner.as_deref())?,
                 amount_minor: Money::parse("amount", &a.amount, currency)?.amount_minor,
                 currency: a.currency,
-                expected_close_date: parse_date("expected_close_date", &a.close)?,
+                expected_close_date: parse_date("close", &a.close)?,
                 source: DealSource::parse("source", &a.source)?,
                 deal_type: DealType::parse("type", &a.deal_type)?,
                 stage: a.stage,
@@ -388,11 +388,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 owner_id: member(ctx, a.owner.as_deref())?,
                 amount_minor,
                 currency: a.currency,
-                expected_close_date: a
-                    .close
-                    .as_deref()
-                    .map(|d| parse_date("expected_close_date", d))
-                    .transpose()?,
+                expected_close_date: a.close.as_deref().map(|d| parse_date("close", d)).transpose()?,
                 source: a.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
                 deal_type: a.deal_type.as_deref().map(|s| DealType::parse("type", s)).transpose()?,
                 probability_override_bp: clearable(a.probability.as_deref(), percent)?,

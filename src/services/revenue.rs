@@ -70,15 +70,28 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
         if input.kind == RevenueKind::Refund {
             // Checked against what had come in by the refund's own date, and against
             // every later day, so no day ever shows more refunded than collected.
-            let available = store::revenue::lowest_net_collected_from(tx, deal.id, input.occurred_on)?;
-            if amount.amount_minor > available {
+            let (by_then, lowest_later) = store::revenue::net_collected_by(tx, deal.id, input.occurred_on)?;
+            let money = |minor: i64| Money { amount_minor: minor.max(0), currency: amount.currency };
+            if amount.amount_minor > by_then {
                 return Err(KeelError::invalid(
                     "amount",
                     format!(
                         "a refund of {amount} on {} is more than the {} collected on deal {} by then",
                         input.occurred_on,
-                        Money { amount_minor: available.max(0), currency: amount.currency },
+                        money(by_then),
                         deal.id
+                    ),
+                ));
+            }
+            if let Some(lowest) = lowest_later.filter(|lowest| amount.amount_minor > *lowest) {
+                return Err(KeelError::invalid(
+                    "amount",
+                    format!(
+                        "a refund of {amount} on {} would leave deal {} with more refunded than collected \
+                         later on: later refunds leave only {} to take back",
+                        input.occurred_on,
+                        deal.id,
+                        money(lowest)
                     ),
                 ));
             }

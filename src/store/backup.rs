@@ -13,6 +13,12 @@ pub fn copy_to(conn: &Connection, dest: &Path) -> Result<u64> {
     let io = |context: String| move |source| KeelError::Io { context, source };
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = dest.file_name().ok_or_else(|| KeelError::invalid("file", "names a directory"))?;
+    if !dir.is_dir() {
+        return Err(KeelError::invalid(
+            "file",
+            format!("cannot write {}: the folder {} does not exist", dest.display(), dir.display()),
+        ));
+    }
     let temp = dir.join(format!(".{}.keel-backup-{}", name.to_string_lossy(), std::process::id()));
     let _ = std::fs::remove_file(&temp);
     let text = temp.to_str().ok_or_else(|| KeelError::invalid("file", "is not valid UTF-8"))?;

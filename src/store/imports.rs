@@ -282,6 +282,15 @@ pub fn snapshot(conn: &Connection, entity: ImportEntity, id: i64) -> Result<Opti
         .optional()?)
 }
 
+/// When a record was created (its stored instant text), if it exists.
+pub fn created_at_of(conn: &Connection, entity: ImportEntity, id: i64) -> Result<Option<String>> {
+    let (table, _) = snapshot_columns(entity);
+    Ok(conn
+        .prepare_cached(&format!("SELECT created_at FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
 /// Writes a snapshot back into its row.
 pub fn restore(conn: &Connection, entity: ImportEntity, id: i64, snapshot: &str) -> Result<()> {
     let (table, columns) = snapshot_columns(entity);

@@ -70,10 +70,10 @@ pub fn net_collected(conn: &Connection, deal: DealId) -> Result<i64> {
     )?)
 }
 
-/// The lowest net collected on a deal at the end of any day from `from` on (payments
-/// minus refunds dated up to that day): how much a refund dated `from` may take back
-/// without leaving any later day with more refunded than collected.
-pub fn lowest_net_collected_from(conn: &Connection, deal: DealId, from: NaiveDate) -> Result<i64> {
+/// Net collected on a deal (payments minus refunds) by the end of `day`, and the lowest
+/// net at the end of any later day with revenue: a refund dated `day` may take back no
+/// more than either, so no day ever shows more refunded than collected.
+pub fn net_collected_by(conn: &Connection, deal: DealId, from: NaiveDate) -> Result<(i64, Option<i64>)> {
     let mut stmt = conn.prepare(
         "SELECT occurred_on, sum(CASE kind WHEN 'payment' THEN amount_minor ELSE -amount_minor END)
          FROM revenue_events WHERE deal_id = ?1 GROUP BY occurred_on ORDER BY occurred_on",
@@ -90,7 +90,7 @@ pub fn lowest_net_collected_from(conn: &Connection, deal: DealId, from: NaiveDat
             lowest_later = lowest_later.min(running);
         }
     }
-    Ok(at_from.min(lowest_later))
+    Ok((at_from, (lowest_later != i64::MAX).then_some(lowest_later)))
 }
 
 /// Commission written so far for a deal by its payments and refunds (reversals, the

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn keel(db: &Path, args: &[&str]) -> Output {
+pub fn keel(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keel"))
         .args(args)
         .env("KEEL_DB", db)
@@ -12,13 +12,13 @@ fn keel(db: &Path, args: &[&str]) -> Output {
         .expect("run keel")
 }
 
-fn ok(db: &Path, args: &[&str]) -> String {
+pub fn ok(db: &Path, args: &[&str]) -> String {
     let out = keel(db, args);
     assert!(out.status.success(), "keel {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+pub fn json(db: &Path, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     serde_json::from_str(&ok(db, &all)).expect("valid JSON")

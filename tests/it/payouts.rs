@@ -9,12 +9,12 @@ use keel::services::revenue::{self, commission_on, RevenueInput};
 use proptest::prelude::*;
 
 /// Sets the clock to 09:00 UTC on a day.
-fn at(p: &Program, y: i32, m: u32, d: u32) {
+pub fn at(p: &Program, y: i32, m: u32, d: u32) {
     let instant = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, y, m, d, 9, 0, 0).single();
     p.fx.clock.set(instant.expect("valid instant"));
 }
 
-fn pay(
+pub fn pay(
     p: &mut Program,
     deal: DealId,
     amount_minor: i64,

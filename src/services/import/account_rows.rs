@@ -31,7 +31,7 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
         .map(|t| parse_when("created_date", t, ctx.options.date_order))
         .transpose()?;
     let key = cell(Field::ExternalId);
-    let existing = match ctx.known_key(ImportEntity::Account, key)? {
+    let existing = match ctx.known_key(ImportEntity::Account, key, created_at)? {
         Some(id) => Some(AccountId(id)),
         None => match domain.as_deref().and_then(|d| ctx.lookups.account_by_domain(d)) {
             Some(id) => Some(id),

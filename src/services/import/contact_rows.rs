@@ -33,7 +33,7 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     let account_name = cell(Field::Account);
     let account_domain = cell(Field::AccountDomain);
     let key = cell(Field::ExternalId);
-    let existing = match ctx.known_key(ImportEntity::Contact, key)? {
+    let existing = match ctx.known_key(ImportEntity::Contact, key, created_at)? {
         Some(id) => Some(ContactId(id)),
         None => store::contacts::find_by_email(ctx.tx, &email)?.map(|c| c.id),
     };

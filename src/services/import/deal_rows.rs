@@ -48,7 +48,7 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     let columns = ctx.columns;
     let cell = |f| columns.get(&row.cells, f);
     let segment = cell(Field::Segment).map(|s| values::parse_segment("segment", s)).transpose()?.flatten();
-    let existing = ctx.known_key(ImportEntity::Deal, deal.key.as_deref())?.map(DealId);
+    let existing = ctx.known_key(ImportEntity::Deal, deal.key.as_deref(), deal.created_at)?.map(DealId);
     // Everything is checked before the first write (see `Importer::import_row`).
     let owner_name = cell(Field::Owner).map(|n| required_text("owner", n, TextKind::Line)).transpose()?;
     if let Some(id) = existing {

@@ -11,7 +11,7 @@ mod lookups;
 mod resolve;
 mod revert;
 mod stage_map;
-mod values;
+pub mod values;
 
 pub use columns::{ColumnUse, REJECT_LINE_COLUMN, REJECT_REASON_COLUMN};
 pub use revert::{revert, RevertReport};
@@ -429,11 +429,37 @@ impl Importer<'_> {
         }
     }
 
-    fn known_key(&self, entity: ImportEntity, key: Option<&str>) -> Result<Option<i64>> {
-        match key {
-            Some(key) => imports::find_external(self.tx, self.columns.system, entity, key),
-            None => Ok(None),
+    /// The record a row's record id names: one an earlier import from the same system
+    /// recorded, or, in Keel's own export, the record of this workspace with that id.
+    fn known_key(
+        &self,
+        entity: ImportEntity,
+        key: Option<&str>,
+        created_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<i64>> {
+        let Some(key) = key else { return Ok(None) };
+        if let Some(id) = imports::find_external(self.tx, self.columns.system, entity, key)? {
+            return Ok(Some(id));
         }
+        self.own_record(entity, key, created_at)
+    }
+
+    /// Keel's own export carries Keel's ids. A row whose id and creation instant are
+    /// those of a record here is that record, so re-importing an export updates in
+    /// place. In another workspace the same id is some other record, created at another
+    /// instant, and the row is a new record there.
+    fn own_record(
+        &self,
+        entity: ImportEntity,
+        key: &str,
+        created_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<i64>> {
+        if self.columns.system != SourceSystem::Keel {
+            return Ok(None);
+        }
+        let (Ok(id), Some(at)) = (key.trim().parse::<i64>(), created_at) else { return Ok(None) };
+        let stored = imports::created_at_of(self.tx, entity, id)?;
+        Ok(stored.filter(|stored| *stored == crate::store::instant_text(at)).map(|_| id))
     }
 }
 
