@@ -12,6 +12,7 @@ mod demo;
 mod fuzz;
 mod import;
 mod metrics;
+mod money_properties;
 mod money_rules;
 mod moves;
 mod partners;
