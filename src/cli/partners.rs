@@ -142,11 +142,12 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
                         c.currency.to_string(),
                         format_minor(c.accrued_minor, e),
                         format_minor(c.paid_minor, e),
+                        format_minor(c.carried_minor, e),
                         format_minor(c.owed_minor, e),
                     ]
                 })
                 .collect();
-            output::table(&["CURRENCY", "ACCRUED", "PAID", "OWED"], &rows);
+            output::table(&["CURRENCY", "ACCRUED", "PAID", "CARRIED", "OWED"], &rows);
             println!("\nRegistrations");
             print_registrations(&view.registrations.iter().map(|r| (r.clone(), false)).collect::<Vec<_>>());
         }

@@ -305,6 +305,9 @@ pub fn check(ctx: &mut Ctx, rebuild_facts: bool) -> Result<()> {
         output::json(&serde_json::json!({"ok": problems.is_empty(), "problems": problems}))?;
     } else if problems.is_empty() {
         println!("ok: integrity, foreign keys and Keel's invariants all hold");
+        if ctx.ws.is_read_only()? {
+            println!("note: the file is read-only, so the report projection was not compared with a rebuild");
+        }
     } else {
         for p in &problems {
             println!("problem: {p}");

@@ -179,6 +179,11 @@ impl Workspace {
         store::integrity_problems(&self.conn)
     }
 
+    /// Whether the file lacks write permission (reads work; every write is refused).
+    pub fn is_read_only(&self) -> Result<bool> {
+        Ok(self.conn.is_readonly(rusqlite::MAIN_DB)?)
+    }
+
     /// Keel's own invariants (ledger, statements, registrations, history, facts); see
     /// [`store::invariants`].
     pub fn invariant_problems(&mut self) -> Result<Vec<String>> {

@@ -68,7 +68,17 @@ fn open_with(path: &Path, create: OpenFlags) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
     // Refuse a foreign SQLite file before anything (WAL mode, page size) touches it.
-    migrations::check_is_keel(&conn)?;
+    migrations::check_is_keel(&conn).map_err(|e| match e {
+        KeelError::Storage(inner) if inner.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => {
+            KeelError::NotAllowed(format!(
+                "cannot read {}: it and its folder are read-only, and SQLite must create {}-shm beside \
+                 it to read a workspace; copy the file to a folder you can write to",
+                path.display(),
+                path.display()
+            ))
+        }
+        other => other,
+    })?;
     let read_only = conn.is_readonly(rusqlite::MAIN_DB)?;
     configure(&conn, !read_only)?;
     // A schema change is the riskiest write Keel makes: keep the file as it was first.

@@ -515,3 +515,48 @@ fn reading_never_creates_or_converts_a_file() {
     assert!(err.contains("the folder") && err.contains("nowhere") && err.contains("does not exist"), "{err}");
     assert!(!err.contains(".keel-backup-"), "no temporary file name: {err}");
 }
+
+/// Runs the CLI as a user without write permission on the file: as root (CI), through
+/// `setpriv` as nobody, since root writes whatever the permissions say.
+fn keel_without_write_permission(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let uid = std::process::Command::new("id").arg("-u").output().expect("id");
+    let mut command = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_keel")]);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+    };
+    command.args(args).env("KEEL_DB", db).env("KEEL_NOW", "2026-03-02T09:00:00Z").output().expect("run keel")
+}
+
+#[test]
+fn a_read_only_workspace_reads_and_says_plainly_that_it_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["init"]);
+    ok(&db, &["team", "add", "--name", "Ana Almeida", "--role", "account-executive"]);
+    ok(&db, &["account", "add", "--name", "Nova", "--domain", "nova.io"]);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).expect("read-only file");
+    // A folder others can write to, so SQLite can keep its shared-memory file beside it.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("folder");
+    let bytes = std::fs::read(&db).expect("bytes");
+    let list = keel_without_write_permission(&db, &["account", "list"]);
+    assert!(list.status.success(), "reads work: {}", String::from_utf8_lossy(&list.stderr));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("Nova"));
+    let check = keel_without_write_permission(&db, &["check"]);
+    assert!(check.status.success(), "check works: {}", String::from_utf8_lossy(&check.stderr));
+    let add = keel_without_write_permission(&db, &["--as", "Ana Almeida", "account", "add", "--name", "X"]);
+    let err = String::from_utf8_lossy(&add.stderr);
+    assert!(err.contains("is read-only (no write permission)") && !err.contains("attempt to write"), "{err}");
+    assert_eq!(std::fs::read(&db).expect("bytes"), bytes, "nothing was written");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).expect("folder");
+    for side in ["keel.db-shm", "keel.db-wal"] {
+        let _ = std::fs::remove_file(dir.path().join(side)); // the reader's, holding nothing
+    }
+    let locked = keel_without_write_permission(&db, &["account", "list"]);
+    let err = String::from_utf8_lossy(&locked.stderr);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("folder");
+    assert!(err.contains("it and its folder are read-only"), "the real cause, named: {err}");
+}

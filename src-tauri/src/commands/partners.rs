@@ -195,6 +195,8 @@ pub struct CommissionPlanDto {
 pub struct BalanceDto {
     pub accrued: MoneyDto,
     pub paid: MoneyDto,
+    /// Under the minimum payout (or negative), waiting for a later statement.
+    pub carried: MoneyDto,
     pub owed: MoneyDto,
 }
 
@@ -238,6 +240,7 @@ pub fn partner_page(state: State<'_, AppState>, partner_id: Int) -> Result<Partn
             .map(|b| BalanceDto {
                 accrued: MoneyDto::of(b.accrued_minor, b.currency),
                 paid: MoneyDto::of(b.paid_minor, b.currency),
+                carried: MoneyDto::of(b.carried_minor, b.currency),
                 owed: MoneyDto::of(b.owed_minor, b.currency),
             })
             .collect(),

@@ -218,6 +218,8 @@ export type AuditDto_Serialize = {
 export type BalanceDto = {
 	accrued: MoneyDto,
 	paid: MoneyDto,
+	/**  Under the minimum payout (or negative), waiting for a later statement. */
+	carried: MoneyDto,
 	owed: MoneyDto,
 };
 
