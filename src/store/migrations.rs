@@ -78,16 +78,7 @@ pub fn apply_migrations(conn: &mut Connection) -> Result<u32> {
             "this database has schema version {current}, newer than this Keel understands ({latest}); upgrade Keel"
         )));
     }
-    if current == 0 {
-        let foreign: i64 = tx.query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            [],
-            |r| r.get(0),
-        )?;
-        if foreign > 0 {
-            return Err(KeelError::Schema("this file is an SQLite database but not a Keel workspace".into()));
-        }
-    }
+    check_is_keel(&tx)?;
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
         tx.execute_batch(migration.sql)
             .map_err(|e| KeelError::Schema(format!("migration {} failed: {e}", migration.name)))?;

@@ -12,7 +12,7 @@ use keel::services::{deals, fx, team};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-const STAGES: [&str; 7] = [
+pub const STAGES: [&str; 7] = [
     "Lead",
     "Qualification",
     "Discovery & Demo",

@@ -2,6 +2,7 @@
 //! balances, stage criteria through any sequence of moves, and typed amounts. Each
 //! checks the outcome against a computation of its own, not against Keel's code.
 
+use crate::metrics::STAGES;
 use crate::partners::Program;
 use crate::payouts::at;
 use chrono::{Duration, NaiveDate};
@@ -240,16 +241,6 @@ enum Op {
     Check(usize, bool),
     Move(usize, bool),
 }
-
-const STAGES: [&str; 7] = [
-    "Lead",
-    "Qualification",
-    "Discovery & Demo",
-    "Proof of Concept",
-    "Negotiation",
-    "Closed Won",
-    "Closed Lost",
-];
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
