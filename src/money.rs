@@ -245,6 +245,26 @@ impl Money {
         Money::parse_marked(field, text, currency, DecimalMark::Unknown)
     }
 
+    /// A number from another system's file, which may carry more decimals than its
+    /// currency has (Salesforce computes amounts like MXN 9225.225): rounded half-even
+    /// to the currency's minor unit, once, here. The flag says whether it was rounded.
+    pub fn parse_rounding(
+        field: &str,
+        text: &str,
+        currency: Currency,
+        mark: DecimalMark,
+    ) -> Result<(Money, bool)> {
+        const FINEST: u8 = 6;
+        let exponent = currency.exponent();
+        let fine = parse_scaled(field, text, FINEST.max(exponent), Some(currency), mark)?;
+        let scale = 10i128.pow(u32::from(FINEST.max(exponent) - exponent));
+        let rounded = div_round_half_even(i128::from(fine), scale);
+        let rounded = i64::try_from(rounded).map_err(|_| {
+            KeelError::invalid(field, format!("is too large (at most {MAX_AMOUNT_MINOR} minor units)"))
+        })?;
+        Ok((Money::non_negative(field, rounded, currency)?, i128::from(rounded) * scale != i128::from(fine)))
+    }
+
     /// [`Money::parse`] for a number whose decimal mark is known (from its file).
     pub fn parse_marked(field: &str, text: &str, currency: Currency, mark: DecimalMark) -> Result<Money> {
         let amount_minor = parse_scaled(field, text, currency.exponent(), Some(currency), mark)?;

@@ -35,8 +35,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create the workspace and seed the default enterprise pipeline.
-    Init,
+    /// Create the workspace, seed the default enterprise pipeline, and add its first member.
+    Init(workspace::InitArgs),
     /// Fill an empty workspace with a realistic, reproducible demo sales org.
     Demo(workspace::DemoArgs),
     /// Team members and the current user.
@@ -153,7 +153,7 @@ fn execute(cli: Cli) -> Result<()> {
     }
     // Only the commands that create a workspace may create its file.
     let ws = match cli.command {
-        Command::Init | Command::Demo(_) => Workspace::open(&path, clock)?,
+        Command::Init(_) | Command::Demo(_) => Workspace::open(&path, clock)?,
         _ => Workspace::open_existing(&path, clock).map_err(|e| match e {
             KeelError::NotAllowed(_) if !path.exists() => KeelError::NotAllowed(format!(
                 "there is no Keel workspace at {} (create one with `keel init`, or pass --db)",
@@ -164,7 +164,7 @@ fn execute(cli: Cli) -> Result<()> {
     };
     let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user };
     match cli.command {
-        Command::Init => workspace::init(&mut ctx, &path),
+        Command::Init(args) => workspace::init(&mut ctx, &path, args),
         Command::Demo(args) => workspace::demo(&mut ctx, args),
         Command::Team(cmd) => workspace::team(&mut ctx, cmd),
         Command::Stage(cmd) => workspace::stage(&mut ctx, cmd),

@@ -41,8 +41,8 @@ pub struct ImportArgs {
     /// 'Column=field' (or 'Column=' to ignore it), or 'stage:Label=Stage'; repeatable.
     #[arg(long = "map", value_name = "MAPPING")]
     maps: Vec<String>,
-    /// How to read dates like 03/04/2026: mdy (default) or dmy.
-    #[arg(long, default_value = "mdy")]
+    /// How to read dates like 03/04/2026: auto (default: from the file's values), mdy or dmy.
+    #[arg(long, default_value = "auto")]
     date_order: String,
     /// Currency of amounts the file gives without one (default USD).
     #[arg(long)]
@@ -95,7 +95,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
         dry_run: args.dry_run,
         strict: args.strict,
         maps: args.maps,
-        date_order: DateOrder::parse("date-order", &args.date_order)?,
+        date_order: DateOrder::parse_choice("date-order", &args.date_order)?,
         default_currency: args.currency,
     };
     let file_name =
@@ -147,6 +147,9 @@ fn print_report(report: &ImportReport, rejects: Option<&Path>) {
     println!("  columns: {}", used.join(", "));
     if !ignored.is_empty() {
         println!("  ignored: {}", ignored.join(", "));
+    }
+    for note in &report.notes {
+        println!("  note: {note}");
     }
     for label in &report.stage_labels {
         println!(

@@ -6,18 +6,59 @@ use crate::money::BasisPoints;
 use crate::services::{demo, pipeline, team};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand};
+use std::io::IsTerminal;
 use std::path::Path;
 
-pub fn init(ctx: &mut Ctx, path: &Path) -> Result<()> {
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Your name: the workspace's first member, who acts by default (asked on a terminal
+    /// when not given).
+    #[arg(long)]
+    name: Option<String>,
+    /// Your role (default sales-leader, the one who can add the rest of the team).
+    #[arg(long, default_value = "sales-leader")]
+    role: String,
+}
+
+pub fn init(ctx: &mut Ctx, path: &Path, args: InitArgs) -> Result<()> {
+    let role = Role::parse("role", &args.role)?;
     let created = pipeline::init(&mut ctx.ws)?;
+    let name = match args.name {
+        Some(name) => Some(name),
+        None if ctx.ws.current_user()?.is_none() && !ctx.json && std::io::stdin().is_terminal() => {
+            eprint!("Your name (the workspace's first member): ");
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|source| KeelError::Io { context: "reading your name".into(), source })?;
+            Some(line.trim().to_string()).filter(|n| !n.is_empty())
+        }
+        None => None,
+    };
+    let first = match name {
+        Some(name) if ctx.ws.current_user()?.is_none() => {
+            Some(team::add(&mut ctx.ws, None, team::NewTeamMember { name, role, ae_segment: None })?)
+        }
+        _ => None,
+    };
     if ctx.json {
-        return output::json(&serde_json::json!({"path": path, "initialized": created}));
+        return output::json(&serde_json::json!({
+            "path": path, "initialized": created, "member": first.as_ref().map(|m| &m.name),
+        }));
     }
     if created {
         println!("Initialized Keel workspace at {} with the Enterprise pipeline.", path.display());
-        println!("Next: keel team add --name \"Your Name\" --role account-executive");
     } else {
         println!("Workspace at {} is already initialized.", path.display());
+    }
+    match first {
+        Some(member) => {
+            println!("{} ({}) is its first member and acts by default.", member.name, member.role)
+        }
+        None if ctx.ws.current_user()?.is_none() => {
+            println!("Next: keel team add --name \"Your Name\" --role sales-leader")
+        }
+        None => {}
     }
     Ok(())
 }

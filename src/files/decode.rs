@@ -72,7 +72,13 @@ pub fn windows_1252_byte(c: char) -> Option<u8> {
     }
 }
 
-pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding)> {
+/// At most one NUL in this many bytes is a stray in a text file (rich-text cells of a
+/// Salesforce export carry a few); more than that, and the file is binary.
+const NUL_PER_BYTES: usize = 1_000;
+
+/// Decodes a file's text. Stray NUL characters are dropped and counted (the second
+/// value), so the import can say so; a file with many is binary and refused.
+pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding, usize)> {
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         let text = std::str::from_utf8(rest).map_err(|e| not_utf8(e.valid_up_to() + 3))?;
         (text.to_string(), TextEncoding::Utf8Bom)
@@ -81,7 +87,10 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding)> {
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         (utf16(rest, u16::from_be_bytes)?, TextEncoding::Utf16Be)
     } else {
-        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        // Binary first: its bytes are rarely valid Windows-1252, and "binary" is the real cause.
+        let nuls = bytes.iter().filter(|&&b| b == 0).count();
+        if nuls > 0 && nuls * NUL_PER_BYTES > bytes.len() {
+            let offset = bytes.iter().position(|&b| b == 0).unwrap_or(0);
             return Err(binary(bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1));
         }
         match std::str::from_utf8(bytes) {
@@ -89,10 +98,12 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding)> {
             Err(_) => (windows_1252(bytes)?, TextEncoding::Windows1252),
         }
     };
-    if let Some(offset) = text.find('\0') {
+    let nuls = text.matches('\0').count();
+    if nuls > 0 && nuls * NUL_PER_BYTES > text.len() {
+        let offset = text.find('\0').unwrap_or(0);
         return Err(binary(text[..offset].matches('\n').count() + 1));
     }
-    Ok((text, encoding))
+    Ok((if nuls > 0 { text.replace('\0', "") } else { text }, encoding, nuls))
 }
 
 fn binary(line: usize) -> KeelError {
@@ -165,7 +176,7 @@ mod tests {
             (cp1252, TextEncoding::Windows1252),
         ] {
             let decoded = decode(&bytes).ok();
-            assert_eq!(decoded, Some((expected.to_string(), encoding)), "{encoding:?} decodes exactly");
+            assert_eq!(decoded, Some((expected.to_string(), encoding, 0)), "{encoding:?} decodes exactly");
         }
     }
 
@@ -176,5 +187,10 @@ mod tests {
         let undefined = decode(b"a,b\n\x81x").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(undefined.contains("0x81"), "{undefined}");
         assert!(decode(b"\xFF\xFEa").is_err(), "odd-length UTF-16 is refused");
+        let mut rich = b"Name,Notes\n".to_vec();
+        rich.extend(b"A,\"\x00<p>x</p>\"\n".iter().chain([b'x'; 2_000].iter()));
+        let (text, _, dropped) = decode(&rich).expect("a stray NUL in a long text file");
+        assert_eq!(dropped, 1);
+        assert!(!text.contains('\0'));
     }
 }

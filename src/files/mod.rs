@@ -59,6 +59,9 @@ pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Row>,
     pub format: FileFormat,
+    /// What reading changed or passed over, for the import report: stray NULs and
+    /// control characters dropped, a repeated column named apart, footer lines left out.
+    pub notes: Vec<String>,
 }
 
 /// Largest file Keel reads: far above any CRM export, well under memory.
@@ -75,27 +78,89 @@ pub fn read_table(bytes: &[u8]) -> Result<Table> {
             format!("is {} bytes; the largest file Keel imports is {MAX_FILE_BYTES} bytes", bytes.len()),
         ));
     }
-    let (headers, rows, format) = if bytes.starts_with(ZIP_MAGIC) {
+    let mut notes = Vec::new();
+    let (records, format) = if bytes.starts_with(ZIP_MAGIC) {
         let (sheet, records) = xlsx::read(bytes)?;
-        let (headers, rows) = split_header(records)?;
-        (headers, rows, FileFormat::Xlsx { sheet })
+        (records, FileFormat::Xlsx { sheet })
     } else if bytes.starts_with(OLE_MAGIC) {
         return Err(KeelError::invalid(
             "file",
             "is a legacy Excel .xls workbook; save it as .xlsx or CSV and import that",
         ));
     } else {
-        let (text, encoding) = decode::decode(bytes)?;
+        let (text, encoding, nuls) = decode::decode(bytes)?;
+        if nuls > 0 {
+            notes.push(format!("dropped {nuls} NUL character(s), stray bytes in rich-text cells"));
+        }
         if text.trim_start().starts_with('[') {
             let (headers, rows) = json_records(&text)?;
-            return Ok(Table { headers, rows, format: FileFormat::Json });
+            return Ok(Table { headers, rows, format: FileFormat::Json, notes });
         }
         let delimiter = csv::sniff_delimiter(&text);
-        let records = csv::parse(&text, delimiter)?;
-        let (headers, rows) = split_header(records)?;
-        (headers, rows, FileFormat::Csv { encoding, delimiter })
+        (csv::parse(&text, delimiter)?, FileFormat::Csv { encoding, delimiter })
     };
-    Ok(Table { headers, rows, format })
+    let (records, footer) = without_footer(records);
+    if !footer.is_empty() {
+        notes.push(format!(
+            "left out {} footer line(s) after the data: {}",
+            footer.len(),
+            footer.join(" | ")
+        ));
+    }
+    let (headers, mut rows, renamed) = split_header(records)?;
+    notes.extend(renamed);
+    let controls = drop_control_characters(&mut rows);
+    if controls > 0 {
+        notes.push(format!("dropped {controls} control character(s) inside cells"));
+    }
+    Ok(Table { headers, rows, format, notes })
+}
+
+/// Removes control characters other than tab and line breaks from every cell: they
+/// are debris of other systems' rich text, never data. Returns how many went.
+fn drop_control_characters(rows: &mut [Row]) -> usize {
+    let unwanted = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    let mut dropped = 0;
+    for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut()) {
+        if cell.contains(unwanted) {
+            let before = cell.chars().count();
+            cell.retain(|c| !unwanted(c));
+            dropped += before - cell.chars().count();
+        }
+    }
+    dropped
+}
+
+/// Report exports end with lines that are not records, after a blank line: Salesforce
+/// writes "Grand Totals (N records)", "Confidential Information - Do Not Distribute" and
+/// a copyright line. A trailing block after a blank line whose rows each hold at most
+/// one cell, in a table of three or more columns, is such a footer. Returns the records
+/// without it and the footer's text.
+fn without_footer(mut records: Vec<Row>) -> (Vec<Row>, Vec<String>) {
+    let filled = |r: &Row| r.cells.iter().filter(|c| !c.trim().is_empty()).count();
+    let width = records.iter().find(|r| filled(r) > 0).map_or(0, |r| r.cells.len());
+    let mut footer = Vec::new();
+    if width < 3 {
+        return (records, footer);
+    }
+    loop {
+        while records.last().is_some_and(|r| filled(r) == 0) {
+            records.pop();
+        }
+        let Some(blank) = records.iter().rposition(|r| filled(r) == 0) else { break };
+        let tail = &records[blank + 1..];
+        if tail.is_empty() || !tail.iter().all(|r| filled(r) == 1) {
+            break;
+        }
+        let mut text: Vec<String> = records
+            .drain(blank + 1..)
+            .filter_map(|r| r.cells.into_iter().find(|c| !c.trim().is_empty()))
+            .map(|c| c.trim().to_string())
+            .collect();
+        text.append(&mut footer);
+        footer = text;
+    }
+    (records, footer)
 }
 
 /// A JSON array of objects as a table: columns in order of first appearance; a
@@ -134,24 +199,30 @@ fn json_records(text: &str) -> Result<(Vec<String>, Vec<Row>)> {
     Ok((headers, rows))
 }
 
-fn split_header(mut records: Vec<Row>) -> Result<(Vec<String>, Vec<Row>)> {
+/// The first non-blank record is the header. A column name given twice (HubSpot writes
+/// "Associated Company" for two properties) keeps both columns, the later one named
+/// apart ("Associated Company (2)"); the third value says which were renamed.
+fn split_header(mut records: Vec<Row>) -> Result<(Vec<String>, Vec<Row>, Vec<String>)> {
     records.retain(|r| r.cells.iter().any(|c| !c.trim().is_empty()));
     if records.is_empty() {
         return Err(KeelError::invalid("file", "is empty: there is no header row and no data"));
     }
     let header = records.remove(0);
-    let headers: Vec<String> = header.cells.iter().map(|h| h.trim().to_string()).collect();
+    let mut headers: Vec<String> = Vec::with_capacity(header.cells.len());
+    let mut renamed = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for name in headers.iter().filter(|h| !h.is_empty()) {
-        if !seen.insert(name.to_lowercase()) {
-            return Err(KeelError::invalid(
-                "file",
-                format!("the header (line {}) names the column '{name}' twice", header.line),
-            ));
+    for name in header.cells.iter().map(|h| h.trim().to_string()) {
+        if name.is_empty() || seen.insert(name.to_lowercase()) {
+            headers.push(name);
+            continue;
         }
+        let apart = (2..).map(|n| format!("{name} ({n})")).find(|c| seen.insert(c.to_lowercase()));
+        let apart = apart.unwrap_or_else(|| name.clone());
+        renamed.push(format!("the header names '{name}' twice; the second is read as '{apart}'"));
+        headers.push(apart);
     }
     if records.is_empty() {
         return Err(KeelError::invalid("file", "has a header row but no data rows"));
     }
-    Ok((headers, records))
+    Ok((headers, records, renamed))
 }

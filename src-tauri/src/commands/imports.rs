@@ -124,7 +124,7 @@ fn run(
         dry_run,
         strict: false,
         maps: Vec::new(),
-        date_order: DateOrder::parse("date_order", &request.date_order)?,
+        date_order: DateOrder::parse_choice("date_order", &request.date_order)?,
         default_currency: super::given(request.default_currency),
     };
     let report = import::run(&mut ws, actor, kind, &file_name, &bytes, &options, progress)?;

@@ -27,9 +27,8 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     };
     let vertical = optional_text("vertical", cell(Field::Vertical), TextKind::Line)?;
     let region = optional_text("region", cell(Field::Region), TextKind::Line)?;
-    let created_at = cell(Field::CreatedDate)
-        .map(|t| parse_when("created_date", t, ctx.options.date_order))
-        .transpose()?;
+    let created_at =
+        cell(Field::CreatedDate).map(|t| parse_when("created_date", t, ctx.date_order)).transpose()?;
     let key = cell(Field::ExternalId);
     let existing = match ctx.known_key(ImportEntity::Account, key, created_at)? {
         Some(id) => Some(AccountId(id)),

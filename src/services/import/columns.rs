@@ -26,7 +26,10 @@ pub enum Field {
     Region,
     Owner,
     Stage,
+    Product,
     Status,
+    IsClosed,
+    IsWon,
     Amount,
     Currency,
     Probability,
@@ -61,7 +64,10 @@ impl Field {
             Field::Region => "region",
             Field::Owner => "owner",
             Field::Stage => "stage",
+            Field::Product => "product",
             Field::Status => "status",
+            Field::IsClosed => "is_closed",
+            Field::IsWon => "is_won",
             Field::Amount => "amount",
             Field::Currency => "currency",
             Field::Probability => "probability",
@@ -106,16 +112,30 @@ fn aliases(kind: ImportKind) -> &'static [(Field, &'static [&'static str])] {
                 AccountDomain,
                 &["website", "company domain name", "account domain", "domain", "account website"],
             ),
-            (Owner, &["opportunity owner", "deal owner", "deal owner name", "owner name", "owner"]),
-            (Stage, &["stage", "deal stage", "stage name"]),
+            (
+                Owner,
+                &["opportunity owner", "deal owner", "deal owner name", "owner name", "owner", "sales agent"],
+            ),
+            (Stage, &["stage", "deal stage", "stage name", "stagename"]),
+            (Product, &["product", "product name", "products"]),
             (Status, &["deal status", "status"]),
-            (Amount, &["amount", "deal value", "value"]),
+            (IsClosed, &["isclosed", "is closed", "is deal closed"]),
+            (IsWon, &["iswon", "is won", "is closed won"]),
+            (Amount, &["amount", "deal value", "value", "close value"]),
             (
                 Currency,
-                &["amount currency", "opportunity currency", "deal currency", "currency", "currency code"],
+                &[
+                    "amount currency",
+                    "opportunity currency",
+                    "deal currency",
+                    "deal currency of value",
+                    "currency",
+                    "currency code",
+                    "currencyisocode",
+                ],
             ),
             (Probability, &["probability", "deal probability"]),
-            (CloseDate, &["close date"]),
+            (CloseDate, &["close date", "closedate"]),
             (ExpectedCloseDate, &["deal expected close date", "expected close date"]),
             (ClosedOn, &["deal close time", "close time", "closed on", "actual close date"]),
             (WonDate, &["deal won time", "won time", "won date"]),
@@ -129,9 +149,11 @@ fn aliases(kind: ImportKind) -> &'static [(Field, &'static [&'static str])] {
                     "deal created",
                     "created",
                     "created at",
+                    "createddate",
+                    "engage date",
                 ],
             ),
-            (Source, &["lead source", "source", "deal source", "original source"]),
+            (Source, &["lead source", "source", "deal source", "original source", "leadsource"]),
             (DealType, &["type", "deal type", "opportunity type"]),
             (LossReason, &["loss reason", "closed lost reason", "deal lost reason", "lost reason"]),
             (ProbabilityOverride, &[]),
@@ -180,10 +202,8 @@ fn aliases(kind: ImportKind) -> &'static [(Field, &'static [&'static str])] {
 /// Column names that give a file's origin away.
 fn detect_system(kind: ImportKind, headers: &[String]) -> SourceSystem {
     let raw: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
-    let said: Vec<String> = headers.iter().map(|h| words(h)).collect();
     let own_names: Vec<&str> =
         aliases(kind).iter().map(|(f, _)| f.name()).chain(["id", "created_at"]).collect();
-    let has = |w: &str| said.iter().any(|s| s == w);
     if raw.iter().any(|h| h == "id")
         && raw.iter().filter(|h| !h.is_empty()).all(|h| own_names.contains(&h.as_str()))
     {
@@ -193,13 +213,15 @@ fn detect_system(kind: ImportKind, headers: &[String]) -> SourceSystem {
         .any(|h| h.starts_with("deal - ") || h.starts_with("organization - ") || h.starts_with("person - "))
     {
         SourceSystem::Pipedrive
-    } else if has("record id") || has("deal stage") || has("create date") || has("associated company") {
+    } else if raw.iter().any(|h| {
+        matches!(h.as_str(), "record id" | "deal stage" | "create date" | "is deal closed?")
+            || h.starts_with("associated company")
+    }) {
         SourceSystem::Hubspot
-    } else if said.iter().any(|s| s.starts_with("opportunity "))
-        || has("account id")
-        || has("contact id")
-        || has("lead source")
-    {
+    } else if raw.iter().any(|h| {
+        h.starts_with("opportunity ")
+            || matches!(h.as_str(), "account id" | "contact id" | "lead source" | "stagename" | "iswon")
+    }) {
         SourceSystem::Salesforce
     } else {
         SourceSystem::Generic
@@ -306,7 +328,12 @@ impl Columns {
 
     fn require(&self, kind: ImportKind) -> Result<()> {
         let needs: &[&[Field]] = match kind {
-            ImportKind::Deals => &[&[Field::Name], &[Field::Account, Field::AccountDomain], &[Field::Amount]],
+            // A deal without a name column is named from its account and product, or its id.
+            ImportKind::Deals => &[
+                &[Field::Name, Field::ExternalId, Field::Product],
+                &[Field::Account, Field::AccountDomain],
+                &[Field::Amount],
+            ],
             ImportKind::Accounts => &[&[Field::Name]],
             ImportKind::Contacts => &[&[Field::Email], &[Field::Name, Field::FirstName, Field::LastName]],
         };

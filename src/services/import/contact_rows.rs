@@ -26,9 +26,8 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     let name = required_text("name", &full_name, TextKind::Line)?;
     let email = normalize_email("email", cell(Field::Email).unwrap_or(""))?;
     let title = optional_text("title", cell(Field::Title), TextKind::Line)?;
-    let created_at = cell(Field::CreatedDate)
-        .map(|t| parse_when("created_date", t, ctx.options.date_order))
-        .transpose()?;
+    let created_at =
+        cell(Field::CreatedDate).map(|t| parse_when("created_date", t, ctx.date_order)).transpose()?;
     let email_domain = email.split_once('@').map(|(_, d)| d.to_string());
     let account_name = cell(Field::Account);
     let account_domain = cell(Field::AccountDomain);

@@ -3,7 +3,7 @@
 //! with history that makes win rate and cycle length right after the import.
 
 use super::columns::Field;
-use super::values::{self, parse_amount, parse_day, parse_when};
+use super::values::{self, parse_day, parse_when};
 use super::{Applied, Importer, RowAction};
 use crate::domain::{
     optional_text, required_text, DealId, DealSource, DealType, ForecastCategory, ImportAction, ImportEntity,
@@ -35,6 +35,8 @@ struct ParsedDeal {
     probability_override: Option<BasisPoints>,
     forecast_override: Option<ForecastCategory>,
     history: Option<Vec<HistoryRecord>>,
+    /// The cell, when its amount had more decimals than its currency and was rounded.
+    rounded_from: Option<String>,
 }
 
 enum Status {
@@ -44,7 +46,8 @@ enum Status {
 }
 
 pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
-    let deal = parse(ctx, row)?;
+    let mut deal = parse(ctx, row)?;
+    let rounded_from = deal.rounded_from.take();
     let columns = ctx.columns;
     let cell = |f| columns.get(&row.cells, f);
     let segment = cell(Field::Segment).map(|s| values::parse_segment("segment", s)).transpose()?.flatten();
@@ -70,27 +73,32 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             deal.created_at.map(|at| at.date_naive()),
         )?,
     };
-    match existing {
-        None => create(ctx, row, deal, account.id, owner.unwrap_or(ctx.actor), account.created),
-        Some(id) => update(ctx, row, deal, id, account.id, owner),
+    let applied = match existing {
+        None => create(ctx, row, deal, account.id, owner.unwrap_or(ctx.actor), account.created)?,
+        Some(id) => update(ctx, row, deal, id, account.id, owner)?,
+    };
+    if let Some(example) = rounded_from {
+        ctx.rounded_amounts.push(example);
     }
+    Ok(applied)
 }
 
 fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
     let cell = |f| ctx.cell(row, f);
-    let order = ctx.options.date_order;
-    let name = required_text("name", cell(Field::Name).unwrap_or(""), TextKind::Line)?;
+    let order = ctx.date_order;
+    let name = match cell(Field::Name) {
+        Some(name) => required_text("name", name, TextKind::Line)?,
+        None if !ctx.columns.has(Field::Name) => composed_name(&cell, row.line),
+        None => return Err(KeelError::invalid("name", "is required")),
+    };
     if cell(Field::Account).is_none() && cell(Field::AccountDomain).is_none() {
         return Err(KeelError::invalid("account", "is required"));
     }
     let currency = cell(Field::Currency).map(|c| Currency::parse("currency", c)).transpose()?;
-    let amount = parse_amount(
-        "amount",
-        cell(Field::Amount).ok_or_else(|| KeelError::invalid("amount", "is required"))?,
-        currency,
-        ctx.default_currency,
-        ctx.decimal_mark,
-    )?;
+    let amount_text = cell(Field::Amount).ok_or_else(|| KeelError::invalid("amount", "is required"))?;
+    let (amount, rounded) =
+        values::parse_file_amount("amount", amount_text, currency, ctx.default_currency, ctx.decimal_mark)?;
+    let rounded_from = rounded.then(|| format!("{} {} → {amount}", amount_text.trim(), amount.currency));
     let status = match cell(Field::Status) {
         None => None,
         Some(text) => {
@@ -104,6 +112,22 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
                 }
                 _ => return Err(KeelError::invalid("status", format!("'{text}' is not open, won or lost"))),
             })
+        }
+    };
+    // Without a status column, Salesforce's IsClosed/IsWon and HubSpot's "Is Deal
+    // Closed?"/"Is Closed Won" say what the deal came to, whatever the stage is called.
+    let status = match status {
+        Some(status) => Some(status),
+        None => {
+            let closed =
+                cell(Field::IsClosed).map(|t| values::parse_flag("is_closed", t)).transpose()?.flatten();
+            let won = cell(Field::IsWon).map(|t| values::parse_flag("is_won", t)).transpose()?.flatten();
+            match (closed, won) {
+                (_, Some(true)) => Some(Status::Won),
+                (Some(true), _) => Some(Status::Lost),
+                (Some(false), _) => Some(Status::Open),
+                (None, _) => None,
+            }
         }
     };
     let labelled = cell(Field::Stage).map(|label| ctx.stage_map.stage(label)).transpose()?;
@@ -210,7 +234,22 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
             .map(|f| ForecastCategory::parse("forecast_override", f))
             .transpose()?,
         history,
+        rounded_from,
     })
+}
+
+/// A name for a deal in a file with no name column (a pipeline data set has only an
+/// account and a product): the account and the product, else the record id, else the line.
+fn composed_name<'r>(cell: &dyn Fn(Field) -> Option<&'r str>, line: u64) -> String {
+    let parts: Vec<&str> = [cell(Field::Account).or(cell(Field::AccountDomain)), cell(Field::Product)]
+        .into_iter()
+        .flatten()
+        .collect();
+    match (parts.is_empty(), cell(Field::ExternalId)) {
+        (false, _) => parts.join(" – "),
+        (true, Some(id)) => format!("Deal {id}"),
+        (true, None) => format!("Deal on line {line}"),
+    }
 }
 
 /// Keel's own `stage_history` column: entries in order, each from the stage the last
@@ -351,7 +390,10 @@ fn create(
         change.deal_id = id;
         store::deals::append_history(ctx.tx, &change)?;
     }
-    ctx.record_change(ImportEntity::Deal, id.0, ImportAction::Created, row.line, None, None)?;
+    // The record as the import left it: a revert compares it, not timestamps (an
+    // imported deal may have closed, and so been updated, after today).
+    let written = store::imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
+    ctx.record_change(ImportEntity::Deal, id.0, ImportAction::Created, row.line, None, written.as_deref())?;
     ctx.remember_key(ImportEntity::Deal, deal.key.as_deref(), id.0)?;
     let note = if new_account { ", new account" } else { "" };
     Ok(Applied {

@@ -39,7 +39,8 @@ pub struct ImportOptions {
     pub strict: bool,
     /// `COLUMN=field`, `COLUMN=` (ignore), or `stage:LABEL=STAGE` (also source:, type:, segment:, status:).
     pub maps: Vec<String>,
-    pub date_order: DateOrder,
+    /// How to read all-numeric dates; `None` detects it from the file.
+    pub date_order: Option<DateOrder>,
     /// For amounts with no currency column or symbol; USD when not given.
     pub default_currency: Option<String>,
 }
@@ -84,6 +85,9 @@ pub struct ImportReport {
     pub counts: BatchCounts,
     pub related: RelatedCounts,
     pub rows: Vec<RowOutcome>,
+    /// What reading and detection found: dropped characters, a repeated column, footer
+    /// lines, the date order and decimal mark read from the file.
+    pub notes: Vec<String>,
     #[serde(skip)]
     headers: Vec<String>,
     #[serde(skip)]
@@ -119,6 +123,16 @@ pub struct ImportProgress {
     pub total: usize,
 }
 
+/// The columns whose values are dates, for detecting the file's date order.
+const DATE_FIELDS: [Field; 6] = [
+    Field::CreatedDate,
+    Field::CloseDate,
+    Field::ExpectedCloseDate,
+    Field::ClosedOn,
+    Field::WonDate,
+    Field::LostDate,
+];
+
 /// Rows between progress reports.
 const PROGRESS_EVERY: usize = 1_000;
 
@@ -135,6 +149,7 @@ pub fn run(
 ) -> Result<ImportReport> {
     crate::store::team::get(ws.conn(), actor)?;
     let table = files::read_table(bytes)?;
+    let mut notes = table.notes.clone();
     let columns = Columns::resolve(kind, &table.headers, &options.maps)?;
     let default_currency = Currency::parse("currency", options.default_currency.as_deref().unwrap_or("USD"))?;
     let stages = super::pipeline::stages(ws)?;
@@ -147,6 +162,36 @@ pub fn run(
     let decimal_mark = values::detect_decimal_mark(
         table.rows.iter().filter_map(|row| columns.get(&row.cells, Field::Amount)),
     );
+    if kind == ImportKind::Deals && !columns.has(Field::Name) {
+        notes.push(
+            "the file has no name column: each deal is named by its account and product, else its record id"
+                .into(),
+        );
+    }
+    let date_order = match options.date_order {
+        Some(order) => order,
+        None => {
+            let dates = table
+                .rows
+                .iter()
+                .flat_map(|row| DATE_FIELDS.iter().filter_map(|f| columns.get(&row.cells, *f)));
+            let (order, shown_by) = values::detect_date_order(dates);
+            if let Some(value) = shown_by {
+                let how = if order == DateOrder::DayFirst { "day first" } else { "month first" };
+                notes.push(format!("dates read {how}: '{value}' can only be read that way"));
+            }
+            order
+        }
+    };
+    match decimal_mark {
+        crate::money::DecimalMark::Comma => {
+            notes.push("amounts read with a decimal comma (12.500,50), as the file writes them".into())
+        }
+        crate::money::DecimalMark::Point => {
+            notes.push("amounts read with a decimal point (12,500.50), as the file writes them".into())
+        }
+        crate::money::DecimalMark::Unknown => {}
+    }
     let body = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
         let cache = PageCache::enlarge(tx)?;
         let batch = imports::insert_batch(
@@ -165,9 +210,10 @@ pub fn run(
             actor,
             batch,
             columns: &columns,
-            options,
             default_currency,
             decimal_mark,
+            date_order,
+            rounded_amounts: Vec::new(),
             stages: &stages,
             stage_map: &stage_map,
             lookups: Lookups::load(tx)?,
@@ -223,6 +269,13 @@ pub fn run(
                 ),
             ));
         }
+        let mut notes = notes.clone();
+        if let Some(first) = importer.rounded_amounts.first() {
+            notes.push(format!(
+                "{} amount(s) had more decimals than their currency and were rounded half-even (e.g. {first})",
+                importer.rounded_amounts.len()
+            ));
+        }
         imports::finish_batch(tx, batch, &counts)?;
         cache.restore(tx)?;
         super::record(
@@ -249,6 +302,7 @@ pub fn run(
             counts,
             related: importer.related,
             rows: outcomes,
+            notes,
             headers: table.headers.clone(),
             rejected,
         })
@@ -312,10 +366,13 @@ struct Importer<'a> {
     actor: TeamMemberId,
     batch: ImportBatchId,
     columns: &'a Columns,
-    options: &'a ImportOptions,
     default_currency: Currency,
     /// How this file writes decimals, detected from its amounts.
     decimal_mark: crate::money::DecimalMark,
+    /// How this file writes all-numeric dates, given or detected.
+    date_order: DateOrder,
+    /// Amounts with more decimals than their currency, rounded half-even (for the report).
+    rounded_amounts: Vec<String>,
     stages: &'a [Stage],
     stage_map: &'a StageMap,
     lookups: Lookups,

@@ -75,8 +75,13 @@ fn remove_created(tx: &Connection, batch: &ImportBatch, change: &Change) -> Resu
     }
     if change.entity == ImportEntity::Deal {
         let deal = store::deals::get(tx, DealId(change.entity_id), batch.imported_at)?;
-        let worked_on = deal.updated_at > batch.imported_at
-            || imports::history_after(tx, change.entity_id, batch.history_high_water)? > 0;
+        let edited = match &change.after {
+            Some(written) => {
+                imports::snapshot(tx, change.entity, change.entity_id)?.as_ref() != Some(written)
+            }
+            None => deal.updated_at > batch.imported_at, // batches from before snapshots were kept
+        };
+        let worked_on = edited || imports::history_after(tx, change.entity_id, batch.history_high_water)? > 0;
         if worked_on {
             return Err(KeelError::NotAllowed(format!(
                 "{} ('{}') was changed after the import; revert refused, nothing was changed",

@@ -53,15 +53,57 @@ pub struct StageMap {
     pub report: Vec<StageLabelUse>,
 }
 
+/// Won and lost stage labels as CRMs write them, in English and the languages their
+/// users export in: "Closed Won", "closedwon", "Closed: won", "Won", "Cerrada ganada",
+/// "Fechado ganho", "Gewonnen"; "Closed Lost", "Closed: abandoned", "Perdido", "Verloren".
+const WON_WORDS: &[&str] =
+    &["won", "win", "ganado", "ganada", "ganho", "gagne", "gagné", "gewonnen", "vinto", "vinta"];
+const LOST_WORDS: &[&str] = &[
+    "lost",
+    "abandoned",
+    "disqualified",
+    "cancelled",
+    "canceled",
+    "perdido",
+    "perdida",
+    "perdu",
+    "perdue",
+    "verloren",
+    "perso",
+    "persa",
+    "rejected",
+];
+const CLOSED_WORDS: &[&str] = &[
+    "closed",
+    "closedwon",
+    "closedlost",
+    "cerrado",
+    "cerrada",
+    "fechado",
+    "fermé",
+    "ferme",
+    "chiuso",
+    "geschlossen",
+];
+
 pub fn is_won_label(label: &str) -> bool {
-    matches!(words(label).as_str(), "won" | "closed won" | "closedwon" | "deal won" | "closed won won")
+    let w = words(label);
+    let parts: Vec<&str> = w.split(' ').collect();
+    w == "closedwon"
+        || w == "deal won"
+        || (parts.len() <= 3
+            && parts.iter().any(|p| WON_WORDS.contains(p))
+            && parts.iter().all(|p| WON_WORDS.contains(p) || CLOSED_WORDS.contains(p)))
 }
 
 pub fn is_lost_label(label: &str) -> bool {
-    matches!(
-        words(label).as_str(),
-        "lost" | "closed lost" | "closedlost" | "deal lost" | "closed disqualified" | "disqualified"
-    )
+    let w = words(label);
+    let parts: Vec<&str> = w.split(' ').collect();
+    w == "closedlost"
+        || w == "deal lost"
+        || (parts.len() <= 3
+            && parts.iter().any(|p| LOST_WORDS.contains(p))
+            && parts.iter().all(|p| LOST_WORDS.contains(p) || CLOSED_WORDS.contains(p)))
 }
 
 impl StageMap {
@@ -79,38 +121,48 @@ impl StageMap {
         let mut report = Vec::new();
         for (label, probabilities) in labels {
             let key = words(label);
-            let outcome: std::result::Result<(Stage, String), String> =
-                if let Some(target) = columns.mapped_value(Field::Stage, label) {
-                    let stage = stages.iter().find(|s| words(&s.name) == words(target)).ok_or_else(|| {
-                        KeelError::invalid(
-                            "map",
-                            format!("stage:{label}={target}: '{target}' is not a stage of the pipeline"),
-                        )
-                    })?;
-                    Ok((stage.clone(), "map".into()))
-                } else if let Some(stage) = stages.iter().find(|s| words(&s.name) == key) {
-                    Ok((stage.clone(), "name".into()))
-                } else if is_won_label(label) {
-                    won.map(|s| (s.clone(), "won label".into()))
-                        .ok_or_else(|| "the pipeline has no won stage".into())
-                } else if is_lost_label(label) {
-                    lost.map(|s| (s.clone(), "lost label".into()))
-                        .ok_or_else(|| "the pipeline has no lost stage".into())
-                } else if let Some(bp) = median(probabilities) {
-                    nearest_by_probability(&open, bp)
-                        .map(|s| (s.clone(), format!("probability {}", crate::money::BasisPoints(bp))))
+            let outcome: std::result::Result<(Stage, String), String> = if let Some(target) =
+                columns.mapped_value(Field::Stage, label)
+            {
+                let stage = stages.iter().find(|s| words(&s.name) == words(target)).ok_or_else(|| {
+                    KeelError::invalid(
+                        "map",
+                        format!("stage:{label}={target}: '{target}' is not a stage of the pipeline"),
+                    )
+                })?;
+                Ok((stage.clone(), "map".into()))
+            } else if let Some(stage) = stages.iter().find(|s| words(&s.name) == key) {
+                Ok((stage.clone(), "name".into()))
+            } else if is_won_label(label) {
+                won.map(|s| (s.clone(), "won label".into()))
+                    .ok_or_else(|| "the pipeline has no won stage".into())
+            } else if is_lost_label(label) {
+                lost.map(|s| (s.clone(), "lost label".into()))
+                    .ok_or_else(|| "the pipeline has no lost stage".into())
+            } else if let Some(bp) = median(probabilities) {
+                nearest_by_probability(&open, bp)
+                    .map(|s| (s.clone(), format!("probability {}", crate::money::BasisPoints(bp))))
+                    .ok_or_else(|| "the pipeline has no open stages".into())
+            } else if let Some((system_name, position, of)) = known_position(system, &key) {
+                let index = proportional(position, of, open.len());
+                open.get(index)
+                    .map(|s| ((*s).clone(), format!("{system_name} position {} of {of}", position + 1)))
+                    .ok_or_else(|| "the pipeline has no open stages".into())
+            } else {
+                // A record is never dropped for an unfamiliar stage: it starts at the
+                // top of the funnel, and the report says how to place it elsewhere.
+                open.first()
+                        .map(|s| {
+                            (
+                                (*s).clone(),
+                                format!(
+                                    "placed first: not a Keel stage, no probability in the file, not a default \
+                                     stage of Salesforce, HubSpot or Pipedrive; --map 'stage:{label}=STAGE' places it"
+                                ),
+                            )
+                        })
                         .ok_or_else(|| "the pipeline has no open stages".into())
-                } else if let Some((system_name, position, of)) = known_position(system, &key) {
-                    let index = proportional(position, of, open.len());
-                    open.get(index)
-                        .map(|s| ((*s).clone(), format!("{system_name} position {} of {of}", position + 1)))
-                        .ok_or_else(|| "the pipeline has no open stages".into())
-                } else {
-                    Err(format!(
-                        "'{label}' is not a Keel stage, has no probability in the file and is not a default \
-                         stage of Salesforce, HubSpot or Pipedrive; map it with --map 'stage:{label}=STAGE'"
-                    ))
-                };
+            };
             let rows = probabilities.len();
             match outcome {
                 Ok((stage, by)) => {
@@ -193,12 +245,16 @@ mod tests {
 
     #[test]
     fn won_and_lost_labels() {
-        for won in ["Closed Won", "closedwon", "Won", "Closed - Won"] {
+        for won in
+            ["Closed Won", "closedwon", "Won", "Closed - Won", "Closed: won", "Cerrada ganada", "Gewonnen"]
+        {
             assert!(is_won_label(won), "{won}");
         }
-        for lost in ["Closed Lost", "closedlost", "lost"] {
+        for lost in ["Closed Lost", "closedlost", "lost", "Closed: lost", "Closed: abandoned", "Perdido"] {
             assert!(is_lost_label(lost), "{lost}");
         }
-        assert!(!is_won_label("Negotiation"));
+        for open in ["Negotiation", "Closed", "On hold / future opportunity", "Awaiting outcome"] {
+            assert!(!is_won_label(open) && !is_lost_label(open), "{open}");
+        }
     }
 }

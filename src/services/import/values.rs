@@ -17,12 +17,49 @@ pub enum DateOrder {
 }
 
 impl DateOrder {
+    /// `auto` (or nothing) means: detect it from the file.
+    pub fn parse_choice(field: &str, text: &str) -> Result<Option<DateOrder>> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(None),
+            other => DateOrder::parse(field, other).map(Some),
+        }
+    }
+
     pub fn parse(field: &str, text: &str) -> Result<DateOrder> {
         match text.trim().to_ascii_lowercase().as_str() {
             "mdy" | "m/d/y" | "us" => Ok(DateOrder::MonthFirst),
             "dmy" | "d/m/y" | "eu" => Ok(DateOrder::DayFirst),
-            other => Err(KeelError::invalid(field, format!("'{other}' is not a date order (mdy or dmy)"))),
+            other => {
+                Err(KeelError::invalid(field, format!("'{other}' is not a date order (auto, mdy or dmy)")))
+            }
         }
+    }
+}
+
+/// How a file writes all-numeric dates, from the first value only one order can
+/// read (13/04/2026 is day first, 04/13/2026 month first), and that value. Files
+/// that show both, or neither, are read month first, as US exports are.
+pub fn detect_date_order<'a>(dates: impl Iterator<Item = &'a str>) -> (DateOrder, Option<String>) {
+    let mut day_first = None;
+    for text in dates {
+        let date_part = text.split_whitespace().next().unwrap_or("");
+        let first_len = date_part.split(['/', '.', '-']).next().map_or(0, str::len);
+        if date_part.contains('.') || first_len > 2 {
+            continue; // dotted dates are always day first; ISO dates say their order
+        }
+        match numeric_parts(text) {
+            Some((first, second, _)) if second > 12 && first <= 12 => {
+                return (DateOrder::MonthFirst, Some(text.into()))
+            }
+            Some((first, second, _)) if first > 12 && second <= 12 => {
+                day_first.get_or_insert_with(|| text.to_string());
+            }
+            _ => {}
+        }
+    }
+    match day_first {
+        Some(text) => (DateOrder::DayFirst, Some(text)),
+        None => (DateOrder::MonthFirst, None),
     }
 }
 
@@ -188,6 +225,30 @@ pub fn parse_amount(
     default: Currency,
     mark: DecimalMark,
 ) -> Result<Money> {
+    let (money, rounded) = parse_file_amount(field, text, currency, default, mark)?;
+    if rounded {
+        let exponent = money.currency.exponent();
+        return Err(KeelError::invalid(
+            field,
+            format!(
+                "'{}' has more than {exponent} decimal places; {} has {exponent}",
+                text.trim(),
+                money.currency
+            ),
+        ));
+    }
+    Ok(money)
+}
+
+/// [`parse_amount`] for a cell of another system's file: more decimals than the
+/// currency has are rounded half-even, and the flag says so.
+pub fn parse_file_amount(
+    field: &str,
+    text: &str,
+    currency: Option<Currency>,
+    default: Currency,
+    mark: DecimalMark,
+) -> Result<(Money, bool)> {
     let (marked, number) = split_currency(field, text)?;
     let currency = match (currency, marked) {
         (Some(column), Marked::Currency(marked)) if column != marked => {
@@ -212,7 +273,7 @@ pub fn parse_amount(
         Some(inner) => format!("-{}", inner.trim()),
         None => number,
     };
-    Money::parse_marked(field, &number, currency, mark)
+    Money::parse_rounding(field, &number, currency, mark)
 }
 
 /// The decimal mark a file's amounts follow, from the values that show it; `Unknown`
@@ -241,6 +302,16 @@ pub fn parse_probability(field: &str, text: &str) -> Result<BasisPoints> {
         }
     }
     BasisPoints::parse_percent(field, trimmed)
+}
+
+/// A yes/no cell ("true", "1", "Yes", "False", "0", "No"); `None` when blank.
+pub fn parse_flag(field: &str, text: &str) -> Result<Option<bool>> {
+    match words(text).as_str() {
+        "" => Ok(None),
+        "true" | "1" | "yes" | "y" | "si" | "sí" | "sim" | "ja" | "oui" | "x" => Ok(Some(true)),
+        "false" | "0" | "no" | "n" | "não" | "nao" | "nein" | "non" => Ok(Some(false)),
+        _ => Err(KeelError::invalid(field, format!("'{}' is not yes or no (true/false, 1/0)", text.trim()))),
+    }
 }
 
 /// Lower-case words of a label, without punctuation: "Closed - Won" becomes "closed won".
