@@ -79,6 +79,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         board::move_deal,
         deal::deal_page,
         deal::create_deal,
+        deal::attach_account,
         deal::set_bant,
         deal::set_poc,
         deal::set_checklist_item,

@@ -41,6 +41,11 @@ pub fn money(m: &Money) -> String {
     m.to_string()
 }
 
+/// A deal's amount, or that it is not known yet.
+pub fn deal_amount(amount: &Option<Money>, currency: crate::money::Currency) -> String {
+    amount.as_ref().map_or_else(|| format!("{currency} —"), Money::to_string)
+}
+
 pub fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "—".to_string(), ToString::to_string)
 }

@@ -452,7 +452,7 @@ pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
     match cmd {
         RevenueCommand::Record { deal, amount, date, refund } => {
             let actor = ctx.actor()?;
-            let currency = crate::services::deals::get(&ctx.ws, DealId(deal))?.amount.currency;
+            let currency = crate::services::deals::get(&ctx.ws, DealId(deal))?.currency;
             let input = revenue::RevenueInput {
                 deal_id: DealId(deal),
                 amount_minor: Money::parse("amount", &amount, currency)?.amount_minor,

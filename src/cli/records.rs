@@ -128,7 +128,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                         d.id.to_string(),
                         d.name.clone(),
                         d.stage_name.clone(),
-                        output::money(&d.amount),
+                        output::deal_amount(&d.amount, d.currency),
                         d.owner_name.clone(),
                     ]
                 })

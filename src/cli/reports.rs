@@ -217,6 +217,7 @@ fn print_report(report: &Metrics) {
         ("partner-sourced revenue", amount(c, f.partner_sourced_revenue_minor)),
         ("partner-influenced revenue", amount(c, f.partner_influenced_revenue_minor)),
         ("sales velocity (per day)", f.sales_velocity_minor_per_day.map_or("—".into(), |v| amount(c, v))),
+        ("deals without an amount", f.deals_without_amount.to_string()),
     ]);
     let group_rows = |groups: &[metrics::Group], key: fn(&metrics::Group) -> String| -> Vec<Vec<String>> {
         groups.iter().map(|g| figure_row(key(g), c, &g.figures)).collect()

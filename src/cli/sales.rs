@@ -205,9 +205,15 @@ fn clearable<T>(text: Option<&str>, parse: impl Fn(&str) -> Result<T>) -> Result
 fn print_deal(deal: &Deal) {
     output::fields(&[
         ("deal", format!("{} {}", deal.id, deal.name)),
-        ("account", format!("{} {}", deal.account_id, deal.account_name)),
+        (
+            "account",
+            match (deal.account_id, &deal.account_name) {
+                (Some(id), Some(name)) => format!("{id} {name}"),
+                _ => "none yet (keel deal update ID --account ACCOUNT attaches one)".into(),
+            },
+        ),
         ("stage", deal.stage_name.clone()),
-        ("amount", output::money(&deal.amount)),
+        ("amount", output::deal_amount(&deal.amount, deal.currency)),
         (
             "probability",
             format!(
@@ -217,7 +223,8 @@ fn print_deal(deal: &Deal) {
             ),
         ),
         ("forecast", deal.forecast_category.to_string()),
-        ("expected close", deal.expected_close_date.to_string()),
+        ("expected close", output::opt(&deal.expected_close_date)),
+        ("lead source", output::opt(&deal.lead_source)),
         ("owner", deal.owner_name.clone()),
         ("source / type", format!("{} / {}", deal.source, deal.deal_type)),
         ("closed on", output::opt(&deal.closed_on)),
@@ -298,11 +305,11 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                     vec![
                         d.id.to_string(),
                         d.name.clone(),
-                        d.account_name.clone(),
+                        output::opt(&d.account_name),
                         d.stage_name.clone(),
-                        output::money(&d.amount),
+                        output::deal_amount(&d.amount, d.currency),
                         d.probability.to_string(),
-                        d.expected_close_date.to_string(),
+                        output::opt(&d.expected_close_date),
                         d.owner_name.clone(),
                         if d.stalled { "stalled".into() } else { String::new() },
                     ]
@@ -376,7 +383,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 Some(text) => {
                     let currency = match &a.currency {
                         Some(code) => Currency::parse("currency", code)?,
-                        None => deals::get(&ctx.ws, id)?.amount.currency,
+                        None => deals::get(&ctx.ws, id)?.currency,
                     };
                     Some(Money::parse("amount", text, currency)?.amount_minor)
                 }
@@ -492,7 +499,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                         h.changed_at.format("%Y-%m-%d %H:%M").to_string(),
                         output::opt(&h.from_stage),
                         h.to_stage.clone(),
-                        output::money(&h.amount),
+                        output::deal_amount(&h.amount, h.currency),
                         h.probability.to_string(),
                         output::opt(&h.changed_by),
                         output::opt(&h.override_reason),

@@ -77,7 +77,15 @@ text_enum!(
 );
 
 text_enum!(
-    DealSource { Inbound = "inbound", Outbound = "outbound", Referral = "referral", Event = "event", Partner = "partner" }
+    /// `other` holds lead sources outside the five (kept verbatim in `lead_source`).
+    DealSource {
+        Inbound = "inbound",
+        Outbound = "outbound",
+        Referral = "referral",
+        Event = "event",
+        Partner = "partner",
+        Other = "other",
+    }
 );
 
 text_enum!(

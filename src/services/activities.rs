@@ -32,13 +32,27 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
     let account_id = match (input.deal_id, input.account_id) {
         (Some(deal), account) => {
             let deal = store::deals::get(ws.conn(), deal, ws.now())?;
-            if account.is_some_and(|a| a != deal.account_id) {
-                return Err(KeelError::invalid(
-                    "account",
-                    format!("deal {} belongs to account {}", deal.id, deal.account_id),
-                ));
+            match (deal.account_id, account) {
+                (Some(own), Some(other)) if own != other => {
+                    return Err(KeelError::invalid(
+                        "account",
+                        format!("deal {} belongs to account {own}", deal.id),
+                    ))
+                }
+                (Some(own), _) => own,
+                // An imported deal without a company: the activity names the account, or
+                // the deal gets one first.
+                (None, Some(other)) => store::accounts::get(ws.conn(), other)?.id,
+                (None, None) => {
+                    return Err(KeelError::invalid(
+                        "account",
+                        format!(
+                            "deal {} has no account yet: attach one to the deal, or name the account",
+                            deal.id
+                        ),
+                    ))
+                }
             }
-            deal.account_id
         }
         (None, Some(account)) => store::accounts::get(ws.conn(), account)?.id,
         (None, None) => return Err(KeelError::invalid("deal", "an activity needs a deal or an account")),

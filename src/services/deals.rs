@@ -50,11 +50,13 @@ pub struct DealChanges {
 
 struct ValidDeal {
     name: String,
-    account_id: AccountId,
+    account_id: Option<AccountId>,
     owner_id: TeamMemberId,
-    amount: Money,
-    expected_close_date: NaiveDate,
+    amount: Option<Money>,
+    currency: Currency,
+    expected_close_date: Option<NaiveDate>,
     source: DealSource,
+    lead_source: Option<String>,
     deal_type: DealType,
     probability_override: Option<BasisPoints>,
     forecast_override: Option<ForecastCategory>,
@@ -68,8 +70,10 @@ impl ValidDeal {
             account_id: self.account_id,
             owner_id: self.owner_id,
             amount: self.amount,
+            currency: self.currency,
             expected_close_date: self.expected_close_date,
             source: self.source,
+            lead_source: self.lead_source.as_deref(),
             deal_type: self.deal_type,
             probability_override: self.probability_override,
             forecast_override: self.forecast_override,
@@ -78,24 +82,65 @@ impl ValidDeal {
     }
 }
 
+/// A deal's fields as a service checks them: a new deal gives them all; an imported
+/// one may lack an account, an amount or an expected close date, and keeps them unknown
+/// through later edits until someone fills them in.
+struct Draft {
+    name: String,
+    account_id: Option<AccountId>,
+    owner_id: Option<TeamMemberId>,
+    amount_minor: Option<i64>,
+    currency: String,
+    expected_close_date: Option<NaiveDate>,
+    source: DealSource,
+    lead_source: Option<String>,
+    deal_type: DealType,
+    probability_override_bp: Option<i64>,
+    forecast_override: Option<ForecastCategory>,
+    expands_deal_id: Option<DealId>,
+}
+
+impl From<&DealInput> for Draft {
+    fn from(input: &DealInput) -> Draft {
+        Draft {
+            name: input.name.clone(),
+            account_id: Some(input.account_id),
+            owner_id: input.owner_id,
+            amount_minor: Some(input.amount_minor),
+            currency: input.currency.clone(),
+            expected_close_date: Some(input.expected_close_date),
+            source: input.source,
+            lead_source: None,
+            deal_type: input.deal_type,
+            probability_override_bp: input.probability_override_bp,
+            forecast_override: input.forecast_override,
+            expands_deal_id: input.expands_deal_id,
+        }
+    }
+}
+
 /// Checks a deal's fields against each other and the workspace (the account is
 /// checked by the caller: a conversion creates it in the same transaction).
-/// `created_on` is the deal's creation date: the expected close date may not come before it.
+/// `close_not_before` is the deal's creation date when its expected close date is being
+/// set: a date people enter may not come before it (an imported one is kept as it was).
 fn validate(
     ws: &Workspace,
-    input: &DealInput,
-    created_on: NaiveDate,
+    input: &Draft,
+    close_not_before: Option<NaiveDate>,
     this: Option<DealId>,
 ) -> Result<ValidDeal> {
     let name = required_text("name", &input.name, TextKind::Line)?;
     let currency = Currency::parse("currency", &input.currency)?;
-    let amount = Money::non_negative("amount", input.amount_minor, currency)?;
-    crate::domain::check_date_range("expected_close_date", input.expected_close_date)?;
-    if input.expected_close_date < created_on {
-        return Err(KeelError::invalid(
-            "expected_close_date",
-            format!("{} is before the deal was created ({created_on})", input.expected_close_date),
-        ));
+    let amount =
+        input.amount_minor.map(|minor| Money::non_negative("amount", minor, currency)).transpose()?;
+    if let Some(close) = input.expected_close_date {
+        crate::domain::check_date_range("expected_close_date", close)?;
+        if let Some(created_on) = close_not_before.filter(|created| close < *created) {
+            return Err(KeelError::invalid(
+                "expected_close_date",
+                format!("{close} is before the deal was created ({created_on})"),
+            ));
+        }
     }
     let probability_override =
         input.probability_override_bp.map(|bp| BasisPoints::checked("probability", bp)).transpose()?;
@@ -109,7 +154,7 @@ fn validate(
             return Err(KeelError::invalid("expands_deal", "a deal cannot expand itself"));
         }
         let parent_deal = store::deals::get(ws.conn(), parent, ws.now())?;
-        if parent_deal.account_id != input.account_id || !parent_deal.is_won {
+        if parent_deal.account_id != input.account_id || input.account_id.is_none() || !parent_deal.is_won {
             return Err(KeelError::invalid(
                 "expands_deal",
                 format!("deal {parent} is not a won deal of the same account"),
@@ -121,8 +166,10 @@ fn validate(
         account_id: input.account_id,
         owner_id,
         amount,
+        currency,
         expected_close_date: input.expected_close_date,
         source: input.source,
+        lead_source: input.lead_source.clone(),
         deal_type: input.deal_type,
         probability_override,
         forecast_override: input.forecast_override,
@@ -138,7 +185,7 @@ pub(crate) struct PreparedDeal {
 
 impl PreparedDeal {
     pub(crate) fn set_account(&mut self, account: AccountId) {
-        self.valid.account_id = account;
+        self.valid.account_id = Some(account);
     }
 }
 
@@ -146,7 +193,7 @@ impl PreparedDeal {
 /// from the first stage without owing any exit or entry criteria (Lead or Qualification).
 pub(crate) fn prepare(ws: &Workspace, actor: TeamMemberId, mut input: DealInput) -> Result<PreparedDeal> {
     input.owner_id = input.owner_id.or(Some(actor));
-    let valid = validate(ws, &input, ws.today(), None)?;
+    let valid = validate(ws, &Draft::from(&input), Some(ws.today()), None)?;
     let stages = pipeline::stages(ws)?;
     let first = stages.first().ok_or_else(|| KeelError::NotAllowed("the pipeline has no stages".into()))?;
     let stage = match input.stage.as_deref() {
@@ -195,6 +242,7 @@ pub(crate) fn insert_prepared(
             changed_at: now,
             changed_by: Some(actor),
             amount: deal.amount,
+            currency: deal.currency,
             probability: deal.probability_override.unwrap_or(stage.default_probability),
             override_reason: None,
         },
@@ -207,7 +255,7 @@ pub(crate) fn insert_prepared(
         "deal",
         id.0,
         serde_json::json!({
-            "name": deal.name, "amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+            "name": deal.name, "amount_minor": deal.amount.map(|m| m.amount_minor), "currency": deal.currency,
             "stage": stage.name, "source": deal.source.as_str(),
         }),
     )?;
@@ -225,39 +273,42 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: DealInput) -> Resu
 pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: DealChanges) -> Result<Deal> {
     let current = get(ws, id)?;
     // The stored minor units mean nothing in another currency (USD 1,234.56 is not
-    // KWD 123.456): a new currency comes with its amount.
-    if let (Some(code), None) = (&changes.currency, changes.amount_minor) {
-        if Currency::parse("currency", code)? != current.amount.currency {
+    // KWD 123.456): a new currency comes with its amount (unless none is known yet).
+    if let (Some(code), None, Some(_)) = (&changes.currency, changes.amount_minor, current.amount) {
+        if Currency::parse("currency", code)? != current.currency {
             return Err(KeelError::invalid(
                 "currency",
                 format!(
                     "changing the currency from {} to {} needs the amount in {}",
-                    current.amount.currency,
+                    current.currency,
                     code.trim().to_ascii_uppercase(),
                     code.trim().to_ascii_uppercase()
                 ),
             ));
         }
     }
-    let amount_minor = changes.amount_minor.unwrap_or(current.amount.amount_minor);
-    let merged = DealInput {
+    let close_changed = changes.expected_close_date.is_some_and(|d| Some(d) != current.expected_close_date);
+    let merged = Draft {
         name: changes.name.unwrap_or(current.name.clone()),
-        account_id: changes.account_id.unwrap_or(current.account_id),
+        account_id: changes.account_id.or(current.account_id),
         owner_id: Some(changes.owner_id.unwrap_or(current.owner_id)),
-        amount_minor,
-        currency: changes.currency.unwrap_or(current.amount.currency.code().to_string()),
-        expected_close_date: changes.expected_close_date.unwrap_or(current.expected_close_date),
+        amount_minor: changes.amount_minor.or(current.amount.map(|m| m.amount_minor)),
+        currency: changes.currency.unwrap_or(current.currency.code().to_string()),
+        expected_close_date: changes.expected_close_date.or(current.expected_close_date),
         source: changes.source.unwrap_or(current.source),
+        lead_source: current.lead_source.clone(),
         deal_type: changes.deal_type.unwrap_or(current.deal_type),
-        stage: None,
         probability_override_bp: changes
             .probability_override_bp
             .unwrap_or(current.probability_override.map(|p| i64::from(p.0))),
         forecast_override: changes.forecast_override.unwrap_or(current.forecast_override),
         expands_deal_id: changes.expands_deal_id.unwrap_or(current.expands_deal_id),
     };
-    store::accounts::get(ws.conn(), merged.account_id)?;
-    let deal = validate(ws, &merged, current.created_at.date_naive(), Some(id))?;
+    if let Some(account) = merged.account_id {
+        store::accounts::get(ws.conn(), account)?;
+    }
+    let created_on = current.created_at.date_naive();
+    let deal = validate(ws, &merged, close_changed.then_some(created_on), Some(id))?;
     ws.write(|tx, now| {
         store::deals::update(tx, id, &deal.fields(), now)?;
         super::record(
@@ -268,12 +319,12 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: Deal
             "deal",
             id.0,
             serde_json::json!({
-                "before": {"amount_minor": current.amount.amount_minor, "currency": current.amount.currency,
+                "before": {"amount_minor": current.amount.map(|m| m.amount_minor), "currency": current.currency,
                            "expected_close_date": current.expected_close_date, "owner_id": current.owner_id,
-                           "probability_override_bp": current.probability_override},
-                "after": {"amount_minor": deal.amount.amount_minor, "currency": deal.amount.currency,
+                           "probability_override_bp": current.probability_override, "account_id": current.account_id},
+                "after": {"amount_minor": deal.amount.map(|m| m.amount_minor), "currency": deal.currency,
                           "expected_close_date": deal.expected_close_date, "owner_id": deal.owner_id,
-                          "probability_override_bp": deal.probability_override},
+                          "probability_override_bp": deal.probability_override, "account_id": deal.account_id},
             }),
         )
     })?;

@@ -381,11 +381,13 @@ impl Builder<'_> {
         let name = format!("{} — {}", deal_type_label(deal_type), n + 1);
         let fields = DealFields {
             name: &name,
-            account_id: account.id,
+            account_id: Some(account.id),
             owner_id: owner,
-            amount,
-            expected_close_date,
+            amount: Some(amount),
+            currency: amount.currency,
+            expected_close_date: Some(expected_close_date),
             source,
+            lead_source: None,
             deal_type,
             probability_override: None,
             forecast_override: None,
@@ -418,7 +420,8 @@ impl Builder<'_> {
                     to_stage: stage.id,
                     changed_at: *at,
                     changed_by: Some(owner),
-                    amount,
+                    amount: Some(amount),
+                    currency: amount.currency,
                     probability: stage.default_probability,
                     override_reason: None,
                 };

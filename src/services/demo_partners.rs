@@ -170,7 +170,13 @@ fn convert_partner_deals(
     let mut first_payable = None;
     for (i, deal) in store::deals::partner_sourced(tx, MAX_CONVERTED, now)?.into_iter().enumerate() {
         let (partner, rate) = earning[i % earning.len()];
-        let account = store::accounts::get(tx, deal.account_id)?;
+        // Demo deals always have an account, an amount and a close date.
+        let (Some(account), Some(amount), Some(expected_close_date)) =
+            (deal.account_id, deal.amount, deal.expected_close_date)
+        else {
+            continue;
+        };
+        let account = store::accounts::get(tx, account)?;
         let Some(domain) = account.domain.as_deref() else { continue };
         let submitted = deal.created_at - Duration::days(2);
         let record = NewRegistration {
@@ -181,8 +187,8 @@ fn convert_partner_deals(
             country: account.region.as_deref(),
             contact_name: None,
             contact_email: None,
-            estimated_value: deal.amount,
-            expected_close_date: deal.expected_close_date,
+            estimated_value: amount,
+            expected_close_date,
             use_case: Some(UseCase::ALL[i % UseCase::ALL.len()]),
             notes: None,
         };
@@ -213,7 +219,7 @@ fn convert_partner_deals(
             tx,
             deal.id,
             RevenueKind::Payment,
-            deal.amount,
+            amount,
             closed_on,
             now,
             Some(manager),
@@ -226,12 +232,9 @@ fn convert_partner_deals(
             revenue_event_id: Some(event),
             reverses_id: None,
             kind: LedgerKind::Accrual,
-            base_minor: deal.amount.amount_minor,
+            base_minor: amount.amount_minor,
             rate,
-            amount: Money {
-                amount_minor: commission_on(deal.amount.amount_minor, rate),
-                currency: deal.amount.currency,
-            },
+            amount: Money { amount_minor: commission_on(amount.amount_minor, rate), currency: deal.currency },
             accrued_on: closed_on,
             payable_on,
         };

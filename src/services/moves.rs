@@ -72,7 +72,7 @@ pub fn move_deal(
             if collected != 0 {
                 return Err(KeelError::NotAllowed(format!(
                     "deal {id} has {} collected; refund it before moving the deal out of {}",
-                    crate::money::Money { amount_minor: collected, currency: deal.amount.currency },
+                    crate::money::Money { amount_minor: collected, currency: deal.currency },
                     from.name
                 )));
             }
@@ -108,6 +108,7 @@ pub fn move_deal(
                 changed_at: now,
                 changed_by: Some(actor),
                 amount: deal.amount,
+                currency: deal.currency,
                 probability: deal.probability_override.unwrap_or(target.default_probability),
                 override_reason: override_reason.as_deref().filter(|_| !missing.is_empty()),
             },

@@ -8,7 +8,7 @@ use crate::domain::{
 use crate::store::deals::Deal;
 use crate::store::onboarding::{OnboardingPlan, Qbr};
 use crate::store::{self};
-use crate::Result;
+use crate::{KeelError, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::Connection;
 
@@ -34,12 +34,18 @@ pub(crate) fn start_for_won_deal(
     if store::onboarding::plan_for_deal(tx, deal.id)?.is_some() {
         return Ok(()); // won before, reopened, won again: the plan already exists
     }
+    let account = deal.account_id.ok_or_else(|| {
+        KeelError::NotAllowed(format!(
+            "deal {} has no account: attach one before winning it (onboarding starts with the account)",
+            deal.id
+        ))
+    })?;
     let owner = store::team::first_with_role(tx, Role::CustomerSuccess)?.map_or(deal.owner_id, |m| m.id);
     let won_on = now.date_naive();
     let steps: Vec<_> =
         STEP_OFFSETS.iter().map(|&(step, days)| (step, owner, won_on + Duration::days(days))).collect();
-    let plan = store::onboarding::insert_plan(tx, deal.account_id, deal.id, now, &steps)?;
-    store::onboarding::insert_qbr(tx, deal.account_id, won_on + Duration::days(FIRST_QBR_AFTER_DAYS), owner)?;
+    let plan = store::onboarding::insert_plan(tx, account, deal.id, now, &steps)?;
+    store::onboarding::insert_qbr(tx, account, won_on + Duration::days(FIRST_QBR_AFTER_DAYS), owner)?;
     super::record(
         tx,
         now,

@@ -323,10 +323,11 @@ pub fn view(ws: &Workspace, id: PartnerId) -> Result<PartnerView> {
         .map(|deal| store::deals::get(ws.conn(), deal, ws.now()))
         .collect::<Result<Vec<Deal>>>()?;
     let mut sourced: Vec<Money> = Vec::new();
-    for deal in deals.iter().filter(|d| d.is_won) {
-        match sourced.iter_mut().find(|m| m.currency == deal.amount.currency) {
-            Some(sum) => sum.amount_minor += deal.amount.amount_minor,
-            None => sourced.push(deal.amount),
+    // A won deal whose amount is not known adds nothing it could be wrong about.
+    for amount in deals.iter().filter(|d| d.is_won).filter_map(|d| d.amount) {
+        match sourced.iter_mut().find(|m| m.currency == amount.currency) {
+            Some(sum) => sum.amount_minor += amount.amount_minor,
+            None => sourced.push(amount),
         }
     }
     sourced.sort_by_key(|m| m.currency.code());

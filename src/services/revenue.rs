@@ -50,7 +50,7 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
             deal.id, deal.stage_name
         )));
     }
-    let amount = Money::non_negative("amount", input.amount_minor, deal.amount.currency)?;
+    let amount = Money::non_negative("amount", input.amount_minor, deal.currency)?;
     if amount.amount_minor == 0 {
         return Err(KeelError::invalid("amount", "must be more than zero"));
     }

@@ -1,10 +1,8 @@
-use super::{
-    day_text, found, get_currency, get_day, get_instant, get_opt_day, get_opt_instant, instant_text,
-};
+use super::{day_text, found, get_currency, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::domain::{
     AccountId, DealId, DealSource, DealType, ForecastCategory, PipelineId, Segment, StageId, TeamMemberId,
 };
-use crate::money::{BasisPoints, Money};
+use crate::money::{BasisPoints, Currency, Money};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -15,9 +13,10 @@ use serde::Serialize;
 pub struct Deal {
     pub id: DealId,
     pub name: String,
-    pub account_id: AccountId,
-    pub account_name: String,
-    pub segment: Segment,
+    /// None for a deal imported without a company, until one is attached.
+    pub account_id: Option<AccountId>,
+    pub account_name: Option<String>,
+    pub segment: Option<Segment>,
     pub owner_id: TeamMemberId,
     pub owner_name: String,
     pub pipeline_id: PipelineId,
@@ -25,9 +24,16 @@ pub struct Deal {
     pub stage_name: String,
     pub is_closed: bool,
     pub is_won: bool,
-    pub amount: Money,
-    pub expected_close_date: NaiveDate,
+    /// None while the amount is not known (an imported deal without one). Such a deal
+    /// counts in deal counts and win rates and is left out of every money figure.
+    pub amount: Option<Money>,
+    /// The deal's currency, known even when its amount is not.
+    pub currency: Currency,
+    /// None when the source system had no expected close date for an open deal.
+    pub expected_close_date: Option<NaiveDate>,
     pub source: DealSource,
+    /// The lead source as the source system called it, when it said more than the category.
+    pub lead_source: Option<String>,
     pub deal_type: DealType,
     pub probability_override: Option<BasisPoints>,
     /// The override if set, else the stage's default probability.
@@ -49,11 +55,13 @@ pub struct Deal {
 /// Columns a service may set on create or update, already validated.
 pub struct DealFields<'a> {
     pub name: &'a str,
-    pub account_id: AccountId,
+    pub account_id: Option<AccountId>,
     pub owner_id: TeamMemberId,
-    pub amount: Money,
-    pub expected_close_date: NaiveDate,
+    pub amount: Option<Money>,
+    pub currency: Currency,
+    pub expected_close_date: Option<NaiveDate>,
     pub source: DealSource,
+    pub lead_source: Option<&'a str>,
     pub deal_type: DealType,
     pub probability_override: Option<BasisPoints>,
     pub forecast_override: Option<ForecastCategory>,
@@ -63,7 +71,7 @@ pub struct DealFields<'a> {
 const SELECT: &str = "
 SELECT d.id, d.name, d.account_id, a.name AS account_name, a.segment, d.owner_id, t.name AS owner_name,
        d.pipeline_id, d.stage_id, s.name AS stage_name, s.is_closed, s.is_won,
-       d.amount_minor, d.currency, d.expected_close_date, d.source, d.deal_type,
+       d.amount_minor, d.currency, d.expected_close_date, d.source, d.lead_source, d.deal_type,
        d.probability_override_bp, coalesce(d.probability_override_bp, s.default_probability_bp) AS probability_bp,
        d.forecast_override, coalesce(d.forecast_override, s.forecast_category) AS forecast_category,
        d.loss_reason, d.closed_on, d.expands_deal_id, d.created_at, d.stage_entered_at, d.last_activity_at,
@@ -72,7 +80,7 @@ SELECT d.id, d.name, d.account_id, a.name AS account_name, a.segment, d.owner_id
         AND julianday(:now) - julianday(max(coalesce(d.last_activity_at, d.created_at), d.stage_entered_at))
             > s.stall_after_days) AS stalled
 FROM deals d
-JOIN accounts a ON a.id = d.account_id
+LEFT JOIN accounts a ON a.id = d.account_id
 JOIN team_members t ON t.id = d.owner_id
 JOIN stages s ON s.id = d.stage_id";
 
@@ -90,9 +98,16 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Deal> {
         stage_name: row.get("stage_name")?,
         is_closed: row.get("is_closed")?,
         is_won: row.get("is_won")?,
-        amount: Money { amount_minor: row.get("amount_minor")?, currency: get_currency(row, "currency")? },
-        expected_close_date: get_day(row, "expected_close_date")?,
+        amount: row
+            .get::<_, Option<i64>>("amount_minor")?
+            .map(|amount_minor| {
+                get_currency(row, "currency").map(|currency| Money { amount_minor, currency })
+            })
+            .transpose()?,
+        currency: get_currency(row, "currency")?,
+        expected_close_date: get_opt_day(row, "expected_close_date")?,
         source: row.get("source")?,
+        lead_source: row.get("lead_source")?,
         deal_type: row.get("deal_type")?,
         probability_override: row.get::<_, Option<u32>>("probability_override_bp")?.map(BasisPoints),
         probability: BasisPoints(row.get("probability_bp")?),
@@ -131,8 +146,8 @@ pub fn insert(
         "INSERT INTO deals (name, account_id, owner_id, pipeline_id, stage_id, amount_minor, currency,
                             expected_close_date, source, deal_type, probability_override_bp, forecast_override,
                             expands_deal_id, created_at, created_by, stage_entered_at, updated_at, closed_on,
-                            loss_reason, last_activity_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18, ?19)",
+                            loss_reason, last_activity_at, lead_source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
         fields.name,
@@ -140,9 +155,9 @@ pub fn insert(
         fields.owner_id,
         placement.pipeline,
         placement.stage,
-        fields.amount.amount_minor,
-        fields.amount.currency.code(),
-        day_text(fields.expected_close_date),
+        fields.amount.map(|m| m.amount_minor),
+        fields.currency.code(),
+        fields.expected_close_date.map(day_text),
         fields.source,
         fields.deal_type,
         fields.probability_override.map(|p| p.0),
@@ -154,6 +169,7 @@ pub fn insert(
         placement.closed_on.map(day_text),
         placement.loss_reason,
         placement.last_activity_at.map(instant_text),
+        fields.lead_source,
     ])?;
     Ok(DealId(conn.last_insert_rowid()))
 }
@@ -162,22 +178,23 @@ pub fn update(conn: &Connection, id: DealId, fields: &DealFields<'_>, at: DateTi
     let changed = conn.execute(
         "UPDATE deals SET name = ?2, account_id = ?3, owner_id = ?4, amount_minor = ?5, currency = ?6,
                           expected_close_date = ?7, source = ?8, deal_type = ?9, probability_override_bp = ?10,
-                          forecast_override = ?11, expands_deal_id = ?12, updated_at = ?13
+                          forecast_override = ?11, expands_deal_id = ?12, updated_at = ?13, lead_source = ?14
          WHERE id = ?1",
         params![
             id,
             fields.name,
             fields.account_id,
             fields.owner_id,
-            fields.amount.amount_minor,
-            fields.amount.currency.code(),
-            day_text(fields.expected_close_date),
+            fields.amount.map(|m| m.amount_minor),
+            fields.currency.code(),
+            fields.expected_close_date.map(day_text),
             fields.source,
             fields.deal_type,
             fields.probability_override.map(|p| p.0),
             fields.forecast_override,
             fields.expands_deal_id,
             instant_text(at),
+            fields.lead_source,
         ],
     )?;
     if changed == 0 {
@@ -251,7 +268,7 @@ pub struct DealFilter {
     pub descending: bool,
     /// Keyset cursor: rows after this (expected close date, id) in list order
     /// (only with the default sort, ascending).
-    pub after: Option<(NaiveDate, DealId)>,
+    pub after: Option<(Option<NaiveDate>, DealId)>,
     /// Rows to skip: the table and the board jump to any row of a long list.
     pub offset: u32,
     pub limit: u32,
@@ -359,9 +376,15 @@ fn conditions(filter: &DealFilter, now: DateTime<Utc>) -> (String, NamedValues) 
         conditions.push("(d.name LIKE :search ESCAPE '\\' OR a.name LIKE :search ESCAPE '\\')");
         values.push((":search", Box::new(super::like_pattern(words))));
     }
+    // Deals with no expected close date sort first (SQLite orders NULL first).
     if let Some((date, id)) = filter.after {
-        conditions.push("(d.expected_close_date, d.id) > (:after_date, :after_id)");
-        values.push((":after_date", Box::new(day_text(date))));
+        match date {
+            Some(date) => {
+                conditions.push("(d.expected_close_date, d.id) > (:after_date, :after_id)");
+                values.push((":after_date", Box::new(day_text(date))));
+            }
+            None => conditions.push("(d.expected_close_date IS NOT NULL OR d.id > :after_id)"),
+        }
         values.push((":after_id", Box::new(id)));
     }
     if filter.stalled_only {
@@ -431,7 +454,9 @@ pub struct StageChange {
     pub to_stage: String,
     pub changed_at: DateTime<Utc>,
     pub changed_by: Option<String>,
-    pub amount: Money,
+    /// The amount when the change was made; None while it was not known.
+    pub amount: Option<Money>,
+    pub currency: Currency,
     pub probability: BasisPoints,
     pub override_reason: Option<String>,
 }
@@ -442,7 +467,8 @@ pub struct NewStageChange<'a> {
     pub to_stage: StageId,
     pub changed_at: DateTime<Utc>,
     pub changed_by: Option<TeamMemberId>,
-    pub amount: Money,
+    pub amount: Option<Money>,
+    pub currency: Currency,
     pub probability: BasisPoints,
     pub override_reason: Option<&'a str>,
 }
@@ -459,8 +485,8 @@ pub fn append_history(conn: &Connection, change: &NewStageChange<'_>) -> Result<
         change.to_stage,
         instant_text(change.changed_at),
         change.changed_by,
-        change.amount.amount_minor,
-        change.amount.currency.code(),
+        change.amount.map(|m| m.amount_minor),
+        change.currency.code(),
         change.probability.0,
         change.override_reason,
     ])?;
@@ -486,15 +512,16 @@ pub fn append_history_batch(conn: &Connection, changes: &[NewStageChange<'_>]) -
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let texts: Vec<String> = chunk.iter().map(|c| instant_text(c.changed_at)).collect();
-        let codes: Vec<&str> = chunk.iter().map(|c| c.amount.currency.code()).collect();
+        let codes: Vec<&str> = chunk.iter().map(|c| c.currency.code()).collect();
+        let amounts: Vec<Option<i64>> = chunk.iter().map(|c| c.amount.map(|m| m.amount_minor)).collect();
         let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * COLUMNS);
-        for ((change, at), code) in chunk.iter().zip(&texts).zip(&codes) {
+        for (((change, at), code), amount) in chunk.iter().zip(&texts).zip(&codes).zip(&amounts) {
             values.push(&change.deal_id);
             values.push(&change.from_stage);
             values.push(&change.to_stage);
             values.push(at);
             values.push(&change.changed_by);
-            values.push(&change.amount.amount_minor);
+            values.push(amount);
             values.push(code);
             values.push(&change.probability.0);
             values.push(&change.override_reason);
@@ -523,10 +550,13 @@ pub fn history(conn: &Connection, deal: DealId) -> Result<Vec<StageChange>> {
                 to_stage: row.get("to_stage")?,
                 changed_at: get_instant(row, "changed_at")?,
                 changed_by: row.get("changed_by")?,
-                amount: Money {
-                    amount_minor: row.get("amount_minor")?,
-                    currency: get_currency(row, "currency")?,
-                },
+                amount: row
+                    .get::<_, Option<i64>>("amount_minor")?
+                    .map(|amount_minor| {
+                        get_currency(row, "currency").map(|currency| Money { amount_minor, currency })
+                    })
+                    .transpose()?,
+                currency: get_currency(row, "currency")?,
                 probability: BasisPoints(row.get("probability_bp")?),
                 override_reason: row.get("override_reason")?,
             })
@@ -539,13 +569,13 @@ pub fn history(conn: &Connection, deal: DealId) -> Result<Vec<StageChange>> {
 /// creation date: how a re-import without record ids finds what it imported before.
 pub fn find_by_natural_key(
     conn: &Connection,
-    account: AccountId,
+    account: Option<AccountId>,
     name: &str,
     created_on: Option<NaiveDate>,
 ) -> Result<Option<DealId>> {
     Ok(conn
         .prepare_cached(
-            "SELECT id FROM deals WHERE account_id = ?1 AND name = ?2 COLLATE NOCASE
+            "SELECT id FROM deals WHERE account_id IS ?1 AND name = ?2 COLLATE NOCASE
                 AND (?3 IS NULL OR substr(created_at, 1, 10) = ?3)
              ORDER BY id LIMIT 1",
         )?

@@ -3,7 +3,7 @@
 
 use super::{get_currency, get_instant};
 use crate::domain::DealId;
-use crate::money::{BasisPoints, Money};
+use crate::money::{BasisPoints, Currency, Money};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};
@@ -73,18 +73,22 @@ pub fn for_each_text_row(
 pub struct ExportDeal {
     pub id: DealId,
     pub name: String,
-    pub account: String,
+    pub account: Option<String>,
     pub account_domain: Option<String>,
     pub owner: String,
     pub stage: String,
-    pub amount: Money,
+    /// None while the amount is not known.
+    pub amount: Option<Money>,
+    pub currency: Currency,
     pub probability_override: Option<BasisPoints>,
     pub forecast_override: Option<String>,
-    pub expected_close_date: String,
+    pub expected_close_date: Option<String>,
     pub closed_on: Option<String>,
     pub loss_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub source: String,
+    /// The lead source as the source system named it, when it said more than `source`.
+    pub lead_source: Option<String>,
     pub deal_type: String,
 }
 
@@ -93,7 +97,8 @@ pub struct ExportHistory {
     pub from: Option<String>,
     pub to: String,
     pub by: Option<String>,
-    pub amount: Money,
+    pub amount: Option<Money>,
+    pub currency: Currency,
     pub probability: BasisPoints,
     pub reason: Option<String>,
 }
@@ -106,7 +111,11 @@ fn deal_from_row(r: &Row<'_>) -> rusqlite::Result<ExportDeal> {
         account_domain: r.get("account_domain")?,
         owner: r.get("owner")?,
         stage: r.get("stage")?,
-        amount: Money { amount_minor: r.get("amount_minor")?, currency: get_currency(r, "currency")? },
+        amount: r
+            .get::<_, Option<i64>>("amount_minor")?
+            .map(|amount_minor| get_currency(r, "currency").map(|currency| Money { amount_minor, currency }))
+            .transpose()?,
+        currency: get_currency(r, "currency")?,
         probability_override: r.get::<_, Option<u32>>("probability_override_bp")?.map(BasisPoints),
         forecast_override: r.get("forecast_override")?,
         expected_close_date: r.get("expected_close_date")?,
@@ -114,6 +123,7 @@ fn deal_from_row(r: &Row<'_>) -> rusqlite::Result<ExportDeal> {
         loss_reason: r.get("loss_reason")?,
         created_at: get_instant(r, "created_at")?,
         source: r.get("source")?,
+        lead_source: r.get("lead_source")?,
         deal_type: r.get("deal_type")?,
     })
 }
@@ -127,8 +137,8 @@ pub fn for_each_deal(
     let mut deals_stmt = conn.prepare(
         "SELECT d.id, d.name, a.name AS account, a.domain AS account_domain, t.name AS owner, s.name AS stage,
                 d.amount_minor, d.currency, d.probability_override_bp, d.forecast_override, d.expected_close_date,
-                d.closed_on, d.loss_reason, d.created_at, d.source, d.deal_type
-         FROM deals d JOIN accounts a ON a.id = d.account_id JOIN team_members t ON t.id = d.owner_id
+                d.closed_on, d.loss_reason, d.created_at, d.source, d.lead_source, d.deal_type
+         FROM deals d LEFT JOIN accounts a ON a.id = d.account_id JOIN team_members t ON t.id = d.owner_id
          JOIN stages s ON s.id = d.stage_id ORDER BY d.id",
     )?;
     let mut history_stmt = conn.prepare(
@@ -148,7 +158,13 @@ pub fn for_each_deal(
                 from: r.get(2)?,
                 to: r.get(3)?,
                 by: r.get(4)?,
-                amount: Money { amount_minor: r.get(5)?, currency: get_currency(r, "currency")? },
+                amount: r
+                    .get::<_, Option<i64>>(5)?
+                    .map(|amount_minor| {
+                        get_currency(r, "currency").map(|currency| Money { amount_minor, currency })
+                    })
+                    .transpose()?,
+                currency: get_currency(r, "currency")?,
                 probability: BasisPoints(r.get(7)?),
                 reason: r.get(8)?,
             },

@@ -138,7 +138,7 @@ impl FactWriter {
             from_registration: false,
             created_day: deal.created_on.num_days_from_ce(),
             expected_close_day: deal.expected_close.num_days_from_ce(),
-            amount_minor: deal.amount_minor,
+            amount_minor: Some(deal.amount_minor),
             currency: deal.currency,
             probability_override_bp: None,
             closed_rate_e9: closed_rate,
@@ -272,9 +272,9 @@ fn pack_entry(into: &mut Vec<u8>, stage_id: i64, day: i32) {
 }
 
 /// The fixed part of `deal_facts.packed`, little-endian, before the history entries:
-/// account id i64, stage id u32, deal type u8, from registration u8, created day i32,
-/// expected close day i32, amount i64, currency 3 bytes, probability override i32
-/// (-1: none), closed rate i64 (0: none).
+/// account id i64 (0: none yet), stage id u32, deal type u8, from registration u8,
+/// created day i32, expected close day i32 (0: not known), amount i64 (-1: not known),
+/// currency 3 bytes, probability override i32 (-1: none), closed rate i64 (0: none).
 struct Packed<'a> {
     account_id: i64,
     stage_id: i64,
@@ -282,11 +282,14 @@ struct Packed<'a> {
     from_registration: bool,
     created_day: i32,
     expected_close_day: i32,
-    amount_minor: i64,
+    amount_minor: Option<i64>,
     currency: &'a str,
     probability_override_bp: Option<i64>,
     closed_rate_e9: Option<i64>,
 }
+
+/// How an unknown amount is packed: amounts are never negative.
+const AMOUNT_UNKNOWN: i64 = -1;
 
 const PACKED_BYTES: usize = 45;
 
@@ -336,7 +339,7 @@ impl Packed<'_> {
         into.push(u8::from(self.from_registration));
         into.extend_from_slice(&self.created_day.to_le_bytes());
         into.extend_from_slice(&self.expected_close_day.to_le_bytes());
-        into.extend_from_slice(&self.amount_minor.to_le_bytes());
+        into.extend_from_slice(&self.amount_minor.unwrap_or(AMOUNT_UNKNOWN).to_le_bytes());
         let mut code = [b' '; 3];
         for (slot, byte) in code.iter_mut().zip(self.currency.bytes()) {
             *slot = byte;
@@ -378,7 +381,7 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
                 d.created_at, d.expected_close_date, d.amount_minor, d.currency, d.probability_override_bp,
                 EXISTS (SELECT 1 FROM registrations r
                         WHERE r.deal_id = d.id AND r.status IN ('approved', 'converted'))
-         FROM deals d JOIN accounts a ON a.id = d.account_id {} ORDER BY d.id",
+         FROM deals d LEFT JOIN accounts a ON a.id = d.account_id {} ORDER BY d.id",
         scope.filter("d.id")
     ))?;
     let mut found = stmt.query([])?;
@@ -420,9 +423,15 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
                 }
             },
         };
-        let day = |i: usize| -> rusqlite::Result<i32> { Ok(day_number(text(r, i)?).unwrap_or(0)) };
+        let day = |i: usize| -> rusqlite::Result<i32> {
+            Ok(r.get_ref(i)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?
+                .and_then(day_number)
+                .unwrap_or(0))
+        };
         let fixed = Packed {
-            account_id: r.get(2)?,
+            account_id: r.get::<_, Option<i64>>(2)?.unwrap_or(0),
             stage_id: r.get(4)?,
             deal_type: code_of(DealType::ALL, DealType::as_str, text(r, 7)?),
             from_registration: r.get(13)?,
@@ -438,7 +447,10 @@ fn rebuild_in(conn: &Connection, scope: Scope) -> Result<()> {
             deal_id,
             r.get(3)?,
             code_of(DealSource::ALL, DealSource::as_str, text(r, 5)?),
-            code_of(Segment::ALL, Segment::as_str, text(r, 6)?),
+            r.get_ref(6)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?
+                .map_or(-1, |s| code_of(Segment::ALL, Segment::as_str, s)),
             &fixed,
             &packed,
         ));
@@ -546,18 +558,21 @@ pub struct FactRef<'a> {
     /// 0 while the deal is open.
     pub closed_day: i32,
     pub deal_id: i64,
+    /// 0 for a deal with no account yet.
     pub account_id: i64,
     pub owner_id: i64,
     pub stage_id: i64,
     /// Index in `DealSource::ALL`.
     pub source: usize,
-    /// Index in `Segment::ALL`.
+    /// Index in `Segment::ALL` (past its end for a deal with no account).
     pub segment: usize,
     /// Index in `DealType::ALL`.
     pub deal_type: usize,
     pub created_day: i32,
+    /// 0 when not known.
     pub expected_close_day: i32,
-    pub amount_minor: i64,
+    /// None while the amount is not known: the deal counts, its money does not.
+    pub amount_minor: Option<i64>,
     pub currency: &'a str,
     pub probability_override_bp: Option<i64>,
     pub closed_rate_e9: Option<i64>,
@@ -635,14 +650,14 @@ pub fn scan(conn: &Connection, (sql, values): &FactQuery, mut each: impl FnMut(&
             deal_id: int(r, 1)?,
             owner_id: int(r, 2)?,
             source: int(r, 3)? as usize,
-            segment: int(r, 4)? as usize,
+            segment: usize::try_from(int(r, 4)?).unwrap_or(usize::MAX),
             account_id: i64_at(0),
             stage_id: i64::from(u32::from_le_bytes(fixed[8..12].try_into().expect("4 bytes"))),
             deal_type: usize::from(fixed[12]),
             from_registration: fixed[13] != 0,
             created_day: i32_at(14),
             expected_close_day: i32_at(18),
-            amount_minor: i64_at(22),
+            amount_minor: Some(i64_at(22)).filter(|a| *a != AMOUNT_UNKNOWN),
             currency: std::str::from_utf8(&fixed[30..33]).unwrap_or(""),
             probability_override_bp: (override_bp >= 0).then_some(i64::from(override_bp)),
             closed_rate_e9: (rate > 0).then_some(rate),

@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0004_metrics.sql"),
         then: Some(super::facts::rebuild_all),
     },
+    Migration {
+        version: 5,
+        name: "0005_incomplete_deals.sql",
+        sql: include_str!("migrations/0005_incomplete_deals.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema
@@ -70,6 +76,18 @@ pub fn apply_migrations(conn: &mut Connection) -> Result<u32> {
     if on_file == latest_version() {
         return Ok(on_file);
     }
+    // A migration may rebuild a table other tables refer to (SQLite's way to relax a
+    // column), which needs foreign keys off; they are checked in full before the commit.
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let applied = apply_in_transaction(conn);
+    if enforced {
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    }
+    applied
+}
+
+fn apply_in_transaction(conn: &mut Connection) -> Result<u32> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = latest_version();
@@ -86,6 +104,12 @@ pub fn apply_migrations(conn: &mut Connection) -> Result<u32> {
             then(&tx)?;
         }
         tx.pragma_update(None, "user_version", migration.version)?;
+    }
+    let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+    if broken > 0 {
+        return Err(KeelError::Schema(format!(
+            "the upgrade to schema {latest} would leave {broken} broken reference(s); nothing was changed"
+        )));
     }
     tx.commit()?;
     Ok(latest)

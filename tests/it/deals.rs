@@ -101,7 +101,7 @@ fn updates_validate_like_creation_and_are_audited() {
         },
     )
     .expect("update");
-    assert_eq!(updated.amount.amount_minor, 15_000_000);
+    assert_eq!(updated.amount.expect("a known amount").amount_minor, 15_000_000);
     assert_eq!(updated.probability.0, 3_000, "the override wins over the stage default");
     let cleared = deals::update(
         &mut fx.ws,

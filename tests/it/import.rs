@@ -90,19 +90,19 @@ fn a_salesforce_export_comes_in_with_its_history() {
     assert_eq!(stage_of("Negotiation/Review"), "Negotiation", "90% is nearest Negotiation's 75%");
 
     let rollout = deal_named(&fx, "Nova voice rollout");
-    assert_eq!(rollout.account_id, nova);
-    assert_eq!(rollout.amount.amount_minor, 12_000_000);
+    assert_eq!(rollout.account_id, Some(nova));
+    assert_eq!(rollout.amount.expect("a known amount").amount_minor, 12_000_000);
     assert_eq!(rollout.source.as_str(), "inbound");
     assert_eq!(
         rollout.created_at.date_naive().to_string(),
         "2026-01-15",
         "the creation date comes from the file"
     );
-    assert_eq!(rollout.expected_close_date.to_string(), "2026-06-30");
+    assert_eq!(rollout.expected_close_date.expect("a close date").to_string(), "2026-06-30");
     assert_eq!(rollout.owner_name, "Maria Lopez");
 
     let expansion = deal_named(&fx, "Apex expansion");
-    assert_eq!(expansion.amount.amount_minor, 4_550_050);
+    assert_eq!(expansion.amount.expect("a known amount").amount_minor, 4_550_050);
     assert_eq!((expansion.source.as_str(), expansion.deal_type.as_str()), ("partner", "expansion"));
 
     let won = deal_named(&fx, "Lumen platform");
@@ -135,7 +135,7 @@ fn a_hubspot_export_maps_internal_stage_names_by_position() {
     assert_eq!(deal_named(&fx, "Kite trial").stage_name, "Negotiation", "last open → last open");
     let renewal = deal_named(&fx, "Helix renewal");
     assert!(renewal.is_won);
-    assert_eq!(renewal.amount.amount_minor, 800_050);
+    assert_eq!(renewal.amount.expect("a known amount").amount_minor, 800_050);
     assert_eq!(renewal.deal_type.as_str(), "expansion", "existingbusiness");
     assert_eq!(deal_named(&fx, "Zephyr SDK").created_at.to_rfc3339(), "2026-01-10T14:30:00+00:00");
 }
@@ -148,12 +148,12 @@ fn a_pipedrive_export_in_windows_1252_with_decimal_commas() {
     assert_eq!(report.file.to_string(), "CSV (Windows-1252, semicolon-separated)");
     assert_eq!(report.counts.created, 3, "{:?}", report.rows);
     let open = deal_named(&fx, "Café rollout");
-    assert_eq!((open.amount.amount_minor, open.amount.currency.code()), (1_250_050, "EUR"));
+    assert_eq!((open.amount.expect("a known amount").amount_minor, open.currency.code()), (1_250_050, "EUR"));
     assert_eq!(open.stage_name, "Discovery & Demo");
     assert_eq!(open.owner_name, "José Núñez");
-    assert_eq!(open.account_name, "Café Müller GmbH");
+    assert_eq!(open.account_name.as_deref(), Some("Café Müller GmbH"));
     let won = deal_named(&fx, "Müller expansion");
-    assert_eq!(won.amount.amount_minor, 800_000, "8.000 is eight thousand");
+    assert_eq!(won.amount.expect("a known amount").amount_minor, 800_000, "8.000 is eight thousand");
     assert_eq!(won.closed_on.map(|d| d.to_string()).as_deref(), Some("2026-02-10"), "the won time");
     let history = keel::services::deals::view(&fx.ws, won.id).expect("view").history;
     let path: Vec<&str> = history.iter().map(|h| h.to_stage.as_str()).collect();
@@ -161,7 +161,7 @@ fn a_pipedrive_export_in_windows_1252_with_decimal_commas() {
     assert_eq!(history[1].changed_at.to_rfc3339(), "2026-02-10T16:45:00+00:00");
     let lost = deal_named(&fx, "Zürich pilot");
     assert_eq!(lost.loss_reason.as_deref(), Some("Went with a competitor"));
-    assert_eq!(lost.amount.currency.code(), "CHF");
+    assert_eq!(lost.currency.code(), "CHF");
     assert_eq!(report.related.accounts_created, 2, "one organization, two deals");
 }
 
@@ -189,8 +189,12 @@ fn xlsx_and_utf16_files_read_like_csv() {
     let report = run(&mut fx, ImportKind::Deals, &bytes, &options()).expect("xlsx import");
     assert!(report.file.to_string().starts_with("XLSX"), "{}", report.file);
     let deal = deal_named(&fx, "Sheet deal");
-    assert_eq!(deal.amount.amount_minor, 9_876_543, "an Excel number becomes exact minor units");
-    assert_eq!(deal.expected_close_date.to_string(), "2026-07-31");
+    assert_eq!(
+        deal.amount.expect("a known amount").amount_minor,
+        9_876_543,
+        "an Excel number becomes exact minor units"
+    );
+    assert_eq!(deal.expected_close_date.expect("a close date").to_string(), "2026-07-31");
     assert_eq!(deal.created_at.date_naive().to_string(), "2026-02-01");
 
     let text = "name\taccount\tamount\tstage\tclose_date\nTab deal\tPrism Media\t1500\tLead\t2026-09-30\n";
@@ -199,8 +203,8 @@ fn xlsx_and_utf16_files_read_like_csv() {
     let report = run(&mut fx, ImportKind::Deals, &utf16, &options()).expect("utf-16 import");
     assert_eq!(report.file.to_string(), "CSV (UTF-16LE, tab-separated)");
     assert_eq!(
-        deal_named(&fx, "Tab deal").account_name,
-        "Prism Media",
+        deal_named(&fx, "Tab deal").account_name.as_deref(),
+        Some("Prism Media"),
         "matched the account the XLSX created"
     );
 }
@@ -242,25 +246,28 @@ fn bad_rows_are_reported_by_line_and_the_good_ones_go_in() {
         .filter(|r| r.action == RowAction::Reject)
         .map(|r| (r.line, r.detail.as_str()))
         .collect();
-    assert_eq!(rejected.len(), 4, "{rejected:?}");
-    assert!(rejected[0].0 == 3 && rejected[0].1.contains("amount: is required"), "{rejected:?}");
-    assert!(rejected[1].0 == 4 && rejected[1].1.contains("--date-order dmy"), "{rejected:?}");
-    assert!(rejected[2].0 == 6 && rejected[2].1.contains("7 cells"), "{rejected:?}");
+    assert_eq!(rejected.len(), 3, "{rejected:?}");
+    assert!(rejected[0].0 == 4 && rejected[0].1.contains("--date-order dmy"), "{rejected:?}");
+    assert!(rejected[1].0 == 6 && rejected[1].1.contains("7 cells"), "{rejected:?}");
     assert!(
-        rejected[3].0 == 7 && rejected[3].1.contains("name"),
+        rejected[2].0 == 7 && rejected[2].1.contains("name"),
         "a line break in a name is refused: {rejected:?}"
     );
+    let no_amount = report.rows.iter().find(|r| r.line == 3).expect("line 3");
+    assert_eq!(no_amount.action, RowAction::Create, "a deal without an amount is kept");
+    assert!(no_amount.detail.contains("amount not known"), "{}", no_amount.detail);
+    assert_eq!(deal_named(&fx, "No amount").amount, None);
     let odd = report.stage_labels.iter().find(|l| l.label == "Frobnicate").expect("label");
     assert_eq!(odd.stage.as_deref(), Some("Lead"), "an unknown label is placed first, not refused");
     assert!(odd.by.contains("--map 'stage:Frobnicate=STAGE'"), "{}", odd.by);
-    assert_eq!(report.counts.created, 3);
-    assert_eq!(deal_count(&fx), 3, "the valid rows went in");
+    assert_eq!(report.counts.created, 4);
+    assert_eq!(deal_count(&fx), 4, "the valid rows went in");
     assert_eq!(report.related.accounts_created, 1, "rejected rows created nothing, not even their account");
 
     let rejects = report.rejects_csv();
     let lines: Vec<&str> = rejects.lines().collect();
     assert!(lines[0].ends_with("Keel reject reason,Keel line"), "{}", lines[0]);
-    assert!(lines[1].starts_with("No amount,Acme") && lines[1].ends_with(",3"), "{}", lines[1]);
+    assert!(lines[1].starts_with("Bad date,Acme") && lines[1].ends_with(",4"), "{}", lines[1]);
     // The rejects file re-imports: its own columns are ignored, its rows are rejected for the same reasons.
     let again =
         run(&mut fx, ImportKind::Deals, rejects.as_bytes(), &ImportOptions { dry_run: true, ..options() })
@@ -272,7 +279,7 @@ fn bad_rows_are_reported_by_line_and_the_good_ones_go_in() {
 fn strict_refuses_the_whole_file_and_writes_nothing() {
     let mut fx = Fixture::seeded();
     let strict = ImportOptions { strict: true, ..options() };
-    fx.refuses("4 of 7 rows are bad", |ws| {
+    fx.refuses("3 of 7 rows are bad", |ws| {
         let ae = ws.current_user()?.map(|m| m.id).expect("current user");
         import::run(ws, ae, ImportKind::Deals, "bad.csv", &with_bad_rows(), &strict, &mut |_| {})
     });
@@ -350,7 +357,10 @@ fn map_overrides_columns_and_stage_labels() {
     )
     .expect("dmy");
     assert_eq!(report.counts.created, 1);
-    assert_eq!(deal_named(&fx, "Euro dated").expected_close_date.to_string(), "2026-12-31");
+    assert_eq!(
+        deal_named(&fx, "Euro dated").expected_close_date.expect("a close date").to_string(),
+        "2026-12-31"
+    );
 }
 
 fn edited_salesforce() -> Vec<u8> {
@@ -373,7 +383,7 @@ fn reimporting_updates_instead_of_duplicating_and_revert_undoes_each_batch() {
     let second = run(&mut fx, ImportKind::Deals, &edited_salesforce(), &options()).expect("edited file");
     assert_eq!((second.counts.created, second.counts.updated, second.counts.unchanged), (0, 2, 2));
     assert_eq!(deal_count(&fx), 4, "matched on the Opportunity ID, not duplicated");
-    assert_eq!(deal_named(&fx, "Nova voice rollout").amount.amount_minor, 15_000_000);
+    assert_eq!(deal_named(&fx, "Nova voice rollout").amount.map(|m| m.amount_minor), Some(15_000_000));
     let won = deal_named(&fx, "Apex expansion");
     assert!(won.is_won, "the stage change is applied");
     assert_eq!(won.closed_on.map(|d| d.to_string()).as_deref(), Some("2026-04-15"));
@@ -389,7 +399,7 @@ fn reimporting_updates_instead_of_duplicating_and_revert_undoes_each_batch() {
     let history = keel::services::deals::view(&fx.ws, restored.id).expect("view").history;
     let path: Vec<&str> = history.iter().map(|h| h.to_stage.as_str()).collect();
     assert_eq!(path, ["Negotiation", "Closed Won", "Negotiation"], "history is appended to, never erased");
-    assert_eq!(deal_named(&fx, "Nova voice rollout").amount.amount_minor, 12_000_000);
+    assert_eq!(deal_named(&fx, "Nova voice rollout").amount.map(|m| m.amount_minor), Some(12_000_000));
     assert_ne!(after_first, fx.snapshot_without_batches(), "the revert's own history entry remains");
 
     import::revert(&mut fx.ws, fx.ae, first.batch.expect("batch")).expect("revert first");
@@ -539,7 +549,11 @@ fn duplicate_accounts_are_found_and_merged() {
     });
     let report = keel::services::duplicates::merge(&mut fx.ws, fx.ae, acme, acme_eu).expect("merge");
     assert_eq!(report.moved.deals, 1);
-    assert_eq!(deal_svc::get(&fx.ws, deal).expect("deal").account_id, acme, "the deal moved to the survivor");
+    assert_eq!(
+        deal_svc::get(&fx.ws, deal).expect("deal").account_id,
+        Some(acme),
+        "the deal moved to the survivor"
+    );
     assert!(keel::services::accounts::get(&fx.ws, acme_eu).is_err(), "the merged account is gone");
     let audit = fx.ws.audit_log(Some("account"), Some(acme.0), None).expect("audit");
     assert!(audit.iter().any(|e| e.action == "account.merge"), "the merge is recorded");

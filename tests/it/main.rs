@@ -11,6 +11,7 @@ mod deals;
 mod demo;
 mod fuzz;
 mod import;
+mod incomplete;
 mod metrics;
 mod money_properties;
 mod money_rules;

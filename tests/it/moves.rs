@@ -268,7 +268,7 @@ fn winning_starts_onboarding_and_a_first_qbr_once() {
         },
     )
     .expect("won");
-    let account = won.deal.account_id;
+    let account = won.deal.account_id.expect("an account");
     let plans = onboarding::plans(&fx.ws, account).expect("plans");
     assert_eq!(plans.len(), 1);
     let steps: Vec<String> = plans[0].steps.iter().map(|s| s.step.to_string()).collect();

@@ -56,7 +56,7 @@ pub struct HistoryDto {
     pub to_stage: String,
     pub changed_at: String,
     pub changed_by: Option<String>,
-    pub amount: MoneyDto,
+    pub amount: Option<MoneyDto>,
     pub probability_bp: Int,
     pub override_reason: Option<String>,
 }
@@ -165,7 +165,7 @@ pub fn deal_page(state: State<'_, AppState>, deal_id: Int) -> Result<DealPage, A
                 to_stage: h.to_stage.clone(),
                 changed_at: h.changed_at.to_rfc3339(),
                 changed_by: h.changed_by.clone(),
-                amount: h.amount.into(),
+                amount: h.amount.map(MoneyDto::from),
                 probability_bp: i64::from(h.probability.0).into(),
                 override_reason: h.override_reason.clone(),
             })
@@ -214,6 +214,22 @@ pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCar
             expands_deal_id: None,
         },
     )?;
+    Ok(DealCard::of(&deal, ws.now()))
+}
+
+/// Attaches an account to a deal that has none yet (an imported deal that named no
+/// company), or moves it to another account.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn attach_account(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    account_id: Int,
+) -> Result<DealCard, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let changes = deals::DealChanges { account_id: Some(AccountId(account_id.0)), ..Default::default() };
+    let deal = deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
     Ok(DealCard::of(&deal, ws.now()))
 }
 

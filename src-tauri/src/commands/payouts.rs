@@ -42,7 +42,7 @@ pub struct DealRevenueDto {
 }
 
 fn revenue_of(ws: &keel::services::Workspace, deal: DealId) -> Result<DealRevenueDto, ApiError> {
-    let currency = keel::services::deals::get(ws, deal)?.amount.currency;
+    let currency = keel::services::deals::get(ws, deal)?.currency;
     let r = revenue::for_deal(ws, deal)?;
     Ok(DealRevenueDto {
         events: r
@@ -95,7 +95,7 @@ pub fn record_revenue(
     let mut ws = state.open()?;
     let actor = me(&ws)?;
     let deal = DealId(deal_id.0);
-    let currency: Currency = keel::services::deals::get(&ws, deal)?.amount.currency;
+    let currency: Currency = keel::services::deals::get(&ws, deal)?.currency;
     let occurred_on = date("date", occurred_on)?.unwrap_or(ws.today());
     revenue::record(
         &mut ws,

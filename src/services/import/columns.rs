@@ -39,6 +39,7 @@ pub enum Field {
     WonDate,
     LostDate,
     CreatedDate,
+    ModifiedDate,
     Source,
     DealType,
     LossReason,
@@ -77,6 +78,7 @@ impl Field {
             Field::WonDate => "won_date",
             Field::LostDate => "lost_date",
             Field::CreatedDate => "created_date",
+            Field::ModifiedDate => "modified_date",
             Field::Source => "source",
             Field::DealType => "type",
             Field::LossReason => "loss_reason",
@@ -153,6 +155,7 @@ fn aliases(kind: ImportKind) -> &'static [(Field, &'static [&'static str])] {
                     "engage date",
                 ],
             ),
+            (ModifiedDate, &["last modified date", "lastmodifieddate", "deal update time", "update time"]),
             (Source, &["lead source", "source", "deal source", "original source", "leadsource"]),
             (DealType, &["type", "deal type", "opportunity type"]),
             (LossReason, &["loss reason", "closed lost reason", "deal lost reason", "lost reason"]),
@@ -328,12 +331,13 @@ impl Columns {
 
     fn require(&self, kind: ImportKind) -> Result<()> {
         let needs: &[&[Field]] = match kind {
-            // A deal without a name column is named from its account and product, or its id.
-            ImportKind::Deals => &[
-                &[Field::Name, Field::ExternalId, Field::Product],
-                &[Field::Account, Field::AccountDomain],
-                &[Field::Amount],
-            ],
+            // A deal without a name column is named from its account and product, or its
+            // id; one without a company column is kept with no account (HubSpot's default
+            // view has none). An amount column says the file is about deals, even when
+            // many of its cells are blank.
+            ImportKind::Deals => {
+                &[&[Field::Name, Field::ExternalId, Field::Product, Field::Account], &[Field::Amount]]
+            }
             ImportKind::Accounts => &[&[Field::Name]],
             ImportKind::Contacts => &[&[Field::Email], &[Field::Name, Field::FirstName, Field::LastName]],
         };

@@ -26,10 +26,16 @@ struct ParsedDeal {
     /// For a closed deal: the open stage it closed from, when the file says.
     last_open_stage: Option<Stage>,
     closed_at: Option<DateTime<Utc>>,
-    amount: Money,
-    expected_close_date: NaiveDate,
+    /// None when the file gives no amount: kept as unknown, not refused.
+    amount: Option<Money>,
+    currency: Currency,
+    expected_close_date: Option<NaiveDate>,
     created_at: Option<DateTime<Utc>>,
     source: Option<DealSource>,
+    /// The file's own lead source label, kept when it says more than the category.
+    lead_source: Option<String>,
+    /// What the row lacked or said oddly, for its line in the report.
+    warnings: Vec<String>,
     deal_type: Option<DealType>,
     loss_reason: Option<String>,
     probability_override: Option<BasisPoints>,
@@ -54,28 +60,37 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
     let existing = ctx.known_key(ImportEntity::Deal, deal.key.as_deref(), deal.created_at)?.map(DealId);
     // Everything is checked before the first write (see `Importer::import_row`).
     let owner_name = cell(Field::Owner).map(|n| required_text("owner", n, TextKind::Line)).transpose()?;
-    if let Some(id) = existing {
-        check_close_after_creation(&store::deals::get(ctx.tx, id, ctx.now)?, &deal)?;
-    }
-    let account = ctx.resolve_account(row.line, cell(Field::Account), cell(Field::AccountDomain), segment)?;
+    let account = match (cell(Field::Account), cell(Field::AccountDomain)) {
+        (None, None) => None,
+        (name, domain) => Some(ctx.resolve_account(row.line, name, domain, segment)?),
+    };
     let owner = match owner_name {
         Some(name) => Some(ctx.resolve_member(row.line, "owner", Some(&name))?),
         None => None,
     };
     // With a record-id column the id alone decides; without one, account, name and created date.
-    let existing = match existing {
-        Some(id) => Some(id),
-        None if account.created || columns.has(Field::ExternalId) => None,
-        None => store::deals::find_by_natural_key(
+    let existing = match (existing, &account) {
+        (Some(id), _) => Some(id),
+        (None, _) if columns.has(Field::ExternalId) => None,
+        (None, Some(account)) if !account.created => store::deals::find_by_natural_key(
             ctx.tx,
-            account.id,
+            Some(account.id),
+            &deal.name,
+            deal.created_at.map(|at| at.date_naive()),
+        )?,
+        (None, Some(_)) => None,
+        (None, None) => store::deals::find_by_natural_key(
+            ctx.tx,
+            None,
             &deal.name,
             deal.created_at.map(|at| at.date_naive()),
         )?,
     };
+    let account_id = account.as_ref().map(|a| a.id);
+    let new_account = account.as_ref().is_some_and(|a| a.created);
     let applied = match existing {
-        None => create(ctx, row, deal, account.id, owner.unwrap_or(ctx.actor), account.created)?,
-        Some(id) => update(ctx, row, deal, id, account.id, owner)?,
+        None => create(ctx, row, deal, account_id, owner.unwrap_or(ctx.actor), new_account)?,
+        Some(id) => update(ctx, row, deal, id, account_id, owner)?,
     };
     if let Some(example) = rounded_from {
         ctx.rounded_amounts.push(example);
@@ -91,14 +106,23 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
         None if !ctx.columns.has(Field::Name) => composed_name(&cell, row.line),
         None => return Err(KeelError::invalid("name", "is required")),
     };
+    let mut warnings = Vec::new();
     if cell(Field::Account).is_none() && cell(Field::AccountDomain).is_none() {
-        return Err(KeelError::invalid("account", "is required"));
+        warnings.push("no account yet".to_string());
     }
     let currency = cell(Field::Currency).map(|c| Currency::parse("currency", c)).transpose()?;
-    let amount_text = cell(Field::Amount).ok_or_else(|| KeelError::invalid("amount", "is required"))?;
-    let (amount, rounded) =
-        values::parse_file_amount("amount", amount_text, currency, ctx.default_currency, ctx.decimal_mark)?;
-    let rounded_from = rounded.then(|| format!("{} {} → {amount}", amount_text.trim(), amount.currency));
+    let (amount, rounded_from) = match cell(Field::Amount) {
+        Some(text) => {
+            let (amount, rounded) =
+                values::parse_file_amount("amount", text, currency, ctx.default_currency, ctx.decimal_mark)?;
+            (Some(amount), rounded.then(|| format!("{} {} → {amount}", text.trim(), amount.currency)))
+        }
+        None => {
+            warnings.push("amount not known".to_string());
+            (None, None)
+        }
+    };
+    let currency = amount.map_or(currency.unwrap_or(ctx.default_currency), |m| m.currency);
     let status = match cell(Field::Status) {
         None => None,
         Some(text) => {
@@ -160,7 +184,7 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
     };
     let created_at = cell(Field::CreatedDate).map(|t| parse_when("created_date", t, order)).transpose()?;
     let closed_at = if stage.is_closed {
-        let (field, text) = [
+        let field_text = [
             (Field::ClosedOn, "closed_on"),
             (
                 if stage.is_won { Field::WonDate } else { Field::LostDate },
@@ -170,38 +194,59 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
             (Field::ExpectedCloseDate, "expected_close_date"),
         ]
         .into_iter()
-        .find_map(|(f, name)| cell(f).map(|text| (name, text)))
-        .ok_or_else(|| KeelError::invalid("close_date", "is required for a closed deal"))?;
-        Some(parse_when(field, text, order)?)
+        .find_map(|(f, name)| cell(f).map(|text| (name, text)));
+        match (field_text, cell(Field::ModifiedDate), created_at) {
+            (Some((field, text)), _, _) => Some(parse_when(field, text, order)?),
+            // A closed deal must close on some day to count in its period: the last
+            // change the source system saw, else its creation, and the row says so.
+            (None, Some(text), _) => {
+                warnings.push("close date not given: closed when last modified".to_string());
+                Some(parse_when("modified_date", text, order)?)
+            }
+            (None, None, Some(created)) => {
+                warnings.push("close date not given: closed on its created date".to_string());
+                Some(created)
+            }
+            (None, None, None) => {
+                return Err(KeelError::invalid(
+                    "close_date",
+                    "is required for a closed deal with no created date",
+                ))
+            }
+        }
     } else {
         None
     };
     let expected_close_date = match cell(Field::ExpectedCloseDate).or(cell(Field::CloseDate)) {
-        Some(text) => parse_day("close_date", text, order)?,
-        None => closed_at.map(|at| at.date_naive()).ok_or_else(|| {
-            KeelError::invalid("close_date", "is required (the expected close date of an open deal)")
-        })?,
+        Some(text) => Some(parse_day("close_date", text, order)?),
+        None => {
+            if closed_at.is_none() {
+                warnings.push("expected close date not known".to_string());
+            }
+            closed_at.map(|at| at.date_naive())
+        }
     };
     if let Some(created) = created_at.map(|at| at.date_naive()) {
-        if expected_close_date < created {
-            return Err(KeelError::invalid(
-                "close_date",
-                format!("{expected_close_date} is before the deal was created ({created})"),
-            ));
-        }
         if let Some(closed) = closed_at.filter(|at| at.date_naive() < created) {
-            return Err(KeelError::invalid(
-                "close_date",
-                format!("the deal closed on {} before it was created ({created})", closed.date_naive()),
+            warnings.push(format!(
+                "closed on {} before it was created ({created}), as the source had it",
+                closed.date_naive()
             ));
+        } else if let Some(close) = expected_close_date.filter(|close| *close < created) {
+            warnings.push(format!("expected to close on {close}, before it was created ({created})"));
         }
     }
     let mapped = |field: Field, text: &str| ctx.columns.mapped_value(field, text).map(str::to_string);
-    let source = match cell(Field::Source) {
+    let (source, lead_source) = match cell(Field::Source) {
         Some(text) => {
-            values::parse_source("source", &mapped(Field::Source, text).unwrap_or(text.to_string()))?
+            let said = mapped(Field::Source, text).unwrap_or(text.to_string());
+            let source = values::parse_source("source", &said)?;
+            let verbatim = source
+                .filter(|s| values::words(s.as_str()) != values::words(text))
+                .map(|_| text.trim().to_string());
+            (source, verbatim)
         }
-        None => None,
+        None => (None, None),
     };
     let deal_type = match cell(Field::DealType) {
         Some(text) => {
@@ -222,9 +267,12 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
         last_open_stage,
         closed_at,
         amount,
+        currency,
         expected_close_date,
         created_at,
         source,
+        lead_source,
+        warnings,
         deal_type,
         loss_reason,
         probability_override: cell(Field::ProbabilityOverride)
@@ -288,18 +336,6 @@ fn parse_history(ctx: &Importer<'_>, text: &str, stage: &Stage) -> Result<Vec<Hi
     }
 }
 
-/// A matched deal keeps its creation date, so the file's close date must not precede it.
-fn check_close_after_creation(current: &crate::store::deals::Deal, deal: &ParsedDeal) -> Result<()> {
-    let created = current.created_at.date_naive();
-    if deal.expected_close_date < created {
-        return Err(KeelError::invalid(
-            "close_date",
-            format!("{} is before deal {} was created ({created})", deal.expected_close_date, current.id),
-        ));
-    }
-    Ok(())
-}
-
 fn stage_named<'a>(ctx: &'a Importer<'_>, name: &str) -> Result<&'a Stage> {
     ctx.stages
         .iter()
@@ -311,7 +347,7 @@ fn create(
     ctx: &mut Importer<'_>,
     row: &Row,
     deal: ParsedDeal,
-    account: crate::domain::AccountId,
+    account: Option<crate::domain::AccountId>,
     owner: crate::domain::TeamMemberId,
     new_account: bool,
 ) -> Result<Applied> {
@@ -325,6 +361,7 @@ fn create(
         changed_at: at,
         changed_by: Some(ctx.actor),
         amount: deal.amount,
+        currency: deal.currency,
         probability: probability(to),
         override_reason: Some(reason.as_str()),
     };
@@ -344,10 +381,14 @@ fn create(
                 to_stage: stage_named(ctx, &record.to)?.id,
                 changed_at: record.at,
                 changed_by: *by,
-                amount: Money {
-                    amount_minor: record.amount_minor,
-                    currency: Currency::parse("stage_history", &record.currency)?,
-                },
+                amount: record
+                    .amount_minor
+                    .map(|minor| {
+                        Currency::parse("stage_history", &record.currency)
+                            .map(|c| Money { amount_minor: minor, currency: c })
+                    })
+                    .transpose()?,
+                currency: Currency::parse("stage_history", &record.currency)?,
                 probability: BasisPoints(record.probability_bp),
                 override_reason: record.reason.as_deref(),
             });
@@ -369,8 +410,10 @@ fn create(
         account_id: account,
         owner_id: owner,
         amount: deal.amount,
+        currency: deal.currency,
         expected_close_date: deal.expected_close_date,
         source: deal.source.unwrap_or(DealSource::Outbound),
+        lead_source: deal.lead_source.as_deref(),
         deal_type: deal.deal_type.unwrap_or(DealType::NewBusiness),
         probability_override: deal.probability_override,
         forecast_override: deal.forecast_override,
@@ -395,12 +438,11 @@ fn create(
     let written = store::imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
     ctx.record_change(ImportEntity::Deal, id.0, ImportAction::Created, row.line, None, written.as_deref())?;
     ctx.remember_key(ImportEntity::Deal, deal.key.as_deref(), id.0)?;
-    let note = if new_account { ", new account" } else { "" };
-    Ok(Applied {
-        action: RowAction::Create,
-        entity_id: id.0,
-        detail: format!("deal '{}' in {} ({}{note})", deal.name, deal.stage.name, deal.amount),
-    })
+    let mut notes = deal.warnings.clone();
+    if new_account {
+        notes.insert(0, "new account".into());
+    }
+    Ok(Applied { action: RowAction::Create, entity_id: id.0, detail: describe(&deal, &notes) })
 }
 
 fn update(
@@ -408,19 +450,21 @@ fn update(
     row: &Row,
     deal: ParsedDeal,
     id: DealId,
-    account: crate::domain::AccountId,
+    account: Option<crate::domain::AccountId>,
     owner: Option<crate::domain::TeamMemberId>,
 ) -> Result<Applied> {
     let current = store::deals::get(ctx.tx, id, ctx.now)?;
-    check_close_after_creation(&current, &deal)?;
     let has = |f| ctx.columns.has(f);
     let fields = DealFields {
         name: &deal.name,
-        account_id: account,
+        // What the file leaves unknown does not erase what the workspace knows.
+        account_id: account.or(current.account_id),
         owner_id: owner.unwrap_or(current.owner_id),
-        amount: deal.amount,
-        expected_close_date: deal.expected_close_date,
+        amount: deal.amount.or(current.amount),
+        currency: if deal.amount.is_some() { deal.currency } else { current.currency },
+        expected_close_date: deal.expected_close_date.or(current.expected_close_date),
         source: deal.source.unwrap_or(current.source),
+        lead_source: deal.lead_source.as_deref().or(current.lead_source.as_deref()),
         deal_type: deal.deal_type.unwrap_or(current.deal_type),
         probability_override: if has(Field::ProbabilityOverride) {
             deal.probability_override
@@ -443,8 +487,10 @@ fn update(
         && current.account_id == fields.account_id
         && current.owner_id == fields.owner_id
         && current.amount == fields.amount
+        && current.currency == fields.currency
         && current.expected_close_date == fields.expected_close_date
         && current.source == fields.source
+        && current.lead_source.as_deref() == fields.lead_source
         && current.deal_type == fields.deal_type
         && current.probability_override == fields.probability_override
         && current.forecast_override == fields.forecast_override
@@ -472,7 +518,8 @@ fn update(
                         to_stage: deal.stage.id,
                         changed_at: now,
                         changed_by: Some(actor),
-                        amount: deal.amount,
+                        amount: fields.amount,
+                        currency: fields.currency,
                         probability: fields.probability_override.unwrap_or(deal.stage.default_probability),
                         override_reason: Some(&reason),
                     },
@@ -483,9 +530,13 @@ fn update(
         }
         Ok(())
     })?;
-    Ok(Applied {
-        action: RowAction::Update,
-        entity_id: id.0,
-        detail: format!("deal '{}' in {} ({})", deal.name, deal.stage.name, deal.amount),
-    })
+    Ok(Applied { action: RowAction::Update, entity_id: id.0, detail: describe(&deal, &deal.warnings) })
+}
+
+/// A row's line in the report: the deal, where it went, its amount, and what it lacked.
+fn describe(deal: &ParsedDeal, notes: &[String]) -> String {
+    let amount = deal.amount.map_or_else(|| format!("{} amount not known", deal.currency), |m| m.to_string());
+    let notes = notes.iter().filter(|n| !n.starts_with("amount not known")).cloned().collect::<Vec<_>>();
+    let notes = if notes.is_empty() { String::new() } else { format!("; {}", notes.join("; ")) };
+    format!("deal '{}' in {} ({amount}{notes})", deal.name, deal.stage.name)
 }

@@ -159,6 +159,7 @@ fn restore_stage(
             changed_at: now,
             changed_by: Some(actor),
             amount: deal.amount,
+            currency: deal.currency,
             probability: deal.probability_override.unwrap_or(stage.default_probability),
             override_reason: Some(&format!("import {batch} reverted")),
         },

@@ -357,15 +357,9 @@ pub fn parse_source(field: &str, text: &str) -> Result<Option<DealSource>> {
     ]) {
         DealSource::Inbound
     } else {
-        return Err(KeelError::invalid(
-            field,
-            format!(
-                "'{}' is not a lead source Keel knows; map it with --map 'source:{}=inbound' \
-                 (or outbound, referral, event, partner)",
-                text.trim(),
-                text.trim()
-            ),
-        ));
+        // A lead source of the workspace's own (its label is kept on the deal): counted
+        // under "other" until a --map 'source:LABEL=CATEGORY' places it.
+        DealSource::Other
     };
     Ok(Some(source))
 }
@@ -496,7 +490,11 @@ mod tests {
         assert_eq!(s("Trade Show"), Some("event"));
         assert_eq!(s("Web"), Some("inbound"));
         assert_eq!(s("Other"), None);
-        assert!(parse_source("s", "Carrier pigeon").is_err());
+        assert_eq!(
+            s("Carrier pigeon"),
+            Some("other"),
+            "a source of its own is kept under other, not refused"
+        );
         let t = |x: &str| parse_deal_type("t", x).ok().flatten().map(|t| t.as_str());
         assert_eq!(t("Existing Customer - Upgrade"), Some("expansion"));
         assert_eq!(t("newbusiness"), Some("new-business"));

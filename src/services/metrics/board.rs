@@ -90,8 +90,8 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
             return;
         };
         let value = currencies.open_value(fact);
-        if value.is_none() {
-            unconverted += 1;
+        if value.is_none() && fact.amount_minor.is_some() {
+            unconverted += 1; // a deal whose amount is not known is not "unconverted"
         }
         let probability =
             fact.probability_override_bp.unwrap_or(i64::from(open_stages[at].default_probability.0));

@@ -117,12 +117,14 @@ impl Currencies<'_> {
 
     fn open_value(&mut self, fact: &FactRef<'_>) -> Option<i128> {
         let (currency, rate) = self.lookup(fact.currency)?;
-        rate.map(|rate| rate.convert(fact.amount_minor, currency, self.reporting))
+        let amount = fact.amount_minor?;
+        rate.map(|rate| rate.convert(amount, currency, self.reporting))
     }
 
     fn closed_value(&mut self, fact: &FactRef<'_>) -> Option<i128> {
         let (currency, _) = self.lookup(fact.currency)?;
-        fact.closed_rate_e9.map(|rate| FxRate(rate).convert(fact.amount_minor, currency, self.reporting))
+        let amount = fact.amount_minor?;
+        fact.closed_rate_e9.map(|rate| FxRate(rate).convert(amount, currency, self.reporting))
     }
 }
 
@@ -193,7 +195,8 @@ impl<'r> Counter<'r> {
             Counted::Won {
                 won: Won {
                     value: self.currencies.closed_value(fact),
-                    cycle_days: fact.closed_day - fact.created_day,
+                    // An imported deal may close before its recorded creation: a day-0 cycle.
+                    cycle_days: (fact.closed_day - fact.created_day).max(0),
                     from_registration: fact.from_registration,
                     partner_source: Some(fact.source) == self.partner,
                 },
@@ -275,15 +278,21 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
         };
         match counted {
             Counted::Open { value, probability_bp, month_day } => {
-                if value.is_none() {
-                    unconverted.push(unconverted_deal(fact, "open"));
+                // A deal whose amount is not known counts, and is counted apart; one whose
+                // currency has no rate is listed as unconverted.
+                match (value, fact.amount_minor) {
+                    (None, Some(_)) => unconverted.push(unconverted_deal(fact, "open")),
+                    (_, None) => groups.each(fact, month_day, Tally::add_without_amount),
+                    _ => {}
                 }
                 groups.each(fact, month_day, |t| t.add_open(value, probability_bp));
             }
             Counted::Won { won, in_period } => {
                 if in_period {
-                    if won.value.is_none() {
-                        unconverted.push(unconverted_deal(fact, "won"));
+                    match (won.value, fact.amount_minor) {
+                        (None, Some(_)) => unconverted.push(unconverted_deal(fact, "won")),
+                        (_, None) => groups.each(fact, Some(fact.closed_day), Tally::add_without_amount),
+                        _ => {}
                     }
                     groups.each(fact, Some(fact.closed_day), |t| t.add_won(&won));
                 }
@@ -291,7 +300,12 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
                     won_for_targets.push(won_for_target(fact, won.value));
                 }
             }
-            Counted::Lost { in_period: true } => groups.each(fact, Some(fact.closed_day), Tally::add_lost),
+            Counted::Lost { in_period: true } => {
+                if fact.amount_minor.is_none() {
+                    groups.each(fact, Some(fact.closed_day), Tally::add_without_amount);
+                }
+                groups.each(fact, Some(fact.closed_day), Tally::add_lost)
+            }
             Counted::Lost { in_period: false } => {}
         }
         funnel.add(unpack_history(fact.history), from_day, to_day);
@@ -400,7 +414,7 @@ fn unconverted_deal(fact: &FactRef<'_>, status: &'static str) -> Unconverted {
     Unconverted {
         deal_id: fact.deal_id,
         currency: fact.currency.to_string(),
-        amount_minor: fact.amount_minor,
+        amount_minor: fact.amount_minor.unwrap_or(0),
         status,
     }
 }

@@ -55,7 +55,9 @@ pub fn progress(
         let (target, as_of_day, as_of) = &targets[i];
         while next < won.len() && won[next].day <= *as_of_day {
             let deal = &won[next];
-            customers.insert(deal.account_id);
+            if deal.account_id != 0 {
+                customers.insert(deal.account_id); // 0: an imported deal with no account yet
+            }
             enterprise += i64::from(deal.enterprise);
             arr += deal.arr_value.unwrap_or(0);
             next += 1;

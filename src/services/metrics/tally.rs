@@ -20,6 +20,8 @@ pub struct Tally {
     weighted_bp: i128,
     partner_sourced: i128,
     partner_influenced: i128,
+    /// Deals counted whose amount is not known (they add to no money figure).
+    without_amount: u64,
 }
 
 /// What a won deal adds: its converted value (None when no rate is known).
@@ -47,6 +49,11 @@ impl Tally {
 
     pub fn add_lost(&mut self) {
         self.lost += 1;
+    }
+
+    /// Notes a deal counted here whose amount is not known.
+    pub fn add_without_amount(&mut self) {
+        self.without_amount += 1;
     }
 
     /// An open deal: its converted amount (None when no rate) and effective probability.
@@ -107,6 +114,7 @@ impl Tally {
                 self.partner_influenced,
             )?,
             sales_velocity_minor_per_day: sales_velocity.map(|v| minor("sales_velocity", v)).transpose()?,
+            deals_without_amount: self.without_amount,
         })
     }
 }
@@ -128,6 +136,9 @@ pub struct Figures {
     pub partner_sourced_revenue_minor: i64,
     pub partner_influenced_revenue_minor: i64,
     pub sales_velocity_minor_per_day: Option<i64>,
+    /// Deals counted above (open, or won or lost in the period) whose amount is not
+    /// known: in the counts and the win rate, in no money figure.
+    pub deals_without_amount: u64,
 }
 
 /// Splits `total` (the rounded sum of `exact` / `scale`) into whole parts, one per

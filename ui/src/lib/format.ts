@@ -29,6 +29,11 @@ export function formatMoney(minor: number, currency: string, exponent: number): 
  * Money shortened for a column header, truncated toward zero by integer division:
  * (3416278816, 'USD', 2) → "USD 34.1M".
  */
+/** A deal's amount, or that it is not known yet (imported deals may lack one). */
+export function formatDealAmount(amount: { minor: number; currency: string; exponent: number } | null, currency: string): string {
+  return amount ? formatMoney(amount.minor, amount.currency, amount.exponent) : `${currency} — not known`;
+}
+
 export function formatMoneyShort(minor: number, currency: string, exponent: number): string {
   const units = Math.trunc(Math.abs(minor) / 10 ** exponent);
   const sign = minor < 0 ? '−' : '';

@@ -41,6 +41,11 @@ export const commands = {
 	moveDeal: (dealId: number, stage: string, overrideReason: string | null, lossReason: string | null) => typedError<MoveResult_Serialize, ErrorBody>(__TAURI_INVOKE("move_deal", { dealId, stage, overrideReason, lossReason })),
 	dealPage: (dealId: number) => typedError<DealPage_Serialize, ErrorBody>(__TAURI_INVOKE("deal_page", { dealId })),
 	createDeal: (input: NewDeal) => typedError<DealCard_Serialize, ErrorBody>(__TAURI_INVOKE("create_deal", { input })),
+	/**
+	 *  Attaches an account to a deal that has none yet (an imported deal that named no
+	 *  company), or moves it to another account.
+	 */
+	attachAccount: (dealId: number, accountId: number) => typedError<DealCard_Serialize, ErrorBody>(__TAURI_INVOKE("attach_account", { dealId, accountId })),
 	/**  Sets one BANT item's status and, when given, its note. */
 	setBant: (dealId: number, item: string, status: string | null, note: string | null) => typedError<BantDto_Serialize[], ErrorBody>(__TAURI_INVOKE("set_bant", { dealId, item, status, note })),
 	/**  Records the proof of concept; the core checks the evaluation period's bounds. */
@@ -420,20 +425,26 @@ export type DealCard = DealCard_Serialize | DealCard_Deserialize;
 export type DealCard_Deserialize = {
 	id: number,
 	name: string,
-	account_id: number,
-	account_name: string,
-	segment: string,
+	/**  Null for an imported deal that names no company yet. */
+	account_id?: number | null,
+	account_name?: string | null,
+	segment?: string | null,
 	owner_id: number,
 	owner_name: string,
 	stage_id: number,
 	stage_name: string,
 	is_closed: boolean,
 	is_won: boolean,
-	amount: MoneyDto,
+	/**  Null while the amount is not known; `currency` is the deal's all the same. */
+	amount?: MoneyDto | null,
+	currency: string,
 	/**  Basis points: the override if set, else the stage's default. */
 	probability_bp: number,
-	expected_close_date: string,
+	/**  Null when the source system had none for an open deal. */
+	expected_close_date?: string | null,
 	source: string,
+	/**  The lead source as the source system named it, when it said more than `source`. */
+	lead_source?: string | null,
 	deal_type: string,
 	closed_on?: string | null,
 	stalled: boolean,
@@ -444,20 +455,26 @@ export type DealCard_Deserialize = {
 export type DealCard_Serialize = {
 	id: number,
 	name: string,
-	account_id: number,
-	account_name: string,
-	segment: string,
+	/**  Null for an imported deal that names no company yet. */
+	account_id: number | null,
+	account_name: string | null,
+	segment: string | null,
 	owner_id: number,
 	owner_name: string,
 	stage_id: number,
 	stage_name: string,
 	is_closed: boolean,
 	is_won: boolean,
-	amount: MoneyDto,
+	/**  Null while the amount is not known; `currency` is the deal's all the same. */
+	amount: MoneyDto | null,
+	currency: string,
 	/**  Basis points: the override if set, else the stage's default. */
 	probability_bp: number,
-	expected_close_date: string,
+	/**  Null when the source system had none for an open deal. */
+	expected_close_date: string | null,
 	source: string,
+	/**  The lead source as the source system named it, when it said more than `source`. */
+	lead_source: string | null,
 	deal_type: string,
 	closed_on: string | null,
 	stalled: boolean,
@@ -669,7 +686,7 @@ export type HistoryDto_Deserialize = {
 	to_stage: string,
 	changed_at: string,
 	changed_by?: string | null,
-	amount: MoneyDto,
+	amount?: MoneyDto | null,
 	probability_bp: number,
 	override_reason?: string | null,
 };
@@ -679,7 +696,7 @@ export type HistoryDto_Serialize = {
 	to_stage: string,
 	changed_at: string,
 	changed_by: string | null,
-	amount: MoneyDto,
+	amount: MoneyDto | null,
 	probability_bp: number,
 	override_reason: string | null,
 };

@@ -88,6 +88,7 @@ export const api = {
   missingForMove: (dealId: number, stage: string) => call(commands.missingForMove(dealId, stage)),
   dealPage: (dealId: number) => call(commands.dealPage(dealId)),
   createDeal: (input: B.NewDeal) => call(commands.createDeal(input)),
+  attachAccount: (dealId: number, accountId: number) => call(commands.attachAccount(dealId, accountId)),
   setBant: (dealId: number, item: string, status: string | null, note: string | null) =>
     call(commands.setBant(dealId, item, status, note)),
   setPoc: (dealId: number, input: B.PocInput) => call(commands.setPoc(dealId, input)),
