@@ -76,9 +76,21 @@ pub fn windows_1252_byte(c: char) -> Option<u8> {
 /// Salesforce export carry a few); more than that, and the file is binary.
 const NUL_PER_BYTES: usize = 1_000;
 
-/// Decodes a file's text. Stray NUL characters are dropped and counted (the second
-/// value), so the import can say so; a file with many is binary and refused.
-pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding, usize)> {
+/// A file's text and what decoding it had to mend, for the import report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: TextEncoding,
+    /// Stray NUL characters dropped.
+    pub nuls: usize,
+    /// UTF-8 sequences found inside a Windows-1252 file (read as UTF-8).
+    pub utf8_in_1252: usize,
+}
+
+/// Decodes a file's text. Stray NUL characters are dropped and counted, so the import
+/// can say so; a file with many is binary and refused.
+pub fn decode(bytes: &[u8]) -> Result<Decoded> {
+    let mut utf8_in_1252 = 0;
     let (text, encoding) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         let text = std::str::from_utf8(rest).map_err(|e| not_utf8(e.valid_up_to() + 3))?;
         (text.to_string(), TextEncoding::Utf8Bom)
@@ -95,7 +107,11 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding, usize)> {
         }
         match std::str::from_utf8(bytes) {
             Ok(text) => (text.to_string(), TextEncoding::Utf8),
-            Err(_) => (windows_1252(bytes)?, TextEncoding::Windows1252),
+            Err(_) => {
+                let (text, sequences) = windows_1252(bytes)?;
+                utf8_in_1252 = sequences;
+                (text, TextEncoding::Windows1252)
+            }
         }
     };
     let nuls = text.matches('\0').count();
@@ -103,7 +119,8 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding, usize)> {
         let offset = text.find('\0').unwrap_or(0);
         return Err(binary(text[..offset].matches('\n').count() + 1));
     }
-    Ok((if nuls > 0 { text.replace('\0', "") } else { text }, encoding, nuls))
+    let text = if nuls > 0 { text.replace('\0', "") } else { text };
+    Ok(Decoded { text, encoding, nuls, utf8_in_1252 })
 }
 
 fn binary(line: usize) -> KeelError {
@@ -135,11 +152,32 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String> {
         .collect()
 }
 
-fn windows_1252(bytes: &[u8]) -> Result<String> {
-    bytes
-        .iter()
-        .enumerate()
-        .map(|(offset, &b)| match b {
+/// Windows-1252 text, where a run of bytes that is a valid UTF-8 multi-byte sequence
+/// is read as UTF-8: Salesforce's Data Export writes Windows-1252 files with fields
+/// pasted in as UTF-8 ("BOGOTÃ\x81" is "BOGOTÁ"). Returns the text and how many such
+/// sequences there were. A byte Windows-1252 leaves undefined, outside any UTF-8
+/// sequence, means the file is neither.
+fn windows_1252(bytes: &[u8]) -> Result<(String, usize)> {
+    let mut text = String::with_capacity(bytes.len());
+    let mut utf8_sequences = 0;
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let b = bytes[offset];
+        let width = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => 1,
+        };
+        if width > 1 {
+            if let Some(c) = bytes.get(offset..offset + width).and_then(|s| std::str::from_utf8(s).ok()) {
+                text.push_str(c);
+                utf8_sequences += 1;
+                offset += width;
+                continue;
+            }
+        }
+        text.push(match b {
             0x80..=0x9F => CP1252_HIGH[(b - 0x80) as usize].ok_or_else(|| {
                 KeelError::invalid(
                     "file",
@@ -148,10 +186,12 @@ fn windows_1252(bytes: &[u8]) -> Result<String> {
                          save it as CSV UTF-8 and import again"
                     ),
                 )
-            }),
-            _ => Ok(b as char),
-        })
-        .collect()
+            })?,
+            _ => b as char,
+        });
+        offset += 1;
+    }
+    Ok((text, utf8_sequences))
 }
 
 #[cfg(test)]
@@ -175,7 +215,7 @@ mod tests {
             (utf16be, TextEncoding::Utf16Be),
             (cp1252, TextEncoding::Windows1252),
         ] {
-            let decoded = decode(&bytes).ok();
+            let decoded = decode(&bytes).ok().map(|d| (d.text, d.encoding, d.nuls));
             assert_eq!(decoded, Some((expected.to_string(), encoding, 0)), "{encoding:?} decodes exactly");
         }
     }
@@ -189,8 +229,10 @@ mod tests {
         assert!(decode(b"\xFF\xFEa").is_err(), "odd-length UTF-16 is refused");
         let mut rich = b"Name,Notes\n".to_vec();
         rich.extend(b"A,\"\x00<p>x</p>\"\n".iter().chain([b'x'; 2_000].iter()));
-        let (text, _, dropped) = decode(&rich).expect("a stray NUL in a long text file");
-        assert_eq!(dropped, 1);
-        assert!(!text.contains('\0'));
+        let decoded = decode(&rich).expect("a stray NUL in a long text file");
+        assert_eq!(decoded.nuls, 1);
+        assert!(!decoded.text.contains('\0'));
+        let mixed = decode(b"City,Name\nBOGOT\xc3\x81,Caf\xe9\n").expect("Windows-1252 with a UTF-8 field");
+        assert_eq!((mixed.text.as_str(), mixed.utf8_in_1252), ("City,Name\nBOGOTÁ,Café\n", 1));
     }
 }

@@ -88,9 +88,12 @@ pub fn read_table(bytes: &[u8]) -> Result<Table> {
             "is a legacy Excel .xls workbook; save it as .xlsx or CSV and import that",
         ));
     } else {
-        let (text, encoding, nuls) = decode::decode(bytes)?;
+        let decode::Decoded { text, encoding, nuls, utf8_in_1252 } = decode::decode(bytes)?;
         if nuls > 0 {
             notes.push(format!("dropped {nuls} NUL character(s), stray bytes in rich-text cells"));
+        }
+        if utf8_in_1252 > 0 {
+            notes.push(format!("read {utf8_in_1252} UTF-8 character(s) found inside the Windows-1252 text"));
         }
         if text.trim_start().starts_with('[') {
             let (headers, rows) = json_records(&text)?;

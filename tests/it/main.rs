@@ -18,6 +18,7 @@ mod money_rules;
 mod moves;
 mod partners;
 mod payouts;
+mod real_exports;
 mod schema;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -49,6 +49,8 @@ enum Status {
     Open,
     Won,
     Lost,
+    /// Closed, won or lost as its stage label says (lost when the label does not say).
+    Closed,
 }
 
 pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
@@ -148,7 +150,9 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
             let won = cell(Field::IsWon).map(|t| values::parse_flag("is_won", t)).transpose()?.flatten();
             match (closed, won) {
                 (_, Some(true)) => Some(Status::Won),
-                (Some(true), _) => Some(Status::Lost),
+                (Some(true), Some(false)) => Some(Status::Lost),
+                // Closed, and no won flag: the stage label says which way (below).
+                (Some(true), None) => Some(Status::Closed),
                 (Some(false), _) => Some(Status::Open),
                 (None, _) => None,
             }
@@ -162,14 +166,34 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
             .cloned()
             .ok_or_else(|| KeelError::NotAllowed("the pipeline has no closed stage".into()))
     };
+    let status = match (status, &labelled) {
+        (Some(Status::Closed), Some(stage)) if stage.is_won => Some(Status::Won),
+        (Some(Status::Closed), _) => Some(Status::Lost),
+        (status, _) => status,
+    };
     let (stage, last_open_stage) = match (status, labelled) {
         (Some(Status::Won), label) => (closed_stage(true)?, label.filter(|s| !s.is_closed)),
-        (Some(Status::Lost), label) => (closed_stage(false)?, label.filter(|s| !s.is_closed)),
+        (Some(Status::Lost | Status::Closed), label) => {
+            (closed_stage(false)?, label.filter(|s| !s.is_closed))
+        }
+        // The file's flags say open although the label reads as closed (HubSpot's
+        // "Closed: abandoned" is an open stage unless the portal says otherwise): the
+        // flags decide, and the deal goes to the open stage its probability is nearest.
         (Some(Status::Open), Some(stage)) if stage.is_closed => {
-            return Err(KeelError::invalid(
-                "stage",
-                format!("'{}' is a closed stage but the status says open", stage.name),
-            ))
+            let probability =
+                cell(Field::Probability).and_then(|p| values::parse_probability("probability", p).ok());
+            let open = ctx.stages.iter().filter(|s| !s.is_closed);
+            let placed = match probability {
+                Some(bp) => open.min_by_key(|s| (s.default_probability.0.abs_diff(bp.0), s.position)),
+                None => ctx.stages.iter().find(|s| !s.is_closed),
+            }
+            .cloned()
+            .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))?;
+            warnings.push(format!(
+                "the file says open though its stage reads as {}: placed in {}",
+                stage.name, placed.name
+            ));
+            (placed, None)
         }
         (_, Some(stage)) => (stage, None),
         (Some(Status::Open), None) => (
@@ -180,7 +204,18 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
                 .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))?,
             None,
         ),
-        (None, None) => return Err(KeelError::invalid("stage", "is required")),
+        // No stage and nothing that says how it ended: the deal starts at the top.
+        (None, None) => {
+            warnings.push("stage not given: placed first".to_string());
+            (
+                ctx.stages
+                    .iter()
+                    .find(|s| !s.is_closed)
+                    .cloned()
+                    .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))?,
+                None,
+            )
+        }
     };
     let created_at = cell(Field::CreatedDate).map(|t| parse_when("created_date", t, order)).transpose()?;
     let closed_at = if stage.is_closed {

@@ -67,10 +67,13 @@ pub fn detect_date_order<'a>(dates: impl Iterator<Item = &'a str>) -> (DateOrder
 pub fn parse_when(field: &str, text: &str, order: DateOrder) -> Result<DateTime<Utc>> {
     let text = text.trim();
     // Slashed dates first: most CRM exports write them, and the ISO formats never match them.
-    let parsed = if text.contains('/') {
-        parse_numeric(text, order)
-    } else {
+    // ISO when the date leads with a four-digit year; otherwise day and month first in
+    // some order ("20-10-16" is 20 October 2016, never the year 20).
+    let year_first = text.split(['-', '/', '.']).next().is_some_and(|y| y.len() == 4);
+    let parsed = if year_first {
         parse_iso(text).or_else(|| parse_numeric(text, order))
+    } else {
+        parse_numeric(text, order)
     };
     let at = parsed.ok_or_else(|| {
         let hint = match (order, numeric_parts(text)) {
