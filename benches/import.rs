@@ -76,6 +76,76 @@ fn salesforce_csv(rows: &[Row]) -> String {
     out
 }
 
+/// The same deals as a Salesforce report exported with a European locale: `;`, every
+/// cell quoted, decimal commas, day-first `d-m-yyyy` dates, an `Amount Currency` column
+/// (EUR and GBP), blank amounts on half the open deals, stages the org named itself,
+/// its own lead sources, and the report's footer lines.
+fn messy_csv(rows: &[Row]) -> String {
+    const CUSTOM: &[(&str, u32)] = &[
+        ("Erstkontakt", 10),
+        ("Bedarfsanalyse", 20),
+        ("Angebot", 50),
+        ("Verhandlung", 80),
+        ("Closed Won", 100),
+        ("Closed Lost", 0),
+        ("Geparkt", 5),
+    ];
+    const SOURCES: &[&str] = &["Increasing Portfolio", "Messe", "Partner Referral", "Web", "Bestandskunde"];
+    let mut out = String::from(
+        "\"Opportunity Owner\";\"Account Name\";\"Opportunity Name\";\"Stage\";\"Amount Currency\";\"Amount\";\"Probability (%)\";\"Close Date\";\"Created Date\";\"Lead Source\";\"Age\";\"Fiscal Period\"\r\n",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let (stage, probability) = CUSTOM[r.stage % CUSTOM.len()];
+        let open = probability > 0 && probability < 100;
+        let amount = if open && i % 2 == 0 {
+            String::new()
+        } else {
+            format!("{},{:02}", r.amount_cents / 100, r.amount_cents % 100)
+        };
+        let _ = write!(
+            out,
+            "\"{}\";\"{}\";\"{}\";\"{stage}\";\"{}\";\"{amount}\";\"{probability}\";\"{}-{}-{}\";\"{}-{}-{}\";\"{}\";\"{}\";\"Q{}-{}\"\r\n",
+            OWNERS[i % OWNERS.len()],
+            r.account,
+            r.name,
+            if i % 3 == 0 { "GBP" } else { "EUR" },
+            r.close.1,
+            r.close.0,
+            r.close.2,
+            r.created.1,
+            r.created.0,
+            r.created.2,
+            SOURCES[i % SOURCES.len()],
+            i % 400,
+            (r.close.0 - 1) / 3 + 1,
+            r.close.2,
+        );
+    }
+    out.push_str("\r\n\"Grand Totals (records)\"\r\n\r\n\"Confidential Information - Do Not Distribute\"\r\n\"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved.\"\r\n");
+    out
+}
+
+/// One `keel import deals` of `csv` into a fresh workspace, as a whole process.
+fn timed_import(dir: &std::path::Path, name: &str, csv: &std::path::Path, n: usize) -> Duration {
+    let db = dir.join(name);
+    drop(fresh_workspace(&db));
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(["--db", db.to_str().expect("path"), "--json", "import", "deals", csv.to_str().expect("path")])
+        .output()
+        .expect("run keel");
+    let elapsed = started.elapsed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(
+        report["counts"]["created"].as_u64(),
+        Some(n as u64),
+        "every row imported: {}",
+        report["notes"]
+    );
+    elapsed
+}
+
 fn fresh_workspace(path: &std::path::Path) -> Workspace {
     let mut ws = Workspace::open(path, Arc::new(SystemClock)).expect("open");
     pipeline::init(&mut ws).expect("init");
@@ -154,29 +224,19 @@ fn main() {
     std::fs::write(&csv, salesforce_csv(&data)).expect("write csv");
     let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
 
+    let messy = dir.path().join("report-eu.csv");
+    std::fs::write(&messy, messy_csv(&data)).expect("write messy csv");
+    let messy_size = std::fs::metadata(&messy).map(|m| m.len()).unwrap_or(0);
+
     let mut imports = Vec::new();
+    let mut messies = Vec::new();
     let mut plains = Vec::new();
     for round in 0..3 {
-        let db = dir.path().join(format!("import-{round}.db"));
-        drop(fresh_workspace(&db));
-        let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_keel"))
-            .args([
-                "--db",
-                db.to_str().expect("path"),
-                "--json",
-                "import",
-                "deals",
-                csv.to_str().expect("path"),
-            ])
-            .output()
-            .expect("run keel");
-        imports.push(started.elapsed());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
-        assert_eq!(report["counts"]["created"].as_u64(), Some(n as u64), "every row imported");
+        imports.push(timed_import(dir.path(), &format!("import-{round}.db"), &csv, n));
+        messies.push(timed_import(dir.path(), &format!("messy-{round}.db"), &messy, n));
         plains.push(plain_inserts(&dir.path().join(format!("plain-{round}.db")), &data));
     }
+    let messy = median(messies);
     let (import, plain) = (median(imports), median(plains));
     println!("{n}-row Salesforce CSV ({:.1} MB), median of 3 in one run:", size as f64 / 1e6);
     println!(
@@ -190,4 +250,13 @@ fn main() {
         n as f64 / plain.as_secs_f64()
     );
     println!("  ratio import / plain inserts: {:.1}x", import.as_secs_f64() / plain.as_secs_f64());
+    println!(
+        "  keel import deals, the same deals as a messy European report ({:.1} MB: ';', decimal commas,\n    \
+         day-first dates, EUR/GBP, blank amounts, custom stages and sources, footer): {:>6.2} s  {:>9.0} rows/s  \
+         ({:.1}x plain inserts)",
+        messy_size as f64 / 1e6,
+        messy.as_secs_f64(),
+        n as f64 / messy.as_secs_f64(),
+        messy.as_secs_f64() / plain.as_secs_f64()
+    );
 }

@@ -166,6 +166,7 @@ SALESFORCE_CSV = """Opportunity Name,Account Name,Amount,Currency,Stage,Close Da
 Keelhaul pilot,Keelhaul Systems,"12,000.00",USD,Prospecting,03/15/2031,{owner},Web
 Keelhaul expansion,Keelhaul Systems,"30,500.00",USD,Needs Analysis,04/30/2031,{owner},Partner Referral
 Broken row,Keelhaul Systems,not-money,USD,Prospecting,03/15/2031,{owner},Web
+Keelhaul renewal,Keelhaul Systems,,USD,Prospecting,03/15/2031,{owner},Web
 """
 
 
@@ -179,20 +180,24 @@ def test_import_a_salesforce_csv_through_the_wizard_and_revert_it(session, db):
     set_input(session, "[data-testid=import-path]", str(path))
     session.click("[data-testid=import-preview]")
     preview = session.find("[data-testid=import-preview-result]")
-    assert session.attribute(preview, "data-rows") == "3"
-    assert session.attribute(preview, "data-created") == "2"
+    assert session.attribute(preview, "data-rows") == "4"
+    assert session.attribute(preview, "data-created") == "3"
     assert session.attribute(preview, "data-rejected") == "1"
     rejects = session.text(session.find("[data-testid=import-rejects]"))
     assert "4" in rejects and "amount" in rejects.lower(), rejects
+    flagged = session.text(session.find("[data-testid=import-flagged]"))
+    assert "5" in flagged and "amount not known" in flagged, "a deal without an amount is kept and flagged: " + flagged
+    notes = session.text(session.find("[data-testid=import-notes]"))
+    assert "month first" in notes, "the date order read from the file is shown: " + notes
     assert len(keel_json(db, "deal", "list", "--search", "Keelhaul", "--limit", "50")) == before, "a preview keeps nothing"
     shot(session, "import-preview")
     session.click("[data-testid=import-run]")
     result = session.find("[data-testid=import-result]")
     progress = session.find("[data-testid=import-progress]")
-    assert session.attribute(progress, "data-done") == session.attribute(progress, "data-total") == "3"
-    assert session.attribute(result, "data-created") == "2"
+    assert session.attribute(progress, "data-done") == session.attribute(progress, "data-total") == "4"
+    assert session.attribute(result, "data-created") == "3"
     imported = keel_json(db, "deal", "list", "--search", "Keelhaul", "--limit", "50")
-    assert len(imported) == before + 2, imported
+    assert len(imported) == before + 3, imported
     shot(session, "import")
     session.click("[data-testid=import-revert]")
     session.find("[data-testid=import-notice]")
@@ -225,12 +230,50 @@ def test_command_palette_finds_an_account_and_the_theme_switches(session, db):
     session.click("[data-testid=theme-toggle]")
 
 
+NO_COMPANY_CSV = """Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Create Date
+90001,Orphan rollout,Appointment scheduled,2031-06-30 10:00,{owner},,2026-11-02 09:00
+"""
+
+
+def test_an_imported_deal_without_a_company_gets_its_account(session, db):
+    me = an_account_executive(db)
+    path = Path(db).parent / "hubspot-no-company.csv"
+    path.write_text(NO_COMPANY_CSV.format(owner=me))
+    keel(db, "--as", me, "import", "deals", str(path))
+    deal = keel_json(db, "deal", "list", "--search", "Orphan rollout")[0]
+    assert deal["account_id"] is None and deal["amount"] is None, deal
+    account = keel_json(db, "account", "list", "--limit", "1")[0]
+    start_as(session, db, me)
+    session.keys("\ue009k")
+    session.type("[data-testid=palette-input]", "Orphan rollout", clear=False)
+    session.wait_for(lambda: "Orphan rollout" in session.text(session.find("[data-testid=palette]")), "the deal hit")
+    session.js(
+        "const b = [...document.querySelectorAll('[data-testid=palette] button')]"
+        ".find(b => b.textContent.includes('Orphan rollout')); b.click();"
+    )
+    session.find("[data-testid=no-account]")
+    page = session.text(session.find("[data-testid=deal-page]"))
+    assert "not known" in page, "the unknown amount is shown as such"
+    set_input(session, "[data-testid=attach-account-search]", account["name"])
+    session.wait_for(lambda: session.find_all("[data-testid=attach-account-option]"), "a matching account")
+    shot(session, "deal-no-account")
+    session.js(
+        "const b = [...document.querySelectorAll('[data-testid=attach-account-option]')]"
+        ".find(b => b.textContent.startsWith(arguments[0])); b.click();",
+        account["name"],
+    )
+    session.wait_for(lambda: not session.find_all("[data-testid=no-account]"), "the account attached")
+    attached = keel_json(db, "deal", "show", str(deal["id"]))
+    assert attached["deal"]["account_id"] == account["id"], attached["deal"]
+
+
 TESTS = [
     test_first_start_asks_who_i_am_then_opens_my_day,
     test_board_column_totals_equal_keel_metrics,
     test_create_a_deal_and_move_it_across_the_board,
     test_import_a_salesforce_csv_through_the_wizard_and_revert_it,
     test_command_palette_finds_an_account_and_the_theme_switches,
+    test_an_imported_deal_without_a_company_gets_its_account,
     *partner_portal.TESTS,
 ]
 

@@ -211,3 +211,61 @@ fn an_account_is_attached_later_and_winning_needs_one() {
     assert!(won.deal.is_won);
     let _ = DealId(0);
 }
+
+#[test]
+fn a_file_that_repeats_a_record_keeps_one_deal_with_its_last_values() {
+    let mut fx = Fixture::seeded();
+    let ae = fx.ae;
+    let file = "Record ID,Deal Name,Deal Stage,Amount,Create Date,Associated Company\r\n\
+                7,Repeat,Appointment scheduled,100,2026-01-05 09:00,Acme\r\n\
+                7,Repeat,Appointment scheduled,250,2026-01-05 09:00,Acme\r\n";
+    let report = import::run(
+        &mut fx.ws,
+        ae,
+        ImportKind::Deals,
+        "d.csv",
+        file.as_bytes(),
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("a repeated record id is not an error");
+    assert_eq!((report.counts.created, report.counts.updated), (1, 1));
+    assert_eq!(named(&fx, "Repeat").amount.map(|m| m.amount_minor), Some(25_000));
+}
+
+#[test]
+fn a_deal_that_closed_after_today_is_reverted_at_once() {
+    let mut fx = Fixture::seeded();
+    let ae = fx.ae;
+    // The fixture's today is 2026-03-02; the file's won deal closed in the future.
+    let file = "Opportunity Name,Account Name,Stage,Amount,Close Date,Created Date\r\n\
+                Future win,Acme,Closed Won,1000,2026-09-30,2026-01-10\r\n";
+    let report = import::run(
+        &mut fx.ws,
+        ae,
+        ImportKind::Deals,
+        "f.csv",
+        file.as_bytes(),
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("import");
+    let batch = report.batch.expect("batch");
+    let before_edit = fx.snapshot_without_batches();
+    import::revert(&mut fx.ws, ae, batch).expect("nothing worked on it since: the revert goes through");
+    assert_ne!(before_edit, fx.snapshot_without_batches(), "the deal is gone");
+    let again = import::run(
+        &mut fx.ws,
+        ae,
+        ImportKind::Deals,
+        "f.csv",
+        file.as_bytes(),
+        &ImportOptions::default(),
+        &mut |_| {},
+    )
+    .expect("import again");
+    let deal = named(&fx, "Future win").id;
+    let changes = deals::DealChanges { name: Some("Future win (renamed)".into()), ..Default::default() };
+    deals::update(&mut fx.ws, ae, deal, changes).expect("edit");
+    fx.refuses("was changed after the import", |ws| import::revert(ws, ae, again.batch.expect("batch")));
+}

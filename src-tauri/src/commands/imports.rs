@@ -61,6 +61,12 @@ pub struct ImportSummary {
     pub accounts_created: Int,
     /// The first rejected rows and why (the whole list is in the CLI's rejects file).
     pub rejects: Vec<RejectDto>,
+    /// What reading found and detected: dropped characters, a repeated column, footer
+    /// lines, the date order and decimal mark, rounded amounts.
+    pub notes: Vec<String>,
+    /// Records kept with something missing or odd (no amount, no account...), first ones.
+    pub flagged: Vec<RejectDto>,
+    pub flagged_count: Int,
 }
 
 fn summary(report: &ImportReport) -> ImportSummary {
@@ -96,6 +102,15 @@ fn summary(report: &ImportReport) -> ImportSummary {
             .take(200)
             .map(|r| RejectDto { line: r.line.into(), reason: r.detail.clone() })
             .collect(),
+        notes: report.notes.clone(),
+        flagged: report
+            .rows
+            .iter()
+            .filter(|r| !r.warnings.is_empty())
+            .take(200)
+            .map(|r| RejectDto { line: r.line.into(), reason: r.warnings.join("; ") })
+            .collect(),
+        flagged_count: (report.rows.iter().filter(|r| !r.warnings.is_empty()).count() as u64).into(),
     }
 }
 

@@ -59,6 +59,7 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             action: RowAction::Create,
             entity_id: id.0,
             detail: format!("account '{name}'"),
+            warnings: Vec::new(),
         });
     };
     let current = store::accounts::get(ctx.tx, id)?;
@@ -88,11 +89,17 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             action: RowAction::Unchanged,
             entity_id: id.0,
             detail: format!("account '{name}'"),
+            warnings: Vec::new(),
         });
     }
     ctx.update_recorded(ImportEntity::Account, id.0, row.line, |tx| {
         store::accounts::update(tx, id, &merged)
     })?;
     ctx.lookups.add_account(id, &name, merged.domain);
-    Ok(Applied { action: RowAction::Update, entity_id: id.0, detail: format!("account '{name}'") })
+    Ok(Applied {
+        action: RowAction::Update,
+        entity_id: id.0,
+        detail: format!("account '{name}'"),
+        warnings: Vec::new(),
+    })
 }

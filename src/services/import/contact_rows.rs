@@ -64,6 +64,7 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             action: RowAction::Create,
             entity_id: id.0,
             detail: format!("contact {name} <{email}>"),
+            warnings: Vec::new(),
         });
     };
     ctx.remember_key(ImportEntity::Contact, key, id.0)?;
@@ -78,10 +79,16 @@ pub(super) fn import(ctx: &mut Importer<'_>, row: &Row) -> Result<Applied> {
             action: RowAction::Unchanged,
             entity_id: id.0,
             detail: format!("contact {name} <{email}>"),
+            warnings: Vec::new(),
         });
     }
     ctx.update_recorded(ImportEntity::Contact, id.0, row.line, |tx| {
         store::contacts::update(tx, id, &fields)
     })?;
-    Ok(Applied { action: RowAction::Update, entity_id: id.0, detail: format!("contact {name} <{email}>") })
+    Ok(Applied {
+        action: RowAction::Update,
+        entity_id: id.0,
+        detail: format!("contact {name} <{email}>"),
+        warnings: Vec::new(),
+    })
 }

@@ -464,20 +464,26 @@ fn create(
         last_activity_at: None,
     };
     let id = store::deals::insert(ctx.tx, &fields, &placement, Some(ctx.actor))?;
-    for mut change in history {
+    for change in &mut history {
         change.deal_id = id;
-        store::deals::append_history(ctx.tx, &change)?;
     }
-    // The record as the import left it: a revert compares it, not timestamps (an
-    // imported deal may have closed, and so been updated, after today).
-    let written = store::imports::snapshot(ctx.tx, ImportEntity::Deal, id.0)?;
-    ctx.record_change(ImportEntity::Deal, id.0, ImportAction::Created, row.line, None, written.as_deref())?;
+    store::deals::append_history_batch(ctx.tx, &history)?;
+    // The deal's last-change stamp as the import wrote it: a revert compares it for
+    // equality, not against the import's time (an imported deal may have closed, and so
+    // been stamped, after today). Every later change through Keel restamps it.
+    let written = serde_json::json!({ "updated_at": store::instant_text(entered_at) }).to_string();
+    ctx.record_change(ImportEntity::Deal, id.0, ImportAction::Created, row.line, None, Some(&written))?;
     ctx.remember_key(ImportEntity::Deal, deal.key.as_deref(), id.0)?;
     let mut notes = deal.warnings.clone();
     if new_account {
         notes.insert(0, "new account".into());
     }
-    Ok(Applied { action: RowAction::Create, entity_id: id.0, detail: describe(&deal, &notes) })
+    Ok(Applied {
+        action: RowAction::Create,
+        entity_id: id.0,
+        detail: describe(&deal, &notes),
+        warnings: deal.warnings.clone(),
+    })
 }
 
 fn update(
@@ -536,6 +542,7 @@ fn update(
             action: RowAction::Unchanged,
             entity_id: id.0,
             detail: format!("deal '{}'", deal.name),
+            warnings: Vec::new(),
         });
     }
     let (now, actor) = (ctx.now, ctx.actor);
@@ -565,7 +572,12 @@ fn update(
         }
         Ok(())
     })?;
-    Ok(Applied { action: RowAction::Update, entity_id: id.0, detail: describe(&deal, &deal.warnings) })
+    Ok(Applied {
+        action: RowAction::Update,
+        entity_id: id.0,
+        detail: describe(&deal, &deal.warnings),
+        warnings: deal.warnings.clone(),
+    })
 }
 
 /// A row's line in the report: the deal, where it went, its amount, and what it lacked.

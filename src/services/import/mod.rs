@@ -22,7 +22,7 @@ use super::Workspace;
 use crate::domain::{ImportAction, ImportBatchId, ImportEntity, ImportKind, SourceSystem, TeamMemberId};
 use crate::files::{self, FileFormat, Row};
 use crate::money::Currency;
-use crate::store::imports::{self, BatchCounts, ImportBatch, NewBatch, NewChange};
+use crate::store::imports::{self, BatchCounts, ImportBatch, NewBatch};
 use crate::store::stages::Stage;
 use crate::{KeelError, Result};
 use chrono::{DateTime, Utc};
@@ -63,6 +63,9 @@ pub struct RowOutcome {
     pub entity_id: Option<i64>,
     /// What the row is ("deal 'Acme renewal'") or, rejected, why.
     pub detail: String,
+    /// What a kept record lacks or says oddly (no amount, no account, closed before it
+    /// was created...): flagged for someone to complete, never a reason to refuse it.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -133,6 +136,9 @@ const DATE_FIELDS: [Field; 6] = [
     Field::LostDate,
 ];
 
+/// Change records held back before they are written together.
+const PENDING_WRITES: usize = 500;
+
 /// Rows between progress reports.
 const PROGRESS_EVERY: usize = 1_000;
 
@@ -192,7 +198,7 @@ pub fn run(
         }
         crate::money::DecimalMark::Unknown => {}
     }
-    let body = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
+    let mut import_in = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
         let cache = PageCache::enlarge(tx)?;
         let batch = imports::insert_batch(
             tx,
@@ -217,6 +223,9 @@ pub fn run(
             stages: &stages,
             stage_map: &stage_map,
             lookups: Lookups::load(tx)?,
+            externals: imports::externals_of(tx, columns.system)?,
+            pending_changes: Vec::new(),
+            pending_keys: Vec::new(),
             seq: 0,
             related: RelatedCounts::default(),
         };
@@ -242,12 +251,14 @@ pub fn run(
                     action: applied.action,
                     entity_id: (!options.dry_run).then_some(applied.entity_id),
                     detail: applied.detail,
+                    warnings: applied.warnings,
                 },
                 Err(e) => RowOutcome {
                     line: row.line,
                     action: RowAction::Reject,
                     entity_id: None,
                     detail: e.to_string(),
+                    warnings: Vec::new(),
                 },
             });
             if (i + 1).is_multiple_of(PROGRESS_EVERY) {
@@ -276,7 +287,9 @@ pub fn run(
                 importer.rounded_amounts.len()
             ));
         }
+        importer.flush()?;
         imports::finish_batch(tx, batch, &counts)?;
+        imports::mark_batch_dirty(tx, batch)?;
         cache.restore(tx)?;
         super::record(
             tx,
@@ -306,6 +319,14 @@ pub fn run(
             headers: table.headers.clone(),
             rejected,
         })
+    };
+    let body = move |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
+        // The import marks the deals it wrote for their facts itself (below), instead of
+        // a trigger per row; tracking is back on whatever happens.
+        crate::store::facts::pause_tracking(tx)?;
+        let imported = import_in(tx, now);
+        crate::store::facts::track_changes(tx)?;
+        imported
     };
     if options.dry_run {
         ws.rehearse(body)
@@ -357,6 +378,8 @@ struct Applied {
     action: RowAction,
     entity_id: i64,
     detail: String,
+    /// What the record lacks or says oddly; it was kept all the same.
+    warnings: Vec<String>,
 }
 
 /// The state of one running import, shared by the row handlers.
@@ -376,6 +399,11 @@ struct Importer<'a> {
     stages: &'a [Stage],
     stage_map: &'a StageMap,
     lookups: Lookups,
+    /// The source system's record ids already known, loaded once (see `known_key`).
+    externals: std::collections::HashMap<(ImportEntity, String), i64>,
+    /// Change records and record ids not written yet: they go many rows to a statement.
+    pending_changes: Vec<imports::PendingChange>,
+    pending_keys: Vec<(ImportEntity, String, i64)>,
     seq: i64,
     related: RelatedCounts,
 }
@@ -447,19 +475,32 @@ impl Importer<'_> {
         after: Option<&str>,
     ) -> Result<()> {
         self.seq += 1;
-        imports::add_change(
-            self.tx,
-            &NewChange {
-                batch: self.batch,
-                seq: self.seq,
-                entity,
-                entity_id,
-                action,
-                line: Some(line),
-                before,
-                after,
-            },
-        )
+        self.pending_changes.push(imports::PendingChange {
+            seq: self.seq,
+            entity,
+            entity_id,
+            action,
+            line,
+            before: before.map(str::to_string),
+            after: after.map(str::to_string),
+        });
+        if self.pending_changes.len() >= PENDING_WRITES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the change records and record ids held back (see `PENDING_WRITES`).
+    fn flush(&mut self) -> Result<()> {
+        imports::add_changes(self.tx, self.batch, &self.pending_changes)?;
+        self.pending_changes.clear();
+        // One statement may not upsert a key twice: the last mapping of each key wins.
+        let mut seen = std::collections::HashSet::new();
+        let mut keys: Vec<(ImportEntity, String, i64)> =
+            self.pending_keys.drain(..).rev().filter(|(e, k, _)| seen.insert((*e, k.clone()))).collect();
+        keys.reverse();
+        imports::set_externals(self.tx, self.columns.system, self.batch, &keys)?;
+        Ok(())
     }
 
     /// Runs `write` on an existing record and records the update with the record's
@@ -477,10 +518,15 @@ impl Importer<'_> {
         self.record_change(entity, id, ImportAction::Updated, line, before.as_deref(), after.as_deref())
     }
 
-    fn remember_key(&self, entity: ImportEntity, key: Option<&str>, id: i64) -> Result<()> {
+    fn remember_key(&mut self, entity: ImportEntity, key: Option<&str>, id: i64) -> Result<()> {
         match key {
             Some(key) => {
-                imports::set_external(self.tx, self.columns.system, entity, key, id, Some(self.batch))
+                // Written with the change records; rows look keys up in `externals`. A key
+                // already known to point here needs no write (a file may repeat a record).
+                if self.externals.insert((entity, key.to_string()), id) != Some(id) {
+                    self.pending_keys.push((entity, key.to_string(), id));
+                }
+                Ok(())
             }
             None => Ok(()),
         }
@@ -495,8 +541,8 @@ impl Importer<'_> {
         created_at: Option<DateTime<Utc>>,
     ) -> Result<Option<i64>> {
         let Some(key) = key else { return Ok(None) };
-        if let Some(id) = imports::find_external(self.tx, self.columns.system, entity, key)? {
-            return Ok(Some(id));
+        if let Some(id) = self.externals.get(&(entity, key.to_string())) {
+            return Ok(Some(*id));
         }
         self.own_record(entity, key, created_at)
     }

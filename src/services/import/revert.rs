@@ -75,11 +75,16 @@ fn remove_created(tx: &Connection, batch: &ImportBatch, change: &Change) -> Resu
     }
     if change.entity == ImportEntity::Deal {
         let deal = store::deals::get(tx, DealId(change.entity_id), batch.imported_at)?;
-        let edited = match &change.after {
-            Some(written) => {
-                imports::snapshot(tx, change.entity, change.entity_id)?.as_ref() != Some(written)
-            }
-            None => deal.updated_at > batch.imported_at, // batches from before snapshots were kept
+        let written = change.after.as_deref().and_then(|after| {
+            serde_json::from_str::<serde_json::Value>(after)
+                .ok()?
+                .get("updated_at")?
+                .as_str()
+                .map(str::to_string)
+        });
+        let edited = match written {
+            Some(stamp) => crate::store::instant_text(deal.updated_at) != stamp,
+            None => deal.updated_at > batch.imported_at, // batches from before the stamp was kept
         };
         let worked_on = edited || imports::history_after(tx, change.entity_id, batch.history_high_water)? > 0;
         if worked_on {

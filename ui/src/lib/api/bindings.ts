@@ -778,6 +778,14 @@ export type ImportSummary_Deserialize = {
 	accounts_created: number,
 	/**  The first rejected rows and why (the whole list is in the CLI's rejects file). */
 	rejects: RejectDto[],
+	/**
+	 *  What reading found and detected: dropped characters, a repeated column, footer
+	 *  lines, the date order and decimal mark, rounded amounts.
+	 */
+	notes: string[],
+	/**  Records kept with something missing or odd (no amount, no account...), first ones. */
+	flagged: RejectDto[],
+	flagged_count: number,
 };
 
 export type ImportSummary_Serialize = {
@@ -795,6 +803,14 @@ export type ImportSummary_Serialize = {
 	accounts_created: number,
 	/**  The first rejected rows and why (the whole list is in the CLI's rejects file). */
 	rejects: RejectDto[],
+	/**
+	 *  What reading found and detected: dropped characters, a repeated column, footer
+	 *  lines, the date order and decimal mark, rounded amounts.
+	 */
+	notes: string[],
+	/**  Records kept with something missing or odd (no amount, no account...), first ones. */
+	flagged: RejectDto[],
+	flagged_count: number,
 };
 
 export type LedgerDto = LedgerDto_Serialize | LedgerDto_Deserialize;
