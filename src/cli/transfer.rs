@@ -17,6 +17,9 @@ pub enum ImportCommand {
     Accounts(ImportArgs),
     /// Import contacts.
     Contacts(ImportArgs),
+    /// Import a Salesforce Data Export (its folder or .zip): accounts, contacts, owners as
+    /// team members, opportunities with their stage history, joined by Salesforce's ids.
+    Salesforce(SalesforceArgs),
     /// List imports, newest first.
     List {
         #[arg(long)]
@@ -58,6 +61,60 @@ pub enum ExportWhat {
 }
 
 #[derive(Debug, Args)]
+pub struct SalesforceArgs {
+    /// The export's folder, or the .zip it downloads as.
+    path: PathBuf,
+    /// Report what would happen; keep nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// How to read dates like 03/04/2026: auto (default), mdy or dmy.
+    #[arg(long, default_value = "auto")]
+    date_order: String,
+}
+
+/// The files of a Data Export, from its folder or its zip archive.
+fn export_files(path: &Path) -> Result<import::salesforce::ExportFiles> {
+    let io = |e| KeelError::Io { context: format!("reading {}", path.display()), source: e };
+    if path.is_dir() {
+        let mut files = import::salesforce::ExportFiles::new();
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.to_lowercase().ends_with(".csv") && entry.path().is_file() {
+                files.insert(name, std::fs::read(entry.path()).map_err(io)?);
+            }
+        }
+        Ok(files)
+    } else {
+        import::salesforce::unzip(&std::fs::read(path).map_err(io)?)
+    }
+}
+
+fn import_salesforce(ctx: &mut Ctx, args: SalesforceArgs) -> Result<()> {
+    let actor = ctx.actor()?;
+    let files = export_files(&args.path)?;
+    let options = ImportOptions {
+        dry_run: args.dry_run,
+        date_order: DateOrder::parse_choice("date-order", &args.date_order)?,
+        ..ImportOptions::default()
+    };
+    let report = import::salesforce::run(&mut ctx.ws, actor, &files, &options, &mut |_| {})?;
+    if ctx.json {
+        return output::json(&report);
+    }
+    for part in
+        [report.accounts.as_ref(), report.contacts.as_ref(), Some(&report.deals)].into_iter().flatten()
+    {
+        print_report(part, None);
+    }
+    println!("Stage history: {} changes from OpportunityHistory.csv.", report.history_entries);
+    if !report.not_imported.is_empty() {
+        println!("Not imported (Keel has no use for them yet): {}", report.not_imported.join(", "));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
 pub struct ExportArgs {
     what: ExportWhat,
     /// csv or json.
@@ -74,6 +131,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Deals(args) => (ImportKind::Deals, args),
         ImportCommand::Accounts(args) => (ImportKind::Accounts, args),
         ImportCommand::Contacts(args) => (ImportKind::Contacts, args),
+        ImportCommand::Salesforce(args) => return import_salesforce(ctx, args),
         ImportCommand::List { limit } => return list(ctx, limit),
         ImportCommand::Revert { batch } => {
             let actor = ctx.actor()?;

@@ -421,7 +421,7 @@ pub fn count_matching(conn: &Connection, filter: &DealFilter, now: DateTime<Utc>
         format!("SELECT count(*) FROM ({SELECT} {where_clause})")
     } else {
         format!(
-            "SELECT count(*) FROM deals d JOIN accounts a ON a.id = d.account_id
+            "SELECT count(*) FROM deals d LEFT JOIN accounts a ON a.id = d.account_id
              JOIN team_members t ON t.id = d.owner_id JOIN stages s ON s.id = d.stage_id {where_clause}"
         )
     };

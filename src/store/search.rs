@@ -26,8 +26,8 @@ const QUERIES: [(&str, &str); 3] = [
     ),
     (
         "deal",
-        "SELECT d.id, d.name, a.name || ' · ' || s.name, d.account_id FROM deals d
-         JOIN accounts a ON a.id = d.account_id JOIN stages s ON s.id = d.stage_id
+        "SELECT d.id, d.name, coalesce(a.name, 'no account yet') || ' · ' || s.name, d.account_id FROM deals d
+         LEFT JOIN accounts a ON a.id = d.account_id JOIN stages s ON s.id = d.stage_id
          WHERE d.name LIKE ?1 ESCAPE '\\'
          ORDER BY (d.name LIKE ?2 ESCAPE '\\') DESC, s.is_closed, d.id DESC LIMIT ?3",
     ),

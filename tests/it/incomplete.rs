@@ -127,6 +127,13 @@ fn lists_page_through_deals_without_a_close_date() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 4, "each deal once, those with no close date included");
+    let all = deals::DealQuery { status: keel::store::deals::DealStatus::Any, ..Default::default() };
+    assert_eq!(deals::count(&fx.ws, &all).expect("count"), 4, "deals without an account are counted");
+    let hits = keel::services::search::search(&fx.ws, "Gamma", None).expect("search");
+    assert!(
+        hits.iter().any(|h| h.kind == "deal" && h.detail.starts_with("no account yet")),
+        "a deal without an account is found: {hits:?}"
+    );
 }
 
 #[test]

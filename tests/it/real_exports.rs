@@ -212,3 +212,82 @@ fn a_salesforce_data_export_opportunity_file() {
             .collect();
     assert_eq!(currencies.into_iter().collect::<Vec<_>>(), ["COP", "MXN", "PEN", "USD"]);
 }
+
+fn salesforce_files() -> keel::services::import::salesforce::ExportFiles {
+    ["Opportunity.csv", "OpportunityHistory.csv", "Account.csv", "User.csv"]
+        .into_iter()
+        .map(|name| (name.to_string(), fixture(&format!("salesforce-data-export/{name}"))))
+        .collect()
+}
+
+#[test]
+fn a_salesforce_data_export_as_a_whole_joins_accounts_owners_and_history() {
+    let mut fx = Fixture::seeded();
+    let ae = fx.ae;
+    let files = salesforce_files();
+    let report = import::salesforce::run(&mut fx.ws, ae, &files, &ImportOptions::default(), &mut |_| {})
+        .expect("the export imports");
+    let opportunities = rows_of("salesforce-data-export/Opportunity.csv", true);
+    let accounts = rows_of("salesforce-data-export/Account.csv", true);
+    assert_eq!(report.accounts.as_ref().map(|a| a.counts.created as usize), Some(accounts.len()));
+    assert_eq!(
+        (report.deals.counts.created as usize, report.deals.counts.rejected),
+        (opportunities.len(), 0)
+    );
+    assert!(
+        report.history_entries > opportunities.len(),
+        "OpportunityHistory.csv brought stage changes back"
+    );
+    let all =
+        deals::list(&fx.ws, &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() })
+            .expect("deals");
+    assert!(all.iter().all(|d| d.account_id.is_some()), "every opportunity found its account by AccountId");
+    assert!(
+        all.iter().all(|d| d.owner_name.starts_with("Usuario")),
+        "owners are the export's users, by OwnerId"
+    );
+    let won = opportunities.iter().filter(|r| r["IsWon"] == "1").count();
+    let lost = opportunities.iter().filter(|r| r["IsClosed"] == "1" && r["IsWon"] != "1").count();
+    assert_eq!(outcomes(&fx), (won, lost, opportunities.len() - won - lost));
+    let moved = all
+        .iter()
+        .filter(|d| deals::view(&fx.ws, d.id).map(|v| v.history.len() > 1).unwrap_or(false))
+        .count();
+    assert!(moved > opportunities.len() / 2, "most deals carry their path through the stages ({moved})");
+    // The accent that arrived as UTF-8 inside the Windows-1252 file reads right.
+    assert!(report.accounts.iter().flat_map(|a| &a.notes).any(|n| n.contains("UTF-8")));
+    let again = import::salesforce::run(&mut fx.ws, ae, &files, &ImportOptions::default(), &mut |_| {})
+        .expect("again");
+    assert_eq!(
+        (again.deals.counts.created, again.deals.counts.updated),
+        (0, 0),
+        "importing it again changes nothing"
+    );
+    assert_eq!(again.accounts.as_ref().map(|a| a.counts.created), Some(0));
+}
+
+#[test]
+fn a_salesforce_data_export_zip_imports_as_its_folder_does() {
+    use std::io::Write;
+    let mut zipped = Vec::new();
+    {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(&mut zipped));
+        let stored =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in salesforce_files() {
+            writer.start_file(format!("WE_00D8a000000xxxx_1/{name}"), stored).expect("entry");
+            writer.write_all(&bytes).expect("bytes");
+        }
+        writer.finish().expect("zip");
+    }
+    let files = import::salesforce::unzip(&zipped).expect("the archive reads");
+    assert_eq!(files.len(), 4);
+    let mut fx = Fixture::seeded();
+    let ae = fx.ae;
+    let report = import::salesforce::run(&mut fx.ws, ae, &files, &ImportOptions::default(), &mut |_| {})
+        .expect("the zip imports");
+    assert_eq!(report.deals.counts.created, 58);
+    let err =
+        import::salesforce::unzip(b"PK\x03\x04 not a zip").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("not a readable zip archive"), "{err}");
+}

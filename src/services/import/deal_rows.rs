@@ -294,7 +294,8 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
     } else {
         None
     };
-    let history = cell(Field::StageHistory).map(|text| parse_history(ctx, text, &stage)).transpose()?;
+    let history =
+        cell(Field::StageHistory).map(|text| parse_history(ctx, text, &stage, closed_at)).transpose()?;
     Ok(ParsedDeal {
         key: cell(Field::ExternalId).map(str::to_string),
         name,
@@ -337,7 +338,12 @@ fn composed_name<'r>(cell: &dyn Fn(Field) -> Option<&'r str>, line: u64) -> Stri
 
 /// Keel's own `stage_history` column: entries in order, each from the stage the last
 /// one went to, ending in the deal's current stage.
-fn parse_history(ctx: &Importer<'_>, text: &str, stage: &Stage) -> Result<Vec<HistoryRecord>> {
+fn parse_history(
+    ctx: &Importer<'_>,
+    text: &str,
+    stage: &Stage,
+    closed_at: Option<DateTime<Utc>>,
+) -> Result<Vec<HistoryRecord>> {
     let entries: Vec<HistoryRecord> = serde_json::from_str(text)
         .map_err(|e| KeelError::invalid("stage_history", format!("is not Keel's stage-history JSON: {e}")))?;
     let mut previous: Option<&HistoryRecord> = None;
@@ -363,6 +369,20 @@ fn parse_history(ctx: &Importer<'_>, text: &str, stage: &Stage) -> Result<Vec<Hi
     }
     match previous {
         Some(last) if last.to.eq_ignore_ascii_case(&stage.name) => Ok(entries),
+        // Another system's history may stop short of where the deal stands now (its
+        // flags closed it, say): one more entry takes it there, and says why.
+        Some(last) if ctx.columns.system != crate::domain::SourceSystem::Keel => {
+            let mut closing = last.clone();
+            closing.at = closed_at.map_or(last.at, |at| at.max(last.at));
+            closing.from = Some(last.to.clone());
+            closing.to = stage.name.clone();
+            closing.by = None;
+            closing.probability_bp = stage.default_probability.0;
+            closing.reason = Some(format!("where {} has the deal now", ctx.columns.system));
+            let mut entries = entries;
+            entries.push(closing);
+            Ok(entries)
+        }
         Some(last) => Err(KeelError::invalid(
             "stage_history",
             format!("ends in '{}' but the deal's stage is '{}'", last.to, stage.name),

@@ -10,6 +10,7 @@ mod deal_rows;
 mod lookups;
 mod resolve;
 mod revert;
+pub mod salesforce;
 mod stage_map;
 pub mod values;
 
@@ -155,13 +156,78 @@ pub fn run(
 ) -> Result<ImportReport> {
     crate::store::team::get(ws.conn(), actor)?;
     let table = files::read_table(bytes)?;
+    let plan = plan(ws, kind, file_name, table, None, options)?;
+    let body = move |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
+        // The import marks the deals it wrote for their facts itself (see `execute`),
+        // instead of a trigger per row; tracking is back on whatever happens.
+        crate::store::facts::pause_tracking(tx)?;
+        let imported = execute(&plan, tx, now, actor, options, progress);
+        crate::store::facts::track_changes(tx)?;
+        imported
+    };
+    if options.dry_run {
+        ws.rehearse(body)
+    } else {
+        ws.write(body)
+    }
+}
+
+/// What an import decides before it writes: which column is which field, how stage
+/// labels place, the file's date order and decimal mark, and what reading found.
+pub(crate) struct Plan {
+    kind: ImportKind,
+    file_name: String,
+    table: files::Table,
+    columns: Columns,
+    default_currency: Currency,
+    stages: Vec<Stage>,
+    stage_map: StageMap,
+    decimal_mark: crate::money::DecimalMark,
+    date_order: DateOrder,
+    notes: Vec<String>,
+}
+
+/// Plans the import of `table`; `system` names the source system when the caller knows
+/// it (a Salesforce Data Export's files), else it is read from the columns.
+pub(crate) fn plan(
+    ws: &Workspace,
+    kind: ImportKind,
+    file_name: &str,
+    table: files::Table,
+    system: Option<SourceSystem>,
+    options: &ImportOptions,
+) -> Result<Plan> {
+    plan_with_labels(ws, kind, file_name, table, system, options, &[])
+}
+
+/// [`plan`], placing `extra_labels` (with the probabilities that go with them) beside
+/// the file's own stage labels: a history file's labels mean the same stages.
+pub(crate) fn plan_with_labels(
+    ws: &Workspace,
+    kind: ImportKind,
+    file_name: &str,
+    table: files::Table,
+    system: Option<SourceSystem>,
+    options: &ImportOptions,
+    extra_labels: &[(String, Vec<u32>)],
+) -> Result<Plan> {
     let mut notes = table.notes.clone();
-    let columns = Columns::resolve(kind, &table.headers, &options.maps)?;
+    let mut columns = Columns::resolve(kind, &table.headers, &options.maps)?;
+    if let Some(system) = system {
+        columns.system = system;
+    }
     let default_currency = Currency::parse("currency", options.default_currency.as_deref().unwrap_or("USD"))?;
     let stages = super::pipeline::stages(ws)?;
     let stage_map = match kind {
         ImportKind::Deals => {
-            StageMap::build(columns.system, &columns, &stages, &stage_labels(&columns, &table.rows))?
+            let mut labels = stage_labels(&columns, &table.rows);
+            for (label, probabilities) in extra_labels {
+                match labels.iter_mut().find(|(l, _)| values::words(l) == values::words(label)) {
+                    Some((_, known)) => known.extend(probabilities),
+                    None => labels.push((label.clone(), probabilities.clone())),
+                }
+            }
+            StageMap::build(columns.system, &columns, &stages, &labels)?
         }
         _ => StageMap::build(columns.system, &columns, &stages, &[])?,
     };
@@ -198,7 +264,62 @@ pub fn run(
         }
         crate::money::DecimalMark::Unknown => {}
     }
-    let mut import_in = |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
+    Ok(Plan {
+        kind,
+        file_name: file_name.to_string(),
+        table,
+        columns,
+        default_currency,
+        stages,
+        stage_map,
+        decimal_mark,
+        date_order,
+        notes,
+    })
+}
+
+impl Plan {
+    pub(crate) fn rows(&self) -> &[Row] {
+        &self.table.rows
+    }
+
+    pub(crate) fn set_cell(&mut self, row: usize, column: usize, value: String) {
+        if let Some(cell) = self.table.rows.get_mut(row).and_then(|r| r.cells.get_mut(column)) {
+            *cell = value;
+        }
+    }
+
+    /// The Keel stage a label of this file goes to, if it has one.
+    pub(crate) fn stage_name_for(&self, label: &str) -> Option<String> {
+        self.stage_map.stage(label).ok().map(|s| s.name)
+    }
+}
+
+/// Writes a planned import inside the caller's transaction, one batch.
+pub(crate) fn execute(
+    plan: &Plan,
+    tx: &Connection,
+    now: DateTime<Utc>,
+    actor: TeamMemberId,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportReport> {
+    let Plan {
+        kind,
+        file_name,
+        table,
+        columns,
+        default_currency,
+        stages,
+        stage_map,
+        decimal_mark,
+        date_order,
+        notes,
+    } = plan;
+    let (kind, default_currency, decimal_mark, date_order) =
+        (*kind, *default_currency, *decimal_mark, *date_order);
+    let file_name = file_name.as_str();
+    {
         let cache = PageCache::enlarge(tx)?;
         let batch = imports::insert_batch(
             tx,
@@ -215,13 +336,13 @@ pub fn run(
             now,
             actor,
             batch,
-            columns: &columns,
+            columns,
             default_currency,
             decimal_mark,
             date_order,
             rounded_amounts: Vec::new(),
-            stages: &stages,
-            stage_map: &stage_map,
+            stages,
+            stage_map,
             lookups: Lookups::load(tx)?,
             externals: imports::externals_of(tx, columns.system)?,
             pending_changes: Vec::new(),
@@ -319,19 +440,6 @@ pub fn run(
             headers: table.headers.clone(),
             rejected,
         })
-    };
-    let body = move |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
-        // The import marks the deals it wrote for their facts itself (below), instead of
-        // a trigger per row; tracking is back on whatever happens.
-        crate::store::facts::pause_tracking(tx)?;
-        let imported = import_in(tx, now);
-        crate::store::facts::track_changes(tx)?;
-        imported
-    };
-    if options.dry_run {
-        ws.rehearse(body)
-    } else {
-        ws.write(body)
     }
 }
 
