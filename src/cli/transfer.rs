@@ -108,6 +108,17 @@ fn import_salesforce(ctx: &mut Ctx, args: SalesforceArgs) -> Result<()> {
         print_report(part, None);
     }
     println!("Stage history: {} changes from OpportunityHistory.csv.", report.history_entries);
+    let a = &report.activities;
+    println!(
+        "Activities (Task.csv, Event.csv): {} created, {} updated, {} unchanged, {} linked to nothing Keel holds.",
+        a.created, a.updated, a.unchanged, a.not_linked
+    );
+    if a.team_members_created > 0 {
+        println!("  {} owner(s) added to the team as account executives.", a.team_members_created);
+    }
+    for why in &a.rejected {
+        println!("  not imported: {why}");
+    }
     if !report.not_imported.is_empty() {
         println!("Not imported (Keel has no use for them yet): {}", report.not_imported.join(", "));
     }

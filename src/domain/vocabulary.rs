@@ -266,7 +266,13 @@ text_enum!(
 
 text_enum!(
     /// A kind of record an import can create or update.
-    ImportEntity { Deal = "deal", Account = "account", Contact = "contact", TeamMember = "team-member" }
+    ImportEntity {
+        Deal = "deal",
+        Account = "account",
+        Contact = "contact",
+        TeamMember = "team-member",
+        Activity = "activity",
+    }
 );
 
 text_enum!(

@@ -301,6 +301,10 @@ fn snapshot_columns(entity: ImportEntity) -> (&'static str, &'static [&'static s
         ImportEntity::Account => ("accounts", &["name", "domain", "segment", "vertical", "region"]),
         ImportEntity::Contact => ("contacts", &["account_id", "name", "title", "email"]),
         ImportEntity::TeamMember => ("team_members", &["name", "role", "ae_segment"]),
+        ImportEntity::Activity => (
+            "activities",
+            &["account_id", "deal_id", "kind", "subject", "notes", "owner_id", "due_date", "done_at"],
+        ),
     }
 }
 
@@ -325,6 +329,15 @@ pub fn mark_batch_dirty(conn: &Connection, batch: ImportBatchId) -> Result<()> {
                ON c.batch_id = ?1 AND c.entity = 'account' AND c.action = 'updated' AND d.account_id = c.entity_id",
         [batch],
     )
+}
+
+/// The last change number of a batch (a later part of the same import continues it).
+pub fn last_seq(conn: &Connection, batch: ImportBatchId) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT coalesce(max(seq), 0) FROM import_changes WHERE batch_id = ?1",
+        [batch],
+        |r| r.get(0),
+    )?)
 }
 
 /// When a record was created (its stored instant text), if it exists.

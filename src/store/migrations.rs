@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0005_incomplete_deals.sql"),
         then: None,
     },
+    Migration {
+        version: 6,
+        name: "0006_imported_activities.sql",
+        sql: include_str!("migrations/0006_imported_activities.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

@@ -291,3 +291,112 @@ fn a_salesforce_data_export_zip_imports_as_its_folder_does() {
         import::salesforce::unzip(b"PK\x03\x04 not a zip").err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("not a readable zip archive"), "{err}");
 }
+
+/// The export with its tasks and events; `edit` may change `Task.csv`'s text first.
+fn salesforce_files_with_activities(edit: impl Fn(String) -> String) -> import::salesforce::ExportFiles {
+    let mut files = salesforce_files();
+    let task = fixture("salesforce-data-export/Task.csv");
+    // The fixture is Windows-1252: each byte is one character of the text.
+    let text: String = task.iter().map(|&b| b as char).collect();
+    let edited: Vec<u8> = edit(text).chars().map(|c| c as u32 as u8).collect();
+    files.insert("Task.csv".to_string(), edited);
+    files.insert("Event.csv".to_string(), fixture("salesforce-data-export/Event.csv"));
+    files
+}
+
+fn all_activities(fx: &Fixture) -> Vec<keel::store::activities::Activity> {
+    keel::services::activities::list(
+        &fx.ws,
+        &keel::services::activities::ActivityQuery { limit: Some(500), ..Default::default() },
+    )
+    .expect("activities")
+}
+
+#[test]
+fn a_salesforce_export_brings_its_tasks_and_events_as_activities_and_a_revert_takes_them_away() {
+    let mut fx = Fixture::seeded();
+    let ae = fx.ae;
+    let before = all_activities(&fx).len();
+    // One task points at a lead only (00Q…, no account): Keel has nowhere to put it.
+    let files = salesforce_files_with_activities(|text| {
+        let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        let mut cells: Vec<String> = lines[1].split("\",\"").map(str::to_string).collect();
+        cells[1] = "00Q8a00000Lead01XXX".to_string(); // WhoId: a lead
+        cells[2] = String::new(); // WhatId
+        cells[14] = String::new(); // AccountId
+        lines[1] = cells.join("\",\"");
+        lines.join("\n")
+    });
+    let tasks = rows_of("salesforce-data-export/Task.csv", true);
+    let events = rows_of("salesforce-data-export/Event.csv", true);
+    let report = import::salesforce::run(&mut fx.ws, ae, &files, &ImportOptions::default(), &mut |_| {})
+        .expect("the export imports");
+    let counts = &report.activities;
+    assert_eq!(
+        (counts.created as usize, counts.not_linked, counts.rejected.len()),
+        (tasks.len() + events.len() - 1, 1, 0),
+        "every task and event but the lead's lands: {:?}",
+        counts.rejected
+    );
+    assert!(!report.not_imported.iter().any(|n| n == "Task.csv" || n == "Event.csv"));
+
+    let activities = all_activities(&fx);
+    assert_eq!(activities.len() - before, counts.created as usize);
+    let imported: Vec<_> = activities
+        .iter()
+        .filter(|a| a.subject.contains("seguimiento") || a.subject.starts_with("Reuni"))
+        .collect();
+    let completed = tasks.iter().skip(1).filter(|t| t["Status"] == "Completed").count();
+    assert_eq!(
+        imported.iter().filter(|a| a.kind.as_str() == "task" && a.done_at.is_some()).count(),
+        completed,
+        "a completed task is done"
+    );
+    assert!(
+        imported
+            .iter()
+            .filter(|a| a.kind.as_str() == "task")
+            .all(|a| a.done_at.is_some() || a.due_date.is_some()),
+        "an open task has its due date"
+    );
+    let meetings: Vec<_> = imported.iter().filter(|a| a.kind.as_str() == "meeting").collect();
+    assert_eq!(meetings.len(), events.len(), "events are meetings");
+    assert!(meetings.iter().all(|m| m.done_at.is_some()), "meetings of 2023 took place");
+    assert!(
+        meetings.iter().any(|m| m.subject == "Reunión con el cliente 1"),
+        "the Windows-1252 accent reads"
+    );
+    let on_deals = tasks.iter().skip(1).chain(&events).filter(|r| r["WhatId"].starts_with("006")).count();
+    assert_eq!(imported.iter().filter(|a| a.deal_id.is_some()).count(), on_deals, "linked by WhatId");
+    let owners: std::collections::BTreeSet<_> = imported.iter().map(|a| a.owner_name.as_str()).collect();
+    assert!(owners.iter().all(|o| o.starts_with("Usuario")), "owners by OwnerId: {owners:?}");
+
+    // A newer export where an open task was completed updates it; the rest is unchanged.
+    let open = tasks.iter().skip(1).find(|t| t["Status"] != "Completed").expect("an open task");
+    let open_id = open["Id"].clone();
+    let newer = salesforce_files_with_activities(|text| {
+        let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        for line in lines.iter_mut().filter(|l| l.starts_with(&format!("\"{open_id}\""))) {
+            *line = line.replacen("\"Open\"", "\"Completed\"", 1).replacen("\"0\",\"2023", "\"1\",\"2023", 1);
+        }
+        lines.join("\n")
+    });
+    let again = import::salesforce::run(&mut fx.ws, ae, &newer, &ImportOptions::default(), &mut |_| {})
+        .expect("again");
+    assert_eq!(
+        (again.activities.created, again.activities.updated, again.activities.unchanged),
+        (1, 1, counts.created - 1),
+        "the task completed since is updated; the lead's task (now in the file whole) is new"
+    );
+    let done_now = all_activities(&fx).into_iter().filter(|a| a.done_at.is_some()).count();
+
+    // Reverting the newer import puts the task back as it was; reverting the first
+    // removes every activity it brought.
+    let newer_batch = again.deals.batch.expect("a batch");
+    import::revert(&mut fx.ws, ae, newer_batch).expect("revert the newer import");
+    let after_first_revert = all_activities(&fx);
+    assert_eq!(after_first_revert.len() - before, counts.created as usize);
+    assert_eq!(after_first_revert.iter().filter(|a| a.done_at.is_some()).count(), done_now - 2);
+    import::revert(&mut fx.ws, ae, report.deals.batch.expect("a batch")).expect("revert the first import");
+    assert_eq!(all_activities(&fx).len(), before, "the import's activities are gone");
+}

@@ -161,7 +161,7 @@ pub fn run(
         // The import marks the deals it wrote for their facts itself (see `execute`),
         // instead of a trigger per row; tracking is back on whatever happens.
         crate::store::facts::pause_tracking(tx)?;
-        let imported = execute(&plan, tx, now, actor, options, progress);
+        let imported = execute(&plan, tx, now, actor, options, progress).map(|(_, report)| report);
         crate::store::facts::track_changes(tx)?;
         imported
     };
@@ -295,7 +295,8 @@ impl Plan {
     }
 }
 
-/// Writes a planned import inside the caller's transaction, one batch.
+/// Writes a planned import inside the caller's transaction, one batch (its id comes
+/// back even in a rehearsal, for a later part of the same import to add to it).
 pub(crate) fn execute(
     plan: &Plan,
     tx: &Connection,
@@ -303,7 +304,7 @@ pub(crate) fn execute(
     actor: TeamMemberId,
     options: &ImportOptions,
     progress: &mut dyn FnMut(ImportProgress),
-) -> Result<ImportReport> {
+) -> Result<(ImportBatchId, ImportReport)> {
     let Plan {
         kind,
         file_name,
@@ -424,7 +425,7 @@ pub(crate) fn execute(
                 "counts": counts, "related": importer.related,
             }),
         )?;
-        Ok(ImportReport {
+        let report = ImportReport {
             batch: (!options.dry_run).then_some(batch),
             dry_run: options.dry_run,
             kind,
@@ -439,7 +440,8 @@ pub(crate) fn execute(
             notes,
             headers: table.headers.clone(),
             rejected,
-        })
+        };
+        Ok((batch, report))
     }
 }
 

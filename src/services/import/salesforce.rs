@@ -3,7 +3,9 @@
 //! first (`Account.csv`), then contacts on their accounts, then opportunities with their
 //! account's name, their owner's name (`User.csv`) and their `OpportunityHistory.csv`
 //! as stage history. Each part goes through the ordinary import of its kind, as one
-//! batch, all in one transaction.
+//! batch, all in one transaction; tasks and events follow as activities (`activities`).
+
+mod activities;
 
 use super::{execute, plan, ImportKind, ImportOptions, ImportProgress, ImportReport};
 use crate::domain::{SourceSystem, TeamMemberId};
@@ -25,7 +27,9 @@ pub struct SalesforceReport {
     pub deals: ImportReport,
     /// Stage changes brought back from `OpportunityHistory.csv`.
     pub history_entries: usize,
-    /// Files of the export Keel has no use for yet (tasks, events, campaigns...).
+    /// Tasks and events (`Task.csv`, `Event.csv`) as activities.
+    pub activities: activities::ActivityCounts,
+    /// Files of the export Keel has no use for yet (campaigns, cases, leads...).
     pub not_imported: Vec<String>,
 }
 
@@ -113,7 +117,17 @@ pub fn run(
     let users = records(export, "User.csv")?;
     let contacts = records(export, "Contact.csv")?;
     let history = records(export, "OpportunityHistory.csv")?;
-    let used = ["opportunity.csv", "account.csv", "user.csv", "contact.csv", "opportunityhistory.csv"];
+    let tasks = records(export, "Task.csv")?;
+    let events = records(export, "Event.csv")?;
+    let used = [
+        "opportunity.csv",
+        "account.csv",
+        "user.csv",
+        "contact.csv",
+        "opportunityhistory.csv",
+        "task.csv",
+        "event.csv",
+    ];
     let mut not_imported: Vec<String> =
         export.keys().filter(|n| !used.contains(&n.to_lowercase().as_str())).cloned().collect();
     not_imported.sort();
@@ -244,19 +258,24 @@ pub fn run(
         let imported = (|| {
             let mut quiet = |_: ImportProgress| {};
             let accounts = match &account_plan {
-                Some(plan) => Some(execute(plan, tx, now, actor, options, &mut quiet)?),
+                Some(plan) => Some(execute(plan, tx, now, actor, options, &mut quiet)?.1),
                 None => None,
             };
             let contacts = match &contact_plan {
-                Some(plan) => Some(execute(plan, tx, now, actor, options, &mut quiet)?),
+                Some(plan) => Some(execute(plan, tx, now, actor, options, &mut quiet)?.1),
                 None => None,
             };
-            let deals = execute(&deal_plan, tx, now, actor, options, progress)?;
+            let (batch, deals) = execute(&deal_plan, tx, now, actor, options, progress)?;
+            let activities = activities::ActivityImport { tx, now, actor, batch, users: &user_name }
+                .run(tasks.as_ref(), events.as_ref())?;
+            // No derived fact depends on activities: the stall clock they feed is the
+            // deal's own column, so the batch's marking above stands.
             Ok(SalesforceReport {
                 accounts,
                 contacts,
                 deals,
                 history_entries,
+                activities,
                 not_imported: not_imported.clone(),
             })
         })();
