@@ -105,6 +105,7 @@ fn aliases(kind: ImportKind) -> &'static [(Field, &'static [&'static str])] {
                     "associated company primary",
                     "deal organization",
                     "organization",
+                    "organization name",
                     "company",
                     "company name",
                     "account",
@@ -211,10 +212,7 @@ fn detect_system(kind: ImportKind, headers: &[String]) -> SourceSystem {
         && raw.iter().filter(|h| !h.is_empty()).all(|h| own_names.contains(&h.as_str()))
     {
         SourceSystem::Keel
-    } else if raw
-        .iter()
-        .any(|h| h.starts_with("deal - ") || h.starts_with("organization - ") || h.starts_with("person - "))
-    {
+    } else if headers.iter().any(|h| super::pipedrive_headers::is_pipedrive(h)) {
         SourceSystem::Pipedrive
     } else if raw.iter().any(|h| {
         matches!(h.as_str(), "record id" | "deal stage" | "create date" | "is deal closed?")
@@ -299,13 +297,17 @@ impl Columns {
         let mut uses = Vec::with_capacity(headers.len());
         for (i, header) in headers.iter().enumerate() {
             let said = words(header);
+            let english = super::pipedrive_headers::in_english(header);
             let ignored_by_keel = said == words(REJECT_REASON_COLUMN) || said == words(REJECT_LINE_COLUMN);
             let field = match column_maps.get(&said) {
                 Some(mapped) => *mapped,
                 None if ignored_by_keel => None,
                 None => table
                     .iter()
-                    .find(|(f, names)| words(f.name()) == said || names.iter().any(|n| *n == said))
+                    .find(|(f, names)| {
+                        let named = |w: &str| words(f.name()) == w || names.contains(&w);
+                        named(&said) || english.as_deref().is_some_and(named)
+                    })
                     .map(|(f, _)| *f)
                     .filter(|f| !index.contains_key(f)),
             };

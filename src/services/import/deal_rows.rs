@@ -129,11 +129,12 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
         None => None,
         Some(text) => {
             let said = ctx.columns.mapped_value(Field::Status, text).unwrap_or(text);
+            // Pipedrive writes the status in the exporting user's language too.
             Some(match values::words(said).as_str() {
-                "open" => Status::Open,
-                "won" => Status::Won,
-                "lost" => Status::Lost,
-                "deleted" => {
+                "open" | "aberto" | "offen" | "ouvert" | "ouverte" | "abierto" => Status::Open,
+                "won" | "ganho" | "gewonnen" | "gagné" | "gagne" | "ganado" => Status::Won,
+                "lost" | "perdido" | "verloren" | "perdu" | "perdue" => Status::Lost,
+                "deleted" | "excluído" | "excluido" | "gelöscht" | "supprimé" | "eliminado" => {
                     return Err(KeelError::invalid("status", "the deal was deleted in the source system"))
                 }
                 _ => return Err(KeelError::invalid("status", format!("'{text}' is not open, won or lost"))),

@@ -8,6 +8,7 @@ mod columns;
 mod contact_rows;
 mod deal_rows;
 mod lookups;
+mod pipedrive_headers;
 mod resolve;
 mod revert;
 pub mod salesforce;
