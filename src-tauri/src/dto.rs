@@ -2,6 +2,7 @@
 //! JSON numbers, so every one passes through [`Int`], which refuses |v| > 2^53 − 1
 //! rather than let JavaScript round it silently.
 
+use keel::services::policy;
 use keel::store::deals::Deal;
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -150,8 +151,8 @@ impl From<&keel::store::team::TeamMember> for MemberDto {
             name: m.name.clone(),
             role: m.role.as_str().into(),
             ae_segment: m.ae_segment.map(|s| s.as_str().into()),
-            runs_partner_program: keel::services::partners::PROGRAM_ROLES.contains(&m.role),
-            leads_sales: keel::services::targets::LEADERSHIP.contains(&m.role),
+            runs_partner_program: policy::allows(m.role, policy::Capability::RunPartnerProgram),
+            leads_sales: policy::allows(m.role, policy::Capability::LeadSales),
         }
     }
 }

@@ -114,7 +114,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
         }
         PartnerCommand::Show { name } => {
             let partner = partners::find(&ctx.ws, &name)?;
-            let view = partners::view(&ctx.ws, partner.id)?;
+            let view = partners::view(&ctx.ws, ctx.actor()?, partner.id)?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -618,7 +618,7 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
             }
         }
         PayoutsCommand::List { period } => {
-            let list = payouts::list(&ctx.ws, period.as_deref())?;
+            let list = payouts::list(&ctx.ws, ctx.actor()?, period.as_deref())?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -637,7 +637,7 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
             output::table(&["ID", "PERIOD", "PARTNER", "TOTAL", "STATUS"], &rows);
         }
         PayoutsCommand::Show { id } => {
-            let view = payouts::show(&ctx.ws, StatementId(id))?;
+            let view = payouts::show(&ctx.ws, ctx.actor()?, StatementId(id))?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -668,7 +668,7 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
                     return Err(KeelError::invalid("format", format!("'{other}' is not one of: csv, pdf")))
                 }
             };
-            let bytes = payouts::export(&ctx.ws, StatementId(id), format)?;
+            let bytes = payouts::export(&ctx.ws, ctx.actor()?, StatementId(id), format)?;
             std::fs::write(&path, bytes).map_err(|source| KeelError::Io {
                 context: format!("cannot write {}", path.display()),
                 source,

@@ -15,7 +15,12 @@ pub fn reporting_currency(ws: &Workspace) -> Result<Currency> {
 /// Changes the reporting currency. Closed deals convert at the rate frozen for the new
 /// currency on their close date (or freeze one now), so every fact is rebuilt.
 pub fn set_reporting_currency(ws: &mut Workspace, actor: TeamMemberId, code: &str) -> Result<Currency> {
-    super::require_role(ws, actor, super::targets::LEADERSHIP, "change the reporting currency")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::LeadSales,
+        "change the reporting currency",
+    )?;
     let currency = Currency::parse("reporting_currency", code)?;
     let before = reporting_currency(ws)?;
     if before == currency {
@@ -47,7 +52,7 @@ pub fn set_rate(
     effective_on: NaiveDate,
     rate: &str,
 ) -> Result<StoredRate> {
-    super::require_role(ws, actor, super::targets::LEADERSHIP, "set exchange rates")?;
+    super::policy::require(ws.conn(), actor, super::policy::Capability::LeadSales, "set exchange rates")?;
     let currency = Currency::parse("currency", code)?;
     let rate = FxRate::parse("rate", rate)?;
     let quote = reporting_currency(ws)?;

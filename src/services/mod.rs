@@ -18,6 +18,7 @@ pub mod onboarding;
 pub mod partners;
 pub mod payouts;
 pub mod pipeline;
+pub mod policy;
 pub mod qualification;
 pub mod registrations;
 pub mod revenue;
@@ -54,24 +55,4 @@ pub const MAX_PAGE: u32 = 500;
 
 pub(crate) fn page_size(limit: Option<u32>) -> u32 {
     limit.unwrap_or(50).clamp(1, MAX_PAGE)
-}
-
-/// Refuses unless the actor holds one of `roles`; says who they are and who may.
-pub(crate) fn require_role(
-    ws: &Workspace,
-    actor: TeamMemberId,
-    roles: &[crate::domain::Role],
-    action: &str,
-) -> Result<crate::store::team::TeamMember> {
-    let member = crate::store::team::get(ws.conn(), actor)?;
-    if roles.contains(&member.role) {
-        return Ok(member);
-    }
-    let allowed: Vec<String> = roles.iter().map(|r| r.as_str().replace('-', " ")).collect();
-    Err(crate::KeelError::Forbidden(format!(
-        "only a {} may {action} ({} is {})",
-        allowed.join(" or a "),
-        member.name,
-        member.role.as_str().replace('-', " ")
-    )))
 }

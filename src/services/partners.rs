@@ -4,7 +4,7 @@ use super::registrations::{self, RegistrationView};
 use super::Workspace;
 use crate::domain::{
     check_date_range, normalize_domain, required_text, PartnerCategory, PartnerId, PartnerStatus,
-    PartnerTier, RegistrationStatus, Role, StatementStatus, TeamMemberId, TextKind,
+    PartnerTier, RegistrationStatus, StatementStatus, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Money};
 use crate::store::deals::Deal;
@@ -16,9 +16,6 @@ use crate::store::{self, settings};
 use crate::{KeelError, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
-
-/// Who runs the partner program: adds partners, reviews registrations, runs payouts.
-pub const PROGRAM_ROLES: &[Role] = &[Role::PartnerManager, Role::SalesLeader];
 
 /// The partner program's tunables, with the seed's defaults.
 #[derive(Debug, Clone, Serialize)]
@@ -81,7 +78,12 @@ pub fn set_program_setting(
     name: &str,
     value: u32,
 ) -> Result<ProgramSettings> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "change partner program settings")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "change partner program settings",
+    )?;
     let key = match name.trim().strip_prefix("min_payout.") {
         Some(code) => currency_minimum_key(crate::money::Currency::parse(name, code)?),
         None => format!("partner.{}", name.trim()),
@@ -165,7 +167,7 @@ fn checked_rate(tier: PartnerTier, share_bp: Option<i64>) -> Result<BasisPoints>
 }
 
 pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Result<Partner> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "add partners")?;
+    super::policy::require(ws.conn(), actor, super::policy::Capability::RunPartnerProgram, "add partners")?;
     let name = required_text("name", &input.name, TextKind::Line)?;
     let domain = normalize_domain("domain", &input.domain)?;
     let rate = checked_rate(input.tier, input.share_bp)?;
@@ -174,7 +176,7 @@ pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Resu
     }
     let manager_id = input.manager_id.unwrap_or(actor);
     let manager = store::team::get(ws.conn(), manager_id)?;
-    if !PROGRAM_ROLES.contains(&manager.role) {
+    if !super::policy::allows(manager.role, super::policy::Capability::RunPartnerProgram) {
         return Err(KeelError::invalid(
             "manager",
             format!("{} is not a partner manager or sales leader", manager.name),
@@ -222,7 +224,12 @@ pub fn set_rate(
     share_bp: i64,
     effective_from: NaiveDate,
 ) -> Result<Vec<CommissionPlan>> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "change commission plans")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "change commission plans",
+    )?;
     let current = store::partners::get(ws.conn(), partner)?;
     let rate = checked_rate(current.tier, Some(share_bp))?;
     check_date_range("from", effective_from)?;
@@ -249,7 +256,12 @@ pub fn set_status(
     status: PartnerStatus,
     certified_on: Option<NaiveDate>,
 ) -> Result<Partner> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "change a partner's status")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "change a partner's status",
+    )?;
     let before = store::partners::get(ws.conn(), partner)?;
     if let Some(date) = certified_on {
         check_date_range("certified_on", date)?;
@@ -309,10 +321,17 @@ pub struct PartnerView {
     pub deals: Vec<Deal>,
     /// Won value of those deals, per currency (deal amounts, not collected revenue).
     pub sourced: Vec<Money>,
+    /// What the company owes the partner, and its statements newest first: empty for
+    /// those who may not see payout statements.
     pub commission: Vec<CommissionBalance>,
+    pub statements: Vec<Statement>,
 }
 
-pub fn view(ws: &Workspace, id: PartnerId) -> Result<PartnerView> {
+/// The partner page. What the company owes the partner (`commission`) is shown only
+/// to those who may see payout statements; the rest of the page is everyone's.
+pub fn view(ws: &Workspace, actor: TeamMemberId, id: PartnerId) -> Result<PartnerView> {
+    let member = store::team::get(ws.conn(), actor)?;
+    let sees_money = super::policy::allows(member.role, super::policy::Capability::ReadStatements);
     let partner = store::partners::get(ws.conn(), id)?;
     let rate = store::partners::plan_in_force(ws.conn(), id, ws.today())?.map_or(BasisPoints(0), |p| p.rate);
     let registrations = store::registrations::list(ws.conn(), None, Some(id))?;
@@ -333,7 +352,8 @@ pub fn view(ws: &Workspace, id: PartnerId) -> Result<PartnerView> {
     sourced.sort_by_key(|m| m.currency.code());
     Ok(PartnerView {
         plans: store::partners::plans(ws.conn(), id)?,
-        commission: store::revenue::balances(ws.conn(), id)?,
+        commission: if sees_money { store::revenue::balances(ws.conn(), id)? } else { Vec::new() },
+        statements: if sees_money { super::payouts::for_partner(ws, actor, id)? } else { Vec::new() },
         registrations,
         deals,
         sourced,
@@ -359,7 +379,13 @@ pub struct PartnerDesk {
     pub statements_to_approve: Vec<Statement>,
 }
 
-pub fn desk(ws: &mut Workspace) -> Result<PartnerDesk> {
+pub fn desk(ws: &mut Workspace, actor: TeamMemberId) -> Result<PartnerDesk> {
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "work the partner desk",
+    )?;
     let to_review = registrations::list(ws, Some(RegistrationStatus::Submitted))?;
     let horizon = ws.today() + chrono::Duration::days(EXPIRY_WARNING_DAYS);
     let mut expiring: Vec<RegistrationView> = registrations::list(ws, Some(RegistrationStatus::Approved))?

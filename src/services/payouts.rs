@@ -1,6 +1,6 @@
 //! Payout runs and statements: draft → approved → paid, with carried balances.
 
-use super::partners::{program_settings, PROGRAM_ROLES};
+use super::partners::program_settings;
 use super::{statement_export, Workspace};
 use crate::domain::{
     check_date_range, LedgerKind, StatementId, StatementLineKind, StatementStatus, TeamMemberId,
@@ -45,7 +45,7 @@ pub struct StatementView {
 /// negative or under the minimum payout is kept as `carried` for the next period.
 /// Re-running a period rebuilds its drafts; approved and paid statements stay.
 pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<StatementView>> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "run payouts")?;
+    super::policy::require(ws.conn(), actor, super::policy::Capability::RunPartnerProgram, "run payouts")?;
     let (period, last_day) = parse_period(period)?;
     if last_day >= ws.today() {
         return Err(KeelError::invalid("period", format!("{period} has not ended yet (it ends {last_day})")));
@@ -97,7 +97,7 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
         }
         Ok(created)
     })?;
-    ids.into_iter().map(|id| show(ws, id)).collect()
+    ids.into_iter().map(|id| show(ws, actor, id)).collect()
 }
 
 /// The smallest statement paid out, per currency. The program's minimum is in the
@@ -138,20 +138,38 @@ impl Minimums {
     }
 }
 
-pub fn show(ws: &Workspace, id: StatementId) -> Result<StatementView> {
+/// Statements are what the company owes partners: the program's to see, not every seller's.
+fn may_read(ws: &Workspace, actor: TeamMemberId) -> Result<()> {
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::ReadStatements,
+        "see payout statements",
+    )
+    .map(|_| ())
+}
+
+pub fn show(ws: &Workspace, actor: TeamMemberId, id: StatementId) -> Result<StatementView> {
+    may_read(ws, actor)?;
     Ok(StatementView {
         statement: store::payouts::get(ws.conn(), id)?,
         lines: store::payouts::lines(ws.conn(), id)?,
     })
 }
 
-pub fn list(ws: &Workspace, period: Option<&str>) -> Result<Vec<Statement>> {
+pub fn list(ws: &Workspace, actor: TeamMemberId, period: Option<&str>) -> Result<Vec<Statement>> {
+    may_read(ws, actor)?;
     let period = period.map(parse_period).transpose()?.map(|(p, _)| p);
     store::payouts::list(ws.conn(), period.as_deref(), None)
 }
 
 /// One partner's statements, newest period first.
-pub fn for_partner(ws: &Workspace, partner: crate::domain::PartnerId) -> Result<Vec<Statement>> {
+pub fn for_partner(
+    ws: &Workspace,
+    actor: TeamMemberId,
+    partner: crate::domain::PartnerId,
+) -> Result<Vec<Statement>> {
+    may_read(ws, actor)?;
     let mut statements = store::payouts::list(ws.conn(), None, Some(partner))?;
     statements.reverse();
     Ok(statements)
@@ -160,7 +178,12 @@ pub fn for_partner(ws: &Workspace, partner: crate::domain::PartnerId) -> Result<
 /// Approves a draft. A partner manager or sales leader approves, and never one who
 /// owns a deal whose commission the statement pays.
 pub fn approve(ws: &mut Workspace, actor: TeamMemberId, id: StatementId) -> Result<StatementView> {
-    let member = super::require_role(ws, actor, PROGRAM_ROLES, "approve payout statements")?;
+    let member = super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "approve payout statements",
+    )?;
     ws.write(|tx, now| {
         let statement = store::payouts::get(tx, id)?;
         if statement.status != StatementStatus::Draft {
@@ -177,7 +200,7 @@ pub fn approve(ws: &mut Workspace, actor: TeamMemberId, id: StatementId) -> Resu
             "before": {"status": "draft"}, "after": {"status": "approved", "total_minor": statement.total.amount_minor},
         }))
     })?;
-    show(ws, id)
+    show(ws, actor, id)
 }
 
 pub fn mark_paid(
@@ -187,7 +210,12 @@ pub fn mark_paid(
     reference: &str,
     on: Option<NaiveDate>,
 ) -> Result<StatementView> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "mark statements paid")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "mark statements paid",
+    )?;
     let reference = crate::domain::required_text("reference", reference, crate::domain::TextKind::Line)?;
     let on = on.unwrap_or(ws.today());
     check_date_range("date", on)?;
@@ -210,7 +238,7 @@ pub fn mark_paid(
             "before": {"status": "approved"}, "after": {"status": "paid", "reference": reference, "on": on},
         }))
     })?;
-    show(ws, id)
+    show(ws, actor, id)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,8 +248,8 @@ pub enum ExportFormat {
 }
 
 /// The statement as a CSV file or a printable PDF.
-pub fn export(ws: &Workspace, id: StatementId, format: ExportFormat) -> Result<Vec<u8>> {
-    let view = show(ws, id)?;
+pub fn export(ws: &Workspace, actor: TeamMemberId, id: StatementId, format: ExportFormat) -> Result<Vec<u8>> {
+    let view = show(ws, actor, id)?;
     Ok(match format {
         ExportFormat::Csv => statement_export::csv(&view).into_bytes(),
         ExportFormat::Pdf => statement_export::pdf(&view),

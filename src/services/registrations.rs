@@ -2,7 +2,7 @@
 //! converted into a deal, or expired when protection runs out. Conflicts are
 //! checked at submission and again at approval.
 
-use super::partners::{program_settings, PROGRAM_ROLES};
+use super::partners::program_settings;
 use super::{deals, Workspace};
 use crate::domain::{
     check_date_range, normalize_domain, normalize_email, optional_text, required_text, AccountId, DealSource,
@@ -275,7 +275,12 @@ pub fn approve(
     id: RegistrationId,
     override_reason: Option<String>,
 ) -> Result<RegistrationView> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "approve registrations")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "approve registrations",
+    )?;
     expire_due(ws)?;
     let override_reason = optional_text("override", override_reason.as_deref(), TextKind::Note)?;
     let settings = program_settings(ws)?;
@@ -344,7 +349,12 @@ fn decide(
     to: RegistrationStatus,
     verb: &str,
 ) -> Result<RegistrationView> {
-    super::require_role(ws, actor, PROGRAM_ROLES, &format!("{verb} registrations"))?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        &format!("{verb} registrations"),
+    )?;
     let reason = required_text("reason", reason, TextKind::Note)?;
     ws.write(|tx, now| {
         let registration = store::registrations::get(tx, id)?;
@@ -430,7 +440,12 @@ pub fn extend(
     id: RegistrationId,
     reason: &str,
 ) -> Result<RegistrationView> {
-    super::require_role(ws, actor, PROGRAM_ROLES, "extend registrations")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "extend registrations",
+    )?;
     expire_due(ws)?;
     let reason = required_text("reason", reason, TextKind::Note)?;
     let settings = program_settings(ws)?;

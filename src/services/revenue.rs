@@ -149,7 +149,12 @@ pub fn reverse(
     entry: LedgerEntryId,
     reason: &str,
 ) -> Result<LedgerEntry> {
-    super::require_role(ws, actor, super::partners::PROGRAM_ROLES, "reverse ledger entries")?;
+    super::policy::require(
+        ws.conn(),
+        actor,
+        super::policy::Capability::RunPartnerProgram,
+        "reverse ledger entries",
+    )?;
     let reason = crate::domain::required_text("reason", reason, crate::domain::TextKind::Note)?;
     let today = ws.today();
     let id = ws.write(|tx, now| {

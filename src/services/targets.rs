@@ -2,14 +2,11 @@
 //! each period. The go-to-market document's KPI table gives five phases by default.
 
 use super::Workspace;
-use crate::domain::{required_text, Role, TeamMemberId, TextKind};
+use crate::domain::{required_text, TeamMemberId, TextKind};
 use crate::money::{Currency, Money};
 use crate::store::{self, targets::Target};
 use crate::{KeelError, Result};
 use chrono::{Months, NaiveDate};
-
-/// Who may change targets and reporting settings.
-pub const LEADERSHIP: &[Role] = &[Role::SalesLeader];
 
 /// The KPI table's phases: (name, first month, last month, customers, enterprise deals,
 /// ARR in whole US dollars). The seed's "Months 37+" is taken as one year.
@@ -56,7 +53,7 @@ pub fn list(ws: &Workspace) -> Result<Vec<Target>> {
 
 /// Creates a target, or changes the named one (fields not given keep their value).
 pub fn set(ws: &mut Workspace, actor: TeamMemberId, input: TargetInput) -> Result<Target> {
-    super::require_role(ws, actor, LEADERSHIP, "set targets")?;
+    super::policy::require(ws.conn(), actor, super::policy::Capability::LeadSales, "set targets")?;
     let name = required_text("name", &input.name, TextKind::Line)?;
     let existing = list(ws)?.into_iter().find(|t| t.name.eq_ignore_ascii_case(&name));
     let currency = match (input.currency.as_deref(), &existing) {
@@ -110,7 +107,7 @@ pub fn set(ws: &mut Workspace, actor: TeamMemberId, input: TargetInput) -> Resul
 
 /// Sets the five default phase targets from `start`, replacing targets of those names.
 pub fn set_phases(ws: &mut Workspace, actor: TeamMemberId, start: NaiveDate) -> Result<Vec<Target>> {
-    super::require_role(ws, actor, LEADERSHIP, "set targets")?;
+    super::policy::require(ws.conn(), actor, super::policy::Capability::LeadSales, "set targets")?;
     let phases = phase_targets(start);
     ws.write(|tx, now| {
         for target in &phases {
@@ -130,7 +127,7 @@ pub fn set_phases(ws: &mut Workspace, actor: TeamMemberId, start: NaiveDate) -> 
 }
 
 pub fn remove(ws: &mut Workspace, actor: TeamMemberId, name: &str) -> Result<()> {
-    super::require_role(ws, actor, LEADERSHIP, "remove targets")?;
+    super::policy::require(ws.conn(), actor, super::policy::Capability::LeadSales, "remove targets")?;
     ws.write(|tx, now| {
         if !store::targets::delete(tx, name)? {
             return Err(KeelError::not_found("target", name));

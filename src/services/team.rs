@@ -1,3 +1,4 @@
+use super::policy::{self, Capability};
 use super::Workspace;
 use crate::domain::{required_text, AeSegment, Role, TeamMemberId, TextKind};
 use crate::store::{self, team::TeamMember};
@@ -11,18 +12,27 @@ pub struct NewTeamMember {
 }
 
 /// Adds a team member. The first member of a workspace may be added by nobody (it
-/// bootstraps the team) and becomes the current user; later ones need an actor.
+/// bootstraps the team) and becomes the current user; later ones are added by a sales
+/// leader.
 pub fn add(ws: &mut Workspace, actor: Option<TeamMemberId>, input: NewTeamMember) -> Result<TeamMember> {
     let name = required_text("name", &input.name, TextKind::Line)?;
     if input.ae_segment.is_some() && input.role != Role::AccountExecutive {
         return Err(KeelError::invalid("segment", "applies only to account executives"));
     }
     let id = ws.write(|tx, now| {
+        // Checked inside the write: two first members cannot both bootstrap.
         let bootstrap = store::team::count(tx)? == 0;
-        if actor.is_none() && !bootstrap {
-            return Err(KeelError::NotAllowed(
-                "no acting user: pass --as NAME, or pick one with `keel team use NAME`".into(),
-            ));
+        match actor {
+            None if !bootstrap => {
+                return Err(KeelError::NotAllowed(
+                    "no acting user: only the first member joins by themselves".into(),
+                ))
+            }
+            // Adding a member decides who holds which role, so it is the leader's call.
+            Some(actor) if !bootstrap => {
+                policy::require(tx, actor, Capability::ManageTeam, "add team members")?;
+            }
+            _ => {}
         }
         let id = store::team::insert(tx, &name, input.role, input.ae_segment, now)?;
         if bootstrap {

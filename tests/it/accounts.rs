@@ -109,11 +109,11 @@ fn contact_emails_are_unique_and_valid() {
 #[test]
 fn the_team_has_unique_names_and_acts_through_a_member() {
     let mut fx = Fixture::seeded();
-    let ae = fx.ae;
+    let (ae, leader) = (fx.ae, fx.leader);
     fx.refuses("name: ana almeida is already used by team member", |ws| {
         team::add(
             ws,
-            Some(ae),
+            Some(leader),
             team::NewTeamMember { name: "ana almeida".into(), role: Role::Sdr, ae_segment: None },
         )
     });
@@ -123,7 +123,7 @@ fn the_team_has_unique_names_and_acts_through_a_member() {
     fx.refuses("segment: applies only to account executives", |ws| {
         team::add(
             ws,
-            Some(ae),
+            Some(leader),
             team::NewTeamMember {
                 name: "Ivo".into(),
                 role: Role::Sdr,
@@ -134,7 +134,7 @@ fn the_team_has_unique_names_and_acts_through_a_member() {
     assert_eq!(
         fx.ws.current_user().expect("current").map(|m| m.id),
         Some(ae),
-        "the first member is the current user"
+        "the member the workspace acts as by default"
     );
     fx.ws.set_current_user("vic okafor").expect("switch user");
     assert_eq!(fx.ws.actor(None).expect("actor"), fx.leader);

@@ -29,11 +29,13 @@ fn a_whole_deal_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("keel.db");
     ok(&db, &["init"]);
+    // The leader starts the team and adds the rest; Ana then works as herself.
+    ok(&db, &["team", "add", "--name", "Vic Okafor", "--role", "sales-leader"]);
     ok(
         &db,
         &["team", "add", "--name", "Ana Almeida", "--role", "account-executive", "--segment", "enterprise"],
     );
-    ok(&db, &["team", "add", "--name", "Vic Okafor", "--role", "sales-leader"]);
+    ok(&db, &["team", "use", "Ana Almeida"]);
     let account = json(
         &db,
         &[
@@ -188,8 +190,10 @@ fn the_partner_flow_from_the_command_line() {
     };
     let t0 = "2026-03-02T09:00:00Z";
     json_at(t0, &["init"]);
+    json_at(t0, &["team", "add", "--name", "Vic Okafor", "--role", "sales-leader"]);
     json_at(t0, &["team", "add", "--name", "Pat Okoye", "--role", "partner-manager"]);
     json_at(t0, &["team", "add", "--name", "Ana Almeida", "--role", "account-executive"]);
+    json_at(t0, &["team", "use", "Pat Okoye"]);
     let partner = json_at(
         t0,
         &[

@@ -81,10 +81,16 @@ fn the_demo_partner_program_adds_up() {
         );
     }
     assert!(registrations.iter().any(|r| r.review_overdue), "the review queue has an overdue item");
-    let statements = keel::services::payouts::list(&ws, None).expect("statements");
+    let leader = keel::services::team::list(&ws)
+        .expect("team")
+        .into_iter()
+        .find(|m| m.role == keel::domain::Role::SalesLeader)
+        .expect("the demo has a sales leader")
+        .id;
+    let statements = keel::services::payouts::list(&ws, leader, None).expect("statements");
     assert!(statements.iter().any(|s| s.status == keel::domain::StatementStatus::Paid));
     for statement in &statements {
-        let view = keel::services::payouts::show(&ws, statement.id).expect("statement");
+        let view = keel::services::payouts::show(&ws, leader, statement.id).expect("statement");
         let lines: i64 = view.lines.iter().map(|l| l.amount_minor).sum();
         assert_eq!(lines, statement.total.amount_minor, "statement {} adds up", statement.id);
     }

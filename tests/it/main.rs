@@ -18,6 +18,7 @@ mod money_rules;
 mod moves;
 mod partners;
 mod payouts;
+mod policy;
 mod real_exports;
 mod schema;
 
@@ -50,24 +51,26 @@ impl Fixture {
         let clock = FixedClock::at(start());
         let mut ws = Workspace::open(&path, Arc::new(clock.clone())).expect("open workspace");
         pipeline::init(&mut ws).expect("init");
-        let ae = team::add(
+        // The leader starts the team (only a leader adds members); the AE acts by default.
+        let leader = team::add(
             &mut ws,
             None,
+            team::NewTeamMember { name: "Vic Okafor".into(), role: Role::SalesLeader, ae_segment: None },
+        )
+        .expect("first member")
+        .id;
+        let ae = team::add(
+            &mut ws,
+            Some(leader),
             team::NewTeamMember {
                 name: "Ana Almeida".into(),
                 role: Role::AccountExecutive,
                 ae_segment: Some(keel::domain::AeSegment::Enterprise),
             },
         )
-        .expect("first member")
+        .expect("ae")
         .id;
-        let leader = team::add(
-            &mut ws,
-            Some(ae),
-            team::NewTeamMember { name: "Vic Okafor".into(), role: Role::SalesLeader, ae_segment: None },
-        )
-        .expect("leader")
-        .id;
+        ws.set_current_user("Ana Almeida").expect("current user");
         Fixture { _dir: dir, path, clock, ws, ae, leader }
     }
 

@@ -103,9 +103,9 @@ proptest! {
                 }
             }
             let reseller = p.reseller;
-            let statements = payouts::for_partner(&p.fx.ws, reseller).expect("statements");
+            let statements = payouts::for_partner(&p.fx.ws, pm, reseller).expect("statements");
             let paid: i64 = statements.iter().filter(|s| s.status == StatementStatus::Paid).map(|s| s.total.amount_minor).sum();
-            for balance in partners::view(&p.fx.ws, reseller).expect("view").commission {
+            for balance in partners::view(&p.fx.ws, pm, reseller).expect("view").commission {
                 prop_assert_eq!(balance.accrued_minor, balance.paid_minor + balance.carried_minor + balance.owed_minor);
                 prop_assert_eq!(balance.paid_minor, paid, "paid is what the paid statements paid");
                 let carried: i64 = statements.iter()

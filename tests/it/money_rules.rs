@@ -157,7 +157,7 @@ use keel::domain::StatementId;
 fn paid_and_owed_count_a_carried_balance_once() {
     let (mut p, may) = carried_into_may();
     let reseller = p.reseller;
-    let balance = |p: &Program| partners::view(&p.fx.ws, reseller).expect("view").commission[0].clone();
+    let balance = |p: &Program| partners::view(&p.fx.ws, p.pm, reseller).expect("view").commission[0].clone();
     let before = balance(&p);
     assert_eq!(
         (before.accrued_minor, before.paid_minor, before.carried_minor, before.owed_minor),
@@ -201,7 +201,7 @@ fn a_deal_owner_may_not_approve_a_statement_that_carries_their_deal() {
     payouts::run(&mut p.fx.ws, pm, "2026-04").expect("april carried");
     at(&p, 2026, 6, 2);
     let may = payouts::run(&mut p.fx.ws, pm, "2026-05").expect("may")[0].statement.id;
-    let direct: Vec<_> = payouts::show(&p.fx.ws, may).expect("show").lines;
+    let direct: Vec<_> = payouts::show(&p.fx.ws, p.pm, may).expect("show").lines;
     assert!(direct.iter().all(|l| l.deal_id != Some(leaders_deal.0)), "the leader's deal is only carried");
     p.fx.refuses("Vic Okafor owns a deal on statement", |ws| payouts::approve(ws, leader, may));
     let _ = ae;
@@ -475,11 +475,11 @@ fn a_statement_csv_guards_formulas_and_its_pdf_prints_latin_1() {
         statements.push(view.statement);
     }
     let of = |partner| statements.iter().find(|s| s.partner_id == partner).expect("statement").id;
-    let csv = payouts::export(&p.fx.ws, of(evil), payouts::ExportFormat::Csv).expect("csv");
+    let csv = payouts::export(&p.fx.ws, p.pm, of(evil), payouts::ExportFormat::Csv).expect("csv");
     let csv = String::from_utf8(csv).expect("utf-8");
     assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "guarded like every export: {csv}");
     assert!(!csv.contains(",=HYPERLINK"), "{csv}");
-    let pdf = payouts::export(&p.fx.ws, of(zurich), payouts::ExportFormat::Pdf).expect("pdf");
+    let pdf = payouts::export(&p.fx.ws, p.pm, of(zurich), payouts::ExportFormat::Pdf).expect("pdf");
     let wanted = b"Soci\xe9t\xe9 Z\xfcrich \x80"; // WinAnsi, as the fonts are declared
     assert!(pdf.windows(wanted.len()).any(|w| w == wanted), "the PDF spells the name");
     assert!(!pdf.windows(4).any(|w| w == b"Soci?"), "no question marks for Latin-1 letters");

@@ -20,7 +20,7 @@ impl Program {
         let mut fx = Fixture::seeded();
         let pm = team::add(
             &mut fx.ws,
-            Some(fx.ae),
+            Some(fx.leader),
             team::NewTeamMember { name: "Pat Okoye".into(), role: Role::PartnerManager, ae_segment: None },
         )
         .expect("partner manager")

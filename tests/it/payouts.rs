@@ -113,13 +113,13 @@ fn a_statement_holds_payable_entries_and_moves_draft_approved_paid() {
     let paid = payouts::mark_paid(&mut p.fx.ws, pm, id, "WIRE-0042", None).expect("paid");
     assert_eq!(paid.statement.status, StatementStatus::Paid);
     assert_eq!(paid.statement.paid_reference.as_deref(), Some("WIRE-0042"));
-    let csv =
-        String::from_utf8(payouts::export(&p.fx.ws, id, ExportFormat::Csv).expect("csv")).expect("utf-8");
+    let csv = String::from_utf8(payouts::export(&p.fx.ws, p.pm, id, ExportFormat::Csv).expect("csv"))
+        .expect("utf-8");
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 3, "header, one line, total: {csv}");
     assert_eq!(rows[2], "1,Acme Resellers,2026-04,paid,,total,,,,,,250000,\"2,500.00\",USD");
     assert!(rows[1].ends_with(",1000000,2500,250000,\"2,500.00\",USD"), "{}", rows[1]);
-    let pdf = payouts::export(&p.fx.ws, id, ExportFormat::Pdf).expect("pdf");
+    let pdf = payouts::export(&p.fx.ws, p.pm, id, ExportFormat::Pdf).expect("pdf");
     assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
     let before = p.fx.snapshot();
     payouts::run(&mut p.fx.ws, pm, "2026-04").expect("re-run");
@@ -303,7 +303,7 @@ fn the_partner_desk_and_page_show_what_waits_and_what_was_sourced() {
 
     at(&p, 2026, 5, 3);
     payouts::run(&mut p.fx.ws, pm, "2026-04").expect("april");
-    let desk = keel::services::partners::desk(&mut p.fx.ws).expect("desk");
+    let desk = keel::services::partners::desk(&mut p.fx.ws, p.pm).expect("desk");
     let ids = |views: &[keel::services::registrations::RegistrationView]| {
         views.iter().map(|v| v.registration.id).collect::<Vec<_>>()
     };
@@ -313,10 +313,10 @@ fn the_partner_desk_and_page_show_what_waits_and_what_was_sourced() {
     assert!(desk.expiring.is_empty(), "Orbit is protected until June 8 (90 days), beyond 14 days");
     assert_eq!(desk.statements_to_approve.len(), 1);
     at(&p, 2026, 5, 26);
-    let desk = keel::services::partners::desk(&mut p.fx.ws).expect("desk");
+    let desk = keel::services::partners::desk(&mut p.fx.ws, p.pm).expect("desk");
     assert_eq!(ids(&desk.expiring), vec![approved], "protection ends within 14 days");
 
-    let view = keel::services::partners::view(&p.fx.ws, p.reseller).expect("partner page");
+    let view = keel::services::partners::view(&p.fx.ws, p.pm, p.reseller).expect("partner page");
     assert_eq!(view.deals.iter().map(|d| d.id).collect::<Vec<_>>(), vec![deal]);
     assert_eq!(view.sourced.len(), 1);
     assert_eq!(view.sourced[0].amount_minor, 8_000_000, "the won deal's amount");

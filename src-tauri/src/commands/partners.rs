@@ -133,8 +133,8 @@ pub struct PartnerDesk {
 #[specta::specta]
 pub fn partner_desk(state: State<'_, AppState>) -> Result<PartnerDesk, ApiError> {
     let mut ws = state.open()?;
-    me(&ws)?;
-    let desk = partners::desk(&mut ws)?;
+    let actor = me(&ws)?;
+    let desk = partners::desk(&mut ws, actor)?;
     let all = |views: Vec<RegistrationView>| views.into_iter().map(RegistrationDto::from).collect();
     Ok(PartnerDesk {
         to_review: all(desk.to_review),
@@ -215,11 +215,11 @@ pub struct PartnerPage {
 #[specta::specta]
 pub fn partner_page(state: State<'_, AppState>, partner_id: Int) -> Result<PartnerPage, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
+    let actor = me(&ws)?;
     let id = PartnerId(partner_id.0);
-    let view = partners::view(&ws, id)?;
+    let view = partners::view(&ws, actor, id)?;
     let now = ws.now();
-    let statements = keel::services::payouts::for_partner(&ws, id)?;
+    let statements = view.statements.clone();
     Ok(PartnerPage {
         partner: PartnerRow::from(&PartnerSummary { partner: view.partner.clone(), rate: view.rate }),
         plans: view

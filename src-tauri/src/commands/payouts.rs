@@ -159,9 +159,9 @@ impl From<StatementView> for StatementPage {
 #[specta::specta]
 pub fn statements(state: State<'_, AppState>, period: Option<String>) -> Result<Vec<StatementDto>, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
+    let actor = me(&ws)?;
     let period = super::given(period);
-    let mut all = payouts::list(&ws, period.as_deref())?;
+    let mut all = payouts::list(&ws, actor, period.as_deref())?;
     all.reverse();
     Ok(all.iter().map(StatementDto::from).collect())
 }
@@ -179,8 +179,8 @@ pub fn run_payouts(state: State<'_, AppState>, period: String) -> Result<Vec<Sta
 #[specta::specta]
 pub fn statement(state: State<'_, AppState>, statement_id: Int) -> Result<StatementPage, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
-    Ok(payouts::show(&ws, StatementId(statement_id.0))?.into())
+    let actor = me(&ws)?;
+    Ok(payouts::show(&ws, actor, StatementId(statement_id.0))?.into())
 }
 
 #[tauri::command(async)]
@@ -216,7 +216,7 @@ pub fn export_statement(
     path: String,
 ) -> Result<Written, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
+    let actor = me(&ws)?;
     let format = match format.as_str() {
         "csv" => ExportFormat::Csv,
         "pdf" => ExportFormat::Pdf,
@@ -224,7 +224,7 @@ pub fn export_statement(
             return Err(keel::KeelError::invalid("format", format!("'{other}' is not csv or pdf")).into())
         }
     };
-    let bytes = payouts::export(&ws, StatementId(statement_id.0), format)?;
+    let bytes = payouts::export(&ws, actor, StatementId(statement_id.0), format)?;
     std::fs::write(&path, &bytes)
         .map_err(|source| keel::KeelError::Io { context: format!("writing {path}"), source })?;
     Ok(Written { path, amount: (bytes.len() as u64).into() })
