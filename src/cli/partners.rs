@@ -216,6 +216,9 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
 pub enum RegistrationCommand {
     /// Register a prospect for a partner.
     Submit(SubmitArgs),
+    /// Record the expiry of every approved registration whose protection has ended
+    /// (reads show them expired already; this writes it down, audited).
+    Expire,
     /// Approve (an override reason is required when it conflicts).
     Approve {
         id: i64,
@@ -397,9 +400,17 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
             println!("{deal}");
             return Ok(());
         }
+        RegistrationCommand::Expire => {
+            let expired = registrations::expire_due(&mut ctx.ws)?;
+            if ctx.json {
+                return output::json(&expired);
+            }
+            println!("{} registration(s) expired.", expired.len());
+            return Ok(());
+        }
         RegistrationCommand::List { status } => {
             let status = status.as_deref().map(|s| RegistrationStatus::parse("status", s)).transpose()?;
-            let list = registrations::list(&mut ctx.ws, status)?;
+            let list = registrations::list(&ctx.ws, status)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -408,10 +419,7 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
             );
             return Ok(());
         }
-        RegistrationCommand::Show { id } => {
-            registrations::expire_due(&mut ctx.ws)?;
-            registrations::get(&ctx.ws, RegistrationId(id))?
-        }
+        RegistrationCommand::Show { id } => registrations::get(&ctx.ws, RegistrationId(id))?,
     };
     if ctx.json {
         return output::json(&view);

@@ -124,7 +124,8 @@ impl From<&DealInput> for Draft {
 /// `close_not_before` is the deal's creation date when its expected close date is being
 /// set: a date people enter may not come before it (an imported one is kept as it was).
 fn validate(
-    ws: &Workspace,
+    conn: &rusqlite::Connection,
+    now: DateTime<Utc>,
     input: &Draft,
     close_not_before: Option<NaiveDate>,
     this: Option<DealId>,
@@ -145,7 +146,7 @@ fn validate(
     let probability_override =
         input.probability_override_bp.map(|bp| BasisPoints::checked("probability", bp)).transpose()?;
     let owner_id = input.owner_id.ok_or_else(|| KeelError::invalid("owner", "is required"))?;
-    store::team::get(ws.conn(), owner_id)?;
+    store::team::get(conn, owner_id)?;
     if let Some(parent) = input.expands_deal_id {
         if input.deal_type != DealType::Expansion {
             return Err(KeelError::invalid("expands_deal", "only an expansion deal expands another deal"));
@@ -153,7 +154,7 @@ fn validate(
         if Some(parent) == this {
             return Err(KeelError::invalid("expands_deal", "a deal cannot expand itself"));
         }
-        let parent_deal = store::deals::get(ws.conn(), parent, ws.now())?;
+        let parent_deal = store::deals::get(conn, parent, now)?;
         if parent_deal.account_id != input.account_id || input.account_id.is_none() || !parent_deal.is_won {
             return Err(KeelError::invalid(
                 "expands_deal",
@@ -191,10 +192,17 @@ impl PreparedDeal {
 
 /// Validates a new deal and picks its stage: one a new deal may start in, reachable
 /// from the first stage without owing any exit or entry criteria (Lead or Qualification).
-pub(crate) fn prepare(ws: &Workspace, actor: TeamMemberId, mut input: DealInput) -> Result<PreparedDeal> {
+/// Runs inside the write that inserts it, so what it checked still holds when it writes.
+pub(crate) fn prepare(
+    tx: &rusqlite::Connection,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    actor: TeamMemberId,
+    mut input: DealInput,
+) -> Result<PreparedDeal> {
     input.owner_id = input.owner_id.or(Some(actor));
-    let valid = validate(ws, &Draft::from(&input), Some(ws.today()), None)?;
-    let stages = pipeline::stages(ws)?;
+    let valid = validate(tx, now, &Draft::from(&input), Some(today), None)?;
+    let stages = store::stages::list(tx, store::stages::default_pipeline(tx)?.id)?;
     let first = stages.first().ok_or_else(|| KeelError::NotAllowed("the pipeline has no stages".into()))?;
     let stage = match input.stage.as_deref() {
         Some(name) => pipeline::find_stage(&stages, name)?.clone(),
@@ -264,14 +272,30 @@ pub(crate) fn insert_prepared(
 
 /// Creates a deal (see [`prepare`] for where it may start).
 pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: DealInput) -> Result<Deal> {
-    store::accounts::get(ws.conn(), input.account_id)?;
-    let prepared = prepare(ws, actor, input)?;
-    let id = ws.write(|tx, now| insert_prepared(tx, now, actor, &prepared))?;
+    let today = ws.today();
+    let id = ws.write(|tx, now| {
+        store::accounts::get(tx, input.account_id)?;
+        let prepared = prepare(tx, now, today, actor, input)?;
+        insert_prepared(tx, now, actor, &prepared)
+    })?;
     get(ws, id)
 }
 
 pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: DealChanges) -> Result<Deal> {
-    let current = get(ws, id)?;
+    // Read, checked and written in one transaction: the checks decide on the deal as
+    // it is when the write happens.
+    ws.write(|tx, now| update_in(tx, now, actor, id, changes))?;
+    get(ws, id)
+}
+
+fn update_in(
+    tx: &rusqlite::Connection,
+    now: DateTime<Utc>,
+    actor: TeamMemberId,
+    id: DealId,
+    changes: DealChanges,
+) -> Result<()> {
+    let current = store::deals::get(tx, id, now)?;
     // The stored minor units mean nothing in another currency (USD 1,234.56 is not
     // KWD 123.456): a new currency comes with its amount (unless none is known yet).
     if let (Some(code), None, Some(_)) = (&changes.currency, changes.amount_minor, current.amount) {
@@ -305,30 +329,27 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: Deal
         expands_deal_id: changes.expands_deal_id.unwrap_or(current.expands_deal_id),
     };
     if let Some(account) = merged.account_id {
-        store::accounts::get(ws.conn(), account)?;
+        store::accounts::get(tx, account)?;
     }
     let created_on = current.created_at.date_naive();
-    let deal = validate(ws, &merged, close_changed.then_some(created_on), Some(id))?;
-    ws.write(|tx, now| {
-        store::deals::update(tx, id, &deal.fields(), now)?;
-        super::record(
-            tx,
-            now,
-            Some(actor),
-            "deal.update",
-            "deal",
-            id.0,
-            serde_json::json!({
-                "before": {"amount_minor": current.amount.map(|m| m.amount_minor), "currency": current.currency,
-                           "expected_close_date": current.expected_close_date, "owner_id": current.owner_id,
-                           "probability_override_bp": current.probability_override, "account_id": current.account_id},
-                "after": {"amount_minor": deal.amount.map(|m| m.amount_minor), "currency": deal.currency,
-                          "expected_close_date": deal.expected_close_date, "owner_id": deal.owner_id,
-                          "probability_override_bp": deal.probability_override, "account_id": deal.account_id},
-            }),
-        )
-    })?;
-    get(ws, id)
+    let deal = validate(tx, now, &merged, close_changed.then_some(created_on), Some(id))?;
+    store::deals::update(tx, id, &deal.fields(), now)?;
+    super::record(
+        tx,
+        now,
+        Some(actor),
+        "deal.update",
+        "deal",
+        id.0,
+        serde_json::json!({
+            "before": {"amount_minor": current.amount.map(|m| m.amount_minor), "currency": current.currency,
+                       "expected_close_date": current.expected_close_date, "owner_id": current.owner_id,
+                       "probability_override_bp": current.probability_override, "account_id": current.account_id},
+            "after": {"amount_minor": deal.amount.map(|m| m.amount_minor), "currency": deal.currency,
+                      "expected_close_date": deal.expected_close_date, "owner_id": deal.owner_id,
+                      "probability_override_bp": deal.probability_override, "account_id": deal.account_id},
+        }),
+    )
 }
 
 pub fn get(ws: &Workspace, id: DealId) -> Result<Deal> {

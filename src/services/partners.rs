@@ -334,7 +334,8 @@ pub fn view(ws: &Workspace, actor: TeamMemberId, id: PartnerId) -> Result<Partne
     let sees_money = super::policy::allows(member.role, super::policy::Capability::ReadStatements);
     let partner = store::partners::get(ws.conn(), id)?;
     let rate = store::partners::plan_in_force(ws.conn(), id, ws.today())?.map_or(BasisPoints(0), |p| p.rate);
-    let registrations = store::registrations::list(ws.conn(), None, Some(id))?;
+    let registrations: Vec<Registration> =
+        registrations::list_of(ws, None, Some(id))?.into_iter().map(|v| v.registration).collect();
     let deals = registrations
         .iter()
         .rev()
@@ -379,7 +380,7 @@ pub struct PartnerDesk {
     pub statements_to_approve: Vec<Statement>,
 }
 
-pub fn desk(ws: &mut Workspace, actor: TeamMemberId) -> Result<PartnerDesk> {
+pub fn desk(ws: &Workspace, actor: TeamMemberId) -> Result<PartnerDesk> {
     super::policy::require(
         ws.conn(),
         actor,

@@ -164,28 +164,49 @@ fn view_of(ws: &Workspace, registration: Registration) -> Result<RegistrationVie
     Ok(RegistrationView { registration, conflicts, review_overdue, deal_stage })
 }
 
-/// Expires approved registrations whose protection ended. Time-driven, so every
-/// registration command runs it first; each expiry is audited as the system's act.
+/// A registration as of `today`: an approved one whose protection has ended reads as
+/// expired whether or not the expiry has been written yet, so reads need not write.
+fn as_of(mut registration: Registration, today: chrono::NaiveDate) -> Registration {
+    if registration.status == RegistrationStatus::Approved
+        && registration.protected_until.is_some_and(|until| until < today)
+    {
+        registration.status = RegistrationStatus::Expired;
+    }
+    registration
+}
+
+/// Writes the expiries that are due, inside the caller's transaction: every command
+/// that decides something about registrations runs it first, so it decides on today's
+/// states and a refused command leaves no expiry behind. Each is audited as the
+/// system's act.
+fn expire_due_in(
+    tx: &rusqlite::Connection,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<RegistrationId>> {
+    let due = store::registrations::approved_past_protection(tx, today)?;
+    for id in &due {
+        store::registrations::set_status(tx, *id, RegistrationStatus::Expired)?;
+        super::record(
+            tx,
+            now,
+            None,
+            "registration.expire",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"status": "approved"}, "after": {"status": "expired"},
+            }),
+        )?;
+    }
+    Ok(due)
+}
+
+/// Writes due expiries as a job of its own (`keel registration expire`); reads show
+/// them as expired already.
 pub fn expire_due(ws: &mut Workspace) -> Result<Vec<RegistrationId>> {
     let today = ws.today();
-    ws.write(|tx, now| {
-        let due = store::registrations::approved_past_protection(tx, today)?;
-        for id in &due {
-            store::registrations::set_status(tx, *id, RegistrationStatus::Expired)?;
-            super::record(
-                tx,
-                now,
-                None,
-                "registration.expire",
-                "registration",
-                id.0,
-                serde_json::json!({
-                    "before": {"status": "approved"}, "after": {"status": "expired"},
-                }),
-            )?;
-        }
-        Ok(due)
-    })
+    ws.write(|tx, now| expire_due_in(tx, now, today))
 }
 
 /// Every check a submission passes, whether first submitted or resubmitted after a
@@ -219,10 +240,11 @@ fn check_submission(
 }
 
 pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
-    expire_due(ws)?;
-    let partner = store::partners::get(ws.conn(), input.partner_id)?;
     let valid = validate(ws, &input)?;
+    let today = ws.today();
     let id = ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        let partner = store::partners::get(tx, input.partner_id)?;
         let found = check_submission(tx, &partner, &valid, None)?;
         let id = store::registrations::insert(tx, &valid.record(partner.id), now, Some(actor))?;
         super::record(
@@ -244,19 +266,39 @@ pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput)
 }
 
 pub fn get(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
-    let registration = store::registrations::get(ws.conn(), id)?;
+    let registration = as_of(store::registrations::get(ws.conn(), id)?, ws.today());
     view_of(ws, registration)
 }
 
 /// The registration a deal was converted from, if any (the deal page links to it).
 pub fn for_deal(ws: &Workspace, deal: crate::domain::DealId) -> Result<Option<Registration>> {
-    store::registrations::for_deal(ws.conn(), deal)
+    Ok(store::registrations::for_deal(ws.conn(), deal)?.map(|r| as_of(r, ws.today())))
 }
 
-/// Registrations, oldest first (the review queue order).
-pub fn list(ws: &mut Workspace, status: Option<RegistrationStatus>) -> Result<Vec<RegistrationView>> {
-    expire_due(ws)?;
-    store::registrations::list(ws.conn(), status, None)?.into_iter().map(|r| view_of(ws, r)).collect()
+/// Registrations, oldest first (the review queue order), as of today. Reading writes
+/// nothing: due expiries show as expired (see `as_of`).
+pub fn list(ws: &Workspace, status: Option<RegistrationStatus>) -> Result<Vec<RegistrationView>> {
+    list_of(ws, status, None)
+}
+
+/// One partner's registrations, or everyone's, as of today.
+pub(crate) fn list_of(
+    ws: &Workspace,
+    status: Option<RegistrationStatus>,
+    partner: Option<crate::domain::PartnerId>,
+) -> Result<Vec<RegistrationView>> {
+    let today = ws.today();
+    // Stored approved ones may read as expired, so the status filter applies after.
+    let stored = match status {
+        Some(RegistrationStatus::Approved | RegistrationStatus::Expired) | None => None,
+        other => other,
+    };
+    store::registrations::list(ws.conn(), stored, partner)?
+        .into_iter()
+        .map(|r| as_of(r, today))
+        .filter(|r| status.is_none_or(|s| r.status == s))
+        .map(|r| view_of(ws, r))
+        .collect()
 }
 
 fn expect_status(r: &Registration, allowed: &[RegistrationStatus], action: &str) -> Result<()> {
@@ -281,11 +323,11 @@ pub fn approve(
         super::policy::Capability::RunPartnerProgram,
         "approve registrations",
     )?;
-    expire_due(ws)?;
     let override_reason = optional_text("override", override_reason.as_deref(), TextKind::Note)?;
     let settings = program_settings(ws)?;
     let today = ws.today();
     ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
         let registration = store::registrations::get(tx, id)?;
         expect_status(&registration, &[RegistrationStatus::Submitted], "approved")?;
         let partner = store::partners::get(tx, registration.partner_id)?;
@@ -421,7 +463,9 @@ pub fn resubmit(
     }
     let valid = validate(ws, &input)?;
     let partner = store::partners::get(ws.conn(), current.partner_id)?;
+    let today = ws.today();
     ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
         let found = check_submission(tx, &partner, &valid, Some(id))?;
         store::registrations::resubmit(tx, id, &valid.record(current.partner_id), now)?;
         super::record(tx, now, Some(actor), "registration.resubmit", "registration", id.0, serde_json::json!({
@@ -446,10 +490,11 @@ pub fn extend(
         super::policy::Capability::RunPartnerProgram,
         "extend registrations",
     )?;
-    expire_due(ws)?;
     let reason = required_text("reason", reason, TextKind::Note)?;
     let settings = program_settings(ws)?;
+    let today = ws.today();
     ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
         let registration = store::registrations::get(tx, id)?;
         expect_status(&registration, &[RegistrationStatus::Approved], "extended")?;
         if registration.extension_reason.is_some() {
@@ -481,8 +526,7 @@ pub fn convert(
     id: RegistrationId,
     owner: Option<TeamMemberId>,
 ) -> Result<RegistrationView> {
-    expire_due(ws)?;
-    let registration = store::registrations::get(ws.conn(), id)?;
+    let registration = as_of(store::registrations::get(ws.conn(), id)?, ws.today());
     expect_status(&registration, &[RegistrationStatus::Approved], "converted")?;
     // The account with the exact domain, else the company's main one (eu.acme.com → acme.com).
     let existing = match store::accounts::find_by_domain(ws.conn(), &registration.domain)? {
@@ -503,8 +547,12 @@ pub fn convert(
         forecast_override: None,
         expands_deal_id: None,
     };
-    let mut prepared = deals::prepare(ws, actor, input)?;
+    let today = ws.today();
     ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        // Decided again inside the write: another command may have acted since.
+        expect_status(&store::registrations::get(tx, id)?, &[RegistrationStatus::Approved], "converted")?;
+        let mut prepared = deals::prepare(tx, now, today, actor, input)?;
         let account = match existing {
             Some(account) => account,
             None => {

@@ -160,7 +160,7 @@ fn a_payout_run_killed_at_any_moment_is_wholly_there_or_wholly_absent() {
             .expect("a partner manager")
             .id;
         let converted =
-            keel::services::registrations::list(&mut ws, Some(keel::domain::RegistrationStatus::Converted))
+            keel::services::registrations::list(&ws, Some(keel::domain::RegistrationStatus::Converted))
                 .expect("registrations");
         let mut paid = 0;
         for deal in converted.iter().filter_map(|r| r.registration.deal_id) {

@@ -73,7 +73,7 @@ fn the_demo_partner_program_adds_up() {
     let mut ws = Workspace::open_in_memory(Arc::new(FixedClock::at(crate::start()))).expect("ws");
     generate(&mut ws, DemoOptions { deals: 2_000, seed: 5 }).expect("demo");
     assert!(ws.integrity_problems().expect("check").is_empty(), "foreign keys hold after the demo");
-    let registrations = keel::services::registrations::list(&mut ws, None).expect("registrations");
+    let registrations = keel::services::registrations::list(&ws, None).expect("registrations");
     for status in keel::domain::RegistrationStatus::ALL {
         assert!(
             registrations.iter().any(|r| r.registration.status == *status),

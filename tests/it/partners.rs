@@ -287,7 +287,7 @@ fn protection_expires_unless_converted_and_extends_once() {
         "day 150: still protected"
     );
     p.fx.clock.advance(Duration::days(1));
-    let list = registrations::list(&mut p.fx.ws, Some(RegistrationStatus::Expired)).expect("list");
+    let list = registrations::list(&p.fx.ws, Some(RegistrationStatus::Expired)).expect("list");
     assert_eq!(list.len(), 1, "day 151: expired");
     let ae = p.fx.ae;
     p.fx.refuses("registration 1 is expired; it cannot be converted", |ws| {
@@ -356,4 +356,59 @@ impl Now for keel::clock::FixedClock {
     fn now_instant(&self) -> chrono::DateTime<chrono::Utc> {
         keel::clock::Clock::now(self)
     }
+}
+
+#[test]
+fn reading_registrations_writes_nothing_and_shows_due_expiries() {
+    let mut p = Program::new();
+    let pm = p.pm;
+    let id = p.submit(p.reseller, "Summit Media", "summitmedia.com");
+    registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
+    p.fx.clock.advance(Duration::days(91));
+    let before = p.fx.snapshot();
+    let expired = registrations::list(&p.fx.ws, Some(RegistrationStatus::Expired)).expect("list");
+    assert_eq!(
+        expired.iter().map(|v| v.registration.id).collect::<Vec<_>>(),
+        [id],
+        "due expiry reads as expired"
+    );
+    assert!(registrations::list(&p.fx.ws, Some(RegistrationStatus::Approved)).expect("list").is_empty());
+    assert_eq!(
+        registrations::get(&p.fx.ws, id).expect("get").registration.status,
+        RegistrationStatus::Expired
+    );
+    keel::services::partners::desk(&p.fx.ws, pm).expect("desk");
+    let page = keel::services::partners::view(&p.fx.ws, pm, p.reseller).expect("page");
+    assert_eq!(page.registrations[0].status, RegistrationStatus::Expired);
+    assert_eq!(before, p.fx.snapshot(), "reading wrote nothing");
+    // The expiry is written by the next command that decides on registrations, or the job.
+    assert_eq!(registrations::expire_due(&mut p.fx.ws).expect("job"), [id]);
+    assert_ne!(before, p.fx.snapshot(), "the job wrote it down");
+}
+
+#[test]
+fn a_refused_submission_writes_nothing_not_even_a_due_expiry() {
+    let mut p = Program::new();
+    let pm = p.pm;
+    let id = p.submit(p.reseller, "Summit Media", "summitmedia.com");
+    registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
+    p.submit(p.reseller, "Kite Labs", "kitelabs.io");
+    p.fx.clock.advance(Duration::days(91));
+    // Registration 1's protection has ended (an expiry is due); the reseller registers
+    // kitelabs.io again, which it holds live: refused, and nothing written.
+    let input = p.registration(p.reseller, "Kite Labs", "kitelabs.io");
+    p.fx.refuses("live registration of this partner", |ws| registrations::submit(ws, pm, input));
+    assert_eq!(
+        registrations::get(&p.fx.ws, id).expect("get").registration.status,
+        RegistrationStatus::Expired
+    );
+    // Accepted, the same command writes the due expiry in its own transaction.
+    let again = p.registration(p.reseller, "Summit Media", "summitmedia.com");
+    registrations::submit(&mut p.fx.ws, pm, again).expect("the domain is free again");
+    let conn = rusqlite::Connection::open(&p.fx.path).expect("db");
+    let audit = keel::store::audit::list(&conn, Some("registration"), Some(id.0), 10).expect("audit");
+    assert!(
+        audit.iter().any(|e| e.action == "registration.expire"),
+        "the expiry was written with the submission"
+    );
 }

@@ -303,7 +303,7 @@ fn the_partner_desk_and_page_show_what_waits_and_what_was_sourced() {
 
     at(&p, 2026, 5, 3);
     payouts::run(&mut p.fx.ws, pm, "2026-04").expect("april");
-    let desk = keel::services::partners::desk(&mut p.fx.ws, p.pm).expect("desk");
+    let desk = keel::services::partners::desk(&p.fx.ws, p.pm).expect("desk");
     let ids = |views: &[keel::services::registrations::RegistrationView]| {
         views.iter().map(|v| v.registration.id).collect::<Vec<_>>()
     };
@@ -313,7 +313,7 @@ fn the_partner_desk_and_page_show_what_waits_and_what_was_sourced() {
     assert!(desk.expiring.is_empty(), "Orbit is protected until June 8 (90 days), beyond 14 days");
     assert_eq!(desk.statements_to_approve.len(), 1);
     at(&p, 2026, 5, 26);
-    let desk = keel::services::partners::desk(&mut p.fx.ws, p.pm).expect("desk");
+    let desk = keel::services::partners::desk(&p.fx.ws, p.pm).expect("desk");
     assert_eq!(ids(&desk.expiring), vec![approved], "protection ends within 14 days");
 
     let view = keel::services::partners::view(&p.fx.ws, p.pm, p.reseller).expect("partner page");

@@ -132,9 +132,9 @@ pub struct PartnerDesk {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn partner_desk(state: State<'_, AppState>) -> Result<PartnerDesk, ApiError> {
-    let mut ws = state.open()?;
+    let ws = state.open()?;
     let actor = me(&ws)?;
-    let desk = partners::desk(&mut ws, actor)?;
+    let desk = partners::desk(&ws, actor)?;
     let all = |views: Vec<RegistrationView>| views.into_iter().map(RegistrationDto::from).collect();
     Ok(PartnerDesk {
         to_review: all(desk.to_review),
@@ -255,18 +255,17 @@ pub fn registrations(
     state: State<'_, AppState>,
     status: Option<String>,
 ) -> Result<Vec<RegistrationDto>, ApiError> {
-    let mut ws = state.open()?;
+    let ws = state.open()?;
     me(&ws)?;
     let status = given(status).map(|s| RegistrationStatus::parse("status", &s)).transpose()?;
-    Ok(registrations::list(&mut ws, status)?.into_iter().map(RegistrationDto::from).collect())
+    Ok(registrations::list(&ws, status)?.into_iter().map(RegistrationDto::from).collect())
 }
 
 #[tauri::command(async)]
 #[specta::specta]
 pub fn registration(state: State<'_, AppState>, registration_id: Int) -> Result<RegistrationDto, ApiError> {
-    let mut ws = state.open()?;
+    let ws = state.open()?;
     me(&ws)?;
-    registrations::expire_due(&mut ws)?;
     Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into())
 }
 
