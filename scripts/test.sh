@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Keel test on a fresh Debian/Ubuntu machine, installing what is missing:
-# formatting and lints, core and desktop Rust tests, UI unit tests (Vitest), and the
-# end-to-end tests in the real app window (Xvfb + tauri-driver + WebKitWebDriver).
+# formatting and lints, core and desktop Rust tests, UI unit tests (Vitest) and type
+# check (svelte-check), and the end-to-end tests in the real app window (Xvfb +
+# tauri-driver + WebKitWebDriver).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
@@ -20,6 +21,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== Rust: core and desktop tests (bindings must be current)"
 cargo test --workspace --locked
+
+echo "== UI: type check against the current bindings"
+(cd ui && npm run check)
 
 echo "== End-to-end: the real window"
 cargo build --locked -p keel -p keel-desktop

@@ -63,23 +63,63 @@ impl KeelError {
 
     /// Stable machine-readable code; the UI branches on it, so never rename one.
     pub fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The code as a closed set (front doors that type their errors use this).
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            KeelError::Invalid { .. } => "invalid_input",
-            KeelError::NotFound { .. } => "not_found",
-            KeelError::Duplicate { .. } => "duplicate",
-            KeelError::CriteriaUnmet { .. } => "criteria_unmet",
-            KeelError::Conflict { .. } => "conflict",
-            KeelError::Forbidden(_) => "forbidden",
-            KeelError::NotAllowed(_) => "not_allowed",
-            KeelError::Schema(_) => "schema",
-            KeelError::Storage(e) if is_busy(e) => "busy",
-            KeelError::Storage(_) => "storage",
-            KeelError::Io { .. } => "io",
+            KeelError::Invalid { .. } => ErrorCode::InvalidInput,
+            KeelError::NotFound { .. } => ErrorCode::NotFound,
+            KeelError::Duplicate { .. } => ErrorCode::Duplicate,
+            KeelError::CriteriaUnmet { .. } => ErrorCode::CriteriaUnmet,
+            KeelError::Conflict { .. } => ErrorCode::Conflict,
+            KeelError::Forbidden(_) => ErrorCode::Forbidden,
+            KeelError::NotAllowed(_) => ErrorCode::NotAllowed,
+            KeelError::Schema(_) => ErrorCode::Schema,
+            KeelError::Storage(e) if is_busy(e) => ErrorCode::Busy,
+            KeelError::Storage(_) => ErrorCode::Storage,
+            KeelError::Io { .. } => ErrorCode::Io,
         }
     }
 
     pub fn body(&self) -> ErrorBody {
         ErrorBody { code: self.code().to_string(), message: self.to_string() }
+    }
+}
+
+/// Every error code the core gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Duplicate,
+    CriteriaUnmet,
+    Conflict,
+    Forbidden,
+    NotAllowed,
+    Schema,
+    Busy,
+    Storage,
+    Io,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Duplicate => "duplicate",
+            ErrorCode::CriteriaUnmet => "criteria_unmet",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotAllowed => "not_allowed",
+            ErrorCode::Schema => "schema",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Io => "io",
+        }
     }
 }
 

@@ -11,7 +11,7 @@ pub mod money;
 pub mod services;
 pub mod store;
 
-pub use error::{ErrorBody, KeelError, Result};
+pub use error::{ErrorBody, ErrorCode, KeelError, Result};
 
 /// Where the CLI and the desktop app keep the workspace unless told otherwise:
 /// `KEEL_DB`, else `keel/keel.db` under the platform's data directory.

@@ -15,9 +15,48 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename = "ErrorBody")]
 pub struct ApiError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Vec<String>,
+}
+
+/// Every code a command may fail with, a union type in TypeScript: the core's, one for
+/// one (the match below fails to compile when the core adds one), and the app's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Duplicate,
+    CriteriaUnmet,
+    Conflict,
+    Forbidden,
+    NotAllowed,
+    Schema,
+    Busy,
+    Storage,
+    Io,
+    /// The app has no member to act as yet (first start).
+    NoUser,
+}
+
+impl From<keel::ErrorCode> for ErrorCode {
+    fn from(code: keel::ErrorCode) -> Self {
+        use keel::ErrorCode as Core;
+        match code {
+            Core::InvalidInput => ErrorCode::InvalidInput,
+            Core::NotFound => ErrorCode::NotFound,
+            Core::Duplicate => ErrorCode::Duplicate,
+            Core::CriteriaUnmet => ErrorCode::CriteriaUnmet,
+            Core::Conflict => ErrorCode::Conflict,
+            Core::Forbidden => ErrorCode::Forbidden,
+            Core::NotAllowed => ErrorCode::NotAllowed,
+            Core::Schema => ErrorCode::Schema,
+            Core::Busy => ErrorCode::Busy,
+            Core::Storage => ErrorCode::Storage,
+            Core::Io => ErrorCode::Io,
+        }
+    }
 }
 
 impl From<keel::KeelError> for ApiError {
@@ -27,8 +66,7 @@ impl From<keel::KeelError> for ApiError {
             keel::KeelError::Conflict { conflicts, .. } => conflicts.clone(),
             _ => Vec::new(),
         };
-        let body = e.body();
-        ApiError { code: body.code, message: body.message, details }
+        ApiError { code: e.kind().into(), message: e.to_string(), details }
     }
 }
 

@@ -99,19 +99,9 @@ pub fn set_poc(
         poc.outcome = Some(outcome);
     }
     if let (Some(start), Some(end)) = (poc.start_date, poc.end_date) {
-        let settings = ws.settings()?;
-        let days = (end - start).num_days();
-        if end < start {
-            return Err(KeelError::invalid("end_date", format!("{end} is before the start date {start}")));
-        }
-        if days < i64::from(settings.poc_min_days) || days > i64::from(settings.poc_max_days) {
-            return Err(KeelError::invalid(
-                "end_date",
-                format!(
-                    "the evaluation period is {days} days; it must be {}–{} days",
-                    settings.poc_min_days, settings.poc_max_days
-                ),
-            ));
+        let bounds = super::stage_rules::poc_bounds(&ws.settings()?);
+        if let Some(problem) = bounds.problem(start, end) {
+            return Err(KeelError::invalid("end_date", problem));
         }
     }
     ws.write(|tx, now| {

@@ -14,6 +14,23 @@ pub struct PocBounds {
     pub max_days: u32,
 }
 
+impl PocBounds {
+    /// The one rule for a proof of concept's evaluation period: what is wrong with
+    /// `start`–`end`, if anything (saving a PoC and moving past the stage both ask).
+    pub fn problem(&self, start: chrono::NaiveDate, end: chrono::NaiveDate) -> Option<String> {
+        if end < start {
+            return Some(format!("the evaluation period ends ({end}) before it starts ({start})"));
+        }
+        let days = (end - start).num_days();
+        (days < i64::from(self.min_days) || days > i64::from(self.max_days)).then(|| {
+            format!(
+                "the evaluation period is {days} days; it must be {}–{} days",
+                self.min_days, self.max_days
+            )
+        })
+    }
+}
+
 /// The rules a move from `from` to `to` must satisfy. A forward move passes through
 /// every stage between, so it owes their exit and entry rules too. A move back owes
 /// none, nor does a move to a lost stage (its loss reason is checked apart). A closed
@@ -75,12 +92,8 @@ pub fn missing_items(
                 }
                 match (poc.start_date, poc.end_date) {
                     (Some(start), Some(end)) => {
-                        let days = (end - start).num_days();
-                        if days < i64::from(bounds.min_days) || days > i64::from(bounds.max_days) {
-                            missing.push(format!(
-                                "proof of concept evaluation period is {days} days, needs {}–{} days",
-                                bounds.min_days, bounds.max_days
-                            ));
+                        if let Some(problem) = bounds.problem(start, end) {
+                            missing.push(format!("proof of concept: {problem}"));
                         }
                     }
                     _ => missing.push("proof of concept start and end dates are not set".into()),

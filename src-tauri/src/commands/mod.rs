@@ -18,7 +18,7 @@ use keel::services::Workspace;
 /// The member the app acts as: the one picked on first start.
 pub(crate) fn me(ws: &Workspace) -> Result<TeamMemberId, ApiError> {
     ws.actor(None).map_err(|_| ApiError {
-        code: "no_user".into(),
+        code: crate::ErrorCode::NoUser,
         message: "pick who you are first (command palette → Switch user)".into(),
         details: Vec::new(),
     })

@@ -125,6 +125,8 @@ pub struct PartnerDesk {
     pub expiring: Vec<RegistrationDto>,
     pub statements_to_approve: Vec<StatementDto>,
     pub expiry_warning_days: Int,
+    /// The program's promise: a registration is reviewed within this many hours.
+    pub review_within_hours: Int,
 }
 
 /// The partner manager's home: reviews waiting (oldest first), conflicts, expiring
@@ -142,6 +144,7 @@ pub fn partner_desk(state: State<'_, AppState>) -> Result<PartnerDesk, ApiError>
         expiring: all(desk.expiring),
         statements_to_approve: desk.statements_to_approve.iter().map(StatementDto::from).collect(),
         expiry_warning_days: partners::EXPIRY_WARNING_DAYS.into(),
+        review_within_hours: i64::from(partners::program_settings(&ws)?.review_within_hours).into(),
     })
 }
 

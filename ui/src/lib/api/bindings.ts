@@ -600,10 +600,18 @@ export type DrillPage_Serialize = {
  *  registration's conflicts) so the screen can show them where the user acted.
  */
 export type ErrorBody = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 	details: string[],
 };
+
+/**
+ *  Every code a command may fail with, a union type in TypeScript: the core's, one for
+ *  one (the match below fails to compile when the core adds one), and the app's own.
+ */
+export type ErrorCode = "invalid_input" | "not_found" | "duplicate" | "criteria_unmet" | "conflict" | "forbidden" | "not_allowed" | "schema" | "busy" | "storage" | "io" | 
+/**  The app has no member to act as yet (first start). */
+"no_user";
 
 /**  One group's figures; money in minor units of the reporting currency, rates in bp. */
 export type FiguresDto = FiguresDto_Serialize | FiguresDto_Deserialize;
@@ -979,6 +987,8 @@ export type PartnerDesk_Deserialize = {
 	expiring: RegistrationDto_Deserialize[],
 	statements_to_approve: StatementDto_Deserialize[],
 	expiry_warning_days: number,
+	/**  The program's promise: a registration is reviewed within this many hours. */
+	review_within_hours: number,
 };
 
 export type PartnerDesk_Serialize = {
@@ -987,6 +997,8 @@ export type PartnerDesk_Serialize = {
 	expiring: RegistrationDto_Serialize[],
 	statements_to_approve: StatementDto_Serialize[],
 	expiry_warning_days: number,
+	/**  The program's promise: a registration is reviewed within this many hours. */
+	review_within_hours: number,
 };
 
 export type PartnerPage = PartnerPage_Serialize | PartnerPage_Deserialize;

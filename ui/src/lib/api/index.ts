@@ -4,11 +4,14 @@ import { Channel } from '@tauri-apps/api/core';
 import { commands } from './bindings';
 import type * as B from './bindings';
 
+/** Every code a command fails with (generated from Rust), and the UI's own for anything else. */
+export type ErrorCode = B.ErrorCode | 'ui';
+
 /** An error from the core, with its stable code and, for lists, the items behind it. */
 export class KeelApiError extends Error {
-  readonly code: string;
+  readonly code: B.ErrorCode;
   readonly details: string[];
-  constructor(body: { code: string; message: string; details?: string[] }) {
+  constructor(body: { code: B.ErrorCode; message: string; details?: string[] }) {
     super(body.message);
     this.name = 'KeelApiError';
     this.code = body.code;
@@ -18,7 +21,7 @@ export class KeelApiError extends Error {
 
 type CommandResult<T> =
   | { status: 'ok'; data: T }
-  | { status: 'error'; error: { code: string; message: string; details?: string[] } };
+  | { status: 'error'; error: { code: B.ErrorCode; message: string; details?: string[] } };
 
 /** Returns the value of a command result, or throws its `{code, message}` as a KeelApiError. */
 export function unwrap<T>(result: CommandResult<T>): T {
@@ -143,7 +146,7 @@ export const api = {
 };
 
 /** `{code, message}` of anything thrown, for showing where the user acted. */
-export function errorOf(e: unknown): { code: string; message: string; details: string[] } {
+export function errorOf(e: unknown): { code: ErrorCode; message: string; details: string[] } {
   if (e instanceof KeelApiError) return { code: e.code, message: e.message, details: e.details };
   return { code: 'ui', message: e instanceof Error ? e.message : String(e), details: [] };
 }
