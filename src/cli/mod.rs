@@ -205,14 +205,29 @@ fn name_the_flag(err: KeelError) -> KeelError {
         ("contact_email", "contact-email"),
         ("contact_name", "contact-name"),
         ("use_case", "use-case"),
+        ("starts_on", "from"),
+        ("ends_on", "to"),
     ];
     match err {
         KeelError::Invalid { field, problem } => {
             let flag = FLAGS.iter().find(|(f, _)| *f == field).map_or(field, |(_, flag)| flag.to_string());
-            KeelError::Invalid { field: flag, problem }
+            KeelError::Invalid { field: flag, problem: in_cli_terms(problem) }
         }
+        KeelError::NotAllowed(message) => KeelError::NotAllowed(in_cli_terms(message)),
         other => other,
     }
+}
+
+/// The core says what to do in the product's words; on the command line it is a flag.
+pub(crate) fn in_cli_terms(text: String) -> String {
+    const HINTS: &[(&str, &str)] = &[
+        ("read the file with day-first dates", "pass --date-order dmy"),
+        ("a strict import refuses", "--strict refuses"),
+        ("or map a column to ", "or map one with --map COLUMN="),
+        ("a new target needs both a start and an end date", "a new target needs both --from and --to dates"),
+        ("choose who you are first", "pass --as NAME, or pick one with `keel team use NAME`"),
+    ];
+    HINTS.iter().fold(text, |t, (product, cli)| t.replace(product, cli))
 }
 
 /// Refuses commands that need `keel init` first, with the fix in the message.

@@ -241,7 +241,7 @@ fn print_report(report: &ImportReport, rejects: Option<&Path>) {
         }
     } else {
         for row in report.rows.iter().filter(|r| r.action == RowAction::Reject) {
-            println!("  line {}: rejected: {}", row.line, row.detail);
+            println!("  line {}: rejected: {}", row.line, super::in_cli_terms(row.detail.clone()));
         }
     }
     let c = &report.counts;

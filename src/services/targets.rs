@@ -72,10 +72,10 @@ pub fn set(ws: &mut Workspace, actor: TeamMemberId, input: TargetInput) -> Resul
     let starts_on = input.starts_on.or(existing.as_ref().map(|t| t.starts_on));
     let ends_on = input.ends_on.or(existing.as_ref().map(|t| t.ends_on));
     let (Some(starts_on), Some(ends_on)) = (starts_on, ends_on) else {
-        return Err(KeelError::invalid("from", "a new target needs both --from and --to dates"));
+        return Err(KeelError::invalid("starts_on", "a new target needs both a start and an end date"));
     };
     if ends_on < starts_on {
-        return Err(KeelError::invalid("to", format!("must not be before from ({starts_on})")));
+        return Err(KeelError::invalid("ends_on", format!("must not be before the start ({starts_on})")));
     }
     let target = Target {
         name,

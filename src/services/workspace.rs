@@ -167,9 +167,7 @@ impl Workspace {
         match name {
             Some(name) => Ok(super::team::find(self, name)?.id),
             None => self.current_user()?.map(|m| m.id).ok_or_else(|| {
-                KeelError::NotAllowed(
-                    "no acting user: pass --as NAME, or pick one with `keel team use NAME`".to_string(),
-                )
+                KeelError::NotAllowed("no acting member: choose who you are first".to_string())
             }),
         }
     }

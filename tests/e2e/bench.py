@@ -75,7 +75,8 @@ def open_board(base: str, env_note: str):
     both from the launch request."""
     began = time.perf_counter()
     session = Session(base, str(APP))
-    first = "[data-testid=who-am-i], [data-testid=dashboard], [data-testid=board] [data-testid=card]"
+    # The dashboard counts as shown once its figures are (not its empty frame).
+    first = "[data-testid=who-am-i], [data-testid=kpi-win-rate], [data-testid=board] [data-testid=card]"
     try:
         session.wait_for(lambda: session.find_all(first), f"the first screen ({env_note})", timeout=60)
         if session.find_all("[data-testid=who-am-i]"):
@@ -84,7 +85,7 @@ def open_board(base: str, env_note: str):
                 ".find(b => b.textContent.includes('Sales leader')).dataset.name"
             )
             session.click(f"[data-name='{leader}']")
-            session.wait_for(lambda: session.find_all("[data-testid=dashboard]"), "the leader's dashboard", timeout=60)
+            session.wait_for(lambda: session.find_all("[data-testid=kpi-win-rate]"), "the leader's dashboard", timeout=60)
         home = time.perf_counter() - began
         if not session.find_all("[data-testid=board] [data-testid=card]"):
             session.click("[data-testid=nav-pipeline]")

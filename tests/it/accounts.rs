@@ -117,7 +117,7 @@ fn the_team_has_unique_names_and_acts_through_a_member() {
             team::NewTeamMember { name: "ana almeida".into(), role: Role::Sdr, ae_segment: None },
         )
     });
-    fx.refuses("no acting user", |ws| {
+    fx.refuses("no acting user: only the first member joins by themselves", |ws| {
         team::add(ws, None, team::NewTeamMember { name: "Ivo".into(), role: Role::Sdr, ae_segment: None })
     });
     fx.refuses("segment: applies only to account executives", |ws| {

@@ -247,7 +247,10 @@ fn bad_rows_are_reported_by_line_and_the_good_ones_go_in() {
         .map(|r| (r.line, r.detail.as_str()))
         .collect();
     assert_eq!(rejected.len(), 3, "{rejected:?}");
-    assert!(rejected[0].0 == 4 && rejected[0].1.contains("--date-order dmy"), "{rejected:?}");
+    assert!(
+        rejected[0].0 == 4 && rejected[0].1.contains("read the file with day-first dates"),
+        "{rejected:?}"
+    );
     assert!(rejected[1].0 == 6 && rejected[1].1.contains("7 cells"), "{rejected:?}");
     assert!(
         rejected[2].0 == 7 && rejected[2].1.contains("name"),

@@ -354,7 +354,7 @@ impl Columns {
                 return Err(KeelError::invalid(
                     "file",
                     format!(
-                        "no column holds the {kind} {}: expected one named {}{}, or map one with --map 'COLUMN={}'",
+                        "no column holds the {kind} {}: expected one named {}{}, or map a column to {}",
                         wanted.name(),
                         wanted.name(),
                         if known.is_empty() { String::new() } else { format!(" or {}", known.join(", ")) },

@@ -395,7 +395,7 @@ pub(crate) fn execute(
             return Err(KeelError::invalid(
                 "file",
                 format!(
-                    "{} of {} rows are bad and --strict refuses the whole file; nothing was imported. {}{}",
+                    "{} of {} rows are bad and a strict import refuses the whole file; nothing was imported. {}{}",
                     rejected.len(),
                     table.rows.len(),
                     first.join("; "),

@@ -78,7 +78,7 @@ pub fn parse_when(field: &str, text: &str, order: DateOrder) -> Result<DateTime<
     let at = parsed.ok_or_else(|| {
         let hint = match (order, numeric_parts(text)) {
             (DateOrder::MonthFirst, Some((first, _, _))) if first > 12 => {
-                " (it looks like D/M/YYYY: pass --date-order dmy)"
+                " (it looks like D/M/YYYY: read the file with day-first dates)"
             }
             _ => "",
         };
@@ -474,7 +474,7 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(hint.contains("--date-order dmy"), "{hint}");
+        assert!(hint.contains("read the file with day-first dates"), "{hint}");
         assert!(day("2/30/2026", DateOrder::MonthFirst).is_none());
         assert!(day("1/1/1800", DateOrder::MonthFirst).is_none(), "out of range");
     }
