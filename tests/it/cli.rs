@@ -413,6 +413,10 @@ fn metrics_fx_and_targets_from_the_command_line() {
         &["target", "set", "FY27", "--from", "2027-01-01", "--to", "2027-12-31", "--customers", "40"],
     );
     assert!(targets.contains("FY27"));
+    // The core speaks of a start and an end date; the command line names its flags.
+    let undated = keel(&db, &["target", "set", "FY28", "--customers", "40"]);
+    let said = String::from_utf8_lossy(&undated.stderr);
+    assert!(said.contains("from: a new target needs both --from and --to dates"), "{said}");
 }
 
 #[test]

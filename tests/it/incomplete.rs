@@ -18,19 +18,15 @@ const FILE: &str = "Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,
 103,Gamma expansion,Awaiting procurement,,Owner Two,,2026-02-01 09:00,\r\n\
 104,Delta deal,Appointment scheduled,2026-05-01,Owner Two,2500,2026-05-03 09:00,Partner referral\r\n";
 
+/// Imports `bytes` as deals with no options, as the acting AE.
+fn deals_from(fx: &mut Fixture, name: &str, bytes: &[u8]) -> keel::Result<import::ImportReport> {
+    let ae = fx.ae;
+    import::run(&mut fx.ws, ae, ImportKind::Deals, name, bytes, &ImportOptions::default(), &mut |_| {})
+}
+
 fn imported() -> (Fixture, import::ImportReport) {
     let mut fx = Fixture::seeded();
-    let ae = fx.ae;
-    let report = import::run(
-        &mut fx.ws,
-        ae,
-        ImportKind::Deals,
-        "deals.csv",
-        FILE.as_bytes(),
-        &ImportOptions::default(),
-        &mut |_| {},
-    )
-    .expect("import");
+    let report = deals_from(&mut fx, "deals.csv", FILE.as_bytes()).expect("import");
     (fx, report)
 }
 
@@ -139,33 +135,13 @@ fn lists_page_through_deals_without_a_close_date() {
 #[test]
 fn a_reimport_changes_nothing_and_an_export_round_trip_keeps_what_is_unknown() {
     let (mut fx, _) = imported();
-    let ae = fx.ae;
-    let again = import::run(
-        &mut fx.ws,
-        ae,
-        ImportKind::Deals,
-        "deals.csv",
-        FILE.as_bytes(),
-        &ImportOptions::default(),
-        &mut |_| {},
-    )
-    .expect("again");
+    let again = deals_from(&mut fx, "deals.csv", FILE.as_bytes()).expect("again");
     assert_eq!((again.counts.created, again.counts.updated, again.counts.unchanged), (0, 0, 4));
 
     let mut file = Vec::new();
     export::write(&fx.ws, export::ExportKind::Deals, export::ExportFormat::Csv, &mut file).expect("export");
     let mut other = Fixture::seeded();
-    let ae = other.ae;
-    let report = import::run(
-        &mut other.ws,
-        ae,
-        ImportKind::Deals,
-        "keel.csv",
-        &file,
-        &ImportOptions::default(),
-        &mut |_| {},
-    )
-    .expect("round trip");
+    let report = deals_from(&mut other, "keel.csv", &file).expect("round trip");
     assert_eq!(report.counts.created, 4, "{:?}", report.rows);
     for name in ["Alpha rollout", "Beta pilot", "Gamma expansion", "Delta deal"] {
         let (a, b) = (named(&fx, name), named(&other, name));
@@ -222,20 +198,10 @@ fn an_account_is_attached_later_and_winning_needs_one() {
 #[test]
 fn a_file_that_repeats_a_record_keeps_one_deal_with_its_last_values() {
     let mut fx = Fixture::seeded();
-    let ae = fx.ae;
     let file = "Record ID,Deal Name,Deal Stage,Amount,Create Date,Associated Company\r\n\
                 7,Repeat,Appointment scheduled,100,2026-01-05 09:00,Acme\r\n\
                 7,Repeat,Appointment scheduled,250,2026-01-05 09:00,Acme\r\n";
-    let report = import::run(
-        &mut fx.ws,
-        ae,
-        ImportKind::Deals,
-        "d.csv",
-        file.as_bytes(),
-        &ImportOptions::default(),
-        &mut |_| {},
-    )
-    .expect("a repeated record id is not an error");
+    let report = deals_from(&mut fx, "d.csv", file.as_bytes()).expect("a repeated record id is not an error");
     assert_eq!((report.counts.created, report.counts.updated), (1, 1));
     assert_eq!(named(&fx, "Repeat").amount.map(|m| m.amount_minor), Some(25_000));
 }
@@ -247,30 +213,12 @@ fn a_deal_that_closed_after_today_is_reverted_at_once() {
     // The fixture's today is 2026-03-02; the file's won deal closed in the future.
     let file = "Opportunity Name,Account Name,Stage,Amount,Close Date,Created Date\r\n\
                 Future win,Acme,Closed Won,1000,2026-09-30,2026-01-10\r\n";
-    let report = import::run(
-        &mut fx.ws,
-        ae,
-        ImportKind::Deals,
-        "f.csv",
-        file.as_bytes(),
-        &ImportOptions::default(),
-        &mut |_| {},
-    )
-    .expect("import");
+    let report = deals_from(&mut fx, "f.csv", file.as_bytes()).expect("import");
     let batch = report.batch.expect("batch");
     let before_edit = fx.snapshot_without_batches();
     import::revert(&mut fx.ws, ae, batch).expect("nothing worked on it since: the revert goes through");
     assert_ne!(before_edit, fx.snapshot_without_batches(), "the deal is gone");
-    let again = import::run(
-        &mut fx.ws,
-        ae,
-        ImportKind::Deals,
-        "f.csv",
-        file.as_bytes(),
-        &ImportOptions::default(),
-        &mut |_| {},
-    )
-    .expect("import again");
+    let again = deals_from(&mut fx, "f.csv", file.as_bytes()).expect("import again");
     let deal = named(&fx, "Future win").id;
     let changes = deals::DealChanges { name: Some("Future win (renamed)".into()), ..Default::default() };
     deals::update(&mut fx.ws, ae, deal, changes).expect("edit");

@@ -578,8 +578,10 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
     p.fx.refuses("reporting_currency", |ws| fx::set_reporting_currency(ws, leader, "XXY"));
     let target =
         |name: &str| keel::services::targets::TargetInput { name: name.into(), ..Default::default() };
-    p.fx.refuses("from", |ws| keel::services::targets::set(ws, leader, target("Q9")));
-    p.fx.refuses("to", |ws| {
+    p.fx.refuses("starts_on: a new target needs both a start and an end date", |ws| {
+        keel::services::targets::set(ws, leader, target("Q9"))
+    });
+    p.fx.refuses("ends_on: must not be before the start", |ws| {
         keel::services::targets::set(
             ws,
             leader,
