@@ -84,7 +84,20 @@ impl KeelError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { code: self.code().to_string(), message: self.to_string() }
+        ErrorBody {
+            code: self.code().to_string(),
+            field: self.field().map(str::to_string),
+            message: self.to_string(),
+        }
+    }
+
+    /// The input field a refusal names, if it names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            KeelError::Invalid { field, .. } => Some(field),
+            KeelError::Duplicate { field, .. } => Some(field),
+            _ => None,
+        }
     }
 }
 
@@ -134,6 +147,9 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     pub code: String,
+    /// The input field at fault, as the product names it (the same through every door).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     pub message: String,
 }
 

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 #[serde(rename = "ErrorBody")]
 pub struct ApiError {
     pub code: ErrorCode,
+    /// The input field at fault, as the product names it (as the CLI's JSON says too).
+    pub field: Option<String>,
     pub message: String,
     pub details: Vec<String>,
 }
@@ -66,7 +68,12 @@ impl From<keel::KeelError> for ApiError {
             keel::KeelError::Conflict { conflicts, .. } => conflicts.clone(),
             _ => Vec::new(),
         };
-        ApiError { code: e.kind().into(), message: e.to_string(), details }
+        ApiError {
+            code: e.kind().into(),
+            field: e.field().map(str::to_string),
+            message: e.to_string(),
+            details,
+        }
     }
 }
 
@@ -222,7 +229,9 @@ mod bindings_test {
         let json = serde_json::to_value(&err).expect("serialize");
         assert_eq!(
             json,
-            serde_json::json!({"code": "invalid_input", "message": "amount: must not be negative", "details": []})
+            serde_json::json!({
+                "code": "invalid_input", "field": "amount", "message": "amount: must not be negative", "details": []
+            })
         );
     }
 }

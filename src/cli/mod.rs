@@ -131,11 +131,15 @@ impl Ctx {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let json = cli.json;
-    match execute(cli).map_err(name_the_flag) {
+    match execute(cli) {
         Ok(()) => 0,
         Err(err) => {
+            // The field as the product names it, whatever flag the message speaks of.
+            let field = err.field().map(str::to_string);
+            let err = name_the_flag(err);
             if json {
-                eprintln!("{}", serde_json::to_string(&err.body()).unwrap_or_default());
+                let body = crate::ErrorBody { field, ..err.body() };
+                eprintln!("{}", serde_json::to_string(&body).unwrap_or_default());
             } else {
                 eprintln!("keel: {}", err.to_string().replace('\n', " "));
             }

@@ -238,25 +238,21 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
     match cmd {
         DealCommand::Add(a) => {
             let actor = ctx.actor()?;
-            let currency = Currency::parse("currency", &a.currency)?;
-            let input = deals::DealInput {
+            let input = deals::DealForm {
                 name: a.name,
                 account_id: AccountId(a.account),
                 owner_id: member(ctx, a.owner.as_deref())?,
-                amount_minor: Money::parse("amount", &a.amount, currency)?.amount_minor,
+                amount: a.amount,
                 currency: a.currency,
-                expected_close_date: parse_date("close", &a.close)?,
-                source: DealSource::parse("source", &a.source)?,
-                deal_type: DealType::parse("type", &a.deal_type)?,
+                expected_close_date: a.close,
+                source: a.source,
+                deal_type: a.deal_type,
                 stage: a.stage,
-                probability_override_bp: a.probability.as_deref().map(percent).transpose()?,
-                forecast_override: a
-                    .forecast
-                    .as_deref()
-                    .map(|f| ForecastCategory::parse("forecast", f))
-                    .transpose()?,
+                probability: a.probability,
+                forecast: a.forecast,
                 expands_deal_id: a.expands.map(DealId),
-            };
+            }
+            .read()?;
             let deal = deals::create(&mut ctx.ws, actor, input)?;
             if ctx.json {
                 return output::json(&deal);

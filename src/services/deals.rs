@@ -31,6 +31,56 @@ pub struct DealInput {
     pub expands_deal_id: Option<DealId>,
 }
 
+/// A new deal as people type it (the CLI's flags, the desktop's form). It is read here,
+/// once, so every front door refuses the same mistake naming the same field.
+#[derive(Debug, Clone)]
+pub struct DealForm {
+    pub name: String,
+    pub account_id: AccountId,
+    pub owner_id: Option<TeamMemberId>,
+    /// A decimal amount as typed ("120,000.50").
+    pub amount: String,
+    pub currency: String,
+    /// `YYYY-MM-DD`.
+    pub expected_close_date: String,
+    pub source: String,
+    pub deal_type: String,
+    pub stage: Option<String>,
+    /// A percentage as typed ("35", "35%").
+    pub probability: Option<String>,
+    pub forecast: Option<String>,
+    pub expands_deal_id: Option<DealId>,
+}
+
+impl DealForm {
+    /// The typed input, or the first field that cannot be read (in the form's order).
+    pub fn read(self) -> Result<DealInput> {
+        let currency = Currency::parse("currency", &self.currency)?;
+        Ok(DealInput {
+            amount_minor: Money::parse("amount", &self.amount, currency)?.amount_minor,
+            currency: currency.code().to_string(),
+            expected_close_date: crate::domain::parse_date("expected_close_date", &self.expected_close_date)?,
+            source: DealSource::parse("source", &self.source)?,
+            deal_type: DealType::parse("deal_type", &self.deal_type)?,
+            probability_override_bp: self
+                .probability
+                .as_deref()
+                .map(|p| BasisPoints::parse_percent("probability", p).map(|bp| i64::from(bp.0)))
+                .transpose()?,
+            forecast_override: self
+                .forecast
+                .as_deref()
+                .map(|f| ForecastCategory::parse("forecast", f))
+                .transpose()?,
+            name: self.name,
+            account_id: self.account_id,
+            owner_id: self.owner_id,
+            stage: self.stage,
+            expands_deal_id: self.expands_deal_id,
+        })
+    }
+}
+
 /// Changes to a deal. `None` leaves a field alone. The stage changes only by a move.
 #[derive(Debug, Clone, Default)]
 pub struct DealChanges {

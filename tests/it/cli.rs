@@ -516,3 +516,42 @@ fn every_kind_of_bad_input_is_refused_naming_the_field_and_writes_nothing() {
         assert_eq!(std::fs::read(&db).expect("db"), before, "keel {args:?} wrote to the workspace");
     }
 }
+
+/// The same mistakes the desktop's form is tested with (src-tauri, `the_new_deal_form_...`):
+/// the command line refuses each with the same code and field, and writes nothing.
+#[test]
+fn a_bad_deal_input_gets_the_same_code_and_field_as_in_the_desktop() {
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/bad-deal-inputs.json")).expect("the shared table");
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["init", "--name", "Vic Okafor", "--role", "sales-leader"]);
+    ok(&db, &["account", "add", "--name", "Nova Games", "--domain", "novagames.com"]);
+    let flag = |field: &str| match field {
+        "expected_close_date" => "--close",
+        "deal_type" => "--type",
+        "amount" => "--amount",
+        "currency" => "--currency",
+        "source" => "--source",
+        other => panic!("no flag for {other}"),
+    };
+    for case in table["cases"].as_array().expect("cases") {
+        let mut input = table["valid"].as_object().expect("valid").clone();
+        for (k, v) in case["change"].as_object().expect("change") {
+            input.insert(k.clone(), v.clone());
+        }
+        let mut args: Vec<String> =
+            ["--json", "deal", "add", "--account", "1", "--name"].iter().map(|s| s.to_string()).collect();
+        args.push(input["name"].as_str().expect("name").to_string());
+        for field in ["amount", "currency", "expected_close_date", "source", "deal_type"] {
+            args.push(flag(field).to_string());
+            args.push(input[field].as_str().expect("text").to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = keel(&db, &args);
+        assert!(!out.status.success(), "{case}: refused");
+        let error: serde_json::Value = serde_json::from_slice(&out.stderr).expect("error JSON");
+        assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
+    }
+    assert_eq!(json(&db, &["deal", "list"]).as_array().map(Vec::len), Some(0), "nothing was written");
+}

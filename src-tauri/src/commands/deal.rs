@@ -7,11 +7,10 @@ use crate::dto::{ActivityDto, DealCard, Int, MemberDto, MoneyDto};
 use crate::{ApiError, AppState};
 use keel::domain::{
     AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
-    DealSource, DealType, PocOutcome,
+    PocOutcome,
 };
-use keel::money::{Currency, Money};
 use keel::services::activities::{self, ActivityInput, ActivityQuery};
-use keel::services::deals::{self, DealInput, DealQuery};
+use keel::services::deals::{self, DealQuery};
 use keel::services::metrics::BoardQuery;
 use keel::services::qualification::{self, BantChange, PocChanges};
 use keel::services::{moves, pipeline, registrations, team};
@@ -195,26 +194,29 @@ pub struct NewDeal {
 pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    let currency = Currency::parse("currency", &input.currency)?;
-    let deal = deals::create(
-        &mut ws,
-        actor,
-        DealInput {
-            name: input.name,
-            account_id: AccountId(input.account_id.0),
-            owner_id: None,
-            amount_minor: Money::parse("amount", &input.amount, currency)?.amount_minor,
-            currency: input.currency,
-            expected_close_date: keel::domain::parse_date("expected_close_date", &input.expected_close_date)?,
-            source: DealSource::parse("source", &input.source)?,
-            deal_type: DealType::parse("deal_type", &input.deal_type)?,
-            stage: None,
-            probability_override_bp: None,
-            forecast_override: None,
-            expands_deal_id: None,
-        },
-    )?;
+    let deal = deals::create(&mut ws, actor, input.read()?)?;
     Ok(DealCard::of(&deal, ws.now()))
+}
+
+impl NewDeal {
+    /// The form as the core reads it (the same reading as the CLI's flags).
+    pub(crate) fn read(self) -> Result<deals::DealInput, ApiError> {
+        let form = deals::DealForm {
+            name: self.name,
+            account_id: AccountId(self.account_id.0),
+            owner_id: None,
+            amount: self.amount,
+            currency: self.currency,
+            expected_close_date: self.expected_close_date,
+            source: self.source,
+            deal_type: self.deal_type,
+            stage: None,
+            probability: None,
+            forecast: None,
+            expands_deal_id: None,
+        };
+        Ok(form.read()?)
+    }
 }
 
 /// Attaches an account to a deal that has none yet (an imported deal that named no
@@ -412,4 +414,52 @@ pub fn missing_for_move(
 ) -> Result<Vec<String>, ApiError> {
     let ws = state.open()?;
     Ok(moves::missing_for_move(&ws, DealId(deal_id.0), &stage)?)
+}
+
+#[cfg(test)]
+mod form_test {
+    use super::NewDeal;
+    use crate::dto::Int;
+
+    /// The same mistakes the CLI is tested with (tests/it/cli.rs,
+    /// `a_bad_deal_input_gets_the_same_code_and_field_as_in_the_desktop`), through the
+    /// desktop's form: the same code and field for each.
+    #[test]
+    fn the_new_deal_form_names_the_same_field_as_the_command_line() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/bad-deal-inputs.json"))
+                .expect("table");
+        for case in table["cases"].as_array().expect("cases") {
+            let mut input = table["valid"].as_object().expect("valid").clone();
+            for (k, v) in case["change"].as_object().expect("change") {
+                input.insert(k.clone(), v.clone());
+            }
+            let text = |field: &str| input[field].as_str().expect("text").to_string();
+            let form = NewDeal {
+                name: text("name"),
+                account_id: Int(1),
+                amount: text("amount"),
+                currency: text("currency"),
+                expected_close_date: text("expected_close_date"),
+                source: text("source"),
+                deal_type: text("deal_type"),
+            };
+            let error = serde_json::to_value(form.read().expect_err("refused")).expect("json");
+            assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
+        }
+        let valid = table["valid"].as_object().expect("valid");
+        let text = |field: &str| valid[field].as_str().expect("text").to_string();
+        let read = NewDeal {
+            name: text("name"),
+            account_id: Int(1),
+            amount: text("amount"),
+            currency: text("currency"),
+            expected_close_date: text("expected_close_date"),
+            source: text("source"),
+            deal_type: text("deal_type"),
+        }
+        .read()
+        .expect("the valid input reads");
+        assert_eq!(read.amount_minor, 12_000_050);
+    }
 }

@@ -19,6 +19,7 @@ use keel::services::Workspace;
 pub(crate) fn me(ws: &Workspace) -> Result<TeamMemberId, ApiError> {
     ws.actor(None).map_err(|_| ApiError {
         code: crate::ErrorCode::NoUser,
+        field: None,
         message: "pick who you are first (command palette → Switch user)".into(),
         details: Vec::new(),
     })

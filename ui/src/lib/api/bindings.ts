@@ -5,123 +5,123 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	/**  What the window shows on start: which workspace is open, who is using it. */
-	workspaceSummary: () => typedError<WorkspaceSummary_Serialize, ErrorBody>(__TAURI_INVOKE("workspace_summary")),
+	workspaceSummary: () => typedError<WorkspaceSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("workspace_summary")),
 	/**  Picks who the app acts as (kept in the workspace, as `keel team use` does). */
-	chooseMe: (memberId: number) => typedError<MemberDto_Serialize, ErrorBody>(__TAURI_INVOKE("choose_me", { memberId })),
+	chooseMe: (memberId: number) => typedError<MemberDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("choose_me", { memberId })),
 	/**  Opens another workspace file; refuses one that is not a Keel database. */
-	openWorkspace: (path: string) => typedError<WorkspaceSummary_Serialize, ErrorBody>(__TAURI_INVOKE("open_workspace", { path })),
+	openWorkspace: (path: string) => typedError<WorkspaceSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("open_workspace", { path })),
 	/**  Creates a new, initialized workspace file and switches to it. */
-	newWorkspace: (path: string) => typedError<WorkspaceSummary_Serialize, ErrorBody>(__TAURI_INVOKE("new_workspace", { path })),
+	newWorkspace: (path: string) => typedError<WorkspaceSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("new_workspace", { path })),
 	/**  A consistent copy of the open workspace, checked before it replaces `path`. */
-	backupWorkspace: (path: string) => typedError<Written, ErrorBody>(__TAURI_INVOKE("backup_workspace", { path })),
+	backupWorkspace: (path: string) => typedError<Written, ErrorBody_Serialize>(__TAURI_INVOKE("backup_workspace", { path })),
 	/**  Exports deals, accounts, contacts or activities as CSV or JSON. */
-	exportRecords: (kind: string, format: string, path: string) => typedError<Written, ErrorBody>(__TAURI_INVOKE("export_records", { kind, format, path })),
-	vocabulary: () => typedError<Vocabulary_Serialize, ErrorBody>(__TAURI_INVOKE("vocabulary")),
+	exportRecords: (kind: string, format: string, path: string) => typedError<Written, ErrorBody_Serialize>(__TAURI_INVOKE("export_records", { kind, format, path })),
+	vocabulary: () => typedError<Vocabulary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("vocabulary")),
 	/**  Accounts, deals and contacts whose names contain `text` (the search box and palette). */
-	search: (text: string) => typedError<SearchHitDto_Serialize[], ErrorBody>(__TAURI_INVOKE("search", { text })),
+	search: (text: string) => typedError<SearchHitDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("search", { text })),
 	/**
 	 *  The audit log, newest first, as `keel audit` reads it: optionally one kind of record,
 	 *  or one record.
 	 */
-	auditLog: (entity: string | null, entityId: number | null, limit: number | null) => typedError<AuditDto_Serialize[], ErrorBody>(__TAURI_INVOKE("audit_log", { entity, entityId, limit })),
+	auditLog: (entity: string | null, entityId: number | null, limit: number | null) => typedError<AuditDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("audit_log", { entity, entityId, limit })),
 	/**
 	 *  Column figures for the board: count, value and weighted value of every open deal
 	 *  matching the filter, computed in the database; with each column's first
 	 *  `cards_per_column` cards.
 	 */
-	board: (filter: DealFilter_Deserialize, cardsPerColumn: number) => typedError<BoardDto_Serialize, ErrorBody>(__TAURI_INVOKE("board", { filter, cardsPerColumn })),
+	board: (filter: DealFilter_Deserialize, cardsPerColumn: number) => typedError<BoardDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("board", { filter, cardsPerColumn })),
 	/**  One window of a column's cards, in expected-close order. */
-	boardCards: (filter: DealFilter_Deserialize, stageId: number, offset: number, limit: number) => typedError<DealCard_Serialize[], ErrorBody>(__TAURI_INVOKE("board_cards", { filter, stageId, offset, limit })),
+	boardCards: (filter: DealFilter_Deserialize, stageId: number, offset: number, limit: number) => typedError<DealCard_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("board_cards", { filter, stageId, offset, limit })),
 	/**  A window of the deal table: any status, any sort, with the total on the first page. */
-	dealTable: (filter: DealFilter_Deserialize, status: string, sort: string, descending: boolean, offset: number, limit: number) => typedError<Page<DealCard_Serialize>, ErrorBody>(__TAURI_INVOKE("deal_table", { filter, status, sort, descending, offset, limit })),
+	dealTable: (filter: DealFilter_Deserialize, status: string, sort: string, descending: boolean, offset: number, limit: number) => typedError<Page<DealCard_Serialize>, ErrorBody_Serialize>(__TAURI_INVOKE("deal_table", { filter, status, sort, descending, offset, limit })),
 	/**
 	 *  Moves a deal. A refusal comes back as `criteria_unmet` with the missing items in
 	 *  `details`, for the board to show beside the card.
 	 */
-	moveDeal: (dealId: number, stage: string, overrideReason: string | null, lossReason: string | null) => typedError<MoveResult_Serialize, ErrorBody>(__TAURI_INVOKE("move_deal", { dealId, stage, overrideReason, lossReason })),
-	dealPage: (dealId: number) => typedError<DealPage_Serialize, ErrorBody>(__TAURI_INVOKE("deal_page", { dealId })),
-	createDeal: (input: NewDeal) => typedError<DealCard_Serialize, ErrorBody>(__TAURI_INVOKE("create_deal", { input })),
+	moveDeal: (dealId: number, stage: string, overrideReason: string | null, lossReason: string | null) => typedError<MoveResult_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("move_deal", { dealId, stage, overrideReason, lossReason })),
+	dealPage: (dealId: number) => typedError<DealPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("deal_page", { dealId })),
+	createDeal: (input: NewDeal) => typedError<DealCard_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("create_deal", { input })),
 	/**
 	 *  Attaches an account to a deal that has none yet (an imported deal that named no
 	 *  company), or moves it to another account.
 	 */
-	attachAccount: (dealId: number, accountId: number) => typedError<DealCard_Serialize, ErrorBody>(__TAURI_INVOKE("attach_account", { dealId, accountId })),
+	attachAccount: (dealId: number, accountId: number) => typedError<DealCard_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("attach_account", { dealId, accountId })),
 	/**  Sets one BANT item's status and, when given, its note. */
-	setBant: (dealId: number, item: string, status: string | null, note: string | null) => typedError<BantDto_Serialize[], ErrorBody>(__TAURI_INVOKE("set_bant", { dealId, item, status, note })),
+	setBant: (dealId: number, item: string, status: string | null, note: string | null) => typedError<BantDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("set_bant", { dealId, item, status, note })),
 	/**  Records the proof of concept; the core checks the evaluation period's bounds. */
-	setPoc: (dealId: number, input: PocInput_Deserialize) => typedError<PocDto_Serialize, ErrorBody>(__TAURI_INVOKE("set_poc", { dealId, input })),
-	setChecklistItem: (dealId: number, item: string, status: string, onDate: string | null) => typedError<ChecklistDto_Serialize[], ErrorBody>(__TAURI_INVOKE("set_checklist_item", { dealId, item, status, onDate })),
+	setPoc: (dealId: number, input: PocInput_Deserialize) => typedError<PocDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("set_poc", { dealId, input })),
+	setChecklistItem: (dealId: number, item: string, status: string, onDate: string | null) => typedError<ChecklistDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("set_checklist_item", { dealId, item, status, onDate })),
 	/**  Logs an activity on a deal: with a due date it is planned work, without it happened now. */
-	logActivity: (dealId: number, kind: string, subject: string, dueDate: string | null) => typedError<ActivityDto_Serialize, ErrorBody>(__TAURI_INVOKE("log_activity", { dealId, kind, subject, dueDate })),
-	completeActivity: (activityId: number) => typedError<ActivityDto_Serialize, ErrorBody>(__TAURI_INVOKE("complete_activity", { activityId })),
-	home: () => typedError<Home_Serialize, ErrorBody>(__TAURI_INVOKE("home")),
+	logActivity: (dealId: number, kind: string, subject: string, dueDate: string | null) => typedError<ActivityDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("log_activity", { dealId, kind, subject, dueDate })),
+	completeActivity: (activityId: number) => typedError<ActivityDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("complete_activity", { activityId })),
+	home: () => typedError<Home_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("home")),
 	/**
 	 *  What moving a deal to `stage` would still need (the criteria a refusal lists).
 	 *  Writes nothing.
 	 */
-	missingForMove: (dealId: number, stage: string) => typedError<string[], ErrorBody>(__TAURI_INVOKE("missing_for_move", { dealId, stage })),
+	missingForMove: (dealId: number, stage: string) => typedError<string[], ErrorBody_Serialize>(__TAURI_INVOKE("missing_for_move", { dealId, stage })),
 	/**  A window of the account list, by name, with the length of the whole filtered list. */
-	accounts: (search: string | null, segment: string | null, offset: number, limit: number) => typedError<Page<AccountDto_Serialize>, ErrorBody>(__TAURI_INVOKE("accounts", { search, segment, offset, limit })),
-	accountPage: (accountId: number) => typedError<AccountPage_Serialize, ErrorBody>(__TAURI_INVOKE("account_page", { accountId })),
-	createAccount: (input: NewAccount_Deserialize) => typedError<AccountDto_Serialize, ErrorBody>(__TAURI_INVOKE("create_account", { input })),
+	accounts: (search: string | null, segment: string | null, offset: number, limit: number) => typedError<Page<AccountDto_Serialize>, ErrorBody_Serialize>(__TAURI_INVOKE("accounts", { search, segment, offset, limit })),
+	accountPage: (accountId: number) => typedError<AccountPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("account_page", { accountId })),
+	createAccount: (input: NewAccount_Deserialize) => typedError<AccountDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("create_account", { input })),
 	/**  A window of the contact list, by name, with the list's length. */
-	contacts: (offset: number, limit: number) => typedError<Page<ContactDto_Serialize>, ErrorBody>(__TAURI_INVOKE("contacts", { offset, limit })),
-	contact: (contactId: number) => typedError<ContactDto_Serialize, ErrorBody>(__TAURI_INVOKE("contact", { contactId })),
-	createContact: (input: NewContact_Deserialize) => typedError<ContactDto_Serialize, ErrorBody>(__TAURI_INVOKE("create_contact", { input })),
+	contacts: (offset: number, limit: number) => typedError<Page<ContactDto_Serialize>, ErrorBody_Serialize>(__TAURI_INVOKE("contacts", { offset, limit })),
+	contact: (contactId: number) => typedError<ContactDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("contact", { contactId })),
+	createContact: (input: NewContact_Deserialize) => typedError<ContactDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("create_contact", { input })),
 	/**  A dry run: how the columns map, which stage labels go where, what would be rejected. */
-	previewImport: (request: ImportRequest_Deserialize) => typedError<ImportSummary_Serialize, ErrorBody>(__TAURI_INVOKE("preview_import", { request })),
+	previewImport: (request: ImportRequest_Deserialize) => typedError<ImportSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("preview_import", { request })),
 	/**  Imports the file in one transaction, reporting progress every thousand rows. */
-	importFile: (request: ImportRequest_Deserialize, onProgress: Channel<Progress>) => typedError<ImportSummary_Serialize, ErrorBody>(__TAURI_INVOKE("import_file", { request, onProgress })),
-	imports: () => typedError<BatchDto_Serialize[], ErrorBody>(__TAURI_INVOKE("imports")),
+	importFile: (request: ImportRequest_Deserialize, onProgress: Channel<Progress>) => typedError<ImportSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("import_file", { request, onProgress })),
+	imports: () => typedError<BatchDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("imports")),
 	/**  Reverts an import: what it created is removed, what it updated is restored. */
-	revertImport: (batchId: number) => typedError<RevertDto, ErrorBody>(__TAURI_INVOKE("revert_import", { batchId })),
+	revertImport: (batchId: number) => typedError<RevertDto, ErrorBody_Serialize>(__TAURI_INVOKE("revert_import", { batchId })),
 	/**
 	 *  The partner manager's home: reviews waiting (oldest first), conflicts, expiring
 	 *  protection and statements to approve.
 	 */
-	partnerDesk: () => typedError<PartnerDesk_Serialize, ErrorBody>(__TAURI_INVOKE("partner_desk")),
-	partners: () => typedError<PartnerRow_Serialize[], ErrorBody>(__TAURI_INVOKE("partners")),
-	partnerPage: (partnerId: number) => typedError<PartnerPage_Serialize, ErrorBody>(__TAURI_INVOKE("partner_page", { partnerId })),
+	partnerDesk: () => typedError<PartnerDesk_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("partner_desk")),
+	partners: () => typedError<PartnerRow_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("partners")),
+	partnerPage: (partnerId: number) => typedError<PartnerPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("partner_page", { partnerId })),
 	/**  Registrations, oldest first; `status` narrows to one state. */
-	registrations: (status: string | null) => typedError<RegistrationDto_Serialize[], ErrorBody>(__TAURI_INVOKE("registrations", { status })),
-	registration: (registrationId: number) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("registration", { registrationId })),
+	registrations: (status: string | null) => typedError<RegistrationDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("registrations", { status })),
+	registration: (registrationId: number) => typedError<RegistrationDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("registration", { registrationId })),
 	/**  Submits a registration on a partner's behalf; conflicts are found now and shown. */
-	submitRegistration: (input: NewRegistration_Deserialize) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("submit_registration", { input })),
+	submitRegistration: (input: NewRegistration_Deserialize) => typedError<RegistrationDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("submit_registration", { input })),
 	/**
 	 *  One review decision on a registration. `reason` is the override reason for an
 	 *  approval (needed only when it conflicts) and the stated reason for the others.
 	 */
-	reviewRegistration: (registrationId: number, decision: string, reason: string | null) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("review_registration", { registrationId, decision, reason })),
+	reviewRegistration: (registrationId: number, decision: string, reason: string | null) => typedError<RegistrationDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("review_registration", { registrationId, decision, reason })),
 	/**  Converts an approved registration into a partner deal owned by `owner_id` (or me). */
-	convertRegistration: (registrationId: number, ownerId: number | null) => typedError<RegistrationDto_Serialize, ErrorBody>(__TAURI_INVOKE("convert_registration", { registrationId, ownerId })),
-	dealRevenue: (dealId: number) => typedError<DealRevenueDto_Serialize, ErrorBody>(__TAURI_INVOKE("deal_revenue", { dealId })),
+	convertRegistration: (registrationId: number, ownerId: number | null) => typedError<RegistrationDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("convert_registration", { registrationId, ownerId })),
+	dealRevenue: (dealId: number) => typedError<DealRevenueDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("deal_revenue", { dealId })),
 	/**
 	 *  Records a payment or refund on a won deal (amount as typed, in the deal's currency;
 	 *  the date defaults to today).
 	 */
-	recordRevenue: (dealId: number, kind: string, amount: string, occurredOn: string | null) => typedError<DealRevenueDto_Serialize, ErrorBody>(__TAURI_INVOKE("record_revenue", { dealId, kind, amount, occurredOn })),
+	recordRevenue: (dealId: number, kind: string, amount: string, occurredOn: string | null) => typedError<DealRevenueDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("record_revenue", { dealId, kind, amount, occurredOn })),
 	/**  Statements, newest period first; `period` (`YYYY-MM`) narrows to one run. */
-	statements: (period: string | null) => typedError<StatementDto_Serialize[], ErrorBody>(__TAURI_INVOKE("statements", { period })),
+	statements: (period: string | null) => typedError<StatementDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("statements", { period })),
 	/**  Runs a payout period (`YYYY-MM`): a statement per partner and currency. */
-	runPayouts: (period: string) => typedError<StatementDto_Serialize[], ErrorBody>(__TAURI_INVOKE("run_payouts", { period })),
-	statement: (statementId: number) => typedError<StatementPage_Serialize, ErrorBody>(__TAURI_INVOKE("statement", { statementId })),
-	approveStatement: (statementId: number) => typedError<StatementPage_Serialize, ErrorBody>(__TAURI_INVOKE("approve_statement", { statementId })),
+	runPayouts: (period: string) => typedError<StatementDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("run_payouts", { period })),
+	statement: (statementId: number) => typedError<StatementPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("statement", { statementId })),
+	approveStatement: (statementId: number) => typedError<StatementPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("approve_statement", { statementId })),
 	/**  Marks an approved statement paid with the payment's reference (date defaults to today). */
-	markStatementPaid: (statementId: number, reference: string, paidOn: string | null) => typedError<StatementPage_Serialize, ErrorBody>(__TAURI_INVOKE("mark_statement_paid", { statementId, reference, paidOn })),
+	markStatementPaid: (statementId: number, reference: string, paidOn: string | null) => typedError<StatementPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("mark_statement_paid", { statementId, reference, paidOn })),
 	/**  Writes the statement as `csv` or a printable `pdf` to `path` (from the save dialog). */
-	exportStatement: (statementId: number, format: string, path: string) => typedError<Written, ErrorBody>(__TAURI_INVOKE("export_statement", { statementId, format, path })),
+	exportStatement: (statementId: number, format: string, path: string) => typedError<Written, ErrorBody_Serialize>(__TAURI_INVOKE("export_statement", { statementId, format, path })),
 	/**  Every figure of `keel metrics` for the same period and filters. */
-	dashboard: (query: DashboardQuery_Deserialize) => typedError<Dashboard_Serialize, ErrorBody>(__TAURI_INVOKE("dashboard", { query })),
+	dashboard: (query: DashboardQuery_Deserialize) => typedError<Dashboard_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("dashboard", { query })),
 	/**
 	 *  The deals behind one figure (`won`, `lost`, `open`, `partner-sourced`,
 	 *  `partner-influenced`, `entered:<stage>`), optionally in one month, a page at a time.
 	 */
-	dashboardDeals: (query: DashboardQuery_Deserialize, figure: string, month: string | null, offset: number, limit: number) => typedError<DrillPage_Serialize, ErrorBody>(__TAURI_INVOKE("dashboard_deals", { query, figure, month, offset, limit })),
-	currencySettingsGet: () => typedError<CurrencySettings, ErrorBody>(__TAURI_INVOKE("currency_settings_get")),
+	dashboardDeals: (query: DashboardQuery_Deserialize, figure: string, month: string | null, offset: number, limit: number) => typedError<DrillPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("dashboard_deals", { query, figure, month, offset, limit })),
+	currencySettingsGet: () => typedError<CurrencySettings, ErrorBody_Serialize>(__TAURI_INVOKE("currency_settings_get")),
 	/**  Changes the reporting currency (every figure is recomputed in it). */
-	setReportingCurrency: (currency: string) => typedError<CurrencySettings, ErrorBody>(__TAURI_INVOKE("set_reporting_currency", { currency })),
+	setReportingCurrency: (currency: string) => typedError<CurrencySettings, ErrorBody_Serialize>(__TAURI_INVOKE("set_reporting_currency", { currency })),
 	/**  Sets the rate of `currency` into the reporting currency from `effective_on`. */
-	setFxRate: (currency: string, effectiveOn: string, rate: string) => typedError<CurrencySettings, ErrorBody>(__TAURI_INVOKE("set_fx_rate", { currency, effectiveOn, rate })),
+	setFxRate: (currency: string, effectiveOn: string, rate: string) => typedError<CurrencySettings, ErrorBody_Serialize>(__TAURI_INVOKE("set_fx_rate", { currency, effectiveOn, rate })),
 };
 
 /* Types */
@@ -599,8 +599,30 @@ export type DrillPage_Serialize = {
  *  items behind it when there is a list (a refused move's missing criteria, a
  *  registration's conflicts) so the screen can show them where the user acted.
  */
-export type ErrorBody = {
+export type ErrorBody = ErrorBody_Serialize | ErrorBody_Deserialize;
+
+/**
+ *  The error every command returns: the core's stable code and its message, plus the
+ *  items behind it when there is a list (a refused move's missing criteria, a
+ *  registration's conflicts) so the screen can show them where the user acted.
+ */
+export type ErrorBody_Deserialize = {
 	code: ErrorCode,
+	/**  The input field at fault, as the product names it (as the CLI's JSON says too). */
+	field?: string | null,
+	message: string,
+	details: string[],
+};
+
+/**
+ *  The error every command returns: the core's stable code and its message, plus the
+ *  items behind it when there is a list (a refused move's missing criteria, a
+ *  registration's conflicts) so the screen can show them where the user acted.
+ */
+export type ErrorBody_Serialize = {
+	code: ErrorCode,
+	/**  The input field at fault, as the product names it (as the CLI's JSON says too). */
+	field: string | null,
 	message: string,
 	details: string[],
 };
