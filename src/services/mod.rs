@@ -2,34 +2,24 @@
 //! desktop app. Each takes the workspace, the acting team member and a typed input,
 //! validates, writes in one transaction, and returns a view or a typed error.
 
-pub mod accounts;
-pub mod activities;
-pub mod contacts;
-pub mod deals;
+// Grouped by area of the business; each service keeps its short path
+// (`services::deals`) through the re-exports below.
+pub mod access;
+pub mod customers;
 pub mod demo;
-mod demo_partners;
-pub mod duplicates;
-pub mod export;
-pub mod fx;
-pub mod import;
-pub mod metrics;
-pub mod moves;
-pub mod onboarding;
-pub mod partners;
-pub mod payouts;
-pub mod pipeline;
-pub mod policy;
-pub mod qualification;
-pub mod registrations;
-pub mod revenue;
-pub mod search;
-pub mod stage_rules;
-mod statement_export;
-pub mod targets;
-pub mod team;
-mod workspace;
+pub mod exchange;
+pub mod partner_program;
+pub mod reporting;
+pub mod sales;
 
-pub use workspace::{Settings, Workspace};
+pub use access::workspace::{Settings, Workspace};
+pub use access::{policy, team};
+pub use customers::{accounts, contacts, duplicates, onboarding};
+pub use exchange::{export, import};
+pub(crate) use partner_program::statement_export;
+pub use partner_program::{partners, payouts, registrations, revenue};
+pub use reporting::{fx, metrics, search, targets};
+pub use sales::{activities, deals, moves, pipeline, qualification, stage_rules};
 
 use crate::domain::TeamMemberId;
 use crate::store::audit::{self, NewAuditEntry};

@@ -1,0 +1,68 @@
+use crate::domain::{required_text, AeSegment, Role, TeamMemberId, TextKind};
+use crate::services::policy::{self, Capability};
+use crate::services::Workspace;
+use crate::store::{self, team::TeamMember};
+use crate::{KeelError, Result};
+
+pub struct NewTeamMember {
+    pub name: String,
+    pub role: Role,
+    /// Only for account executives: enterprise or mid-market.
+    pub ae_segment: Option<AeSegment>,
+}
+
+/// Adds a team member. The first member of a workspace may be added by nobody (it
+/// bootstraps the team) and becomes the current user; later ones are added by a sales
+/// leader.
+pub fn add(ws: &mut Workspace, actor: Option<TeamMemberId>, input: NewTeamMember) -> Result<TeamMember> {
+    let name = required_text("name", &input.name, TextKind::Line)?;
+    if input.ae_segment.is_some() && input.role != Role::AccountExecutive {
+        return Err(KeelError::invalid("segment", "applies only to account executives"));
+    }
+    let id = ws.write(|tx, now| {
+        // Checked inside the write: two first members cannot both bootstrap.
+        let bootstrap = store::team::count(tx)? == 0;
+        match actor {
+            None if !bootstrap => {
+                return Err(KeelError::NotAllowed(
+                    "no acting user: only the first member joins by themselves".into(),
+                ))
+            }
+            // Adding a member decides who holds which role, so it is the leader's call.
+            Some(actor) if !bootstrap => {
+                policy::require(tx, actor, Capability::ManageTeam, "add team members")?;
+            }
+            _ => {}
+        }
+        let id = store::team::insert(tx, &name, input.role, input.ae_segment, now)?;
+        if bootstrap {
+            Workspace::set_setting(tx, "current_user_id", &id.to_string())?;
+        }
+        crate::services::record(
+            tx,
+            now,
+            actor.or(Some(id)),
+            "team.add",
+            "team_member",
+            id.0,
+            serde_json::json!({
+                "name": name, "role": input.role.as_str(),
+            }),
+        )?;
+        Ok(id)
+    })?;
+    store::team::get(ws.conn(), id)
+}
+
+pub fn list(ws: &Workspace) -> Result<Vec<TeamMember>> {
+    store::team::list(ws.conn())
+}
+
+pub fn find(ws: &Workspace, name: &str) -> Result<TeamMember> {
+    store::team::find_by_name(ws.conn(), name.trim())?
+        .ok_or_else(|| KeelError::not_found("team member", name.trim()))
+}
+
+pub fn get(ws: &Workspace, id: TeamMemberId) -> Result<TeamMember> {
+    store::team::get(ws.conn(), id)
+}

@@ -1,0 +1,4 @@
+//! Data in and out: imports of other systems' exports, and Keel's own export.
+
+pub mod export;
+pub mod import;

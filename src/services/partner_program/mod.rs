@@ -1,0 +1,7 @@
+//! The partner program: partners and plans, registrations, commission, payouts, statements.
+
+pub mod partners;
+pub mod payouts;
+pub mod registrations;
+pub mod revenue;
+pub(crate) mod statement_export;

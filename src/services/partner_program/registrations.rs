@@ -1,0 +1,581 @@
+//! Deal registration: submitted → approved | rejected | returned (resubmittable) →
+//! converted into a deal, or expired when protection runs out. Conflicts are
+//! checked at submission and again at approval.
+
+use crate::domain::{
+    check_date_range, normalize_domain, normalize_email, optional_text, required_text, AccountId, DealSource,
+    DealType, PartnerId, PartnerStatus, RegistrationId, RegistrationStatus, Segment, TeamMemberId, TextKind,
+    UseCase,
+};
+use crate::money::{BasisPoints, Currency, Money};
+use crate::services::partners::program_settings;
+use crate::services::{deals, Workspace};
+use crate::store::registrations::{NewRegistration, Registration, Review};
+use crate::store::{self};
+use crate::{KeelError, Result};
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct RegistrationInput {
+    pub partner_id: PartnerId,
+    pub company_name: String,
+    pub domain: String,
+    pub country: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub estimated_value_minor: i64,
+    pub currency: String,
+    pub expected_close_date: NaiveDate,
+    pub use_case: Option<UseCase>,
+    pub notes: Option<String>,
+}
+
+/// A registration with what it collides with and whether its review is overdue.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistrationView {
+    pub registration: Registration,
+    pub conflicts: Vec<String>,
+    /// Submitted and waiting for review longer than the program allows (48 h).
+    pub review_overdue: bool,
+    /// For a converted registration: where its deal stands now (won, lost or open stage).
+    pub deal_stage: Option<String>,
+}
+
+struct ValidRegistration {
+    company_name: String,
+    domain: String,
+    registrable_domain: String,
+    country: Option<String>,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    value: Money,
+    expected_close_date: NaiveDate,
+    use_case: Option<UseCase>,
+    notes: Option<String>,
+}
+
+impl ValidRegistration {
+    fn record(&self, partner_id: PartnerId) -> NewRegistration<'_> {
+        NewRegistration {
+            partner_id,
+            company_name: &self.company_name,
+            domain: &self.domain,
+            registrable_domain: &self.registrable_domain,
+            country: self.country.as_deref(),
+            contact_name: self.contact_name.as_deref(),
+            contact_email: self.contact_email.as_deref(),
+            estimated_value: self.value,
+            expected_close_date: self.expected_close_date,
+            use_case: self.use_case,
+            notes: self.notes.as_deref(),
+        }
+    }
+}
+
+/// The registrable domain ("eu.acme.co.uk" → "acme.co.uk"), so subdomains count as
+/// the same company.
+pub fn registrable_domain(domain: &str) -> String {
+    psl::domain_str(domain).unwrap_or(domain).to_string()
+}
+
+fn validate(ws: &Workspace, input: &RegistrationInput) -> Result<ValidRegistration> {
+    let domain = normalize_domain("domain", &input.domain)?;
+    let currency = Currency::parse("currency", &input.currency)?;
+    check_date_range("close_date", input.expected_close_date)?;
+    if input.expected_close_date < ws.today() {
+        return Err(KeelError::invalid(
+            "close_date",
+            format!("{} is in the past", input.expected_close_date),
+        ));
+    }
+    Ok(ValidRegistration {
+        company_name: required_text("company", &input.company_name, TextKind::Line)?,
+        registrable_domain: registrable_domain(&domain),
+        domain,
+        country: optional_text("country", input.country.as_deref(), TextKind::Line)?,
+        contact_name: optional_text("contact_name", input.contact_name.as_deref(), TextKind::Line)?,
+        contact_email: input
+            .contact_email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| normalize_email("contact_email", e))
+            .transpose()?,
+        value: Money::non_negative("value", input.estimated_value_minor, currency)?,
+        expected_close_date: input.expected_close_date,
+        use_case: input.use_case,
+        notes: optional_text("notes", input.notes.as_deref(), TextKind::Note)?,
+    })
+}
+
+/// What a registration on `registrable_domain` by `partner` collides with: accounts
+/// with an open deal, existing customers, and other partners' live registrations
+/// that came first (the earliest wins).
+fn conflicts(
+    conn: &rusqlite::Connection,
+    partner: PartnerId,
+    registrable_domain: &str,
+    this: Option<&Registration>,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for account in store::registrations::accounts_on_domain(conn, registrable_domain)? {
+        if this.and_then(|r| r.deal_id).is_some() {
+            break; // a converted registration's own account is not a conflict
+        }
+        if account.is_customer {
+            found.push(format!(
+                "account {} ({}, {}) is an existing customer",
+                account.id, account.name, account.domain
+            ));
+        }
+        if account.has_open_deal {
+            found.push(format!(
+                "account {} ({}, {}) has an open deal",
+                account.id, account.name, account.domain
+            ));
+        }
+    }
+    for other in store::registrations::live_on_domain(conn, registrable_domain, this.map(|r| r.id))? {
+        let came_first = this.is_none_or(|r| (other.submitted_at, other.id) < (r.submitted_at, r.id));
+        if other.partner_id != partner && came_first {
+            found.push(format!(
+                "registration {} by {} for {} ({}) came first",
+                other.id, other.partner_name, other.company_name, other.status
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn view_of(ws: &Workspace, registration: Registration) -> Result<RegistrationView> {
+    let settings = program_settings(ws)?;
+    let live = matches!(registration.status, RegistrationStatus::Submitted | RegistrationStatus::Approved);
+    let conflicts = if live {
+        conflicts(ws.conn(), registration.partner_id, &registration.registrable_domain, Some(&registration))?
+    } else {
+        Vec::new()
+    };
+    let review_overdue = registration.status == RegistrationStatus::Submitted
+        && ws.now() - registration.submitted_at > Duration::hours(i64::from(settings.review_within_hours));
+    let deal_stage = match registration.deal_id {
+        Some(deal) => Some(store::deals::get(ws.conn(), deal, ws.now())?.stage_name),
+        None => None,
+    };
+    Ok(RegistrationView { registration, conflicts, review_overdue, deal_stage })
+}
+
+/// A registration as of `today`: an approved one whose protection has ended reads as
+/// expired whether or not the expiry has been written yet, so reads need not write.
+fn as_of(mut registration: Registration, today: chrono::NaiveDate) -> Registration {
+    if registration.status == RegistrationStatus::Approved
+        && registration.protected_until.is_some_and(|until| until < today)
+    {
+        registration.status = RegistrationStatus::Expired;
+    }
+    registration
+}
+
+/// Writes the expiries that are due, inside the caller's transaction: every command
+/// that decides something about registrations runs it first, so it decides on today's
+/// states and a refused command leaves no expiry behind. Each is audited as the
+/// system's act.
+fn expire_due_in(
+    tx: &rusqlite::Connection,
+    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<RegistrationId>> {
+    let due = store::registrations::approved_past_protection(tx, today)?;
+    for id in &due {
+        store::registrations::set_status(tx, *id, RegistrationStatus::Expired)?;
+        crate::services::record(
+            tx,
+            now,
+            None,
+            "registration.expire",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"status": "approved"}, "after": {"status": "expired"},
+            }),
+        )?;
+    }
+    Ok(due)
+}
+
+/// Writes due expiries as a job of its own (`keel registration expire`); reads show
+/// them as expired already.
+pub fn expire_due(ws: &mut Workspace) -> Result<Vec<RegistrationId>> {
+    let today = ws.today();
+    ws.write(|tx, now| expire_due_in(tx, now, today))
+}
+
+/// Every check a submission passes, whether first submitted or resubmitted after a
+/// return (`this`): the partner is active and holds no other live registration for the
+/// domain. Returns the conflicts to record; they do not refuse a submission.
+fn check_submission(
+    tx: &rusqlite::Connection,
+    partner: &crate::store::partners::Partner,
+    valid: &ValidRegistration,
+    this: Option<RegistrationId>,
+) -> Result<Vec<String>> {
+    if partner.status != PartnerStatus::Active {
+        return Err(KeelError::NotAllowed(format!(
+            "partner {} is {}; only active partners register deals",
+            partner.name, partner.status
+        )));
+    }
+    let mine = store::registrations::live_on_domain(tx, &valid.registrable_domain, this)?
+        .into_iter()
+        .find(|r| r.partner_id == partner.id);
+    if let Some(existing) = mine {
+        return Err(KeelError::Duplicate {
+            field: "domain",
+            value: valid.registrable_domain.clone(),
+            entity: "live registration of this partner",
+            existing: existing.id.to_string(),
+        });
+    }
+    let current = this.map(|id| store::registrations::get(tx, id)).transpose()?;
+    conflicts(tx, partner.id, &valid.registrable_domain, current.as_ref())
+}
+
+pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
+    let valid = validate(ws, &input)?;
+    let today = ws.today();
+    let id = ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        let partner = store::partners::get(tx, input.partner_id)?;
+        let found = check_submission(tx, &partner, &valid, None)?;
+        let id = store::registrations::insert(tx, &valid.record(partner.id), now, Some(actor))?;
+        crate::services::record(
+            tx,
+            now,
+            Some(actor),
+            "registration.submit",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "after": {"partner": partner.name, "company": valid.company_name, "domain": valid.domain,
+                          "value_minor": valid.value.amount_minor, "currency": valid.value.currency},
+                "conflicts": found,
+            }),
+        )?;
+        Ok(id)
+    })?;
+    get(ws, id)
+}
+
+pub fn get(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
+    let registration = as_of(store::registrations::get(ws.conn(), id)?, ws.today());
+    view_of(ws, registration)
+}
+
+/// The registration a deal was converted from, if any (the deal page links to it).
+pub fn for_deal(ws: &Workspace, deal: crate::domain::DealId) -> Result<Option<Registration>> {
+    Ok(store::registrations::for_deal(ws.conn(), deal)?.map(|r| as_of(r, ws.today())))
+}
+
+/// Registrations, oldest first (the review queue order), as of today. Reading writes
+/// nothing: due expiries show as expired (see `as_of`).
+pub fn list(ws: &Workspace, status: Option<RegistrationStatus>) -> Result<Vec<RegistrationView>> {
+    list_of(ws, status, None)
+}
+
+/// One partner's registrations, or everyone's, as of today.
+pub(crate) fn list_of(
+    ws: &Workspace,
+    status: Option<RegistrationStatus>,
+    partner: Option<crate::domain::PartnerId>,
+) -> Result<Vec<RegistrationView>> {
+    let today = ws.today();
+    // Stored approved ones may read as expired, so the status filter applies after.
+    let stored = match status {
+        Some(RegistrationStatus::Approved | RegistrationStatus::Expired) | None => None,
+        other => other,
+    };
+    store::registrations::list(ws.conn(), stored, partner)?
+        .into_iter()
+        .map(|r| as_of(r, today))
+        .filter(|r| status.is_none_or(|s| r.status == s))
+        .map(|r| view_of(ws, r))
+        .collect()
+}
+
+fn expect_status(r: &Registration, allowed: &[RegistrationStatus], action: &str) -> Result<()> {
+    if allowed.contains(&r.status) {
+        Ok(())
+    } else {
+        Err(KeelError::NotAllowed(format!("registration {} is {}; it cannot be {action}", r.id, r.status)))
+    }
+}
+
+/// Approves a submitted registration, locking the rate in force today and starting
+/// its protection. Conflicts (checked again now) need an override reason.
+pub fn approve(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    override_reason: Option<String>,
+) -> Result<RegistrationView> {
+    crate::services::policy::require(
+        ws.conn(),
+        actor,
+        crate::services::policy::Capability::RunPartnerProgram,
+        "approve registrations",
+    )?;
+    let override_reason = optional_text("override", override_reason.as_deref(), TextKind::Note)?;
+    let settings = program_settings(ws)?;
+    let today = ws.today();
+    ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        let registration = store::registrations::get(tx, id)?;
+        expect_status(&registration, &[RegistrationStatus::Submitted], "approved")?;
+        let partner = store::partners::get(tx, registration.partner_id)?;
+        let found = conflicts(tx, partner.id, &registration.registrable_domain, Some(&registration))?;
+        if !found.is_empty() && override_reason.is_none() {
+            return Err(KeelError::Conflict {
+                action: format!("registration {id} conflicts; approve with an override reason"),
+                conflicts: found,
+            });
+        }
+        // Technology partners earn no share and may have no plan; any other tier must
+        // have a plan in force, or the approval would silently lock 0 %.
+        let plan = store::partners::plan_in_force(tx, partner.id, today)?;
+        let rate = match (&plan, partner.tier) {
+            (Some(plan), _) => plan.rate,
+            (None, crate::domain::PartnerTier::Technology) => BasisPoints(0),
+            (None, tier) => {
+                return Err(KeelError::NotAllowed(format!(
+                    "{} ({tier}) has no commission plan in force on {today}; add one with a rate first",
+                    partner.name
+                )))
+            }
+        };
+        let protected_until = today + Duration::days(i64::from(settings.protection_days(partner.tier)));
+        store::registrations::review(
+            tx,
+            id,
+            &Review {
+                status: RegistrationStatus::Approved,
+                at: now,
+                by: actor,
+                decision_reason: None,
+                override_reason: override_reason.as_deref().filter(|_| !found.is_empty()),
+                plan_id: plan.as_ref().map(|p| p.id),
+                rate: Some(rate),
+                protected_until: Some(protected_until),
+            },
+        )?;
+        crate::services::record(
+            tx,
+            now,
+            Some(actor),
+            "registration.approve",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"status": "submitted"},
+                "after": {"status": "approved", "rate_bp": rate.0, "protected_until": protected_until},
+                "conflicts": found, "override_reason": override_reason,
+            }),
+        )
+    })?;
+    get(ws, id)
+}
+
+fn decide(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+    to: RegistrationStatus,
+    verb: &str,
+) -> Result<RegistrationView> {
+    crate::services::policy::require(
+        ws.conn(),
+        actor,
+        crate::services::policy::Capability::RunPartnerProgram,
+        &format!("{verb} registrations"),
+    )?;
+    let reason = required_text("reason", reason, TextKind::Note)?;
+    ws.write(|tx, now| {
+        let registration = store::registrations::get(tx, id)?;
+        expect_status(&registration, &[RegistrationStatus::Submitted], &format!("{verb}ed"))?;
+        store::registrations::review(
+            tx,
+            id,
+            &Review {
+                status: to,
+                at: now,
+                by: actor,
+                decision_reason: Some(&reason),
+                override_reason: None,
+                plan_id: None,
+                rate: None,
+                protected_until: None,
+            },
+        )?;
+        crate::services::record(
+            tx,
+            now,
+            Some(actor),
+            &format!("registration.{verb}"),
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"status": "submitted"}, "after": {"status": to.as_str()}, "reason": reason,
+            }),
+        )
+    })?;
+    get(ws, id)
+}
+
+pub fn reject(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+) -> Result<RegistrationView> {
+    decide(ws, actor, id, reason, RegistrationStatus::Rejected, "reject")
+}
+
+/// Sends a registration back to the partner for more information.
+pub fn send_back(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+) -> Result<RegistrationView> {
+    decide(ws, actor, id, reason, RegistrationStatus::Returned, "return")
+}
+
+/// Resubmits a returned registration with corrected details.
+pub fn resubmit(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    input: RegistrationInput,
+) -> Result<RegistrationView> {
+    let current = store::registrations::get(ws.conn(), id)?;
+    expect_status(&current, &[RegistrationStatus::Returned], "resubmitted")?;
+    if input.partner_id != current.partner_id {
+        return Err(KeelError::invalid("partner", "a resubmission keeps its partner"));
+    }
+    let valid = validate(ws, &input)?;
+    let partner = store::partners::get(ws.conn(), current.partner_id)?;
+    let today = ws.today();
+    ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        let found = check_submission(tx, &partner, &valid, Some(id))?;
+        store::registrations::resubmit(tx, id, &valid.record(current.partner_id), now)?;
+        crate::services::record(tx, now, Some(actor), "registration.resubmit", "registration", id.0, serde_json::json!({
+            "before": {"status": "returned", "domain": current.domain, "value_minor": current.estimated_value.amount_minor},
+            "after": {"status": "submitted", "domain": valid.domain, "value_minor": valid.value.amount_minor},
+            "conflicts": found,
+        }))
+    })?;
+    get(ws, id)
+}
+
+/// Extends an approved registration's protection once, with a reason.
+pub fn extend(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    reason: &str,
+) -> Result<RegistrationView> {
+    crate::services::policy::require(
+        ws.conn(),
+        actor,
+        crate::services::policy::Capability::RunPartnerProgram,
+        "extend registrations",
+    )?;
+    let reason = required_text("reason", reason, TextKind::Note)?;
+    let settings = program_settings(ws)?;
+    let today = ws.today();
+    ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        let registration = store::registrations::get(tx, id)?;
+        expect_status(&registration, &[RegistrationStatus::Approved], "extended")?;
+        if registration.extension_reason.is_some() {
+            return Err(KeelError::NotAllowed(format!("registration {id} was already extended once")));
+        }
+        let before = registration.protected_until.unwrap_or(now.date_naive());
+        let until = before + Duration::days(i64::from(settings.extension_days));
+        store::registrations::extend(tx, id, until, &reason)?;
+        crate::services::record(
+            tx,
+            now,
+            Some(actor),
+            "registration.extend",
+            "registration",
+            id.0,
+            serde_json::json!({
+                "before": {"protected_until": before}, "after": {"protected_until": until}, "reason": reason,
+            }),
+        )
+    })?;
+    get(ws, id)
+}
+
+/// Converts an approved registration into a deal (source: partner) on the account
+/// with its domain, creating the account if there is none. One transaction.
+pub fn convert(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: RegistrationId,
+    owner: Option<TeamMemberId>,
+) -> Result<RegistrationView> {
+    let registration = as_of(store::registrations::get(ws.conn(), id)?, ws.today());
+    expect_status(&registration, &[RegistrationStatus::Approved], "converted")?;
+    // The account with the exact domain, else the company's main one (eu.acme.com → acme.com).
+    let existing = match store::accounts::find_by_domain(ws.conn(), &registration.domain)? {
+        Some(account) => Some(account.id),
+        None => store::accounts::find_by_domain(ws.conn(), &registration.registrable_domain)?.map(|a| a.id),
+    };
+    let input = deals::DealInput {
+        name: format!("{} (via {})", registration.company_name, registration.partner_name),
+        account_id: existing.unwrap_or(AccountId(0)),
+        owner_id: owner,
+        amount_minor: registration.estimated_value.amount_minor,
+        currency: registration.estimated_value.currency.code().to_string(),
+        expected_close_date: registration.expected_close_date,
+        source: DealSource::Partner,
+        deal_type: DealType::NewBusiness,
+        stage: None,
+        probability_override_bp: None,
+        forecast_override: None,
+        expands_deal_id: None,
+    };
+    let today = ws.today();
+    ws.write(|tx, now| {
+        expire_due_in(tx, now, today)?;
+        // Decided again inside the write: another command may have acted since.
+        expect_status(&store::registrations::get(tx, id)?, &[RegistrationStatus::Approved], "converted")?;
+        let mut prepared = deals::prepare(tx, now, today, actor, input)?;
+        let account = match existing {
+            Some(account) => account,
+            None => {
+                let fields = store::accounts::AccountFields {
+                    name: &registration.company_name,
+                    domain: Some(&registration.domain),
+                    segment: Segment::SmbMidMarket,
+                    vertical: None,
+                    region: registration.country.as_deref(),
+                };
+                let account = store::accounts::insert(tx, &fields, now, Some(actor))?;
+                crate::services::record(tx, now, Some(actor), "account.create", "account", account.0, serde_json::json!({
+                    "name": registration.company_name, "domain": registration.domain, "from_registration": id,
+                }))?;
+                account
+            }
+        };
+        prepared.set_account(account);
+        let deal = deals::insert_prepared(tx, now, actor, &prepared)?;
+        store::registrations::mark_converted(tx, id, deal)?;
+        crate::services::record(tx, now, Some(actor), "registration.convert", "registration", id.0, serde_json::json!({
+            "before": {"status": "approved"}, "after": {"status": "converted", "deal_id": deal},
+        }))
+    })?;
+    get(ws, id)
+}

@@ -1,0 +1,6 @@
+//! What leadership reads: metrics and the board, exchange rates, targets, search.
+
+pub mod fx;
+pub mod metrics;
+pub mod search;
+pub mod targets;
