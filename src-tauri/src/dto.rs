@@ -142,6 +142,8 @@ pub struct MemberDto {
     pub runs_partner_program: bool,
     /// May set targets, the reporting currency and exchange rates.
     pub leads_sales: bool,
+    /// Carries deals: offered as an owner (board and dashboard filters, conversions).
+    pub owns_deals: bool,
 }
 
 impl From<&keel::store::team::TeamMember> for MemberDto {
@@ -153,6 +155,7 @@ impl From<&keel::store::team::TeamMember> for MemberDto {
             ae_segment: m.ae_segment.map(|s| s.as_str().into()),
             runs_partner_program: policy::allows(m.role, policy::Capability::RunPartnerProgram),
             leads_sales: policy::allows(m.role, policy::Capability::LeadSales),
+            owns_deals: policy::allows(m.role, policy::Capability::OwnDeals),
         }
     }
 }

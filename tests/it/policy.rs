@@ -23,13 +23,14 @@ fn every_capability_belongs_to_the_roles_the_program_and_the_seed_give_it() {
         (Capability::RunPartnerProgram, vec![PartnerManager, SalesLeader]),
         (Capability::ReadStatements, vec![PartnerManager, SalesLeader]),
         (Capability::LeadSales, vec![SalesLeader]),
+        (Capability::OwnDeals, vec![AccountExecutive, SalesLeader]),
     ];
     for (capability, holders) in expected {
         for role in Role::ALL {
             assert_eq!(allows(*role, capability), holders.contains(role), "{role} and {capability:?}");
         }
     }
-    assert_eq!(Capability::ALL.len(), 4, "a new capability gets its row above");
+    assert_eq!(Capability::ALL.len(), 5, "a new capability gets its row above");
 }
 
 #[test]
@@ -125,4 +126,19 @@ fn program_settings_rates_targets_and_exchange_rates_need_their_roles() {
     let leader = p.fx.leader;
     fx::set_rate(&mut p.fx.ws, leader, "EUR", today, "1.08").expect("the leader sets rates");
     partners::set_program_setting(&mut p.fx.ws, pm, "review_within_hours", 24).expect("the manager tunes");
+}
+
+#[test]
+fn a_converted_registration_goes_to_someone_who_carries_deals() {
+    let mut p = Program::new();
+    let (pm, ae) = (p.pm, p.fx.ae);
+    let id = p.submit(p.reseller, "Summit Media", "summitmedia.com");
+    keel::services::registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
+    p.fx.refuses(
+        "only an account executive or a sales leader may own deals (Pat Okoye is partner manager)",
+        |ws| keel::services::registrations::convert(ws, ae, id, Some(pm)),
+    );
+    let converted =
+        keel::services::registrations::convert(&mut p.fx.ws, pm, id, Some(ae)).expect("to the AE");
+    assert!(converted.registration.deal_id.is_some());
 }

@@ -21,14 +21,18 @@ pub enum Capability {
     ReadStatements,
     /// Lead the sales team: targets, the reporting currency and exchange rates.
     LeadSales,
+    /// Carry deals: the owners a deal is handed to (a converted registration) and
+    /// offered in the owner filters of the board and the dashboard.
+    OwnDeals,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 5] = [
         Capability::ManageTeam,
         Capability::RunPartnerProgram,
         Capability::ReadStatements,
         Capability::LeadSales,
+        Capability::OwnDeals,
     ];
 
     /// The roles that hold this capability.
@@ -38,6 +42,8 @@ impl Capability {
             Capability::RunPartnerProgram | Capability::ReadStatements => {
                 &[Role::PartnerManager, Role::SalesLeader]
             }
+            // A leader may be a player-coach with deals of their own.
+            Capability::OwnDeals => &[Role::AccountExecutive, Role::SalesLeader],
         }
     }
 }
@@ -59,10 +65,15 @@ pub fn require(
     if allows(member.role, capability) {
         return Ok(member);
     }
-    let allowed: Vec<String> = capability.roles().iter().map(|r| r.as_str().replace('-', " ")).collect();
+    let with_article = |role: &Role| {
+        let name = role.as_str().replace('-', " ");
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {name}")
+    };
+    let allowed: Vec<String> = capability.roles().iter().map(with_article).collect();
     Err(KeelError::Forbidden(format!(
-        "only a {} may {action} ({} is {})",
-        allowed.join(" or a "),
+        "only {} may {action} ({} is {})",
+        allowed.join(" or "),
         member.name,
         member.role.as_str().replace('-', " ")
     )))

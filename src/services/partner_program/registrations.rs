@@ -552,6 +552,10 @@ pub fn convert(
         expire_due_in(tx, now, today)?;
         // Decided again inside the write: another command may have acted since.
         expect_status(&store::registrations::get(tx, id)?, &[RegistrationStatus::Approved], "converted")?;
+        // A converted deal is handed to someone who carries deals (the acting AE by default).
+        if let Some(owner) = owner {
+            crate::services::policy::require(tx, owner, crate::services::policy::Capability::OwnDeals, "own deals")?;
+        }
         let mut prepared = deals::prepare(tx, now, today, actor, input)?;
         let account = match existing {
             Some(account) => account,

@@ -882,6 +882,8 @@ export type MemberDto_Deserialize = {
 	runs_partner_program: boolean,
 	/**  May set targets, the reporting currency and exchange rates. */
 	leads_sales: boolean,
+	/**  Carries deals: offered as an owner (board and dashboard filters, conversions). */
+	owns_deals: boolean,
 };
 
 export type MemberDto_Serialize = {
@@ -897,6 +899,8 @@ export type MemberDto_Serialize = {
 	runs_partner_program: boolean,
 	/**  May set targets, the reporting currency and exchange rates. */
 	leads_sales: boolean,
+	/**  Carries deals: offered as an owner (board and dashboard filters, conversions). */
+	owns_deals: boolean,
 };
 
 /**  Money: integer minor units and the ISO 4217 code with its decimal places. */
