@@ -421,35 +421,10 @@ mod form_test {
     use super::NewDeal;
     use crate::dto::Int;
 
-    /// The same mistakes the CLI is tested with (tests/it/cli.rs,
-    /// `a_bad_deal_input_gets_the_same_code_and_field_as_in_the_desktop`), through the
-    /// desktop's form: the same code and field for each.
-    #[test]
-    fn the_new_deal_form_names_the_same_field_as_the_command_line() {
-        let table: serde_json::Value =
-            serde_json::from_str(include_str!("../../../tests/fixtures/bad-deal-inputs.json"))
-                .expect("table");
-        for case in table["cases"].as_array().expect("cases") {
-            let mut input = table["valid"].as_object().expect("valid").clone();
-            for (k, v) in case["change"].as_object().expect("change") {
-                input.insert(k.clone(), v.clone());
-            }
-            let text = |field: &str| input[field].as_str().expect("text").to_string();
-            let form = NewDeal {
-                name: text("name"),
-                account_id: Int(1),
-                amount: text("amount"),
-                currency: text("currency"),
-                expected_close_date: text("expected_close_date"),
-                source: text("source"),
-                deal_type: text("deal_type"),
-            };
-            let error = serde_json::to_value(form.read().expect_err("refused")).expect("json");
-            assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
-        }
-        let valid = table["valid"].as_object().expect("valid");
-        let text = |field: &str| valid[field].as_str().expect("text").to_string();
-        let read = NewDeal {
+    /// The form filled from one entry of the shared table.
+    fn form(input: &serde_json::Map<String, serde_json::Value>) -> NewDeal {
+        let text = |field: &str| input[field].as_str().expect("text").to_string();
+        NewDeal {
             name: text("name"),
             account_id: Int(1),
             amount: text("amount"),
@@ -458,8 +433,25 @@ mod form_test {
             source: text("source"),
             deal_type: text("deal_type"),
         }
-        .read()
-        .expect("the valid input reads");
-        assert_eq!(read.amount_minor, 12_000_050);
+    }
+
+    /// The same mistakes the CLI is tested with (tests/it/cli.rs,
+    /// `a_bad_deal_input_gets_the_same_code_and_field_as_in_the_desktop`), through the
+    /// desktop's form: the same code and field for each.
+    #[test]
+    fn the_new_deal_form_names_the_same_field_as_the_command_line() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/bad-deal-inputs.json"))
+                .expect("table");
+        let valid = table["valid"].as_object().expect("valid");
+        for case in table["cases"].as_array().expect("cases") {
+            let mut input = valid.clone();
+            for (k, v) in case["change"].as_object().expect("change") {
+                input.insert(k.clone(), v.clone());
+            }
+            let error = serde_json::to_value(form(&input).read().expect_err("refused")).expect("json");
+            assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
+        }
+        assert_eq!(form(valid).read().expect("the valid input reads").amount_minor, 12_000_050);
     }
 }
