@@ -52,9 +52,9 @@ pub struct BoardArgs {
 }
 
 impl BoardArgs {
-    pub fn query(&self) -> Result<BoardQuery> {
+    pub fn query(&self, ctx: &Ctx) -> Result<BoardQuery> {
         Ok(BoardQuery {
-            owner: self.owner.clone(),
+            owner: owner_named(ctx, self.owner.as_deref())?,
             segment: self.segment.clone(),
             source: self.source.clone(),
             close_from: optional_date("close_from", self.close_from.as_deref())?,
@@ -101,6 +101,11 @@ pub enum TargetCommand {
     Remove { name: String },
 }
 
+/// The member a flag names (the command line takes names; the core takes ids).
+fn owner_named(ctx: &Ctx, name: Option<&str>) -> Result<Option<crate::domain::TeamMemberId>> {
+    name.map(|n| crate::services::team::find(&ctx.ws, n).map(|m| m.id)).transpose()
+}
+
 fn optional_date(field: &str, value: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
     value.map(|v| parse_date(field, v)).transpose()
 }
@@ -110,7 +115,7 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
     let query = MetricsQuery {
         from: optional_date("from", args.from.as_deref())?,
         to: optional_date("to", args.to.as_deref())?,
-        owner: args.owner,
+        owner: owner_named(ctx, args.owner.as_deref())?,
         segment: args.segment,
         source: args.source,
     };
@@ -144,7 +149,7 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
 
 pub fn board(ctx: &mut Ctx, args: BoardArgs) -> Result<()> {
     require_init(ctx)?;
-    let board = metrics::board(&ctx.ws, &args.query()?)?;
+    let board = metrics::board(&ctx.ws, &args.query(ctx)?)?;
     if ctx.json {
         return output::json(&board);
     }

@@ -273,7 +273,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 }
             };
             let owner_id = if a.mine { Some(ctx.actor()?) } else { member(ctx, a.filter.owner.as_deref())? };
-            let filter = a.filter.query()?;
+            let filter = a.filter.query(ctx)?;
             let query = deals::DealQuery {
                 stage: a.stage,
                 owner_id,

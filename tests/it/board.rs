@@ -61,8 +61,8 @@ fn board_columns_are_the_open_deals_of_each_stage_and_total_the_metrics_pipeline
     let queries = [
         (BoardQuery::default(), MetricsQuery::default()),
         (
-            BoardQuery { owner: Some(owner.name.clone()), ..Default::default() },
-            MetricsQuery { owner: Some(owner.name.clone()), ..Default::default() },
+            BoardQuery { owner: Some(owner.id), ..Default::default() },
+            MetricsQuery { owner: Some(owner.id), ..Default::default() },
         ),
         (
             BoardQuery {

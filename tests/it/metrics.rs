@@ -369,6 +369,16 @@ fn funnel(deals: &[&Known], from: NaiveDate, to: NaiveDate) -> Value {
     Value::Array(stages)
 }
 
+/// A member's name: the test's records keep owners by name, filters take ids.
+fn name_of(w: &World, id: keel::domain::TeamMemberId) -> String {
+    keel::services::team::get(&w.p.fx.ws, id).expect("member").name
+}
+
+/// The member the world's second owner is.
+fn bo(w: &World) -> keel::domain::TeamMemberId {
+    keel::services::team::find(&w.p.fx.ws, "Bo Berg").expect("Bo").id
+}
+
 /// The whole report minus targets, from the test's own records.
 fn expected(w: &World, q: &MetricsQuery) -> Value {
     let from = q.from.unwrap_or(day(1, 1, 1));
@@ -376,7 +386,7 @@ fn expected(w: &World, q: &MetricsQuery) -> Value {
     let deals: Vec<&Known> = w
         .known
         .iter()
-        .filter(|k| q.owner.as_deref().is_none_or(|o| o == k.owner))
+        .filter(|k| q.owner.is_none_or(|o| name_of(w, o) == k.owner))
         .filter(|k| q.segment.as_deref().is_none_or(|s| s == k.segment))
         .filter(|k| q.source.as_deref().is_none_or(|s| s == k.source))
         .collect();
@@ -439,7 +449,7 @@ fn every_figure_equals_an_independent_computation() {
         MetricsQuery::default(),
         MetricsQuery { from: Some(day(2026, 4, 1)), to: Some(day(2026, 6, 30)), ..Default::default() },
         MetricsQuery { from: Some(day(2030, 1, 1)), to: Some(day(2030, 12, 31)), ..Default::default() },
-        MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() },
+        MetricsQuery { owner: Some(bo(&w)), ..Default::default() },
         MetricsQuery {
             segment: Some("smb-mid-market".into()),
             from: Some(day(2026, 3, 1)),
@@ -606,8 +616,11 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
             &MetricsQuery { from: Some(day(2026, 2, 1)), to: Some(day(2026, 1, 1)), ..Default::default() },
         )
     });
-    p.fx.refuses("Nobody", |ws| {
-        metrics::compute(ws, &MetricsQuery { owner: Some("Nobody".into()), ..Default::default() })
+    p.fx.refuses("team member 999 not found", |ws| {
+        metrics::compute(
+            ws,
+            &MetricsQuery { owner: Some(keel::domain::TeamMemberId(999)), ..Default::default() },
+        )
     });
     p.fx.refuses("segment", |ws| {
         metrics::compute(ws, &MetricsQuery { segment: Some("huge".into()), ..Default::default() })
@@ -677,11 +690,8 @@ fn report_queries_read_deal_facts_through_their_indexes() {
         &MetricsQuery { from: Some(day(2026, 4, 1)), to: Some(day(2026, 6, 30)), ..Default::default() },
     )
     .expect("plans");
-    let owner = metrics::query_plans(
-        &w.p.fx.ws,
-        &MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() },
-    )
-    .expect("plans");
+    let owner = metrics::query_plans(&w.p.fx.ws, &MetricsQuery { owner: Some(bo(&w)), ..Default::default() })
+        .expect("plans");
     let all = metrics::query_plans(&w.p.fx.ws, &MetricsQuery::default()).expect("plans");
     for (name, plans) in [("period", &period), ("owner", &owner), ("all", &all)] {
         for line in plans.iter().flatten() {
@@ -722,7 +732,7 @@ fn every_figure_drills_down_to_the_deals_behind_it() {
     let queries = [
         MetricsQuery::default(),
         MetricsQuery { from: Some(day(2026, 4, 1)), to: Some(day(2026, 6, 30)), ..Default::default() },
-        MetricsQuery { owner: Some("Bo Berg".into()), ..Default::default() },
+        MetricsQuery { owner: Some(bo(&w)), ..Default::default() },
         MetricsQuery { source: Some("partner".into()), from: Some(day(2026, 3, 1)), ..Default::default() },
     ];
     for q in &queries {
@@ -730,7 +740,7 @@ fn every_figure_drills_down_to_the_deals_behind_it() {
         let from = q.from.unwrap_or(day(1, 1, 1));
         let to = q.to.unwrap_or(day(9999, 12, 31));
         let chosen = |k: &&Known| {
-            q.owner.as_deref().is_none_or(|o| o == k.owner)
+            q.owner.is_none_or(|o| name_of(&w, o) == k.owner)
                 && q.source.as_deref().is_none_or(|s| s == k.source)
                 && q.segment.as_deref().is_none_or(|s| s == k.segment)
         };

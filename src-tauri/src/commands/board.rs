@@ -67,7 +67,7 @@ impl Resolved {
 
     fn board_query(&self) -> BoardQuery {
         BoardQuery {
-            owner: self.owner.as_ref().map(|o| o.1.clone()),
+            owner: self.owner.as_ref().map(|o| o.0),
             segment: self.segment.clone(),
             source: self.source.clone(),
             close_from: self.close_from,

@@ -20,11 +20,11 @@ pub struct DashboardQuery {
     pub source: Option<String>,
 }
 
-fn metrics_query(ws: &Workspace, q: DashboardQuery) -> Result<MetricsQuery, ApiError> {
+fn metrics_query(q: DashboardQuery) -> Result<MetricsQuery, ApiError> {
     Ok(MetricsQuery {
         from: date("from", q.from)?,
         to: date("to", q.to)?,
-        owner: q.owner_id.map(|id| team::get(ws, TeamMemberId(id.0))).transpose()?.map(|m| m.name),
+        owner: q.owner_id.map(|id| TeamMemberId(id.0)),
         segment: given(q.segment),
         source: given(q.source),
     })
@@ -138,7 +138,7 @@ fn groups(groups: &[Group], key: fn(&Group) -> Option<&String>, ids: &[(String, 
 pub fn dashboard(state: State<'_, AppState>, query: DashboardQuery) -> Result<Dashboard, ApiError> {
     let ws = state.open()?;
     me(&ws)?;
-    let q = metrics_query(&ws, query)?;
+    let q = metrics_query(query)?;
     let m = metrics::compute(&ws, &q)?;
     let owners: Vec<(String, i64)> = team::list(&ws)?.into_iter().map(|t| (t.name, t.id.0)).collect();
     Ok(Dashboard {
@@ -213,7 +213,7 @@ pub fn dashboard_deals(
 ) -> Result<DrillPage, ApiError> {
     let ws = state.open()?;
     me(&ws)?;
-    let q = metrics_query(&ws, query)?;
+    let q = metrics_query(query)?;
     let drill = metrics::drill(&ws, &q, &Figure::parse(&figure)?, given(month).as_deref())?;
     let now = ws.now();
     let offset = offset.0.max(0) as usize;

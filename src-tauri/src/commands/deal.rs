@@ -373,8 +373,7 @@ pub fn home(state: State<'_, AppState>) -> Result<Home, ApiError> {
     let ws = state.open()?;
     let me_id = me(&ws)?;
     let member = team::get(&ws, me_id)?;
-    let pipeline =
-        board_of(&ws, &BoardQuery { owner: Some(member.name.clone()), ..BoardQuery::default() }, None)?;
+    let pipeline = board_of(&ws, &BoardQuery { owner: Some(member.id), ..BoardQuery::default() }, None)?;
     let due = activities::list(
         &ws,
         &ActivityQuery {

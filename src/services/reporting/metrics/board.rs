@@ -17,7 +17,8 @@ use super::tally::{apportion, Tally};
 /// Which open deals the board shows. The close period bounds the expected close date.
 #[derive(Debug, Clone, Default)]
 pub struct BoardQuery {
-    pub owner: Option<String>,
+    /// Only this member's deals (an id, as every filter of deals takes it).
+    pub owner: Option<crate::domain::TeamMemberId>,
     pub segment: Option<String>,
     pub source: Option<String>,
     pub close_from: Option<NaiveDate>,
@@ -61,7 +62,7 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
     let filter = fact_filter(
         ws,
         &MetricsQuery {
-            owner: query.owner.clone(),
+            owner: query.owner,
             segment: query.segment.clone(),
             source: query.source.clone(),
             ..MetricsQuery::default()

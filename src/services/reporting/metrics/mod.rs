@@ -38,7 +38,8 @@ pub struct MetricsQuery {
     pub from: Option<NaiveDate>,
     /// Last close date of the period (inclusive).
     pub to: Option<NaiveDate>,
-    pub owner: Option<String>,
+    /// Only this member's deals (an id, as every filter of deals takes it).
+    pub owner: Option<crate::domain::TeamMemberId>,
     pub segment: Option<String>,
     pub source: Option<String>,
 }
@@ -361,7 +362,7 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
 fn fact_filter(ws: &Workspace, query: &MetricsQuery) -> Result<FactFilter> {
     Ok(FactFilter {
         closed_since: query.from.map(|d| d.num_days_from_ce()),
-        owner_id: query.owner.as_deref().map(|name| team::find(ws, name)).transpose()?.map(|m| m.id.0),
+        owner_id: query.owner.map(|id| team::get(ws, id)).transpose()?.map(|m| m.id.0),
         segment: query.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
         source: query.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
     })
