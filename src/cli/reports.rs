@@ -1,7 +1,7 @@
 //! `keel metrics`, `keel fx` and `keel target`.
 
 use super::{output, require_init, Ctx};
-use crate::domain::parse_date;
+use crate::domain::{parse_date, DealSource, Segment};
 use crate::money::{format_minor, BasisPoints, Currency};
 use crate::services::metrics::{self, BoardQuery, Figures, Metrics, MetricsQuery};
 use crate::services::{fx, targets};
@@ -55,8 +55,8 @@ impl BoardArgs {
     pub fn query(&self, ctx: &Ctx) -> Result<BoardQuery> {
         Ok(BoardQuery {
             owner: owner_named(ctx, self.owner.as_deref())?,
-            segment: self.segment.clone(),
-            source: self.source.clone(),
+            segment: self.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
+            source: self.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
             close_from: optional_date("close_from", self.close_from.as_deref())?,
             close_to: optional_date("close_to", self.close_to.as_deref())?,
         })
@@ -116,8 +116,8 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
         from: optional_date("from", args.from.as_deref())?,
         to: optional_date("to", args.to.as_deref())?,
         owner: owner_named(ctx, args.owner.as_deref())?,
-        segment: args.segment,
-        source: args.source,
+        segment: args.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
+        source: args.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
     };
     if let Some(figure) = args.drill.as_deref() {
         let drill = metrics::drill(&ctx.ws, &query, &metrics::Figure::parse(figure)?, args.month.as_deref())?;

@@ -3,7 +3,7 @@
 use super::{output, require_init, Ctx};
 use crate::domain::{
     parse_date, AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus,
-    DealId, DealSource, DealType, ForecastCategory, PocOutcome, Segment, TeamMemberId,
+    DealId, DealSource, DealType, ForecastCategory, PocOutcome, TeamMemberId,
 };
 use crate::money::{BasisPoints, Currency, Money};
 use crate::services::{activities, deals, moves, qualification, team};
@@ -278,8 +278,8 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 stage: a.stage,
                 owner_id,
                 account_id: a.account.map(AccountId),
-                segment: filter.segment.as_deref().map(|v| Segment::parse("segment", v)).transpose()?,
-                source: filter.source.as_deref().map(|v| DealSource::parse("source", v)).transpose()?,
+                segment: filter.segment,
+                source: filter.source,
                 status,
                 stalled_only: a.stalled,
                 close_from: filter.close_from,

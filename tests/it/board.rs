@@ -66,13 +66,13 @@ fn board_columns_are_the_open_deals_of_each_stage_and_total_the_metrics_pipeline
         ),
         (
             BoardQuery {
-                segment: Some("enterprise".into()),
-                source: Some("partner".into()),
+                segment: Some(Segment::Enterprise),
+                source: Some(DealSource::Partner),
                 ..Default::default()
             },
             MetricsQuery {
-                segment: Some("enterprise".into()),
-                source: Some("partner".into()),
+                segment: Some(Segment::Enterprise),
+                source: Some(DealSource::Partner),
                 ..Default::default()
             },
         ),
@@ -95,14 +95,8 @@ fn board_columns_are_the_open_deals_of_each_stage_and_total_the_metrics_pipeline
             let query = DealQuery {
                 stage: Some(column.stage.clone()),
                 owner_id: board_query.owner.as_ref().map(|_| owner.id),
-                segment: board_query
-                    .segment
-                    .as_deref()
-                    .map(|s| Segment::parse("segment", s).expect("segment")),
-                source: board_query
-                    .source
-                    .as_deref()
-                    .map(|s| DealSource::parse("source", s).expect("source")),
+                segment: board_query.segment,
+                source: board_query.source,
                 status: DealStatus::Open,
                 ..Default::default()
             };

@@ -27,8 +27,8 @@ pub struct DealFilter {
 
 struct Resolved {
     owner: Option<(TeamMemberId, String)>,
-    segment: Option<String>,
-    source: Option<String>,
+    segment: Option<Segment>,
+    source: Option<DealSource>,
     close_from: Option<chrono::NaiveDate>,
     close_to: Option<chrono::NaiveDate>,
     search: Option<String>,
@@ -44,8 +44,8 @@ fn resolve(ws: &Workspace, filter: DealFilter) -> Result<Resolved, ApiError> {
     };
     Ok(Resolved {
         owner,
-        segment: given(filter.segment),
-        source: given(filter.source),
+        segment: given(filter.segment).map(|s| Segment::parse("segment", &s)).transpose()?,
+        source: given(filter.source).map(|s| DealSource::parse("source", &s)).transpose()?,
         close_from: date("close_from", filter.close_from)?,
         close_to: date("close_to", filter.close_to)?,
         search: given(filter.search),
@@ -56,8 +56,8 @@ impl Resolved {
     fn deal_query(&self) -> Result<DealQuery, ApiError> {
         Ok(DealQuery {
             owner_id: self.owner.as_ref().map(|o| o.0),
-            segment: self.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
-            source: self.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
+            segment: self.segment,
+            source: self.source,
             close_from: self.close_from,
             close_to: self.close_to,
             search: self.search.clone(),
@@ -68,8 +68,8 @@ impl Resolved {
     fn board_query(&self) -> BoardQuery {
         BoardQuery {
             owner: self.owner.as_ref().map(|o| o.0),
-            segment: self.segment.clone(),
-            source: self.source.clone(),
+            segment: self.segment,
+            source: self.source,
             close_from: self.close_from,
             close_to: self.close_to,
         }

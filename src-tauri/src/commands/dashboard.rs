@@ -25,8 +25,8 @@ fn metrics_query(q: DashboardQuery) -> Result<MetricsQuery, ApiError> {
         from: date("from", q.from)?,
         to: date("to", q.to)?,
         owner: q.owner_id.map(|id| TeamMemberId(id.0)),
-        segment: given(q.segment),
-        source: given(q.source),
+        segment: given(q.segment).map(|s| keel::domain::Segment::parse("segment", &s)).transpose()?,
+        source: given(q.source).map(|s| keel::domain::DealSource::parse("source", &s)).transpose()?,
     })
 }
 

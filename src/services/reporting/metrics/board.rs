@@ -19,8 +19,8 @@ use super::tally::{apportion, Tally};
 pub struct BoardQuery {
     /// Only this member's deals (an id, as every filter of deals takes it).
     pub owner: Option<crate::domain::TeamMemberId>,
-    pub segment: Option<String>,
-    pub source: Option<String>,
+    pub segment: Option<crate::domain::Segment>,
+    pub source: Option<crate::domain::DealSource>,
     pub close_from: Option<NaiveDate>,
     pub close_to: Option<NaiveDate>,
 }
@@ -63,8 +63,8 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
         ws,
         &MetricsQuery {
             owner: query.owner,
-            segment: query.segment.clone(),
-            source: query.source.clone(),
+            segment: query.segment,
+            source: query.source,
             ..MetricsQuery::default()
         },
     )?;

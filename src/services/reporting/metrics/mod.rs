@@ -40,8 +40,8 @@ pub struct MetricsQuery {
     pub to: Option<NaiveDate>,
     /// Only this member's deals (an id, as every filter of deals takes it).
     pub owner: Option<crate::domain::TeamMemberId>,
-    pub segment: Option<String>,
-    pub source: Option<String>,
+    pub segment: Option<Segment>,
+    pub source: Option<DealSource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -363,8 +363,8 @@ fn fact_filter(ws: &Workspace, query: &MetricsQuery) -> Result<FactFilter> {
     Ok(FactFilter {
         closed_since: query.from.map(|d| d.num_days_from_ce()),
         owner_id: query.owner.map(|id| team::get(ws, id)).transpose()?.map(|m| m.id.0),
-        segment: query.segment.as_deref().map(|s| Segment::parse("segment", s)).transpose()?,
-        source: query.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
+        segment: query.segment,
+        source: query.source,
     })
 }
 
