@@ -172,6 +172,13 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
         (Some(Status::Closed), _) => Some(Status::Lost),
         (status, _) => status,
     };
+    let first_open = || {
+        ctx.stages
+            .iter()
+            .find(|s| !s.is_closed)
+            .cloned()
+            .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))
+    };
     let (stage, last_open_stage) = match (status, labelled) {
         (Some(Status::Won), label) => (closed_stage(true)?, label.filter(|s| !s.is_closed)),
         (Some(Status::Lost | Status::Closed), label) => {
@@ -197,25 +204,11 @@ fn parse(ctx: &Importer<'_>, row: &Row) -> Result<ParsedDeal> {
             (placed, None)
         }
         (_, Some(stage)) => (stage, None),
-        (Some(Status::Open), None) => (
-            ctx.stages
-                .iter()
-                .find(|s| !s.is_closed)
-                .cloned()
-                .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))?,
-            None,
-        ),
+        (Some(Status::Open), None) => (first_open()?, None),
         // No stage and nothing that says how it ended: the deal starts at the top.
         (None, None) => {
             warnings.push("stage not given: placed first".to_string());
-            (
-                ctx.stages
-                    .iter()
-                    .find(|s| !s.is_closed)
-                    .cloned()
-                    .ok_or_else(|| KeelError::NotAllowed("the pipeline has no open stage".into()))?,
-                None,
-            )
+            (first_open()?, None)
         }
     };
     let created_at = cell(Field::CreatedDate).map(|t| parse_when("created_date", t, order)).transpose()?;
