@@ -1,0 +1,3 @@
+//! Accounts, contacts and the team around them.
+
+pub mod accounts;

@@ -1,0 +1,5 @@
+//! Imports of other systems' exports, real files, incomplete records.
+
+pub mod import;
+pub mod incomplete;
+pub mod real_exports;

@@ -1,0 +1,6 @@
+//! Partners, registrations, commission, payouts, and the money rules.
+
+pub mod money_properties;
+pub mod money_rules;
+pub mod partners;
+pub mod payouts;

@@ -1,0 +1,5 @@
+//! The pipeline: deals, moves, activities.
+
+pub mod activities;
+pub mod deals;
+pub mod moves;
