@@ -44,6 +44,19 @@ pub enum KeelError {
     #[error("database error: {0}")]
     Storage(#[from] rusqlite::Error),
 
+    /// A change attempted on a team workspace's local copy: it must go through the team
+    /// server (the CLI forwards it; anything else refuses with this message).
+    #[error("this is a copy of a team workspace: changes are made through the team server")]
+    ReplicaWrite,
+
+    /// The team server cannot be reached: reads go on from the local copy, writes wait.
+    #[error("{0}")]
+    Offline(String),
+
+    /// A refusal the team server gave, with its code and field as it gave them.
+    #[error("{message}")]
+    Remote { code: ErrorCode, field: Option<String>, message: String },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -80,6 +93,9 @@ impl KeelError {
             KeelError::Storage(e) if is_busy(e) => ErrorCode::Busy,
             KeelError::Storage(_) => ErrorCode::Storage,
             KeelError::Io { .. } => ErrorCode::Io,
+            KeelError::ReplicaWrite => ErrorCode::NotAllowed,
+            KeelError::Offline(_) => ErrorCode::Offline,
+            KeelError::Remote { code, .. } => *code,
         }
     }
 
@@ -96,13 +112,14 @@ impl KeelError {
         match self {
             KeelError::Invalid { field, .. } => Some(field),
             KeelError::Duplicate { field, .. } => Some(field),
+            KeelError::Remote { field, .. } => field.as_deref(),
             _ => None,
         }
     }
 }
 
 /// Every error code the core gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidInput,
@@ -116,6 +133,10 @@ pub enum ErrorCode {
     Busy,
     Storage,
     Io,
+    /// The team server could not be reached.
+    Offline,
+    /// The team server wants the member to sign in (again).
+    Unauthenticated,
 }
 
 impl ErrorCode {
@@ -132,6 +153,8 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::Storage => "storage",
             ErrorCode::Io => "io",
+            ErrorCode::Offline => "offline",
+            ErrorCode::Unauthenticated => "unauthenticated",
         }
     }
 }

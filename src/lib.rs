@@ -8,6 +8,7 @@ pub mod domain;
 mod error;
 pub mod files;
 pub mod money;
+pub mod remote;
 pub mod services;
 pub mod store;
 

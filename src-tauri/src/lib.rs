@@ -38,6 +38,10 @@ pub enum ErrorCode {
     Busy,
     Storage,
     Io,
+    /// The team server cannot be reached: the copy reads, changes wait.
+    Offline,
+    /// The team server wants this machine to sign in again (or join anew).
+    Unauthenticated,
     /// The app has no member to act as yet (first start).
     NoUser,
 }
@@ -57,6 +61,8 @@ impl From<keel::ErrorCode> for ErrorCode {
             Core::Busy => ErrorCode::Busy,
             Core::Storage => ErrorCode::Storage,
             Core::Io => ErrorCode::Io,
+            Core::Offline => ErrorCode::Offline,
+            Core::Unauthenticated => ErrorCode::Unauthenticated,
         }
     }
 }

@@ -1,11 +1,19 @@
 //! The `keel` command-line tool: parses arguments, resolves names to ids, calls
 //! the core services and prints the result (a table, or JSON with `--json`).
 
+/// Inside the CLI, printing goes through [`output::emit`], so the team server can
+/// collect a command's output for the member who sent it.
+macro_rules! println {
+    () => { $crate::cli::output::emit(String::new()) };
+    ($($arg:tt)*) => { $crate::cli::output::emit(format!($($arg)*)) };
+}
+
 mod output;
 mod partners;
 mod records;
 mod reports;
 mod sales;
+mod team_link;
 mod transfer;
 mod workspace;
 
@@ -99,6 +107,16 @@ enum Command {
     Target(reports::TargetCommand),
     /// Read the audit log: who did what, when.
     Audit(workspace::AuditArgs),
+    /// Join a team workspace: sign in with the invitation code, download the team's
+    /// workspace into a local copy (--db), and keep it in step from then on.
+    Join {
+        /// The team server's address, e.g. https://keel.example.com
+        url: String,
+        /// The one-time invitation code a sales leader (or `keel-server invite`) gave you.
+        code: String,
+    },
+    /// Catch this team workspace's copy up with the team server now.
+    Sync,
     /// Check the workspace: SQLite integrity and foreign keys, then Keel's invariants
     /// (statement totals, ledger reversals, one live registration per partner and domain,
     /// stage history, the report projection).
@@ -119,11 +137,16 @@ pub(crate) struct Ctx {
     pub ws: Workspace,
     pub json: bool,
     pub as_user: Option<String>,
+    /// Set by the team server: the member its session authenticated, whatever else.
+    pub acting: Option<crate::domain::TeamMemberId>,
 }
 
 impl Ctx {
     pub fn actor(&self) -> Result<crate::domain::TeamMemberId> {
-        self.ws.actor(self.as_user.as_deref())
+        match self.acting {
+            Some(member) => Ok(crate::services::policy::active_member(self.ws.conn(), member)?.id),
+            None => self.ws.actor(self.as_user.as_deref()),
+        }
     }
 }
 
@@ -149,11 +172,14 @@ pub fn run() -> i32 {
 }
 
 fn execute(cli: Cli) -> Result<()> {
-    let path = cli.db.unwrap_or_else(crate::default_db_path);
+    let path = cli.db.clone().unwrap_or_else(crate::default_db_path);
     let clock = crate::clock::from_env()?;
     // Restoring replaces the file: it must not be open here while it is swapped.
     if let Command::Restore { file } = &cli.command {
         return workspace::restore(&path, file, clock.now(), cli.json);
+    }
+    if let Command::Join { url, code } = &cli.command {
+        return team_link::join(url, code, &path, clock, cli.json);
     }
     // Only the commands that create a workspace may create its file.
     let ws = match cli.command {
@@ -166,34 +192,109 @@ fn execute(cli: Cli) -> Result<()> {
             other => other,
         })?,
     };
-    let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user };
-    match cli.command {
-        Command::Init(args) => workspace::init(&mut ctx, &path, args),
-        Command::Demo(args) => workspace::demo(&mut ctx, args),
-        Command::Team(cmd) => workspace::team(&mut ctx, cmd),
-        Command::Stage(cmd) => workspace::stage(&mut ctx, cmd),
-        Command::Settings(cmd) => workspace::settings(&mut ctx, cmd),
-        Command::Account(cmd) => records::account(&mut ctx, cmd),
-        Command::Contact(cmd) => records::contact(&mut ctx, cmd),
-        Command::Deal(cmd) => sales::deal(&mut ctx, cmd),
-        Command::Activity(cmd) => sales::activity(&mut ctx, cmd),
-        Command::Onboarding(cmd) => records::onboarding(&mut ctx, cmd),
-        Command::Qbr(cmd) => records::qbr(&mut ctx, cmd),
-        Command::Partner(cmd) => partners::partner(&mut ctx, cmd),
-        Command::Registration(cmd) => partners::registration(&mut ctx, cmd),
-        Command::Revenue(cmd) => partners::revenue(&mut ctx, cmd),
-        Command::Payouts(cmd) => partners::payouts(&mut ctx, cmd),
-        Command::Import(cmd) => transfer::import(&mut ctx, cmd),
-        Command::Export(args) => transfer::export(&mut ctx, args),
-        Command::Metrics(args) => reports::metrics(&mut ctx, args),
-        Command::Board(args) => reports::board(&mut ctx, args),
-        Command::Search { text } => reports::search(&mut ctx, &text),
-        Command::Fx(cmd) => reports::fx(&mut ctx, cmd),
-        Command::Target(cmd) => reports::target(&mut ctx, cmd),
-        Command::Audit(args) => workspace::audit(&mut ctx, args),
-        Command::Check { rebuild_facts } => workspace::check(&mut ctx, rebuild_facts),
-        Command::Backup { file } => workspace::backup(&mut ctx, &file),
-        Command::Restore { .. } => unreachable!("handled before the workspace opens"),
+    if ws.is_replica() && cli.as_user.is_some() {
+        return Err(KeelError::NotAllowed(
+            "a team workspace acts as the member who joined it on this machine: --as is refused".into(),
+        ));
+    }
+    let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user, acting: None };
+    let json = ctx.json;
+    match dispatch(&mut ctx, &path, cli.command) {
+        // A change on a team workspace's copy: the server runs the same command as the
+        // signed-in member, and the copy catches up before the answer is shown.
+        Err(KeelError::ReplicaWrite) => team_link::forward(&mut ctx.ws, forwarded_args(), json),
+        other => other,
+    }
+}
+
+/// The arguments as typed, less the local file (the server has its own).
+fn forwarded_args() -> Vec<String> {
+    let mut args = std::env::args().skip(1);
+    let mut kept = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            args.next();
+        } else if !arg.starts_with("--db=") {
+            kept.push(arg);
+        }
+    }
+    kept
+}
+
+/// Runs a member's command on the team server's workspace, as that member, and returns
+/// what it printed. Commands that name files on the machine they run on, or that manage
+/// the server's file itself, are refused: they belong to the member's own machine or
+/// to `keel-server`.
+pub fn run_for_member(
+    ws: Workspace,
+    member: crate::domain::TeamMemberId,
+    args: &[String],
+) -> (Workspace, Result<String>) {
+    let parsed = Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
+        .map_err(|e| {
+            KeelError::invalid("command", e.to_string().lines().next().unwrap_or_default().to_string())
+        });
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return (ws, Err(e)),
+    };
+    let refused = match &cli.command {
+        Command::Init(_) | Command::Demo(_) | Command::Restore { .. } | Command::Backup { .. } => true,
+        Command::Import(_)
+        | Command::Export(_)
+        | Command::Check { .. }
+        | Command::Join { .. }
+        | Command::Sync => true,
+        Command::Team(workspace::TeamCommand::Use { .. }) => true,
+        Command::Payouts(cmd) => partners::names_a_file(cmd),
+        _ => false,
+    };
+    if cli.db.is_some() || cli.as_user.is_some() || refused {
+        return (
+            ws,
+            Err(KeelError::NotAllowed(
+                "the team server runs changes to the workspace only, as the member signed in".into(),
+            )),
+        );
+    }
+    let mut ctx = Ctx { ws, json: cli.json, as_user: None, acting: Some(member) };
+    let path = std::path::PathBuf::new();
+    let (result, printed) = output::captured(|| dispatch(&mut ctx, &path, cli.command));
+    (ctx.ws, result.map(|()| printed))
+}
+
+fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<()> {
+    let ctx = &mut *ctx;
+    match command {
+        Command::Init(args) => workspace::init(ctx, path, args),
+        Command::Demo(args) => workspace::demo(ctx, args),
+        Command::Team(cmd) => workspace::team(ctx, cmd),
+        Command::Stage(cmd) => workspace::stage(ctx, cmd),
+        Command::Settings(cmd) => workspace::settings(ctx, cmd),
+        Command::Account(cmd) => records::account(ctx, cmd),
+        Command::Contact(cmd) => records::contact(ctx, cmd),
+        Command::Deal(cmd) => sales::deal(ctx, cmd),
+        Command::Activity(cmd) => sales::activity(ctx, cmd),
+        Command::Onboarding(cmd) => records::onboarding(ctx, cmd),
+        Command::Qbr(cmd) => records::qbr(ctx, cmd),
+        Command::Partner(cmd) => partners::partner(ctx, cmd),
+        Command::Registration(cmd) => partners::registration(ctx, cmd),
+        Command::Revenue(cmd) => partners::revenue(ctx, cmd),
+        Command::Payouts(cmd) => partners::payouts(ctx, cmd),
+        Command::Import(cmd) => transfer::import(ctx, cmd),
+        Command::Export(args) => transfer::export(ctx, args),
+        Command::Metrics(args) => reports::metrics(ctx, args),
+        Command::Board(args) => reports::board(ctx, args),
+        Command::Search { text } => reports::search(ctx, &text),
+        Command::Fx(cmd) => reports::fx(ctx, cmd),
+        Command::Target(cmd) => reports::target(ctx, cmd),
+        Command::Audit(args) => workspace::audit(ctx, args),
+        Command::Check { rebuild_facts } => workspace::check(ctx, rebuild_facts),
+        Command::Backup { file } => workspace::backup(ctx, &file),
+        Command::Restore { .. } | Command::Join { .. } => {
+            Err(KeelError::NotAllowed("this command runs before a workspace is open".into()))
+        }
+        Command::Sync => team_link::sync_now(ctx),
     }
 }
 

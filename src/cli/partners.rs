@@ -689,3 +689,8 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
     }
     Ok(())
 }
+
+/// Whether a payouts command writes a file where it runs (the team server refuses those).
+pub(crate) fn names_a_file(cmd: &PayoutsCommand) -> bool {
+    matches!(cmd, PayoutsCommand::Export { .. })
+}

@@ -109,6 +109,19 @@ pub enum TeamCommand {
     List,
     /// Make this member the workspace's current user.
     Use { name: String },
+    /// Give a member another role (sales leaders only).
+    Role {
+        name: String,
+        /// account-executive, sales-engineer, sdr, customer-success, partner-manager, sales-leader
+        #[arg(long)]
+        role: String,
+        /// For account executives: enterprise or mid-market.
+        #[arg(long)]
+        segment: Option<String>,
+    },
+    /// Take a member off the team: they keep their history and can no longer act or sign in
+    /// (sales leaders only).
+    Deactivate { name: String },
 }
 
 pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
@@ -145,10 +158,11 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
                         format!("{}{}", m.name, if Some(m.id) == current { " *" } else { "" }),
                         m.role.to_string(),
                         output::opt(&m.ae_segment),
+                        if m.is_active() { String::new() } else { "left".into() },
                     ]
                 })
                 .collect();
-            output::table(&["ID", "NAME", "ROLE", "SEGMENT"], &rows);
+            output::table(&["ID", "NAME", "ROLE", "SEGMENT", "STATUS"], &rows);
             Ok(())
         }
         TeamCommand::Use { name } => {
@@ -157,6 +171,28 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
                 return output::json(&member);
             }
             println!("Now acting as {} ({}).", member.name, member.role);
+            Ok(())
+        }
+        TeamCommand::Role { name, role, segment } => {
+            let actor = ctx.actor()?;
+            let target = team::find(&ctx.ws, &name)?.id;
+            let role = Role::parse("role", &role)?;
+            let segment = segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?;
+            let member = team::set_role(&mut ctx.ws, actor, target, role, segment)?;
+            if ctx.json {
+                return output::json(&member);
+            }
+            println!("{} is now {}.", member.name, member.role);
+            Ok(())
+        }
+        TeamCommand::Deactivate { name } => {
+            let actor = ctx.actor()?;
+            let target = team::find(&ctx.ws, &name)?.id;
+            let member = team::deactivate(&mut ctx.ws, actor, target)?;
+            if ctx.json {
+                return output::json(&member);
+            }
+            println!("{} has left the team; their history stays.", member.name);
             Ok(())
         }
     }

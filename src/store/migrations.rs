@@ -50,6 +50,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_imported_activities.sql"),
         then: None,
     },
+    Migration {
+        version: 7,
+        name: "0007_team.sql",
+        sql: include_str!("migrations/0007_team.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod deals;
 pub mod exports;
 pub mod facts;
+pub mod feed;
 pub mod fx;
 pub mod imports;
 pub mod invariants;

@@ -1,4 +1,4 @@
-use super::{found, get_instant, instant_text};
+use super::{found, get_instant, get_opt_instant, instant_text};
 use crate::domain::{AeSegment, Role, TeamMemberId};
 use crate::{KeelError, Result};
 use chrono::{DateTime, Utc};
@@ -12,9 +12,17 @@ pub struct TeamMember {
     pub role: Role,
     pub ae_segment: Option<AeSegment>,
     pub created_at: DateTime<Utc>,
+    /// Set once the member left the team: they keep their history and act no more.
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, name, role, ae_segment, created_at";
+impl TeamMember {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+}
+
+const COLUMNS: &str = "id, name, role, ae_segment, created_at, deactivated_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<TeamMember> {
     Ok(TeamMember {
@@ -23,6 +31,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<TeamMember> {
         role: row.get("role")?,
         ae_segment: row.get("ae_segment")?,
         created_at: get_instant(row, "created_at")?,
+        deactivated_at: get_opt_instant(row, "deactivated_at")?,
     })
 }
 
@@ -86,4 +95,34 @@ pub fn first_with_role(conn: &Connection, role: Role) -> Result<Option<TeamMembe
             from_row,
         )
         .optional()?)
+}
+
+pub fn set_role(
+    conn: &Connection,
+    id: TeamMemberId,
+    role: Role,
+    ae_segment: Option<AeSegment>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE team_members SET role = ?2, ae_segment = ?3 WHERE id = ?1",
+        params![id, role, ae_segment],
+    )?;
+    Ok(())
+}
+
+pub fn deactivate(conn: &Connection, id: TeamMemberId, at: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "UPDATE team_members SET deactivated_at = ?2 WHERE id = ?1 AND deactivated_at IS NULL",
+        params![id, instant_text(at)],
+    )?;
+    Ok(())
+}
+
+/// Active members holding `role`.
+pub fn count_active_with_role(conn: &Connection, role: Role) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM team_members WHERE role = ?1 AND deactivated_at IS NULL",
+        [role],
+        |r| r.get(0),
+    )?)
 }

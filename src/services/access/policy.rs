@@ -61,7 +61,7 @@ pub fn require(
     capability: Capability,
     action: &str,
 ) -> Result<TeamMember> {
-    let member = crate::store::team::get(conn, actor)?;
+    let member = active_member(conn, actor)?;
     if allows(member.role, capability) {
         return Ok(member);
     }
@@ -77,4 +77,14 @@ pub fn require(
         member.name,
         member.role.as_str().replace('-', " ")
     )))
+}
+
+/// The acting member, if they are still on the team: a deactivated member keeps their
+/// history and acts no more, whatever their role was.
+pub fn active_member(conn: &Connection, actor: TeamMemberId) -> Result<TeamMember> {
+    let member = crate::store::team::get(conn, actor)?;
+    if !member.is_active() {
+        return Err(KeelError::Forbidden(format!("{} has left the team and can no longer act", member.name)));
+    }
+    Ok(member)
 }

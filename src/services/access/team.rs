@@ -66,3 +66,71 @@ pub fn find(ws: &Workspace, name: &str) -> Result<TeamMember> {
 pub fn get(ws: &Workspace, id: TeamMemberId) -> Result<TeamMember> {
     store::team::get(ws.conn(), id)
 }
+
+/// Gives a member another role. Roles decide what each member may do, so only a sales
+/// leader changes them, and the team always keeps one active sales leader.
+pub fn set_role(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    member: TeamMemberId,
+    role: Role,
+    ae_segment: Option<AeSegment>,
+) -> Result<TeamMember> {
+    if ae_segment.is_some() && role != Role::AccountExecutive {
+        return Err(KeelError::invalid("segment", "applies only to account executives"));
+    }
+    ws.write(|tx, now| {
+        policy::require(tx, actor, Capability::ManageTeam, "change roles")?;
+        let before = store::team::get(tx, member)?;
+        if before.role == Role::SalesLeader && role != Role::SalesLeader {
+            keep_a_leader(tx, &before)?;
+        }
+        store::team::set_role(tx, member, role, ae_segment)?;
+        crate::services::record(
+            tx,
+            now,
+            Some(actor),
+            "team.role",
+            "team_member",
+            member.0,
+            serde_json::json!({"before": before.role.as_str(), "after": role.as_str()}),
+        )
+    })?;
+    store::team::get(ws.conn(), member)
+}
+
+/// Takes a member off the team: they can no longer act or sign in; everything they did
+/// stays theirs in the history.
+pub fn deactivate(ws: &mut Workspace, actor: TeamMemberId, member: TeamMemberId) -> Result<TeamMember> {
+    ws.write(|tx, now| {
+        policy::require(tx, actor, Capability::ManageTeam, "deactivate team members")?;
+        let before = store::team::get(tx, member)?;
+        if !before.is_active() {
+            return Err(KeelError::NotAllowed(format!("{} has already left the team", before.name)));
+        }
+        if before.role == Role::SalesLeader {
+            keep_a_leader(tx, &before)?;
+        }
+        store::team::deactivate(tx, member, now)?;
+        crate::services::record(
+            tx,
+            now,
+            Some(actor),
+            "team.deactivate",
+            "team_member",
+            member.0,
+            serde_json::json!({"name": before.name}),
+        )
+    })?;
+    store::team::get(ws.conn(), member)
+}
+
+fn keep_a_leader(tx: &rusqlite::Connection, leaving: &TeamMember) -> Result<()> {
+    if store::team::count_active_with_role(tx, Role::SalesLeader)? <= 1 {
+        return Err(KeelError::NotAllowed(format!(
+            "{} is the team's only sales leader: make someone else a sales leader first",
+            leaving.name
+        )));
+    }
+    Ok(())
+}

@@ -13,6 +13,19 @@ pub struct Workspace {
     conn: Connection,
     clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
+    /// A team workspace's local copy: written only by its server's change feed.
+    replica: bool,
+    /// On the team server: the client command the next write applies, recorded in the
+    /// same transaction so a retry of that command applies once.
+    stamp: Option<CommandStamp>,
+}
+
+/// Which client command a write applies, and for whom.
+#[derive(Debug, Clone)]
+pub struct CommandStamp {
+    pub client_id: String,
+    pub seq: i64,
+    pub member: TeamMemberId,
 }
 
 const CURRENT_USER: &str = "current_user_id";
@@ -33,17 +46,22 @@ impl Workspace {
     /// Opens the workspace file, creating and migrating it as needed: for the commands
     /// that create a workspace.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Workspace> {
-        Ok(Workspace { conn: store::open(path)?, clock, path: Some(path.to_path_buf()) })
+        Workspace::around(store::open(path)?, clock, Some(path))
+    }
+
+    fn around(conn: Connection, clock: Arc<dyn Clock>, path: Option<&Path>) -> Result<Workspace> {
+        let replica = store::feed::link(&conn)?.is_some();
+        Ok(Workspace { conn, clock, path: path.map(Path::to_path_buf), replica, stamp: None })
     }
 
     /// Opens an existing workspace file (migrating it if needed); a missing file is
     /// refused, so a read never creates anything.
     pub fn open_existing(path: &Path, clock: Arc<dyn Clock>) -> Result<Workspace> {
-        Ok(Workspace { conn: store::open_existing(path)?, clock, path: Some(path.to_path_buf()) })
+        Workspace::around(store::open_existing(path)?, clock, Some(path))
     }
 
     pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Workspace> {
-        Ok(Workspace { conn: store::open_in_memory()?, clock, path: None })
+        Workspace::around(store::open_in_memory()?, clock, None)
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -77,8 +95,82 @@ impl Workspace {
 
     /// One command, one transaction: `f` commits on `Ok` and leaves nothing on `Err`.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>) -> Result<T> {
+        if self.replica {
+            return Err(KeelError::ReplicaWrite);
+        }
         let now = self.clock.now();
-        store::with_tx(&mut self.conn, |tx| f(tx, now))
+        let stamp = self.stamp.take();
+        store::with_tx(&mut self.conn, |tx| {
+            let value = f(tx, now)?;
+            if let Some(stamp) = &stamp {
+                store::feed::record_applied(tx, &stamp.client_id, stamp.seq, stamp.member, now)?;
+            }
+            Ok(value)
+        })
+    }
+
+    /// Whether this is a team workspace's local copy (see [`Workspace::write`]).
+    pub fn is_replica(&self) -> bool {
+        self.replica
+    }
+
+    /// The team server this copy follows, if it is one.
+    pub fn team_link(&self) -> Result<Option<store::feed::TeamLink>> {
+        store::feed::link(&self.conn)
+    }
+
+    /// Makes a freshly downloaded copy follow its server (`keel join`).
+    pub fn follow(&mut self, link: &store::feed::TeamLink) -> Result<()> {
+        store::with_tx(&mut self.conn, |tx| store::feed::set_link(tx, link))?;
+        self.replica = true;
+        Ok(())
+    }
+
+    /// The number of this copy's next command to the server, taken once so that a
+    /// retry of the same command carries the same number.
+    pub fn take_command_seq(&mut self) -> Result<i64> {
+        store::with_tx(&mut self.conn, store::feed::take_command_seq)
+    }
+
+    /// Replays the server's feed on this copy, and where it now stands, in one
+    /// transaction: a copy is never half caught up.
+    pub fn apply_feed(&mut self, entries: &[store::feed::FeedEntry], position: i64) -> Result<()> {
+        store::with_tx(&mut self.conn, |tx| {
+            store::feed::apply(tx, entries)?;
+            store::feed::set_position(tx, position)
+        })
+    }
+
+    /// On the team server: every write of this connection feeds the replicas.
+    pub fn capture_changes(&self) -> Result<()> {
+        store::feed::capture(&self.conn)
+    }
+
+    /// On the team server: the next write applies this client command.
+    pub fn stamp_next_write(&mut self, stamp: Option<CommandStamp>) {
+        self.stamp = stamp;
+    }
+
+    /// On the team server: whether a client command was applied, and its answer then.
+    pub fn applied_command(&self, client_id: &str, seq: i64) -> Result<Option<Option<serde_json::Value>>> {
+        store::feed::applied(&self.conn, client_id, seq)
+    }
+
+    pub fn remember_command_result(
+        &mut self,
+        client_id: &str,
+        seq: i64,
+        result: &serde_json::Value,
+    ) -> Result<()> {
+        store::with_tx(&mut self.conn, |tx| store::feed::set_applied_result(tx, client_id, seq, result))
+    }
+
+    pub fn feed_position(&self) -> Result<i64> {
+        store::feed::position(&self.conn)
+    }
+
+    pub fn feed_since(&self, after: i64, limit: u32) -> Result<Vec<store::feed::FeedEntry>> {
+        store::feed::since(&self.conn, after, limit)
     }
 
     /// Runs `f` exactly as [`Workspace::write`] would, then rolls everything back: a
@@ -97,6 +189,9 @@ impl Workspace {
         &mut self,
         f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        if self.replica {
+            return Err(KeelError::ReplicaWrite);
+        }
         let now = self.clock.now();
         store::with_foreign_keys_off(&mut self.conn, |conn| store::with_tx(conn, |tx| f(tx, now)))
     }
@@ -149,6 +244,9 @@ impl Workspace {
 
     /// The team member this workspace acts as when no `--as` is given.
     pub fn current_user(&self) -> Result<Option<TeamMember>> {
+        if let Some(link) = self.team_link()? {
+            return Ok(Some(store::team::get(&self.conn, link.member_id)?));
+        }
         match settings::get(&self.conn, CURRENT_USER)?.and_then(|v| v.parse().ok()) {
             Some(id) => Ok(Some(store::team::get(&self.conn, TeamMemberId(id))?)),
             None => Ok(None),
@@ -156,20 +254,36 @@ impl Workspace {
     }
 
     pub fn set_current_user(&mut self, name: &str) -> Result<TeamMember> {
+        if self.replica {
+            return Err(KeelError::NotAllowed(
+                "a team workspace acts as the member who joined it on this machine".into(),
+            ));
+        }
         let member = crate::services::team::find(self, name)?;
         let id = member.id;
         self.write(|tx, _| settings::set(tx, CURRENT_USER, &id.to_string()))?;
         Ok(member)
     }
 
-    /// Who is acting: the named member, else the workspace's current user.
+    /// Who is acting: the named member, else the workspace's current user. In a team
+    /// workspace's copy, always the member who joined with it: nobody names someone else.
     pub fn actor(&self, name: Option<&str>) -> Result<TeamMemberId> {
-        match name {
-            Some(name) => Ok(crate::services::team::find(self, name)?.id),
+        if let Some(link) = self.team_link()? {
+            if name.is_some() {
+                return Err(KeelError::NotAllowed(
+                    "a team workspace acts as the member who joined it on this machine; acting as someone else is refused"
+                        .into(),
+                ));
+            }
+            return Ok(link.member_id);
+        }
+        let id = match name {
+            Some(name) => crate::services::team::find(self, name)?.id,
             None => self.current_user()?.map(|m| m.id).ok_or_else(|| {
                 KeelError::NotAllowed("no acting member: choose who you are first".to_string())
-            }),
-        }
+            })?,
+        };
+        Ok(crate::services::policy::active_member(&self.conn, id)?.id)
     }
 
     /// Runs SQLite's integrity and foreign-key checks.
@@ -190,7 +304,8 @@ impl Workspace {
 
     /// Rebuilds `deal_facts` from the deals, in one transaction (`keel check --rebuild-facts`).
     pub fn rebuild_facts(&mut self) -> Result<()> {
-        self.write(|tx, _| store::facts::rebuild_all(tx))
+        // Derived data: a team workspace's copy rebuilds its own.
+        store::with_tx(&mut self.conn, store::facts::rebuild_all)
     }
 
     /// Writes a consistent copy of the workspace to `dest`: `VACUUM INTO` a temporary

@@ -1,0 +1,237 @@
+//! Who may reach the team server: invitation codes, each machine's credential (stored as
+//! an argon2id hash) and sessions (stored as a SHA-256 of the token). These tables live
+//! in the server's workspace file under `server_`, and never travel in a snapshot or the
+//! change feed.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use keel::domain::TeamMemberId;
+use keel::{KeelError, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS server_invites (
+    member_id  INTEGER PRIMARY KEY REFERENCES team_members(id),
+    code_hash  TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS server_clients (
+    client_id       TEXT PRIMARY KEY,
+    member_id       INTEGER NOT NULL REFERENCES team_members(id),
+    credential_hash TEXT NOT NULL,
+    joined_at       TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS server_sessions (
+    token_hash TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES server_clients(client_id),
+    member_id  INTEGER NOT NULL REFERENCES team_members(id),
+    expires_at TEXT NOT NULL
+) STRICT;
+";
+
+/// How long an invitation code may wait to be used.
+pub const INVITE_DAYS: i64 = 7;
+
+/// Opens the server file for the server's own tables.
+pub fn open(path: &std::path::Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+fn random_text(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The operating system's generator; without it no secret can be made at all.
+    getrandom::fill(&mut buf).expect("the operating system's random generator");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_secret(secret: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the operating system's random generator");
+    let salt = SaltString::encode_b64(&salt).map_err(|e| KeelError::Schema(format!("salt: {e}")))?;
+    Ok(Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map_err(|e| KeelError::Schema(format!("hashing: {e}")))?
+        .to_string())
+}
+
+fn verify_secret(secret: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
+}
+
+fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn instant(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A new one-time code for a member (replacing any earlier one): `MEMBER-SECRET`.
+pub fn invite(conn: &Connection, member: TeamMemberId, now: DateTime<Utc>) -> Result<String> {
+    let secret = random_text(12);
+    conn.execute(
+        "INSERT OR REPLACE INTO server_invites (member_id, code_hash, expires_at) VALUES (?1, ?2, ?3)",
+        params![member.0, hash_secret(&secret)?, instant(now + Duration::days(INVITE_DAYS))],
+    )?;
+    Ok(format!("{}-{secret}", member.0))
+}
+
+/// Active members who have neither joined from a machine nor an open invitation:
+/// the ones a sales leader just added.
+pub fn uninvited(conn: &Connection) -> Result<Vec<(TeamMemberId, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name FROM team_members m WHERE deactivated_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM server_invites i WHERE i.member_id = m.id)
+           AND NOT EXISTS (SELECT 1 FROM server_clients c WHERE c.member_id = m.id)
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((TeamMemberId(r.get(0)?), r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Why a sign-in failed, for the rate limiter: which member or machine it aimed at.
+pub struct Refused {
+    pub key: String,
+}
+
+/// A member signed in from one machine.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub member: TeamMemberId,
+    pub member_name: String,
+    pub role: String,
+    pub client_id: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn active_member(conn: &Connection, member: i64) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT name, role FROM team_members WHERE id = ?1 AND deactivated_at IS NULL",
+            [member],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+fn new_session(
+    conn: &Connection,
+    member: i64,
+    client_id: &str,
+    now: DateTime<Utc>,
+    hours: i64,
+) -> Result<Session> {
+    let (member_name, role) = active_member(conn, member)?
+        .ok_or_else(|| KeelError::Forbidden("this member has left the team".into()))?;
+    let token = random_text(32);
+    let expires_at = now + Duration::hours(hours);
+    conn.execute("DELETE FROM server_sessions WHERE expires_at <= ?1", [instant(now)])?;
+    conn.execute(
+        "INSERT INTO server_sessions (token_hash, client_id, member_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![sha256(&token), client_id, member, instant(expires_at)],
+    )?;
+    Ok(Session {
+        member: TeamMemberId(member),
+        member_name,
+        role,
+        client_id: client_id.to_string(),
+        token,
+        expires_at,
+    })
+}
+
+/// Redeems an invitation code: the machine gets its own credential and a session.
+pub fn join(
+    conn: &mut Connection,
+    code: &str,
+    now: DateTime<Utc>,
+    hours: i64,
+) -> Result<std::result::Result<(Session, String), Refused>> {
+    let Some((member, secret)) = code.split_once('-').and_then(|(m, s)| Some((m.parse::<i64>().ok()?, s)))
+    else {
+        return Ok(Err(Refused { key: "code:malformed".into() }));
+    };
+    let refused = Refused { key: format!("member:{member}") };
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let stored: Option<(String, String)> = tx
+        .query_row("SELECT code_hash, expires_at FROM server_invites WHERE member_id = ?1", [member], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((hash, expires_at)) = stored else { return Ok(Err(refused)) };
+    if expires_at <= instant(now) || !verify_secret(secret, &hash) || active_member(&tx, member)?.is_none() {
+        return Ok(Err(refused));
+    }
+    tx.execute("DELETE FROM server_invites WHERE member_id = ?1", [member])?;
+    let client_id = random_text(16);
+    let credential_secret = random_text(32);
+    tx.execute(
+        "INSERT INTO server_clients (client_id, member_id, credential_hash, joined_at) VALUES (?1, ?2, ?3, ?4)",
+        params![client_id, member, hash_secret(&credential_secret)?, instant(now)],
+    )?;
+    let session = new_session(&tx, member, &client_id, now, hours)?;
+    tx.commit()?;
+    Ok(Ok((session, format!("{client_id}.{credential_secret}"))))
+}
+
+/// Signs a machine in with the credential it received on joining.
+pub fn sign_in(
+    conn: &Connection,
+    credential: &str,
+    now: DateTime<Utc>,
+    hours: i64,
+) -> Result<std::result::Result<Session, Refused>> {
+    let Some((client_id, secret)) = credential.split_once('.') else {
+        return Ok(Err(Refused { key: "credential:malformed".into() }));
+    };
+    let refused = Refused { key: format!("client:{client_id}") };
+    let stored: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT member_id, credential_hash FROM server_clients WHERE client_id = ?1",
+            [client_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((member, hash)) = stored else { return Ok(Err(refused)) };
+    if !verify_secret(secret, &hash) {
+        return Ok(Err(refused));
+    }
+    if active_member(conn, member)?.is_none() {
+        return Err(KeelError::Forbidden("this member has left the team".into()));
+    }
+    Ok(Ok(new_session(conn, member, client_id, now, hours)?))
+}
+
+/// The session a bearer token stands for, if it is current and its member still on
+/// the team (so a deactivation ends every session at once).
+pub fn session(conn: &Connection, token: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+    Ok(conn
+        .query_row(
+            "SELECT s.member_id, m.name, m.role, s.client_id, s.expires_at
+               FROM server_sessions s JOIN team_members m ON m.id = s.member_id
+              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND m.deactivated_at IS NULL",
+            params![sha256(token), instant(now)],
+            |r| {
+                let expires: String = r.get(4)?;
+                Ok(Session {
+                    member: TeamMemberId(r.get(0)?),
+                    member_name: r.get(1)?,
+                    role: r.get(2)?,
+                    client_id: r.get(3)?,
+                    token: token.to_string(),
+                    expires_at: DateTime::parse_from_rfc3339(&expires)
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or(now),
+                })
+            },
+        )
+        .optional()?)
+}

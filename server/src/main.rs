@@ -1,0 +1,134 @@
+//! keel-server: a team's shared workspace. It runs the same core as every desktop and
+//! CLI over one SQLite file, takes members' changes as commands (acting as the member
+//! the session authenticated), and feeds every committed row to the members' copies.
+
+mod accounts;
+mod app;
+mod limiter;
+
+use clap::{Parser, Subcommand};
+use keel::domain::Role;
+use keel::services::{demo, pipeline, team, Workspace};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keel-server",
+    version,
+    about = "Keel team server: one workspace shared by the whole sales team"
+)]
+struct Args {
+    /// The team workspace file (only this server writes it).
+    #[arg(long, global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+
+    /// Address to listen on. Serve plain HTTP only on loopback behind a reverse proxy
+    /// that terminates TLS, or give --tls-cert and --tls-key.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: String,
+
+    /// How long a session lasts before the member's machine signs in again.
+    #[arg(long, default_value_t = 12, value_name = "HOURS")]
+    session_hours: i64,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the team workspace with its first member, a sales leader, and print that
+    /// member's invitation code.
+    Init {
+        /// The first member's name.
+        #[arg(long)]
+        admin: String,
+        /// Fill the workspace with a demo sales org of this many deals (a local try-out);
+        /// the demo's sales leader, an account executive and a partner manager are invited.
+        #[arg(long, value_name = "DEALS")]
+        demo: Option<u64>,
+    },
+    /// Print a new one-time invitation code for an existing member (members are added by a
+    /// sales leader with `keel team add` on a joined machine).
+    Invite {
+        #[arg(long)]
+        member: String,
+    },
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(args) {
+        eprintln!("keel-server: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> keel::Result<()> {
+    let db = args
+        .db
+        .clone()
+        .ok_or_else(|| keel::KeelError::invalid("db", "give the team workspace file with --db"))?;
+    let clock = keel::clock::from_env()?;
+    match args.command {
+        Some(Command::Init { admin, demo: deals }) => {
+            if db.exists() {
+                return Err(keel::KeelError::NotAllowed(format!("{} already exists", db.display())));
+            }
+            let mut ws = Workspace::open(&db, clock.clone())?;
+            let invited = match deals {
+                Some(deals) => {
+                    demo::generate(&mut ws, demo::DemoOptions { deals, seed: 7 })?;
+                    let members = team::list(&ws)?;
+                    [Role::SalesLeader, Role::AccountExecutive, Role::PartnerManager]
+                        .iter()
+                        .filter_map(|role| members.iter().find(|m| m.role == *role))
+                        .map(|m| (m.id, m.name.clone(), m.role))
+                        .collect::<Vec<_>>()
+                }
+                None => {
+                    pipeline::init(&mut ws)?;
+                    let member = team::add(
+                        &mut ws,
+                        None,
+                        team::NewTeamMember { name: admin, role: Role::SalesLeader, ae_segment: None },
+                    )?;
+                    vec![(member.id, member.name, member.role)]
+                }
+            };
+            drop(ws);
+            let conn = accounts::open(&db)?;
+            for (id, name, role) in invited {
+                let code = accounts::invite(&conn, id, clock.now())?;
+                println!("{name} ({role}): {code}");
+            }
+            println!(
+                "Invitation codes are valid for {} days. Serve with: keel-server --db {}",
+                accounts::INVITE_DAYS,
+                db.display()
+            );
+            Ok(())
+        }
+        Some(Command::Invite { member }) => {
+            let ws = Workspace::open_existing(&db, clock.clone())?;
+            let found = team::find(&ws, &member)?;
+            if !found.is_active() {
+                return Err(keel::KeelError::NotAllowed(format!("{} has left the team", found.name)));
+            }
+            drop(ws);
+            let conn = accounts::open(&db)?;
+            println!("{}", accounts::invite(&conn, found.id, clock.now())?);
+            Ok(())
+        }
+        None => {
+            let runtime = tokio::runtime::Runtime::new()
+                .map_err(|source| keel::KeelError::Io { context: "starting the server".into(), source })?;
+            runtime.block_on(app::serve(app::Config {
+                db,
+                listen: args.listen,
+                clock,
+                session_hours: args.session_hours,
+            }))
+        }
+    }
+}

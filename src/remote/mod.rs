@@ -1,0 +1,217 @@
+//! A team workspace seen from a member's machine: what crosses the wire to the team
+//! server (`protocol`, which the server speaks too) and the client that joins, signs in,
+//! sends changes and follows the change feed. Reads never come here: they stay on the
+//! local copy.
+
+pub mod protocol;
+
+use crate::clock::Clock;
+use crate::services::Workspace;
+use crate::store::feed::TeamLink;
+use crate::{ErrorBody, KeelError, Result};
+use protocol::{CommandReply, CommandRequest, FeedPage, JoinRequest, SessionReply, SignInRequest};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many entries one feed request brings.
+pub const FEED_PAGE: u32 = 5_000;
+
+/// A signed-in connection to the team server.
+pub struct Remote {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+    pub session: SessionReply,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into()
+}
+
+fn base_of(url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(KeelError::invalid(
+            "url",
+            "must start with https:// (or http:// behind a proxy on the same host)",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+fn offline(base: &str, e: ureq::Error) -> KeelError {
+    KeelError::Offline(format!(
+        "the team server at {base} cannot be reached ({e}): this copy still reads, and changes wait until it is back"
+    ))
+}
+
+/// Turns a reply into its body, or the server's `{code, field, message}` into an error.
+fn answer<T: serde::de::DeserializeOwned>(
+    mut reply: ureq::http::Response<ureq::Body>,
+    base: &str,
+) -> Result<T> {
+    let status = reply.status().as_u16();
+    if (200..300).contains(&status) {
+        return reply.body_mut().with_config().limit(1 << 30).read_json::<T>().map_err(|e| {
+            KeelError::Offline(format!("the team server at {base} sent an unreadable answer: {e}"))
+        });
+    }
+    let body: ErrorBody = reply.body_mut().read_json().unwrap_or_else(|_| ErrorBody {
+        code: "storage".into(),
+        field: None,
+        message: format!("the team server at {base} answered {status}"),
+    });
+    let code = serde_json::from_value(serde_json::Value::String(body.code.clone()))
+        .unwrap_or(crate::ErrorCode::Storage);
+    Err(KeelError::Remote { code, field: body.field, message: body.message })
+}
+
+impl Remote {
+    /// Signs in with the credential this copy received when it joined.
+    pub fn sign_in(link: &TeamLink) -> Result<Remote> {
+        let base = base_of(&link.server_url)?;
+        let agent = agent();
+        let reply = agent
+            .post(format!("{base}/v1/session"))
+            .send_json(&SignInRequest { credential: link.credential.clone() })
+            .map_err(|e| offline(&base, e))?;
+        let session: SessionReply = answer(reply, &base)?;
+        Ok(Remote { agent, base, token: session.token.clone(), session })
+    }
+
+    fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>> {
+        self.agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| offline(&self.base, e))
+    }
+
+    /// One page of the feed after `after`.
+    pub fn feed(&self, after: i64) -> Result<FeedPage> {
+        answer(self.get(&format!("/v1/feed?after={after}&limit={FEED_PAGE}"))?, &self.base)
+    }
+
+    /// Sends one command; a lost reply or a restarting server is retried with the same
+    /// number, which the server applies once.
+    pub fn command(&self, request: &CommandRequest) -> Result<CommandReply> {
+        let mut wait = Duration::from_millis(200);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let sent = self
+                .agent
+                .post(format!("{}/v1/commands", self.base))
+                .header("Authorization", format!("Bearer {}", self.token))
+                .send_json(request);
+            match sent {
+                Ok(reply) if reply.status().as_u16() < 500 => return answer(reply, &self.base),
+                Ok(reply) if attempts >= 12 => return answer(reply, &self.base),
+                Err(e) if attempts >= 12 => return Err(offline(&self.base, e)),
+                _ => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+}
+
+/// Joins a team: redeems the invitation code, downloads the workspace as it stands into
+/// `dest` (which must not exist yet) and makes it follow the server.
+pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result<(Workspace, SessionReply)> {
+    let base = base_of(url)?;
+    if dest.exists() {
+        return Err(KeelError::NotAllowed(format!(
+            "{} already exists: a team workspace joins into a new file",
+            dest.display()
+        )));
+    }
+    let agent = agent();
+    let reply = agent
+        .post(format!("{base}/v1/join"))
+        .send_json(&JoinRequest { code: code.trim().to_string() })
+        .map_err(|e| offline(&base, e))?;
+    let session: SessionReply = answer(reply, &base)?;
+    let credential = session
+        .credential
+        .clone()
+        .ok_or_else(|| KeelError::Schema("the team server gave no credential on joining".into()))?;
+    let mut reply = agent
+        .get(format!("{base}/v1/snapshot"))
+        .header("Authorization", format!("Bearer {}", session.token))
+        .call()
+        .map_err(|e| offline(&base, e))?;
+    if reply.status().as_u16() != 200 {
+        return Err(answer::<serde_json::Value>(reply, &base)
+            .err()
+            .unwrap_or(KeelError::Schema("no snapshot".into())));
+    }
+    let position: i64 = reply
+        .headers()
+        .get(protocol::POSITION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| KeelError::Schema("the snapshot does not say where the feed stands".into()))?;
+    let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let partial = dir.join(format!(".{}.joining", dest.file_name().unwrap_or_default().to_string_lossy()));
+    let io = |context: String| move |source| KeelError::Io { context, source };
+    let result = (|| -> Result<()> {
+        let mut file =
+            std::fs::File::create(&partial).map_err(io(format!("creating {}", partial.display())))?;
+        std::io::copy(&mut reply.body_mut().as_reader(), &mut file)
+            .map_err(io("downloading the snapshot".into()))?;
+        file.sync_all().map_err(io(format!("syncing {}", partial.display())))?;
+        let mut ws = Workspace::open_existing(&partial, clock.clone())?;
+        ws.follow(&TeamLink {
+            server_url: base.clone(),
+            member_id: crate::domain::TeamMemberId(session.member_id),
+            credential,
+            client_id: session.client_id.clone(),
+            next_seq: 1,
+            position,
+        })?;
+        drop(ws);
+        std::fs::rename(&partial, dest).map_err(io(format!("writing {}", dest.display())))
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    Ok((Workspace::open_existing(dest, clock)?, session))
+}
+
+/// Brings the copy up to the server's latest position; returns how many row changes it
+/// applied.
+pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<usize> {
+    let mut applied = 0;
+    loop {
+        let link = ws
+            .team_link()?
+            .ok_or_else(|| KeelError::NotAllowed("this workspace is not joined to a team".into()))?;
+        let page = remote.feed(link.position)?;
+        if page.entries.is_empty() {
+            return Ok(applied);
+        }
+        let last = page.entries.last().map_or(link.position, |e| e.seq);
+        ws.apply_feed(&page.entries, last)?;
+        applied += page.entries.len();
+    }
+}
+
+/// Sends a change typed on this machine to the server, then catches the copy up so the
+/// change shows here at once. Returns what the command printed on the server.
+pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<String> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let remote = Remote::sign_in(&link)?;
+    let seq = ws.take_command_seq()?;
+    let reply = remote.command(&CommandRequest { client_id: link.client_id.clone(), seq, args, json })?;
+    sync(ws, &remote)?;
+    Ok(reply.output)
+}
