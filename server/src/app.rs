@@ -28,12 +28,16 @@ pub struct Config {
     pub listen: String,
     pub clock: Arc<dyn Clock>,
     pub session_hours: i64,
+    /// Fault injection for the crash tests: wait this long after a command committed,
+    /// before answering, so a test can kill the server between the two.
+    pub pause_after_commit: Option<Duration>,
 }
 
 struct Shared {
     db: PathBuf,
     clock: Arc<dyn Clock>,
     session_hours: i64,
+    pause_after_commit: Option<Duration>,
     /// The one connection that writes the workspace (and feeds its rows).
     writer: Mutex<Option<Workspace>>,
     limiter: Limiter,
@@ -51,6 +55,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         db: config.db,
         clock: config.clock,
         session_hours: config.session_hours,
+        pause_after_commit: config.pause_after_commit,
         writer: Mutex::new(Some(writer)),
         limiter: Limiter::default(),
         position,
@@ -393,6 +398,10 @@ fn finish(
     newest_before: i64,
 ) -> Result<CommandReply, HttpError> {
     if ws.applied_command(&request.client_id, request.seq)?.is_some() {
+        if let Some(pause) = shared.pause_after_commit {
+            eprintln!("keel-server: command {} of {} committed; pausing", request.seq, request.client_id);
+            std::thread::sleep(pause);
+        }
         ws.remember_command_result(
             &request.client_id,
             request.seq,

@@ -128,6 +128,10 @@ fn run(args: Args) -> keel::Result<()> {
                 listen: args.listen,
                 clock,
                 session_hours: args.session_hours,
+                pause_after_commit: std::env::var("KEEL_SERVER_PAUSE_AFTER_COMMIT_MS")
+                    .ok()
+                    .and_then(|ms| ms.parse().ok())
+                    .map(std::time::Duration::from_millis),
             }))
         }
     }

@@ -1,0 +1,181 @@
+//! Processes for the team tests: a server on a free loopback port over a demo team, and
+//! members' machines, each a joined copy driven through the `keel` CLI.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The workspace clock every process reads, so sessions and expiries are reproducible.
+pub const NOW: &str = "2026-11-30T10:00:00Z";
+
+pub fn server_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_keel-server"))
+}
+
+/// The `keel` CLI, built beside the server (cargo builds it for the core's own tests;
+/// a lone `cargo test -p keel-server` builds it here).
+pub fn keel_bin() -> PathBuf {
+    let bin = server_bin().with_file_name("keel");
+    if !bin.exists() {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "-p", "keel", "--bin", "keel"])
+            .status()
+            .expect("cargo build keel");
+        assert!(built.success(), "building the keel CLI");
+    }
+    bin
+}
+
+pub struct Team {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub url: String,
+    pub port: u16,
+    pub server: Option<Child>,
+    /// name → invitation code, from `keel-server init`.
+    pub codes: Vec<(String, String)>,
+}
+
+impl Team {
+    /// A demo team (sales leader, account executive, partner manager invited) served on
+    /// a free port.
+    pub fn demo(deals: u64) -> Team {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = dir.path().join("team.db");
+        let out = Command::new(server_bin())
+            .args(["init", "--db", db.to_str().expect("utf-8"), "--admin", "unused", "--demo", &deals.to_string()])
+            .env("KEEL_NOW", NOW)
+            .output()
+            .expect("keel-server init");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let codes = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| {
+                let (who, code) = line.rsplit_once(": ")?;
+                let name = who.split(" (").next()?.to_string();
+                code.contains('-').then(|| (name, code.to_string()))
+            })
+            .collect();
+        let mut team = Team { dir, db, url: String::new(), port: 0, server: None, codes };
+        team.start(0, None);
+        team
+    }
+
+    /// Starts the server (port 0: any free one) and waits until it listens.
+    pub fn start(&mut self, port: u16, pause_after_commit_ms: Option<u64>) {
+        let log = self.dir.path().join("server.err");
+        let mut command = Command::new(server_bin());
+        command
+            .args(["--db", self.db.to_str().expect("utf-8"), "--listen", &format!("127.0.0.1:{port}")])
+            .env("KEEL_NOW", NOW)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log"));
+        if let Some(ms) = pause_after_commit_ms {
+            command.env("KEEL_SERVER_PAUSE_AFTER_COMMIT_MS", ms.to_string());
+        }
+        let mut child = command.spawn().expect("keel-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("listening line");
+        let address = line.trim().rsplit("http://").next().expect("address").to_string();
+        self.port = address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        self.url = format!("http://{address}");
+        self.server = Some(child);
+    }
+
+    /// `kill -9`: no chance to finish anything.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = Command::new("kill").args(["-9", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.err")).unwrap_or_default()
+    }
+
+    pub fn code(&self, name_starts: &str) -> String {
+        self.codes.iter().find(|(n, _)| n.starts_with(name_starts)).map(|(_, c)| c.clone()).expect("code")
+    }
+
+    pub fn member_named(&self, index: usize) -> String {
+        self.codes[index].0.clone()
+    }
+
+    /// Joins with `code` into a new copy on "another machine" (its own file).
+    pub fn join(&self, machine: &str, code: &str) -> PathBuf {
+        let copy = self.dir.path().join(format!("{machine}.db"));
+        let out = keel(&copy, &["join", &self.url, code]);
+        assert!(out.status.success(), "join: {}", String::from_utf8_lossy(&out.stderr));
+        copy
+    }
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn keel(db: &Path, args: &[&str]) -> Output {
+    Command::new(keel_bin())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("KEEL_NOW", NOW)
+        .env_remove("KEEL_DB")
+        .output()
+        .expect("keel")
+}
+
+/// Runs a command that must succeed and returns its JSON.
+pub fn json(db: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = keel(db, &all);
+    assert!(out.status.success(), "keel {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("keel {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Runs a command that must fail and returns its `{code, field, message}`.
+pub fn refusal(db: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = keel(db, &all);
+    assert!(!out.status.success(), "keel {args:?} should have been refused: {}", String::from_utf8_lossy(&out.stdout));
+    serde_json::from_slice(&out.stderr).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A raw HTTP client that keeps 4xx and 5xx answers as answers.
+pub fn http() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// Signs in the way a machine does, with the credential its copy holds.
+pub fn session_of(team: &Team, copy: &Path) -> (String, String) {
+    let conn = rusqlite::Connection::open(copy).expect("copy");
+    let (credential, client_id): (String, String) = conn
+        .query_row("SELECT credential, client_id FROM team_link", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("link");
+    let mut reply = http()
+        .post(format!("{}/v1/session", team.url))
+        .send_json(serde_json::json!({ "credential": credential }))
+        .expect("sign in");
+    assert_eq!(reply.status().as_u16(), 200);
+    let body: Value = reply.body_mut().read_json().expect("json");
+    (body["token"].as_str().expect("token").to_string(), client_id)
+}
+
+/// The export of every record kind, for comparing a copy with the server's file.
+pub fn exports(db: &Path) -> Vec<String> {
+    ["deals", "accounts", "contacts", "activities"]
+        .iter()
+        .map(|kind| {
+            let out = keel(db, &["export", kind]);
+            assert!(out.status.success(), "export {kind}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect()
+}

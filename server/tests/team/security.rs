@@ -1,0 +1,185 @@
+//! Every way in a stranger or a less privileged member might try: no session, someone
+//! else's name, someone else's machine id, a guessed code, a member who has left.
+
+use crate::harness::{http, json, refusal, session_of, Team};
+use serde_json::{json as body, Value};
+
+fn feed_position(team: &Team) -> i64 {
+    let conn = rusqlite::Connection::open(&team.db).expect("open");
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM change_feed", [], |r| r.get(0)).expect("position")
+}
+
+fn submitted_registration(db: &std::path::Path) -> String {
+    let list = json(db, &["registration", "list", "--status", "submitted"]);
+    list[0]["registration"]["id"].to_string()
+}
+
+#[test]
+fn every_role_refusal_of_the_core_holds_through_the_server() {
+    let team = Team::demo(80);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let registration = submitted_registration(&team.db);
+    let partner = json(&team.db, &["partner", "list"])[0]["partner"]["name"].as_str().expect("partner").to_string();
+
+    let before = feed_position(&team);
+    let attempts: Vec<Vec<&str>> = vec![
+        vec!["registration", "approve", &registration],
+        vec!["payouts", "approve", "1"],
+        vec!["fx", "set", "EUR", "2026-11-01", "1.10"],
+        vec!["target", "set", "Launch", "--from", "2027-01-01", "--to", "2027-06-30", "--customers", "5"],
+        vec!["partner", "rate", &partner, "--share", "29"],
+        vec!["team", "add", "--name", "Mallory", "--role", "sales-leader"],
+        vec!["team", "role", "Mallory", "--role", "sales-leader"],
+    ];
+    for args in &attempts {
+        let refused = refusal(&ae, args);
+        let expected = if args[0] == "team" && args[1] == "role" { "not_found" } else { "forbidden" };
+        assert_eq!(refused["code"], expected, "{args:?}: {refused}");
+    }
+    // Changing one's own role is a role change like any other.
+    let me = team.member_named(1);
+    assert_eq!(refusal(&ae, &["team", "role", &me, "--role", "sales-leader"])["code"], "forbidden");
+    assert_eq!(feed_position(&team), before, "no refused command wrote anything");
+
+    // The same commands from the sales leader go through, and reach the AE's copy.
+    json(&leader, &["fx", "set", "EUR", "2026-11-01", "1.10"]);
+    assert!(feed_position(&team) > before);
+    json(&ae, &["sync"]);
+    let rates = json(&ae, &["fx", "list", "EUR"]);
+    assert!(rates.to_string().contains("2026-11-01"), "{rates}");
+}
+
+#[test]
+fn a_request_naming_another_member_runs_as_the_session_or_is_refused() {
+    let team = Team::demo(40);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let leader_name = team.member_named(0);
+    let (token, client_id) = session_of(&team, &ae);
+    let (_, leader_client) = session_of(&team, &leader);
+    let before = feed_position(&team);
+    let send = |request: Value| -> (u16, Value) {
+        let mut reply = http()
+            .post(format!("{}/v1/commands", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .send_json(request)
+            .expect("request");
+        (reply.status().as_u16(), reply.body_mut().read_json().unwrap_or(Value::Null))
+    };
+
+    // The leader's name in the command: refused.
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 1, "json": true,
+        "args": ["--as", leader_name, "fx", "set", "EUR", "2026-11-01", "1.5"]}));
+    assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
+    // Extra fields that name the leader mean nothing: the AE's session acts.
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 2, "json": true, "member_id": 1,
+        "actor": leader_name, "as": leader_name, "args": ["fx", "set", "EUR", "2026-11-01", "1.5"]}));
+    assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{answer}");
+    assert!(answer["message"].as_str().expect("message").contains(&team.member_named(1)), "{answer}");
+    // The leader's machine id with the AE's session: refused.
+    let (status, answer) = send(body!({"client_id": leader_client, "seq": 3, "json": true,
+        "args": ["fx", "set", "EUR", "2026-11-01", "1.5"]}));
+    assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{answer}");
+    // Commands that name files on the server, or another file: refused, nothing written.
+    let stolen = team.dir.path().join("stolen.db");
+    for args in [
+        body!(["backup", stolen.to_str().expect("utf-8")]),
+        body!(["--db", stolen.to_str().expect("utf-8"), "account", "add", "--name", "X"]),
+        body!(["export", "deals", "-o", stolen.to_str().expect("utf-8")]),
+        body!(["import", "deals", "/etc/passwd"]),
+    ] {
+        let (status, answer) = send(body!({"client_id": client_id, "seq": 4, "json": true, "args": args}));
+        assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
+    }
+    assert!(!stolen.exists());
+    assert_eq!(feed_position(&team), before);
+    // And the copy itself refuses --as before anything is sent.
+    let refused = refusal(&ae, &["--as", &leader_name, "fx", "set", "EUR", "2026-11-01", "1.5"]);
+    assert_eq!(refused["code"], "not_allowed", "{refused}");
+}
+
+#[test]
+fn strangers_get_401_and_no_data() {
+    let team = Team::demo(20);
+    for token in [None, Some("not-a-token"), Some("")] {
+        for (method, path) in
+            [("GET", "/v1/feed?after=0"), ("GET", "/v1/snapshot"), ("GET", "/v1/events"), ("GET", "/v1/me"), ("POST", "/v1/commands")]
+        {
+            let agent = http();
+            let url = format!("{}{path}", team.url);
+            let reply = match (method, token) {
+                ("GET", Some(t)) => agent.get(&url).header("Authorization", format!("Bearer {t}")).call(),
+                ("GET", None) => agent.get(&url).call(),
+                (_, Some(t)) => agent.post(&url).header("Authorization", format!("Bearer {t}")).send_json(
+                    body!({"client_id": "x", "seq": 1, "json": true, "args": ["deal", "list"]}),
+                ),
+                (_, None) => agent.post(&url).send_json(body!({"client_id": "x", "seq": 1, "json": true, "args": ["deal", "list"]})),
+            };
+            let mut reply = reply.expect("request");
+            assert_eq!(reply.status().as_u16(), 401, "{method} {path} with {token:?}");
+            let text = reply.body_mut().read_to_string().expect("body");
+            let answer: Value = serde_json::from_str(&text).expect("json error");
+            assert_eq!(answer["code"], "unauthenticated");
+            assert!(!text.contains("entries") && text.len() < 200, "no data: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_deactivated_member_is_shut_out_at_once() {
+    let team = Team::demo(40);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let (token, _) = session_of(&team, &ae);
+    let feed = |token: &str| {
+        http()
+            .get(format!("{}/v1/feed?after=0&limit=1", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("feed")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(feed(&token), 200);
+    json(&leader, &["team", "deactivate", &team.member_named(1)]);
+    assert_eq!(feed(&token), 401, "the open session ended with the deactivation");
+    let refused = refusal(&ae, &["sync"]);
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    // Their history stays: the deals they own are still theirs on the leader's copy.
+    json(&leader, &["sync"]);
+    let team_list = json(&leader, &["team", "list"]);
+    let gone = team_list.as_array().expect("list").iter().find(|m| m["name"] == team.member_named(1)).expect("member");
+    assert!(gone["deactivated_at"].is_string(), "{gone}");
+}
+
+#[test]
+fn wrong_codes_are_refused_and_repeated_failures_are_slowed() {
+    let team = Team::demo(20);
+    let code = team.code(&team.member_named(1));
+    let member = code.split('-').next().expect("member").to_string();
+    let join = |code: &str| -> (u16, Value, Option<String>) {
+        let mut reply = http().post(format!("{}/v1/join", team.url)).send_json(body!({ "code": code })).expect("join");
+        let retry = reply.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+        (reply.status().as_u16(), reply.body_mut().read_json().unwrap_or(Value::Null), retry)
+    };
+    let (status, answer, _) = join(&format!("{member}-00000000000000000000"));
+    assert_eq!((status, answer["code"].as_str()), (401, Some("unauthenticated")));
+    let statuses: Vec<u16> = (0..6).map(|i| join(&format!("{member}-bad{i}")).0).collect();
+    assert!(statuses.contains(&429), "repeated failures are slowed down: {statuses:?}");
+    // While the wait lasts, even the right code waits: guessing cannot race it.
+    let (status, answer, retry) = join(&code);
+    assert_eq!(status, 429, "{answer}");
+    assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)));
+}
+
+#[test]
+fn an_invitation_code_works_once() {
+    let team = Team::demo(20);
+    let code = team.code(&team.member_named(1));
+    team.join("first", &code);
+    let second = team.dir.path().join("second.db");
+    let refused = refusal(&second, &["join", &team.url, &code]);
+    assert_eq!(refused["code"], "unauthenticated", "{refused}");
+    assert!(!second.exists(), "a refused join leaves no file");
+}
