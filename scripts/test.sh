@@ -26,5 +26,5 @@ echo "== UI: type check against the current bindings"
 (cd ui && npm run check)
 
 echo "== End-to-end: the real window"
-cargo build --locked -p keel -p keel-desktop
+cargo build --locked -p keel -p keel-desktop -p keel-server
 python3 tests/e2e/run.py

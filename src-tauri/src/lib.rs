@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod dto;
+mod team;
 
 use keel::services::Workspace;
 use serde::Serialize;
@@ -69,6 +70,17 @@ impl From<keel::ErrorCode> for ErrorCode {
 
 impl From<keel::KeelError> for ApiError {
     fn from(e: keel::KeelError) -> Self {
+        if let keel::KeelError::ReplicaWrite = e {
+            return ApiError {
+                code: ErrorCode::NotAllowed,
+                field: None,
+                message:
+                    "This change is not sent to the team server from the app yet: make it with the keel \
+                          command line on this machine, which sends it, and it appears here at once."
+                        .into(),
+                details: Vec::new(),
+            };
+        }
         let details = match &e {
             keel::KeelError::CriteriaUnmet { missing, .. } => missing.clone(),
             keel::KeelError::Conflict { conflicts, .. } => conflicts.clone(),
@@ -88,6 +100,9 @@ impl From<keel::KeelError> for ApiError {
 pub struct AppState {
     db_path: Mutex<PathBuf>,
     clock: Arc<dyn keel::clock::Clock>,
+    /// Bumped whenever another file is opened, so the follower of the last one stops.
+    generation: std::sync::atomic::AtomicU64,
+    team_status: Mutex<team::TeamStatus>,
 }
 
 impl AppState {
@@ -95,7 +110,7 @@ impl AppState {
         Ok(Workspace::open(&self.path(), self.clock.clone())?)
     }
 
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.db_path.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
@@ -124,6 +139,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         workspace::vocabulary,
         workspace::search,
         workspace::audit_log,
+        team::join_team,
         board::board,
         board::board_cards,
         board::deal_table,
@@ -180,7 +196,12 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let state = AppState { db_path: Mutex::new(keel::default_db_path()), clock };
+    let state = AppState {
+        db_path: Mutex::new(keel::default_db_path()),
+        clock,
+        generation: Default::default(),
+        team_status: Default::default(),
+    };
     // The day's automatic backup, beside the window rather than before it: at a million
     // deals the copy takes seconds, and SQLite's snapshot lets the app write meanwhile.
     let (path, clock) = (state.path(), state.clock());
@@ -196,6 +217,7 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            team::follow(app.handle());
             Ok(())
         })
         .run(tauri::generate_context!());

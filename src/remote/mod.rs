@@ -93,6 +93,39 @@ impl Remote {
             .map_err(|e| offline(&self.base, e))
     }
 
+    /// Follows the server's pushed feed positions (server-sent events) until `on`
+    /// returns false or the connection ends. Keep-alives arrive every few seconds, so a
+    /// dead server is noticed.
+    pub fn follow_positions(&self, mut on: impl FnMut(i64) -> bool) -> Result<()> {
+        use std::io::BufRead;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_recv_body(Some(Duration::from_secs(45)))
+            .build()
+            .into();
+        let mut reply = agent
+            .get(format!("{}/v1/events", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| offline(&self.base, e))?;
+        if reply.status().as_u16() != 200 {
+            return answer::<serde_json::Value>(reply, &self.base).map(|_| ());
+        }
+        let reader = std::io::BufReader::new(reply.body_mut().as_reader());
+        for line in reader.lines() {
+            let line = line.map_err(|e| {
+                KeelError::Offline(format!("the team server at {} went away: {e}", self.base))
+            })?;
+            if let Some(position) = line.strip_prefix("data:").and_then(|d| d.trim().parse().ok()) {
+                if !on(position) {
+                    return Ok(());
+                }
+            }
+        }
+        Err(KeelError::Offline(format!("the team server at {} closed the connection", self.base)))
+    }
+
     /// One page of the feed after `after`.
     pub fn feed(&self, after: i64) -> Result<FeedPage> {
         answer(self.get(&format!("/v1/feed?after={after}&limit={FEED_PAGE}"))?, &self.base)

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 import partner_portal
+import team
 from helpers import (NOW, PORT, RUN, SHOTS, an_account_executive, attr, board_figures, keel, keel_json,
                      set_input, shot, start, start_as, stop)
 
@@ -275,6 +276,7 @@ TESTS = [
     test_command_palette_finds_an_account_and_the_theme_switches,
     test_an_imported_deal_without_a_company_gets_its_account,
     *partner_portal.TESTS,
+    *team.TESTS,
 ]
 
 

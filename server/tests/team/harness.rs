@@ -44,7 +44,15 @@ impl Team {
         let dir = tempfile::tempdir().expect("dir");
         let db = dir.path().join("team.db");
         let out = Command::new(server_bin())
-            .args(["init", "--db", db.to_str().expect("utf-8"), "--admin", "unused", "--demo", &deals.to_string()])
+            .args([
+                "init",
+                "--db",
+                db.to_str().expect("utf-8"),
+                "--admin",
+                "unused",
+                "--demo",
+                &deals.to_string(),
+            ])
             .env("KEEL_NOW", NOW)
             .output()
             .expect("keel-server init");
@@ -136,7 +144,8 @@ pub fn json(db: &Path, args: &[&str]) -> Value {
     all.extend_from_slice(args);
     let out = keel(db, &all);
     assert!(out.status.success(), "keel {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("keel {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("keel {args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// Runs a command that must fail and returns its `{code, field, message}`.
@@ -144,8 +153,13 @@ pub fn refusal(db: &Path, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = keel(db, &all);
-    assert!(!out.status.success(), "keel {args:?} should have been refused: {}", String::from_utf8_lossy(&out.stdout));
-    serde_json::from_slice(&out.stderr).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    assert!(
+        !out.status.success(),
+        "keel {args:?} should have been refused: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stderr)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 /// A raw HTTP client that keeps 4xx and 5xx answers as answers.

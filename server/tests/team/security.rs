@@ -20,7 +20,8 @@ fn every_role_refusal_of_the_core_holds_through_the_server() {
     let ae = team.join("ae", &team.code(&team.member_named(1)));
     let leader = team.join("leader", &team.code(&team.member_named(0)));
     let registration = submitted_registration(&team.db);
-    let partner = json(&team.db, &["partner", "list"])[0]["partner"]["name"].as_str().expect("partner").to_string();
+    let partner =
+        json(&team.db, &["partner", "list"])[0]["partner"]["name"].as_str().expect("partner").to_string();
 
     let before = feed_position(&team);
     let attempts: Vec<Vec<&str>> = vec![
@@ -103,18 +104,25 @@ fn a_request_naming_another_member_runs_as_the_session_or_is_refused() {
 fn strangers_get_401_and_no_data() {
     let team = Team::demo(20);
     for token in [None, Some("not-a-token"), Some("")] {
-        for (method, path) in
-            [("GET", "/v1/feed?after=0"), ("GET", "/v1/snapshot"), ("GET", "/v1/events"), ("GET", "/v1/me"), ("POST", "/v1/commands")]
-        {
+        for (method, path) in [
+            ("GET", "/v1/feed?after=0"),
+            ("GET", "/v1/snapshot"),
+            ("GET", "/v1/events"),
+            ("GET", "/v1/me"),
+            ("POST", "/v1/commands"),
+        ] {
             let agent = http();
             let url = format!("{}{path}", team.url);
             let reply = match (method, token) {
                 ("GET", Some(t)) => agent.get(&url).header("Authorization", format!("Bearer {t}")).call(),
                 ("GET", None) => agent.get(&url).call(),
-                (_, Some(t)) => agent.post(&url).header("Authorization", format!("Bearer {t}")).send_json(
-                    body!({"client_id": "x", "seq": 1, "json": true, "args": ["deal", "list"]}),
-                ),
-                (_, None) => agent.post(&url).send_json(body!({"client_id": "x", "seq": 1, "json": true, "args": ["deal", "list"]})),
+                (_, Some(t)) => agent
+                    .post(&url)
+                    .header("Authorization", format!("Bearer {t}"))
+                    .send_json(body!({"client_id": "x", "seq": 1, "json": true, "args": ["deal", "list"]})),
+                (_, None) => agent
+                    .post(&url)
+                    .send_json(body!({"client_id": "x", "seq": 1, "json": true, "args": ["deal", "list"]})),
             };
             let mut reply = reply.expect("request");
             assert_eq!(reply.status().as_u16(), 401, "{method} {path} with {token:?}");
@@ -149,7 +157,12 @@ fn a_deactivated_member_is_shut_out_at_once() {
     // Their history stays: the deals they own are still theirs on the leader's copy.
     json(&leader, &["sync"]);
     let team_list = json(&leader, &["team", "list"]);
-    let gone = team_list.as_array().expect("list").iter().find(|m| m["name"] == team.member_named(1)).expect("member");
+    let gone = team_list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|m| m["name"] == team.member_named(1))
+        .expect("member");
     assert!(gone["deactivated_at"].is_string(), "{gone}");
 }
 
@@ -159,7 +172,8 @@ fn wrong_codes_are_refused_and_repeated_failures_are_slowed() {
     let code = team.code(&team.member_named(1));
     let member = code.split('-').next().expect("member").to_string();
     let join = |code: &str| -> (u16, Value, Option<String>) {
-        let mut reply = http().post(format!("{}/v1/join", team.url)).send_json(body!({ "code": code })).expect("join");
+        let mut reply =
+            http().post(format!("{}/v1/join", team.url)).send_json(body!({ "code": code })).expect("join");
         let retry = reply.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
         (reply.status().as_u16(), reply.body_mut().read_json().unwrap_or(Value::Null), retry)
     };

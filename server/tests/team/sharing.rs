@@ -12,7 +12,13 @@ fn count_named(db: &std::path::Path, name: &str) -> i64 {
 
 fn assert_checks(db: &std::path::Path) {
     let out = keel(db, &["check"]);
-    assert!(out.status.success(), "keel check {}: {}{}", db.display(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "keel check {}: {}{}",
+        db.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -27,7 +33,18 @@ fn a_deal_an_account_executive_creates_reaches_the_leaders_copy_with_the_same_me
     let account = json(&ae, &["account", "list", "--limit", "1"])[0]["id"].to_string();
     let deal = json(
         &ae,
-        &["deal", "add", "--account", &account, "--name", "Shared Pipeline Probe", "--amount", "250000", "--close", "2027-03-31"],
+        &[
+            "deal",
+            "add",
+            "--account",
+            &account,
+            "--name",
+            "Shared Pipeline Probe",
+            "--amount",
+            "250000",
+            "--close",
+            "2027-03-31",
+        ],
     );
     assert_eq!(deal["owner_name"], ae_name, "the server acted as the member who signed in");
     let id = deal["id"].to_string();
@@ -72,7 +89,19 @@ fn a_command_the_server_dies_during_is_applied_exactly_once() {
     let mut client = std::process::Command::new(crate::harness::keel_bin())
         .arg("--db")
         .arg(&ae)
-        .args(["--json", "deal", "add", "--account", &account, "--name", "Crash Probe", "--amount", "1000", "--close", "2027-01-31"])
+        .args([
+            "--json",
+            "deal",
+            "add",
+            "--account",
+            &account,
+            "--name",
+            "Crash Probe",
+            "--amount",
+            "1000",
+            "--close",
+            "2027-01-31",
+        ])
         .env("KEEL_NOW", crate::harness::NOW)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -244,6 +244,24 @@ pub fn move_deal(
     loss_reason: Option<String>,
 ) -> Result<MoveResult, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let id = deal_id.0.to_string();
+        let mut args = vec!["deal", "move", &id, &stage];
+        let (override_reason, loss_reason) = (given(override_reason), given(loss_reason));
+        if let Some(reason) = &override_reason {
+            args.extend(["--override", reason]);
+        }
+        if let Some(reason) = &loss_reason {
+            args.extend(["--loss-reason", reason]);
+        }
+        let answer = crate::team::send(&mut ws, &args)?;
+        let deal = deals::get(&ws, DealId(deal_id.0))?;
+        let overridden = answer["overridden"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        return Ok(MoveResult { deal: DealCard::of(&deal, ws.now()), overridden });
+    }
     let actor = me(&ws)?;
     let outcome = moves::move_deal(
         &mut ws,

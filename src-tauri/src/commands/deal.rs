@@ -193,6 +193,35 @@ pub struct NewDeal {
 #[specta::specta]
 pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        // Read here first, so a mistake is named before anything is sent.
+        let typed = input.clone();
+        input.read()?;
+        let account = typed.account_id.0.to_string();
+        let answer = crate::team::send(
+            &mut ws,
+            &[
+                "deal",
+                "add",
+                "--name",
+                &typed.name,
+                "--account",
+                &account,
+                "--amount",
+                &typed.amount,
+                "--currency",
+                &typed.currency,
+                "--close",
+                &typed.expected_close_date,
+                "--source",
+                &typed.source,
+                "--type",
+                &typed.deal_type,
+            ],
+        )?;
+        let deal = deals::get(&ws, DealId(answer["id"].as_i64().unwrap_or_default()))?;
+        return Ok(DealCard::of(&deal, ws.now()));
+    }
     let actor = me(&ws)?;
     let deal = deals::create(&mut ws, actor, input.read()?)?;
     Ok(DealCard::of(&deal, ws.now()))
@@ -330,6 +359,17 @@ pub fn log_activity(
     due_date: Option<String>,
 ) -> Result<ActivityDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let deal = deal_id.0.to_string();
+        let mut args = vec!["activity", "add", "--deal", &deal, "--kind", &kind, "--subject", &subject];
+        let due = given(due_date.clone());
+        if let Some(due) = &due {
+            args.extend(["--due", due]);
+        }
+        let answer = crate::team::send(&mut ws, &args)?;
+        let id = answer[0]["id"].as_i64().unwrap_or_default();
+        return Ok(ActivityDto::from(&activities::get(&ws, ActivityId(id))?));
+    }
     let actor = me(&ws)?;
     let activity = activities::log(
         &mut ws,
@@ -351,6 +391,10 @@ pub fn log_activity(
 #[specta::specta]
 pub fn complete_activity(state: State<'_, AppState>, activity_id: Int) -> Result<ActivityDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::send(&mut ws, &["activity", "done", &activity_id.0.to_string()])?;
+        return Ok(ActivityDto::from(&activities::get(&ws, ActivityId(activity_id.0))?));
+    }
     let actor = me(&ws)?;
     Ok(ActivityDto::from(&activities::complete(&mut ws, actor, ActivityId(activity_id.0))?))
 }

@@ -25,6 +25,8 @@ pub struct WorkspaceSummary {
     pub reporting_currency: String,
     /// Today by the workspace's clock (`KEEL_NOW` in tests), for date presets.
     pub today: String,
+    /// Set when this file is a team workspace's copy: its server and whether it answers.
+    pub team_link: Option<crate::team::TeamDto>,
 }
 
 /// What the window shows on start: which workspace is open, who is using it.
@@ -32,7 +34,9 @@ pub struct WorkspaceSummary {
 #[specta::specta]
 pub fn workspace_summary(state: State<'_, AppState>) -> Result<WorkspaceSummary, ApiError> {
     let ws = state.open()?;
-    Ok(summary(&ws)?)
+    let mut summary = summary(&ws)?;
+    summary.team_link = crate::team::dto(&ws, &state)?;
+    Ok(summary)
 }
 
 fn summary(ws: &Workspace) -> keel::Result<WorkspaceSummary> {
@@ -49,6 +53,7 @@ fn summary(ws: &Workspace) -> keel::Result<WorkspaceSummary> {
             "USD".into()
         },
         today: ws.today().to_string(),
+        team_link: None,
     })
 }
 
@@ -65,7 +70,11 @@ pub fn choose_me(state: State<'_, AppState>, member_id: Int) -> Result<MemberDto
 /// Opens another workspace file; refuses one that is not a Keel database.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn open_workspace(state: State<'_, AppState>, path: String) -> Result<WorkspaceSummary, ApiError> {
+pub fn open_workspace(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<WorkspaceSummary, ApiError> {
     let path = PathBuf::from(path);
     if !path.is_file() {
         return Err(keel::KeelError::invalid("path", format!("{} is not a file", path.display())).into());
@@ -73,13 +82,18 @@ pub fn open_workspace(state: State<'_, AppState>, path: String) -> Result<Worksp
     let ws = Workspace::open_existing(&path, state.clock())?;
     let summary = summary(&ws)?;
     state.switch_to(path);
+    crate::team::follow(&app);
     Ok(summary)
 }
 
 /// Creates a new, initialized workspace file and switches to it.
 #[tauri::command(async)]
 #[specta::specta]
-pub fn new_workspace(state: State<'_, AppState>, path: String) -> Result<WorkspaceSummary, ApiError> {
+pub fn new_workspace(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<WorkspaceSummary, ApiError> {
     let path = PathBuf::from(path);
     if path.exists() {
         return Err(keel::KeelError::invalid(
@@ -92,6 +106,7 @@ pub fn new_workspace(state: State<'_, AppState>, path: String) -> Result<Workspa
     pipeline::init(&mut ws)?;
     let summary = summary(&ws)?;
     state.switch_to(path);
+    crate::team::follow(&app);
     Ok(summary)
 }
 

@@ -1,6 +1,7 @@
 // Who the user is, the open workspace and the vocabularies forms offer: loaded once,
 // refreshed when the workspace or the user changes.
 import { api, errorOf, type Member, type Vocabulary, type WorkspaceSummary } from '$lib/api';
+import { listen } from '@tauri-apps/api/event';
 
 class Session {
   summary = $state<WorkspaceSummary | null>(null);
@@ -15,11 +16,35 @@ class Session {
     return this.confirmed ? (this.summary?.me ?? null) : null;
   }
 
+  /** The team server this workspace is a copy of, if it is one. */
+  get team() {
+    return this.summary?.team_link ?? null;
+  }
+
+  private following = false;
+
+  /** The app catches the copy up with its server in the background and says when it
+   *  did (or when the server stopped answering): open screens reload what they show. */
+  async follow(): Promise<void> {
+    if (this.following) return;
+    this.following = true;
+    try {
+      await listen('team-changed', async () => {
+        await this.load();
+        this.changed();
+      });
+    } catch {
+      this.following = false; // outside the app window (unit tests): nothing to follow
+    }
+  }
+
   async load(): Promise<void> {
     try {
       this.summary = await api.workspaceSummary();
       const picked = globalThis.localStorage?.getItem(pickedKey(this.summary.path));
-      this.confirmed = this.summary.me !== null && picked === String(this.summary.me.id);
+      // In a team workspace the member is the one who joined on this machine: no picking.
+      this.confirmed =
+        this.summary.me !== null && (this.summary.team_link !== null || picked === String(this.summary.me.id));
       this.vocabulary = this.me && this.summary.initialized ? await api.vocabulary() : null;
       this.error = null;
     } catch (e) {

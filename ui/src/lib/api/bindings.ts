@@ -25,6 +25,11 @@ export const commands = {
 	 */
 	auditLog: (entity: string | null, entityId: number | null, limit: number | null) => typedError<AuditDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("audit_log", { entity, entityId, limit })),
 	/**
+	 *  Joins a team with the server's address and an invitation code, downloads its
+	 *  workspace into a new local copy and switches to it.
+	 */
+	joinTeam: (serverUrl: string, code: string) => typedError<WorkspaceSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("join_team", { serverUrl, code })),
+	/**
 	 *  Column figures for the board: count, value and weighted value of every open deal
 	 *  matching the filter, computed in the database; with each column's first
 	 *  `cards_per_column` cards.
@@ -1438,6 +1443,26 @@ export type TargetDto_Serialize = {
 	arr_progress_bp: number | null,
 };
 
+export type TeamDto = TeamDto_Serialize | TeamDto_Deserialize;
+
+export type TeamDto_Deserialize = {
+	server_url: string,
+	/**  None until the first attempt to reach the server has finished. */
+	reachable?: boolean | null,
+	/**  Why the server cannot be reached, in words. */
+	problem?: string | null,
+	position: number,
+};
+
+export type TeamDto_Serialize = {
+	server_url: string,
+	/**  None until the first attempt to reach the server has finished. */
+	reachable: boolean | null,
+	/**  Why the server cannot be reached, in words. */
+	problem: string | null,
+	position: number,
+};
+
 export type VisitDto = VisitDto_Serialize | VisitDto_Deserialize;
 
 export type VisitDto_Deserialize = {
@@ -1502,6 +1527,8 @@ export type WorkspaceSummary_Deserialize = {
 	reporting_currency: string,
 	/**  Today by the workspace's clock (`KEEL_NOW` in tests), for date presets. */
 	today: string,
+	/**  Set when this file is a team workspace's copy: its server and whether it answers. */
+	team_link?: TeamDto_Deserialize | null,
 };
 
 export type WorkspaceSummary_Serialize = {
@@ -1515,6 +1542,8 @@ export type WorkspaceSummary_Serialize = {
 	reporting_currency: string,
 	/**  Today by the workspace's clock (`KEEL_NOW` in tests), for date presets. */
 	today: string,
+	/**  Set when this file is a team workspace's copy: its server and whether it answers. */
+	team_link: TeamDto_Serialize | null,
 };
 
 export type Written = {

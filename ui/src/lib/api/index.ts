@@ -69,11 +69,13 @@ export type Figures = B.FiguresDto_Serialize;
 export type DrillPage = B.DrillPage_Serialize;
 export type CurrencySettings = B.CurrencySettings;
 export type AuditEntry = B.AuditDto_Serialize;
+export type TeamLink = B.TeamDto_Serialize;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
   chooseMe: (memberId: number) => call(commands.chooseMe(memberId)),
   openWorkspace: (path: string) => call(commands.openWorkspace(path)),
+  joinTeam: (serverUrl: string, code: string) => call(commands.joinTeam(serverUrl, code)),
   newWorkspace: (path: string) => call(commands.newWorkspace(path)),
   backupWorkspace: (path: string) => call(commands.backupWorkspace(path)),
   exportRecords: (kind: string, format: string, path: string) => call(commands.exportRecords(kind, format, path)),

@@ -1,0 +1,169 @@
+//! A team workspace in the app: joining, keeping the local copy in step with the
+//! server (it pushes each new feed position; the app catches up and tells the window),
+//! and whether the server can be reached right now.
+
+use crate::dto::Int;
+use crate::{ApiError, AppState};
+use keel::services::Workspace;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, State};
+
+/// The window listens for this: the copy changed, reload what is shown.
+pub const CHANGED_EVENT: &str = "team-changed";
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct TeamDto {
+    pub server_url: String,
+    /// None until the first attempt to reach the server has finished.
+    pub reachable: Option<bool>,
+    /// Why the server cannot be reached, in words.
+    pub problem: Option<String>,
+    pub position: Int,
+}
+
+#[derive(Debug, Default)]
+pub struct TeamStatus {
+    pub reachable: Option<bool>,
+    pub problem: Option<String>,
+}
+
+pub fn dto(ws: &Workspace, state: &AppState) -> keel::Result<Option<TeamDto>> {
+    let status = state.team_status.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(ws.team_link()?.map(|link| TeamDto {
+        server_url: link.server_url,
+        reachable: status.reachable,
+        problem: status.problem.clone(),
+        position: link.position.into(),
+    }))
+}
+
+/// A new file for a team's copy beside the open workspace, named after the server.
+fn copy_path(beside: &Path, url: &str) -> PathBuf {
+    let dir = beside.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let host: String = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let host = host.trim_matches('-');
+    (1..)
+        .map(|n| dir.join(if n == 1 { format!("team-{host}.db") } else { format!("team-{host}-{n}.db") }))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join("team.db"))
+}
+
+/// Joins a team with the server's address and an invitation code, downloads its
+/// workspace into a new local copy and switches to it.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn join_team(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    server_url: String,
+    code: String,
+) -> Result<crate::commands::workspace::WorkspaceSummary, ApiError> {
+    if code.trim().is_empty() {
+        return Err(keel::KeelError::invalid("code", "enter the invitation code you were given").into());
+    }
+    let dest = copy_path(&state.path(), &server_url);
+    let (ws, _) = keel::remote::join(&server_url, &code, &dest, state.clock())?;
+    drop(ws);
+    state.switch_to(dest);
+    follow(&app);
+    crate::commands::workspace::workspace_summary(state)
+}
+
+/// Keeps the open workspace's copy in step with its server, if it is a team's copy,
+/// until another workspace is opened.
+pub fn follow(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let generation = state.generation.fetch_add(1, Ordering::SeqCst) + 1;
+    let path = state.path();
+    let clock = state.clock();
+    *state.team_status.lock().unwrap_or_else(|p| p.into_inner()) = TeamStatus::default();
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let current =
+            |app: &AppHandle| app.state::<AppState>().generation.load(Ordering::SeqCst) == generation;
+        let mut wait = Duration::from_millis(500);
+        while current(&app) {
+            match follow_once(&app, &path, clock.clone(), &current) {
+                Ok(false) => return, // not a team's copy
+                Ok(true) => wait = Duration::from_millis(500),
+                Err(e) => {
+                    set_status(&app, Some(false), Some(e.to_string()));
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    });
+}
+
+fn set_status(app: &AppHandle, reachable: Option<bool>, problem: Option<String>) {
+    let state = app.state::<AppState>();
+    let changed = {
+        let mut status = state.team_status.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = status.reachable != reachable || status.problem != problem;
+        *status = TeamStatus { reachable, problem };
+        changed
+    };
+    if changed {
+        let _ = app.emit(CHANGED_EVENT, ());
+    }
+}
+
+/// Signs in, catches up, then follows the server's pushes until the connection ends.
+/// Ok(false) when the open file is not a team's copy.
+fn follow_once(
+    app: &AppHandle,
+    path: &Path,
+    clock: Arc<dyn keel::clock::Clock>,
+    current: &dyn Fn(&AppHandle) -> bool,
+) -> keel::Result<bool> {
+    let mut ws = Workspace::open_existing(path, clock)?;
+    let Some(link) = ws.team_link()? else { return Ok(false) };
+    let remote = keel::remote::Remote::sign_in(&link)?;
+    set_status(app, Some(true), None);
+    if keel::remote::sync(&mut ws, &remote)? > 0 {
+        let _ = app.emit(CHANGED_EVENT, ());
+    }
+    let mut failure = None;
+    remote.follow_positions(|position| {
+        if !current(app) {
+            return false;
+        }
+        let behind = ws.team_link().ok().flatten().is_some_and(|l| l.position < position);
+        if behind {
+            match keel::remote::sync(&mut ws, &remote) {
+                Ok(_) => {
+                    let _ = app.emit(CHANGED_EVENT, ());
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    return false;
+                }
+            }
+        }
+        true
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(true),
+    }
+}
+
+/// Sends a change made in the window to the team server as the command the CLI would
+/// send, and returns its JSON answer once this copy has caught up with it.
+pub fn send(ws: &mut Workspace, args: &[&str]) -> Result<serde_json::Value, ApiError> {
+    let mut all = vec!["--json".to_string()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let printed = keel::remote::forward(ws, all, true)?;
+    Ok(serde_json::from_str(printed.trim()).unwrap_or(serde_json::Value::Null))
+}

@@ -1,0 +1,106 @@
+"""The desktop joined to a team server: joined through its own dialog, it shows the
+team's board, follows another member's move without a reload, and says plainly when
+the server is gone."""
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from helpers import ROOT, RUN, keel, keel_json, set_input, shot, start_as, stop
+
+SERVER = ROOT / "target" / "debug" / "keel-server"
+
+
+class TeamServer:
+    """A keel-server over a demo team, on a free loopback port, stopped by pid."""
+
+    def __init__(self, deals=120):
+        self.dir = Path(tempfile.mkdtemp(prefix="keel-team-e2e-"))
+        self.db = self.dir / "team.db"
+        env = dict(os.environ, KEEL_NOW=RUN.now)
+        env.pop("KEEL_DB", None)
+        out = subprocess.run([str(SERVER), "init", "--db", str(self.db), "--admin", "unused", "--demo", str(deals)],
+                             env=env, capture_output=True, text=True, check=True).stdout
+        self.codes = {}
+        for line in out.splitlines():
+            who, _, code = line.rpartition(": ")
+            if "(" in who and "-" in code:
+                name, role = who.split(" (")
+                self.codes[role.rstrip(")")] = (name, code)
+        self.env = env
+        self.log = open(self.dir / "server.log", "w")
+        self.proc = subprocess.Popen([str(SERVER), "--db", str(self.db), "--listen", "127.0.0.1:0"], env=env,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True)
+        line = self.proc.stdout.readline()
+        self.url = "http://" + line.strip().rsplit("http://", 1)[1]
+
+    def join(self, role, name):
+        copy = self.dir / f"{name}.db"
+        subprocess.run([str(ROOT / "target" / "debug" / "keel"), "--db", str(copy), "join", self.url, self.codes[role][1]],
+                       env=self.env, capture_output=True, text=True, check=True)
+        return copy
+
+    def stop(self):
+        stop(self.proc)
+        self.log.close()
+
+
+def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(session, db):
+    server = TeamServer()
+    try:
+        ae_copy = server.join("account-executive", "ae")
+        leader_name = server.codes["sales-leader"][0]
+
+        start_as(session, db, keel_json(db, "team", "list")[0]["name"])
+        session.keys("\ue009k")
+        session.type("[data-testid=palette-input]", "Join a team", clear=False)
+        session.js("[...document.querySelectorAll('[data-testid=palette] button')]"
+                   ".find(b => b.textContent.includes('Join a team')).click();")
+        session.find("[data-testid=join-dialog]")
+        set_input(session, "[data-testid=join-url]", server.url)
+        set_input(session, "[data-testid=join-code]", server.codes["sales-leader"][1])
+        shot(session, "team-join")
+        session.click("[data-testid=join-submit]")
+        session.wait_for(lambda: leader_name in session.text(session.find("[data-testid=me]")), "the leader in the sidebar")
+        session.find("[data-testid=team-status][data-reachable=true]")
+
+        # A deal of the account executive's, narrowed on the board by its close date.
+        deals = keel_json(ae_copy, "deal", "list", "--stage", "Lead", "--limit", "200")
+        deal = next(d for d in deals if d.get("expected_close_date"))
+        close = deal["expected_close_date"]
+        session.click("[data-testid=nav-pipeline]")
+        set_input(session, "[data-testid=filter-close-from]", close)
+        set_input(session, "[data-testid=filter-close-to]", close)
+        card = f"[data-testid=card][data-deal-id='{deal['id']}']"
+        session.find(f"[data-stage='Lead'] {card}")
+
+        keel(ae_copy, "deal", "move", str(deal["id"]), "Qualification")
+        moved_at = time.monotonic()
+        session.wait_for(lambda: session.find_all(f"[data-stage='Qualification'] {card}"),
+                         "the other member's move on this board", timeout=2.0)
+        print(f"e2e team: the move showed on the board {time.monotonic() - moved_at:.2f} s after the CLI returned")
+        shot(session, "team-board")
+
+        # A drag in this window goes to the server as this member's command, and comes
+        # back to the other member's copy.
+        session.drag(card, "[data-testid=column][data-stage='Lead']")
+        session.wait_for(lambda: keel_json(server.db, "deal", "show", str(deal["id"]))["deal"]["stage_name"] == "Lead",
+                         "the window's move on the server")
+        session.find(f"[data-stage='Lead'] {card}")
+        history = keel_json(server.db, "deal", "show", str(deal["id"]))["history"]
+        assert history[-1]["changed_by"] == leader_name, history[-1]
+        keel(ae_copy, "sync")
+        assert keel_json(ae_copy, "deal", "show", str(deal["id"]))["deal"]["stage_name"] == "Lead"
+
+        # The server goes away: the copy still reads, and the sidebar says why writes wait.
+        server.stop()
+        session.find("[data-testid=team-status][data-reachable=false]", timeout=20)
+        session.find(f"[data-stage='Lead'] {card}")
+        shot(session, "team-offline")
+    finally:
+        server.stop()
+
+
+TESTS = [test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move]
