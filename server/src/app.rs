@@ -28,6 +28,8 @@ pub struct Config {
     pub listen: String,
     pub clock: Arc<dyn Clock>,
     pub session_hours: i64,
+    /// HTTPS: the certificate chain and its key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// Fault injection for the crash tests: wait this long after a command committed,
     /// before answering, so a test can kill the server between the two.
     pub pause_after_commit: Option<Duration>,
@@ -60,18 +62,43 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         limiter: Limiter::default(),
         position,
     });
+    let io = |context: String| move |source| KeelError::Io { context, source };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    if let Some((cert, key)) = config.tls {
+        let listener = std::net::TcpListener::bind(&config.listen)
+            .map_err(io(format!("listening on {}", config.listen)))?;
+        listener.set_nonblocking(true).map_err(io("listening".into()))?;
+        let address = listener.local_addr().map_err(io("listening".into()))?;
+        // One provider for the process; installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+            .await
+            .map_err(io(format!("reading the certificate {} and key {}", cert.display(), key.display())))?;
+        println!("keel-server listening on https://{address}");
+        let handle = axum_server::Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stopping.graceful_shutdown(Some(Duration::from_secs(5)));
+        });
+        return axum_server::from_tcp_rustls(listener, tls)
+            .map_err(io("serving".into()))?
+            .handle(handle)
+            .serve(app)
+            .await
+            .map_err(io("serving".into()));
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
-        .map_err(|source| KeelError::Io { context: format!("listening on {}", config.listen), source })?;
-    let address =
-        listener.local_addr().map_err(|source| KeelError::Io { context: "listening".into(), source })?;
+        .map_err(io(format!("listening on {}", config.listen)))?;
+    let address = listener.local_addr().map_err(io("listening".into()))?;
     println!("keel-server listening on http://{address}");
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|source| KeelError::Io { context: "serving".into(), source })
+        .map_err(io("serving".into()))
 }
 
 fn router(state: AppState) -> Router {

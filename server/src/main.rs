@@ -27,6 +27,14 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:7878")]
     listen: String,
 
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
     /// How long a session lasts before the member's machine signs in again.
     #[arg(long, default_value_t = 12, value_name = "HOURS")]
     session_hours: i64,
@@ -128,6 +136,7 @@ fn run(args: Args) -> keel::Result<()> {
                 listen: args.listen,
                 clock,
                 session_hours: args.session_hours,
+                tls: args.tls_cert.zip(args.tls_key),
                 pause_after_commit: std::env::var("KEEL_SERVER_PAUSE_AFTER_COMMIT_MS")
                     .ok()
                     .and_then(|ms| ms.parse().ok())

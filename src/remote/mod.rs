@@ -25,13 +25,32 @@ pub struct Remote {
     pub session: SessionReply,
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// The environment variable naming a PEM certificate to trust for the team server: a
+/// company's own certificate authority, or a server's self-signed certificate.
+pub const TRUST_ENV: &str = "KEEL_TLS_CA";
+
+fn config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    let builder = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_connect(Some(Duration::from_secs(5)))
-        .timeout_global(Some(Duration::from_secs(600)))
-        .build()
-        .into()
+        .timeout_connect(Some(Duration::from_secs(5)));
+    match trusted_certificate() {
+        Some(certificate) => builder.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[certificate]))
+                .build(),
+        ),
+        None => builder,
+    }
+}
+
+fn trusted_certificate() -> Option<ureq::tls::Certificate<'static>> {
+    let path = std::env::var_os(TRUST_ENV)?;
+    let pem = std::fs::read(&path).ok()?;
+    ureq::tls::Certificate::from_pem(&pem).ok().map(|c| c.to_owned())
+}
+
+fn agent() -> ureq::Agent {
+    config().timeout_global(Some(Duration::from_secs(600))).build().into()
 }
 
 fn base_of(url: &str) -> Result<String> {
@@ -98,12 +117,7 @@ impl Remote {
     /// dead server is noticed.
     pub fn follow_positions(&self, mut on: impl FnMut(i64) -> bool) -> Result<()> {
         use std::io::BufRead;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(5)))
-            .timeout_recv_body(Some(Duration::from_secs(45)))
-            .build()
-            .into();
+        let agent: ureq::Agent = config().timeout_recv_body(Some(Duration::from_secs(45))).build().into();
         let mut reply = agent
             .get(format!("{}/v1/events", self.base))
             .header("Authorization", format!("Bearer {}", self.token))

@@ -215,7 +215,13 @@ pub fn apply(conn: &Connection, entries: &[FeedEntry]) -> Result<()> {
                 format!("INSERT INTO main.\"{}\" ({}) VALUES ({marks})", table.name, columns.join(", "))
             }
             ("update", Some(row)) => {
-                let row = fields(entry, row)?;
+                // The key stays as it is: setting a parent key, even to itself, makes
+                // SQLite check every child table for rows that point at it.
+                let key_names: Vec<&str> = key.iter().map(|(c, _)| c.as_str()).collect();
+                let row: Vec<(String, Value)> = fields(entry, row)?
+                    .into_iter()
+                    .filter(|(c, _)| !key_names.contains(&c.as_str()))
+                    .collect();
                 let sets: Vec<String> = row.iter().map(|(c, _)| format!("\"{c}\" = ?")).collect();
                 for (c, v) in &row {
                     values.push(sql_value(table, c, v)?);

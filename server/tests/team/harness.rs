@@ -35,12 +35,19 @@ pub struct Team {
     pub server: Option<Child>,
     /// name → invitation code, from `keel-server init`.
     pub codes: Vec<(String, String)>,
+    /// HTTPS: the certificate and key files the server is given.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Team {
     /// A demo team (sales leader, account executive, partner manager invited) served on
     /// a free port.
     pub fn demo(deals: u64) -> Team {
+        Team::demo_with(deals, |_| None)
+    }
+
+    /// A demo team whose server is given `tls(dir)`'s certificate and key.
+    pub fn demo_with(deals: u64, tls: impl FnOnce(&Path) -> Option<(PathBuf, PathBuf)>) -> Team {
         let dir = tempfile::tempdir().expect("dir");
         let db = dir.path().join("team.db");
         let out = Command::new(server_bin())
@@ -65,7 +72,8 @@ impl Team {
                 code.contains('-').then(|| (name, code.to_string()))
             })
             .collect();
-        let mut team = Team { dir, db, url: String::new(), port: 0, server: None, codes };
+        let tls = tls(dir.path());
+        let mut team = Team { dir, db, url: String::new(), port: 0, server: None, codes, tls };
         team.start(0, None);
         team
     }
@@ -79,6 +87,9 @@ impl Team {
             .env("KEEL_NOW", NOW)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log"));
+        if let Some((cert, key)) = &self.tls {
+            command.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+        }
         if let Some(ms) = pause_after_commit_ms {
             command.env("KEEL_SERVER_PAUSE_AFTER_COMMIT_MS", ms.to_string());
         }
@@ -86,9 +97,9 @@ impl Team {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("listening line");
-        let address = line.trim().rsplit("http://").next().expect("address").to_string();
-        self.port = address.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        self.url = format!("http://{address}");
+        let url = line.trim().rsplit(' ').next().expect("address").to_string();
+        self.port = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        self.url = url;
         self.server = Some(child);
     }
 

@@ -5,3 +5,4 @@
 mod harness;
 mod security;
 mod sharing;
+mod tls;
