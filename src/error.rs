@@ -49,7 +49,7 @@ pub enum KeelError {
     #[error("this is a copy of a team workspace: changes are made through the team server")]
     ReplicaWrite,
 
-    /// The team server cannot be reached: reads go on from the local copy, writes wait.
+    /// The team server cannot be reached: reads go on from the local copy, writes are refused.
     #[error("{0}")]
     Offline(String),
 

@@ -39,7 +39,7 @@ pub enum ErrorCode {
     Busy,
     Storage,
     Io,
-    /// The team server cannot be reached: the copy reads, changes wait.
+    /// The team server cannot be reached: the copy reads, changes are refused.
     Offline,
     /// The team server wants this machine to sign in again (or join anew).
     Unauthenticated,
@@ -74,10 +74,10 @@ impl From<keel::KeelError> for ApiError {
             return ApiError {
                 code: ErrorCode::NotAllowed,
                 field: None,
-                message:
-                    "This change is not sent to the team server from the app yet: make it with the keel \
-                          command line on this machine, which sends it, and it appears here at once."
-                        .into(),
+                // Every other change the window makes is sent to the server (see `team.rs`).
+                message: "Imports into a team workspace are not available yet: import into a workspace of \
+                          your own, or into the team's file before its members join."
+                    .into(),
                 details: Vec::new(),
             };
         }

@@ -162,8 +162,46 @@ fn follow_once(
 /// Sends a change made in the window to the team server as the command the CLI would
 /// send, and returns its JSON answer once this copy has caught up with it.
 pub fn send(ws: &mut Workspace, args: &[&str]) -> Result<serde_json::Value, ApiError> {
+    send_owned(ws, args.iter().map(|a| a.to_string()).collect())
+}
+
+pub fn send_owned(ws: &mut Workspace, args: Vec<String>) -> Result<serde_json::Value, ApiError> {
     let mut all = vec!["--json".to_string()];
-    all.extend(args.iter().map(|a| a.to_string()));
+    all.extend(args);
     let printed = keel::remote::forward(ws, all, true)?;
     Ok(serde_json::from_str(printed.trim()).unwrap_or(serde_json::Value::Null))
+}
+
+/// A command line for the server, built from a window's fields: blank fields are left out.
+#[derive(Default)]
+pub struct Line(Vec<String>);
+
+impl Line {
+    pub fn new(words: &[&str]) -> Line {
+        Line(words.iter().map(|w| w.to_string()).collect())
+    }
+
+    pub fn arg(mut self, value: impl ToString) -> Line {
+        self.0.push(value.to_string());
+        self
+    }
+
+    pub fn flag(mut self, flag: &str, value: Option<impl ToString>) -> Line {
+        if let Some(value) = value.map(|v| v.to_string()).filter(|v| !v.trim().is_empty()) {
+            self.0.push(flag.to_string());
+            self.0.push(value);
+        }
+        self
+    }
+
+    pub fn switch(mut self, flag: &str, on: bool) -> Line {
+        if on {
+            self.0.push(flag.to_string());
+        }
+        self
+    }
+
+    pub fn send(self, ws: &mut Workspace) -> Result<serde_json::Value, ApiError> {
+        send_owned(ws, self.0)
+    }
 }

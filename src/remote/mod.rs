@@ -66,7 +66,7 @@ fn base_of(url: &str) -> Result<String> {
 
 fn offline(base: &str, e: ureq::Error) -> KeelError {
     KeelError::Offline(format!(
-        "the team server at {base} cannot be reached ({e}): this copy still reads, and changes wait until it is back"
+        "the team server at {base} cannot be reached ({e}): this copy still reads; changes need the server and are refused until it is back"
     ))
 }
 

@@ -2,6 +2,7 @@
 team's board, follows another member's move without a reload, and says plainly when
 the server is gone."""
 
+import json
 import os
 import subprocess
 import tempfile
@@ -94,9 +95,22 @@ def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(
         keel(ae_copy, "sync")
         assert keel_json(ae_copy, "deal", "show", str(deal["id"]))["deal"]["stage_name"] == "Lead"
 
+        # A sales leader's own change from the window: an exchange rate, set on the server.
+        session.click("[data-testid=nav-currency]")
+        set_input(session, "[data-testid=rate-currency]", "CHF")
+        set_input(session, "[data-testid=rate-from]", "2026-11-01")
+        set_input(session, "[data-testid=rate-value]", "1.1377")
+        session.click("[data-testid=save-rate]")
+        session.wait_for(lambda: "CHF" in json.dumps(keel_json(server.db, "fx", "list", "CHF")), "the rate on the server")
+        session.wait_for(lambda: any("CHF" in session.text(r) for r in session.find_all("[data-testid=rate-row]")),
+                         "the rate in the window")
+
         # The server goes away: the copy still reads, and the sidebar says why writes wait.
         server.stop()
         session.find("[data-testid=team-status][data-reachable=false]", timeout=20)
+        session.click("[data-testid=nav-pipeline]")
+        set_input(session, "[data-testid=filter-close-from]", close)
+        set_input(session, "[data-testid=filter-close-to]", close)
         session.find(f"[data-stage='Lead'] {card}")
         shot(session, "team-offline")
     finally:

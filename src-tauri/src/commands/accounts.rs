@@ -114,6 +114,14 @@ pub struct NewAccount {
 #[specta::specta]
 pub fn create_account(state: State<'_, AppState>, input: NewAccount) -> Result<AccountDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let answer = crate::team::Line::new(&["account", "add", "--name", &input.name])
+            .flag("--domain", input.domain)
+            .flag("--segment", input.segment)
+            .send(&mut ws)?;
+        let id = AccountId(answer["id"].as_i64().unwrap_or_default());
+        return Ok(AccountDto::from(&accounts::get(&ws, id)?));
+    }
     let actor = me(&ws)?;
     let account = accounts::create(
         &mut ws,
@@ -157,6 +165,15 @@ pub struct NewContact {
 #[specta::specta]
 pub fn create_contact(state: State<'_, AppState>, input: NewContact) -> Result<ContactDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let answer =
+            crate::team::Line::new(&["contact", "add", "--name", &input.name, "--email", &input.email])
+                .flag("--account", Some(input.account_id.0))
+                .flag("--title", input.title)
+                .send(&mut ws)?;
+        let id = keel::domain::ContactId(answer["id"].as_i64().unwrap_or_default());
+        return Ok(ContactDto::from(&contacts::get(&ws, id)?));
+    }
     let actor = me(&ws)?;
     let contact = contacts::create(
         &mut ws,

@@ -282,6 +282,10 @@ pub fn set_reporting_currency(
     currency: String,
 ) -> Result<CurrencySettings, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["fx", "reporting"]).arg(&currency).send(&mut ws)?;
+        return currency_settings(&ws);
+    }
     let actor = me(&ws)?;
     fx::set_reporting_currency(&mut ws, actor, &currency)?;
     currency_settings(&ws)
@@ -297,6 +301,10 @@ pub fn set_fx_rate(
     rate: String,
 ) -> Result<CurrencySettings, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["fx", "set"]).arg(&currency).arg(&effective_on).arg(&rate).send(&mut ws)?;
+        return currency_settings(&ws);
+    }
     let actor = me(&ws)?;
     let on = date("effective_on", Some(effective_on))?
         .ok_or_else(|| keel::KeelError::invalid("effective_on", "is required"))?;

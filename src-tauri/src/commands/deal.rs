@@ -258,6 +258,13 @@ pub fn attach_account(
     account_id: Int,
 ) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["deal", "update"])
+            .arg(deal_id.0)
+            .flag("--account", Some(account_id.0))
+            .send(&mut ws)?;
+        return Ok(DealCard::of(&deals::get(&ws, DealId(deal_id.0))?, ws.now()));
+    }
     let actor = me(&ws)?;
     let changes = deals::DealChanges { account_id: Some(AccountId(account_id.0)), ..Default::default() };
     let deal = deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
@@ -275,6 +282,15 @@ pub fn set_bant(
     note: Option<String>,
 ) -> Result<Vec<BantDto>, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let item = BantItem::parse("item", &item)?.as_str().to_string();
+        crate::team::Line::new(&["deal", "bant"])
+            .arg(deal_id.0)
+            .flag(&format!("--{item}"), status)
+            .flag(&format!("--{item}-note"), note)
+            .send(&mut ws)?;
+        return Ok(bant_dto(&deals::view(&ws, DealId(deal_id.0))?.bant));
+    }
     let actor = me(&ws)?;
     let change = BantChange {
         item: BantItem::parse("item", &item)?,
@@ -300,6 +316,20 @@ pub struct PocInput {
 #[specta::specta]
 pub fn set_poc(state: State<'_, AppState>, deal_id: Int, input: PocInput) -> Result<PocDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["deal", "poc"])
+            .arg(deal_id.0)
+            .flag("--scope", input.scope)
+            .flag("--criteria", input.success_criteria)
+            .flag("--start", input.start_date)
+            .flag("--end", input.end_date)
+            .flag("--outcome", input.outcome)
+            .send(&mut ws)?;
+        let view = deals::view(&ws, DealId(deal_id.0))?;
+        let poc =
+            view.proof_of_concept.ok_or_else(|| keel::KeelError::not_found("proof of concept", deal_id.0))?;
+        return Ok(poc_dto(&poc));
+    }
     let actor = me(&ws)?;
     let poc = qualification::set_poc(
         &mut ws,
@@ -336,6 +366,15 @@ pub fn set_checklist_item(
     on_date: Option<String>,
 ) -> Result<Vec<ChecklistDto>, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["deal", "checklist"])
+            .arg(deal_id.0)
+            .arg(&item)
+            .arg(&status)
+            .flag("--date", on_date)
+            .send(&mut ws)?;
+        return Ok(checklist_dto(&deals::view(&ws, DealId(deal_id.0))?.checklist));
+    }
     let actor = me(&ws)?;
     let entries = qualification::set_checklist_item(
         &mut ws,

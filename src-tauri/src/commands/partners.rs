@@ -296,6 +296,23 @@ pub fn submit_registration(
     input: NewRegistration,
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let partner = keel::services::partners::view(&ws, me(&ws)?, PartnerId(input.partner_id.0))?.partner;
+        let answer = crate::team::Line::new(&["registration", "submit", "--partner", &partner.name])
+            .flag("--company", Some(input.company_name))
+            .flag("--domain", Some(input.domain))
+            .flag("--value", Some(input.estimated_value))
+            .flag("--currency", Some(input.currency))
+            .flag("--close-date", Some(input.expected_close_date))
+            .flag("--country", input.country)
+            .flag("--contact-name", input.contact_name)
+            .flag("--contact-email", input.contact_email)
+            .flag("--use-case", input.use_case)
+            .flag("--notes", input.notes)
+            .send(&mut ws)?;
+        let id = answer["registration"]["id"].as_i64().or(answer["id"].as_i64()).unwrap_or_default();
+        return Ok(registrations::get(&ws, RegistrationId(id))?.into());
+    }
     let actor = me(&ws)?;
     let currency = Currency::parse("currency", &input.currency)?;
     let expected_close_date = date("expected_close_date", Some(input.expected_close_date))?
@@ -332,6 +349,25 @@ pub fn review_registration(
     reason: Option<String>,
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let line = match decision.as_str() {
+            "approve" => crate::team::Line::new(&["registration", "approve"])
+                .arg(registration_id.0)
+                .flag("--override", reason),
+            "reject" | "return" | "extend" => crate::team::Line::new(&["registration", &decision])
+                .arg(registration_id.0)
+                .flag("--reason", reason),
+            other => {
+                return Err(keel::KeelError::invalid(
+                    "decision",
+                    format!("'{other}' is not approve, reject, return or extend"),
+                )
+                .into())
+            }
+        };
+        line.send(&mut ws)?;
+        return Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into());
+    }
     let actor = me(&ws)?;
     let id = RegistrationId(registration_id.0);
     let reason = given(reason);
@@ -361,6 +397,15 @@ pub fn convert_registration(
     owner_id: Option<Int>,
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let owner =
+            owner_id.map(|o| keel::services::team::get(&ws, TeamMemberId(o.0))).transpose()?.map(|m| m.name);
+        crate::team::Line::new(&["registration", "convert"])
+            .arg(registration_id.0)
+            .flag("--owner", owner)
+            .send(&mut ws)?;
+        return Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into());
+    }
     let actor = me(&ws)?;
     let owner = owner_id.map(|o| TeamMemberId(o.0));
     Ok(registrations::convert(&mut ws, actor, RegistrationId(registration_id.0), owner)?.into())

@@ -93,6 +93,17 @@ pub fn record_revenue(
     occurred_on: Option<String>,
 ) -> Result<DealRevenueDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let day = date("date", occurred_on)?.unwrap_or(ws.today());
+        RevenueKind::parse("kind", &kind)?;
+        crate::team::Line::new(&["revenue", "record"])
+            .flag("--deal", Some(deal_id.0))
+            .flag("--amount", Some(&amount))
+            .flag("--date", Some(day))
+            .switch("--refund", kind == "refund")
+            .send(&mut ws)?;
+        return revenue_of(&ws, DealId(deal_id.0));
+    }
     let actor = me(&ws)?;
     let deal = DealId(deal_id.0);
     let currency: Currency = keel::services::deals::get(&ws, deal)?.currency;
@@ -171,6 +182,11 @@ pub fn statements(state: State<'_, AppState>, period: Option<String>) -> Result<
 #[specta::specta]
 pub fn run_payouts(state: State<'_, AppState>, period: String) -> Result<Vec<StatementDto>, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["payouts", "run"]).flag("--period", Some(&period)).send(&mut ws)?;
+        let actor = me(&ws)?;
+        return Ok(payouts::list(&ws, actor, Some(&period))?.iter().map(StatementDto::from).collect());
+    }
     let actor = me(&ws)?;
     Ok(payouts::run(&mut ws, actor, &period)?.iter().map(|v| StatementDto::from(&v.statement)).collect())
 }
@@ -188,6 +204,10 @@ pub fn statement(state: State<'_, AppState>, statement_id: Int) -> Result<Statem
 pub fn approve_statement(state: State<'_, AppState>, statement_id: Int) -> Result<StatementPage, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["payouts", "approve"]).arg(statement_id.0).send(&mut ws)?;
+        return Ok(payouts::show(&ws, actor, StatementId(statement_id.0))?.into());
+    }
     Ok(payouts::approve(&mut ws, actor, StatementId(statement_id.0))?.into())
 }
 
@@ -202,6 +222,14 @@ pub fn mark_statement_paid(
 ) -> Result<StatementPage, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
+    if ws.is_replica() {
+        crate::team::Line::new(&["payouts", "paid"])
+            .arg(statement_id.0)
+            .flag("--reference", Some(&reference))
+            .flag("--date", paid_on)
+            .send(&mut ws)?;
+        return Ok(payouts::show(&ws, actor, StatementId(statement_id.0))?.into());
+    }
     let on = date("paid_on", paid_on)?;
     Ok(payouts::mark_paid(&mut ws, actor, StatementId(statement_id.0), &reference, on)?.into())
 }

@@ -637,7 +637,7 @@ export type ErrorBody_Serialize = {
  *  one (the match below fails to compile when the core adds one), and the app's own.
  */
 export type ErrorCode = "invalid_input" | "not_found" | "duplicate" | "criteria_unmet" | "conflict" | "forbidden" | "not_allowed" | "schema" | "busy" | "storage" | "io" | 
-/**  The team server cannot be reached: the copy reads, changes wait. */
+/**  The team server cannot be reached: the copy reads, changes are refused. */
 "offline" | 
 /**  The team server wants this machine to sign in again (or join anew). */
 "unauthenticated" | 
