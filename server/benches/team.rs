@@ -319,6 +319,73 @@ fn main() {
         ms(percentile(&latencies, 0.5)),
         ms(percentile(&latencies, 0.99))
     );
+    // A 100,000-row import run as a job, while another member keeps working.
+    let rows = env_number("KEEL_BENCH_IMPORT_ROWS", 100_000) as usize;
+    let mut csv = String::from("Deal Name,Account Name,Amount,Close Date,Deal Stage\r\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "Imported {i},Import Account {:05},{}.00,2027-{:02}-{:02},Qualification\r\n",
+            i % 10_000,
+            1_000 + i % 90_000,
+            i % 12 + 1,
+            i % 27 + 1
+        ));
+    }
+    let mut importer = Client::join(&server.url, &invite(&db, &leader));
+    let mut bystander = Client::join(&server.url, &invite(&db, &ae));
+    let deal = deals_for_load[0].to_string();
+    let mut upload = importer
+        .agent
+        .post(format!("{}/v1/uploads", importer.url))
+        .header("Authorization", format!("Bearer {}", importer.token))
+        .header("x-keel-file-name", "bench-import.csv")
+        .send(csv.as_bytes())
+        .expect("upload");
+    let upload: Value = upload.body_mut().read_json().expect("json");
+    let started = Instant::now();
+    importer.seq += 1;
+    let mut reply = importer
+        .agent
+        .post(format!("{}/v1/commands", importer.url))
+        .header("Authorization", format!("Bearer {}", importer.token))
+        .send_json(
+            json!({"client_id": importer.client_id, "seq": importer.seq, "json": true, "background": true,
+            "upload": upload["upload"], "args": ["import", "deals", "@upload"]}),
+        )
+        .expect("import");
+    let job: Value = reply.body_mut().read_json().expect("json");
+    let job = job["job"].as_str().expect("job").to_string();
+    let mut waits = Vec::new();
+    let mut n = 0;
+    let import_time = loop {
+        let stage = if n % 2 == 0 { "Qualification" } else { "Lead" };
+        n += 1;
+        let t = Instant::now();
+        bystander.command(&["deal", "move", &deal, stage]);
+        waits.push(t.elapsed());
+        let state: Value = importer
+            .agent
+            .get(format!("{}/v1/jobs/{job}", importer.url))
+            .header("Authorization", format!("Bearer {}", importer.token))
+            .call()
+            .expect("job")
+            .body_mut()
+            .read_json()
+            .expect("json");
+        if state["state"] != "running" {
+            assert_eq!(state["state"], "done", "{state}");
+            break started.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    waits.sort();
+    println!(
+        "import of {rows} rows as a job: {:.1} s; another member's {} commands meanwhile: p50 {}, longest {}",
+        import_time.as_secs_f64(),
+        waits.len(),
+        ms(percentile(&waits, 0.5)),
+        ms(*waits.last().expect("a command"))
+    );
     drop(server);
     let check = run(&keel, &["--db", db.to_str().expect("utf-8"), "check"]);
     println!("server file after the run: {}", check.trim());

@@ -4,7 +4,7 @@
 
 use crate::accounts::{self, Session};
 use crate::limiter::Limiter;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -13,10 +13,11 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use keel::clock::Clock;
 use keel::remote::protocol::{
-    CommandReply, CommandRequest, FeedPage, JoinRequest, SessionReply, SignInRequest,
+    CommandReply, CommandRequest, FeedPage, JobReply, JoinRequest, SessionReply, SignInRequest, UploadReply,
 };
 use keel::services::{CommandStamp, Workspace};
 use keel::{ErrorBody, ErrorCode, KeelError};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -45,7 +46,17 @@ struct Shared {
     limiter: Limiter,
     /// The feed's latest position, for members' open screens.
     position: watch::Sender<i64>,
+    /// Long commands (imports) run as jobs, by `machine-number`.
+    jobs: Mutex<HashMap<String, Job>>,
 }
+
+struct Job {
+    member: keel::domain::TeamMemberId,
+    reply: JobReply,
+}
+
+/// The largest file a member may send for an import.
+const MAX_UPLOAD: usize = 1 << 30;
 
 type AppState = Arc<Shared>;
 
@@ -61,6 +72,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         writer: Mutex::new(Some(writer)),
         limiter: Limiter::default(),
         position,
+        jobs: Mutex::default(),
     });
     let io = |context: String| move |source| KeelError::Io { context, source };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -109,6 +121,8 @@ fn router(state: AppState) -> Router {
         .route("/v1/feed", get(feed))
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/commands", post(command))
+        .route("/v1/uploads", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .route("/v1/jobs/{id}", get(job))
         .route("/v1/events", get(events))
         .with_state(state)
 }
@@ -365,12 +379,26 @@ async fn command(
                 "a machine sends its commands under its own id",
             ));
         }
+        let mut request = request;
+        let upload = match &request.upload {
+            Some(name) => Some(uploaded_file(&shared.db, &session, name)?),
+            None => None,
+        };
+        if let Some(path) = &upload {
+            let typed = path.to_string_lossy().into_owned();
+            for arg in request.args.iter_mut().filter(|a| *a == keel::remote::protocol::UPLOAD_ARG) {
+                arg.clone_from(&typed);
+            }
+        }
+        if request.background {
+            return start_job(&shared, session, request, upload);
+        }
         let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
         let ws = match writer.take() {
             Some(ws) => ws,
             None => open_writer(&shared.db, shared.clock.clone())?,
         };
-        let (ws, outcome) = run_command(&shared, ws, &session, &request);
+        let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
         *writer = Some(ws);
         outcome
     })
@@ -384,6 +412,7 @@ fn run_command(
     ws: Workspace,
     session: &Session,
     request: &CommandRequest,
+    upload: Option<&std::path::Path>,
 ) -> (Workspace, Result<CommandReply, HttpError>) {
     let newest_before = match keel::services::team::list(&ws) {
         Ok(members) => members.iter().map(|m| m.id.0).max().unwrap_or(0),
@@ -393,7 +422,7 @@ fn run_command(
         Ok(Some(earlier)) => {
             let output = earlier.as_ref().and_then(|v| v["output"].as_str()).unwrap_or_default().to_string();
             return match ws.feed_position() {
-                Ok(position) => (ws, Ok(CommandReply { output, position, repeated: true })),
+                Ok(position) => (ws, Ok(CommandReply { output, position, repeated: true, job: None })),
                 Err(e) => (ws, Err(e.into())),
             };
         }
@@ -404,7 +433,7 @@ fn run_command(
                 seq: request.seq,
                 member: session.member,
             }));
-            keel::cli::run_for_member(ws, session.member, &request.args)
+            keel::cli::run_for_member(ws, session.member, &request.args, upload)
         }
         Err(e) => return (ws, Err(e.into())),
     };
@@ -435,7 +464,13 @@ fn finish(
             &serde_json::json!({ "output": output }),
         )?;
     }
-    // Members this command added get their invitation code, shown to the leader who added them.
+    // Members a sales leader added (`team add`) get their invitation code, shown to that
+    // leader; owners an import adds to the team get theirs from `keel-server invite`.
+    let words: Vec<&str> =
+        request.args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).take(2).collect();
+    if words != ["team", "add"] {
+        return Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None });
+    }
     let conn = accounts::open(&shared.db)?;
     for (id, name) in accounts::uninvited(&conn)?.into_iter().filter(|(id, _)| id.0 > newest_before) {
         let code = accounts::invite(&conn, id, shared.clock.now())?;
@@ -446,7 +481,159 @@ fn finish(
             ));
         }
     }
-    Ok(CommandReply { output, position: ws.feed_position()?, repeated: false })
+    Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None })
+}
+
+/// Where members' uploads wait for their command, beside the workspace file.
+fn uploads_dir(db: &std::path::Path) -> PathBuf {
+    db.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .join(".keel-uploads")
+}
+
+/// Keeps a file a member sent for a command (an import), under a name only they can use.
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<UploadReply>, HttpError> {
+    let token = bearer(&headers);
+    let name = headers
+        .get(keel::remote::protocol::FILE_NAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|n| std::path::Path::new(n).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && !n.is_empty())
+        .unwrap_or_else(|| "upload".into());
+    blocking(move || {
+        let session = authenticate(&state, token)?;
+        let mut secret = [0u8; 12];
+        getrandom::fill(&mut secret).expect("the operating system's random generator");
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let folder = format!("{}-{hex}", session.member.0);
+        let dir = uploads_dir(&state.db).join(&folder);
+        let io = |context: &str| {
+            let context = context.to_string();
+            move |source| KeelError::Io { context, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io("keeping the upload"))?;
+        std::fs::write(dir.join(&name), &body).map_err(io("keeping the upload"))?;
+        Ok(Json(UploadReply { upload: format!("{folder}/{name}") }))
+    })
+    .await
+}
+
+/// The file a member uploaded, by the name the upload answered; another member's, or a
+/// name that reaches outside the uploads, is not found.
+fn uploaded_file(db: &std::path::Path, session: &Session, name: &str) -> Result<PathBuf, HttpError> {
+    let not_found =
+        || HttpError::new(StatusCode::NOT_FOUND, "not_found", "upload not found: send the file again");
+    let (folder, file) = name.split_once('/').ok_or_else(not_found)?;
+    let owned = folder
+        .strip_prefix(&format!("{}-", session.member.0))
+        .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()));
+    if !owned || file.contains(['/', '\\']) || file.starts_with('.') {
+        return Err(not_found());
+    }
+    let path = uploads_dir(db).join(folder).join(file);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Starts a long command as a job and answers at once with its id; a retry of the same
+/// command number gets the same job.
+fn start_job(
+    shared: &AppState,
+    session: Session,
+    request: CommandRequest,
+    upload: Option<PathBuf>,
+) -> Result<CommandReply, HttpError> {
+    let id = format!("{}-{}", request.client_id, request.seq);
+    let position = *shared.position.borrow();
+    {
+        let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if jobs.contains_key(&id) {
+            return Ok(CommandReply { output: String::new(), position, repeated: true, job: Some(id) });
+        }
+        let reply = JobReply {
+            state: "running".into(),
+            done: 0,
+            total: 0,
+            output: String::new(),
+            error: None,
+            position,
+        };
+        jobs.insert(id.clone(), Job { member: session.member, reply });
+    }
+    let shared = shared.clone();
+    let job_id = id.clone();
+    std::thread::spawn(move || {
+        let (progress_shared, progress_id) = (shared.clone(), job_id.clone());
+        let sink = Box::new(move |done: u64, total: u64| {
+            let mut jobs = progress_shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(job) = jobs.get_mut(&progress_id) {
+                job.reply.done = done;
+                job.reply.total = total;
+            }
+        });
+        let outcome = keel::cli::with_progress(sink, || {
+            let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let ws = match writer.take() {
+                Some(ws) => ws,
+                None => match open_writer(&shared.db, shared.clock.clone()) {
+                    Ok(ws) => ws,
+                    Err(e) => return Err(HttpError::from(e)),
+                },
+            };
+            let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
+            *writer = Some(ws);
+            outcome
+        });
+        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Ok(reply) = &outcome {
+            shared.position.send_replace(reply.position);
+        }
+        let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(job) = jobs.get_mut(&job_id) {
+            match outcome {
+                Ok(reply) => {
+                    job.reply.state = "done".into();
+                    job.reply.output = reply.output;
+                    job.reply.position = reply.position;
+                    job.reply.done = job.reply.total;
+                }
+                Err(e) => {
+                    job.reply.state = "failed".into();
+                    job.reply.error = Some(e.body);
+                }
+            }
+        }
+    });
+    Ok(CommandReply { output: String::new(), position, repeated: false, job: Some(id) })
+}
+
+/// Where a job stands; only the member who started it may ask.
+async fn job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<JobReply>, HttpError> {
+    let token = bearer(&headers);
+    blocking(move || {
+        let session = authenticate(&state, token)?;
+        let jobs = state.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        match jobs.get(&id) {
+            Some(job) if job.member == session.member => Ok(Json(job.reply.clone())),
+            _ => Err(HttpError::new(StatusCode::NOT_FOUND, "not_found", format!("job {id} not found"))),
+        }
+    })
+    .await
 }
 
 /// Server-sent events: the feed's position whenever it moves, so open screens catch up

@@ -75,8 +75,9 @@ impl From<keel::KeelError> for ApiError {
                 code: ErrorCode::NotAllowed,
                 field: None,
                 // Every other change the window makes is sent to the server (see `team.rs`).
-                message: "Imports into a team workspace are not available yet: import into a workspace of \
-                          your own, or into the team's file before its members join."
+                message: "The import wizard does not work in a team workspace yet: import with the keel \
+                          command line on this machine (`keel --db <this file> import deals FILE`), which \
+                          sends the file to the team server."
                     .into(),
                 details: Vec::new(),
             };

@@ -229,6 +229,7 @@ pub fn run_for_member(
     ws: Workspace,
     member: crate::domain::TeamMemberId,
     args: &[String],
+    upload: Option<&std::path::Path>,
 ) -> (Workspace, Result<String>) {
     let parsed = Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
         .map_err(|e| {
@@ -240,11 +241,9 @@ pub fn run_for_member(
     };
     let refused = match &cli.command {
         Command::Init(_) | Command::Demo(_) | Command::Restore { .. } | Command::Backup { .. } => true,
-        Command::Import(_)
-        | Command::Export(_)
-        | Command::Check { .. }
-        | Command::Join { .. }
-        | Command::Sync => true,
+        // An import reads the file the member uploaded, and writes no file of its own.
+        Command::Import(cmd) => !transfer::server_may_run(cmd, upload),
+        Command::Export(_) | Command::Check { .. } | Command::Join { .. } | Command::Sync => true,
         Command::Team(workspace::TeamCommand::Use { .. }) => true,
         Command::Payouts(cmd) => partners::names_a_file(cmd),
         _ => false,
@@ -261,6 +260,11 @@ pub fn run_for_member(
     let path = std::path::PathBuf::new();
     let (result, printed) = output::captured(|| dispatch(&mut ctx, &path, cli.command));
     (ctx.ws, result.map(|()| printed))
+}
+
+/// Runs `f` (a command run by [`run_for_member`]) with its progress reported to `sink`.
+pub fn with_progress<T>(sink: output::ProgressSink, f: impl FnOnce() -> T) -> T {
+    output::with_progress(sink, f)
 }
 
 fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<()> {

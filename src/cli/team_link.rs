@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::remote;
 use crate::services::Workspace;
 use crate::Result;
+use clap::Parser;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,8 +43,46 @@ pub fn sync_now(ctx: &mut Ctx) -> Result<()> {
 }
 
 pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<()> {
-    let printed = remote::forward(ws, args, json)?;
+    let printed = match import_of(&args)? {
+        // An import sends its file along and runs as a job on the server.
+        Some(file) => {
+            let typed = file.to_string_lossy().into_owned();
+            let mut replaced = false;
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| {
+                    if !replaced && a == typed {
+                        replaced = true;
+                        remote::protocol::UPLOAD_ARG.to_string()
+                    } else {
+                        a
+                    }
+                })
+                .collect();
+            let show_bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut bar = |done: u64, total: u64| {
+                if show_bar && total > 0 {
+                    let filled = (done * 30 / total) as usize;
+                    eprint!("\r[{}{}] {done}/{total} rows", "#".repeat(filled), " ".repeat(30 - filled));
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+            };
+            remote::forward_job(ws, args, &file, json, &mut bar)?
+        }
+        None => remote::forward(ws, args, json)?,
+    };
     print!("{printed}");
-    let _ = json;
     Ok(())
+}
+
+/// The file an import command reads, if `args` are one.
+fn import_of(args: &[String]) -> Result<Option<std::path::PathBuf>> {
+    let Ok(cli) = super::Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
+    else {
+        return Ok(None);
+    };
+    let super::Command::Import(cmd) = &cli.command else { return Ok(None) };
+    super::transfer::file_to_send(cmd)
 }

@@ -171,6 +171,9 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
         args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into());
     let show_bar = std::io::stderr().is_terminal() && !ctx.json;
     let mut bar = |p: ImportProgress| {
+        if output::report_progress(p.done as u64, p.total as u64) {
+            return;
+        }
         if show_bar && p.total > 0 {
             let width = 30;
             let filled = p.done * width / p.total;
@@ -319,4 +322,37 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether the team server may run this import command: one that reads exactly `upload`
+/// (the file the member sent) and writes no file of its own, or a revert or a listing.
+pub(crate) fn server_may_run(cmd: &ImportCommand, upload: Option<&Path>) -> bool {
+    match cmd {
+        ImportCommand::Deals(args) | ImportCommand::Accounts(args) | ImportCommand::Contacts(args) => {
+            upload.is_some_and(|u| args.file == u) && args.rejects.is_none()
+        }
+        ImportCommand::Revert { .. } | ImportCommand::List { .. } => true,
+        ImportCommand::Salesforce(_) => false,
+    }
+}
+
+/// What an import command typed on a team workspace's copy sends along: the file it
+/// reads (None for a revert), or why it cannot go to the server yet.
+pub(crate) fn file_to_send(cmd: &ImportCommand) -> Result<Option<PathBuf>> {
+    match cmd {
+        ImportCommand::Deals(args) | ImportCommand::Accounts(args) | ImportCommand::Contacts(args) => {
+            if args.rejects.is_some() {
+                return Err(KeelError::NotAllowed(
+                    "in a team workspace an import cannot write a rejects file yet: its report lists each rejected row"
+                        .into(),
+                ));
+            }
+            Ok(Some(args.file.clone()))
+        }
+        ImportCommand::Salesforce(_) => Err(KeelError::NotAllowed(
+            "a Salesforce Data Export cannot be imported into a team workspace yet: import its files one by one"
+                .into(),
+        )),
+        ImportCommand::Revert { .. } | ImportCommand::List { .. } => Ok(None),
+    }
 }

@@ -9,7 +9,9 @@ use crate::clock::Clock;
 use crate::services::Workspace;
 use crate::store::feed::TeamLink;
 use crate::{ErrorBody, KeelError, Result};
-use protocol::{CommandReply, CommandRequest, FeedPage, JoinRequest, SessionReply, SignInRequest};
+use protocol::{
+    CommandReply, CommandRequest, FeedPage, JobReply, JoinRequest, SessionReply, SignInRequest, UploadReply,
+};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,6 +142,23 @@ impl Remote {
         Err(KeelError::Offline(format!("the team server at {} closed the connection", self.base)))
     }
 
+    /// Sends a file a command will read (an import's), once; returns its name on the server.
+    pub fn upload(&self, file_name: &str, bytes: &[u8]) -> Result<String> {
+        let reply = self
+            .agent
+            .post(format!("{}/v1/uploads", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header(protocol::FILE_NAME_HEADER, file_name)
+            .send(bytes)
+            .map_err(|e| offline(&self.base, e))?;
+        Ok(answer::<UploadReply>(reply, &self.base)?.upload)
+    }
+
+    /// Where a job stands.
+    pub fn job(&self, id: &str) -> Result<JobReply> {
+        answer(self.get(&format!("/v1/jobs/{id}"))?, &self.base)
+    }
+
     /// One page of the feed after `after`.
     pub fn feed(&self, after: i64) -> Result<FeedPage> {
         answer(self.get(&format!("/v1/feed?after={after}&limit={FEED_PAGE}"))?, &self.base)
@@ -252,13 +271,71 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<usize> {
     }
 }
 
+/// Sends a long command (an import of `file`, which `args` name as
+/// [`protocol::UPLOAD_ARG`]) to run as a job on the server, follows its progress, then
+/// catches the copy up. Returns what the command printed on the server.
+pub fn forward_job(
+    ws: &mut Workspace,
+    args: Vec<String>,
+    file: &Path,
+    json: bool,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<String> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let bytes = std::fs::read(file)
+        .map_err(|source| KeelError::Io { context: format!("reading {}", file.display()), source })?;
+    let name = file.file_name().map_or_else(|| "upload".to_string(), |n| n.to_string_lossy().into_owned());
+    let remote = Remote::sign_in(&link)?;
+    let upload = remote.upload(&name, &bytes)?;
+    let seq = ws.take_command_seq()?;
+    let request = CommandRequest {
+        client_id: link.client_id.clone(),
+        seq,
+        args,
+        json,
+        upload: Some(upload),
+        background: true,
+    };
+    let reply = remote.command(&request)?;
+    let output = match reply.job {
+        Some(id) => loop {
+            let job = remote.job(&id)?;
+            progress(job.done, job.total);
+            match job.state.as_str() {
+                "running" => std::thread::sleep(Duration::from_millis(250)),
+                "failed" => {
+                    let body = job.error.unwrap_or_else(|| ErrorBody {
+                        code: "storage".into(),
+                        field: None,
+                        message: "the job failed".into(),
+                    });
+                    let code = serde_json::from_value(serde_json::Value::String(body.code.clone()))
+                        .unwrap_or(crate::ErrorCode::Storage);
+                    return Err(KeelError::Remote { code, field: body.field, message: body.message });
+                }
+                _ => break job.output,
+            }
+        },
+        None => reply.output,
+    };
+    sync(ws, &remote)?;
+    Ok(output)
+}
+
 /// Sends a change typed on this machine to the server, then catches the copy up so the
 /// change shows here at once. Returns what the command printed on the server.
 pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<String> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
     let remote = Remote::sign_in(&link)?;
     let seq = ws.take_command_seq()?;
-    let reply = remote.command(&CommandRequest { client_id: link.client_id.clone(), seq, args, json })?;
+    let reply = remote.command(&CommandRequest {
+        client_id: link.client_id.clone(),
+        seq,
+        args,
+        json,
+        upload: None,
+        background: false,
+    })?;
     sync(ws, &remote)?;
     Ok(reply.output)
 }

@@ -4,6 +4,9 @@
 use crate::store::feed::FeedEntry;
 use serde::{Deserialize, Serialize};
 
+/// The header of an upload that gives the file's own name (kept in the import's record).
+pub const FILE_NAME_HEADER: &str = "x-keel-file-name";
+
 /// The header of a snapshot that says at which feed position it was taken.
 pub const POSITION_HEADER: &str = "x-keel-feed-position";
 
@@ -38,6 +41,31 @@ pub struct CommandRequest {
     /// The command as typed (`deal move 12 --stage …`), without the local file.
     pub args: Vec<String>,
     pub json: bool,
+    /// A file sent beforehand (`POST /v1/uploads`); the argument `@upload` stands for it.
+    #[serde(default)]
+    pub upload: Option<String>,
+    /// Run as a job: the reply names it at once, `GET /v1/jobs/ID` follows it.
+    #[serde(default)]
+    pub background: bool,
+}
+
+/// The argument that stands for the uploaded file in a command.
+pub const UPLOAD_ARG: &str = "@upload";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadReply {
+    pub upload: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobReply {
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub done: u64,
+    pub total: u64,
+    pub output: String,
+    pub error: Option<crate::ErrorBody>,
+    pub position: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +75,9 @@ pub struct CommandReply {
     pub position: i64,
     /// True when this command number had been applied before (a retry).
     pub repeated: bool,
+    /// For a command run as a job: its id.
+    #[serde(default)]
+    pub job: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! their luck. Every server is started here and stopped by pid.
 
 mod harness;
+mod imports;
 mod security;
 mod sharing;
 mod tls;
