@@ -1,32 +1,23 @@
 //! The SQLite store. Every SQL statement Keel runs lives under this module;
 //! services call these functions and never write SQL. A shared-server edition
 //! would replace this module and nothing above it.
+//!
+//! Grouped like the services, by area of the business (one folder each); each table
+//! family is re-exported under its short path (`store::deals`). Workspace-wide pieces
+//! (opening and migrating, backup, restore, the invariants `keel check` runs, the team
+//! workspace's change feed) sit at the top.
 
-pub mod accounts;
-pub mod activities;
-pub mod audit;
+pub mod access;
 pub mod backup;
-pub mod contacts;
-pub mod deals;
-pub mod exports;
-pub mod facts;
+pub mod customers;
+pub mod exchange;
 pub mod feed;
-pub mod fx;
-pub mod imports;
 pub mod invariants;
 mod migrations;
-pub mod onboarding;
-pub mod partners;
-pub mod payouts;
-pub mod qualification;
-pub mod registrations;
+pub mod partner_program;
+pub mod reporting;
 pub mod restore;
-pub mod revenue;
-pub mod search;
-pub mod settings;
-pub mod stages;
-pub mod targets;
-pub mod team;
+pub mod sales;
 
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,7 +25,13 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
+pub use access::{audit, settings, team};
+pub use customers::{accounts, contacts, onboarding};
+pub use exchange::{exports, imports};
 pub use migrations::{apply_migrations, latest_version, MIGRATIONS};
+pub use partner_program::{partners, payouts, registrations, revenue};
+pub use reporting::{facts, fx, search, targets};
+pub use sales::{activities, deals, qualification, stages};
 
 /// How long a writer waits for another (the desktop app and the CLI share one file)
 /// before giving up with `busy`.

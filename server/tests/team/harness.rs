@@ -80,11 +80,16 @@ impl Team {
 
     /// Starts the server (port 0: any free one) and waits until it listens.
     pub fn start(&mut self, port: u16, pause_after_commit_ms: Option<u64>) {
+        self.start_at(port, pause_after_commit_ms, NOW);
+    }
+
+    /// Starts the server with its clock at `now`.
+    pub fn start_at(&mut self, port: u16, pause_after_commit_ms: Option<u64>, now: &str) {
         let log = self.dir.path().join("server.err");
         let mut command = Command::new(server_bin());
         command
             .args(["--db", self.db.to_str().expect("utf-8"), "--listen", &format!("127.0.0.1:{port}")])
-            .env("KEEL_NOW", NOW)
+            .env("KEEL_NOW", now)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log"));
         if let Some((cert, key)) = &self.tls {

@@ -197,3 +197,27 @@ fn an_invitation_code_works_once() {
     assert_eq!(refused["code"], "unauthenticated", "{refused}");
     assert!(!second.exists(), "a refused join leaves no file");
 }
+
+#[test]
+fn a_session_expires_and_the_machine_signs_in_again_with_its_credential() {
+    let mut team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let (token, _) = session_of(&team, &ae);
+    let feed = |team: &Team, token: &str| {
+        http()
+            .get(format!("{}/v1/feed?after=0&limit=1", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("feed")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(feed(&team, &token), 200);
+    // Thirteen hours later (sessions last twelve): the token is refused.
+    let port = team.port;
+    team.kill();
+    team.start_at(port, None, "2026-11-30T23:00:00Z");
+    assert_eq!(feed(&team, &token), 401, "an expired session");
+    // The machine's credential still signs it in: the copy syncs as before.
+    json(&ae, &["sync"]);
+}

@@ -1,10 +1,10 @@
 //! Revenue collected on deals and the commission ledger it feeds.
 
-use super::{day_text, get_currency, get_day, get_instant, instant_text};
 use crate::domain::{
     DealId, LedgerEntryId, LedgerKind, PartnerId, RegistrationId, RevenueEventId, RevenueKind, TeamMemberId,
 };
 use crate::money::{BasisPoints, Currency, Money};
+use crate::store::{day_text, get_currency, get_day, get_instant, instant_text};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, Row};
@@ -264,7 +264,7 @@ pub fn balances(conn: &Connection, partner: PartnerId) -> Result<Vec<CommissionB
 }
 
 pub fn ledger_entry(conn: &Connection, id: LedgerEntryId) -> Result<LedgerEntry> {
-    super::found(
+    crate::store::found(
         conn.query_row(&format!("{LEDGER_SELECT} WHERE id = ?1"), [id], ledger_from_row),
         "ledger entry",
         id,

@@ -1,10 +1,10 @@
 //! Payout statements and their lines.
 
-use super::{day_text, found, get_currency, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::domain::{
     LedgerEntryId, PartnerId, StatementId, StatementLineKind, StatementStatus, TeamMemberId,
 };
 use crate::money::Money;
+use crate::store::{day_text, found, get_currency, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, Row};

@@ -1,5 +1,5 @@
-use super::{found, get_instant, get_opt_instant, instant_text};
 use crate::domain::{AeSegment, Role, TeamMemberId};
+use crate::store::{found, get_instant, get_opt_instant, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};

@@ -1,5 +1,5 @@
-use super::{get_instant, instant_text};
 use crate::domain::TeamMemberId;
+use crate::store::{get_instant, instant_text};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};

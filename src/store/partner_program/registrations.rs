@@ -1,12 +1,12 @@
 //! Deal registrations and the lookups their conflict rules need.
 
-use super::{
-    day_text, found, get_currency, get_day, get_instant, get_opt_day, get_opt_instant, instant_text,
-};
 use crate::domain::{
     CommissionPlanId, DealId, PartnerId, RegistrationId, RegistrationStatus, TeamMemberId, UseCase,
 };
 use crate::money::{BasisPoints, Money};
+use crate::store::{
+    day_text, found, get_currency, get_day, get_instant, get_opt_day, get_opt_instant, instant_text,
+};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, Row};

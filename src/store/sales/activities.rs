@@ -1,5 +1,5 @@
-use super::{day_text, found, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::domain::{AccountId, ActivityId, ActivityKind, DealId, TeamMemberId};
+use crate::store::{day_text, found, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};

@@ -1,8 +1,8 @@
 //! Import batches, the changes each made, the source systems' record ids, and the
 //! row snapshots a revert restores.
 
-use super::{get_instant, get_opt_instant, instant_text};
 use crate::domain::{ImportAction, ImportBatchId, ImportEntity, ImportKind, SourceSystem, TeamMemberId};
+use crate::store::{get_instant, get_opt_instant, instant_text};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -97,7 +97,7 @@ fn batch_from_row(row: &Row<'_>) -> rusqlite::Result<ImportBatch> {
 }
 
 pub fn get_batch(conn: &Connection, id: ImportBatchId) -> Result<ImportBatch> {
-    super::found(
+    crate::store::found(
         conn.query_row(&format!("{BATCH_SELECT} WHERE b.id = ?1"), [id], batch_from_row),
         "import",
         id,
@@ -322,7 +322,7 @@ pub fn snapshot(conn: &Connection, entity: ImportEntity, id: i64) -> Result<Opti
 /// Marks for a facts rebuild every deal a batch wrote, and the deals of every account
 /// it updated (a segment change moves them between groups).
 pub fn mark_batch_dirty(conn: &Connection, batch: ImportBatchId) -> Result<()> {
-    super::facts::mark_dirty(
+    crate::store::facts::mark_dirty(
         conn,
         "SELECT entity_id FROM import_changes WHERE batch_id = ?1 AND entity = 'deal'
          UNION SELECT d.id FROM deals d JOIN import_changes c

@@ -1,8 +1,8 @@
-use super::{day_text, found, get_currency, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::domain::{
     AccountId, DealId, DealSource, DealType, ForecastCategory, PipelineId, Segment, StageId, TeamMemberId,
 };
 use crate::money::{BasisPoints, Currency, Money};
+use crate::store::{day_text, found, get_currency, get_instant, get_opt_day, get_opt_instant, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -374,7 +374,7 @@ fn conditions(filter: &DealFilter, now: DateTime<Utc>) -> (String, NamedValues) 
     }
     if let Some(words) = filter.search.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         conditions.push("(d.name LIKE :search ESCAPE '\\' OR a.name LIKE :search ESCAPE '\\')");
-        values.push((":search", Box::new(super::like_pattern(words))));
+        values.push((":search", Box::new(crate::store::like_pattern(words))));
     }
     // Deals with no expected close date sort first (SQLite orders NULL first).
     if let Some((date, id)) = filter.after {

@@ -12,10 +12,10 @@
 //! The one decision made here is freezing exchange rates: a closed deal keeps the rate
 //! in force on its close date into the reporting currency (`closed_deal_rates`).
 
-use super::fx::RateTable;
-use super::settings;
 use crate::domain::{DealSource, DealType, Segment};
 use crate::money::FxRate;
+use crate::store::fx::RateTable;
+use crate::store::settings;
 use crate::Result;
 use chrono::{Datelike, NaiveDate};
 use rusqlite::{params, Connection};
@@ -507,7 +507,7 @@ fn insert_facts(conn: &Connection, rows: &mut [NewFact], scope: Scope) -> Result
         Ok(())
     };
     match scope {
-        Scope::All => super::with_indexes_deferred(conn, &["deal_facts"], write),
+        Scope::All => crate::store::with_indexes_deferred(conn, &["deal_facts"], write),
         Scope::Dirty => write(),
     }
 }

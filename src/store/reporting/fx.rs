@@ -1,8 +1,8 @@
 //! Exchange rates and the rates frozen on closed deals.
 
-use super::{day_text, instant_text, parse_day};
 use crate::domain::TeamMemberId;
 use crate::money::FxRate;
+use crate::store::{day_text, instant_text, parse_day};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection};

@@ -1,9 +1,9 @@
 //! Reading whole tables out in id order for `keel export`, a row at a time so an
 //! export of a million deals never holds them all.
 
-use super::{get_currency, get_instant};
 use crate::domain::DealId;
 use crate::money::{BasisPoints, Currency, Money};
+use crate::store::{get_currency, get_instant};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row};

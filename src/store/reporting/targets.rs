@@ -1,6 +1,6 @@
 //! Targets per period.
 
-use super::{day_text, parse_day};
+use crate::store::{day_text, parse_day};
 use crate::Result;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection};

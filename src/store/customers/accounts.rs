@@ -1,5 +1,5 @@
-use super::{found, get_instant, instant_text};
 use crate::domain::{AccountId, Segment, TeamMemberId};
+use crate::store::{found, get_instant, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -111,7 +111,7 @@ pub struct AccountFilter<'a> {
 }
 
 pub fn list(conn: &Connection, filter: &AccountFilter<'_>) -> Result<Vec<Account>> {
-    let pattern = filter.search.map(super::like_pattern);
+    let pattern = filter.search.map(crate::store::like_pattern);
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM accounts
          WHERE (?1 IS NULL OR segment = ?1)
@@ -126,7 +126,7 @@ pub fn list(conn: &Connection, filter: &AccountFilter<'_>) -> Result<Vec<Account
 
 /// How many accounts the filter's segment and search match (its page is ignored).
 pub fn count_matching(conn: &Connection, filter: &AccountFilter<'_>) -> Result<i64> {
-    let pattern = filter.search.map(super::like_pattern);
+    let pattern = filter.search.map(crate::store::like_pattern);
     Ok(conn.query_row(
         "SELECT count(*) FROM accounts
          WHERE (?1 IS NULL OR segment = ?1)

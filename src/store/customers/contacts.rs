@@ -1,5 +1,5 @@
-use super::{found, get_instant, instant_text};
 use crate::domain::{AccountId, ContactId};
+use crate::store::{found, get_instant, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};

@@ -42,7 +42,7 @@ const QUERIES: [(&str, &str); 3] = [
 
 /// Up to `per_kind` hits of each kind; names starting with the text come first.
 pub fn find(conn: &Connection, text: &str, per_kind: u32) -> Result<Vec<SearchHit>> {
-    let contains = super::like_pattern(text);
+    let contains = crate::store::like_pattern(text);
     let starts = format!("{}%", &contains[1..]);
     let mut hits = Vec::new();
     for (kind, sql) in QUERIES {

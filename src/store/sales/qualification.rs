@@ -1,7 +1,7 @@
 //! BANT qualification, the proof of concept and the negotiation checklist of a deal.
 
-use super::{day_text, get_instant, get_opt_day, instant_text};
 use crate::domain::{BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId, PocOutcome, TeamMemberId};
+use crate::store::{day_text, get_instant, get_opt_day, instant_text};
 use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};

@@ -1,8 +1,8 @@
 //! Partners and their effective-dated commission plans.
 
-use super::{day_text, found, get_day, get_instant, get_opt_day, instant_text};
 use crate::domain::{CommissionPlanId, PartnerCategory, PartnerId, PartnerStatus, PartnerTier, TeamMemberId};
 use crate::money::BasisPoints;
+use crate::store::{day_text, found, get_day, get_instant, get_opt_day, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};

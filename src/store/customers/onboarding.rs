@@ -1,7 +1,7 @@
 //! Onboarding plans and quarterly business reviews: the account's life after a win.
 
-use super::{day_text, found, get_day, get_instant, get_opt_day, instant_text};
 use crate::domain::{AccountId, DealId, OnboardingPlanId, OnboardingStep, QbrId, TeamMemberId};
+use crate::store::{day_text, found, get_day, get_instant, get_opt_day, instant_text};
 use crate::{KeelError, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};

@@ -1,0 +1,4 @@
+//! Import batches and their changes, and export rows.
+
+pub mod exports;
+pub mod imports;

@@ -1,0 +1,6 @@
+//! Partners and plans, registrations, revenue and the ledger, payout statements.
+
+pub mod partners;
+pub mod payouts;
+pub mod registrations;
+pub mod revenue;

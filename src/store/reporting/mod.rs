@@ -1,0 +1,6 @@
+//! The report projection, exchange rates, targets and search.
+
+pub mod facts;
+pub mod fx;
+pub mod search;
+pub mod targets;

@@ -1,0 +1,6 @@
+//! The pipeline: stages, deals, qualification (BANT, PoC, checklist), activities.
+
+pub mod activities;
+pub mod deals;
+pub mod qualification;
+pub mod stages;
