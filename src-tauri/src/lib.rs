@@ -74,11 +74,12 @@ impl From<keel::KeelError> for ApiError {
             return ApiError {
                 code: ErrorCode::NotAllowed,
                 field: None,
-                // Every other change the window makes is sent to the server (see `team.rs`).
-                message: "The import wizard does not work in a team workspace yet: import with the keel \
-                          command line on this machine (`keel --db <this file> import deals FILE`), which \
-                          sends the file to the team server."
-                    .into(),
+                // Every change the window makes is sent to the server (see `team.rs`); one
+                // that reaches a write here is a command not mapped yet.
+                message:
+                    "This change cannot be sent to the team server from the app yet: make it with the keel \
+                          command line on this machine, which sends it."
+                        .into(),
                 details: Vec::new(),
             };
         }

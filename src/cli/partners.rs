@@ -694,3 +694,8 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
 pub(crate) fn names_a_file(cmd: &PayoutsCommand) -> bool {
     matches!(cmd, PayoutsCommand::Export { .. })
 }
+
+/// Whether a payouts command is a run (which the team server runs as a job).
+pub(crate) fn is_run(cmd: &PayoutsCommand) -> bool {
+    matches!(cmd, PayoutsCommand::Run { .. })
+}

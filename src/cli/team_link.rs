@@ -43,46 +43,61 @@ pub fn sync_now(ctx: &mut Ctx) -> Result<()> {
 }
 
 pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<()> {
-    let printed = match import_of(&args)? {
-        // An import sends its file along and runs as a job on the server.
-        Some(file) => {
-            let typed = file.to_string_lossy().into_owned();
-            let mut replaced = false;
-            let args: Vec<String> = args
-                .into_iter()
-                .map(|a| {
-                    if !replaced && a == typed {
-                        replaced = true;
-                        remote::protocol::UPLOAD_ARG.to_string()
-                    } else {
-                        a
-                    }
-                })
-                .collect();
-            let show_bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let mut bar = |done: u64, total: u64| {
-                if show_bar && total > 0 {
-                    let filled = (done * 30 / total) as usize;
-                    eprint!("\r[{}{}] {done}/{total} rows", "#".repeat(filled), " ".repeat(30 - filled));
-                    if done == total {
-                        eprintln!();
-                    }
-                }
-            };
-            remote::forward_job(ws, args, &file, json, &mut bar)?
-        }
-        None => remote::forward(ws, args, json)?,
+    let printed = match long_command(&args)? {
+        LongCommand::Import(file) => forward_import(ws, args, &file, json)?,
+        // A payout run goes as a job too, so the connection does not sit waiting on it.
+        LongCommand::PayoutRun => remote::forward_job(ws, args, None, json, &mut |_, _| {})?,
+        LongCommand::No => remote::forward(ws, args, json)?,
     };
     print!("{printed}");
     Ok(())
 }
 
-/// The file an import command reads, if `args` are one.
-fn import_of(args: &[String]) -> Result<Option<std::path::PathBuf>> {
+enum LongCommand {
+    Import(std::path::PathBuf),
+    PayoutRun,
+    No,
+}
+
+/// Which commands run as jobs on the server (an import also sends its file along).
+fn long_command(args: &[String]) -> Result<LongCommand> {
     let Ok(cli) = super::Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
     else {
-        return Ok(None);
+        return Ok(LongCommand::No);
     };
-    let super::Command::Import(cmd) = &cli.command else { return Ok(None) };
-    super::transfer::file_to_send(cmd)
+    Ok(match &cli.command {
+        super::Command::Import(cmd) => {
+            super::transfer::file_to_send(cmd)?.map_or(LongCommand::No, LongCommand::Import)
+        }
+        super::Command::Payouts(cmd) if super::partners::is_run(cmd) => LongCommand::PayoutRun,
+        _ => LongCommand::No,
+    })
+}
+
+/// Sends an import's file and runs it as a job, showing its progress as a local import does.
+fn forward_import(ws: &mut Workspace, args: Vec<String>, file: &Path, json: bool) -> Result<String> {
+    let typed = file.to_string_lossy().into_owned();
+    let mut replaced = false;
+    let args: Vec<String> = args
+        .into_iter()
+        .map(|a| {
+            if !replaced && a == typed {
+                replaced = true;
+                remote::protocol::UPLOAD_ARG.to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let show_bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut bar = |done: u64, total: u64| {
+        if show_bar && total > 0 {
+            let filled = (done * 30 / total) as usize;
+            eprint!("\r[{}{}] {done}/{total} rows", "#".repeat(filled), " ".repeat(30 - filled));
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    remote::forward_job(ws, args, Some(file), json, &mut bar)
 }

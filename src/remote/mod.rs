@@ -272,30 +272,30 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<usize> {
 }
 
 /// Sends a long command (an import of `file`, which `args` name as
-/// [`protocol::UPLOAD_ARG`]) to run as a job on the server, follows its progress, then
-/// catches the copy up. Returns what the command printed on the server.
+/// [`protocol::UPLOAD_ARG`], or a payout run) to run as a job on the server, follows its
+/// progress, then catches the copy up. Returns what the command printed on the server.
 pub fn forward_job(
     ws: &mut Workspace,
     args: Vec<String>,
-    file: &Path,
+    file: Option<&Path>,
     json: bool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<String> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let bytes = std::fs::read(file)
-        .map_err(|source| KeelError::Io { context: format!("reading {}", file.display()), source })?;
-    let name = file.file_name().map_or_else(|| "upload".to_string(), |n| n.to_string_lossy().into_owned());
     let remote = Remote::sign_in(&link)?;
-    let upload = remote.upload(&name, &bytes)?;
-    let seq = ws.take_command_seq()?;
-    let request = CommandRequest {
-        client_id: link.client_id.clone(),
-        seq,
-        args,
-        json,
-        upload: Some(upload),
-        background: true,
+    let upload = match file {
+        Some(file) => {
+            let bytes = std::fs::read(file)
+                .map_err(|source| KeelError::Io { context: format!("reading {}", file.display()), source })?;
+            let name =
+                file.file_name().map_or_else(|| "upload".to_string(), |n| n.to_string_lossy().into_owned());
+            Some(remote.upload(&name, &bytes)?)
+        }
+        None => None,
     };
+    let seq = ws.take_command_seq()?;
+    let request =
+        CommandRequest { client_id: link.client_id.clone(), seq, args, json, upload, background: true };
     let reply = remote.command(&request)?;
     let output = match reply.job {
         Some(id) => loop {

@@ -105,6 +105,23 @@ def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(
         session.wait_for(lambda: any("CHF" in session.text(r) for r in session.find_all("[data-testid=rate-row]")),
                          "the rate in the window")
 
+        # The import wizard in a team: the preview reads this copy, the import runs on the server.
+        csv = server.dir / "team-import.csv"
+        csv.write_text("Opportunity Name,Account Name,Amount,Currency,Stage,Close Date,Lead Source\n"
+                       "Tidewater pilot,Tidewater Labs,\"12,000.00\",USD,Prospecting,03/15/2031,Web\n"
+                       "Tidewater rollout,Tidewater Labs,\"48,500.00\",USD,Needs Analysis,04/30/2031,Web\n")
+        session.click("[data-testid=nav-import]")
+        set_input(session, "[data-testid=import-path]", str(csv))
+        session.click("[data-testid=import-preview]")
+        preview = session.find("[data-testid=import-preview-result]")
+        assert session.attribute(preview, "data-created") == "2"
+        session.click("[data-testid=import-run]")
+        result = session.find("[data-testid=import-result]")
+        assert session.attribute(result, "data-created") == "2"
+        on_server = keel_json(server.db, "deal", "list", "--search", "Tidewater", "--limit", "10")
+        assert len(on_server) == 2, on_server
+        shot(session, "team-import")
+
         # The server goes away: the copy still reads, and the sidebar says why writes wait.
         server.stop()
         session.find("[data-testid=team-status][data-reachable=false]", timeout=20)

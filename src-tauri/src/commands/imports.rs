@@ -140,10 +140,63 @@ fn run(
         strict: false,
         maps: Vec::new(),
         date_order: DateOrder::parse_choice("date_order", &request.date_order)?,
-        default_currency: super::given(request.default_currency),
+        default_currency: super::given(request.default_currency.clone()),
     };
+    if ws.is_replica() && !dry_run {
+        return import_through_team(&mut ws, actor, &request, &path, &file_name, &bytes, options, progress);
+    }
     let report = import::run(&mut ws, actor, kind, &file_name, &bytes, &options, progress)?;
     Ok(summary(&report))
+}
+
+/// A team workspace's copy: the server imports the file (sent along, run as a job), and
+/// the row-by-row details come from the same reading on this copy, which the server's
+/// own reading matched when the copy was up to date; the batch and its counts are the
+/// server's.
+#[allow(clippy::too_many_arguments)]
+fn import_through_team(
+    ws: &mut keel::services::Workspace,
+    actor: keel::domain::TeamMemberId,
+    request: &ImportRequest,
+    path: &std::path::Path,
+    file_name: &str,
+    bytes: &[u8],
+    options: ImportOptions,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportSummary, ApiError> {
+    let kind = ImportKind::parse("kind", &request.kind)?;
+    let details = import::run(
+        ws,
+        actor,
+        kind,
+        file_name,
+        bytes,
+        &ImportOptions { dry_run: true, ..options },
+        &mut |_| {},
+    )?;
+    let mut args = vec![
+        "--json".to_string(),
+        "import".into(),
+        kind.as_str().into(),
+        keel::remote::protocol::UPLOAD_ARG.into(),
+    ];
+    if let Some(order) = super::given(Some(request.date_order.clone())) {
+        args.extend(["--date-order".to_string(), order]);
+    }
+    if let Some(currency) = super::given(request.default_currency.clone()) {
+        args.extend(["--currency".to_string(), currency]);
+    }
+    let printed = keel::remote::forward_job(ws, args, Some(path), true, &mut |done, total| {
+        progress(ImportProgress { done: done as usize, total: total as usize })
+    })?;
+    let answer: serde_json::Value = serde_json::from_str(printed.trim()).unwrap_or_default();
+    let count = |key: &str| Int(answer["counts"][key].as_i64().unwrap_or_default());
+    let mut shown = summary(&details);
+    shown.batch = answer["batch"].as_i64().map(Int);
+    (shown.created, shown.updated, shown.unchanged, shown.rejected) =
+        (count("created"), count("updated"), count("unchanged"), count("rejected"));
+    shown.accounts_created = Int(answer["related"]["accounts_created"].as_i64().unwrap_or_default());
+    Ok(shown)
 }
 
 /// A dry run: how the columns map, which stage labels go where, what would be rejected.
@@ -221,6 +274,11 @@ pub struct RevertDto {
 #[specta::specta]
 pub fn revert_import(state: State<'_, AppState>, batch_id: Int) -> Result<RevertDto, ApiError> {
     let mut ws = state.open()?;
+    if ws.is_replica() {
+        let answer = crate::team::Line::new(&["import", "revert"]).arg(batch_id.0).send(&mut ws)?;
+        let number = |key: &str| Int(answer[key].as_i64().unwrap_or_default());
+        return Ok(RevertDto { batch: batch_id, removed: number("removed"), restored: number("restored") });
+    }
     let actor = me(&ws)?;
     let report = import::revert(&mut ws, actor, ImportBatchId(batch_id.0))?;
     Ok(RevertDto {
