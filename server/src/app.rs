@@ -400,6 +400,9 @@ async fn command(
         };
         let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
         *writer = Some(ws);
+        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         outcome
     })
     .await?;

@@ -248,7 +248,9 @@ pub fn run_for_member(
         Command::Payouts(cmd) => partners::names_a_file(cmd),
         _ => false,
     };
-    if cli.db.is_some() || cli.as_user.is_some() || refused {
+    // `--db` as typed, not `cli.db`: the server's own KEEL_DB would fill that in.
+    let names_a_file = args.iter().any(|a| a == "--db" || a.starts_with("--db="));
+    if names_a_file || cli.as_user.is_some() || refused {
         return (
             ws,
             Err(KeelError::NotAllowed(

@@ -66,6 +66,18 @@ fn a_deal_an_account_executive_creates_reaches_the_leaders_copy_with_the_same_me
     json(&pm, &["sync"]);
     assert_eq!(json(&pm, &["deal", "show", &id])["deal"]["stage_name"], "Qualification");
 
+    // A copy holds no secret of the server: no credential or session hashes, no feed.
+    let conn = rusqlite::Connection::open(&ae).expect("copy");
+    let server_tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'server%'", [], |r| r.get(0))
+        .expect("tables");
+    assert_eq!(server_tables, 0, "the server's own tables do not travel");
+    let feed: i64 = conn.query_row("SELECT count(*) FROM change_feed", [], |r| r.get(0)).expect("feed");
+    assert_eq!(feed, 0);
+    let raw = std::fs::read(&ae).expect("bytes");
+    assert!(!String::from_utf8_lossy(&raw).contains("$argon2id$"), "no password hash anywhere in the file");
+    drop(conn);
+
     for copy in [&leader, &ae, &pm] {
         json(copy, &["sync"]);
         assert_eq!(exports(copy), exports(&team.db), "{} equals the server", copy.display());
