@@ -3,9 +3,9 @@
 use super::{output, require_init, Ctx};
 use crate::domain::{
     parse_date, DealId, PartnerCategory, PartnerStatus, PartnerTier, RegistrationId, RegistrationStatus,
-    RevenueKind, StatementId, UseCase,
+    RevenueKind, StatementId,
 };
-use crate::money::{format_minor, BasisPoints, Currency, Money};
+use crate::money::{format_minor, BasisPoints, Money};
 use crate::services::payouts::{self, ExportFormat, StatementView};
 use crate::services::registrations::{self, RegistrationInput, RegistrationView};
 use crate::services::{partners, revenue, team};
@@ -294,20 +294,20 @@ pub struct SubmitArgs {
 }
 
 fn registration_input(ctx: &Ctx, a: SubmitArgs) -> Result<RegistrationInput> {
-    let currency = Currency::parse("currency", &a.currency)?;
-    Ok(RegistrationInput {
+    registrations::RegistrationForm {
         partner_id: partners::find(&ctx.ws, &a.partner)?.id,
         company_name: a.company,
         domain: a.domain,
         country: a.country,
         contact_name: a.contact_name,
         contact_email: a.contact_email,
-        estimated_value_minor: Money::parse("value", &a.value, currency)?.amount_minor,
+        estimated_value: a.value,
         currency: a.currency,
-        expected_close_date: parse_date("close_date", &a.close_date)?,
-        use_case: a.use_case.as_deref().map(|u| UseCase::parse("use_case", u)).transpose()?,
+        close_date: a.close_date,
+        use_case: a.use_case,
         notes: a.notes,
-    })
+    }
+    .read()
 }
 
 fn print_registrations(list: &[(crate::store::registrations::Registration, bool)]) {

@@ -1,13 +1,12 @@
 //! The partner manager's screens: the desk, partners, and the registration queue
 //! with its reviews. The core decides who may act; these commands only adapt shapes.
 
-use super::{date, given, me};
+use super::{given, me};
 use crate::dto::{DealCard, Int, MoneyDto};
 use crate::{ApiError, AppState};
-use keel::domain::{PartnerId, RegistrationId, RegistrationStatus, TeamMemberId, UseCase};
-use keel::money::{Currency, Money};
+use keel::domain::{PartnerId, RegistrationId, RegistrationStatus, TeamMemberId};
 use keel::services::partners::{self, PartnerSummary};
-use keel::services::registrations::{self, RegistrationInput, RegistrationView};
+use keel::services::registrations::{self, RegistrationView};
 use keel::store::payouts::Statement;
 use keel::store::registrations::Registration;
 use serde::{Deserialize, Serialize};
@@ -314,27 +313,21 @@ pub fn submit_registration(
         return Ok(registrations::get(&ws, RegistrationId(id))?.into());
     }
     let actor = me(&ws)?;
-    let currency = Currency::parse("currency", &input.currency)?;
-    let expected_close_date = date("expected_close_date", Some(input.expected_close_date))?
-        .ok_or_else(|| keel::KeelError::invalid("expected_close_date", "is required"))?;
-    let view = registrations::submit(
-        &mut ws,
-        actor,
-        RegistrationInput {
-            partner_id: PartnerId(input.partner_id.0),
-            company_name: input.company_name,
-            domain: input.domain,
-            country: given(input.country),
-            contact_name: given(input.contact_name),
-            contact_email: given(input.contact_email),
-            estimated_value_minor: Money::parse("estimated_value", &input.estimated_value, currency)?
-                .amount_minor,
-            currency: input.currency,
-            expected_close_date,
-            use_case: given(input.use_case).map(|u| UseCase::parse("use_case", &u)).transpose()?,
-            notes: given(input.notes),
-        },
-    )?;
+    let typed = registrations::RegistrationForm {
+        partner_id: PartnerId(input.partner_id.0),
+        company_name: input.company_name,
+        domain: input.domain,
+        country: input.country,
+        contact_name: input.contact_name,
+        contact_email: input.contact_email,
+        estimated_value: input.estimated_value,
+        currency: input.currency,
+        close_date: input.expected_close_date,
+        use_case: input.use_case,
+        notes: input.notes,
+    }
+    .read()?;
+    let view = registrations::submit(&mut ws, actor, typed)?;
     Ok(view.into())
 }
 

@@ -24,11 +24,50 @@ pub struct RegistrationInput {
     pub country: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
-    pub estimated_value_minor: i64,
-    pub currency: String,
+    pub estimated_value: Money,
     pub expected_close_date: NaiveDate,
     pub use_case: Option<UseCase>,
     pub notes: Option<String>,
+}
+
+/// A registration as people type it (the CLI's flags, the desktop's form). It is read
+/// here, once, so every front door refuses the same mistake naming the same field.
+#[derive(Debug, Clone)]
+pub struct RegistrationForm {
+    pub partner_id: PartnerId,
+    pub company_name: String,
+    pub domain: String,
+    pub country: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    /// A decimal amount as typed ("80,000").
+    pub estimated_value: String,
+    pub currency: String,
+    /// `YYYY-MM-DD`.
+    pub close_date: String,
+    pub use_case: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl RegistrationForm {
+    /// The typed input, or the first field that cannot be read (in the form's order).
+    pub fn read(self) -> Result<RegistrationInput> {
+        let blank_is_none =
+            |text: Option<String>| text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let currency = Currency::parse("currency", self.currency.trim())?;
+        Ok(RegistrationInput {
+            estimated_value: Money::parse("value", &self.estimated_value, currency)?,
+            expected_close_date: crate::domain::parse_date("close_date", self.close_date.trim())?,
+            use_case: blank_is_none(self.use_case).map(|u| UseCase::parse("use_case", &u)).transpose()?,
+            partner_id: self.partner_id,
+            company_name: self.company_name,
+            domain: self.domain,
+            country: blank_is_none(self.country),
+            contact_name: blank_is_none(self.contact_name),
+            contact_email: blank_is_none(self.contact_email),
+            notes: blank_is_none(self.notes),
+        })
+    }
 }
 
 /// A registration with what it collides with and whether its review is overdue.
@@ -81,7 +120,6 @@ pub fn registrable_domain(domain: &str) -> String {
 
 fn validate(ws: &Workspace, input: &RegistrationInput) -> Result<ValidRegistration> {
     let domain = normalize_domain("domain", &input.domain)?;
-    let currency = Currency::parse("currency", &input.currency)?;
     check_date_range("close_date", input.expected_close_date)?;
     if input.expected_close_date < ws.today() {
         return Err(KeelError::invalid(
@@ -101,7 +139,11 @@ fn validate(ws: &Workspace, input: &RegistrationInput) -> Result<ValidRegistrati
             .filter(|e| !e.trim().is_empty())
             .map(|e| normalize_email("contact_email", e))
             .transpose()?,
-        value: Money::non_negative("value", input.estimated_value_minor, currency)?,
+        value: Money::non_negative(
+            "value",
+            input.estimated_value.amount_minor,
+            input.estimated_value.currency,
+        )?,
         expected_close_date: input.expected_close_date,
         use_case: input.use_case,
         notes: optional_text("notes", input.notes.as_deref(), TextKind::Note)?,

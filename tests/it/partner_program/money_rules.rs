@@ -371,8 +371,8 @@ fn the_minimum_payout_is_held_per_currency() {
     at(&p, 2026, 3, 5);
     let (pm, leader, reseller) = (p.pm, p.fx.leader, p.reseller);
     let mut input = p.registration(reseller, "Nova Japan", "nova.jp");
-    input.currency = "JPY".into();
-    input.estimated_value_minor = 1_000_000;
+    input.estimated_value.currency = keel::money::Currency::parse("currency", "JPY").expect("JPY");
+    input.estimated_value.amount_minor = 1_000_000;
     let id = registrations::submit(&mut p.fx.ws, pm, input).expect("submit").registration.id;
     registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
     let deal = registrations::convert(&mut p.fx.ws, p.fx.ae, id, None).expect("convert").registration.deal_id;

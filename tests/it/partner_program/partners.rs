@@ -43,8 +43,10 @@ impl Program {
             country: Some("DE".into()),
             contact_name: Some("Lena Weber".into()),
             contact_email: Some("lena@example.com".into()),
-            estimated_value_minor: 8_000_000,
-            currency: "USD".into(),
+            estimated_value: keel::money::Money {
+                amount_minor: 8_000_000,
+                currency: keel::money::Currency::parse("currency", "USD").expect("USD"),
+            },
             expected_close_date: keel::clock::Clock::today(&self.fx.clock) + Duration::days(90),
             use_case: Some(keel::domain::UseCase::GamingVoiceVideo),
             notes: None,
@@ -251,7 +253,7 @@ fn refused_transitions_write_nothing() {
         registrations::approve(ws, pm, id, None)
     });
     let mut input = p.registration(p.reseller, "Lyra Cloud Gaming", "gaming.lyracloud.com");
-    input.estimated_value_minor = 12_000_000;
+    input.estimated_value.amount_minor = 12_000_000;
     let again = registrations::resubmit(&mut p.fx.ws, pm, id, input).expect("resubmit");
     assert_eq!(again.registration.status, RegistrationStatus::Submitted);
     assert_eq!(again.registration.estimated_value.amount_minor, 12_000_000);
@@ -259,13 +261,28 @@ fn refused_transitions_write_nothing() {
     p.fx.refuses("registration 1 is rejected; it cannot be approved", |ws| {
         registrations::approve(ws, pm, id, None)
     });
-    let input =
-        RegistrationInput { estimated_value_minor: -1, ..p.registration(p.reseller, "X", "x-corp.io") };
+    let mut input = p.registration(p.reseller, "X", "x-corp.io");
+    input.estimated_value.amount_minor = -1;
     p.fx.refuses("value: must not be negative", |ws| registrations::submit(ws, pm, input));
-    let input = RegistrationInput { currency: "ABC".into(), ..p.registration(p.reseller, "X", "x-corp.io") };
+    // What people type is read once, by the form every front door fills in.
+    let form = |currency: &str, value: &str, close: &str| registrations::RegistrationForm {
+        partner_id: p.reseller,
+        company_name: "X".into(),
+        domain: "x-corp.io".into(),
+        country: None,
+        contact_name: None,
+        contact_email: None,
+        estimated_value: value.into(),
+        currency: currency.into(),
+        close_date: close.into(),
+        use_case: None,
+        notes: None,
+    };
     p.fx.refuses("currency: 'ABC' is not an ISO 4217 currency code", |ws| {
-        registrations::submit(ws, pm, input)
+        registrations::submit(ws, pm, form("ABC", "100", "2027-01-01").read()?)
     });
+    p.fx.refuses("value: ", |ws| registrations::submit(ws, pm, form("USD", "lots", "2027-01-01").read()?));
+    p.fx.refuses("close_date: ", |ws| registrations::submit(ws, pm, form("USD", "100", "soon").read()?));
 }
 
 #[test]
