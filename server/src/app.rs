@@ -393,6 +393,9 @@ async fn command(
         if request.background {
             return start_job(&shared, session, request, upload);
         }
+        if let Some(name) = invitation_for(&request.args) {
+            return invite(&shared, &session, &name);
+        }
         let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
         let ws = match writer.take() {
             Some(ws) => ws,
@@ -485,6 +488,36 @@ fn finish(
         }
     }
     Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None })
+}
+
+/// The member a `team invite NAME` command names.
+fn invitation_for(args: &[String]) -> Option<String> {
+    let words: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    match words.as_slice() {
+        [team, invite, name] if *team == "team" && *invite == "invite" => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+/// A new invitation code for a member, for a sales leader (the core's rule for who
+/// manages the team); the server keeps the codes, so this runs here, not in the core.
+fn invite(shared: &Shared, session: &Session, name: &str) -> Result<CommandReply, HttpError> {
+    let conn = accounts::open(&shared.db)?;
+    keel::services::policy::require(
+        &conn,
+        session.member,
+        keel::services::policy::Capability::ManageTeam,
+        "invite members",
+    )?;
+    let member = keel::store::team::find_by_name(&conn, name)?
+        .ok_or_else(|| KeelError::not_found("team member", name))?;
+    if !member.is_active() {
+        return Err(KeelError::NotAllowed(format!("{} has left the team", member.name)).into());
+    }
+    let code = accounts::invite(&conn, member.id, shared.clock.now())?;
+    let output =
+        format!("Invitation code for {}: {code} (valid {} days)\n", member.name, accounts::INVITE_DAYS);
+    Ok(CommandReply { output, position: *shared.position.borrow(), repeated: false, job: None })
 }
 
 /// Where members' uploads wait for their command, beside the workspace file.

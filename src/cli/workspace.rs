@@ -122,6 +122,9 @@ pub enum TeamCommand {
     /// Take a member off the team: they keep their history and can no longer act or sign in
     /// (sales leaders only).
     Deactivate { name: String },
+    /// In a team workspace: a new one-time invitation code for a member, to join from
+    /// another machine (sales leaders only).
+    Invite { name: String },
 }
 
 pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
@@ -184,6 +187,17 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
             }
             println!("{} is now {}.", member.name, member.role);
             Ok(())
+        }
+        TeamCommand::Invite { name } => {
+            team::find(&ctx.ws, &name)?;
+            if ctx.ws.is_replica() {
+                // The team server keeps the codes: the command goes there.
+                return Err(crate::KeelError::ReplicaWrite);
+            }
+            Err(crate::KeelError::NotAllowed(
+                "invitation codes are for team workspaces: `keel-server invite` on the server's machine"
+                    .into(),
+            ))
         }
         TeamCommand::Deactivate { name } => {
             let actor = ctx.actor()?;

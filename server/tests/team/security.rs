@@ -221,3 +221,27 @@ fn a_session_expires_and_the_machine_signs_in_again_with_its_credential() {
     // The machine's credential still signs it in: the copy syncs as before.
     json(&ae, &["sync"]);
 }
+
+#[test]
+fn a_sales_leader_invites_a_member_again_and_an_account_executive_may_not() {
+    let team = Team::demo(20);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let ae_name = team.member_named(1);
+    let refused = refusal(&ae, &["team", "invite", &ae_name]);
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    let out = crate::harness::keel(&leader, &["team", "invite", &ae_name]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let code = text.split(": ").nth(1).and_then(|t| t.split_whitespace().next()).expect("code").to_string();
+    // The account executive's second machine joins with it, as the account executive.
+    let laptop = team.join("ae-laptop", &code);
+    let member_of = |copy: &std::path::Path| -> i64 {
+        let conn = rusqlite::Connection::open(copy).expect("copy");
+        conn.query_row("SELECT member_id FROM team_link", [], |r| r.get(0)).expect("link")
+    };
+    assert_eq!(member_of(&laptop), member_of(&ae), "the new machine acts as the member invited");
+    // On a workspace of one's own there is no server to keep codes.
+    let refused = refusal(&team.db, &["team", "invite", &ae_name]);
+    assert_eq!(refused["code"], "not_allowed", "{refused}");
+}
