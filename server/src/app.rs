@@ -55,6 +55,12 @@ struct Job {
     reply: JobReply,
 }
 
+/// How an import job shares the write lock: a commit every 5,000 rows (a few tenths of a
+/// second of writing), then a pause longer than SQLite's longest busy-wait step (100 ms),
+/// so a waiting command always gets in.
+const IMPORT_SLICES: keel::services::ImportSlices =
+    keel::services::ImportSlices { rows: 5_000, pause: Duration::from_millis(150) };
+
 /// The largest file a member may send for an import.
 const MAX_UPLOAD: usize = 1 << 30;
 
@@ -617,6 +623,13 @@ fn start_job(
             }
         });
         let outcome = keel::cli::with_progress(sink, || {
+            if upload.is_some() {
+                // An import writes on a connection of its own, a slice at a time, so the
+                // shared writer keeps serving other members' commands in between.
+                let mut ws = open_writer(&shared.db, shared.clock.clone())?;
+                ws.slice_imports(Some(IMPORT_SLICES));
+                return run_command(&shared, ws, &session, &request, upload.as_deref()).1;
+            }
             let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
             let ws = match writer.take() {
                 Some(ws) => ws,

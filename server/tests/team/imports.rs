@@ -107,3 +107,65 @@ fn a_member_cannot_use_another_members_upload_or_see_their_job() {
         .as_u16();
     assert_eq!(status, 404);
 }
+
+#[test]
+fn a_long_import_commits_in_slices_and_another_members_command_gets_in_between() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let rows = 10_500;
+    let file = team.dir.path().join("big.csv");
+    let mut csv = String::from("Deal Name,Account Name,Amount,Close Date,Deal Stage\r\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "Sliced {i},Slice Account {:04},{}.00,2027-{:02}-{:02},Qualification\r\n",
+            i % 500,
+            1_000 + i,
+            i % 12 + 1,
+            i % 27 + 1
+        ));
+    }
+    std::fs::write(&file, csv).expect("csv");
+    let before = deal_count(&team.db);
+
+    let importing = {
+        let (ae, file) = (ae.clone(), file.clone());
+        std::thread::spawn(move || {
+            let out =
+                crate::harness::keel(&ae, &["--json", "import", "deals", file.to_str().expect("utf-8")]);
+            (out, std::time::Instant::now())
+        })
+    };
+    // Once the first slice is committed, the leader sets a rate.
+    let server = rusqlite::Connection::open(&team.db).expect("server file");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while server
+        .query_row("SELECT count(*) FROM import_batches", [], |r| r.get::<_, i64>(0))
+        .expect("batches")
+        == 0
+    {
+        assert!(std::time::Instant::now() < deadline, "the import never committed a slice");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    json(&leader, &["fx", "set", "EUR", "2026-11-01", "1.08"]);
+    let rate_set = std::time::Instant::now();
+    let (out, import_done) = importing.join().expect("import");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(rate_set < import_done, "the leader's command was answered while the import went on");
+
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(report["counts"]["created"].as_u64(), Some(rows as u64), "{}", report["counts"]);
+    assert_eq!(deal_count(&team.db), before + rows as i64);
+    let batches = json(&leader, &["import", "list"]);
+    assert_eq!(batches.as_array().expect("list").len(), 1, "one import, one batch, however many slices");
+    json(&leader, &["sync"]);
+    assert_eq!(deal_count(&leader), before + rows as i64);
+    assert_eq!(crate::harness::exports(&leader), crate::harness::exports(&team.db));
+    for db in [&team.db, &leader] {
+        let check = crate::harness::keel(db, &["check"]);
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    }
+    // The whole import reverts as one batch.
+    json(&leader, &["import", "revert", &batches[0]["id"].to_string()]);
+    assert_eq!(deal_count(&team.db), before);
+}

@@ -18,6 +18,16 @@ pub struct Workspace {
     /// On the team server: the client command the next write applies, recorded in the
     /// same transaction so a retry of that command applies once.
     stamp: Option<CommandStamp>,
+    /// On the team server, for a job: commit a long import every so many rows and pause,
+    /// so other members' commands get the write lock in between.
+    import_slices: Option<ImportSlices>,
+}
+
+/// How a long import lets others write: rows per commit, and the pause after each.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportSlices {
+    pub rows: usize,
+    pub pause: std::time::Duration,
 }
 
 /// Which client command a write applies, and for whom.
@@ -51,7 +61,14 @@ impl Workspace {
 
     fn around(conn: Connection, clock: Arc<dyn Clock>, path: Option<&Path>) -> Result<Workspace> {
         let replica = store::feed::link(&conn)?.is_some();
-        Ok(Workspace { conn, clock, path: path.map(Path::to_path_buf), replica, stamp: None })
+        Ok(Workspace {
+            conn,
+            clock,
+            path: path.map(Path::to_path_buf),
+            replica,
+            stamp: None,
+            import_slices: None,
+        })
     }
 
     /// Opens an existing workspace file (migrating it if needed); a missing file is
@@ -144,6 +161,15 @@ impl Workspace {
     /// On the team server: every write of this connection feeds the replicas.
     pub fn capture_changes(&self) -> Result<()> {
         store::feed::capture(&self.conn)
+    }
+
+    /// On the team server, for a job: imports commit in slices (see [`ImportSlices`]).
+    pub fn slice_imports(&mut self, slices: Option<ImportSlices>) {
+        self.import_slices = slices;
+    }
+
+    pub(crate) fn import_slices(&self) -> Option<ImportSlices> {
+        self.import_slices
     }
 
     /// On the team server: the next write applies this client command.

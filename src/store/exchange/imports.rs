@@ -331,6 +331,19 @@ pub fn mark_batch_dirty(conn: &Connection, batch: ImportBatchId) -> Result<()> {
     )
 }
 
+/// Marks for the report projection the deals a batch wrote after change number `after`
+/// (one slice of a sliced import).
+pub fn mark_batch_dirty_after(conn: &Connection, batch: ImportBatchId, after: i64) -> Result<()> {
+    crate::store::facts::mark_dirty(
+        conn,
+        "SELECT entity_id FROM import_changes WHERE batch_id = ?1 AND seq > ?2 AND entity = 'deal'
+         UNION SELECT d.id FROM deals d JOIN import_changes c
+               ON c.batch_id = ?1 AND c.seq > ?2 AND c.entity = 'account' AND c.action = 'updated'
+              AND d.account_id = c.entity_id",
+        rusqlite::params![batch, after],
+    )
+}
+
 /// The last change number of a batch (a later part of the same import continues it).
 pub fn last_seq(conn: &Connection, batch: ImportBatchId) -> Result<i64> {
     Ok(conn.query_row(

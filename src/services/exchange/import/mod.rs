@@ -158,11 +158,14 @@ pub fn run(
     crate::store::team::get(ws.conn(), actor)?;
     let table = files::read_table(bytes)?;
     let plan = plan(ws, kind, file_name, table, None, options)?;
+    // A dry run and a strict import are all or nothing: never sliced.
+    let slices = ws.import_slices().filter(|_| !options.dry_run && !options.strict);
     let body = move |tx: &Connection, now: DateTime<Utc>| -> Result<ImportReport> {
         // The import marks the deals it wrote for their facts itself (see `execute`),
         // instead of a trigger per row; tracking is back on whatever happens.
         crate::store::facts::pause_tracking(tx)?;
-        let imported = execute(&plan, tx, now, actor, options, progress).map(|(_, report)| report);
+        let imported =
+            execute_sliced(&plan, tx, now, actor, options, progress, slices).map(|(_, report)| report);
         crate::store::facts::track_changes(tx)?;
         imported
     };
@@ -306,6 +309,22 @@ pub(crate) fn execute(
     options: &ImportOptions,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<(ImportBatchId, ImportReport)> {
+    execute_sliced(plan, tx, now, actor, options, progress, None)
+}
+
+/// [`execute`], committing every `slices.rows` rows when given (a job on the team server):
+/// each slice is a whole transaction, with its rows' change records and report facts, and
+/// the pause after it lets other members' commands write. The batch is finished, and the
+/// command recorded, in the last slice.
+fn execute_sliced(
+    plan: &Plan,
+    tx: &Connection,
+    now: DateTime<Utc>,
+    actor: TeamMemberId,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(ImportProgress),
+    slices: Option<crate::services::ImportSlices>,
+) -> Result<(ImportBatchId, ImportReport)> {
     let Plan {
         kind,
         file_name,
@@ -353,6 +372,8 @@ pub(crate) fn execute(
             related: RelatedCounts::default(),
         };
         let mut counts = BatchCounts { rows_total: table.rows.len() as i64, ..BatchCounts::default() };
+        // The change number up to which a committed slice marked its deals' facts.
+        let mut committed_seq = 0;
         let mut outcomes = Vec::with_capacity(table.rows.len());
         let mut rejected = Vec::new();
         for (i, row) in table.rows.iter().enumerate() {
@@ -387,6 +408,17 @@ pub(crate) fn execute(
             if (i + 1).is_multiple_of(PROGRESS_EVERY) {
                 progress(ImportProgress { done: i + 1, total: table.rows.len() });
             }
+            if let Some(slices) =
+                slices.filter(|s| (i + 1).is_multiple_of(s.rows.max(1)) && i + 1 < table.rows.len())
+            {
+                importer.flush()?;
+                imports::mark_batch_dirty_after(tx, batch, committed_seq)?;
+                committed_seq = importer.seq;
+                crate::store::facts::refresh_dirty(tx)?;
+                tx.execute_batch("COMMIT")?;
+                std::thread::sleep(slices.pause);
+                tx.execute_batch("BEGIN IMMEDIATE")?;
+            }
         }
         progress(ImportProgress { done: table.rows.len(), total: table.rows.len() });
         if options.strict && !rejected.is_empty() {
@@ -412,7 +444,7 @@ pub(crate) fn execute(
         }
         importer.flush()?;
         imports::finish_batch(tx, batch, &counts)?;
-        imports::mark_batch_dirty(tx, batch)?;
+        imports::mark_batch_dirty_after(tx, batch, committed_seq)?;
         cache.restore(tx)?;
         crate::services::record(
             tx,
