@@ -61,6 +61,9 @@ struct Job {
 const IMPORT_SLICES: keel::services::ImportSlices =
     keel::services::ImportSlices { rows: 5_000, pause: Duration::from_millis(150) };
 
+/// How many jobs the server remembers before it forgets the finished ones.
+const MAX_JOBS_KEPT: usize = 1_000;
+
 /// The largest file a member may send for an import.
 const MAX_UPLOAD: usize = 1 << 30;
 
@@ -609,6 +612,10 @@ fn start_job(
             error: None,
             position,
         };
+        // Finished jobs are kept for their members to read, up to a bound.
+        if jobs.len() >= MAX_JOBS_KEPT {
+            jobs.retain(|_, job| job.reply.state == "running");
+        }
         jobs.insert(id.clone(), Job { member: session.member, reply });
     }
     let shared = shared.clone();
