@@ -3,9 +3,8 @@
 use super::{output, require_init, Ctx};
 use crate::domain::{
     parse_date, AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus,
-    DealId, DealSource, DealType, ForecastCategory, PocOutcome, TeamMemberId,
+    DealId, PocOutcome, TeamMemberId,
 };
-use crate::money::{BasisPoints, Currency, Money};
 use crate::services::{activities, deals, moves, qualification, team};
 use crate::store::deals::{Deal, DealSort, DealStatus};
 use crate::{KeelError, Result};
@@ -190,10 +189,6 @@ fn member(ctx: &Ctx, name: Option<&str>) -> Result<Option<TeamMemberId>> {
     name.map(|n| team::find(&ctx.ws, n).map(|m| m.id)).transpose()
 }
 
-fn percent(text: &str) -> Result<i64> {
-    Ok(i64::from(BasisPoints::parse_percent("probability", text)?.0))
-}
-
 fn clearable<T>(text: Option<&str>, parse: impl Fn(&str) -> Result<T>) -> Result<Option<Option<T>>> {
     match text.map(str::trim) {
         None => Ok(None),
@@ -375,32 +370,19 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
         DealCommand::Update(a) => {
             let actor = ctx.actor()?;
             let id = DealId(a.id);
-            let amount_minor = match &a.amount {
-                Some(text) => {
-                    let currency = match &a.currency {
-                        Some(code) => Currency::parse("currency", code)?,
-                        None => deals::get(&ctx.ws, id)?.currency,
-                    };
-                    Some(Money::parse("amount", text, currency)?.amount_minor)
-                }
-                None => None,
-            };
-            let changes = deals::DealChanges {
+            let form = deals::DealUpdateForm {
                 name: a.name,
                 account_id: a.account.map(AccountId),
                 owner_id: member(ctx, a.owner.as_deref())?,
-                amount_minor,
+                amount: a.amount,
                 currency: a.currency,
-                expected_close_date: a.close.as_deref().map(|d| parse_date("close", d)).transpose()?,
-                source: a.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
-                deal_type: a.deal_type.as_deref().map(|s| DealType::parse("type", s)).transpose()?,
-                probability_override_bp: clearable(a.probability.as_deref(), percent)?,
-                forecast_override: clearable(a.forecast.as_deref(), |f| {
-                    ForecastCategory::parse("forecast", f)
-                })?,
-                expands_deal_id: None,
+                expected_close_date: a.close,
+                source: a.source,
+                deal_type: a.deal_type,
+                probability: a.probability,
+                forecast: a.forecast,
             };
-            let deal = deals::update(&mut ctx.ws, actor, id, changes)?;
+            let deal = deals::update_as_typed(&mut ctx.ws, actor, id, form)?;
             if ctx.json {
                 return output::json(&deal);
             }

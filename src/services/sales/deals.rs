@@ -81,6 +81,63 @@ impl DealForm {
     }
 }
 
+/// Changes to a deal as people type them (the CLI's `deal update` flags). `None` leaves a
+/// field alone; "none" clears the probability or forecast override. An amount typed
+/// without a currency is in the deal's own, read inside the write (see [`update_as_typed`]).
+#[derive(Debug, Clone, Default)]
+pub struct DealUpdateForm {
+    pub name: Option<String>,
+    pub account_id: Option<AccountId>,
+    pub owner_id: Option<TeamMemberId>,
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub expected_close_date: Option<String>,
+    pub source: Option<String>,
+    pub deal_type: Option<String>,
+    pub probability: Option<String>,
+    pub forecast: Option<String>,
+}
+
+impl DealUpdateForm {
+    /// The typed changes, or the first field that cannot be read; `current` is the deal's
+    /// currency, for an amount typed without one.
+    fn read(self, current: Currency) -> Result<DealChanges> {
+        let currency = self.currency.as_deref().map(|c| Currency::parse("currency", c)).transpose()?;
+        let clearable = |text: Option<&str>| -> Option<Option<String>> {
+            text.map(str::trim).map(|t| (!t.eq_ignore_ascii_case("none")).then(|| t.to_string()))
+        };
+        Ok(DealChanges {
+            amount_minor: self
+                .amount
+                .as_deref()
+                .map(|a| Money::parse("amount", a, currency.unwrap_or(current)).map(|m| m.amount_minor))
+                .transpose()?,
+            currency: currency.map(|c| c.code().to_string()),
+            expected_close_date: self
+                .expected_close_date
+                .as_deref()
+                .map(|d| crate::domain::parse_date("expected_close_date", d.trim()))
+                .transpose()?,
+            source: self.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
+            deal_type: self.deal_type.as_deref().map(|t| DealType::parse("deal_type", t)).transpose()?,
+            probability_override_bp: clearable(self.probability.as_deref())
+                .map(|p| {
+                    p.map(|p| BasisPoints::parse_percent("probability", &p).map(|bp| i64::from(bp.0)))
+                        .transpose()
+                })
+                .transpose()?,
+            forecast_override: clearable(self.forecast.as_deref())
+                .map(|f| f.map(|f| ForecastCategory::parse("forecast", &f)).transpose())
+                .transpose()?,
+            name: self.name,
+            account_id: self.account_id,
+            owner_id: self.owner_id,
+            expands_deal_id: None,
+        })
+    }
+}
+
 /// Changes to a deal. `None` leaves a field alone. The stage changes only by a move.
 #[derive(Debug, Clone, Default)]
 pub struct DealChanges {
@@ -335,6 +392,20 @@ pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: Deal
     // Read, checked and written in one transaction: the checks decide on the deal as
     // it is when the write happens.
     ws.write(|tx, now| update_in(tx, now, actor, id, changes))?;
+    get(ws, id)
+}
+
+/// [`update`] from what people typed: read, checked and written in one transaction.
+pub fn update_as_typed(
+    ws: &mut Workspace,
+    actor: TeamMemberId,
+    id: DealId,
+    form: DealUpdateForm,
+) -> Result<Deal> {
+    ws.write(|tx, now| {
+        let current = store::deals::get(tx, id, now)?.currency;
+        update_in(tx, now, actor, id, form.read(current)?)
+    })?;
     get(ws, id)
 }
 
