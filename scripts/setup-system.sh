@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages Keel needs to build and drive the desktop app.
+# Installs the Debian/Ubuntu packages Keel needs to build and drive the desktop app, and
+# nginx, the reverse proxy the team server's tests put in front of it.
 # Skips everything already present, so it is cheap to call from every entry point.
 set -euo pipefail
 packages=(
   build-essential pkg-config file curl python3
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   xvfb webkit2gtk-driver xauth
+  nginx-light
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 
 mod harness;
 mod imports;
+mod proxy;
 mod security;
 mod sharing;
 mod tls;
