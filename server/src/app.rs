@@ -1,21 +1,17 @@
 //! The HTTP side: one thin handler per request, each authenticating the session first.
 //! The acting member is always the session's; commands run one at a time on the one
 //! writing connection, which feeds every row it writes to the change feed.
-
 use crate::accounts::{self, Session};
 use crate::limiter::Limiter;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path as UrlPath, Query, State};
+use crate::{commands, jobs, replication, sessions};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::StreamExt;
 use keel::clock::Clock;
-use keel::remote::protocol::{
-    CommandReply, CommandRequest, FeedPage, JobReply, JoinRequest, SessionReply, SignInRequest, UploadReply,
-};
-use keel::services::{CommandStamp, Workspace};
+use keel::remote::protocol::SessionReply;
+use keel::services::Workspace;
 use keel::{ErrorBody, ErrorCode, KeelError};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,38 +32,21 @@ pub struct Config {
     pub pause_after_commit: Option<Duration>,
 }
 
-struct Shared {
-    db: PathBuf,
-    clock: Arc<dyn Clock>,
-    session_hours: i64,
-    pause_after_commit: Option<Duration>,
+pub(crate) struct Shared {
+    pub(crate) db: PathBuf,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) session_hours: i64,
+    pub(crate) pause_after_commit: Option<Duration>,
     /// The one connection that writes the workspace (and feeds its rows).
-    writer: Mutex<Option<Workspace>>,
-    limiter: Limiter,
+    pub(crate) writer: Mutex<Option<Workspace>>,
+    pub(crate) limiter: Limiter,
     /// The feed's latest position, for members' open screens.
-    position: watch::Sender<i64>,
+    pub(crate) position: watch::Sender<i64>,
     /// Long commands (imports) run as jobs, by `machine-number`.
-    jobs: Mutex<HashMap<String, Job>>,
+    pub(crate) jobs: Mutex<HashMap<String, jobs::Job>>,
 }
 
-struct Job {
-    member: keel::domain::TeamMemberId,
-    reply: JobReply,
-}
-
-/// How an import job shares the write lock: a commit every 5,000 rows (a few tenths of a
-/// second of writing), then a pause longer than SQLite's longest busy-wait step (100 ms),
-/// so a waiting command always gets in.
-const IMPORT_SLICES: keel::services::ImportSlices =
-    keel::services::ImportSlices { rows: 5_000, pause: Duration::from_millis(150) };
-
-/// How many jobs the server remembers before it forgets the finished ones.
-const MAX_JOBS_KEPT: usize = 1_000;
-
-/// The largest file a member may send for an import.
-const MAX_UPLOAD: usize = 1 << 30;
-
-type AppState = Arc<Shared>;
+pub(crate) type AppState = Arc<Shared>;
 
 pub async fn serve(config: Config) -> keel::Result<()> {
     let writer = open_writer(&config.db, config.clock.clone())?;
@@ -122,21 +101,21 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         .map_err(io("serving".into()))
 }
 
-fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     Router::new()
-        .route("/v1/join", post(join))
-        .route("/v1/session", post(sign_in))
-        .route("/v1/me", get(me))
-        .route("/v1/feed", get(feed))
-        .route("/v1/snapshot", get(snapshot))
-        .route("/v1/commands", post(command))
-        .route("/v1/uploads", post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)))
-        .route("/v1/jobs/{id}", get(job))
-        .route("/v1/events", get(events))
+        .route("/v1/join", post(sessions::join))
+        .route("/v1/session", post(sessions::sign_in))
+        .route("/v1/me", get(sessions::me))
+        .route("/v1/feed", get(replication::feed))
+        .route("/v1/snapshot", get(replication::snapshot))
+        .route("/v1/commands", post(commands::command))
+        .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
+        .route("/v1/jobs/{id}", get(jobs::job))
+        .route("/v1/events", get(replication::events))
         .with_state(state)
 }
 
-fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Workspace> {
+pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Workspace> {
     let ws = Workspace::open_existing(db, clock)?;
     if ws.is_replica() {
         return Err(KeelError::NotAllowed(format!(
@@ -151,12 +130,12 @@ fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Work
 /// `{code, field, message}` with the status that fits the code.
 pub struct HttpError {
     status: StatusCode,
-    body: ErrorBody,
+    pub(crate) body: ErrorBody,
     retry_after: Option<Duration>,
 }
 
 impl HttpError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> HttpError {
+    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> HttpError {
         HttpError {
             status,
             body: ErrorBody { code: code.into(), field: None, message: message.into() },
@@ -203,7 +182,7 @@ impl IntoResponse for HttpError {
 }
 
 /// Runs blocking work (SQLite, password hashing) off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, HttpError> + Send + 'static,
 ) -> Result<T, HttpError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
@@ -211,19 +190,19 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     value.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 /// The session behind the request's token, or 401.
-fn authenticate(state: &Shared, token: Option<String>) -> Result<Session, HttpError> {
+pub(crate) fn authenticate(state: &Shared, token: Option<String>) -> Result<Session, HttpError> {
     let token = token.ok_or_else(HttpError::unauthenticated)?;
     let conn = accounts::open(&state.db)?;
     accounts::session(&conn, &token, state.clock.now())?.ok_or_else(HttpError::unauthenticated)
 }
 
-fn session_reply(session: Session, credential: Option<String>) -> SessionReply {
+pub(crate) fn session_reply(session: Session, credential: Option<String>) -> SessionReply {
     SessionReply {
         member_id: session.member.0,
         member_name: session.member_name,
@@ -236,7 +215,7 @@ fn session_reply(session: Session, credential: Option<String>) -> SessionReply {
 }
 
 /// A sign-in attempt: refused at once while its address or target must wait.
-fn limited<T>(
+pub(crate) fn limited<T>(
     state: &Shared,
     address: SocketAddr,
     attempt: impl FnOnce() -> keel::Result<Result<T, accounts::Refused>>,
@@ -266,7 +245,7 @@ fn limited<T>(
     }
 }
 
-fn too_many(wait: Duration) -> HttpError {
+pub(crate) fn too_many(wait: Duration) -> HttpError {
     HttpError {
         retry_after: Some(wait),
         ..HttpError::new(
@@ -275,431 +254,4 @@ fn too_many(wait: Duration) -> HttpError {
             format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
         )
     }
-}
-
-async fn join(
-    State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
-    Json(request): Json<JoinRequest>,
-) -> Result<Json<SessionReply>, HttpError> {
-    blocking(move || {
-        let (session, credential) = limited(&state, address, || {
-            let mut conn = accounts::open(&state.db)?;
-            accounts::join(&mut conn, &request.code, state.clock.now(), state.session_hours)
-        })?;
-        Ok(Json(session_reply(session, Some(credential))))
-    })
-    .await
-}
-
-async fn sign_in(
-    State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
-    Json(request): Json<SignInRequest>,
-) -> Result<Json<SessionReply>, HttpError> {
-    blocking(move || {
-        let session = limited(&state, address, || {
-            let conn = accounts::open(&state.db)?;
-            accounts::sign_in(&conn, &request.credential, state.clock.now(), state.session_hours)
-        })?;
-        Ok(Json(session_reply(session, None)))
-    })
-    .await
-}
-
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<SessionReply>, HttpError> {
-    let token = bearer(&headers);
-    blocking(move || Ok(Json(session_reply(authenticate(&state, token)?, None)))).await
-}
-
-#[derive(serde::Deserialize)]
-struct FeedQuery {
-    after: i64,
-    limit: Option<u32>,
-}
-
-async fn feed(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<FeedQuery>,
-) -> Result<Json<FeedPage>, HttpError> {
-    let token = bearer(&headers);
-    blocking(move || {
-        authenticate(&state, token)?;
-        let ws = Workspace::open_existing(&state.db, state.clock.clone())?;
-        let entries =
-            ws.feed_since(query.after, query.limit.unwrap_or(keel::remote::FEED_PAGE).min(50_000))?;
-        Ok(Json(FeedPage { entries, position: ws.feed_position()? }))
-    })
-    .await
-}
-
-/// A consistent copy of the workspace for a machine that joins, without the feed and
-/// the server's own tables, and the feed position it stands at.
-async fn snapshot(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, HttpError> {
-    let token = bearer(&headers);
-    let (file, position) = blocking(move || {
-        authenticate(&state, token)?;
-        let dir =
-            state.db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let copy = dir.join(format!(".snapshot-{}-{:?}.db", std::process::id(), std::thread::current().id()));
-        let ws = Workspace::open_existing(&state.db, state.clock.clone())?;
-        ws.backup_to(&copy)?;
-        drop(ws);
-        let result = (|| -> keel::Result<(std::fs::File, i64)> {
-            let conn = rusqlite::Connection::open(&copy)?;
-            let position = keel::store::feed::strip_for_replica(&conn)?;
-            conn.execute_batch("PRAGMA journal_mode = DELETE")?;
-            drop(conn);
-            let file = std::fs::File::open(&copy)
-                .map_err(|source| KeelError::Io { context: "reading the snapshot".into(), source })?;
-            Ok((file, position))
-        })();
-        // Unlinked at once: the open file streams, and nothing is left behind.
-        let _ = std::fs::remove_file(&copy);
-        Ok(result?)
-    })
-    .await?;
-    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let mut response = axum::body::Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.sqlite3"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    headers.insert(keel::remote::protocol::POSITION_HEADER, HeaderValue::from(position));
-    Ok(response)
-}
-
-/// A member's change, run as the session's member whatever the request says, applied
-/// once per (machine, number).
-async fn command(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(request): Json<CommandRequest>,
-) -> Result<Json<CommandReply>, HttpError> {
-    let token = bearer(&headers);
-    let shared = state.clone();
-    let reply = blocking(move || {
-        let session = authenticate(&shared, token)?;
-        if session.client_id != request.client_id {
-            return Err(HttpError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "a machine sends its commands under its own id",
-            ));
-        }
-        let mut request = request;
-        let upload = match &request.upload {
-            Some(name) => Some(uploaded_file(&shared.db, &session, name)?),
-            None => None,
-        };
-        if let Some(path) = &upload {
-            let typed = path.to_string_lossy().into_owned();
-            for arg in request.args.iter_mut().filter(|a| *a == keel::remote::protocol::UPLOAD_ARG) {
-                arg.clone_from(&typed);
-            }
-        }
-        if request.background {
-            return start_job(&shared, session, request, upload);
-        }
-        if let Some(name) = invitation_for(&request.args) {
-            return invite(&shared, &session, &name);
-        }
-        let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let ws = match writer.take() {
-            Some(ws) => ws,
-            None => open_writer(&shared.db, shared.clock.clone())?,
-        };
-        let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
-        *writer = Some(ws);
-        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        outcome
-    })
-    .await?;
-    state.position.send_replace(reply.position);
-    Ok(Json(reply))
-}
-
-fn run_command(
-    shared: &Shared,
-    ws: Workspace,
-    session: &Session,
-    request: &CommandRequest,
-    upload: Option<&std::path::Path>,
-) -> (Workspace, Result<CommandReply, HttpError>) {
-    let newest_before = match keel::services::team::list(&ws) {
-        Ok(members) => members.iter().map(|m| m.id.0).max().unwrap_or(0),
-        Err(e) => return (ws, Err(e.into())),
-    };
-    let (mut ws, result) = match ws.applied_command(&request.client_id, request.seq) {
-        Ok(Some(earlier)) => {
-            let output = earlier.as_ref().and_then(|v| v["output"].as_str()).unwrap_or_default().to_string();
-            return match ws.feed_position() {
-                Ok(position) => (ws, Ok(CommandReply { output, position, repeated: true, job: None })),
-                Err(e) => (ws, Err(e.into())),
-            };
-        }
-        Ok(None) => {
-            let mut ws = ws;
-            ws.stamp_next_write(Some(CommandStamp {
-                client_id: request.client_id.clone(),
-                seq: request.seq,
-                member: session.member,
-            }));
-            keel::cli::run_for_member(ws, session.member, &request.args, upload)
-        }
-        Err(e) => return (ws, Err(e.into())),
-    };
-    ws.stamp_next_write(None);
-    let reply = result
-        .map_err(HttpError::from)
-        .and_then(|output| finish(shared, &mut ws, request, output, newest_before));
-    (ws, reply)
-}
-
-/// After a command succeeded: remembers its answer for retries, and invites the members
-/// it added.
-fn finish(
-    shared: &Shared,
-    ws: &mut Workspace,
-    request: &CommandRequest,
-    mut output: String,
-    newest_before: i64,
-) -> Result<CommandReply, HttpError> {
-    if ws.applied_command(&request.client_id, request.seq)?.is_some() {
-        if let Some(pause) = shared.pause_after_commit {
-            eprintln!("keel-server: command {} of {} committed; pausing", request.seq, request.client_id);
-            std::thread::sleep(pause);
-        }
-        ws.remember_command_result(
-            &request.client_id,
-            request.seq,
-            &serde_json::json!({ "output": output }),
-        )?;
-    }
-    // Members a sales leader added (`team add`) get their invitation code, shown to that
-    // leader; owners an import adds to the team get theirs from `keel-server invite`.
-    let words: Vec<&str> =
-        request.args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).take(2).collect();
-    if words != ["team", "add"] {
-        return Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None });
-    }
-    let conn = accounts::open(&shared.db)?;
-    for (id, name) in accounts::uninvited(&conn)?.into_iter().filter(|(id, _)| id.0 > newest_before) {
-        let code = accounts::invite(&conn, id, shared.clock.now())?;
-        if !request.json {
-            output.push_str(&format!(
-                "Invitation code for {name}: {code} (valid {} days)\n",
-                accounts::INVITE_DAYS
-            ));
-        }
-    }
-    Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None })
-}
-
-/// The member a `team invite NAME` command names.
-fn invitation_for(args: &[String]) -> Option<String> {
-    let words: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    match words.as_slice() {
-        [team, invite, name] if *team == "team" && *invite == "invite" => Some(name.to_string()),
-        _ => None,
-    }
-}
-
-/// A new invitation code for a member, for a sales leader (the core's rule for who
-/// manages the team); the server keeps the codes, so this runs here, not in the core.
-fn invite(shared: &Shared, session: &Session, name: &str) -> Result<CommandReply, HttpError> {
-    let conn = accounts::open(&shared.db)?;
-    keel::services::policy::require(
-        &conn,
-        session.member,
-        keel::services::policy::Capability::ManageTeam,
-        "invite members",
-    )?;
-    let member = keel::store::team::find_by_name(&conn, name)?
-        .ok_or_else(|| KeelError::not_found("team member", name))?;
-    if !member.is_active() {
-        return Err(KeelError::NotAllowed(format!("{} has left the team", member.name)).into());
-    }
-    let code = accounts::invite(&conn, member.id, shared.clock.now())?;
-    let output =
-        format!("Invitation code for {}: {code} (valid {} days)\n", member.name, accounts::INVITE_DAYS);
-    Ok(CommandReply { output, position: *shared.position.borrow(), repeated: false, job: None })
-}
-
-/// Where members' uploads wait for their command, beside the workspace file.
-fn uploads_dir(db: &std::path::Path) -> PathBuf {
-    db.parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."))
-        .join(".keel-uploads")
-}
-
-/// Keeps a file a member sent for a command (an import), under a name only they can use.
-async fn upload(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Json<UploadReply>, HttpError> {
-    let token = bearer(&headers);
-    let name = headers
-        .get(keel::remote::protocol::FILE_NAME_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|n| std::path::Path::new(n).file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.') && !n.is_empty())
-        .unwrap_or_else(|| "upload".into());
-    blocking(move || {
-        let session = authenticate(&state, token)?;
-        let mut secret = [0u8; 12];
-        getrandom::fill(&mut secret).expect("the operating system's random generator");
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        let folder = format!("{}-{hex}", session.member.0);
-        let dir = uploads_dir(&state.db).join(&folder);
-        let io = |context: &str| {
-            let context = context.to_string();
-            move |source| KeelError::Io { context, source }
-        };
-        std::fs::create_dir_all(&dir).map_err(io("keeping the upload"))?;
-        std::fs::write(dir.join(&name), &body).map_err(io("keeping the upload"))?;
-        Ok(Json(UploadReply { upload: format!("{folder}/{name}") }))
-    })
-    .await
-}
-
-/// The file a member uploaded, by the name the upload answered; another member's, or a
-/// name that reaches outside the uploads, is not found.
-fn uploaded_file(db: &std::path::Path, session: &Session, name: &str) -> Result<PathBuf, HttpError> {
-    let not_found =
-        || HttpError::new(StatusCode::NOT_FOUND, "not_found", "upload not found: send the file again");
-    let (folder, file) = name.split_once('/').ok_or_else(not_found)?;
-    let owned = folder
-        .strip_prefix(&format!("{}-", session.member.0))
-        .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()));
-    if !owned || file.contains(['/', '\\']) || file.starts_with('.') {
-        return Err(not_found());
-    }
-    let path = uploads_dir(db).join(folder).join(file);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(not_found())
-    }
-}
-
-/// Starts a long command as a job and answers at once with its id; a retry of the same
-/// command number gets the same job.
-fn start_job(
-    shared: &AppState,
-    session: Session,
-    request: CommandRequest,
-    upload: Option<PathBuf>,
-) -> Result<CommandReply, HttpError> {
-    let id = format!("{}-{}", request.client_id, request.seq);
-    let position = *shared.position.borrow();
-    {
-        let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        if jobs.contains_key(&id) {
-            return Ok(CommandReply { output: String::new(), position, repeated: true, job: Some(id) });
-        }
-        let reply = JobReply {
-            state: "running".into(),
-            done: 0,
-            total: 0,
-            output: String::new(),
-            error: None,
-            position,
-        };
-        // Finished jobs are kept for their members to read, up to a bound.
-        if jobs.len() >= MAX_JOBS_KEPT {
-            jobs.retain(|_, job| job.reply.state == "running");
-        }
-        jobs.insert(id.clone(), Job { member: session.member, reply });
-    }
-    let shared = shared.clone();
-    let job_id = id.clone();
-    std::thread::spawn(move || {
-        let (progress_shared, progress_id) = (shared.clone(), job_id.clone());
-        let sink = Box::new(move |done: u64, total: u64| {
-            let mut jobs = progress_shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(job) = jobs.get_mut(&progress_id) {
-                job.reply.done = done;
-                job.reply.total = total;
-            }
-        });
-        let outcome = keel::cli::with_progress(sink, || {
-            if upload.is_some() {
-                // An import writes on a connection of its own, a slice at a time, so the
-                // shared writer keeps serving other members' commands in between.
-                let mut ws = open_writer(&shared.db, shared.clock.clone())?;
-                ws.slice_imports(Some(IMPORT_SLICES));
-                return run_command(&shared, ws, &session, &request, upload.as_deref()).1;
-            }
-            let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let ws = match writer.take() {
-                Some(ws) => ws,
-                None => match open_writer(&shared.db, shared.clock.clone()) {
-                    Ok(ws) => ws,
-                    Err(e) => return Err(HttpError::from(e)),
-                },
-            };
-            let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
-            *writer = Some(ws);
-            outcome
-        });
-        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        if let Ok(reply) = &outcome {
-            shared.position.send_replace(reply.position);
-        }
-        let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(job) = jobs.get_mut(&job_id) {
-            match outcome {
-                Ok(reply) => {
-                    job.reply.state = "done".into();
-                    job.reply.output = reply.output;
-                    job.reply.position = reply.position;
-                    job.reply.done = job.reply.total;
-                }
-                Err(e) => {
-                    job.reply.state = "failed".into();
-                    job.reply.error = Some(e.body);
-                }
-            }
-        }
-    });
-    Ok(CommandReply { output: String::new(), position, repeated: false, job: Some(id) })
-}
-
-/// Where a job stands; only the member who started it may ask.
-async fn job(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Json<JobReply>, HttpError> {
-    let token = bearer(&headers);
-    blocking(move || {
-        let session = authenticate(&state, token)?;
-        let jobs = state.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        match jobs.get(&id) {
-            Some(job) if job.member == session.member => Ok(Json(job.reply.clone())),
-            _ => Err(HttpError::new(StatusCode::NOT_FOUND, "not_found", format!("job {id} not found"))),
-        }
-    })
-    .await
-}
-
-/// Server-sent events: the feed's position whenever it moves, so open screens catch up
-/// within a moment of any member's change.
-async fn events(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse, HttpError> {
-    let token = bearer(&headers);
-    let shared = state.clone();
-    blocking(move || authenticate(&shared, token)).await?;
-    let stream = tokio_stream::wrappers::WatchStream::new(state.position.subscribe()).map(|position| {
-        Ok::<_, std::convert::Infallible>(Event::default().event("position").data(position.to_string()))
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -4,7 +4,11 @@
 
 mod accounts;
 mod app;
+mod commands;
+mod jobs;
 mod limiter;
+mod replication;
+mod sessions;
 
 use clap::{Parser, Subcommand};
 use keel::domain::Role;

@@ -1,0 +1,170 @@
+//! Members' changes: each runs as the session's member, once per (machine, number).
+
+use crate::accounts::{self, Session};
+use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError, Shared};
+use crate::jobs::{start_job, uploaded_file};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use keel::remote::protocol::{CommandReply, CommandRequest};
+use keel::services::{CommandStamp, Workspace};
+use keel::KeelError;
+
+/// A member's change, run as the session's member whatever the request says, applied
+/// once per (machine, number).
+pub(crate) async fn command(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<CommandRequest>,
+) -> Result<Json<CommandReply>, HttpError> {
+    let token = bearer(&headers);
+    let shared = state.clone();
+    let reply = blocking(move || {
+        let session = authenticate(&shared, token)?;
+        if session.client_id != request.client_id {
+            return Err(HttpError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a machine sends its commands under its own id",
+            ));
+        }
+        let mut request = request;
+        let upload = match &request.upload {
+            Some(name) => Some(uploaded_file(&shared.db, &session, name)?),
+            None => None,
+        };
+        if let Some(path) = &upload {
+            let typed = path.to_string_lossy().into_owned();
+            for arg in request.args.iter_mut().filter(|a| *a == keel::remote::protocol::UPLOAD_ARG) {
+                arg.clone_from(&typed);
+            }
+        }
+        if request.background {
+            return start_job(&shared, session, request, upload);
+        }
+        if let Some(name) = invitation_for(&request.args) {
+            return invite(&shared, &session, &name);
+        }
+        let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let ws = match writer.take() {
+            Some(ws) => ws,
+            None => open_writer(&shared.db, shared.clock.clone())?,
+        };
+        let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
+        *writer = Some(ws);
+        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        outcome
+    })
+    .await?;
+    state.position.send_replace(reply.position);
+    Ok(Json(reply))
+}
+
+pub(crate) fn run_command(
+    shared: &Shared,
+    ws: Workspace,
+    session: &Session,
+    request: &CommandRequest,
+    upload: Option<&std::path::Path>,
+) -> (Workspace, Result<CommandReply, HttpError>) {
+    let newest_before = match keel::services::team::list(&ws) {
+        Ok(members) => members.iter().map(|m| m.id.0).max().unwrap_or(0),
+        Err(e) => return (ws, Err(e.into())),
+    };
+    let (mut ws, result) = match ws.applied_command(&request.client_id, request.seq) {
+        Ok(Some(earlier)) => {
+            let output = earlier.as_ref().and_then(|v| v["output"].as_str()).unwrap_or_default().to_string();
+            return match ws.feed_position() {
+                Ok(position) => (ws, Ok(CommandReply { output, position, repeated: true, job: None })),
+                Err(e) => (ws, Err(e.into())),
+            };
+        }
+        Ok(None) => {
+            let mut ws = ws;
+            ws.stamp_next_write(Some(CommandStamp {
+                client_id: request.client_id.clone(),
+                seq: request.seq,
+                member: session.member,
+            }));
+            keel::cli::run_for_member(ws, session.member, &request.args, upload)
+        }
+        Err(e) => return (ws, Err(e.into())),
+    };
+    ws.stamp_next_write(None);
+    let reply = result
+        .map_err(HttpError::from)
+        .and_then(|output| finish(shared, &mut ws, request, output, newest_before));
+    (ws, reply)
+}
+
+/// After a command succeeded: remembers its answer for retries, and invites the members
+/// it added.
+pub(crate) fn finish(
+    shared: &Shared,
+    ws: &mut Workspace,
+    request: &CommandRequest,
+    mut output: String,
+    newest_before: i64,
+) -> Result<CommandReply, HttpError> {
+    if ws.applied_command(&request.client_id, request.seq)?.is_some() {
+        if let Some(pause) = shared.pause_after_commit {
+            eprintln!("keel-server: command {} of {} committed; pausing", request.seq, request.client_id);
+            std::thread::sleep(pause);
+        }
+        ws.remember_command_result(
+            &request.client_id,
+            request.seq,
+            &serde_json::json!({ "output": output }),
+        )?;
+    }
+    // Members a sales leader added (`team add`) get their invitation code, shown to that
+    // leader; owners an import adds to the team get theirs from `keel-server invite`.
+    let words: Vec<&str> =
+        request.args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).take(2).collect();
+    if words != ["team", "add"] {
+        return Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None });
+    }
+    let conn = accounts::open(&shared.db)?;
+    for (id, name) in accounts::uninvited(&conn)?.into_iter().filter(|(id, _)| id.0 > newest_before) {
+        let code = accounts::invite(&conn, id, shared.clock.now())?;
+        if !request.json {
+            output.push_str(&format!(
+                "Invitation code for {name}: {code} (valid {} days)\n",
+                accounts::INVITE_DAYS
+            ));
+        }
+    }
+    Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None })
+}
+
+/// The member a `team invite NAME` command names.
+pub(crate) fn invitation_for(args: &[String]) -> Option<String> {
+    let words: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    match words.as_slice() {
+        [team, invite, name] if *team == "team" && *invite == "invite" => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+/// A new invitation code for a member, for a sales leader (the core's rule for who
+/// manages the team); the server keeps the codes, so this runs here, not in the core.
+pub(crate) fn invite(shared: &Shared, session: &Session, name: &str) -> Result<CommandReply, HttpError> {
+    let conn = accounts::open(&shared.db)?;
+    keel::services::policy::require(
+        &conn,
+        session.member,
+        keel::services::policy::Capability::ManageTeam,
+        "invite members",
+    )?;
+    let member = keel::store::team::find_by_name(&conn, name)?
+        .ok_or_else(|| KeelError::not_found("team member", name))?;
+    if !member.is_active() {
+        return Err(KeelError::NotAllowed(format!("{} has left the team", member.name)).into());
+    }
+    let code = accounts::invite(&conn, member.id, shared.clock.now())?;
+    let output =
+        format!("Invitation code for {}: {code} (valid {} days)\n", member.name, accounts::INVITE_DAYS);
+    Ok(CommandReply { output, position: *shared.position.borrow(), repeated: false, job: None })
+}

@@ -1,0 +1,196 @@
+//! Long commands: the files members send for imports, and jobs that report progress.
+
+use crate::accounts::Session;
+use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError};
+use crate::commands::run_command;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use keel::remote::protocol::{CommandReply, CommandRequest, JobReply, UploadReply};
+use keel::KeelError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub(crate) struct Job {
+    member: keel::domain::TeamMemberId,
+    reply: JobReply,
+}
+
+/// How an import job shares the write lock: a commit every 5,000 rows (a few tenths of a
+/// second of writing), then a pause longer than SQLite's longest busy-wait step (100 ms),
+/// so a waiting command always gets in.
+const IMPORT_SLICES: keel::services::ImportSlices =
+    keel::services::ImportSlices { rows: 5_000, pause: Duration::from_millis(150) };
+
+/// How many jobs the server remembers before it forgets the finished ones.
+const MAX_JOBS_KEPT: usize = 1_000;
+
+/// The largest file a member may send for an import.
+pub(crate) const MAX_UPLOAD: usize = 1 << 30;
+
+/// Where members' uploads wait for their command, beside the workspace file.
+pub(crate) fn uploads_dir(db: &std::path::Path) -> PathBuf {
+    db.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .join(".keel-uploads")
+}
+
+/// Keeps a file a member sent for a command (an import), under a name only they can use.
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<UploadReply>, HttpError> {
+    let token = bearer(&headers);
+    let name = headers
+        .get(keel::remote::protocol::FILE_NAME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|n| std::path::Path::new(n).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && !n.is_empty())
+        .unwrap_or_else(|| "upload".into());
+    blocking(move || {
+        let session = authenticate(&state, token)?;
+        let mut secret = [0u8; 12];
+        getrandom::fill(&mut secret).expect("the operating system's random generator");
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let folder = format!("{}-{hex}", session.member.0);
+        let dir = uploads_dir(&state.db).join(&folder);
+        let io = |context: &str| {
+            let context = context.to_string();
+            move |source| KeelError::Io { context, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io("keeping the upload"))?;
+        std::fs::write(dir.join(&name), &body).map_err(io("keeping the upload"))?;
+        Ok(Json(UploadReply { upload: format!("{folder}/{name}") }))
+    })
+    .await
+}
+
+/// The file a member uploaded, by the name the upload answered; another member's, or a
+/// name that reaches outside the uploads, is not found.
+pub(crate) fn uploaded_file(
+    db: &std::path::Path,
+    session: &Session,
+    name: &str,
+) -> Result<PathBuf, HttpError> {
+    let not_found =
+        || HttpError::new(StatusCode::NOT_FOUND, "not_found", "upload not found: send the file again");
+    let (folder, file) = name.split_once('/').ok_or_else(not_found)?;
+    let owned = folder
+        .strip_prefix(&format!("{}-", session.member.0))
+        .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()));
+    if !owned || file.contains(['/', '\\']) || file.starts_with('.') {
+        return Err(not_found());
+    }
+    let path = uploads_dir(db).join(folder).join(file);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Starts a long command as a job and answers at once with its id; a retry of the same
+/// command number gets the same job.
+pub(crate) fn start_job(
+    shared: &AppState,
+    session: Session,
+    request: CommandRequest,
+    upload: Option<PathBuf>,
+) -> Result<CommandReply, HttpError> {
+    let id = format!("{}-{}", request.client_id, request.seq);
+    let position = *shared.position.borrow();
+    {
+        let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if jobs.contains_key(&id) {
+            return Ok(CommandReply { output: String::new(), position, repeated: true, job: Some(id) });
+        }
+        let reply = JobReply {
+            state: "running".into(),
+            done: 0,
+            total: 0,
+            output: String::new(),
+            error: None,
+            position,
+        };
+        // Finished jobs are kept for their members to read, up to a bound.
+        if jobs.len() >= MAX_JOBS_KEPT {
+            jobs.retain(|_, job| job.reply.state == "running");
+        }
+        jobs.insert(id.clone(), Job { member: session.member, reply });
+    }
+    let shared = shared.clone();
+    let job_id = id.clone();
+    std::thread::spawn(move || {
+        let (progress_shared, progress_id) = (shared.clone(), job_id.clone());
+        let sink = Box::new(move |done: u64, total: u64| {
+            let mut jobs = progress_shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(job) = jobs.get_mut(&progress_id) {
+                job.reply.done = done;
+                job.reply.total = total;
+            }
+        });
+        let outcome = keel::cli::with_progress(sink, || {
+            if upload.is_some() {
+                // An import writes on a connection of its own, a slice at a time, so the
+                // shared writer keeps serving other members' commands in between.
+                let mut ws = open_writer(&shared.db, shared.clock.clone())?;
+                ws.slice_imports(Some(IMPORT_SLICES));
+                return run_command(&shared, ws, &session, &request, upload.as_deref()).1;
+            }
+            let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let ws = match writer.take() {
+                Some(ws) => ws,
+                None => match open_writer(&shared.db, shared.clock.clone()) {
+                    Ok(ws) => ws,
+                    Err(e) => return Err(HttpError::from(e)),
+                },
+            };
+            let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
+            *writer = Some(ws);
+            outcome
+        });
+        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Ok(reply) = &outcome {
+            shared.position.send_replace(reply.position);
+        }
+        let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(job) = jobs.get_mut(&job_id) {
+            match outcome {
+                Ok(reply) => {
+                    job.reply.state = "done".into();
+                    job.reply.output = reply.output;
+                    job.reply.position = reply.position;
+                    job.reply.done = job.reply.total;
+                }
+                Err(e) => {
+                    job.reply.state = "failed".into();
+                    job.reply.error = Some(e.body);
+                }
+            }
+        }
+    });
+    Ok(CommandReply { output: String::new(), position, repeated: false, job: Some(id) })
+}
+
+/// Where a job stands; only the member who started it may ask.
+pub(crate) async fn job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<JobReply>, HttpError> {
+    let token = bearer(&headers);
+    blocking(move || {
+        let session = authenticate(&state, token)?;
+        let jobs = state.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        match jobs.get(&id) {
+            Some(job) if job.member == session.member => Ok(Json(job.reply.clone())),
+            _ => Err(HttpError::new(StatusCode::NOT_FOUND, "not_found", format!("job {id} not found"))),
+        }
+    })
+    .await
+}

@@ -1,0 +1,89 @@
+//! What keeps members' copies in step: the snapshot a machine joins with, the change
+//! feed, and the pushed feed position.
+
+use crate::app::{authenticate, bearer, blocking, AppState, HttpError};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use keel::remote::protocol::FeedPage;
+use keel::services::Workspace;
+use keel::KeelError;
+
+#[derive(serde::Deserialize)]
+pub(crate) struct FeedQuery {
+    after: i64,
+    limit: Option<u32>,
+}
+
+pub(crate) async fn feed(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<FeedQuery>,
+) -> Result<Json<FeedPage>, HttpError> {
+    let token = bearer(&headers);
+    blocking(move || {
+        authenticate(&state, token)?;
+        let ws = Workspace::open_existing(&state.db, state.clock.clone())?;
+        let entries =
+            ws.feed_since(query.after, query.limit.unwrap_or(keel::remote::FEED_PAGE).min(50_000))?;
+        Ok(Json(FeedPage { entries, position: ws.feed_position()? }))
+    })
+    .await
+}
+
+/// A consistent copy of the workspace for a machine that joins, without the feed and
+/// the server's own tables, and the feed position it stands at.
+pub(crate) async fn snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let token = bearer(&headers);
+    let (file, position) = blocking(move || {
+        authenticate(&state, token)?;
+        let dir =
+            state.db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let copy = dir.join(format!(".snapshot-{}-{:?}.db", std::process::id(), std::thread::current().id()));
+        let ws = Workspace::open_existing(&state.db, state.clock.clone())?;
+        ws.backup_to(&copy)?;
+        drop(ws);
+        let result = (|| -> keel::Result<(std::fs::File, i64)> {
+            let conn = rusqlite::Connection::open(&copy)?;
+            let position = keel::store::feed::strip_for_replica(&conn)?;
+            conn.execute_batch("PRAGMA journal_mode = DELETE")?;
+            drop(conn);
+            let file = std::fs::File::open(&copy)
+                .map_err(|source| KeelError::Io { context: "reading the snapshot".into(), source })?;
+            Ok((file, position))
+        })();
+        // Unlinked at once: the open file streams, and nothing is left behind.
+        let _ = std::fs::remove_file(&copy);
+        Ok(result?)
+    })
+    .await?;
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    let mut response = axum::body::Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.sqlite3"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(keel::remote::protocol::POSITION_HEADER, HeaderValue::from(position));
+    Ok(response)
+}
+
+/// Server-sent events: the feed's position whenever it moves, so open screens catch up
+/// within a moment of any member's change.
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, HttpError> {
+    let token = bearer(&headers);
+    let shared = state.clone();
+    blocking(move || authenticate(&shared, token)).await?;
+    let stream = tokio_stream::wrappers::WatchStream::new(state.position.subscribe()).map(|position| {
+        Ok::<_, std::convert::Infallible>(Event::default().event("position").data(position.to_string()))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
