@@ -19,7 +19,12 @@ pub fn copy_to(conn: &Connection, dest: &Path) -> Result<u64> {
             format!("cannot write {}: the folder {} does not exist", dest.display(), dir.display()),
         ));
     }
-    let temp = dir.join(format!(".{}.keel-backup-{}", name.to_string_lossy(), std::process::id()));
+    // Unique per copy, not just per process: two threads of one process (the desktop's
+    // first screen and its daily backup, both opening a file that needs a migration)
+    // copy at once.
+    static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!(".{}.keel-backup-{}-{n}", name.to_string_lossy(), std::process::id()));
     let _ = std::fs::remove_file(&temp);
     let text = temp.to_str().ok_or_else(|| KeelError::invalid("file", "is not valid UTF-8"))?;
     let result = (|| -> Result<u64> {

@@ -230,3 +230,36 @@ fn every_earlier_schema_version_upgrades_to_the_fresh_schema_with_its_data() {
         );
     }
 }
+
+/// The desktop opens a workspace from two threads at once on its first start (the first
+/// screen and the daily backup). When the file needs a migration, both take the copy
+/// that comes first: neither may spoil the other's, and the file is migrated once.
+#[test]
+fn two_threads_opening_a_file_that_needs_a_migration_both_succeed() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("keel.db");
+    std::fs::copy(fixtures.join(format!("v{}.db", latest_version() - 1)), &path).expect("fixture");
+    let opened: Vec<keel::Result<i64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let path = path.clone();
+                scope.spawn(move || Workspace::open_existing(&path, Arc::new(SystemClock))?.deal_count())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    for result in &opened {
+        assert!(result.is_ok(), "{result:?}");
+    }
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+    assert_eq!(version, latest_version());
+    let backups = dir.path().join("keel.db.backups");
+    let leftovers: Vec<_> = std::fs::read_dir(&backups)
+        .expect("backups")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no half-written copy is left behind: {leftovers:?}");
+}
