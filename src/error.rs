@@ -29,6 +29,10 @@ pub enum KeelError {
     #[error("{action}: {}", conflicts.join("; "))]
     Conflict { action: String, conflicts: Vec<String> },
 
+    /// A change made offline, based on a value someone else has changed since.
+    #[error("{message}")]
+    ChangedMeanwhile { field: String, message: String },
+
     /// The acting team member's role may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -86,7 +90,7 @@ impl KeelError {
             KeelError::NotFound { .. } => ErrorCode::NotFound,
             KeelError::Duplicate { .. } => ErrorCode::Duplicate,
             KeelError::CriteriaUnmet { .. } => ErrorCode::CriteriaUnmet,
-            KeelError::Conflict { .. } => ErrorCode::Conflict,
+            KeelError::Conflict { .. } | KeelError::ChangedMeanwhile { .. } => ErrorCode::Conflict,
             KeelError::Forbidden(_) => ErrorCode::Forbidden,
             KeelError::NotAllowed(_) => ErrorCode::NotAllowed,
             KeelError::Schema(_) => ErrorCode::Schema,
@@ -112,6 +116,7 @@ impl KeelError {
         match self {
             KeelError::Invalid { field, .. } => Some(field),
             KeelError::Duplicate { field, .. } => Some(field),
+            KeelError::ChangedMeanwhile { field, .. } => Some(field),
             KeelError::Remote { field, .. } => field.as_deref(),
             _ => None,
         }

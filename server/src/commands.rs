@@ -76,17 +76,27 @@ pub(crate) fn run_command(
     let (mut ws, result) = match ws.applied_command(&request.client_id, request.seq) {
         Ok(Some(earlier)) => {
             let output = earlier.as_ref().and_then(|v| v["output"].as_str()).unwrap_or_default().to_string();
-            return match ws.feed_position() {
-                Ok(position) => (ws, Ok(CommandReply { output, position, repeated: true, job: None })),
+            let answer = ws.feed_position().and_then(|position| {
+                let created = ws.applied_created(&request.client_id, request.seq)?;
+                Ok(CommandReply { output, position, repeated: true, job: None, created })
+            });
+            return match answer {
+                Ok(reply) => (ws, Ok(reply)),
                 Err(e) => (ws, Err(e.into())),
             };
         }
         Ok(None) => {
+            // A change made offline is refused before anything else is said about it
+            // when what it was based on has changed (the write checks it again).
+            if let Err(e) = ws.check_expectations(&request.expect) {
+                return (ws, Err(e.into()));
+            }
             let mut ws = ws;
             ws.stamp_next_write(Some(CommandStamp {
                 client_id: request.client_id.clone(),
                 seq: request.seq,
                 member: session.member,
+                expect: request.expect.clone(),
             }));
             keel::cli::run_for_member(ws, session.member, &request.args, upload)
         }
@@ -123,8 +133,15 @@ pub(crate) fn finish(
     // leader; owners an import adds to the team get theirs from `keel-server invite`.
     let words: Vec<&str> =
         request.args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).take(2).collect();
+    let created = ws.applied_created(&request.client_id, request.seq)?;
     if words != ["team", "add"] {
-        return Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None });
+        return Ok(CommandReply {
+            output,
+            position: ws.feed_position()?,
+            repeated: false,
+            job: None,
+            created,
+        });
     }
     let conn = accounts::open(&shared.db)?;
     for (id, name) in accounts::uninvited(&conn)?.into_iter().filter(|(id, _)| id.0 > newest_before) {
@@ -136,7 +153,7 @@ pub(crate) fn finish(
             ));
         }
     }
-    Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None })
+    Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None, created })
 }
 
 /// The member a `team invite NAME` command names.
@@ -166,5 +183,11 @@ pub(crate) fn invite(shared: &Shared, session: &Session, name: &str) -> Result<C
     let code = accounts::invite(&conn, member.id, shared.clock.now())?;
     let output =
         format!("Invitation code for {}: {code} (valid {} days)\n", member.name, accounts::INVITE_DAYS);
-    Ok(CommandReply { output, position: *shared.position.borrow(), repeated: false, job: None })
+    Ok(CommandReply {
+        output,
+        position: *shared.position.borrow(),
+        repeated: false,
+        job: None,
+        created: Vec::new(),
+    })
 }

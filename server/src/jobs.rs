@@ -105,7 +105,13 @@ pub(crate) fn start_job(
     {
         let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
         if jobs.contains_key(&id) {
-            return Ok(CommandReply { output: String::new(), position, repeated: true, job: Some(id) });
+            return Ok(CommandReply {
+                output: String::new(),
+                position,
+                repeated: true,
+                job: Some(id),
+                created: Vec::new(),
+            });
         }
         let reply = JobReply {
             state: "running".into(),
@@ -174,7 +180,7 @@ pub(crate) fn start_job(
             }
         }
     });
-    Ok(CommandReply { output: String::new(), position, repeated: false, job: Some(id) })
+    Ok(CommandReply { output: String::new(), position, repeated: false, job: Some(id), created: Vec::new() })
 }
 
 /// Where a job stands; only the member who started it may ask.

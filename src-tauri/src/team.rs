@@ -131,7 +131,7 @@ fn follow_once(
     let Some(link) = ws.team_link()? else { return Ok(false) };
     let remote = keel::remote::Remote::sign_in(&link)?;
     set_status(app, Some(true), None);
-    if keel::remote::sync(&mut ws, &remote)? > 0 {
+    if keel::remote::sync(&mut ws, &remote)?.applied > 0 {
         let _ = app.emit(CHANGED_EVENT, ());
     }
     let mut failure = None;
@@ -168,8 +168,8 @@ pub fn send(ws: &mut Workspace, args: &[&str]) -> Result<serde_json::Value, ApiE
 pub fn send_owned(ws: &mut Workspace, args: Vec<String>) -> Result<serde_json::Value, ApiError> {
     let mut all = vec!["--json".to_string()];
     all.extend(args);
-    let printed = keel::remote::forward(ws, all, true)?;
-    Ok(serde_json::from_str(printed.trim()).unwrap_or(serde_json::Value::Null))
+    let sent = keel::remote::forward(ws, all, true)?;
+    Ok(serde_json::from_str(sent.output.trim()).unwrap_or(serde_json::Value::Null))
 }
 
 /// A command line for the server, built from a window's fields: blank fields are left out.

@@ -8,6 +8,7 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::cli::output::emit(format!($($arg)*)) };
 }
 
+pub mod offline;
 mod output;
 mod partners;
 mod records;
@@ -115,8 +116,9 @@ enum Command {
         /// The one-time invitation code a sales leader (or `keel-server invite`) gave you.
         code: String,
     },
-    /// Catch this team workspace's copy up with the team server now.
-    Sync,
+    /// Catch this team workspace's copy up with the team server now: changes made
+    /// offline go first. `--status` lists what waits or was refused, without sending.
+    Sync(team_link::SyncArgs),
     /// Check the workspace: SQLite integrity and foreign keys, then Keel's invariants
     /// (statement totals, ledger reversals, one live registration per partner and domain,
     /// stage history, the report projection).
@@ -243,7 +245,7 @@ pub fn run_for_member(
         Command::Init(_) | Command::Demo(_) | Command::Restore { .. } | Command::Backup { .. } => true,
         // An import reads the file the member uploaded, and writes no file of its own.
         Command::Import(cmd) => !transfer::server_may_run(cmd, upload),
-        Command::Export(_) | Command::Check { .. } | Command::Join { .. } | Command::Sync => true,
+        Command::Export(_) | Command::Check { .. } | Command::Join { .. } | Command::Sync(_) => true,
         Command::Team(workspace::TeamCommand::Use { .. }) => true,
         Command::Payouts(cmd) => partners::names_a_file(cmd),
         _ => false,
@@ -300,7 +302,7 @@ fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<(
         Command::Restore { .. } | Command::Join { .. } => {
             Err(KeelError::NotAllowed("this command runs before a workspace is open".into()))
         }
-        Command::Sync => team_link::sync_now(ctx),
+        Command::Sync(args) => team_link::sync(ctx, args),
     }
 }
 

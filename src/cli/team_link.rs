@@ -28,29 +28,156 @@ pub fn join(url: &str, code: &str, path: &Path, clock: Arc<dyn Clock>, json: boo
     Ok(())
 }
 
-pub fn sync_now(ctx: &mut Ctx) -> Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// List the changes made offline that wait to be sent, and those the server refused.
+    #[arg(long)]
+    status: bool,
+    /// Send a refused change again, as it is (applies it over what changed meanwhile).
+    #[arg(long, value_name = "N", conflicts_with_all = ["status", "discard", "edit"])]
+    retry: Option<i64>,
+    /// Send a refused change again as edited: the command after `--`.
+    #[arg(long, value_name = "N", requires = "line", conflicts_with_all = ["status", "discard"])]
+    edit: Option<i64>,
+    /// Drop a refused change.
+    #[arg(long, value_name = "N", conflicts_with = "status")]
+    discard: Option<i64>,
+    /// The edited command, e.g. `-- deal move 12 Negotiation`.
+    #[arg(last = true)]
+    line: Vec<String>,
+}
+
+pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
     let link = ctx.ws.team_link()?.ok_or_else(|| {
         crate::KeelError::NotAllowed("this workspace is not joined to a team (see `keel join`)".into())
     })?;
-    let remote = remote::Remote::sign_in(&link)?;
-    let applied = remote::sync(&mut ctx.ws, &remote)?;
+    if args.status {
+        return status(ctx);
+    }
+    if let Some(seq) = args.discard {
+        remote::outbox::discard(&mut ctx.ws, seq)?;
+        if !ctx.json {
+            println!("Discarded change {seq}.");
+        }
+        return if ctx.json { output::json(&serde_json::json!({"discarded": seq})) } else { Ok(()) };
+    }
+    if let Some(seq) = args.retry.or(args.edit) {
+        let edited = args.edit.map(|_| args.line.clone());
+        let sent = remote::outbox::retry(&mut ctx.ws, seq, edited)?;
+        return show_sent(sent, ctx.json);
+    }
+    let waiting = ctx.ws.outbox()?.iter().filter(|e| e.state == "pending").count();
+    let remote = remote::Remote::sign_in(&link).map_err(|e| match e {
+        crate::KeelError::Offline(why) if waiting > 0 => {
+            crate::KeelError::Offline(format!("{why}; {waiting} changes made offline wait to be sent"))
+        }
+        other => other,
+    })?;
+    let report = remote::sync(&mut ctx.ws, &remote)?;
     let position = ctx.ws.team_link()?.map_or(0, |l| l.position);
     if ctx.json {
-        return output::json(&serde_json::json!({"applied": applied, "position": position}));
+        return output::json(&serde_json::json!({
+            "sent": report.sent, "refused": report.refused, "pending": report.pending,
+            "applied": report.applied, "position": position,
+        }));
     }
-    println!("Up to date with {} ({applied} changes applied, at {position}).", link.server_url);
+    if report.sent + report.refused > 0 {
+        println!(
+            "Sent {} changes made offline; the server refused {}.",
+            report.sent + report.refused,
+            report.refused
+        );
+    }
+    if report.refused > 0 {
+        println!("See them with `keel sync --status`; retry, edit or discard each.");
+    }
+    if report.pending > 0 {
+        println!("{} changes still wait: the team server went away again.", report.pending);
+    } else {
+        println!("Up to date with {} ({} changes applied, at {position}).", link.server_url, report.applied);
+    }
+    Ok(())
+}
+
+fn status(ctx: &mut Ctx) -> Result<()> {
+    let entries = ctx.ws.outbox()?;
+    if ctx.json {
+        let list: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "seq": e.seq, "state": e.state, "command": e.args, "queued_at": e.queued_at,
+                    "error": e.error_code.as_ref().map(|code| serde_json::json!({
+                        "code": code, "field": e.error_field, "message": e.error_message,
+                    })),
+                })
+            })
+            .collect();
+        return output::json(&serde_json::json!({
+            "pending": entries.iter().filter(|e| e.state == "pending").count(),
+            "refused": entries.iter().filter(|e| e.state == "refused").count(),
+            "entries": list,
+        }));
+    }
+    if entries.is_empty() {
+        println!("Nothing waits: every change made here is on the team server.");
+        return Ok(());
+    }
+    for e in &entries {
+        let state = if e.state == "pending" { "waiting" } else { "NOT SYNCED" };
+        println!("{:>5}  {state:<10}  {}  keel {}", e.seq, e.queued_at, shell_words(&e.args));
+        if let Some(message) = &e.error_message {
+            println!("       {}: {message}", e.error_code.as_deref().unwrap_or("refused"));
+        }
+    }
+    Ok(())
+}
+
+/// A command line as one would type it again.
+fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.chars().any(|c| c.is_whitespace() || "'\"$`\\".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn show_sent(sent: remote::Sent, json: bool) -> Result<()> {
+    print!("{}", sent.output);
+    if sent.queued && !json {
+        eprintln!(
+            "keel: the team server cannot be reached: this change is made here and waits to be sent (`keel sync --status`)"
+        );
+    }
     Ok(())
 }
 
 pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<()> {
-    let printed = match long_command(&args)? {
-        LongCommand::Import(file) => forward_import(ws, args, &file, json)?,
-        // A payout run goes as a job too, so the connection does not sit waiting on it.
-        LongCommand::PayoutRun => remote::forward_job(ws, args, None, json, &mut |_, _| {})?,
-        LongCommand::No => remote::forward(ws, args, json)?,
+    let offline_refusal = |what: &'static str| {
+        move |e: crate::KeelError| match e {
+            crate::KeelError::Offline(why) => super::offline::refusal(what, &why),
+            other => other,
+        }
     };
-    print!("{printed}");
-    Ok(())
+    match long_command(&args)? {
+        LongCommand::Import(file) => {
+            print!("{}", forward_import(ws, args, &file, json).map_err(offline_refusal("imports"))?);
+            Ok(())
+        }
+        // A payout run goes as a job too, so the connection does not sit waiting on it.
+        LongCommand::PayoutRun => {
+            let printed = remote::forward_job(ws, args, None, json, &mut |_, _| {})
+                .map_err(offline_refusal("payout runs and statements"))?;
+            print!("{printed}");
+            Ok(())
+        }
+        LongCommand::No => show_sent(remote::forward(ws, args, json)?, json),
+    }
 }
 
 enum LongCommand {

@@ -3,7 +3,10 @@
 //! sends changes and follows the change feed. Reads never come here: they stay on the
 //! local copy.
 
+pub mod outbox;
 pub mod protocol;
+
+pub use outbox::{forward, sync, Sent, SyncReport};
 
 use crate::clock::Clock;
 use crate::services::Workspace;
@@ -253,24 +256,6 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
     Ok((Workspace::open_existing(dest, clock)?, session))
 }
 
-/// Brings the copy up to the server's latest position; returns how many row changes it
-/// applied.
-pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<usize> {
-    let mut applied = 0;
-    loop {
-        let link = ws
-            .team_link()?
-            .ok_or_else(|| KeelError::NotAllowed("this workspace is not joined to a team".into()))?;
-        let page = remote.feed(link.position)?;
-        if page.entries.is_empty() {
-            return Ok(applied);
-        }
-        let last = page.entries.last().map_or(link.position, |e| e.seq);
-        ws.apply_feed(&page.entries, last)?;
-        applied += page.entries.len();
-    }
-}
-
 /// Sends a long command (an import of `file`, which `args` name as
 /// [`protocol::UPLOAD_ARG`], or a payout run) to run as a job on the server, follows its
 /// progress, then catches the copy up. Returns what the command printed on the server.
@@ -294,8 +279,15 @@ pub fn forward_job(
         None => None,
     };
     let seq = ws.take_command_seq()?;
-    let request =
-        CommandRequest { client_id: link.client_id.clone(), seq, args, json, upload, background: true };
+    let request = CommandRequest {
+        client_id: link.client_id.clone(),
+        seq,
+        args,
+        json,
+        upload,
+        background: true,
+        expect: Vec::new(),
+    };
     let reply = remote.command(&request)?;
     let output = match reply.job {
         Some(id) => loop {
@@ -320,22 +312,4 @@ pub fn forward_job(
     };
     sync(ws, &remote)?;
     Ok(output)
-}
-
-/// Sends a change typed on this machine to the server, then catches the copy up so the
-/// change shows here at once. Returns what the command printed on the server.
-pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<String> {
-    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let remote = Remote::sign_in(&link)?;
-    let seq = ws.take_command_seq()?;
-    let reply = remote.command(&CommandRequest {
-        client_id: link.client_id.clone(),
-        seq,
-        args,
-        json,
-        upload: None,
-        background: false,
-    })?;
-    sync(ws, &remote)?;
-    Ok(reply.output)
 }

@@ -47,6 +47,10 @@ pub struct CommandRequest {
     /// Run as a job: the reply names it at once, `GET /v1/jobs/ID` follows it.
     #[serde(default)]
     pub background: bool,
+    /// For a change made offline: the values it was based on; the server refuses it
+    /// (`conflict`, naming the field) when someone has changed one since.
+    #[serde(default)]
+    pub expect: Vec<crate::store::outbox::Expectation>,
 }
 
 /// The argument that stands for the uploaded file in a command.
@@ -78,6 +82,10 @@ pub struct CommandReply {
     /// For a command run as a job: its id.
     #[serde(default)]
     pub job: Option<String>,
+    /// The records the command created, `[table, id]` in order (a copy that made the
+    /// change offline learns their ids from this).
+    #[serde(default)]
+    pub created: Vec<crate::store::outbox::Created>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,10 +14,11 @@ use std::collections::HashMap;
 
 /// Tables the feed leaves out: its own bookkeeping, the link of a replica, and what a
 /// replica derives itself when it commits (the report projection and frozen rates).
-fn is_replicated(table: &str) -> bool {
+pub(crate) fn is_replicated(table: &str) -> bool {
     !matches!(table, "change_feed" | "applied_commands" | "team_link" | "deal_facts" | "closed_deal_rates")
         && !table.starts_with("sqlite_")
         && !table.starts_with("server_")
+        && !table.starts_with("outbox")
 }
 
 /// One row operation, as the server committed it.
@@ -32,20 +33,20 @@ pub struct FeedEntry {
     pub row: Option<Value>,
 }
 
-struct Column {
-    name: String,
+pub(crate) struct Column {
+    pub(crate) name: String,
     is_blob: bool,
     in_pk: bool,
 }
 
-struct Table {
-    name: String,
-    columns: Vec<Column>,
+pub(crate) struct Table {
+    pub(crate) name: String,
+    pub(crate) columns: Vec<Column>,
 }
 
 impl Table {
     /// The columns that identify a row: the declared primary key, else the rowid.
-    fn key_columns(&self) -> Vec<String> {
+    pub(crate) fn key_columns(&self) -> Vec<String> {
         let key: Vec<String> = self.columns.iter().filter(|c| c.in_pk).map(|c| c.name.clone()).collect();
         if key.is_empty() {
             vec!["rowid".to_string()]
@@ -59,7 +60,7 @@ impl Table {
     }
 }
 
-fn tables(conn: &Connection) -> Result<Vec<Table>> {
+pub(crate) fn tables(conn: &Connection) -> Result<Vec<Table>> {
     let names: Vec<String> = conn
         .prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table' ORDER BY name")?
         .query_map([], |r| r.get(0))?
@@ -82,7 +83,7 @@ fn tables(conn: &Connection) -> Result<Vec<Table>> {
     Ok(tables)
 }
 
-fn json_object_of(table: &Table, alias: &str, columns: &[String]) -> String {
+pub(crate) fn json_object_of(table: &Table, alias: &str, columns: &[String]) -> String {
     let pairs: Vec<String> = columns
         .iter()
         .map(|c| {
@@ -156,7 +157,7 @@ pub fn since(conn: &Connection, after: i64, limit: u32) -> Result<Vec<FeedEntry>
     Ok(entries)
 }
 
-fn sql_value(table: &Table, column: &str, value: &Value) -> Result<SqlValue> {
+pub(crate) fn sql_value(table: &Table, column: &str, value: &Value) -> Result<SqlValue> {
     Ok(match value {
         Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
@@ -310,12 +311,31 @@ pub fn record_applied(
     seq: i64,
     member: crate::domain::TeamMemberId,
     at: DateTime<Utc>,
+    created: &[super::outbox::Created],
 ) -> Result<()> {
     conn.execute(
-        "INSERT INTO applied_commands (client_id, seq, member_id, applied_at) VALUES (?1, ?2, ?3, ?4)",
-        params![client_id, seq, member, super::instant_text(at)],
+        "INSERT INTO applied_commands (client_id, seq, member_id, applied_at, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            client_id,
+            seq,
+            member,
+            super::instant_text(at),
+            serde_json::to_string(created).unwrap_or_else(|_| "[]".into())
+        ],
     )?;
     Ok(())
+}
+
+/// The records an applied command created (kept for a retry's answer).
+pub fn applied_created(conn: &Connection, client_id: &str, seq: i64) -> Result<Vec<super::outbox::Created>> {
+    let text: Option<Option<String>> = conn
+        .query_row(
+            "SELECT created FROM applied_commands WHERE client_id = ?1 AND seq = ?2",
+            params![client_id, seq],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.flatten().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
 }
 
 /// Whether the command was applied before, and what it answered then.

@@ -56,6 +56,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0007_team.sql"),
         then: None,
     },
+    Migration {
+        version: 8,
+        name: "0008_outbox.sql",
+        sql: include_str!("migrations/0008_outbox.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

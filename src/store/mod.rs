@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod feed;
 pub mod invariants;
 mod migrations;
+pub mod outbox;
 pub mod partner_program;
 pub mod reporting;
 pub mod restore;

@@ -4,6 +4,7 @@
 
 mod harness;
 mod imports;
+mod offline;
 mod proxy;
 mod security;
 mod sharing;

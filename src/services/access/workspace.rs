@@ -21,6 +21,16 @@ pub struct Workspace {
     /// On the team server, for a job: commit a long import every so many rows and pause,
     /// so other members' commands get the write lock in between.
     import_slices: Option<ImportSlices>,
+    /// On a team copy while the server cannot be reached: the change the next writes
+    /// make, applied here at once and kept in the outbox under this number.
+    queued: Option<QueuedChange>,
+}
+
+/// A change made on a team copy while its server cannot be reached.
+#[derive(Debug, Clone)]
+pub struct QueuedChange {
+    pub seq: i64,
+    pub args: Vec<String>,
 }
 
 /// How a long import lets others write: rows per commit, and the pause after each.
@@ -36,6 +46,8 @@ pub struct CommandStamp {
     pub client_id: String,
     pub seq: i64,
     pub member: TeamMemberId,
+    /// For a change made offline: the values it was based on (see [`store::outbox::check`]).
+    pub expect: Vec<store::outbox::Expectation>,
 }
 
 const CURRENT_USER: &str = "current_user_id";
@@ -68,6 +80,7 @@ impl Workspace {
             replica,
             stamp: None,
             import_slices: None,
+            queued: None,
         })
     }
 
@@ -98,6 +111,10 @@ impl Workspace {
         result
     }
 
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -113,17 +130,78 @@ impl Workspace {
     /// One command, one transaction: `f` commits on `Ok` and leaves nothing on `Err`.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>) -> Result<T> {
         if self.replica {
-            return Err(KeelError::ReplicaWrite);
+            return match self.queued.clone() {
+                Some(change) => self.write_queued(&change, f),
+                None => Err(KeelError::ReplicaWrite),
+            };
         }
         let now = self.clock.now();
         let stamp = self.stamp.take();
         store::with_tx(&mut self.conn, |tx| {
+            let before = match &stamp {
+                Some(stamp) => {
+                    store::outbox::check(tx, &stamp.expect)?;
+                    store::feed::position(tx)?
+                }
+                None => 0,
+            };
             let value = f(tx, now)?;
             if let Some(stamp) = &stamp {
-                store::feed::record_applied(tx, &stamp.client_id, stamp.seq, stamp.member, now)?;
+                let created = store::outbox::created_since(tx, before)?;
+                store::feed::record_applied(tx, &stamp.client_id, stamp.seq, stamp.member, now, &created)?;
             }
             Ok(value)
         })
+    }
+
+    /// A change on a team copy while offline: applied here, with notes of every row it
+    /// wrote, and filed in the outbox, in one transaction.
+    fn write_queued<T>(
+        &mut self,
+        change: &QueuedChange,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        store::outbox::install_capture(&self.conn)?;
+        store::with_tx(&mut self.conn, |tx| {
+            let after = store::outbox::last_note(tx)?;
+            store::outbox::capturing(tx, true)?;
+            let value = f(tx, now);
+            store::outbox::capturing(tx, false)?;
+            let value = value?;
+            store::outbox::record(tx, change.seq, &change.args, after, now)?;
+            Ok(value)
+        })
+    }
+
+    /// On a team copy: the next writes are a change made offline (see [`QueuedChange`]).
+    pub fn queue_next_writes(&mut self, change: Option<QueuedChange>) {
+        self.queued = change;
+    }
+
+    /// On a team copy: the outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<store::outbox::OutboxEntry>> {
+        store::outbox::entries(&self.conn)
+    }
+
+    /// On a team copy: deals with changes made here that the server has not confirmed.
+    pub fn waiting_deals(&self) -> Result<std::collections::HashSet<i64>> {
+        store::outbox::waiting_deals(&self.conn)
+    }
+
+    /// On a team copy: runs `f` on the outbox in one transaction.
+    pub fn outbox_tx<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        store::with_tx(&mut self.conn, f)
+    }
+
+    /// On the team server: whether a change made offline still meets what it was based on.
+    pub fn check_expectations(&self, expect: &[store::outbox::Expectation]) -> Result<()> {
+        store::outbox::check(&self.conn, expect)
+    }
+
+    /// On the team server: the records an applied command created.
+    pub fn applied_created(&self, client_id: &str, seq: i64) -> Result<Vec<store::outbox::Created>> {
+        store::feed::applied_created(&self.conn, client_id, seq)
     }
 
     /// Whether this is a team workspace's local copy (see [`Workspace::write`]).
@@ -151,8 +229,11 @@ impl Workspace {
 
     /// Replays the server's feed on this copy, and where it now stands, in one
     /// transaction: a copy is never half caught up.
+    /// Changes made here offline and not yet confirmed are taken back first (the
+    /// server's feed carries what it made of them).
     pub fn apply_feed(&mut self, entries: &[store::feed::FeedEntry], position: i64) -> Result<()> {
         store::with_tx(&mut self.conn, |tx| {
+            store::outbox::undo_all(tx)?;
             store::feed::apply(tx, entries)?;
             store::feed::set_position(tx, position)
         })

@@ -1,0 +1,291 @@
+//! Working offline in a team workspace: field work waits in the outbox, applies on the
+//! copy at once, and the server decides once it is back; money waits for nobody.
+
+use crate::harness::{exports, json, keel, refusal, Team};
+use serde_json::Value;
+use std::path::Path;
+
+fn assert_checks(db: &Path) {
+    let out = keel(db, &["check"]);
+    assert!(
+        out.status.success(),
+        "keel check {}: {}{}",
+        db.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn one(db: &Path, sql: &str, param: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.query_row(sql, [param], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs a change while the server is down: it must succeed here, marked as waiting.
+fn offline_change(db: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = keel(db, &all);
+    assert!(out.status.success(), "offline keel {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// A new open deal of the member's own, made online.
+fn an_open_deal_of(db: &Path, name: &str) -> String {
+    let account = json(db, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    json(
+        db,
+        &["deal", "add", "--account", &account, "--name", name, "--amount", "30000", "--close", "2027-03-31"],
+    )["id"]
+        .to_string()
+}
+
+#[test]
+fn records_made_offline_get_server_ids_and_a_move_of_a_deal_lost_meanwhile_is_a_listed_conflict() {
+    let mut team = Team::demo(120);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let contested = an_open_deal_of(&ae, "Contested");
+    let contested_stage = json(&ae, &["deal", "show", &contested])["deal"]["stage_name"].clone();
+
+    team.kill();
+    // On the plane: a new account, a deal for it, the meeting on that deal, a move of it,
+    // and a move of an existing deal, all on this copy at once.
+    let account = offline_change(
+        &ae,
+        &["account", "add", "--name", "Offline Works", "--domain", "offline-works.example"],
+    );
+    let local_account = account["id"].as_i64().expect("account id");
+    let deal = offline_change(
+        &ae,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &local_account.to_string(),
+            "--name",
+            "Offline Deal",
+            "--amount",
+            "48000",
+            "--close",
+            "2027-02-26",
+        ],
+    );
+    let local_deal = deal["id"].as_i64().expect("deal id");
+    offline_change(
+        &ae,
+        &[
+            "activity",
+            "add",
+            "--deal",
+            &local_deal.to_string(),
+            "--kind",
+            "meeting",
+            "--subject",
+            "Met on site",
+        ],
+    );
+    offline_change(&ae, &["deal", "move", &local_deal.to_string(), "Qualification"]);
+    offline_change(&ae, &["deal", "move", &contested, "Qualification"]);
+    assert_eq!(json(&ae, &["deal", "show", &local_deal.to_string()])["deal"]["stage_name"], "Qualification");
+    assert_eq!(json(&ae, &["deal", "show", &contested])["deal"]["stage_name"], "Qualification");
+    let status = json(&ae, &["sync", "--status"]);
+    assert_eq!(status["pending"], 5, "{status}");
+
+    // Money is never made offline, and nothing is kept for it.
+    let before = exports(&ae);
+    let won = json(&ae, &["deal", "list", "--status", "won", "--limit", "1"])[0]["id"].to_string();
+    let refused =
+        refusal(&ae, &["revenue", "record", "--deal", &won, "--amount", "1000", "--date", "2026-11-30"]);
+    assert_eq!(refused["code"], "offline", "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("never made offline"), "{refused}");
+    assert_eq!(json(&ae, &["sync", "--status"])["pending"], 5, "nothing queued for an online-only action");
+    assert_eq!(exports(&ae), before, "and nothing written");
+
+    // The server is back; meanwhile the leader creates records (so ids move on) and
+    // loses the deal the account executive moved offline.
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["sync"]);
+    let other_account =
+        json(&leader, &["account", "add", "--name", "Meanwhile Inc", "--domain", "meanwhile.example"])["id"]
+            .to_string();
+    json(
+        &leader,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &other_account,
+            "--name",
+            "Meanwhile Deal",
+            "--amount",
+            "1000",
+            "--close",
+            "2027-01-29",
+        ],
+    );
+    json(&leader, &["deal", "move", &contested, "Closed Lost", "--loss-reason", "budget"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(
+        (report["sent"].as_i64(), report["refused"].as_i64(), report["pending"].as_i64()),
+        (Some(4), Some(1), Some(0)),
+        "{report}"
+    );
+
+    // On the server: the new records with the server's ids, linked to each other.
+    let server_account = one(&team.db, "SELECT id FROM accounts WHERE name = ?1", "Offline Works");
+    let server_deal = one(&team.db, "SELECT id FROM deals WHERE name = ?1", "Offline Deal");
+    assert_ne!(server_account, local_account, "the leader's account took the id this copy had given");
+    assert_ne!(server_deal, local_deal);
+    assert_eq!(one(&team.db, "SELECT account_id FROM deals WHERE name = ?1", "Offline Deal"), server_account);
+    assert_eq!(
+        one(&team.db, "SELECT deal_id FROM activities WHERE subject = ?1", "Met on site"),
+        server_deal
+    );
+    let moved = json(&team.db, &["deal", "show", &server_deal.to_string()]);
+    assert_eq!(moved["deal"]["stage_name"], "Qualification");
+    let lost = json(&team.db, &["deal", "show", &contested]);
+    assert_eq!(lost["deal"]["stage_name"], "Closed Lost", "the leader's change stands");
+    assert_ne!(contested_stage, "Closed Lost");
+
+    // The refused move is listed with the server's answer, naming the field.
+    let status = json(&ae, &["sync", "--status"]);
+    assert_eq!(status["pending"], 0);
+    assert_eq!(status["refused"], 1, "{status}");
+    let entry = &status["entries"][0];
+    assert_eq!(entry["error"]["code"], "conflict", "{status}");
+    assert_eq!(entry["error"]["field"], "stage", "{status}");
+    assert_eq!(entry["command"][2], "move");
+
+    // Every copy equals the server, and every file passes its checks.
+    json(&leader, &["sync"]);
+    let server = exports(&team.db);
+    assert_eq!(exports(&ae), server, "the account executive's copy converged to the server");
+    assert_eq!(exports(&leader), server);
+    for db in [&ae, &leader, &team.db] {
+        assert_checks(db);
+    }
+
+    // Discarding the refused move leaves the list empty; the copy stays as the server is.
+    let seq = entry["seq"].to_string();
+    json(&ae, &["sync", "--discard", &seq]);
+    assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]));
+    assert_eq!(exports(&ae), server);
+}
+
+#[test]
+fn an_amount_changed_by_someone_else_meanwhile_is_a_conflict_and_a_retry_applies_it_over() {
+    let mut team = Team::demo(60);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Amount to agree");
+    let note = an_open_deal_of(&ae, "Quiet deal");
+
+    team.kill();
+    offline_change(&ae, &["deal", "update", &deal, "--amount", "77000"]);
+    // A note on another deal, which nobody touches: it goes through.
+    offline_change(&ae, &["activity", "add", "--deal", &note, "--kind", "note", "--subject", "Offline note"]);
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["sync"]);
+    json(&leader, &["deal", "update", &deal, "--amount", "99000"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(report["refused"], 1, "{report}");
+    let status = json(&ae, &["sync", "--status"]);
+    let entry = &status["entries"][0];
+    assert_eq!(entry["error"]["code"], "conflict", "{status}");
+    assert_eq!(entry["error"]["field"], "amount", "{status}");
+    assert_eq!(
+        json(&ae, &["deal", "show", &deal])["deal"]["amount"]["amount_minor"],
+        9_900_000,
+        "the copy shows the server's amount"
+    );
+    assert_eq!(one(&team.db, "SELECT count(*) FROM activities WHERE subject = ?1", "Offline note"), 1);
+
+    // Retry: the member has seen the other change and applies theirs over it.
+    json(&ae, &["sync", "--retry", &entry["seq"].to_string()]);
+    assert_eq!(json(&team.db, &["deal", "show", &deal])["deal"]["amount"]["amount_minor"], 7_700_000);
+    assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]));
+    assert_eq!(exports(&ae), exports(&team.db));
+}
+
+/// A seeded generator (xorshift), so a failing kill point can be replayed.
+struct Seeded(u64);
+
+impl Seeded {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn kill_after(mut child: std::process::Child, ms: u64) -> bool {
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    let finished = matches!(child.try_wait(), Ok(Some(_)));
+    let _ = std::process::Command::new("kill").args(["-9", &child.id().to_string()]).status();
+    let status = child.wait().expect("wait");
+    finished && status.success()
+}
+
+#[test]
+fn the_outbox_survives_kill_9_at_any_moment_nothing_applied_twice_nothing_lost() {
+    let mut team = Team::demo(40);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Noted often");
+    let mut rng = Seeded(0x5eed_0019);
+    let mut acknowledged: Vec<String> = Vec::new();
+    let mut attempted: Vec<String> = Vec::new();
+    let port = team.port;
+    for round in 0..32 {
+        // Offline: queue a note, sometimes killed while queueing.
+        team.kill();
+        let subject = format!("Kill round {round}");
+        attempted.push(subject.clone());
+        let child = std::process::Command::new(crate::harness::keel_bin())
+            .args(["--db", ae.to_str().expect("utf-8"), "activity", "add", "--deal", &deal, "--kind", "note"])
+            .args(["--subject", &subject])
+            .env("KEEL_NOW", crate::harness::NOW)
+            .env_remove("KEEL_DB")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("keel");
+        if kill_after(child, rng.below(200)) {
+            acknowledged.push(subject.clone());
+        }
+        // Online: the sync that sends it, killed at a random moment.
+        team.start(port, None);
+        let child = std::process::Command::new(crate::harness::keel_bin())
+            .args(["--db", ae.to_str().expect("utf-8"), "sync"])
+            .env("KEEL_NOW", crate::harness::NOW)
+            .env_remove("KEEL_DB")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("keel");
+        kill_after(child, rng.below(300));
+    }
+    let report = json(&ae, &["sync"]);
+    assert_eq!(report["pending"], 0, "{report}");
+    assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]), "nothing refused");
+    let (mut lost, mut twice) = (Vec::new(), Vec::new());
+    for subject in &attempted {
+        let on_server = one(&team.db, "SELECT count(*) FROM activities WHERE subject = ?1", subject);
+        if on_server > 1 {
+            twice.push(subject.clone());
+        }
+        if on_server == 0 && acknowledged.contains(subject) {
+            lost.push(subject.clone());
+        }
+    }
+    assert!(twice.is_empty(), "applied twice: {twice:?}");
+    assert!(lost.is_empty(), "acknowledged here but lost: {lost:?}");
+    assert!(acknowledged.len() >= 5, "the kill points let some changes finish: {}", acknowledged.len());
+    assert_eq!(exports(&ae), exports(&team.db), "the copy equals the server");
+    assert_checks(&ae);
+}

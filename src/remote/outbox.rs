@@ -1,0 +1,229 @@
+//! Working offline in a team workspace. A change made while the server cannot be reached
+//! applies to the local copy at once and waits in the outbox under the number it will
+//! carry to the server. Back online, the outbox goes first, in order; the server runs
+//! each change through the core's rules as the signed-in member (once per number, so a
+//! change sent twice after a crash applies once). The copy then takes back its own
+//! effects and applies the server's feed, so it ends exactly as the server is.
+//!
+//! Records created offline have provisional ids on the copy (the next free ones there,
+//! which another member's records may take on the server). The server answers each
+//! change with the ids it gave; a later change that names such a record is rewritten
+//! to the server's id before it is sent. A change that names a record whose creation
+//! the server refused is not sent: it is refused here, naming the record.
+
+use super::protocol::CommandRequest;
+use super::Remote;
+use crate::services::Workspace;
+use crate::store::outbox;
+use crate::{ErrorCode, KeelError, Result};
+
+/// What a change sent through [`super::forward`] came to.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// What the command printed (on the server, or here when it was queued).
+    pub output: String,
+    /// True when the server could not be reached and the change waits in the outbox.
+    pub queued: bool,
+}
+
+/// What one catching up did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncReport {
+    /// Queued changes the server accepted, and refused.
+    pub sent: usize,
+    pub refused: usize,
+    /// Changes still waiting (the server went away again meanwhile).
+    pub pending: usize,
+    /// Row changes of the server's feed applied here.
+    pub applied: usize,
+}
+
+/// Runs `f` on the workspace by value (the command runner owns its workspace), leaving
+/// it back in `ws`.
+fn owned<T>(ws: &mut Workspace, f: impl FnOnce(Workspace) -> (Workspace, Result<T>)) -> Result<T> {
+    let stand_in = Workspace::open_in_memory(ws.clock())?;
+    let taken = std::mem::replace(ws, stand_in);
+    let (back, result) = f(taken);
+    *ws = back;
+    result
+}
+
+/// Queues a change the server could not take (`why` says why), under `seq` when a
+/// number was already spent on sending it (the server may have applied it: the number
+/// makes the resend apply once).
+pub fn queue(ws: &mut Workspace, args: Vec<String>, seq: Option<i64>, why: &str) -> Result<Sent> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let seq = match seq {
+        Some(seq) => seq,
+        None => ws.take_command_seq()?,
+    };
+    let output = owned(ws, |ws| crate::cli::offline::run_queued(ws, link.member_id, &args, seq, why))?;
+    Ok(Sent { output, queued: true })
+}
+
+fn stays_pending(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::Offline | ErrorCode::Unauthenticated | ErrorCode::Busy | ErrorCode::Storage)
+}
+
+/// Sends the outbox's pending changes in order. Returns how many were accepted and
+/// refused, and the reason the server went away if it did.
+fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result<Option<String>> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    for entry in ws.outbox()?.into_iter().filter(|e| e.state == "pending") {
+        let provisional = ws.outbox_tx(outbox::provisional)?;
+        let mut unresolved = None;
+        let args = {
+            let mut lookup = |table: &str, id: i64| -> Option<i64> {
+                // Every id a queued change names meant a record on this copy as it was
+                // then: one created offline and since sent has its server id here.
+                if let Some(server) = ws.outbox_tx(|tx| outbox::server_id(tx, table, id)).ok().flatten() {
+                    return Some(server);
+                }
+                let mine = entry.created.iter().any(|(t, i)| t == table && *i == id);
+                if !mine && provisional.contains(&(table.to_string(), id)) {
+                    unresolved = Some((table.to_string(), id));
+                }
+                None
+            };
+            crate::cli::offline::with_ids(&entry.args, &mut lookup)
+        };
+        if let Some((table, id)) = unresolved {
+            let record = table.trim_end_matches('s');
+            ws.outbox_tx(|tx| {
+                outbox::refuse(
+                    tx,
+                    entry.seq,
+                    ErrorCode::NotFound.as_str(),
+                    None,
+                    &format!("it refers to {record} {id}, made offline by a change that was not synced"),
+                )
+            })?;
+            report.refused += 1;
+            continue;
+        }
+        let request = CommandRequest {
+            client_id: link.client_id.clone(),
+            seq: entry.seq,
+            json: args.iter().any(|a| a == "--json"),
+            args,
+            upload: None,
+            background: false,
+            expect: entry.expect.clone(),
+        };
+        match remote.command(&request) {
+            Ok(reply) => {
+                ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &reply.created))?;
+                report.sent += 1;
+            }
+            Err(KeelError::Offline(why)) => return Ok(Some(why)),
+            Err(KeelError::Remote { code, message, .. }) if stays_pending(code) => return Ok(Some(message)),
+            Err(KeelError::Remote { code, field, message }) => {
+                ws.outbox_tx(|tx| outbox::refuse(tx, entry.seq, code.as_str(), field.as_deref(), &message))?;
+                report.refused += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+/// Catches the copy up: the outbox first, then the server's feed (taking back the
+/// copy's own effects first). While changes still wait, the copy keeps them in place
+/// and does not move on.
+pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    if flush(ws, remote, &mut report)?.is_some() {
+        report.pending = ws.outbox()?.iter().filter(|e| e.state == "pending").count();
+        return Ok(report);
+    }
+    let mut first = true;
+    loop {
+        let link = ws
+            .team_link()?
+            .ok_or_else(|| KeelError::NotAllowed("this workspace is not joined to a team".into()))?;
+        let page = remote.feed(link.position)?;
+        if page.entries.is_empty() {
+            if first && ws.outbox_tx(outbox::has_local_effects)? {
+                ws.apply_feed(&[], link.position)?;
+            }
+            return Ok(report);
+        }
+        first = false;
+        let last = page.entries.last().map_or(link.position, |e| e.seq);
+        ws.apply_feed(&page.entries, last)?;
+        report.applied += page.entries.len();
+    }
+}
+
+/// Sends a change typed on this machine to the server, after the changes waiting before
+/// it, then catches the copy up so it shows here at once. When the server cannot be
+/// reached, a change that may wait is applied here and queued instead.
+pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<Sent> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let remote = match Remote::sign_in(&link) {
+        Ok(remote) => remote,
+        Err(KeelError::Offline(why)) => return queue(ws, args, None, &why),
+        Err(e) => return Err(e),
+    };
+    let mut report = SyncReport::default();
+    if let Some(why) = flush(ws, &remote, &mut report)? {
+        return queue(ws, args, None, &why);
+    }
+    let seq = ws.take_command_seq()?;
+    let request = CommandRequest {
+        client_id: link.client_id,
+        seq,
+        args: args.clone(),
+        json,
+        upload: None,
+        background: false,
+        expect: Vec::new(),
+    };
+    match remote.command(&request) {
+        Ok(reply) => {
+            sync(ws, &remote)?;
+            Ok(Sent { output: reply.output, queued: false })
+        }
+        Err(KeelError::Offline(why)) => queue(ws, args, Some(seq), &why),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends a refused change again as it is, or as edited (`args`), now: it leaves the
+/// "not synced" list and goes like a change typed now (queued again when offline).
+pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<Sent> {
+    let entry = ws.outbox_tx(|tx| outbox::entry(tx, seq))?;
+    if entry.state != "refused" {
+        return Err(KeelError::NotAllowed(format!(
+            "change {seq} is still waiting to be sent; only a refused change is retried"
+        )));
+    }
+    let args = args.unwrap_or(entry.args);
+    let json = args.iter().any(|a| a == "--json");
+    match forward(ws, args.clone(), json) {
+        Ok(sent) => {
+            ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
+            Ok(sent)
+        }
+        Err(e) => {
+            // It stays on the list, as tried, with the new answer.
+            let body = e.body();
+            ws.outbox_tx(|tx| {
+                outbox::set_args(tx, seq, &args)?;
+                outbox::refuse(tx, seq, &body.code, body.field.as_deref(), &body.message)
+            })?;
+            Err(e)
+        }
+    }
+}
+
+/// Drops a refused change: the copy already shows the server's state without it.
+pub fn discard(ws: &mut Workspace, seq: i64) -> Result<()> {
+    let entry = ws.outbox_tx(|tx| outbox::entry(tx, seq))?;
+    if entry.state != "refused" {
+        return Err(KeelError::NotAllowed(format!(
+            "change {seq} is still waiting to be sent; only a refused change is discarded"
+        )));
+    }
+    ws.outbox_tx(|tx| outbox::remove(tx, seq))
+}

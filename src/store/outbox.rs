@@ -1,0 +1,433 @@
+//! A team copy's outbox: the changes its member made while the server could not be
+//! reached, in order, and what each did to the copy. Temporary triggers on the copy's
+//! connection note every row a queued change writes, with the row as it was before;
+//! taking those notes back newest first returns the copy to the server's state, onto
+//! which the server's own feed then applies (see `remote::outbox`).
+
+use super::feed::{self, FeedEntry};
+use crate::{KeelError, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// A value a queued change was based on: the server refuses the change when the field
+/// holds something else by the time it arrives (someone changed it meanwhile).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub table: String,
+    pub id: i64,
+    pub column: String,
+    pub value: Value,
+}
+
+/// A record a command created: its table and id.
+pub type Created = (String, i64);
+
+/// One queued change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub args: Vec<String>,
+    pub queued_at: String,
+    /// `pending` (waiting for the server) or `refused` (the server said no).
+    pub state: String,
+    pub expect: Vec<Expectation>,
+    pub created: Vec<Created>,
+    pub error_code: Option<String>,
+    pub error_field: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// Columns that move with every change (stamps), so two people touching the same
+/// record for different reasons do not conflict over them.
+fn is_bookkeeping(column: &str) -> bool {
+    column.ends_with("_at") || column == "id"
+}
+
+/// Installs the triggers that note what queued changes write (once per connection; they
+/// note only while [`capturing`] is on).
+pub fn install_capture(conn: &Connection) -> Result<()> {
+    let mut sql = String::from("CREATE TEMP TABLE IF NOT EXISTS outbox_capturing (on_ INTEGER);\n");
+    for table in feed::tables(conn)? {
+        let all: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        let key = table.key_columns();
+        let name = &table.name;
+        let (old_row, new_key, old_key) = (
+            feed::json_object_of(&table, "OLD", &all),
+            feed::json_object_of(&table, "NEW", &key),
+            feed::json_object_of(&table, "OLD", &key),
+        );
+        let when = "WHEN EXISTS (SELECT 1 FROM temp.outbox_capturing)";
+        sql.push_str(&format!(
+            "CREATE TEMP TRIGGER IF NOT EXISTS undo_ins_{name} AFTER INSERT ON main.\"{name}\" {when} BEGIN
+               INSERT INTO outbox_undo (tbl, op, pk, row_json) VALUES ('{name}', 'insert', {new_key}, NULL); END;
+             CREATE TEMP TRIGGER IF NOT EXISTS undo_upd_{name} AFTER UPDATE ON main.\"{name}\" {when} BEGIN
+               INSERT INTO outbox_undo (tbl, op, pk, row_json) VALUES ('{name}', 'update', {old_key}, {old_row}); END;
+             CREATE TEMP TRIGGER IF NOT EXISTS undo_del_{name} AFTER DELETE ON main.\"{name}\" {when} BEGIN
+               INSERT INTO outbox_undo (tbl, op, pk, row_json) VALUES ('{name}', 'delete', {old_key}, {old_row}); END;\n"
+        ));
+    }
+    conn.execute_batch(&sql)?;
+    Ok(())
+}
+
+/// Turns noting on or off (inside the queued change's transaction).
+pub fn capturing(conn: &Connection, on: bool) -> Result<()> {
+    conn.execute("DELETE FROM temp.outbox_capturing", [])?;
+    if on {
+        conn.execute("INSERT INTO temp.outbox_capturing VALUES (1)", [])?;
+    }
+    Ok(())
+}
+
+/// The last note's number: a queued change's own notes come after it.
+pub fn last_note(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM outbox_undo", [], |r| r.get(0))?)
+}
+
+struct Note {
+    table: String,
+    op: String,
+    pk: Value,
+    before: Option<Value>,
+}
+
+fn notes_after(conn: &Connection, after: i64) -> Result<Vec<Note>> {
+    let mut stmt = conn.prepare("SELECT tbl, op, pk, row_json FROM outbox_undo WHERE id > ?1 ORDER BY id")?;
+    let rows = stmt.query_map([after], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let parse = |t: &str| {
+        serde_json::from_str::<Value>(t).map_err(|e| KeelError::Schema(format!("outbox note: {e}")))
+    };
+    let mut notes = Vec::new();
+    for row in rows {
+        let (table, op, pk, before) = row?;
+        notes.push(Note { table, op, pk: parse(&pk)?, before: before.as_deref().map(parse).transpose()? });
+    }
+    Ok(notes)
+}
+
+fn id_of(pk: &Value) -> Option<i64> {
+    pk.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("id")).and_then(Value::as_i64)
+}
+
+/// The row as it stands now, as the feed writes rows.
+fn current_row(conn: &Connection, table: &feed::Table, id: i64) -> Result<Option<Value>> {
+    let all: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let sql = format!(
+        "SELECT {} FROM main.\"{}\" AS t WHERE id = ?1",
+        feed::json_object_of(table, "t", &all),
+        table.name
+    );
+    let text: Option<String> = conn.query_row(&sql, [id], |r| r.get(0)).optional()?;
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| KeelError::Schema(format!("row of {}: {e}", table.name)))
+    })
+    .transpose()
+}
+
+/// Every record any queued change created on this copy.
+pub fn provisional(conn: &Connection) -> Result<HashSet<Created>> {
+    let mut all = HashSet::new();
+    for entry in entries(conn)? {
+        all.extend(entry.created);
+    }
+    Ok(all)
+}
+
+/// Files a queued change, inside its transaction, after it ran: what it created here and
+/// the values it changed as they were (for records the server already has).
+pub fn record(
+    conn: &Connection,
+    seq: i64,
+    args: &[String],
+    after_note: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let notes = notes_after(conn, after_note)?;
+    let mut provisional = provisional(conn)?;
+    let mut created: Vec<Created> = Vec::new();
+    for note in notes.iter().filter(|n| n.op == "insert") {
+        if let Some(id) = id_of(&note.pk) {
+            created.push((note.table.clone(), id));
+        }
+    }
+    provisional.extend(created.iter().cloned());
+    let tables: std::collections::HashMap<String, feed::Table> =
+        feed::tables(conn)?.into_iter().map(|t| (t.name.clone(), t)).collect();
+    let mut expect: Vec<Expectation> = Vec::new();
+    let mut seen: HashSet<(String, i64, String)> = HashSet::new();
+    for note in notes.iter().filter(|n| n.op == "update") {
+        let (Some(id), Some(Value::Object(before)), Some(table)) =
+            (id_of(&note.pk), &note.before, tables.get(&note.table))
+        else {
+            continue;
+        };
+        if provisional.contains(&(note.table.clone(), id)) {
+            continue;
+        }
+        let now_row = current_row(conn, table, id)?;
+        for (column, old) in before {
+            if is_bookkeeping(column) || !seen.insert((note.table.clone(), id, column.clone())) {
+                continue;
+            }
+            let changed = now_row.as_ref().and_then(|r| r.get(column)) != Some(old);
+            if changed {
+                expect.push(Expectation {
+                    table: note.table.clone(),
+                    id,
+                    column: column.clone(),
+                    value: old.clone(),
+                });
+            }
+        }
+    }
+    let existing: Option<(String, String)> = conn
+        .query_row("SELECT expect_json, created_json FROM outbox WHERE seq = ?1", [seq], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((earlier_expect, earlier_created)) = existing {
+        // A second write of the same command: its notes add to the first's.
+        let mut all_expect: Vec<Expectation> = serde_json::from_str(&earlier_expect).unwrap_or_default();
+        all_expect.extend(expect);
+        let mut all_created: Vec<Created> = serde_json::from_str(&earlier_created).unwrap_or_default();
+        all_created.extend(created);
+        conn.execute(
+            "UPDATE outbox SET expect_json = ?2, created_json = ?3 WHERE seq = ?1",
+            params![seq, json(&all_expect), json(&all_created)],
+        )?;
+        return Ok(());
+    }
+    conn.execute(
+        "INSERT INTO outbox (seq, args_json, queued_at, state, expect_json, created_json)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+        params![seq, json(&args), super::instant_text(now), json(&expect), json(&created)],
+    )?;
+    Ok(())
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+/// Every queued change, oldest first.
+pub fn entries(conn: &Connection) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, args_json, queued_at, state, expect_json, created_json, error_code, error_field, error_message
+         FROM outbox ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, Option<String>>(8)?,
+        ))
+    })?;
+    let mut all = Vec::new();
+    for row in rows {
+        let (seq, args, queued_at, state, expect, created, error_code, error_field, error_message) = row?;
+        let bad = |e: serde_json::Error| KeelError::Schema(format!("outbox entry {seq}: {e}"));
+        all.push(OutboxEntry {
+            seq,
+            args: serde_json::from_str(&args).map_err(bad)?,
+            queued_at,
+            state,
+            expect: serde_json::from_str(&expect).map_err(bad)?,
+            created: serde_json::from_str(&created).map_err(bad)?,
+            error_code,
+            error_field,
+            error_message,
+        });
+    }
+    Ok(all)
+}
+
+pub fn entry(conn: &Connection, seq: i64) -> Result<OutboxEntry> {
+    entries(conn)?
+        .into_iter()
+        .find(|e| e.seq == seq)
+        .ok_or_else(|| KeelError::not_found("unsynced change", seq))
+}
+
+/// The server acknowledged a change: its records' server ids are remembered for the
+/// changes after it, and it leaves the outbox (its effects here stay until the copy
+/// catches up with the server's own).
+pub fn acknowledge(conn: &Connection, seq: i64, server_created: &[Created]) -> Result<()> {
+    let entry = entry(conn, seq)?;
+    for table in entry.created.iter().map(|(t, _)| t).collect::<HashSet<_>>() {
+        let local = entry.created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
+        let server = server_created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
+        for (local, server) in local.zip(server) {
+            conn.execute(
+                "INSERT OR REPLACE INTO outbox_ids (tbl, local_id, server_id) VALUES (?1, ?2, ?3)",
+                params![table, local, server],
+            )?;
+        }
+    }
+    remove(conn, seq)
+}
+
+pub fn refuse(conn: &Connection, seq: i64, code: &str, field: Option<&str>, message: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = 'refused', error_code = ?2, error_field = ?3, error_message = ?4 WHERE seq = ?1",
+        params![seq, code, field, message],
+    )?;
+    Ok(())
+}
+
+pub fn set_args(conn: &Connection, seq: i64, args: &[String]) -> Result<()> {
+    conn.execute("UPDATE outbox SET args_json = ?2 WHERE seq = ?1", params![seq, json(&args)])?;
+    Ok(())
+}
+
+pub fn remove(conn: &Connection, seq: i64) -> Result<()> {
+    conn.execute("DELETE FROM outbox WHERE seq = ?1", [seq])?;
+    if conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? == 0 {
+        conn.execute("DELETE FROM outbox_ids", [])?;
+    }
+    Ok(())
+}
+
+/// The server's id for a record created offline, once the server has created it.
+pub fn server_id(conn: &Connection, table: &str, local: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT server_id FROM outbox_ids WHERE tbl = ?1 AND local_id = ?2",
+            params![table, local],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Whether queued changes have left their mark on this copy.
+pub fn has_local_effects(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM outbox_undo)", [], |r| r.get(0))?)
+}
+
+/// Deals that queued changes touched here and the server has not confirmed yet.
+pub fn waiting_deals(conn: &Connection) -> Result<HashSet<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT json_extract(pk, '$.id') FROM outbox_undo WHERE tbl = 'deals'
+         UNION SELECT DISTINCT json_extract(coalesce(row_json, '{}'), '$.deal_id') FROM outbox_undo
+               WHERE tbl IN ('activities', 'stage_history', 'checklist_items', 'qualifications', 'proofs_of_concept')
+         ",
+    )?;
+    let ids = stmt.query_map([], |r| r.get::<_, Option<i64>>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids.into_iter().flatten().collect())
+}
+
+/// Takes back everything queued changes wrote on this copy, newest first, inside the
+/// caller's transaction: the copy is then exactly what the server last sent it.
+pub fn undo_all(conn: &Connection) -> Result<usize> {
+    capturing(conn, false).or_else(|_| Ok::<(), KeelError>(()))?;
+    let notes = notes_after(conn, 0)?;
+    if notes.is_empty() {
+        return Ok(0);
+    }
+    conn.execute("INSERT INTO outbox_undoing (id) VALUES (1)", [])?;
+    let inverse: Vec<FeedEntry> = notes
+        .into_iter()
+        .rev()
+        .enumerate()
+        .map(|(i, note)| FeedEntry {
+            seq: i as i64,
+            table: note.table,
+            op: match note.op.as_str() {
+                "insert" => "delete".to_string(),
+                "delete" => "insert".to_string(),
+                _ => "update".to_string(),
+            },
+            pk: note.pk,
+            row: note.before,
+        })
+        .collect();
+    let count = inverse.len();
+    feed::apply(conn, &inverse)?;
+    conn.execute("DELETE FROM outbox_undoing", [])?;
+    conn.execute("DELETE FROM outbox_undo", [])?;
+    // Ids given offline mean nothing once the copy holds the server's records again.
+    conn.execute("DELETE FROM outbox_ids", [])?;
+    Ok(count)
+}
+
+/// On the server, before a queued change runs: every value it was based on must still
+/// be there, else it is refused, naming the field someone else changed.
+pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<()> {
+    if expectations.is_empty() {
+        return Ok(());
+    }
+    let tables: std::collections::HashMap<String, feed::Table> =
+        feed::tables(conn)?.into_iter().map(|t| (t.name.clone(), t)).collect();
+    for e in expectations {
+        // Only replicated tables and their own columns: the names come from a client.
+        let table = tables
+            .get(&e.table)
+            .ok_or_else(|| KeelError::invalid("expect", format!("no table {}", e.table)))?;
+        if !table.columns.iter().any(|c| c.name == e.column) {
+            return Err(KeelError::invalid("expect", format!("{} has no column {}", e.table, e.column)));
+        }
+        let record = record_name(&e.table);
+        let field = field_name(&e.column);
+        let Some(row) = current_row(conn, table, e.id)? else {
+            return Err(KeelError::ChangedMeanwhile {
+                field,
+                message: format!(
+                    "{record} {} was deleted by someone else since this change was made offline",
+                    e.id
+                ),
+            });
+        };
+        if row.get(&e.column) != Some(&e.value) {
+            return Err(KeelError::ChangedMeanwhile {
+                message: format!(
+                    "{record} {}: its {} was changed by someone else since this change was made offline (retry to apply it anyway, or discard it)",
+                    e.id,
+                    field.replace('_', " ")
+                ),
+                field,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A table's record in words (`deals` → `deal`).
+fn record_name(table: &str) -> String {
+    match table {
+        "activities" => "activity".into(),
+        "proofs_of_concept" => "proof of concept".into(),
+        "qualifications" => "qualification".into(),
+        other => other.strip_suffix('s').unwrap_or(other).replace('_', " "),
+    }
+}
+
+/// A column as the product names the field (`stage_id` → `stage`, `amount_minor` → `amount`).
+fn field_name(column: &str) -> String {
+    column.strip_suffix("_id").or_else(|| column.strip_suffix("_minor")).unwrap_or(column).to_string()
+}
+
+/// On the server, inside a command's transaction: the records it created (in the feed
+/// after `after`), with a single integer key.
+pub fn created_since(conn: &Connection, after: i64) -> Result<Vec<Created>> {
+    let mut stmt = conn.prepare(
+        "SELECT tbl, json_extract(pk, '$.id') FROM change_feed
+         WHERE seq > ?1 AND op = 'insert' AND json_extract(pk, '$.id') IS NOT NULL ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([after], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
