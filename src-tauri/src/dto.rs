@@ -100,6 +100,22 @@ pub struct DealCard {
     pub closed_on: Option<String>,
     pub stalled: bool,
     pub days_in_stage: Int,
+    /// Changed on this machine while the team server could not be reached, and not yet
+    /// confirmed by it (see [`mark_waiting`]).
+    pub waiting: bool,
+}
+
+/// Marks the cards whose deals carry changes made offline that the team server has not
+/// confirmed yet.
+pub fn mark_waiting(ws: &keel::services::Workspace, cards: &mut [DealCard]) -> keel::Result<()> {
+    if !ws.is_replica() {
+        return Ok(());
+    }
+    let waiting = ws.waiting_deals()?;
+    for card in cards.iter_mut() {
+        card.waiting = waiting.contains(&card.id.0);
+    }
+    Ok(())
 }
 
 impl DealCard {
@@ -126,6 +142,7 @@ impl DealCard {
             closed_on: deal.closed_on.map(|d| d.to_string()),
             stalled: deal.stalled,
             days_in_stage: (now - deal.stage_entered_at).num_days().into(),
+            waiting: false,
         }
     }
 }

@@ -15,6 +15,10 @@ use tauri::{AppHandle, Emitter, Manager, State};
 /// The window listens for this: the copy changed, reload what is shown.
 pub const CHANGED_EVENT: &str = "team-changed";
 
+/// The app, for telling the window about a change kept offline from inside a command
+/// that was given only the workspace (set when the follower starts).
+static APP: std::sync::OnceLock<AppHandle> = std::sync::OnceLock::new();
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct TeamDto {
     pub server_url: String,
@@ -23,6 +27,10 @@ pub struct TeamDto {
     /// Why the server cannot be reached, in words.
     pub problem: Option<String>,
     pub position: Int,
+    /// Changes made here while the server could not be reached, waiting to be sent.
+    pub waiting: Int,
+    /// Changes the server refused when they arrived: each waits for the member.
+    pub not_synced: Int,
 }
 
 #[derive(Debug, Default)]
@@ -33,12 +41,94 @@ pub struct TeamStatus {
 
 pub fn dto(ws: &Workspace, state: &AppState) -> keel::Result<Option<TeamDto>> {
     let status = state.team_status.lock().unwrap_or_else(|p| p.into_inner());
-    Ok(ws.team_link()?.map(|link| TeamDto {
+    let Some(link) = ws.team_link()? else { return Ok(None) };
+    let outbox = ws.outbox()?;
+    let count = |state: &str| (outbox.iter().filter(|e| e.state == state).count() as i64).into();
+    Ok(Some(TeamDto {
         server_url: link.server_url,
         reachable: status.reachable,
         problem: status.problem.clone(),
         position: link.position.into(),
+        waiting: count("pending"),
+        not_synced: count("refused"),
     }))
+}
+
+/// A change made here while offline: waiting to be sent, or refused by the server.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct UnsyncedChange {
+    pub seq: Int,
+    /// `waiting` or `refused`.
+    pub state: String,
+    /// The change as the command it is sent as (`deal move 12 Qualification`).
+    pub args: Vec<String>,
+    pub queued_at: String,
+    /// The server's refusal, for a refused change.
+    pub error: Option<ApiError>,
+}
+
+fn unsynced(ws: &Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
+    Ok(ws
+        .outbox()?
+        .into_iter()
+        .map(|e| UnsyncedChange {
+            seq: e.seq.into(),
+            state: if e.state == "pending" { "waiting".into() } else { "refused".into() },
+            // The app asks for JSON answers; that is not part of the change.
+            args: e.args.into_iter().filter(|a| a != "--json").collect(),
+            queued_at: e.queued_at,
+            error: e.error_code.map(|code| ApiError {
+                code: serde_json::from_value::<keel::ErrorCode>(serde_json::Value::String(code))
+                    .map_or(crate::ErrorCode::Storage, Into::into),
+                field: e.error_field,
+                message: e.error_message.unwrap_or_default(),
+                details: Vec::new(),
+            }),
+        })
+        .collect())
+}
+
+/// The changes made here that the team server has not taken yet, oldest first.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn unsynced_changes(state: State<'_, AppState>) -> Result<Vec<UnsyncedChange>, ApiError> {
+    unsynced(&state.open()?)
+}
+
+/// Sends a refused change again, as it was or as edited (`args`): it is made over what
+/// changed meanwhile, or kept here again when the server cannot be reached.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn retry_change(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    seq: Int,
+    args: Option<Vec<String>>,
+) -> Result<Vec<UnsyncedChange>, ApiError> {
+    let mut ws = state.open()?;
+    let args = args.map(|args| {
+        let mut all = vec!["--json".to_string()];
+        all.extend(args.into_iter().filter(|a| a != "--json"));
+        all
+    });
+    let result = keel::remote::outbox::retry(&mut ws, seq.0, args);
+    let _ = app.emit(CHANGED_EVENT, ());
+    result?;
+    unsynced(&ws)
+}
+
+/// Drops a refused change (the copy already shows the server's state without it).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn discard_change(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    seq: Int,
+) -> Result<Vec<UnsyncedChange>, ApiError> {
+    let mut ws = state.open()?;
+    keel::remote::outbox::discard(&mut ws, seq.0)?;
+    let _ = app.emit(CHANGED_EVENT, ());
+    unsynced(&ws)
 }
 
 /// A new file for a team's copy beside the open workspace, named after the server.
@@ -82,6 +172,7 @@ pub fn join_team(
 /// Keeps the open workspace's copy in step with its server, if it is a team's copy,
 /// until another workspace is opened.
 pub fn follow(app: &AppHandle) {
+    let _ = APP.set(app.clone());
     let state = app.state::<AppState>();
     let generation = state.generation.fetch_add(1, Ordering::SeqCst) + 1;
     let path = state.path();
@@ -131,7 +222,8 @@ fn follow_once(
     let Some(link) = ws.team_link()? else { return Ok(false) };
     let remote = keel::remote::Remote::sign_in(&link)?;
     set_status(app, Some(true), None);
-    if keel::remote::sync(&mut ws, &remote)?.applied > 0 {
+    let report = keel::remote::sync(&mut ws, &remote)?;
+    if report.applied + report.sent + report.refused > 0 {
         let _ = app.emit(CHANGED_EVENT, ());
     }
     let mut failure = None;
@@ -169,6 +261,12 @@ pub fn send_owned(ws: &mut Workspace, args: Vec<String>) -> Result<serde_json::V
     let mut all = vec!["--json".to_string()];
     all.extend(args);
     let sent = keel::remote::forward(ws, all, true)?;
+    if sent.queued {
+        // The sidebar's count of changes waiting to be sent moved.
+        if let Some(app) = APP.get() {
+            let _ = app.emit(CHANGED_EVENT, ());
+        }
+    }
     Ok(serde_json::from_str(sent.output.trim()).unwrap_or(serde_json::Value::Null))
 }
 

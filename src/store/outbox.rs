@@ -268,7 +268,10 @@ pub fn entry(conn: &Connection, seq: i64) -> Result<OutboxEntry> {
 /// changes after it, and it leaves the outbox (its effects here stay until the copy
 /// catches up with the server's own).
 pub fn acknowledge(conn: &Connection, seq: i64, server_created: &[Created]) -> Result<()> {
-    let entry = entry(conn, seq)?;
+    // Another process of this machine (the app's follower, say) may have sent it too.
+    let Some(entry) = entries(conn)?.into_iter().find(|e| e.seq == seq) else {
+        return Ok(());
+    };
     for table in entry.created.iter().map(|(t, _)| t).collect::<HashSet<_>>() {
         let local = entry.created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
         let server = server_created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
@@ -395,7 +398,8 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<()> {
         if row.get(&e.column) != Some(&e.value) {
             return Err(KeelError::ChangedMeanwhile {
                 message: format!(
-                    "{record} {}: its {} was changed by someone else since this change was made offline (retry to apply it anyway, or discard it)",
+                    "{} {}: its {} was changed by someone else since this change was made offline (retry to apply it anyway, or discard it)",
+                    capitalized(&record),
                     e.id,
                     field.replace('_', " ")
                 ),
@@ -404,6 +408,11 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// A table's record in words (`deals` → `deal`).

@@ -32,10 +32,16 @@ class TeamServer:
                 self.codes[role.rstrip(")")] = (name, code)
         self.env = env
         self.log = open(self.dir / "server.log", "w")
-        self.proc = subprocess.Popen([str(SERVER), "--db", str(self.db), "--listen", "127.0.0.1:0"], env=env,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True)
+        self.start(0)
+
+    def start(self, port):
+        """Serves on `port` (0: any free one) and waits until it listens."""
+        self.proc = subprocess.Popen([str(SERVER), "--db", str(self.db), "--listen", f"127.0.0.1:{port}"],
+                                     env=self.env, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     start_new_session=True)
         line = self.proc.stdout.readline()
         self.url = "http://" + line.strip().rsplit("http://", 1)[1]
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def join(self, role, name):
         copy = self.dir / f"{name}.db"
@@ -45,7 +51,6 @@ class TeamServer:
 
     def stop(self):
         stop(self.proc)
-        self.log.close()
 
 
 def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(session, db):
@@ -71,6 +76,10 @@ def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(
         deals = keel_json(ae_copy, "deal", "list", "--stage", "Lead", "--limit", "200")
         deal = next(d for d in deals if d.get("expected_close_date"))
         close = deal["expected_close_date"]
+        # A second deal closing the same day, for the offline part below.
+        account = keel_json(ae_copy, "account", "list", "--limit", "1")[0]["id"]
+        second = keel_json(ae_copy, "deal", "add", "--account", str(account), "--name", "Second probe",
+                           "--amount", "1000", "--close", close)
         session.click("[data-testid=nav-pipeline]")
         set_input(session, "[data-testid=filter-close-from]", close)
         set_input(session, "[data-testid=filter-close-to]", close)
@@ -130,8 +139,55 @@ def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(
         set_input(session, "[data-testid=filter-close-to]", close)
         session.find(f"[data-stage='Lead'] {card}")
         shot(session, "team-offline")
+
+        # Offline, the window still moves cards: each shows at once, marked as waiting.
+        session.drag(card, "[data-testid=column][data-stage='Qualification']")
+        waiting_card = f"[data-stage='Qualification'] {card} [data-testid=waiting-badge]"
+        session.find(waiting_card)
+        session.find("[data-testid=unsynced-count][data-waiting='1']")
+        shot(session, "team-offline-waiting")
+
+        # Meanwhile another member, reaching the server (briefly elsewhere), loses a deal
+        # this window will also have moved offline: a conflict for the window.
+        lost = f"[data-testid=card][data-deal-id='{second['id']}']"
+        session.drag(lost, "[data-testid=column][data-stage='Qualification']")
+        session.find(f"[data-stage='Qualification'] {lost} [data-testid=waiting-badge]")
+        home_port = server.port
+        server.start(0)
+        relink(ae_copy, server.url)
+        keel(ae_copy, "deal", "move", str(second["id"]), "Closed Lost", "--loss-reason", "budget")
+        server.stop()
+        server.start(home_port)
+        relink(ae_copy, server.url)
+
+        # The server is back: the window sends its changes; the first settles, the second
+        # is refused and listed; the other member's copy sees the first move.
+        session.find("[data-testid=team-status][data-reachable=true]", timeout=20)
+        session.wait_for(lambda: not session.find_all(waiting_card), "the moved card settles", timeout=20)
+        session.find(f"[data-stage='Qualification'] {card}")
+        keel(ae_copy, "sync")
+        assert keel_json(ae_copy, "deal", "show", str(deal["id"]))["deal"]["stage_name"] == "Qualification"
+        session.find("[data-testid=unsynced-count][data-refused='1']")
+        session.click("[data-testid=unsynced-count]")
+        refused = session.find("[data-testid=unsynced-change][data-state=refused]")
+        assert "Move deal" in session.text(refused), session.text(refused)
+        session.find("[data-testid=unsynced-error][data-code=conflict]")
+        shot(session, "team-not-synced")
+        session.click("[data-testid=unsynced-discard]")
+        session.find("[data-testid=unsynced-empty]")
+        assert keel_json(server.db, "deal", "show", str(second["id"]))["deal"]["stage_name"] == "Closed Lost"
     finally:
         server.stop()
+        server.log.close()
+
+
+def relink(copy, url):
+    """Points a member's copy at the server's new address (it moved port for the test)."""
+    import sqlite3
+    conn = sqlite3.connect(copy)
+    conn.execute("UPDATE team_link SET server_url = ?", (url,))
+    conn.commit()
+    conn.close()
 
 
 TESTS = [test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move]

@@ -2,7 +2,7 @@
 //! query (never summed from loaded cards), pages of cards, and moves.
 
 use super::{date, given, me};
-use crate::dto::{DealCard, Int, MoneyDto, Page};
+use crate::dto::{mark_waiting, DealCard, Int, MoneyDto, Page};
 use crate::{ApiError, AppState};
 use keel::domain::{DealId, DealSource, Segment, TeamMemberId};
 use keel::services::deals::{self, DealQuery};
@@ -119,7 +119,10 @@ pub(crate) fn board_of(
                     limit: Some(limit),
                     ..cards_query.clone()
                 };
-                deals::list(ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect()
+                let mut cards: Vec<DealCard> =
+                    deals::list(ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+                mark_waiting(ws, &mut cards)?;
+                cards
             }
             _ => Vec::new(),
         };
@@ -183,7 +186,9 @@ pub fn board_cards(
         ..query
     };
     let now = ws.now();
-    Ok(deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect())
+    let mut cards: Vec<DealCard> = deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+    mark_waiting(&ws, &mut cards)?;
+    Ok(cards)
 }
 
 /// A window of the deal table: any status, any sort, with the total on the first page.
@@ -221,7 +226,8 @@ pub fn deal_table(
         ..resolve(&ws, filter)?.deal_query()?
     };
     let now = ws.now();
-    let rows = deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+    let mut rows: Vec<DealCard> = deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+    mark_waiting(&ws, &mut rows)?;
     Ok(Page { total: deals::count(&ws, &query)?.into(), offset: offset.into(), rows })
 }
 
@@ -260,7 +266,10 @@ pub fn move_deal(
             .as_array()
             .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
-        return Ok(MoveResult { deal: DealCard::of(&deal, ws.now()), overridden });
+        let mut card = [DealCard::of(&deal, ws.now())];
+        mark_waiting(&ws, &mut card)?;
+        let [deal] = card;
+        return Ok(MoveResult { deal, overridden });
     }
     let actor = me(&ws)?;
     let outcome = moves::move_deal(

@@ -138,8 +138,11 @@ pub fn deal_page(state: State<'_, AppState>, deal_id: Int) -> Result<DealPage, A
     });
     let now = ws.now();
     let deal = &view.deal;
+    let mut card = [DealCard::of(deal, now)];
+    crate::dto::mark_waiting(&ws, &mut card)?;
+    let [card] = card;
     Ok(DealPage {
-        deal: DealCard::of(deal, now),
+        deal: card,
         forecast_category: deal.forecast_category.as_str().into(),
         loss_reason: deal.loss_reason.clone(),
         created_at: deal.created_at.to_rfc3339(),

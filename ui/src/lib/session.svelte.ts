@@ -60,6 +60,17 @@ class Session {
 
   changed(): void {
     this.revision += 1;
+    // In a team, a change may have gone to the outbox: the sidebar's counts follow.
+    if (this.team) void this.refreshTeam();
+  }
+
+  private async refreshTeam(): Promise<void> {
+    try {
+      const summary = await api.workspaceSummary();
+      if (this.summary && summary.path === this.summary.path) this.summary = { ...this.summary, team_link: summary.team_link };
+    } catch {
+      // The next load says what is wrong.
+    }
   }
 }
 

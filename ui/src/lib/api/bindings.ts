@@ -29,6 +29,15 @@ export const commands = {
 	 *  workspace into a new local copy and switches to it.
 	 */
 	joinTeam: (serverUrl: string, code: string) => typedError<WorkspaceSummary_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("join_team", { serverUrl, code })),
+	/**  The changes made here that the team server has not taken yet, oldest first. */
+	unsyncedChanges: () => typedError<UnsyncedChange_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("unsynced_changes")),
+	/**
+	 *  Sends a refused change again, as it was or as edited (`args`): it is made over what
+	 *  changed meanwhile, or kept here again when the server cannot be reached.
+	 */
+	retryChange: (seq: number, args: string[] | null) => typedError<UnsyncedChange_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("retry_change", { seq, args })),
+	/**  Drops a refused change (the copy already shows the server's state without it). */
+	discardChange: (seq: number) => typedError<UnsyncedChange_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("discard_change", { seq })),
 	/**
 	 *  Column figures for the board: count, value and weighted value of every open deal
 	 *  matching the filter, computed in the database; with each column's first
@@ -454,6 +463,11 @@ export type DealCard_Deserialize = {
 	closed_on?: string | null,
 	stalled: boolean,
 	days_in_stage: number,
+	/**
+	 *  Changed on this machine while the team server could not be reached, and not yet
+	 *  confirmed by it (see [`mark_waiting`]).
+	 */
+	waiting: boolean,
 };
 
 /**  A deal as a card or a table row. */
@@ -484,6 +498,11 @@ export type DealCard_Serialize = {
 	closed_on: string | null,
 	stalled: boolean,
 	days_in_stage: number,
+	/**
+	 *  Changed on this machine while the team server could not be reached, and not yet
+	 *  confirmed by it (see [`mark_waiting`]).
+	 */
+	waiting: boolean,
 };
 
 /**  The filters shared by the board, the table and the home screen. */
@@ -1452,6 +1471,10 @@ export type TeamDto_Deserialize = {
 	/**  Why the server cannot be reached, in words. */
 	problem?: string | null,
 	position: number,
+	/**  Changes made here while the server could not be reached, waiting to be sent. */
+	waiting: number,
+	/**  Changes the server refused when they arrived: each waits for the member. */
+	not_synced: number,
 };
 
 export type TeamDto_Serialize = {
@@ -1461,6 +1484,37 @@ export type TeamDto_Serialize = {
 	/**  Why the server cannot be reached, in words. */
 	problem: string | null,
 	position: number,
+	/**  Changes made here while the server could not be reached, waiting to be sent. */
+	waiting: number,
+	/**  Changes the server refused when they arrived: each waits for the member. */
+	not_synced: number,
+};
+
+/**  A change made here while offline: waiting to be sent, or refused by the server. */
+export type UnsyncedChange = UnsyncedChange_Serialize | UnsyncedChange_Deserialize;
+
+/**  A change made here while offline: waiting to be sent, or refused by the server. */
+export type UnsyncedChange_Deserialize = {
+	seq: number,
+	/**  `waiting` or `refused`. */
+	state: string,
+	/**  The change as the command it is sent as (`deal move 12 Qualification`). */
+	args: string[],
+	queued_at: string,
+	/**  The server's refusal, for a refused change. */
+	error?: ErrorBody_Deserialize | null,
+};
+
+/**  A change made here while offline: waiting to be sent, or refused by the server. */
+export type UnsyncedChange_Serialize = {
+	seq: number,
+	/**  `waiting` or `refused`. */
+	state: string,
+	/**  The change as the command it is sent as (`deal move 12 Qualification`). */
+	args: string[],
+	queued_at: string,
+	/**  The server's refusal, for a refused change. */
+	error: ErrorBody_Serialize | null,
 };
 
 export type VisitDto = VisitDto_Serialize | VisitDto_Deserialize;

@@ -70,12 +70,16 @@ export type DrillPage = B.DrillPage_Serialize;
 export type CurrencySettings = B.CurrencySettings;
 export type AuditEntry = B.AuditDto_Serialize;
 export type TeamLink = B.TeamDto_Serialize;
+export type UnsyncedChange = B.UnsyncedChange_Serialize;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
   chooseMe: (memberId: number) => call(commands.chooseMe(memberId)),
   openWorkspace: (path: string) => call(commands.openWorkspace(path)),
   joinTeam: (serverUrl: string, code: string) => call(commands.joinTeam(serverUrl, code)),
+  unsyncedChanges: () => call(commands.unsyncedChanges()),
+  retryChange: (seq: number, args: string[] | null) => call(commands.retryChange(seq, args)),
+  discardChange: (seq: number) => call(commands.discardChange(seq)),
   newWorkspace: (path: string) => call(commands.newWorkspace(path)),
   backupWorkspace: (path: string) => call(commands.backupWorkspace(path)),
   exportRecords: (kind: string, format: string, path: string) => call(commands.exportRecords(kind, format, path)),
