@@ -12,79 +12,12 @@
 //! KEEL_BENCH_COMMANDS per client for other sizes).
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn server_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_keel-server"))
-}
-
-fn keel_bin() -> PathBuf {
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "keel", "--bin", "keel"])
-        .status()
-        .expect("cargo build");
-    assert!(built.success());
-    server_bin().with_file_name("keel")
-}
-
-fn run(bin: &Path, args: &[&str]) -> String {
-    let out = Command::new(bin).args(args).output().expect("run");
-    assert!(out.status.success(), "{} {args:?}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(db: &Path) -> Server {
-    let mut child = Command::new(server_bin())
-        .args(["--db", db.to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("keel-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("listening");
-    let url = format!("http://{}", line.trim().rsplit("http://").next().expect("address"));
-    Server { child, url }
-}
-
-fn invite(db: &Path, member: &str) -> String {
-    run(&server_bin(), &["invite", "--db", db.to_str().expect("utf-8"), "--member", member])
-        .trim()
-        .to_string()
-}
+mod common;
+use common::{env_number, invite, keel_bin, median, ms, percentile, run, serve, server_bin};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()

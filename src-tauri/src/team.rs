@@ -42,15 +42,14 @@ pub struct TeamStatus {
 pub fn dto(ws: &Workspace, state: &AppState) -> keel::Result<Option<TeamDto>> {
     let status = state.team_status.lock().unwrap_or_else(|p| p.into_inner());
     let Some(link) = ws.team_link()? else { return Ok(None) };
-    let outbox = ws.outbox()?;
-    let count = |state: &str| (outbox.iter().filter(|e| e.state == state).count() as i64).into();
+    let (waiting, not_synced) = ws.outbox_counts()?;
     Ok(Some(TeamDto {
         server_url: link.server_url,
         reachable: status.reachable,
         problem: status.problem.clone(),
         position: link.position.into(),
-        waiting: count("pending"),
-        not_synced: count("refused"),
+        waiting: waiting.into(),
+        not_synced: not_synced.into(),
     }))
 }
 
@@ -67,9 +66,12 @@ pub struct UnsyncedChange {
     pub error: Option<ApiError>,
 }
 
-fn unsynced(ws: &Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
-    Ok(ws
-        .outbox()?
+fn unsynced(ws: &mut Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
+    let mut entries = ws.outbox()?;
+    for entry in &mut entries {
+        entry.args = keel::remote::outbox::shown(ws, &entry.args)?;
+    }
+    Ok(entries
         .into_iter()
         .map(|e| UnsyncedChange {
             seq: e.seq.into(),
@@ -92,7 +94,7 @@ fn unsynced(ws: &Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn unsynced_changes(state: State<'_, AppState>) -> Result<Vec<UnsyncedChange>, ApiError> {
-    unsynced(&state.open()?)
+    unsynced(&mut state.open()?)
 }
 
 /// Sends a refused change again, as it was or as edited (`args`): it is made over what
@@ -114,7 +116,7 @@ pub fn retry_change(
     let result = keel::remote::outbox::retry(&mut ws, seq.0, args);
     let _ = app.emit(CHANGED_EVENT, ());
     result?;
-    unsynced(&ws)
+    unsynced(&mut ws)
 }
 
 /// Drops a refused change (the copy already shows the server's state without it).
@@ -128,7 +130,7 @@ pub fn discard_change(
     let mut ws = state.open()?;
     keel::remote::outbox::discard(&mut ws, seq.0)?;
     let _ = app.emit(CHANGED_EVENT, ());
-    unsynced(&ws)
+    unsynced(&mut ws)
 }
 
 /// A new file for a team's copy beside the open workspace, named after the server.

@@ -66,7 +66,7 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
         let sent = remote::outbox::retry(&mut ctx.ws, seq, edited)?;
         return show_sent(sent, ctx.json);
     }
-    let waiting = ctx.ws.outbox()?.iter().filter(|e| e.state == "pending").count();
+    let waiting = ctx.ws.outbox_counts()?.0;
     let remote = remote::Remote::sign_in(&link).map_err(|e| match e {
         crate::KeelError::Offline(why) if waiting > 0 => {
             crate::KeelError::Offline(format!("{why}; {waiting} changes made offline wait to be sent"))
@@ -100,7 +100,10 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
 }
 
 fn status(ctx: &mut Ctx) -> Result<()> {
-    let entries = ctx.ws.outbox()?;
+    let mut entries = ctx.ws.outbox()?;
+    for entry in &mut entries {
+        entry.args = remote::outbox::shown(&mut ctx.ws, &entry.args)?;
+    }
     if ctx.json {
         let list: Vec<serde_json::Value> = entries
             .iter()

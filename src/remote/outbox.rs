@@ -6,10 +6,11 @@
 //! effects and applies the server's feed, so it ends exactly as the server is.
 //!
 //! Records created offline have provisional ids on the copy (the next free ones there,
-//! which another member's records may take on the server). The server answers each
-//! change with the ids it gave; a later change that names such a record is rewritten
-//! to the server's id before it is sent. A change that names a record whose creation
-//! the server refused is not sent: it is refused here, naming the record.
+//! which another member's records may take on the server). A later change that names
+//! such a record keeps it as `@new:SEQ:TABLE:ID` (the change that created it, and the id
+//! here); the server answers each change with the ids it gave, and the placeholder
+//! becomes the server's id when the later change is sent. A change that names a record
+//! whose creation the server refused is not sent: it is refused here, naming the record.
 
 use super::protocol::CommandRequest;
 use super::Remote;
@@ -58,7 +59,81 @@ pub fn queue(ws: &mut Workspace, args: Vec<String>, seq: Option<i64>, why: &str)
         None => ws.take_command_seq()?,
     };
     let output = owned(ws, |ws| crate::cli::offline::run_queued(ws, link.member_id, &args, seq, why))?;
+    ws.outbox_tx(|tx| {
+        let provisional = outbox::provisional(tx)?;
+        let mut named = args.clone();
+        for (at, table, id) in crate::cli::offline::references(&args) {
+            match provisional.get(&(table.to_string(), id)) {
+                Some(creator) if *creator != seq => {
+                    named[at] = replace_value(&named[at], &format!("{PLACEHOLDER}{creator}:{table}:{id}"));
+                }
+                _ => {}
+            }
+        }
+        if named != args {
+            outbox::set_args(tx, seq, &named)?;
+        }
+        Ok(())
+    })?;
     Ok(Sent { output, queued: true })
+}
+
+/// How a queued change names a record an earlier queued change created.
+const PLACEHOLDER: &str = "@new:";
+
+/// A token's value replaced (`--deal=5` keeps its flag).
+fn replace_value(token: &str, value: &str) -> String {
+    match token.split_once('=') {
+        Some((flag, _)) if flag.starts_with("--") => format!("{flag}={value}"),
+        _ => value.to_string(),
+    }
+}
+
+/// `(creator, table, id here)` of a placeholder token.
+fn placeholder(token: &str) -> Option<(i64, String, i64)> {
+    let value = token.split_once('=').filter(|(f, _)| f.starts_with("--")).map_or(token, |(_, v)| v);
+    let mut parts = value.strip_prefix(PLACEHOLDER)?.splitn(3, ':');
+    let creator = parts.next()?.parse().ok()?;
+    let table = parts.next()?.to_string();
+    let id = parts.next()?.parse().ok()?;
+    Some((creator, table, id))
+}
+
+/// The command line as it goes to the server: each placeholder becomes the server's id,
+/// or the record it names, when the server has not created it.
+fn resolved(ws: &mut Workspace, args: &[String]) -> Result<std::result::Result<Vec<String>, (String, i64)>> {
+    let mut out = Vec::with_capacity(args.len());
+    for token in args {
+        match placeholder(token) {
+            Some((creator, table, id)) => {
+                match ws.outbox_tx(|tx| outbox::server_id(tx, creator, &table, id))? {
+                    Some(server) => out.push(replace_value(token, &server.to_string())),
+                    None => return Ok(Err((table, id))),
+                }
+            }
+            None => out.push(token.clone()),
+        }
+    }
+    Ok(Ok(out))
+}
+
+/// The command line as a member reads it: a placeholder shows the server's id once it
+/// is known, else the id the record has here.
+pub fn shown(ws: &mut Workspace, args: &[String]) -> Result<Vec<String>> {
+    args.iter()
+        .map(|token| match placeholder(token) {
+            Some((creator, table, id)) => {
+                let server = ws.outbox_tx(|tx| outbox::server_id(tx, creator, &table, id))?;
+                Ok(replace_value(token, &server.unwrap_or(id).to_string()))
+            }
+            None => Ok(token.clone()),
+        })
+        .collect()
+}
+
+fn not_synced_record(table: &str, id: i64) -> String {
+    let record = if table == "activities" { "activity" } else { table.trim_end_matches('s') };
+    format!("it refers to {record} {id}, made offline by a change that was not synced")
 }
 
 fn stays_pending(code: ErrorCode) -> bool {
@@ -70,37 +145,22 @@ fn stays_pending(code: ErrorCode) -> bool {
 fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result<Option<String>> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
     for entry in ws.outbox()?.into_iter().filter(|e| e.state == "pending") {
-        let provisional = ws.outbox_tx(outbox::provisional)?;
-        let mut unresolved = None;
-        let args = {
-            let mut lookup = |table: &str, id: i64| -> Option<i64> {
-                // Every id a queued change names meant a record on this copy as it was
-                // then: one created offline and since sent has its server id here.
-                if let Some(server) = ws.outbox_tx(|tx| outbox::server_id(tx, table, id)).ok().flatten() {
-                    return Some(server);
-                }
-                let mine = entry.created.iter().any(|(t, i)| t == table && *i == id);
-                if !mine && provisional.contains(&(table.to_string(), id)) {
-                    unresolved = Some((table.to_string(), id));
-                }
-                None
-            };
-            crate::cli::offline::with_ids(&entry.args, &mut lookup)
+        let args = match resolved(ws, &entry.args)? {
+            Ok(args) => args,
+            Err((table, id)) => {
+                ws.outbox_tx(|tx| {
+                    outbox::refuse(
+                        tx,
+                        entry.seq,
+                        ErrorCode::NotFound.as_str(),
+                        None,
+                        &not_synced_record(&table, id),
+                    )
+                })?;
+                report.refused += 1;
+                continue;
+            }
         };
-        if let Some((table, id)) = unresolved {
-            let record = table.trim_end_matches('s');
-            ws.outbox_tx(|tx| {
-                outbox::refuse(
-                    tx,
-                    entry.seq,
-                    ErrorCode::NotFound.as_str(),
-                    None,
-                    &format!("it refers to {record} {id}, made offline by a change that was not synced"),
-                )
-            })?;
-            report.refused += 1;
-            continue;
-        }
         let request = CommandRequest {
             client_id: link.client_id.clone(),
             seq: entry.seq,
@@ -133,7 +193,7 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
 pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     if flush(ws, remote, &mut report)?.is_some() {
-        report.pending = ws.outbox()?.iter().filter(|e| e.state == "pending").count();
+        report.pending = ws.outbox_counts()?.0 as usize;
         return Ok(report);
     }
     let mut first = true;
@@ -198,7 +258,13 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
             "change {seq} is still waiting to be sent; only a refused change is retried"
         )));
     }
-    let args = args.unwrap_or(entry.args);
+    let args = match args {
+        Some(edited) => edited,
+        None => resolved(ws, &entry.args)?.map_err(|(table, id)| KeelError::NotFound {
+            entity: "record made offline",
+            key: format!("{id} ({})", not_synced_record(&table, id)),
+        })?,
+    };
     let json = args.iter().any(|a| a == "--json");
     match forward(ws, args.clone(), json) {
         Ok(sent) => {

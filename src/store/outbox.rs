@@ -134,13 +134,15 @@ fn current_row(conn: &Connection, table: &feed::Table, id: i64) -> Result<Option
     .transpose()
 }
 
-/// Every record any queued change created on this copy.
-pub fn provisional(conn: &Connection) -> Result<HashSet<Created>> {
-    let mut all = HashSet::new();
-    for entry in entries(conn)? {
-        all.extend(entry.created);
-    }
-    Ok(all)
+/// Every record a queued change created on this copy, with that change's number.
+pub fn provisional(conn: &Connection) -> Result<std::collections::HashMap<Created, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), outbox.seq
+         FROM outbox, json_each(outbox.created_json) AS c",
+    )?;
+    let rows =
+        stmt.query_map([], |r| Ok(((r.get::<_, String>(0)?, r.get::<_, i64>(1)?), r.get::<_, i64>(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Files a queued change, inside its transaction, after it ran: what it created here and
@@ -153,7 +155,7 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let notes = notes_after(conn, after_note)?;
-    let mut provisional = provisional(conn)?;
+    let mut provisional: HashSet<Created> = provisional(conn)?.into_keys().collect();
     let mut created: Vec<Created> = Vec::new();
     for note in notes.iter().filter(|n| n.op == "insert") {
         if let Some(id) = id_of(&note.pk) {
@@ -221,11 +223,19 @@ fn json<T: Serialize>(value: &T) -> String {
 
 /// Every queued change, oldest first.
 pub fn entries(conn: &Connection) -> Result<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare(
+    entries_where(conn, "1 = 1", [])
+}
+
+fn entries_where<P: rusqlite::Params>(
+    conn: &Connection,
+    filter: &str,
+    params: P,
+) -> Result<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT seq, args_json, queued_at, state, expect_json, created_json, error_code, error_field, error_message
-         FROM outbox ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
+         FROM outbox WHERE {filter} ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map(params, |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -257,11 +267,21 @@ pub fn entries(conn: &Connection) -> Result<Vec<OutboxEntry>> {
     Ok(all)
 }
 
+fn find(conn: &Connection, seq: i64) -> Result<Option<OutboxEntry>> {
+    Ok(entries_where(conn, "seq = ?1", [seq])?.pop())
+}
+
 pub fn entry(conn: &Connection, seq: i64) -> Result<OutboxEntry> {
-    entries(conn)?
-        .into_iter()
-        .find(|e| e.seq == seq)
-        .ok_or_else(|| KeelError::not_found("unsynced change", seq))
+    find(conn, seq)?.ok_or_else(|| KeelError::not_found("unsynced change", seq))
+}
+
+/// How many changes wait to be sent, and how many the server refused.
+pub fn counts(conn: &Connection) -> Result<(i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'refused') FROM outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }
 
 /// The server acknowledged a change: its records' server ids are remembered for the
@@ -269,7 +289,7 @@ pub fn entry(conn: &Connection, seq: i64) -> Result<OutboxEntry> {
 /// catches up with the server's own).
 pub fn acknowledge(conn: &Connection, seq: i64, server_created: &[Created]) -> Result<()> {
     // Another process of this machine (the app's follower, say) may have sent it too.
-    let Some(entry) = entries(conn)?.into_iter().find(|e| e.seq == seq) else {
+    let Some(entry) = find(conn, seq)? else {
         return Ok(());
     };
     for table in entry.created.iter().map(|(t, _)| t).collect::<HashSet<_>>() {
@@ -277,8 +297,8 @@ pub fn acknowledge(conn: &Connection, seq: i64, server_created: &[Created]) -> R
         let server = server_created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
         for (local, server) in local.zip(server) {
             conn.execute(
-                "INSERT OR REPLACE INTO outbox_ids (tbl, local_id, server_id) VALUES (?1, ?2, ?3)",
-                params![table, local, server],
+                "INSERT OR REPLACE INTO outbox_ids (seq, tbl, local_id, server_id) VALUES (?1, ?2, ?3, ?4)",
+                params![seq, table, local, server],
             )?;
         }
     }
@@ -306,12 +326,13 @@ pub fn remove(conn: &Connection, seq: i64) -> Result<()> {
     Ok(())
 }
 
-/// The server's id for a record created offline, once the server has created it.
-pub fn server_id(conn: &Connection, table: &str, local: i64) -> Result<Option<i64>> {
+/// The server's id for a record created offline by change `seq`, once the server has
+/// created it.
+pub fn server_id(conn: &Connection, seq: i64, table: &str, local: i64) -> Result<Option<i64>> {
     Ok(conn
         .query_row(
-            "SELECT server_id FROM outbox_ids WHERE tbl = ?1 AND local_id = ?2",
-            params![table, local],
+            "SELECT server_id FROM outbox_ids WHERE seq = ?1 AND tbl = ?2 AND local_id = ?3",
+            params![seq, table, local],
             |r| r.get(0),
         )
         .optional()?)
@@ -363,8 +384,9 @@ pub fn undo_all(conn: &Connection) -> Result<usize> {
     feed::apply(conn, &inverse)?;
     conn.execute("DELETE FROM outbox_undoing", [])?;
     conn.execute("DELETE FROM outbox_undo", [])?;
-    // Ids given offline mean nothing once the copy holds the server's records again.
-    conn.execute("DELETE FROM outbox_ids", [])?;
+    // A refused change's records are gone from the copy now, and their ids free again
+    // (this runs only when nothing waits, so no waiting change names them).
+    conn.execute("UPDATE outbox SET created_json = '[]' WHERE state = 'refused'", [])?;
     Ok(count)
 }
 

@@ -185,16 +185,53 @@ fn an_amount_changed_by_someone_else_meanwhile_is_a_conflict_and_a_retry_applies
 
     team.kill();
     offline_change(&ae, &["deal", "update", &deal, "--amount", "77000"]);
+    // An account the server will refuse (its domain is taken meanwhile), and a deal for it:
+    // the deal is refused here, naming the account, rather than sent with an id that may
+    // mean another account on the server.
+    let doomed =
+        offline_change(&ae, &["account", "add", "--name", "Taken Twice", "--domain", "taken.example"])["id"]
+            .to_string();
+    offline_change(
+        &ae,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &doomed,
+            "--name",
+            "Orphan",
+            "--amount",
+            "1000",
+            "--close",
+            "2027-02-26",
+        ],
+    );
     // A note on another deal, which nobody touches: it goes through.
     offline_change(&ae, &["activity", "add", "--deal", &note, "--kind", "note", "--subject", "Offline note"]);
     let port = team.port;
     team.start(port, None);
     json(&leader, &["sync"]);
     json(&leader, &["deal", "update", &deal, "--amount", "99000"]);
+    json(&leader, &["account", "add", "--name", "Taken First", "--domain", "taken.example"]);
 
     let report = json(&ae, &["sync"]);
-    assert_eq!(report["refused"], 1, "{report}");
+    assert_eq!(report["refused"], 3, "{report}");
     let status = json(&ae, &["sync", "--status"]);
+    let codes: Vec<&str> = status["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["error"]["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["conflict", "duplicate", "not_found"], "{status}");
+    assert!(
+        status["entries"][2]["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("made offline by a change that was not synced"),
+        "{status}"
+    );
+    assert_eq!(one(&team.db, "SELECT count(*) FROM deals WHERE name = ?1", "Orphan"), 0);
     let entry = &status["entries"][0];
     assert_eq!(entry["error"]["code"], "conflict", "{status}");
     assert_eq!(entry["error"]["field"], "amount", "{status}");
@@ -208,6 +245,9 @@ fn an_amount_changed_by_someone_else_meanwhile_is_a_conflict_and_a_retry_applies
     // Retry: the member has seen the other change and applies theirs over it.
     json(&ae, &["sync", "--retry", &entry["seq"].to_string()]);
     assert_eq!(json(&team.db, &["deal", "show", &deal])["deal"]["amount"]["amount_minor"], 7_700_000);
+    for refused in &status["entries"].as_array().expect("entries")[1..] {
+        json(&ae, &["sync", "--discard", &refused["seq"].to_string()]);
+    }
     assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]));
     assert_eq!(exports(&ae), exports(&team.db));
 }

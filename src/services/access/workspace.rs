@@ -184,6 +184,11 @@ impl Workspace {
         store::outbox::entries(&self.conn)
     }
 
+    /// On a team copy: how many changes wait to be sent, and how many were refused.
+    pub fn outbox_counts(&self) -> Result<(i64, i64)> {
+        store::outbox::counts(&self.conn)
+    }
+
     /// On a team copy: deals with changes made here that the server has not confirmed.
     pub fn waiting_deals(&self) -> Result<std::collections::HashSet<i64>> {
         store::outbox::waiting_deals(&self.conn)

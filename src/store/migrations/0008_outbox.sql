@@ -28,12 +28,14 @@ CREATE TABLE outbox_undo (
     row_json TEXT CHECK (row_json IS NULL OR json_valid(row_json))
 ) STRICT;
 
--- Records created offline and the ids the server gave them, until the outbox is empty.
+-- Records created offline and the ids the server gave them, by the change that created
+-- them (a later change names such a record as `@new:SEQ:TABLE:ID`), until the outbox is empty.
 CREATE TABLE outbox_ids (
+    seq       INTEGER NOT NULL,
     tbl       TEXT NOT NULL,
     local_id  INTEGER NOT NULL,
     server_id INTEGER NOT NULL,
-    PRIMARY KEY (tbl, local_id)
+    PRIMARY KEY (seq, tbl, local_id)
 ) STRICT;
 
 -- Holds one row only while a copy takes back its own unsent changes: the history they

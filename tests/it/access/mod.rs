@@ -1,3 +1,4 @@
 //! Who may do what.
 
+pub mod offline;
 pub mod policy;

@@ -1,0 +1,200 @@
+//! A team copy while its server cannot be reached: every change that may wait applies at
+//! once and is kept; taking the kept changes back leaves the copy exactly as it was, row
+//! for row (the derived report tables included); money waits for nobody.
+
+use keel::clock::FixedClock;
+use keel::domain::TeamMemberId;
+use keel::services::demo::{generate, DemoOptions};
+use keel::services::Workspace;
+use keel::store::feed::TeamLink;
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Every row of every table a copy shares with its server, plus the derived tables.
+fn contents(path: &Path) -> Vec<(String, Vec<String>)> {
+    let conn = Connection::open(path).expect("open");
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             AND name NOT LIKE 'outbox%' AND name <> 'team_link' ORDER BY name",
+        )
+        .expect("tables")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    tables
+        .into_iter()
+        .map(|t| {
+            let mut rows: Vec<String> = conn
+                .prepare(&format!("SELECT * FROM \"{t}\""))
+                .expect("select")
+                .query_map([], |r| {
+                    let n = r.as_ref().column_count();
+                    Ok((0..n)
+                        .map(|i| format!("{:?}", r.get_ref(i).expect("value")))
+                        .collect::<Vec<_>>()
+                        .join("|"))
+                })
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("values");
+            rows.sort();
+            (t, rows)
+        })
+        .collect()
+}
+
+fn one(path: &Path, sql: &str) -> i64 {
+    Connection::open(path)
+        .expect("open")
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn line(words: &[&str]) -> Vec<String> {
+    std::iter::once("--json").chain(words.iter().copied()).map(String::from).collect()
+}
+
+#[test]
+fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("copy.db");
+    let clock = Arc::new(FixedClock::at(crate::start()));
+    let mut ws = Workspace::open(&path, clock.clone()).expect("open");
+    generate(&mut ws, DemoOptions { deals: 300, seed: 11 }).expect("demo");
+    drop(ws);
+    let ae = one(&path, "SELECT id FROM team_members WHERE role = 'account-executive' ORDER BY id LIMIT 1");
+    let lead = one(&path, "SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.name = 'Lead' ORDER BY d.id LIMIT 1");
+    let won = one(&path, "SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.name = 'Closed Won' ORDER BY d.id LIMIT 1");
+    let negotiating =
+        one(&path, "SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.name = 'Negotiation' ORDER BY d.id LIMIT 1");
+    let mut ws = Workspace::open_existing(&path, clock.clone()).expect("open");
+    // A copy of a server nobody answers for (the discard port on loopback).
+    ws.follow(&TeamLink {
+        server_url: "http://127.0.0.1:9".into(),
+        member_id: TeamMemberId(ae),
+        credential: "unused".into(),
+        client_id: "offline-test".into(),
+        next_seq: 1,
+        position: 0,
+    })
+    .expect("follow");
+    let before = contents(&path);
+
+    let mut send = |words: &[&str]| -> serde_json::Value {
+        let sent =
+            keel::remote::forward(&mut ws, line(words), true).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+        assert!(sent.queued, "{words:?} was kept, not sent");
+        serde_json::from_str(sent.output.trim()).unwrap_or(serde_json::Value::Null)
+    };
+    let account =
+        send(&["account", "add", "--name", "Harbor Freight Labs", "--domain", "harbor-labs.example"])["id"]
+            .to_string();
+    let contact = send(&[
+        "contact",
+        "add",
+        "--account",
+        &account,
+        "--name",
+        "Ines Field",
+        "--email",
+        "ines@harbor-labs.example",
+    ])["id"]
+        .to_string();
+    send(&["contact", "update", &contact, "--title", "CTO"]);
+    let deal = send(&[
+        "deal",
+        "add",
+        "--account",
+        &account,
+        "--name",
+        "Harbor pilot",
+        "--amount",
+        "42000",
+        "--close",
+        "2027-02-26",
+    ])["id"]
+        .to_string();
+    let (lead, negotiating) = (lead.to_string(), negotiating.to_string());
+    send(&["deal", "update", &lead, "--amount", "61000", "--close", "2027-04-30"]);
+    send(&["deal", "bant", &lead, "--budget", "confirmed", "--authority", "confirmed"]);
+    send(&["deal", "move", &lead, "Qualification"]);
+    send(&[
+        "deal",
+        "poc",
+        &deal,
+        "--scope",
+        "Two plants",
+        "--criteria",
+        "Latency under 50 ms",
+        "--start",
+        "2026-12-01",
+        "--end",
+        "2027-01-15",
+    ]);
+    send(&["deal", "checklist", &negotiating, "contract", "in-progress"]);
+    let call = send(&[
+        "activity",
+        "add",
+        "--deal",
+        &deal,
+        "--kind",
+        "task",
+        "--subject",
+        "Send the pilot plan",
+        "--due",
+        "2026-12-03",
+    ])[0]["id"]
+        .to_string();
+    send(&["activity", "update", &call, "--notes", "Plan drafted on the train"]);
+    send(&["activity", "done", &call]);
+
+    // Shown at once on the copy.
+    assert_eq!(one(&path, "SELECT count(*) FROM deals WHERE name = 'Harbor pilot'"), 1);
+    assert_eq!(one(&path, &format!("SELECT count(*) FROM stage_history WHERE deal_id = {lead}")), 2);
+    let waiting = ws.waiting_deals().expect("waiting");
+    assert!(
+        waiting.contains(&lead.parse().expect("id")) && waiting.contains(&deal.parse().expect("id")),
+        "{waiting:?}"
+    );
+    assert_eq!(ws.outbox_counts().expect("counts"), (12, 0));
+    let outbox = ws.outbox().expect("outbox");
+    assert!(outbox.windows(2).all(|w| w[0].seq < w[1].seq), "kept in order");
+    let update = outbox
+        .iter()
+        .find(|e| e.args.contains(&"update".to_string()) && e.args.contains(&lead))
+        .expect("update");
+    let fields: Vec<&str> = update.expect.iter().map(|e| e.column.as_str()).collect();
+    assert!(
+        fields.contains(&"amount_minor") && fields.contains(&"expected_close_date"),
+        "based on: {fields:?}"
+    );
+    let created_deal =
+        outbox.iter().find(|e| e.args.contains(&"Harbor pilot".to_string())).expect("deal add");
+    assert!(created_deal.created.contains(&("deals".to_string(), deal.parse().expect("id"))));
+    assert!(created_deal.expect.is_empty(), "a new record was based on nothing");
+
+    // Money and program actions are refused offline, and nothing is kept or written.
+    let kept = contents(&path);
+    for words in [
+        vec!["revenue", "record", "--deal", &won.to_string(), "--amount", "1000", "--date", "2026-11-30"],
+        vec!["fx", "set", "EUR", "2026-11-01", "1.08"],
+        vec!["account", "merge", "1", "2"],
+    ] {
+        let refused = keel::remote::forward(&mut ws, line(&words), true).expect_err("online only");
+        assert_eq!(refused.code(), "offline", "{words:?}: {refused}");
+        assert!(refused.to_string().contains("never made offline"), "{refused}");
+    }
+    assert_eq!(ws.outbox_counts().expect("counts"), (12, 0), "nothing kept for them");
+    assert_eq!(contents(&path), kept, "and nothing written");
+
+    // Taking the kept changes back (what catching up with the server does first) leaves
+    // every row as it was, the report projection included.
+    let position = ws.team_link().expect("link").expect("joined").position;
+    ws.apply_feed(&[], position).expect("take back");
+    assert_eq!(contents(&path), before);
+    assert!(ws.waiting_deals().expect("waiting").is_empty());
+    assert!(ws.invariant_problems().expect("invariants").is_empty());
+}
