@@ -204,13 +204,16 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
         let page = remote.feed(link.position)?;
         if page.entries.is_empty() {
             if first && ws.outbox_tx(outbox::has_local_effects)? {
-                ws.apply_feed(&[], link.position)?;
+                ws.apply_feed_when_settled(&[], link.position)?;
             }
             return Ok(report);
         }
         first = false;
         let last = page.entries.last().map_or(link.position, |e| e.seq);
-        ws.apply_feed(&page.entries, last)?;
+        if !ws.apply_feed_when_settled(&page.entries, last)? {
+            report.pending = ws.outbox_counts()?.0 as usize;
+            return Ok(report);
+        }
         report.applied += page.entries.len();
     }
 }

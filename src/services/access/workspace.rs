@@ -234,6 +234,25 @@ impl Workspace {
 
     /// Replays the server's feed on this copy, and where it now stands, in one
     /// transaction: a copy is never half caught up.
+    /// Like [`Workspace::apply_feed`], unless a change made here offline waits to be sent
+    /// (another process of this machine may have just kept one): then nothing is applied
+    /// and this says false, for the copy to catch up once the change has gone.
+    pub fn apply_feed_when_settled(
+        &mut self,
+        entries: &[store::feed::FeedEntry],
+        position: i64,
+    ) -> Result<bool> {
+        store::with_tx(&mut self.conn, |tx| {
+            if store::outbox::counts(tx)?.0 > 0 {
+                return Ok(false);
+            }
+            store::outbox::undo_all(tx)?;
+            store::feed::apply(tx, entries)?;
+            store::feed::set_position(tx, position)?;
+            Ok(true)
+        })
+    }
+
     /// Changes made here offline and not yet confirmed are taken back first (the
     /// server's feed carries what it made of them).
     pub fn apply_feed(&mut self, entries: &[store::feed::FeedEntry], position: i64) -> Result<()> {
