@@ -11,12 +11,12 @@
 //! KEEL_BENCH_OFFLINE_COMMANDS for other sizes).
 
 use keel::services::Workspace;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 mod common;
-use common::{env_number, invite, keel_bin, run, serve_on, server_bin};
+use common::{demo_team, env_number, invite, keel_bin, run, serve_on};
 
 /// Open deals in Lead, `n` of them after skipping `skip`.
 fn deals_in_lead(db: &Path, skip: usize, n: usize) -> Vec<i64> {
@@ -72,21 +72,12 @@ fn main() {
     let deals = env_number("KEEL_BENCH_DEALS", 1_000_000);
     let count = env_number("KEEL_BENCH_OFFLINE_COMMANDS", 1_000) as usize;
     let keel = keel_bin();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-offline");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let db = dir.join("team.db");
-    let started = Instant::now();
-    let init = run(
-        &server_bin(),
-        &["init", "--db", db.to_str().expect("utf-8"), "--admin", "x", "--demo", &deals.to_string()],
-    );
+    let (dir, db, init) = demo_team("bench-offline", deals);
     let ae = init
         .lines()
         .filter(|l| l.contains("(account-executive): "))
         .map(|l| l.split(" (").next().expect("name"));
     let ae = ae.clone().next().expect("an account executive").to_string();
-    println!("team workspace of {deals} deals made in {:.1} s", started.elapsed().as_secs_f64());
     let mut server = serve_on(&db, 0);
     let port: u16 = server.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
     let copy = dir.join("ae.db");

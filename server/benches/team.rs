@@ -12,12 +12,12 @@
 //! KEEL_BENCH_COMMANDS per client for other sizes).
 
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{env_number, invite, keel_bin, median, ms, percentile, run, serve, server_bin};
+use common::{demo_team, env_number, invite, keel_bin, median, ms, percentile, run, serve};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
@@ -83,21 +83,12 @@ fn main() {
     let clients = env_number("KEEL_BENCH_CLIENTS", 50) as usize;
     let per_client = env_number("KEEL_BENCH_COMMANDS", 40) as usize;
     let keel = keel_bin();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-team");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let db = dir.join("team.db");
-    let started = Instant::now();
-    let init = run(
-        &server_bin(),
-        &["init", "--db", db.to_str().expect("utf-8"), "--admin", "x", "--demo", &deals.to_string()],
-    );
+    let (dir, db, init) = demo_team("bench-team", deals);
     let names: Vec<String> = init
         .lines()
         .filter_map(|l| l.split(" (").next().filter(|_| l.contains("): ")).map(str::to_string))
         .collect();
     let (leader, ae) = (names[0].clone(), names[1].clone());
-    println!("team workspace of {deals} deals made in {:.1} s", started.elapsed().as_secs_f64());
     let server = serve(&db);
 
     // Join + board, beside a backup of the same file, three times each.

@@ -78,3 +78,19 @@ pub fn invite(db: &Path, member: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// A fresh demo team of `deals` deals in `target/NAME/team.db`: the file and what
+/// `keel-server init` printed (members and their invitation codes).
+pub fn demo_team(name: &str, deals: u64) -> (PathBuf, PathBuf, String) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = dir.join("team.db");
+    let started = std::time::Instant::now();
+    let init = run(
+        &server_bin(),
+        &["init", "--db", db.to_str().expect("utf-8"), "--admin", "x", "--demo", &deals.to_string()],
+    );
+    println!("team workspace of {deals} deals made in {:.1} s", started.elapsed().as_secs_f64());
+    (dir, db, init)
+}

@@ -209,3 +209,15 @@ pub fn exports(db: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// `keel check` passes on the file.
+pub fn assert_checks(db: &Path) {
+    let out = keel(db, &["check"]);
+    assert!(
+        out.status.success(),
+        "keel check {}: {}{}",
+        db.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,20 +1,9 @@
 //! Working offline in a team workspace: field work waits in the outbox, applies on the
 //! copy at once, and the server decides once it is back; money waits for nobody.
 
-use crate::harness::{exports, json, keel, refusal, Team};
+use crate::harness::{assert_checks, exports, json, keel, refusal, Team};
 use serde_json::Value;
 use std::path::Path;
-
-fn assert_checks(db: &Path) {
-    let out = keel(db, &["check"]);
-    assert!(
-        out.status.success(),
-        "keel check {}: {}{}",
-        db.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn one(db: &Path, sql: &str, param: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).expect("open");

@@ -1,24 +1,13 @@
 //! One pipeline for the whole team: changes made on one machine reach every copy, with
 //! the same figures, exactly once even when the server dies mid-command.
 
-use crate::harness::{exports, json, keel, Team};
+use crate::harness::{assert_checks, exports, json, Team};
 use std::io::Read;
 use std::time::{Duration, Instant};
 
 fn count_named(db: &std::path::Path, name: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).expect("open");
     conn.query_row("SELECT count(*) FROM deals WHERE name = ?1", [name], |r| r.get(0)).expect("count")
-}
-
-fn assert_checks(db: &std::path::Path) {
-    let out = keel(db, &["check"]);
-    assert!(
-        out.status.success(),
-        "keel check {}: {}{}",
-        db.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
