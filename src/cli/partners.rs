@@ -61,6 +61,26 @@ pub enum PartnerCommand {
         name: Option<String>,
         value: Option<u32>,
     },
+    /// Invite one of a partner's people to the partner portal; in a team workspace the
+    /// server prints their one-time invitation code.
+    Invite {
+        #[arg(long)]
+        partner: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The partner portal's people, of one partner or all.
+    Users {
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Take someone off the partner portal (their sessions end at once).
+    RemoveUser {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn percent_bp(field: &str, text: &str) -> Result<i64> {
@@ -177,6 +197,39 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
                 return output::json(&partner);
             }
             println!("{} is now {}.", partner.name, partner.status);
+        }
+        PartnerCommand::Invite { partner, email, name } => {
+            let actor = ctx.actor()?;
+            let partner = partners::find(&ctx.ws, &partner)?;
+            let user =
+                crate::services::portal::invite(&mut ctx.ws, actor, partner.id, &email, name.as_deref())?;
+            if ctx.json {
+                return output::json(&user);
+            }
+            println!(
+                "Invited {} of {} to the partner portal (portal user {}).",
+                user.email, user.partner_name, user.id
+            );
+        }
+        PartnerCommand::Users { partner } => {
+            let actor = ctx.actor()?;
+            let partner = partner.map(|p| partners::find(&ctx.ws, &p)).transpose()?;
+            let users = crate::services::portal::users(&ctx.ws, actor, partner.map(|p| p.id))?;
+            if ctx.json {
+                return output::json(&users);
+            }
+            for user in &users {
+                let state = if user.removed_at.is_some() { "removed" } else { "active" };
+                println!("{:>4}  {:<32} {:<24} {state}", user.id, user.email, user.partner_name);
+            }
+        }
+        PartnerCommand::RemoveUser { email } => {
+            let actor = ctx.actor()?;
+            let user = crate::services::portal::remove(&mut ctx.ws, actor, &email)?;
+            if ctx.json {
+                return output::json(&user);
+            }
+            println!("{} can no longer sign in to the partner portal.", user.email);
         }
         PartnerCommand::Settings { name, value } => {
             let settings = match (name, value) {

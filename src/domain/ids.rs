@@ -46,4 +46,5 @@ id_type!(
     StatementId,
     ImportBatchId,
     AccountMergeId,
+    PartnerUserId,
 );

@@ -17,7 +17,7 @@ pub use access::{policy, team};
 pub use customers::{accounts, contacts, duplicates, onboarding};
 pub use exchange::{export, import};
 pub(crate) use partner_program::statement_export;
-pub use partner_program::{partners, payouts, registrations, revenue};
+pub use partner_program::{partners, payouts, portal, registrations, revenue};
 pub use reporting::{fx, metrics, search, targets};
 pub use sales::{activities, deals, moves, pipeline, qualification, stage_rules};
 

@@ -62,6 +62,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0008_outbox.sql"),
         then: None,
     },
+    Migration {
+        version: 9,
+        name: "0009_partner_users.sql",
+        sql: include_str!("migrations/0009_partner_users.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

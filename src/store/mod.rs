@@ -30,7 +30,7 @@ pub use access::{audit, settings, team};
 pub use customers::{accounts, contacts, onboarding};
 pub use exchange::{exports, imports};
 pub use migrations::{apply_migrations, latest_version, MIGRATIONS};
-pub use partner_program::{partners, payouts, registrations, revenue};
+pub use partner_program::{partner_users, partners, payouts, registrations, revenue};
 pub use reporting::{facts, fx, search, targets};
 pub use sales::{activities, deals, qualification, stages};
 

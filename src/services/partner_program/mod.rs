@@ -2,6 +2,7 @@
 
 pub mod partners;
 pub mod payouts;
+pub mod portal;
 pub mod registrations;
 pub mod revenue;
 pub(crate) mod statement_export;

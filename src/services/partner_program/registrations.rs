@@ -282,17 +282,50 @@ fn check_submission(
 }
 
 pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
+    let id = submit_by(ws, Submitter::Member(actor), input)?;
+    get(ws, id)
+}
+
+/// Who sends a registration in: a team member on the partner's behalf, or one of the
+/// partner's own people through the partner portal (the audit log names them).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Submitter<'a> {
+    Member(TeamMemberId),
+    PartnerUser(&'a crate::store::partner_users::PartnerUser),
+}
+
+impl Submitter<'_> {
+    fn member(&self) -> Option<TeamMemberId> {
+        match self {
+            Submitter::Member(id) => Some(*id),
+            Submitter::PartnerUser(_) => None,
+        }
+    }
+
+    fn portal_user(&self) -> Option<&str> {
+        match self {
+            Submitter::Member(_) => None,
+            Submitter::PartnerUser(user) => Some(&user.email),
+        }
+    }
+}
+
+pub(crate) fn submit_by(
+    ws: &mut Workspace,
+    by: Submitter<'_>,
+    input: RegistrationInput,
+) -> Result<RegistrationId> {
     let valid = validate(ws, &input)?;
     let today = ws.today();
-    let id = ws.write(|tx, now| {
+    ws.write(|tx, now| {
         expire_due_in(tx, now, today)?;
         let partner = store::partners::get(tx, input.partner_id)?;
         let found = check_submission(tx, &partner, &valid, None)?;
-        let id = store::registrations::insert(tx, &valid.record(partner.id), now, Some(actor))?;
+        let id = store::registrations::insert(tx, &valid.record(partner.id), now, by.member())?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            by.member(),
             "registration.submit",
             "registration",
             id.0,
@@ -300,11 +333,11 @@ pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput)
                 "after": {"partner": partner.name, "company": valid.company_name, "domain": valid.domain,
                           "value_minor": valid.value.amount_minor, "currency": valid.value.currency},
                 "conflicts": found,
+                "portal_user": by.portal_user(),
             }),
         )?;
         Ok(id)
-    })?;
-    get(ws, id)
+    })
 }
 
 pub fn get(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
@@ -498,6 +531,19 @@ pub fn resubmit(
     id: RegistrationId,
     input: RegistrationInput,
 ) -> Result<RegistrationView> {
+    resubmit_by(ws, Submitter::Member(actor), id, input, None)?;
+    get(ws, id)
+}
+
+/// A resubmission, with the partner's answer to the manager's question when it comes
+/// through the portal.
+pub(crate) fn resubmit_by(
+    ws: &mut Workspace,
+    by: Submitter<'_>,
+    id: RegistrationId,
+    input: RegistrationInput,
+    answer: Option<&str>,
+) -> Result<()> {
     let current = store::registrations::get(ws.conn(), id)?;
     expect_status(&current, &[RegistrationStatus::Returned], "resubmitted")?;
     if input.partner_id != current.partner_id {
@@ -510,13 +556,14 @@ pub fn resubmit(
         expire_due_in(tx, now, today)?;
         let found = check_submission(tx, &partner, &valid, Some(id))?;
         store::registrations::resubmit(tx, id, &valid.record(current.partner_id), now)?;
-        crate::services::record(tx, now, Some(actor), "registration.resubmit", "registration", id.0, serde_json::json!({
+        crate::services::record(tx, now, by.member(), "registration.resubmit", "registration", id.0, serde_json::json!({
             "before": {"status": "returned", "domain": current.domain, "value_minor": current.estimated_value.amount_minor},
             "after": {"status": "submitted", "domain": valid.domain, "value_minor": valid.value.amount_minor},
             "conflicts": found,
+            "portal_user": by.portal_user(),
+            "answer": answer,
         }))
-    })?;
-    get(ws, id)
+    })
 }
 
 /// Extends an approved registration's protection once, with a reason.

@@ -4,3 +4,4 @@ pub mod money_properties;
 pub mod money_rules;
 pub mod partners;
 pub mod payouts;
+pub mod portal;
