@@ -3,13 +3,11 @@
 //! in the server's workspace file under `server_`, and never travel in a snapshot or the
 //! change feed.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use crate::secrets::{hash_secret, instant, random_text, sha256, verify_secret};
 use chrono::{DateTime, Duration, Utc};
 use keel::domain::TeamMemberId;
 use keel::{KeelError, Result};
 use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS server_invites (
@@ -40,37 +38,8 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(crate::portal_accounts::SCHEMA)?;
     Ok(conn)
-}
-
-fn random_text(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // The operating system's generator; without it no secret can be made at all.
-    getrandom::fill(&mut buf).expect("the operating system's random generator");
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hash_secret(secret: &str) -> Result<String> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the operating system's random generator");
-    let salt = SaltString::encode_b64(&salt).map_err(|e| KeelError::Schema(format!("salt: {e}")))?;
-    Ok(Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map_err(|e| KeelError::Schema(format!("hashing: {e}")))?
-        .to_string())
-}
-
-fn verify_secret(secret: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .is_ok_and(|hash| Argon2::default().verify_password(secret.as_bytes(), &hash).is_ok())
-}
-
-fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn instant(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// A new one-time code for a member (replacing any earlier one): `MEMBER-SECRET`.

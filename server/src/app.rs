@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) session_hours: i64,
     pub(crate) pause_after_commit: Option<Duration>,
+    /// Served over HTTPS itself (the portal's cookie is then `Secure`).
+    pub(crate) https: bool,
     /// The one connection that writes the workspace (and feeds its rows).
     pub(crate) writer: Mutex<Option<Workspace>>,
     pub(crate) limiter: Limiter,
@@ -57,6 +59,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         clock: config.clock,
         session_hours: config.session_hours,
         pause_after_commit: config.pause_after_commit,
+        https: config.tls.is_some(),
         writer: Mutex::new(Some(writer)),
         limiter: Limiter::default(),
         position,
@@ -112,7 +115,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
         .route("/v1/jobs/{id}", get(jobs::job))
         .route("/v1/events", get(replication::events))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::portal::routes(state))
 }
 
 pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Workspace> {

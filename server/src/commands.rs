@@ -134,6 +134,9 @@ pub(crate) fn finish(
     let words: Vec<&str> =
         request.args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).take(2).collect();
     let created = ws.applied_created(&request.client_id, request.seq)?;
+    if words == ["partner", "invite"] {
+        output = with_portal_code(shared, request, output)?;
+    }
     if words != ["team", "add"] {
         return Ok(CommandReply {
             output,
@@ -154,6 +157,34 @@ pub(crate) fn finish(
         }
     }
     Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None, created })
+}
+
+/// A partner's person just invited to the portal gets a one-time code, shown to the
+/// partner manager who invited them (the server keeps the codes).
+fn with_portal_code(shared: &Shared, request: &CommandRequest, output: String) -> Result<String, HttpError> {
+    let email = request
+        .args
+        .iter()
+        .position(|a| a == "--email")
+        .and_then(|i| request.args.get(i + 1))
+        .cloned()
+        .or_else(|| request.args.iter().find_map(|a| a.strip_prefix("--email=").map(str::to_string)))
+        .unwrap_or_default();
+    let conn = accounts::open(&shared.db)?;
+    let Some(user) = keel::store::partner_users::find_by_email(&conn, email.trim())? else {
+        return Ok(output);
+    };
+    let code = crate::portal_accounts::invite(&conn, user.id, shared.clock.now())?;
+    if request.json {
+        let mut value: serde_json::Value = serde_json::from_str(&output).unwrap_or_default();
+        value["invitation_code"] = serde_json::Value::String(code);
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()));
+    }
+    Ok(format!(
+        "{output}Invitation code for {}: {code} (valid {} days; they sign in at /portal on this server)\n",
+        user.email,
+        accounts::INVITE_DAYS
+    ))
 }
 
 /// The member a `team invite NAME` command names.

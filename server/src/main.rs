@@ -7,7 +7,10 @@ mod app;
 mod commands;
 mod jobs;
 mod limiter;
+mod portal;
+mod portal_accounts;
 mod replication;
+mod secrets;
 mod sessions;
 
 use clap::{Parser, Subcommand};

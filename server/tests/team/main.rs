@@ -5,6 +5,7 @@
 mod harness;
 mod imports;
 mod offline;
+mod portal;
 mod proxy;
 mod security;
 mod sharing;
