@@ -48,3 +48,13 @@ build_ui() {
   npm run build --silent
   cd "$ROOT"
 }
+
+# The partner portal's front end (served by keel-server at /portal).
+build_portal() {
+  cd "$ROOT/portal"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+  npm run build --silent
+  cd "$ROOT"
+}

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Starts a local Keel team server on a demo team, installing what is missing, and prints
-# an invitation code for its sales leader, an account executive and a partner manager.
+# an invitation code for its sales leader, an account executive and a partner manager; the
+# partner portal is served at /portal.
 # Join from the desktop app (command palette → "Join a team workspace…") or with
 #   keel join http://127.0.0.1:7878 CODE --db ~/keel-team-copy.db
 # The server's file is KEEL_TEAM_DB (default: keel/team-demo.db under the data dir).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
+ensure_system_packages
 ensure_rust
+ensure_node
+build_portal
 cargo build --release --locked -p keel -p keel-server
 
 DB="${KEEL_TEAM_DB:-${XDG_DATA_HOME:-$HOME/.local/share}/keel/team-demo.db}"
@@ -25,4 +29,6 @@ else
   done
 fi
 echo "Serving $DB on http://$LISTEN (Ctrl-C stops it)"
-exec ./target/release/keel-server --db "$DB" --listen "$LISTEN"
+echo "The partner portal: http://$LISTEN/portal (a partner manager invites a partner's people with"
+echo "  keel partner invite --partner NAME --email E   on a joined copy)"
+exec ./target/release/keel-server --db "$DB" --listen "$LISTEN" --portal-dir "$ROOT/portal/build"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Keel needs to build and drive the desktop app, and
-# nginx, the reverse proxy the team server's tests put in front of it.
+# nginx, the reverse proxy the team server's tests put in front of it, and Chromium with its
+# WebDriver, the browser the partner portal's tests drive.
 # Skips everything already present, so it is cheap to call from every entry point.
 set -euo pipefail
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   xvfb webkit2gtk-driver xauth
   nginx-light
+  chromium chromium-driver
 )
 missing=()
 for p in "${packages[@]}"; do

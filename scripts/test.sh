@@ -2,7 +2,7 @@
 # Runs every Keel test on a fresh Debian/Ubuntu machine, installing what is missing:
 # formatting and lints, core and desktop Rust tests, UI unit tests (Vitest) and type
 # check (svelte-check), and the end-to-end tests in the real app window (Xvfb +
-# tauri-driver + WebKitWebDriver).
+# tauri-driver + WebKitWebDriver), and the partner portal in Chromium (chromedriver).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
@@ -14,6 +14,8 @@ ensure_tauri_driver
 echo "== UI: install, unit tests, build"
 build_ui
 (cd ui && npx vitest run)
+build_portal
+(cd portal && npx vitest run)
 
 echo "== Rust: format and lints"
 cargo fmt --all -- --check
@@ -24,7 +26,11 @@ cargo test --workspace --locked
 
 echo "== UI: type check against the current bindings"
 (cd ui && npm run check)
+(cd portal && npm run check)
 
 echo "== End-to-end: the real window"
 cargo build --locked -p keel -p keel-desktop -p keel-server
 python3 tests/e2e/run.py
+
+echo "== End-to-end: the partner portal in Chromium"
+python3 tests/e2e/portal_web.py

@@ -27,6 +27,8 @@ pub struct Config {
     pub session_hours: i64,
     /// HTTPS: the certificate chain and its key (PEM files).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The partner portal's built front end, served at /portal.
+    pub portal_dir: Option<PathBuf>,
     /// Fault injection for the crash tests: wait this long after a command committed,
     /// before answering, so a test can kill the server between the two.
     pub pause_after_commit: Option<Duration>,
@@ -39,6 +41,7 @@ pub(crate) struct Shared {
     pub(crate) pause_after_commit: Option<Duration>,
     /// Served over HTTPS itself (the portal's cookie is then `Secure`).
     pub(crate) https: bool,
+    pub(crate) portal_dir: Option<PathBuf>,
     /// The one connection that writes the workspace (and feeds its rows).
     pub(crate) writer: Mutex<Option<Workspace>>,
     pub(crate) limiter: Limiter,
@@ -60,6 +63,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         session_hours: config.session_hours,
         pause_after_commit: config.pause_after_commit,
         https: config.tls.is_some(),
+        portal_dir: config.portal_dir,
         writer: Mutex::new(Some(writer)),
         limiter: Limiter::default(),
         position,

@@ -9,6 +9,7 @@ mod jobs;
 mod limiter;
 mod portal;
 mod portal_accounts;
+mod portal_front_end;
 mod replication;
 mod secrets;
 mod sessions;
@@ -45,6 +46,10 @@ struct Args {
     /// How long a session lasts before the member's machine signs in again.
     #[arg(long, default_value_t = 12, value_name = "HOURS")]
     session_hours: i64,
+
+    /// The partner portal's built files (`portal/build`), served at /portal.
+    #[arg(long, env = "KEEL_PORTAL_DIR", value_name = "DIR")]
+    portal_dir: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -144,6 +149,7 @@ fn run(args: Args) -> keel::Result<()> {
                 clock,
                 session_hours: args.session_hours,
                 tls: args.tls_cert.zip(args.tls_key),
+                portal_dir: args.portal_dir,
                 pause_after_commit: std::env::var("KEEL_SERVER_PAUSE_AFTER_COMMIT_MS")
                     .ok()
                     .and_then(|ms| ms.parse().ok())

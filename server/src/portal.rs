@@ -46,6 +46,9 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/portal/api/statements/{id}", get(statement))
         .route("/portal/api/statements/{id}/pdf", get(statement_pdf))
         .route("/portal/api/statements/{id}/csv", get(statement_csv))
+        .route("/portal", get(crate::portal_front_end::root))
+        .route("/portal/", get(crate::portal_front_end::root))
+        .route("/portal/{*path}", get(crate::portal_front_end::file))
         .layer(middleware::from_fn(guard))
         .with_state(state)
 }
@@ -83,7 +86,9 @@ fn from_the_portal(headers: &HeaderMap) -> bool {
 
 pub(crate) fn with_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -1,4 +1,5 @@
-"""A minimal W3C WebDriver client over the standard library, for tauri-driver."""
+"""A minimal W3C WebDriver client over the standard library, for tauri-driver and
+chromedriver."""
 
 import base64
 import http.client
@@ -15,9 +16,10 @@ class WebDriverError(RuntimeError):
 
 
 class Session:
-    def __init__(self, base_url: str, application: str, timeout: float = 60.0):
+    def __init__(self, base_url: str, application: str = "", timeout: float = 60.0, capabilities=None):
         self.base = base_url.rstrip("/")
-        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": application}}}}
+        always = capabilities or {"tauri:options": {"application": application}}
+        caps = {"capabilities": {"alwaysMatch": always}}
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -25,7 +27,7 @@ class Session:
                 break
             except (urllib.error.URLError, ConnectionError) as e:
                 if time.monotonic() > deadline:
-                    raise WebDriverError(f"tauri-driver did not answer: {e}") from e
+                    raise WebDriverError(f"the WebDriver server did not answer: {e}") from e
                 time.sleep(0.3)
         self.id = value["sessionId"]
 

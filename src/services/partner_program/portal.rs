@@ -18,6 +18,24 @@ use crate::{KeelError, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+/// An amount as the portal shows it: minor units, the currency and its decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PortalMoney {
+    pub minor: i64,
+    pub currency: &'static str,
+    pub exponent: u8,
+}
+
+impl From<Money> for PortalMoney {
+    fn from(money: Money) -> PortalMoney {
+        PortalMoney {
+            minor: money.amount_minor,
+            currency: money.currency.code(),
+            exponent: money.currency.exponent(),
+        }
+    }
+}
+
 /// A partner's person as the portal knows them once signed in (the team server
 /// authenticates them; this checks they are still on the partner's list).
 pub fn signed_in(ws: &Workspace, id: PartnerUserId) -> Result<PartnerUser> {
@@ -137,7 +155,7 @@ pub struct PortalRegistration {
     pub domain: String,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
-    pub estimated_value: Money,
+    pub estimated_value: PortalMoney,
     pub expected_close_date: NaiveDate,
     pub use_case: Option<String>,
     pub notes: Option<String>,
@@ -180,7 +198,7 @@ fn portal_view(ws: &Workspace, view: registrations::RegistrationView) -> Result<
         domain: r.domain,
         contact_name: r.contact_name,
         contact_email: r.contact_email,
-        estimated_value: r.estimated_value,
+        estimated_value: r.estimated_value.into(),
         expected_close_date: r.expected_close_date,
         use_case: r.use_case.map(|u| u.as_str().to_string()),
         notes: r.notes,
@@ -301,34 +319,148 @@ pub fn answer(
     registration(ws, &user, id)
 }
 
-/// The partner's commission entries, newest first, each with where it stands.
+/// One commission entry as its partner sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortalEarning {
-    #[serde(flatten)]
-    pub entry: Earning,
+    pub deal_name: String,
+    /// `accrual`, `clawback` or `reversal`.
+    pub kind: String,
+    pub amount: PortalMoney,
+    pub accrued_on: NaiveDate,
+    pub payable_on: NaiveDate,
+    pub statement_period: Option<String>,
     /// in holding (until `payable_on`), payable, on a statement (approved), paid,
     /// clawed back.
     pub standing: String,
 }
 
-pub fn earnings(ws: &Workspace, who: &PartnerUser) -> Result<Vec<PortalEarning>> {
+/// Per currency: everything earned, and how much of it stands where.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarningTotals {
+    pub earned: PortalMoney,
+    pub in_holding: PortalMoney,
+    pub payable: PortalMoney,
+    pub on_statements: PortalMoney,
+    pub paid: PortalMoney,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalEarnings {
+    pub entries: Vec<PortalEarning>,
+    pub totals: Vec<EarningTotals>,
+}
+
+fn standing(entry: &Earning, today: NaiveDate) -> &'static str {
+    if entry.kind != "accrual" {
+        return "clawed back";
+    }
+    match entry.statement_status.as_deref() {
+        Some("paid") => "paid",
+        Some("approved") => "on a statement",
+        _ if entry.payable_on > today => "in holding",
+        _ => "payable",
+    }
+}
+
+/// The partner's commission entries, newest first, each with where it stands, and the
+/// totals per currency.
+pub fn earnings(ws: &Workspace, who: &PartnerUser) -> Result<PortalEarnings> {
     let today = ws.today();
-    Ok(partner_users::earnings(ws.conn(), who.partner_id)?
+    let entries = partner_users::earnings(ws.conn(), who.partner_id)?;
+    let mut totals: Vec<EarningTotals> = Vec::new();
+    for entry in &entries {
+        let zero = PortalMoney { minor: 0, ..PortalMoney::from(entry.amount) };
+        let index = match totals.iter().position(|t| t.earned.currency == zero.currency) {
+            Some(i) => i,
+            None => {
+                totals.push(EarningTotals {
+                    earned: zero,
+                    in_holding: zero,
+                    payable: zero,
+                    on_statements: zero,
+                    paid: zero,
+                });
+                totals.len() - 1
+            }
+        };
+        let t = &mut totals[index];
+        let amount = entry.amount.amount_minor;
+        t.earned.minor += amount;
+        match standing(entry, today) {
+            "paid" => t.paid.minor += amount,
+            "on a statement" => t.on_statements.minor += amount,
+            "in holding" => t.in_holding.minor += amount,
+            "payable" => t.payable.minor += amount,
+            // A clawback stands against what was earned, wherever that stands.
+            _ => {}
+        }
+    }
+    let entries = entries
         .into_iter()
-        .map(|entry| {
-            let standing = if entry.kind != "accrual" {
-                "clawed back"
-            } else {
-                match entry.statement_status.as_deref() {
-                    Some("paid") => "paid",
-                    Some("approved") => "on a statement",
-                    _ if entry.payable_on > today => "in holding",
-                    _ => "payable",
-                }
-            };
-            PortalEarning { standing: standing.into(), entry }
+        .map(|entry| PortalEarning {
+            standing: standing(&entry, today).into(),
+            deal_name: entry.deal_name,
+            kind: entry.kind,
+            amount: entry.amount.into(),
+            accrued_on: entry.accrued_on,
+            payable_on: entry.payable_on,
+            statement_period: entry.statement_period,
         })
-        .collect())
+        .collect();
+    Ok(PortalEarnings { entries, totals })
+}
+
+/// A statement as its partner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalStatement {
+    pub id: StatementId,
+    pub period: String,
+    pub status: String,
+    pub total: PortalMoney,
+    pub approved_at: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+    pub paid_reference: Option<String>,
+    /// Only on one statement's page.
+    pub lines: Vec<PortalStatementLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalStatementLine {
+    /// payment, clawback, reversal or carried.
+    pub kind: String,
+    pub deal_name: Option<String>,
+    pub accrued_on: Option<NaiveDate>,
+    pub base: Option<PortalMoney>,
+    pub rate_bp: Option<u32>,
+    pub amount: PortalMoney,
+}
+
+fn portal_statement(
+    statement: &store::payouts::Statement,
+    lines: &[store::payouts::StatementLine],
+) -> PortalStatement {
+    let currency = statement.total.currency;
+    let money = |minor: i64| PortalMoney::from(Money { amount_minor: minor, currency });
+    PortalStatement {
+        id: statement.id,
+        period: statement.period.clone(),
+        status: statement.status.as_str().into(),
+        total: statement.total.into(),
+        approved_at: statement.approved_at.map(|t| t.to_rfc3339()),
+        paid_on: statement.paid_on,
+        paid_reference: statement.paid_reference.clone(),
+        lines: lines
+            .iter()
+            .map(|l| PortalStatementLine {
+                kind: l.kind.as_str().into(),
+                deal_name: l.deal_name.clone(),
+                accrued_on: l.accrued_on,
+                base: l.base_minor.map(money),
+                rate_bp: l.rate_bp,
+                amount: money(l.amount_minor),
+            })
+            .collect(),
+    }
 }
 
 /// Statements the partner may see: approved, paid, or carried into the next period.
@@ -337,10 +469,11 @@ fn visible(status: StatementStatus) -> bool {
     status != StatementStatus::Draft
 }
 
-pub fn statements(ws: &Workspace, who: &PartnerUser) -> Result<Vec<store::payouts::Statement>> {
-    let mut all: Vec<_> = store::payouts::list(ws.conn(), None, Some(who.partner_id))?
-        .into_iter()
+pub fn statements(ws: &Workspace, who: &PartnerUser) -> Result<Vec<PortalStatement>> {
+    let mut all: Vec<PortalStatement> = store::payouts::list(ws.conn(), None, Some(who.partner_id))?
+        .iter()
         .filter(|s| visible(s.status))
+        .map(|s| portal_statement(s, &[]))
         .collect();
     all.reverse();
     Ok(all)
@@ -348,7 +481,7 @@ pub fn statements(ws: &Workspace, who: &PartnerUser) -> Result<Vec<store::payout
 
 /// One of the partner's statements with its lines; another partner's, or a draft, is
 /// "not found".
-pub fn statement(
+fn own_statement(
     ws: &Workspace,
     who: &PartnerUser,
     id: StatementId,
@@ -360,6 +493,11 @@ pub fn statement(
     Ok(super::payouts::StatementView { lines: store::payouts::lines(ws.conn(), id)?, statement })
 }
 
+pub fn statement(ws: &Workspace, who: &PartnerUser, id: StatementId) -> Result<PortalStatement> {
+    let view = own_statement(ws, who, id)?;
+    Ok(portal_statement(&view.statement, &view.lines))
+}
+
 /// The statement as the same CSV or PDF the partner manager exports.
 pub fn statement_file(
     ws: &Workspace,
@@ -367,7 +505,7 @@ pub fn statement_file(
     id: StatementId,
     format: super::payouts::ExportFormat,
 ) -> Result<Vec<u8>> {
-    let view = statement(ws, who, id)?;
+    let view = own_statement(ws, who, id)?;
     Ok(match format {
         super::payouts::ExportFormat::Csv => super::statement_export::csv(&view).into_bytes(),
         super::payouts::ExportFormat::Pdf => super::statement_export::pdf(&view),

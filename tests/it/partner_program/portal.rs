@@ -71,7 +71,7 @@ fn a_partner_sees_its_own_registrations_and_another_partners_are_not_found() {
     let mine =
         portal::register(&mut t.p.fx.ws, &t.a, form("Orbit Games", "orbit-games.io")).expect("register");
     assert_eq!((mine.status.as_str(), mine.needs_review), ("submitted", false));
-    assert_eq!(mine.estimated_value.amount_minor, 6_000_000);
+    assert_eq!((mine.estimated_value.minor, mine.estimated_value.exponent), (6_000_000, 2));
     let theirs =
         portal::register(&mut t.p.fx.ws, &t.b, form("Comet Labs", "comet-labs.io")).expect("register");
 
@@ -186,12 +186,13 @@ fn earnings_and_statements_are_the_partners_own_and_files_match_the_managers_exp
     let deal = t.p.won_partner_deal("kitelabs.io");
     pay(&mut t.p, deal, 1_000_000, RevenueKind::Payment).expect("payment");
     let earnings = portal::earnings(&t.p.fx.ws, &t.a).expect("earnings");
-    assert_eq!(earnings.len(), 1);
+    assert_eq!(earnings.entries.len(), 1);
     assert_eq!(
-        (earnings[0].standing.as_str(), earnings[0].entry.amount.amount_minor),
+        (earnings.entries[0].standing.as_str(), earnings.entries[0].amount.minor),
         ("in holding", 250_000)
     );
-    assert!(portal::earnings(&t.p.fx.ws, &t.b).expect("b").is_empty());
+    assert_eq!((earnings.totals[0].earned.minor, earnings.totals[0].in_holding.minor), (250_000, 250_000));
+    assert!(portal::earnings(&t.p.fx.ws, &t.b).expect("b").entries.is_empty());
 
     at(&t.p, 2026, 5, 3);
     let pm = t.p.pm;
@@ -203,8 +204,11 @@ fn earnings_and_statements_are_the_partners_own_and_files_match_the_managers_exp
     let listed = portal::statements(&t.p.fx.ws, &t.a).expect("list");
     assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), [id]);
     let view = portal::statement(&t.p.fx.ws, &t.a, id).expect("view");
-    assert_eq!(view.statement.total.amount_minor, 250_000);
-    assert_eq!(portal::earnings(&t.p.fx.ws, &t.a).expect("earnings")[0].standing, "on a statement");
+    assert_eq!(view.total.minor, 250_000);
+    assert_eq!(view.lines.iter().map(|l| l.amount.minor).sum::<i64>(), view.total.minor);
+    let earnings = portal::earnings(&t.p.fx.ws, &t.a).expect("earnings");
+    assert_eq!(earnings.entries[0].standing, "on a statement");
+    assert_eq!(earnings.totals[0].on_statements.minor, 250_000);
     for format in [ExportFormat::Csv, ExportFormat::Pdf] {
         let file = portal::statement_file(&t.p.fx.ws, &t.a, id, format).expect("file");
         assert_eq!(file, payouts::export(&t.p.fx.ws, pm, id, format).expect("manager's"));
