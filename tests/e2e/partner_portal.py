@@ -168,6 +168,27 @@ def test_a_conflicting_registration_goes_from_review_to_a_paid_statement(session
     session.find("[data-testid=partner-page]")
     shot(session, "partner-page")
 
+    # The partner's people: invited from the partner page. On a workspace of this
+    # computer alone there is no portal, so no code; the CLI lists the person.
+    set_input(session, "[data-testid=portal-invite-email]", "sam@partner.example")
+    session.click("[data-testid=portal-invite]")
+    session.find("[data-testid=portal-no-code]")
+    session.find("[data-testid=portal-person][data-email='sam@partner.example'][data-removed=false]")
+    users = keel_json(db, "partner", "users", "--partner", partner["partner"]["name"])
+    assert [u["email"] for u in users] == ["sam@partner.example"], users
+    session.js("document.querySelector('[data-testid=portal-people]').scrollIntoView({block: 'end'})")
+    shot(session, "partner-portal-people")
+
+    # Text a partner typed is shown as text in the app too: markup does not run.
+    markup = 'Vega <img src=x onerror="window.__owned=1"> Labs'
+    keel(db, "registration", "submit", "--partner", partner["partner"]["name"], "--company", markup,
+         "--domain", "vega-labs.example", "--value", "1,000", "--currency", "USD", "--close-date", "2027-03-31",
+         "--notes", "<script>window.__owned=2</script><b>bold</b>")
+    session.click("[data-testid=nav-registrations]")
+    session.wait_for(lambda: any(markup in session.text(r) for r in session.find_all("[data-testid=registration-row]")),
+                     "the registration with markup, as text")
+    assert session.js("return window.__owned === undefined"), "markup a partner typed ran in the app"
+
 
 def dashboard_figures(session):
     session.find("[data-testid=kpi-win-rate]")

@@ -9,6 +9,7 @@ pub mod deal;
 pub mod imports;
 pub mod partners;
 pub mod payouts;
+pub mod portal_users;
 pub mod workspace;
 
 use crate::ApiError;

@@ -126,6 +126,8 @@ pub struct PartnerDesk {
     pub expiry_warning_days: Int,
     /// The program's promise: a registration is reviewed within this many hours.
     pub review_within_hours: Int,
+    /// What partners' people did lately through the partner portal, newest first.
+    pub portal_activity: Vec<super::portal_users::PortalActivityDto>,
 }
 
 /// The partner manager's home: reviews waiting (oldest first), conflicts, expiring
@@ -144,6 +146,7 @@ pub fn partner_desk(state: State<'_, AppState>) -> Result<PartnerDesk, ApiError>
         statements_to_approve: desk.statements_to_approve.iter().map(StatementDto::from).collect(),
         expiry_warning_days: partners::EXPIRY_WARNING_DAYS.into(),
         review_within_hours: i64::from(partners::program_settings(&ws)?.review_within_hours).into(),
+        portal_activity: super::portal_users::activity(&desk.portal_activity),
     })
 }
 

@@ -389,6 +389,8 @@ pub struct PartnerDesk {
     pub expiring: Vec<RegistrationView>,
     /// Draft payout statements waiting for approval.
     pub statements_to_approve: Vec<Statement>,
+    /// What partners' people did lately through the partner portal, newest first.
+    pub portal_activity: Vec<store::partner_users::PortalActivity>,
 }
 
 pub fn desk(ws: &Workspace, actor: TeamMemberId) -> Result<PartnerDesk> {
@@ -414,5 +416,6 @@ pub fn desk(ws: &Workspace, actor: TeamMemberId) -> Result<PartnerDesk> {
         to_review,
         expiring,
         statements_to_approve,
+        portal_activity: store::partner_users::portal_activity(ws.conn(), 20)?,
     })
 }

@@ -147,3 +147,38 @@ pub fn earnings(conn: &Connection, partner: PartnerId) -> Result<Vec<Earning>> {
     }
     Ok(all)
 }
+
+/// Something a partner's person did through the portal, for the partner desk.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalActivity {
+    pub at: DateTime<Utc>,
+    pub email: String,
+    /// The audit log's action (`registration.submit`, `registration.resubmit`).
+    pub action: String,
+    pub registration_id: Option<i64>,
+    pub partner: Option<String>,
+    pub company: Option<String>,
+}
+
+/// The latest things partners' people did through the portal, newest first.
+pub fn portal_activity(conn: &Connection, limit: u32) -> Result<Vec<PortalActivity>> {
+    let mut stmt = conn.prepare(
+        "SELECT a.at, json_extract(a.detail, '$.portal_user'), a.action, a.entity_id, p.name, r.company_name
+         FROM audit_log a
+         LEFT JOIN registrations r ON a.entity = 'registration' AND r.id = a.entity_id
+         LEFT JOIN partners p ON p.id = r.partner_id
+         WHERE json_extract(a.detail, '$.portal_user') IS NOT NULL
+         ORDER BY a.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(PortalActivity {
+            at: get_instant(r, "at")?,
+            email: r.get(1)?,
+            action: r.get(2)?,
+            registration_id: r.get(3)?,
+            partner: r.get(4)?,
+            company: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -96,6 +96,12 @@ export const commands = {
 	partnerDesk: () => typedError<PartnerDesk_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("partner_desk")),
 	partners: () => typedError<PartnerRow_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("partners")),
 	partnerPage: (partnerId: number) => typedError<PartnerPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("partner_page", { partnerId })),
+	/**  A partner's portal people. */
+	portalUsers: (partnerId: number) => typedError<PortalUserDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("portal_users", { partnerId })),
+	/**  Invites one of a partner's people to the portal. */
+	invitePortalUser: (partnerId: number, email: string, name: string | null) => typedError<PortalInvitation_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("invite_portal_user", { partnerId, email, name })),
+	/**  Takes one of a partner's people off the portal. */
+	removePortalUser: (email: string) => typedError<PortalUserDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("remove_portal_user", { email })),
 	/**  Registrations, oldest first; `status` narrows to one state. */
 	registrations: (status: string | null) => typedError<RegistrationDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("registrations", { status })),
 	registration: (registrationId: number) => typedError<RegistrationDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("registration", { registrationId })),
@@ -1043,6 +1049,8 @@ export type PartnerDesk_Deserialize = {
 	expiry_warning_days: number,
 	/**  The program's promise: a registration is reviewed within this many hours. */
 	review_within_hours: number,
+	/**  What partners' people did lately through the partner portal, newest first. */
+	portal_activity: PortalActivityDto_Deserialize[],
 };
 
 export type PartnerDesk_Serialize = {
@@ -1053,6 +1061,8 @@ export type PartnerDesk_Serialize = {
 	expiry_warning_days: number,
 	/**  The program's promise: a registration is reviewed within this many hours. */
 	review_within_hours: number,
+	/**  What partners' people did lately through the partner portal, newest first. */
+	portal_activity: PortalActivityDto_Serialize[],
 };
 
 export type PartnerPage = PartnerPage_Serialize | PartnerPage_Deserialize;
@@ -1157,6 +1167,66 @@ export type PocInput_Serialize = {
 	end_date: string | null,
 	/**  pending, passed or failed. */
 	outcome: string | null,
+};
+
+export type PortalActivityDto = PortalActivityDto_Serialize | PortalActivityDto_Deserialize;
+
+export type PortalActivityDto_Deserialize = {
+	at: string,
+	email: string,
+	action: string,
+	registration_id?: number | null,
+	partner?: string | null,
+	company?: string | null,
+};
+
+export type PortalActivityDto_Serialize = {
+	at: string,
+	email: string,
+	action: string,
+	registration_id: number | null,
+	partner: string | null,
+	company: string | null,
+};
+
+export type PortalInvitation = PortalInvitation_Serialize | PortalInvitation_Deserialize;
+
+export type PortalInvitation_Deserialize = {
+	user: PortalUserDto_Deserialize,
+	/**
+	 *  The one-time code to pass on; only a team server makes codes (a workspace on
+	 *  this computer alone has no portal).
+	 */
+	code?: string | null,
+};
+
+export type PortalInvitation_Serialize = {
+	user: PortalUserDto_Serialize,
+	/**
+	 *  The one-time code to pass on; only a team server makes codes (a workspace on
+	 *  this computer alone has no portal).
+	 */
+	code: string | null,
+};
+
+export type PortalUserDto = PortalUserDto_Serialize | PortalUserDto_Deserialize;
+
+export type PortalUserDto_Deserialize = {
+	id: number,
+	email: string,
+	name?: string | null,
+	invited_at: string,
+	/**  Set once they were taken off the portal. */
+	removed_at?: string | null,
+};
+
+export type PortalUserDto_Serialize = {
+	id: number,
+	email: string,
+	name: string | null,
+	invited_at: string,
+	/**  Set once they were taken off the portal. */
+	removed_at: string | null,
 };
 
 export type Progress = {

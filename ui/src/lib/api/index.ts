@@ -71,6 +71,7 @@ export type CurrencySettings = B.CurrencySettings;
 export type AuditEntry = B.AuditDto_Serialize;
 export type TeamLink = B.TeamDto_Serialize;
 export type UnsyncedChange = B.UnsyncedChange_Serialize;
+export type PortalUser = B.PortalUserDto_Serialize;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
@@ -124,6 +125,10 @@ export const api = {
   partnerDesk: () => call(commands.partnerDesk()),
   partners: () => call(commands.partners()),
   partnerPage: (partnerId: number) => call(commands.partnerPage(partnerId)),
+  portalUsers: (partnerId: number) => call(commands.portalUsers(partnerId)),
+  invitePortalUser: (partnerId: number, email: string, name: string | null) =>
+    call(commands.invitePortalUser(partnerId, email, name)),
+  removePortalUser: (email: string) => call(commands.removePortalUser(email)),
   registrations: (status: string | null) => call(commands.registrations(status)),
   registration: (registrationId: number) => call(commands.registration(registrationId)),
   submitRegistration: (input: NewRegistration) => call(commands.submitRegistration(input)),
