@@ -204,17 +204,22 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
         let page = remote.feed(link.position)?;
         if page.entries.is_empty() {
             if first && ws.outbox_tx(outbox::has_local_effects)? {
-                ws.apply_feed_when_settled(&[], link.position)?;
+                ws.apply_feed_from(link.position, &[], link.position)?;
             }
             return Ok(report);
         }
         first = false;
         let last = page.entries.last().map_or(link.position, |e| e.seq);
-        if !ws.apply_feed_when_settled(&page.entries, last)? {
-            report.pending = ws.outbox_counts()?.0 as usize;
-            return Ok(report);
+        match ws.apply_feed_from(link.position, &page.entries, last)? {
+            crate::services::FeedApplied::Applied => report.applied += page.entries.len(),
+            // Another process of this machine caught the copy up meanwhile: go on from
+            // where it now stands.
+            crate::services::FeedApplied::MovedOn => {}
+            crate::services::FeedApplied::OutboxWaiting => {
+                report.pending = ws.outbox_counts()?.0 as usize;
+                return Ok(report);
+            }
         }
-        report.applied += page.entries.len();
     }
 }
 

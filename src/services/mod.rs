@@ -12,7 +12,7 @@ pub mod partner_program;
 pub mod reporting;
 pub mod sales;
 
-pub use access::workspace::{CommandStamp, ImportSlices, QueuedChange, Settings, Workspace};
+pub use access::workspace::{CommandStamp, FeedApplied, ImportSlices, QueuedChange, Settings, Workspace};
 pub use access::{policy, team};
 pub use customers::{accounts, contacts, duplicates, onboarding};
 pub use exchange::{export, import};

@@ -172,6 +172,12 @@ def test_a_partner_registers_follows_and_is_paid(team, browser):
     browser.both_widths("portal-sign-in")
     s.click("[data-testid=sign-in-submit]")
     s.wait_for(lambda: s.text(s.find("[data-testid=partner-name]")) == reseller, "the partner's name")
+    # The page itself is served under a strict policy (the app above ran under it).
+    csp = s.cmd("POST", "/execute/async", {
+        "script": "const done = arguments[0]; fetch('/portal/').then(r => done(r.headers.get('content-security-policy')));",
+        "args": [],
+    })
+    assert "script-src 'self' 'sha256-" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp, csp
     cookie = s.cmd("GET", "/cookie/keel_portal")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
 

@@ -138,6 +138,17 @@ fn an_invitation_works_once_for_its_address_with_a_real_password() {
         401,
         "a code works once"
     );
+    // Behind a proxy that terminates HTTPS, the cookie is Secure.
+    let mut reply = http()
+        .post(format!("{}/portal/api/session", p.team.url))
+        .header("x-keel-portal", "1")
+        .header("X-Forwarded-Proto", "https")
+        .send_json(body!({"email": "cy@partner-a.example", "password": "a long portal password"}))
+        .expect("request");
+    assert_eq!(reply.status().as_u16(), 200);
+    let set = reply.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(set.contains("; Secure") && set.contains("HttpOnly"), "{set}");
+    let _ = reply.body_mut().read_to_vec();
     // Then the address and password sign in; a wrong password does not.
     let sign_in = |password: &str| {
         send(

@@ -26,6 +26,16 @@ pub struct Workspace {
     queued: Option<QueuedChange>,
 }
 
+/// What became of feed entries offered to a copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedApplied {
+    Applied,
+    /// Changes made here offline wait to be sent first.
+    OutboxWaiting,
+    /// The copy had already moved past where the entries start (applied meanwhile).
+    MovedOn,
+}
+
 /// A change made on a team copy while its server cannot be reached.
 #[derive(Debug, Clone)]
 pub struct QueuedChange {
@@ -234,22 +244,27 @@ impl Workspace {
 
     /// Replays the server's feed on this copy, and where it now stands, in one
     /// transaction: a copy is never half caught up.
-    /// Like [`Workspace::apply_feed`], unless a change made here offline waits to be sent
-    /// (another process of this machine may have just kept one): then nothing is applied
-    /// and this says false, for the copy to catch up once the change has gone.
-    pub fn apply_feed_when_settled(
+    /// Like [`Workspace::apply_feed`] for the entries after `from`, unless a change made
+    /// here offline waits to be sent (another process of this machine may have just
+    /// kept one), or another process of this machine (the app's follower, a command)
+    /// applied feed entries meanwhile: both are checked inside the transaction.
+    pub fn apply_feed_from(
         &mut self,
+        from: i64,
         entries: &[store::feed::FeedEntry],
         position: i64,
-    ) -> Result<bool> {
+    ) -> Result<FeedApplied> {
         store::with_tx(&mut self.conn, |tx| {
             if store::outbox::counts(tx)?.0 > 0 {
-                return Ok(false);
+                return Ok(FeedApplied::OutboxWaiting);
+            }
+            if store::feed::link(tx)?.map(|l| l.position) != Some(from) {
+                return Ok(FeedApplied::MovedOn);
             }
             store::outbox::undo_all(tx)?;
             store::feed::apply(tx, entries)?;
             store::feed::set_position(tx, position)?;
-            Ok(true)
+            Ok(FeedApplied::Applied)
         })
     }
 

@@ -198,3 +198,35 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
     assert!(ws.waiting_deals().expect("waiting").is_empty());
     assert!(ws.invariant_problems().expect("invariants").is_empty());
 }
+
+#[test]
+fn two_processes_catching_a_copy_up_with_the_same_entries_apply_them_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("copy.db");
+    let clock = Arc::new(FixedClock::at(crate::start()));
+    let mut ws = Workspace::open(&path, clock.clone()).expect("open");
+    keel::services::pipeline::init(&mut ws).expect("init");
+    ws.follow(&TeamLink {
+        server_url: "http://127.0.0.1:9".into(),
+        member_id: TeamMemberId(1),
+        credential: "unused".into(),
+        client_id: "race-test".into(),
+        next_seq: 1,
+        position: 10,
+    })
+    .expect("follow");
+    let mut other = Workspace::open_existing(&path, clock).expect("a second process");
+    let entries = vec![keel::store::feed::FeedEntry {
+        seq: 11,
+        table: "settings".into(),
+        op: "insert".into(),
+        pk: serde_json::json!({"key": "race.probe"}),
+        row: Some(serde_json::json!({"key": "race.probe", "value": "once"})),
+    }];
+    use keel::services::FeedApplied;
+    assert_eq!(ws.apply_feed_from(10, &entries, 11).expect("first"), FeedApplied::Applied);
+    // The second saw position 10 before the first committed: it must not insert again.
+    assert_eq!(other.apply_feed_from(10, &entries, 11).expect("second"), FeedApplied::MovedOn);
+    assert_eq!(one(&path, "SELECT count(*) FROM settings WHERE key = 'race.probe'"), 1);
+    assert_eq!(one(&path, "SELECT position FROM team_link"), 11);
+}
