@@ -95,6 +95,17 @@ fn a_partner_sees_its_own_registrations_and_another_partners_are_not_found() {
     // The audit log says who at the partner did it.
     let audit = t.p.fx.ws.audit_log(Some("registration"), Some(mine.id.0), Some(10)).expect("audit");
     assert!(audit.iter().any(|e| e.detail["portal_user"] == "ana@acme-resell.com"), "{audit:?}");
+    // And the partner desk lists it as portal activity, naming the person and partner.
+    let desk = partners::desk(&t.p.fx.ws, t.p.pm).expect("desk");
+    let latest = &desk.portal_activity[0];
+    assert_eq!(
+        (latest.email.as_str(), latest.partner.as_deref(), latest.registration_id),
+        ("bo@beta-channel.com", Some("Beta Channel"), Some(theirs.id.0))
+    );
+    assert!(desk
+        .portal_activity
+        .iter()
+        .any(|a| a.email == "ana@acme-resell.com" && a.company.as_deref() == Some("Orbit Games")));
 }
 
 #[test]
