@@ -106,6 +106,12 @@ enum Command {
     /// Targets per period (customers, enterprise deals, ARR).
     #[command(subcommand)]
     Target(reports::TargetCommand),
+    /// Quotas per member and period (set by sales leaders).
+    #[command(subcommand)]
+    Quota(reports::QuotaCommand),
+    /// The forecast for a period: quota, closed won, commit, best case, pipeline, omitted,
+    /// attainment and each member's call; `submit` and `adjust` the calls.
+    Forecast(reports::ForecastArgs),
     /// Read the audit log: who did what, when.
     Audit(workspace::AuditArgs),
     /// Join a team workspace: sign in with the invitation code, download the team's
@@ -296,6 +302,8 @@ fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<(
         Command::Search { text } => reports::search(ctx, &text),
         Command::Fx(cmd) => reports::fx(ctx, cmd),
         Command::Target(cmd) => reports::target(ctx, cmd),
+        Command::Quota(cmd) => reports::quota(ctx, cmd),
+        Command::Forecast(args) => reports::forecast(ctx, args),
         Command::Audit(args) => workspace::audit(ctx, args),
         Command::Check { rebuild_facts } => workspace::check(ctx, rebuild_facts),
         Command::Backup { file } => workspace::backup(ctx, &file),

@@ -31,6 +31,7 @@ fn online_only(command: &Command) -> Option<&'static str> {
         Command::Partner(_) => Some("partners, plans and rates"),
         Command::Fx(_) => Some("exchange rates"),
         Command::Target(_) => Some("targets"),
+        Command::Quota(_) | Command::Forecast(_) => Some("quotas and forecast calls"),
         Command::Team(_) => Some("team changes"),
         Command::Stage(_) | Command::Settings(_) => Some("the pipeline's settings"),
         Command::Import(_) => Some("imports"),

@@ -3,6 +3,7 @@
 use super::{output, require_init, Ctx};
 use crate::domain::{parse_date, DealSource, Segment};
 use crate::money::{format_minor, BasisPoints, Currency};
+use crate::services::metrics::forecast;
 use crate::services::metrics::{self, BoardQuery, Figures, Metrics, MetricsQuery};
 use crate::services::{fx, targets};
 use crate::Result;
@@ -99,6 +100,163 @@ pub enum TargetCommand {
     Phases { start: String },
     /// Remove a target.
     Remove { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuotaCommand {
+    /// Set a member's quota for a period (sales leaders): `keel quota set --owner NAME --period 2026-Q4 --amount 500000`.
+    Set {
+        #[arg(long)]
+        owner: String,
+        /// A month (2026-11) or a quarter (2026-Q4).
+        #[arg(long)]
+        period: String,
+        /// In the reporting currency.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Must be the reporting currency (said for clarity).
+        #[arg(long)]
+        currency: Option<String>,
+    },
+    /// Quotas in force, of one period or all.
+    List {
+        #[arg(long)]
+        period: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ForecastArgs {
+    #[command(subcommand)]
+    action: Option<ForecastAction>,
+    /// A month (2026-11) or a quarter (2026-Q4); this quarter by default.
+    #[arg(long)]
+    period: Option<String>,
+    /// One member's row (sales leaders; everyone else sees their own).
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForecastAction {
+    /// Call your number for a period, with what it rests on.
+    Submit {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Adjust a member's call (sales leaders), with a reason.
+    Adjust {
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub fn quota(ctx: &mut Ctx, cmd: QuotaCommand) -> Result<()> {
+    require_init(ctx)?;
+    let actor = ctx.actor()?;
+    let quotas = match cmd {
+        QuotaCommand::Set { owner, period, amount, currency } => {
+            let member = crate::services::team::find(&ctx.ws, &owner)?.id;
+            vec![forecast::set_quota(&mut ctx.ws, actor, member, &period, &amount, currency.as_deref())?]
+        }
+        QuotaCommand::List { period } => forecast::quotas(&ctx.ws, actor, period.as_deref())?,
+    };
+    if ctx.json {
+        return output::json(&quotas);
+    }
+    for q in &quotas {
+        println!("{:<10} {:<24} {}", q.period, q.member_name, q.amount);
+    }
+    Ok(())
+}
+
+pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
+    require_init(ctx)?;
+    let actor = ctx.actor()?;
+    match args.action {
+        Some(ForecastAction::Submit { period, amount, note }) => {
+            let call = forecast::submit_call(&mut ctx.ws, actor, &period, &amount, &note)?;
+            return if ctx.json { output::json(&call) } else { show_call(&call) };
+        }
+        Some(ForecastAction::Adjust { owner, period, amount, reason }) => {
+            let member = crate::services::team::find(&ctx.ws, &owner)?.id;
+            let call = forecast::adjust_call(&mut ctx.ws, actor, member, &period, &amount, &reason)?;
+            return if ctx.json { output::json(&call) } else { show_call(&call) };
+        }
+        None => {}
+    }
+    let period = args.period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
+    let owner = owner_named(ctx, args.owner.as_deref())?;
+    let report = forecast::forecast(&ctx.ws, actor, &period, owner)?;
+    if ctx.json {
+        return output::json(&report);
+    }
+    let c = report.currency;
+    let m = |minor: i64| crate::money::Money { amount_minor: minor, currency: c }.to_string();
+    let opt = |minor: Option<i64>| minor.map_or_else(|| "—".to_string(), m);
+    println!(
+        "Forecast {} ({} to {}), {}",
+        report.period.name,
+        report.period.from,
+        report.period.to,
+        c.code()
+    );
+    println!(
+        "{:<22} {:>16} {:>16} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16}",
+        "OWNER", "QUOTA", "CLOSED WON", "ATTAIN", "COMMIT", "BEST CASE", "PIPELINE", "OMITTED", "CALL"
+    );
+    for row in report.owners.iter().chain(std::iter::once(&report.team)) {
+        let attainment = row.attainment_bp.map_or_else(|| "—".into(), |bp| format!("{}%", bp / 100));
+        let call = match (row.call_minor, row.adjusted_minor) {
+            (_, Some(adjusted)) => format!("{} (adj.)", m(adjusted)),
+            (Some(call), None) => m(call),
+            _ => "—".into(),
+        };
+        println!(
+            "{:<22} {:>16} {:>16} {:>7} {:>16} {:>16} {:>16} {:>16} {:>16}",
+            row.owner_name,
+            opt(row.quota_minor),
+            m(row.closed_won_minor),
+            attainment,
+            m(row.commit_minor),
+            m(row.best_case_minor),
+            m(row.pipeline_minor),
+            m(row.omitted_minor),
+            call
+        );
+    }
+    if report.unconverted_count > 0 {
+        println!(
+            "{} deals have no exchange rate into {} and count without their money.",
+            report.unconverted_count,
+            c.code()
+        );
+    }
+    Ok(())
+}
+
+fn show_call(call: &crate::store::forecast::ForecastCall) -> Result<()> {
+    println!(
+        "{} {} for {}: {} ({}) by {}",
+        if call.kind == "call" { "Called" } else { "Adjusted" },
+        call.member_id,
+        call.period,
+        call.amount,
+        call.note,
+        call.by_name
+    );
+    Ok(())
 }
 
 /// The member a flag names (the command line takes names; the core takes ids).

@@ -68,6 +68,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0009_partner_users.sql"),
         then: None,
     },
+    Migration {
+        version: 10,
+        name: "0010_forecast.sql",
+        sql: include_str!("migrations/0010_forecast.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

@@ -1,6 +1,7 @@
 //! The report projection, exchange rates, targets and search.
 
 pub mod facts;
+pub mod forecast;
 pub mod fx;
 pub mod search;
 pub mod targets;

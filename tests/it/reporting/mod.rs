@@ -1,4 +1,5 @@
 //! The report, the board and their drill-downs.
 
 pub mod board;
+pub mod forecast;
 pub mod metrics;

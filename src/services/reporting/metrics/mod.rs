@@ -7,6 +7,7 @@
 
 mod board;
 mod drill;
+pub mod forecast;
 mod funnel;
 mod progress;
 mod tally;

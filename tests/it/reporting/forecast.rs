@@ -1,0 +1,213 @@
+//! The forecast roll-up, quotas and calls: its figures agree with the report and the
+//! board computed apart, a category change moves a deal's money between columns and
+//! nowhere else, calls are kept append-only, and only leaders set quotas, adjust calls
+//! or see someone else's row.
+
+use chrono::NaiveDate;
+use keel::clock::FixedClock;
+use keel::domain::{Role, TeamMemberId};
+use keel::services::demo::{generate, DemoOptions};
+use keel::services::metrics::forecast::{self, Period};
+use keel::services::metrics::{self, BoardQuery, MetricsQuery};
+use keel::services::{deals, team, Workspace};
+use std::sync::Arc;
+
+fn demo(deals: u64, seed: u64) -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().expect("dir");
+    let at =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0).single().expect("instant");
+    let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
+    generate(&mut ws, DemoOptions { deals, seed }).expect("demo");
+    (dir, ws)
+}
+
+fn member(ws: &Workspace, role: Role) -> TeamMemberId {
+    team::list(ws).expect("team").into_iter().find(|m| m.role == role && m.is_active()).expect("member").id
+}
+
+#[test]
+fn periods_are_months_or_quarters_and_anything_else_is_named() {
+    let q = Period::parse("period", "2026-q4").expect("quarter");
+    assert_eq!((q.name.as_str(), q.from, q.to), ("2026-Q4", day(2026, 10, 1), day(2026, 12, 31)));
+    let m = Period::parse("period", "2027-02").expect("month");
+    assert_eq!((m.from, m.to), (day(2027, 2, 1), day(2027, 2, 28)));
+    for bad in ["2026-Q5", "2026-13", "2026", "Q4-2026", "2026-1"] {
+        let err = Period::parse("period", bad).expect_err(bad);
+        assert_eq!(err.field(), Some("period"), "{bad}");
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+#[test]
+fn each_row_agrees_with_the_report_and_the_board_computed_apart() {
+    for seed in [3, 17, 29] {
+        let (_dir, ws) = demo(500, seed);
+        let leader = member(&ws, Role::SalesLeader);
+        for period in ["2026-Q4", "2026-11", "2027-Q1", "2026-Q3"] {
+            let report = forecast::forecast(&ws, leader, period, None).expect("forecast");
+            let (from, to) = (report.period.from, report.period.to);
+            let mut team_open = 0i64;
+            for row in &report.owners {
+                let owner = row.owner_id.expect("a member's row");
+                let won = metrics::compute(
+                    &ws,
+                    &MetricsQuery {
+                        from: Some(from),
+                        to: Some(to),
+                        owner: Some(owner),
+                        ..MetricsQuery::default()
+                    },
+                )
+                .expect("metrics");
+                assert_eq!(
+                    row.closed_won_minor, won.figures.won_value_minor,
+                    "{period} seed {seed}: closed won of {}",
+                    row.owner_name
+                );
+                let board = metrics::board(
+                    &ws,
+                    &BoardQuery {
+                        owner: Some(owner),
+                        close_from: Some(from),
+                        close_to: Some(to),
+                        ..BoardQuery::default()
+                    },
+                )
+                .expect("board");
+                let open = row.commit_minor + row.best_case_minor + row.pipeline_minor + row.omitted_minor;
+                assert_eq!(
+                    open, board.pipeline_value_minor,
+                    "{period} seed {seed}: open deals of {}",
+                    row.owner_name
+                );
+                assert_eq!(
+                    row.open_deals, board.open_count,
+                    "{period} seed {seed}: count of {}",
+                    row.owner_name
+                );
+                team_open += open;
+            }
+            let team = &report.team;
+            assert_eq!(
+                team.commit_minor + team.best_case_minor + team.pipeline_minor + team.omitted_minor,
+                team_open
+            );
+            assert_eq!(team.closed_won_minor, report.owners.iter().map(|r| r.closed_won_minor).sum::<i64>());
+        }
+    }
+}
+
+#[test]
+fn a_category_change_moves_a_deals_money_between_columns_and_nowhere_else() {
+    let (_dir, mut ws) = demo(300, 5);
+    let leader = member(&ws, Role::SalesLeader);
+    let period = Period::parse("period", "2026-Q4").expect("period");
+    // An open deal in the reporting currency closing this quarter, its owner's to change.
+    let deal = deals::list(
+        &ws,
+        &deals::DealQuery {
+            status: keel::store::deals::DealStatus::Open,
+            close_from: Some(period.from),
+            close_to: Some(period.to),
+            limit: Some(500),
+            ..deals::DealQuery::default()
+        },
+    )
+    .expect("deals")
+    .into_iter()
+    .find(|d| {
+        d.currency.code() == "USD"
+            && d.amount.is_some_and(|a| a.amount_minor > 0)
+            && d.forecast_category.as_str() != "omitted"
+    })
+    .expect("an open USD deal this quarter");
+    let value = deal.amount.expect("amount").amount_minor;
+    let before = forecast::forecast(&ws, leader, "2026-Q4", Some(deal.owner_id)).expect("before");
+    let form = deals::DealUpdateForm { forecast: Some("omitted".into()), ..deals::DealUpdateForm::default() };
+    deals::update_as_typed(&mut ws, deal.owner_id, deal.id, form).expect("to omitted");
+    let after = forecast::forecast(&ws, leader, "2026-Q4", Some(deal.owner_id)).expect("after");
+    let (b, a) = (&before.owners[0], &after.owners[0]);
+    assert_eq!(a.omitted_minor - b.omitted_minor, value);
+    let open =
+        |r: &forecast::ForecastRow| r.commit_minor + r.best_case_minor + r.pipeline_minor + r.omitted_minor;
+    assert_eq!(open(a), open(b), "the deal's money moved, none appeared or vanished");
+    assert_eq!(a.closed_won_minor, b.closed_won_minor);
+}
+
+#[test]
+fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others() {
+    let (dir, mut ws) = demo(200, 9);
+    let (leader, ae) = (member(&ws, Role::SalesLeader), member(&ws, Role::AccountExecutive));
+    let pm = member(&ws, Role::PartnerManager);
+    let refused = |e: keel::KeelError| e.code().to_string();
+    assert_eq!(
+        refused(forecast::set_quota(&mut ws, ae, ae, "2026-Q4", "900000", None).expect_err("ae")),
+        "forbidden"
+    );
+    assert_eq!(
+        refused(forecast::set_quota(&mut ws, leader, pm, "2026-Q4", "1000", None).expect_err("pm")),
+        "not_allowed"
+    );
+    let wrong =
+        forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "1000", Some("EUR")).expect_err("currency");
+    assert_eq!(wrong.field(), Some("currency"));
+    assert_eq!(
+        forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "-5", None).expect_err("negative").field(),
+        Some("amount")
+    );
+    let raw = rusqlite::Connection::open(dir.path().join("keel.db")).expect("raw");
+    let count = |table: &str| -> i64 {
+        raw.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).expect("count")
+    };
+    assert_eq!(count("quotas"), 0, "refusals write nothing");
+
+    forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "400,000", Some("USD")).expect("quota");
+    forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "450,000", None).expect("raised");
+    assert_eq!(forecast::quotas(&ws, ae, Some("2026-Q4")).expect("own")[0].amount.amount_minor, 45_000_000);
+    assert_eq!(count("quotas"), 2, "the first quota stays on record");
+
+    assert_eq!(
+        refused(forecast::submit_call(&mut ws, pm, "2026-Q4", "1", "none").expect_err("pm call")),
+        "forbidden"
+    );
+    assert_eq!(
+        forecast::submit_call(&mut ws, ae, "2026-Q4", "300000", " ").expect_err("note").field(),
+        Some("note")
+    );
+    assert_eq!(
+        refused(
+            forecast::adjust_call(&mut ws, leader, ae, "2026-Q4", "1", "early").expect_err("nothing yet")
+        ),
+        "not_allowed"
+    );
+    forecast::submit_call(&mut ws, ae, "2026-Q4", "300000", "Globex in commit").expect("call");
+    assert_eq!(
+        refused(forecast::adjust_call(&mut ws, ae, ae, "2026-Q4", "1", "me").expect_err("ae adjusts")),
+        "forbidden"
+    );
+    forecast::adjust_call(&mut ws, leader, ae, "2026-Q4", "260000", "Globex slips").expect("adjust");
+    let row = forecast::forecast(&ws, leader, "2026-Q4", Some(ae)).expect("forecast");
+    assert_eq!(
+        (row.owners[0].call_minor, row.owners[0].adjusted_minor),
+        (Some(30_000_000), Some(26_000_000))
+    );
+    assert_eq!(row.owners[0].quota_minor, Some(45_000_000));
+    assert_eq!(row.owners[0].gap_minor, Some(45_000_000 - row.owners[0].closed_won_minor));
+    // A new call after the adjustment stands on its own.
+    forecast::submit_call(&mut ws, ae, "2026-Q4", "280000", "Globex back in").expect("recall");
+    let row = forecast::forecast(&ws, ae, "2026-Q4", None).expect("own row");
+    assert_eq!(
+        (row.owners.len(), row.owners[0].call_minor, row.owners[0].adjusted_minor),
+        (1, Some(28_000_000), None)
+    );
+    assert_eq!(row.calls.len(), 3, "every call and adjustment is kept, in order");
+    assert_eq!(
+        refused(forecast::forecast(&ws, ae, "2026-Q4", Some(leader)).expect_err("another's")),
+        "forbidden"
+    );
+    assert!(raw.execute("DELETE FROM forecast_calls", []).is_err(), "calls cannot be deleted");
+    assert!(raw.execute("UPDATE quotas SET amount_minor = 1", []).is_err(), "quotas cannot be rewritten");
+}
