@@ -130,7 +130,9 @@ pub const DAILY_BACKUPS_KEPT: usize = 7;
 
 /// The one list of commands, used by the app and by the bindings test.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{accounts, board, dashboard, deal, imports, partners, payouts, portal_users, workspace};
+    use commands::{
+        accounts, board, dashboard, deal, forecast, imports, partners, payouts, portal_users, workspace,
+    };
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
         workspace::workspace_summary,
         workspace::choose_me,
@@ -173,6 +175,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         partners::partners,
         partners::partner_page,
         portal_users::portal_users,
+        forecast::forecast,
+        forecast::set_quota,
+        forecast::call_forecast,
+        forecast::adjust_forecast,
         portal_users::invite_portal_user,
         portal_users::remove_portal_user,
         partners::registrations,

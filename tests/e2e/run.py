@@ -13,6 +13,7 @@ import time
 import traceback
 from pathlib import Path
 
+import forecast
 import partner_portal
 import team
 from helpers import (NOW, PORT, RUN, SHOTS, an_account_executive, attr, board_figures, keel, keel_json,
@@ -276,6 +277,7 @@ TESTS = [
     test_command_palette_finds_an_account_and_the_theme_switches,
     test_an_imported_deal_without_a_company_gets_its_account,
     *partner_portal.TESTS,
+    forecast.test_the_forecast_screen_equals_keel_forecast,
     *team.TESTS,
 ]
 

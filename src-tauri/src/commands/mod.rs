@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod board;
 pub mod dashboard;
 pub mod deal;
+pub mod forecast;
 pub mod imports;
 pub mod partners;
 pub mod payouts;

@@ -196,6 +196,9 @@ fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others()
     );
     assert_eq!(row.owners[0].quota_minor, Some(45_000_000));
     assert_eq!(row.owners[0].gap_minor, Some(45_000_000 - row.owners[0].closed_won_minor));
+    let everyone = forecast::forecast(&ws, leader, "2026-Q4", None).expect("everyone");
+    assert!(everyone.owners.len() > 1);
+    assert_eq!(everyone.team.quota_minor, None, "not every member has a quota yet: no team quota");
     // A new call after the adjustment stands on its own.
     forecast::submit_call(&mut ws, ae, "2026-Q4", "280000", "Globex back in").expect("recall");
     let row = forecast::forecast(&ws, ae, "2026-Q4", None).expect("own row");

@@ -224,7 +224,10 @@ pub fn forecast(
             adjusted_minor,
         )?);
     }
-    let team_row = row(None, "Team".into(), team_quota, &team_sums, None, None)?;
+    // The team's quota is its members' only when every one of them has one: attainment
+    // against part of the team would overstate it.
+    let everyone_has_one = owners.iter().all(|r| r.quota_minor.is_some());
+    let team_row = row(None, "Team".into(), team_quota.filter(|_| everyone_has_one), &team_sums, None, None)?;
     Ok(Forecast {
         period,
         currency: reporting,

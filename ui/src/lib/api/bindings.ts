@@ -98,6 +98,14 @@ export const commands = {
 	partnerPage: (partnerId: number) => typedError<PartnerPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("partner_page", { partnerId })),
 	/**  A partner's portal people. */
 	portalUsers: (partnerId: number) => typedError<PortalUserDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("portal_users", { partnerId })),
+	/**  The roll-up for a period (`2026-Q4` or `2026-11`; this quarter when none is given). */
+	forecast: (period: string | null) => typedError<ForecastDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("forecast", { period })),
+	/**  Sets a member's quota for a period (sales leaders). */
+	setQuota: (ownerId: number, period: string, amount: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("set_quota", { ownerId, period, amount })),
+	/**  Calls one's own number for a period, with a note. */
+	callForecast: (period: string, amount: string, note: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("call_forecast", { period, amount, note })),
+	/**  Adjusts a member's call (sales leaders), with a reason. */
+	adjustForecast: (ownerId: number, period: string, amount: string, reason: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("adjust_forecast", { ownerId, period, amount, reason })),
 	/**  Invites one of a partner's people to the portal. */
 	invitePortalUser: (partnerId: number, email: string, name: string | null) => typedError<PortalInvitation_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("invite_portal_user", { partnerId, email, name })),
 	/**  Takes one of a partner's people off the portal. */
@@ -704,6 +712,72 @@ export type FiguresDto_Serialize = {
 	partner_sourced_revenue_minor: number,
 	partner_influenced_revenue_minor: number,
 	sales_velocity_minor_per_day: number | null,
+};
+
+export type ForecastCallDto = {
+	owner_id: number,
+	/**  `call` or `adjustment`. */
+	kind: string,
+	amount: MoneyDto,
+	note: string,
+	by_name: string,
+	at: string,
+};
+
+export type ForecastDto = ForecastDto_Serialize | ForecastDto_Deserialize;
+
+export type ForecastDto_Deserialize = {
+	period: string,
+	from: string,
+	to: string,
+	owners: ForecastRowDto_Deserialize[],
+	team: ForecastRowDto_Deserialize,
+	calls: ForecastCallDto[],
+	unconverted_count: number,
+};
+
+export type ForecastDto_Serialize = {
+	period: string,
+	from: string,
+	to: string,
+	owners: ForecastRowDto_Serialize[],
+	team: ForecastRowDto_Serialize,
+	calls: ForecastCallDto[],
+	unconverted_count: number,
+};
+
+export type ForecastRowDto = ForecastRowDto_Serialize | ForecastRowDto_Deserialize;
+
+export type ForecastRowDto_Deserialize = {
+	owner_id?: number | null,
+	owner_name: string,
+	quota?: MoneyDto | null,
+	closed_won: MoneyDto,
+	commit: MoneyDto,
+	best_case: MoneyDto,
+	pipeline: MoneyDto,
+	omitted: MoneyDto,
+	attainment_bp?: number | null,
+	gap?: MoneyDto | null,
+	call?: MoneyDto | null,
+	adjusted?: MoneyDto | null,
+	open_deals: number,
+};
+
+export type ForecastRowDto_Serialize = {
+	owner_id: number | null,
+	owner_name: string,
+	quota: MoneyDto | null,
+	closed_won: MoneyDto,
+	commit: MoneyDto,
+	best_case: MoneyDto,
+	pipeline: MoneyDto,
+	omitted: MoneyDto,
+	attainment_bp: number | null,
+	gap: MoneyDto | null,
+	call: MoneyDto | null,
+	adjusted: MoneyDto | null,
+	open_deals: number,
 };
 
 export type FunnelDto = FunnelDto_Serialize | FunnelDto_Deserialize;

@@ -72,6 +72,8 @@ export type AuditEntry = B.AuditDto_Serialize;
 export type TeamLink = B.TeamDto_Serialize;
 export type UnsyncedChange = B.UnsyncedChange_Serialize;
 export type PortalUser = B.PortalUserDto_Serialize;
+export type Forecast = B.ForecastDto_Serialize;
+export type ForecastRow = B.ForecastRowDto_Serialize;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
@@ -126,6 +128,11 @@ export const api = {
   partners: () => call(commands.partners()),
   partnerPage: (partnerId: number) => call(commands.partnerPage(partnerId)),
   portalUsers: (partnerId: number) => call(commands.portalUsers(partnerId)),
+  forecast: (period: string | null) => call(commands.forecast(period)),
+  setQuota: (ownerId: number, period: string, amount: string) => call(commands.setQuota(ownerId, period, amount)),
+  callForecast: (period: string, amount: string, note: string) => call(commands.callForecast(period, amount, note)),
+  adjustForecast: (ownerId: number, period: string, amount: string, reason: string) =>
+    call(commands.adjustForecast(ownerId, period, amount, reason)),
   invitePortalUser: (partnerId: number, email: string, name: string | null) =>
     call(commands.invitePortalUser(partnerId, email, name)),
   removePortalUser: (email: string) => call(commands.removePortalUser(email)),
