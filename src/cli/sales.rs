@@ -47,6 +47,9 @@ pub enum DealCommand {
     },
     /// Show a deal's stage history.
     History { id: i64 },
+    /// A deal's changes of amount, currency, expected close date, forecast category and
+    /// owner, oldest first (append-only).
+    Changes { id: i64 },
 }
 
 #[derive(Debug, Args)]
@@ -485,6 +488,25 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 })
                 .collect();
             output::table(&["AT (UTC)", "FROM", "TO", "AMOUNT", "PROB", "BY", "OVERRIDE"], &rows);
+        }
+        DealCommand::Changes { id } => {
+            let changes = deals::changes(&ctx.ws, DealId(id))?;
+            if ctx.json {
+                return output::json(&changes);
+            }
+            let rows: Vec<Vec<String>> = changes
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.changed_at.format("%Y-%m-%d %H:%M").to_string(),
+                        c.field.replace('_', " "),
+                        output::opt(&c.old_value),
+                        output::opt(&c.new_value),
+                        c.changed_by.map_or_else(|| "—".to_string(), |m| m.to_string()),
+                    ]
+                })
+                .collect();
+            output::table(&["AT (UTC)", "FIELD", "FROM", "TO", "BY"], &rows);
         }
     }
     Ok(())

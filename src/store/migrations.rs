@@ -74,6 +74,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0010_forecast.sql"),
         then: None,
     },
+    Migration {
+        version: 11,
+        name: "0011_deal_changes.sql",
+        sql: include_str!("migrations/0011_deal_changes.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

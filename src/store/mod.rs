@@ -32,7 +32,7 @@ pub use exchange::{exports, imports};
 pub use migrations::{apply_migrations, latest_version, MIGRATIONS};
 pub use partner_program::{partner_users, partners, payouts, registrations, revenue};
 pub use reporting::{facts, forecast, fx, search, targets};
-pub use sales::{activities, deals, qualification, stages};
+pub use sales::{activities, deal_changes, deals, qualification, stages};
 
 /// How long a writer waits for another (the desktop app and the CLI share one file)
 /// before giving up with `busy`.

@@ -454,7 +454,7 @@ fn update_in(
     }
     let created_on = current.created_at.date_naive();
     let deal = validate(tx, now, &merged, close_changed.then_some(created_on), Some(id))?;
-    store::deals::update(tx, id, &deal.fields(), now)?;
+    store::deals::update(tx, id, &deal.fields(), now, Some(actor))?;
     crate::services::record(
         tx,
         now,
@@ -613,4 +613,11 @@ pub fn view(ws: &Workspace, id: DealId) -> Result<DealView> {
 
 pub(crate) fn optional_reason(field: &str, value: Option<&str>) -> Result<Option<String>> {
     optional_text(field, value, TextKind::Note)
+}
+
+/// A deal's recorded changes of amount, currency, expected close date, forecast category
+/// and owner, oldest first.
+pub fn changes(ws: &Workspace, id: DealId) -> Result<Vec<store::deal_changes::DealChange>> {
+    store::deals::get(ws.conn(), id, ws.now())?;
+    store::deal_changes::for_deal(ws.conn(), id)
 }

@@ -362,11 +362,24 @@ pub fn created_at_of(conn: &Connection, entity: ImportEntity, id: i64) -> Result
         .optional()?)
 }
 
-/// Writes a snapshot back into its row.
-pub fn restore(conn: &Connection, entity: ImportEntity, id: i64, snapshot: &str) -> Result<()> {
+/// Writes a snapshot back into its row; a deal's tracked fields going back are
+/// recorded in its change history like any other change.
+pub fn restore(
+    conn: &Connection,
+    entity: ImportEntity,
+    id: i64,
+    snapshot: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    by: Option<crate::domain::TeamMemberId>,
+) -> Result<()> {
     let (table, columns) = snapshot_columns(entity);
+    let deal = (entity == ImportEntity::Deal).then_some(crate::domain::DealId(id));
+    let before = deal.map(|d| crate::store::deal_changes::tracked(conn, d)).transpose()?.flatten();
     let sets: Vec<String> = columns.iter().map(|c| format!("{c} = json_extract(?2, '$.{c}')")).collect();
     conn.execute(&format!("UPDATE {table} SET {} WHERE id = ?1", sets.join(", ")), params![id, snapshot])?;
+    if let (Some(deal), Some(before)) = (deal, before) {
+        crate::store::deal_changes::record(conn, deal, &before, at, by)?;
+    }
     Ok(())
 }
 
@@ -376,6 +389,7 @@ pub fn delete_created(conn: &Connection, entity: ImportEntity, id: i64) -> Resul
     if entity == ImportEntity::Deal {
         conn.execute("INSERT INTO history_removals (deal_id) VALUES (?1)", [id])?;
         conn.execute("DELETE FROM stage_history WHERE deal_id = ?1", [id])?;
+        crate::store::deal_changes::remove_for_deal(conn, id)?;
         conn.execute("DELETE FROM history_removals WHERE deal_id = ?1", [id])?;
     }
     let (table, _) = snapshot_columns(entity);

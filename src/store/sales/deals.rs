@@ -174,7 +174,16 @@ pub fn insert(
     Ok(DealId(conn.last_insert_rowid()))
 }
 
-pub fn update(conn: &Connection, id: DealId, fields: &DealFields<'_>, at: DateTime<Utc>) -> Result<()> {
+/// Changes a deal's fields; the tracked ones (amount, currency, close date, forecast
+/// category, owner) are recorded in its append-only change history, by `by`.
+pub fn update(
+    conn: &Connection,
+    id: DealId,
+    fields: &DealFields<'_>,
+    at: DateTime<Utc>,
+    by: Option<TeamMemberId>,
+) -> Result<()> {
+    let before = super::deal_changes::tracked(conn, id)?;
     let changed = conn.execute(
         "UPDATE deals SET name = ?2, account_id = ?3, owner_id = ?4, amount_minor = ?5, currency = ?6,
                           expected_close_date = ?7, source = ?8, deal_type = ?9, probability_override_bp = ?10,
@@ -199,6 +208,9 @@ pub fn update(conn: &Connection, id: DealId, fields: &DealFields<'_>, at: DateTi
     )?;
     if changed == 0 {
         return Err(KeelError::not_found("deal", id));
+    }
+    if let Some(before) = before {
+        super::deal_changes::record(conn, id, &before, at, by)?;
     }
     Ok(())
 }

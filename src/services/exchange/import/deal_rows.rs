@@ -562,7 +562,7 @@ fn update(
     let (now, actor) = (ctx.now, ctx.actor);
     let reason = format!("updated by import {} from {}", ctx.batch, ctx.columns.system);
     ctx.update_recorded(ImportEntity::Deal, id.0, row.line, |tx| {
-        store::deals::update(tx, id, &fields, now)?;
+        store::deals::update(tx, id, &fields, now, Some(actor))?;
         if stage_changed {
             store::deals::set_stage(tx, id, deal.stage.id, now, closed_on, loss_reason.as_deref())?;
             if current.stage_id != deal.stage.id {

@@ -128,7 +128,7 @@ fn restore_updated(
     if change.entity == ImportEntity::Deal {
         restore_stage(tx, batch, change, before, now, actor)?;
     }
-    imports::restore(tx, change.entity, change.entity_id, before)
+    imports::restore(tx, change.entity, change.entity_id, before, now, Some(actor))
 }
 
 /// History is append-only: a deal the import moved is moved back by a new entry.

@@ -99,7 +99,14 @@ impl ActivityImport<'_> {
                             counts.unchanged += 1;
                             continue;
                         }
-                        imports::restore(self.tx, ImportEntity::Activity, id, &after)?;
+                        imports::restore(
+                            self.tx,
+                            ImportEntity::Activity,
+                            id,
+                            &after,
+                            self.now,
+                            Some(self.actor),
+                        )?;
                         let after = imports::snapshot(self.tx, ImportEntity::Activity, id)?;
                         seq += 1;
                         changes.push(change(seq, ImportEntity::Activity, id, *line, before, after));
