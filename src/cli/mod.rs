@@ -97,7 +97,7 @@ enum Command {
     Metrics(reports::MetricsArgs),
     /// The pipeline board's columns: open deals by stage with count, value and weighted
     /// value in the reporting currency (the desktop board shows the same figures).
-    Board(reports::BoardArgs),
+    Board(reports::BoardCommandArgs),
     /// Find accounts, deals and contacts by name (or domain, or email).
     Search { text: String },
     /// The reporting currency and exchange rates.

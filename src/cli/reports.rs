@@ -305,9 +305,23 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn board(ctx: &mut Ctx, args: BoardArgs) -> Result<()> {
+/// `keel board`: today's, or as it stood at the end of a past day.
+#[derive(Debug, Args)]
+pub struct BoardCommandArgs {
+    #[command(flatten)]
+    filter: BoardArgs,
+    /// The board as it stood at the end of this day (YYYY-MM-DD), from the deals' histories.
+    #[arg(long)]
+    as_of: Option<String>,
+}
+
+pub fn board(ctx: &mut Ctx, args: BoardCommandArgs) -> Result<()> {
     require_init(ctx)?;
-    let board = metrics::board(&ctx.ws, &args.query(ctx)?)?;
+    let query = args.filter.query(ctx)?;
+    let board = match optional_date("as_of", args.as_of.as_deref())? {
+        Some(day) => metrics::board_as_of(&ctx.ws, &query, day)?,
+        None => metrics::board(&ctx.ws, &query)?,
+    };
     if ctx.json {
         return output::json(&board);
     }

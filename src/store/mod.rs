@@ -31,7 +31,7 @@ pub use customers::{accounts, contacts, onboarding};
 pub use exchange::{exports, imports};
 pub use migrations::{apply_migrations, latest_version, MIGRATIONS};
 pub use partner_program::{partner_users, partners, payouts, registrations, revenue};
-pub use reporting::{facts, forecast, fx, search, targets};
+pub use reporting::{as_of, facts, forecast, fx, search, targets};
 pub use sales::{activities, deal_changes, deals, qualification, stages};
 
 /// How long a writer waits for another (the desktop app and the CLI share one file)

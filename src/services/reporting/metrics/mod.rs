@@ -5,6 +5,7 @@
 //! start) feeds every figure; money converts into the reporting currency as it is read
 //! (closed deals at their frozen rate, open deals at the latest rate).
 
+mod as_of;
 mod board;
 mod drill;
 pub mod forecast;
@@ -12,6 +13,7 @@ mod funnel;
 mod progress;
 mod tally;
 
+pub use as_of::board_as_of;
 pub use board::{board, Board, BoardColumn, BoardQuery};
 pub use drill::{drill, Drill, DrillRow, Figure};
 pub use funnel::FunnelStage;
