@@ -106,6 +106,9 @@ enum Command {
     /// Targets per period (customers, enterprise deals, ARR).
     #[command(subcommand)]
     Target(reports::TargetCommand),
+    /// The pipeline's history: what changed between two days.
+    #[command(subcommand)]
+    Pipeline(reports::PipelineCommand),
     /// Quotas per member and period (set by sales leaders).
     #[command(subcommand)]
     Quota(reports::QuotaCommand),
@@ -303,6 +306,7 @@ fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<(
         Command::Fx(cmd) => reports::fx(ctx, cmd),
         Command::Target(cmd) => reports::target(ctx, cmd),
         Command::Quota(cmd) => reports::quota(ctx, cmd),
+        Command::Pipeline(cmd) => reports::pipeline(ctx, cmd),
         Command::Forecast(args) => reports::forecast(ctx, args),
         Command::Audit(args) => workspace::audit(ctx, args),
         Command::Check { rebuild_facts } => workspace::check(ctx, rebuild_facts),

@@ -305,6 +305,61 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
     Ok(())
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PipelineCommand {
+    /// What changed between two days for deals expected to close in a period: the
+    /// waterfall (start, new, pulled in, pushed out, amount changes, reassigned, won, lost, end).
+    Changes {
+        /// The first day (YYYY-MM-DD): the pipeline as it stood at its end.
+        #[arg(long)]
+        from: String,
+        /// The second day (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// A month (2026-11) or a quarter (2026-Q4); this quarter by default.
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+pub fn pipeline(ctx: &mut Ctx, cmd: PipelineCommand) -> Result<()> {
+    require_init(ctx)?;
+    let PipelineCommand::Changes { from, to, period, owner } = cmd;
+    let from = parse_date("from", &from)?;
+    let to = optional_date("to", to.as_deref())?.unwrap_or(ctx.ws.today());
+    let period = period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
+    let owner = owner_named(ctx, owner.as_deref())?;
+    let report = metrics::changes::pipeline_changes(&ctx.ws, from, to, &period, owner)?;
+    if ctx.json {
+        return output::json(&report);
+    }
+    let c = report.currency;
+    let m = |minor: i64| crate::money::Money { amount_minor: minor, currency: c }.to_string();
+    println!(
+        "Pipeline closing in {} ({} to {}), {} → {}",
+        report.period.name, report.period.from, report.period.to, report.from, report.to
+    );
+    println!("{:<22} {:>20}", format!("start ({})", report.from), m(report.start_minor));
+    for (movement, total) in &report.movements {
+        let count = report.deals.iter().filter(|d| d.movement == *movement).count();
+        let name = serde_json::to_value(movement)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        println!("{:<22} {:>20}   {count} deals", name.replace('_', " "), m(*total));
+    }
+    println!("{:<22} {:>20}", format!("end ({})", report.to), m(report.end_minor));
+    println!(
+        "stage moves: {} forward, {} backward; close date slipped more than once: {} deals",
+        report.moved_forward,
+        report.moved_backward,
+        report.slipped_more_than_once.len()
+    );
+    Ok(())
+}
+
 /// `keel board`: today's, or as it stood at the end of a past day.
 #[derive(Debug, Args)]
 pub struct BoardCommandArgs {

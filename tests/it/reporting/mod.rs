@@ -2,5 +2,6 @@
 
 pub mod as_of;
 pub mod board;
+pub mod changes;
 pub mod forecast;
 pub mod metrics;

@@ -7,6 +7,7 @@
 
 mod as_of;
 mod board;
+pub mod changes;
 mod drill;
 pub mod forecast;
 mod funnel;
