@@ -131,7 +131,8 @@ pub const DAILY_BACKUPS_KEPT: usize = 7;
 /// The one list of commands, used by the app and by the bindings test.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use commands::{
-        accounts, board, dashboard, deal, forecast, imports, partners, payouts, portal_users, workspace,
+        accounts, board, dashboard, deal, forecast, imports, inspection, partners, payouts, portal_users,
+        workspace,
     };
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
         workspace::workspace_summary,
@@ -176,6 +177,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         partners::partner_page,
         portal_users::portal_users,
         forecast::forecast,
+        inspection::pipeline_changes,
         forecast::set_quota,
         forecast::call_forecast,
         forecast::adjust_forecast,

@@ -33,3 +33,30 @@ def test_the_forecast_screen_equals_keel_forecast(session, db):
     expected = next(r for r in again["owners"] if r["owner_id"] == ae["owner_id"])
     assert expected["quota_minor"] == 25_000_000 and expected["attainment_bp"] is not None, expected
     shot(session, "forecast")
+
+
+def test_pipeline_inspection_equals_keel_pipeline_changes(session, db):
+    boss = leader(db)
+    start_as(session, db, boss)
+    session.click("[data-testid=nav-inspection]")
+    session.select("[data-testid=inspection-preset]", "quarter")
+    session.wait_for(lambda: session.find_all("[data-testid=waterfall-bar][data-movement=end]"), "the waterfall")
+    frm = session.js("return document.querySelector('[data-testid=inspection-from]').value")
+    period = session.js("return document.querySelector('[data-testid=inspection-period]').value")
+    cli = keel_json(db, "--as", boss, "pipeline", "changes", "--from", frm, "--period", period)
+
+    def shown(movement):
+        bar = session.find(f"[data-testid=waterfall-bar][data-movement='{movement}']")
+        return int(session.attribute(bar, "data-minor"))
+
+    session.wait_for(lambda: shown("start") == cli["start_minor"] and shown("end") == cli["end_minor"], "the ends as the CLI's")
+    for movement, total in cli["movements"]:
+        assert shown(movement) == total, (movement, total)
+    # A bar lists its deals, as many as the CLI names for that movement.
+    movement = cli["movements"][0][0]
+    session.js(f"document.querySelector(\"[data-testid=waterfall-bar][data-movement='{movement}']\")"
+               ".dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    session.find(f"[data-testid=moved-deals][data-movement='{movement}']")
+    expected = sum(1 for d in cli["deals"] if d["movement"] == movement)
+    session.wait_for(lambda: len(session.find_all("[data-testid=moved-deal]")) == expected, "the movement's deals")
+    shot(session, "inspection")

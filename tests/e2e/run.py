@@ -278,6 +278,7 @@ TESTS = [
     test_an_imported_deal_without_a_company_gets_its_account,
     *partner_portal.TESTS,
     forecast.test_the_forecast_screen_equals_keel_forecast,
+    forecast.test_pipeline_inspection_equals_keel_pipeline_changes,
     *team.TESTS,
 ]
 

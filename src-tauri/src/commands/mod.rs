@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod deal;
 pub mod forecast;
 pub mod imports;
+pub mod inspection;
 pub mod partners;
 pub mod payouts;
 pub mod portal_users;

@@ -100,6 +100,12 @@ export const commands = {
 	portalUsers: (partnerId: number) => typedError<PortalUserDto_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("portal_users", { partnerId })),
 	/**  The roll-up for a period (`2026-Q4` or `2026-11`; this quarter when none is given). */
 	forecast: (period: string | null) => typedError<ForecastDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("forecast", { period })),
+	/**
+	 *  The waterfall between the ends of `from` and `to` (today by default) for the deals
+	 *  expected to close in `period` (this quarter by default). Sales leaders see the team's;
+	 *  anyone else their own deals'.
+	 */
+	pipelineChanges: (from: string, to: string | null, period: string | null) => typedError<PipelineChangesDto, ErrorBody_Serialize>(__TAURI_INVOKE("pipeline_changes", { from, to, period })),
 	/**  Sets a member's quota for a period (sales leaders). */
 	setQuota: (ownerId: number, period: string, amount: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("set_quota", { ownerId, period, amount })),
 	/**  Calls one's own number for a period, with a note. */
@@ -1032,6 +1038,22 @@ export type MoveResult_Serialize = {
 	overridden: string[],
 };
 
+export type MovedDealDto = {
+	deal_id: number,
+	name: string,
+	owner_name: string,
+	start: MoneyDto,
+	end: MoneyDto,
+	change: MoneyDto,
+};
+
+export type MovementDto = {
+	/**  new, pulled_in, pushed_out, amount_changed, reassigned, won, lost. */
+	movement: string,
+	total: MoneyDto,
+	deals: MovedDealDto[],
+};
+
 export type NewAccount = NewAccount_Serialize | NewAccount_Deserialize;
 
 export type NewAccount_Deserialize = {
@@ -1187,6 +1209,18 @@ export type PartnerRow_Serialize = {
 	rate_bp: number,
 	manager_name: string | null,
 	certified_on: string | null,
+};
+
+export type PipelineChangesDto = {
+	from: string,
+	to: string,
+	period: string,
+	start: MoneyDto,
+	end: MoneyDto,
+	movements: MovementDto[],
+	moved_forward: number,
+	moved_backward: number,
+	slipped_more_than_once: number,
 };
 
 export type PlanDto = PlanDto_Serialize | PlanDto_Deserialize;

@@ -74,6 +74,7 @@ export type UnsyncedChange = B.UnsyncedChange_Serialize;
 export type PortalUser = B.PortalUserDto_Serialize;
 export type Forecast = B.ForecastDto_Serialize;
 export type ForecastRow = B.ForecastRowDto_Serialize;
+export type PipelineChanges = B.PipelineChangesDto;
 
 export const api = {
   workspaceSummary: () => call(commands.workspaceSummary()),
@@ -129,6 +130,8 @@ export const api = {
   partnerPage: (partnerId: number) => call(commands.partnerPage(partnerId)),
   portalUsers: (partnerId: number) => call(commands.portalUsers(partnerId)),
   forecast: (period: string | null) => call(commands.forecast(period)),
+  pipelineChanges: (from: string, to: string | null, period: string | null) =>
+    call(commands.pipelineChanges(from, to, period)),
   setQuota: (ownerId: number, period: string, amount: string) => call(commands.setQuota(ownerId, period, amount)),
   callForecast: (period: string, amount: string, note: string) => call(commands.callForecast(period, amount, note)),
   adjustForecast: (ownerId: number, period: string, amount: string, reason: string) =>
