@@ -2,8 +2,8 @@
 //! stage, for what amount and close date, and whose; converted at the rates in force that
 //! day, with the same rounding and the same filters as today's board.
 
-use super::tally::{apportion, Tally};
-use super::{Board, BoardColumn, BoardQuery};
+use super::tally::Tally;
+use super::{Board, BoardQuery};
 use crate::money::{Currency, FxRate};
 use crate::services::{fx, pipeline, Workspace};
 use crate::store::as_of;
@@ -70,32 +70,5 @@ pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result
         total.add_open(converted, probability);
         columns[at].add_open(converted, probability);
     }
-    let total = total.figures()?;
-    let exact: Vec<i128> = columns.iter().map(Tally::weighted_exact).collect();
-    let weighted = apportion(&exact, 10_000, i128::from(total.weighted_pipeline_value_minor));
-    let columns = open_stages
-        .iter()
-        .zip(columns)
-        .zip(weighted)
-        .map(|((stage, tally), weighted)| {
-            let figures = tally.figures()?;
-            Ok(BoardColumn {
-                stage_id: stage.id.0,
-                stage: stage.name.clone(),
-                probability_bp: i64::from(stage.default_probability.0),
-                count: figures.open_count,
-                value_minor: figures.pipeline_value_minor,
-                weighted_minor: i64::try_from(weighted)
-                    .map_err(|_| KeelError::invalid("weighted_minor", "is too large for one column"))?,
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(Board {
-        currency: reporting,
-        columns,
-        open_count: total.open_count,
-        pipeline_value_minor: total.pipeline_value_minor,
-        weighted_pipeline_value_minor: total.weighted_pipeline_value_minor,
-        unconverted_count: unconverted,
-    })
+    super::board::finish(&open_stages, total, columns, reporting, unconverted)
 }

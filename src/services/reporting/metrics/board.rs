@@ -102,6 +102,17 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
     if let Some(deal) = stray {
         return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
     }
+    finish(&open_stages, total, columns, reporting, unconverted)
+}
+
+/// The board from each open stage's tally and the total's (today's or a past day's).
+pub(super) fn finish(
+    open_stages: &[crate::store::stages::Stage],
+    total: Tally,
+    columns: Vec<Tally>,
+    reporting: crate::money::Currency,
+    unconverted: u64,
+) -> Result<Board> {
     let total = total.figures()?;
     // The total weighted value is rounded once, as in `keel metrics`; the columns share
     // it out by largest remainder, so the columns shown add up to the total shown.
