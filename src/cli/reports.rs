@@ -136,6 +136,9 @@ pub struct ForecastArgs {
     /// One member's row (sales leaders; everyone else sees their own).
     #[arg(long)]
     owner: Option<String>,
+    /// The roll-up as it stood at the end of this day (YYYY-MM-DD).
+    #[arg(long)]
+    as_of: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,7 +201,8 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
     }
     let period = args.period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
     let owner = owner_named(ctx, args.owner.as_deref())?;
-    let report = forecast::forecast(&ctx.ws, actor, &period, owner)?;
+    let as_of = optional_date("as_of", args.as_of.as_deref())?;
+    let report = forecast::forecast_as_of(&ctx.ws, actor, &period, owner, as_of)?;
     if ctx.json {
         return output::json(&report);
     }

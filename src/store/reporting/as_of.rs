@@ -18,6 +18,11 @@ pub struct DealThen {
     pub probability_override_bp: Option<i64>,
     pub source: String,
     pub segment: Option<String>,
+    /// The owner's forecast category override then (None: the stage's category).
+    pub forecast_override: Option<String>,
+    /// When the deal entered the stage it was in then (its closing instant, for a
+    /// closed one), as stored.
+    pub stage_since: Option<String>,
 }
 
 /// The value a field had then: the first change after `end` tells it, else the row.
@@ -35,13 +40,17 @@ pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
                 coalesce((SELECT h.to_stage_id FROM stage_history h WHERE h.deal_id = d.id AND h.changed_at <= ?1
                            ORDER BY h.changed_at DESC, h.id DESC LIMIT 1), d.stage_id),
                 d.owner_id, {owner}, CAST(d.amount_minor AS TEXT), {amount}, d.currency, {currency},
-                d.expected_close_date, {close}, d.probability_override_bp, d.source, a.segment
+                d.expected_close_date, {close}, d.probability_override_bp, d.source, a.segment,
+                d.forecast_override, {category},
+                (SELECT h.changed_at FROM stage_history h WHERE h.deal_id = d.id AND h.changed_at <= ?1
+                  ORDER BY h.changed_at DESC, h.id DESC LIMIT 1)
          FROM deals d LEFT JOIN accounts a ON a.id = d.account_id
          WHERE d.created_at <= ?1",
         owner = then("owner"),
         amount = then("amount"),
         currency = then("currency"),
         close = then("expected_close_date"),
+        category = then("forecast_category"),
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([end], |r| {
@@ -72,6 +81,8 @@ pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
             probability_override_bp: r.get(10)?,
             source: r.get(11)?,
             segment: r.get(12)?,
+            forecast_override: pick(r.get(13)?, r.get(14)?),
+            stage_since: r.get(15)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

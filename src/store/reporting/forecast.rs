@@ -47,14 +47,19 @@ pub fn insert_quota(
 
 /// The quotas in force (the latest per member and period), of one period or all.
 pub fn quotas(conn: &Connection, period: Option<&str>) -> Result<Vec<Quota>> {
+    quotas_until(conn, period, None)
+}
+
+/// The quotas in force at `until` (an instant as stored), or now.
+pub fn quotas_until(conn: &Connection, period: Option<&str>, until: Option<&str>) -> Result<Vec<Quota>> {
     let mut stmt = conn.prepare(
         "SELECT q.member_id, m.name AS member_name, q.period, q.amount_minor, q.currency, q.set_by, q.set_at
          FROM quotas q JOIN team_members m ON m.id = q.member_id
-         WHERE q.id IN (SELECT max(id) FROM quotas GROUP BY member_id, period)
+         WHERE q.id IN (SELECT max(id) FROM quotas WHERE ?2 IS NULL OR set_at <= ?2 GROUP BY member_id, period)
            AND (?1 IS NULL OR q.period = ?1)
          ORDER BY q.period, m.name",
     )?;
-    let rows = stmt.query_map([period], quota_row)?;
+    let rows = stmt.query_map(rusqlite::params![period, until], quota_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

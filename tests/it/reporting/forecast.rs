@@ -214,3 +214,49 @@ fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others()
     assert!(raw.execute("DELETE FROM forecast_calls", []).is_err(), "calls cannot be deleted");
     assert!(raw.execute("UPDATE quotas SET amount_minor = 1", []).is_err(), "quotas cannot be rewritten");
 }
+
+#[test]
+fn the_forecast_as_of_today_is_todays_and_a_past_day_shows_the_deals_as_they_stood() {
+    for seed in [3, 29] {
+        let (_dir, ws) = demo(500, seed);
+        let leader = member(&ws, Role::SalesLeader);
+        for period in ["2026-Q4", "2026-11", "2026-Q3"] {
+            let now = forecast::forecast(&ws, leader, period, None).expect("now");
+            let then =
+                forecast::forecast_as_of(&ws, leader, period, None, Some(ws.today())).expect("as of today");
+            assert_eq!(then.owners, now.owners, "seed {seed} {period}");
+            assert_eq!(then.team, now.team, "seed {seed} {period}");
+        }
+    }
+    // One deal's life: open and committed, then won; the roll-up on each day.
+    let mut fx = crate::Fixture::seeded();
+    let account = fx.account("Nova Games", "novagames.com");
+    let mut input = fx.deal_input(account);
+    input.expected_close_date = day(2026, 3, 20);
+    input.forecast_override = Some(keel::domain::ForecastCategory::Commit);
+    let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
+    let value = deal.amount.expect("amount").amount_minor;
+    let (ae, leader) = (fx.ae, fx.leader);
+    let first = keel::clock::Clock::today(&fx.clock);
+    fx.clock.advance(chrono::Duration::days(5));
+    keel::services::moves::move_deal(
+        &mut fx.ws,
+        ae,
+        deal.id,
+        keel::services::moves::MoveInput {
+            stage: "Closed Won".into(),
+            override_reason: Some("signed".into()),
+            loss_reason: None,
+        },
+    )
+    .expect("won");
+    let row_on = |on: NaiveDate| {
+        let f = forecast::forecast_as_of(&fx.ws, leader, "2026-03", Some(ae), Some(on)).expect("as of");
+        (f.owners[0].commit_minor, f.owners[0].closed_won_minor)
+    };
+    assert_eq!(row_on(first), (value, 0), "committed, not yet won");
+    assert_eq!(row_on(keel::clock::Clock::today(&fx.clock)), (0, value), "won");
+    let future =
+        forecast::forecast_as_of(&fx.ws, leader, "2026-03", None, Some(day(2027, 1, 1))).expect_err("future");
+    assert_eq!(future.field(), Some("as_of"));
+}

@@ -132,18 +132,62 @@ pub fn forecast(
     period: &str,
     owner: Option<TeamMemberId>,
 ) -> Result<Forecast> {
+    forecast_as_of(ws, actor, period, owner, None)
+}
+
+/// The roll-up as it stood at the end of `as_of` (today's when None): the deals as they
+/// stood then (from their histories), closed won by then at the rate of each closing
+/// day, open ones at that day's rates, and the quotas and calls made by then.
+pub fn forecast_as_of(
+    ws: &Workspace,
+    actor: TeamMemberId,
+    period: &str,
+    owner: Option<TeamMemberId>,
+    as_of: Option<NaiveDate>,
+) -> Result<Forecast> {
     let period = Period::parse("period", period)?;
     let owner = scope(ws, actor, owner)?;
     let conn = ws.conn();
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(conn, reporting.code())?;
     let stages = pipeline::stages(ws)?;
+    let (sums, unconverted, until) = match as_of {
+        None => {
+            let (sums, unconverted) = sums_today(ws, &period, owner, &stages, reporting, &rates)?;
+            (sums, unconverted, None)
+        }
+        Some(day) => {
+            if day > ws.today() {
+                return Err(KeelError::invalid("as_of", format!("{day} has not ended yet")));
+            }
+            let end = crate::store::instant_text(
+                day.and_hms_milli_opt(23, 59, 59, 999)
+                    .ok_or_else(|| KeelError::invalid("as_of", "is not a day"))?
+                    .and_utc(),
+            );
+            let (sums, unconverted) = sums_then(ws, &period, owner, &stages, reporting, &rates, day, &end)?;
+            (sums, unconverted, Some(end))
+        }
+    };
+    assemble(ws, period, owner, reporting, sums, unconverted, until.as_deref())
+}
+
+/// Per owner: closed won and open deals by category, from the report projection.
+fn sums_today(
+    ws: &Workspace,
+    period: &Period,
+    owner: Option<TeamMemberId>,
+    stages: &[crate::store::stages::Stage],
+    reporting: Currency,
+    rates: &RateTable,
+) -> Result<(BTreeMap<i64, Sums>, u64)> {
+    let conn = ws.conn();
     let query =
         MetricsQuery { owner, from: Some(period.from), to: Some(period.to), ..MetricsQuery::default() };
     let filter = fact_filter(ws, &query)?;
     let categories: HashMap<DealId, ForecastCategory> =
         store_forecast::open_categories(conn, period.from, period.to)?;
-    let mut counter = Counter::new(&stages, reporting, &rates, &query);
+    let mut counter = Counter::new(stages, reporting, rates, &query);
     let mut sums: BTreeMap<i64, Sums> = BTreeMap::new();
     let mut unconverted = 0u64;
     let mut failure = None;
@@ -174,8 +218,80 @@ pub fn forecast(
     if let Some(deal) = failure {
         return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
     }
+    Ok((sums, unconverted))
+}
 
-    let quotas: HashMap<i64, Quota> = store_forecast::quotas(conn, Some(&period.name))?
+/// Per owner, as the deals stood at the end of `day` (`end`, as stored).
+#[allow(clippy::too_many_arguments)]
+fn sums_then(
+    ws: &Workspace,
+    period: &Period,
+    owner: Option<TeamMemberId>,
+    stages: &[crate::store::stages::Stage],
+    reporting: Currency,
+    rates: &RateTable,
+    day: NaiveDate,
+    end: &str,
+) -> Result<(BTreeMap<i64, Sums>, u64)> {
+    let mut sums: BTreeMap<i64, Sums> = BTreeMap::new();
+    let mut unconverted = 0u64;
+    let value_on = |deal: &crate::store::as_of::DealThen, on: &str| -> Option<i128> {
+        let currency = Currency::parse("currency", &deal.currency).ok()?;
+        let rate = if currency == reporting {
+            crate::money::FxRate::IDENTITY
+        } else {
+            rates.on(&deal.currency, on)?.1
+        };
+        Some(rate.convert(deal.amount_minor?, currency, reporting))
+    };
+    let in_period = |text: Option<&str>| {
+        text.and_then(|t| NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok())
+            .is_some_and(|d| d >= period.from && d <= period.to)
+    };
+    let day_text = day.to_string();
+    for deal in crate::store::as_of::deals_then(ws.conn(), end)? {
+        if owner.is_some_and(|o| o.0 != deal.owner_id) {
+            continue;
+        }
+        let Some(stage) = stages.iter().find(|s| s.id.0 == deal.stage_id) else { continue };
+        if !stage.is_closed && in_period(deal.expected_close_date.as_deref()) {
+            let category = deal
+                .forecast_override
+                .as_deref()
+                .and_then(|c| ForecastCategory::parse("forecast", c).ok())
+                .unwrap_or(stage.forecast_category);
+            let value = value_on(&deal, &day_text);
+            if value.is_none() && deal.amount_minor.is_some() {
+                unconverted += 1;
+            }
+            let s = sums.entry(deal.owner_id).or_default();
+            s.open += 1;
+            s.by_category[category_index(category)] += value.unwrap_or(0);
+        } else if stage.is_won && in_period(deal.stage_since.as_deref()) {
+            let closed_on =
+                deal.stage_since.as_deref().and_then(|t| t.get(..10)).unwrap_or(&day_text).to_string();
+            let value = value_on(&deal, &closed_on);
+            if value.is_none() && deal.amount_minor.is_some() {
+                unconverted += 1;
+            }
+            sums.entry(deal.owner_id).or_default().closed_won += value.unwrap_or(0);
+        }
+    }
+    Ok((sums, unconverted))
+}
+
+/// The rows from the sums, with the quotas and calls in force (by `until`, when given).
+fn assemble(
+    ws: &Workspace,
+    period: Period,
+    owner: Option<TeamMemberId>,
+    reporting: Currency,
+    sums: BTreeMap<i64, Sums>,
+    unconverted: u64,
+    until: Option<&str>,
+) -> Result<Forecast> {
+    let conn = ws.conn();
+    let quotas: HashMap<i64, Quota> = store_forecast::quotas_until(conn, Some(&period.name), until)?
         .into_iter()
         .filter(|q| owner.is_none_or(|o| o == q.member_id))
         .map(|q| (q.member_id.0, q))
@@ -183,6 +299,7 @@ pub fn forecast(
     let calls: Vec<ForecastCall> = store_forecast::calls(conn, &period.name)?
         .into_iter()
         .filter(|c| owner.is_none_or(|o| o == c.member_id))
+        .filter(|c| until.is_none_or(|u| crate::store::instant_text(c.at).as_str() <= u))
         .collect();
     // Everyone who carries deals is on the roll-up, and anyone with a quota or deals in it.
     let mut people: BTreeMap<i64, String> = BTreeMap::new();
