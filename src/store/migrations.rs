@@ -80,6 +80,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0011_deal_changes.sql"),
         then: None,
     },
+    Migration {
+        version: 12,
+        name: "0012_history_by_time.sql",
+        sql: include_str!("migrations/0012_history_by_time.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

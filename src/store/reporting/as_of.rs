@@ -25,65 +25,92 @@ pub struct DealThen {
     pub stage_since: Option<String>,
 }
 
-/// The value a field had then: the first change after `end` tells it, else the row.
-fn then(field: &str) -> String {
-    format!(
-        "(SELECT json_array(c.old_value) FROM deal_changes c
-           WHERE c.deal_id = d.id AND c.field = '{field}' AND c.changed_at > ?1 ORDER BY c.id LIMIT 1)"
-    )
-}
-
-/// Every deal created by `end` (an instant as stored), as it stood then.
+/// Every deal created by `end` (an instant as stored), as it stood then: one pass over
+/// the deals, and only the history written after `end` (the first change after the day
+/// holds the value it had then; a deal's first stage move after it, the stage).
 pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
-    let sql = format!(
-        "SELECT d.id,
-                coalesce((SELECT h.to_stage_id FROM stage_history h WHERE h.deal_id = d.id AND h.changed_at <= ?1
-                           ORDER BY h.changed_at DESC, h.id DESC LIMIT 1), d.stage_id),
-                d.owner_id, {owner}, CAST(d.amount_minor AS TEXT), {amount}, d.currency, {currency},
-                d.expected_close_date, {close}, d.probability_override_bp, d.source, a.segment,
-                d.forecast_override, {category},
-                (SELECT h.changed_at FROM stage_history h WHERE h.deal_id = d.id AND h.changed_at <= ?1
-                  ORDER BY h.changed_at DESC, h.id DESC LIMIT 1)
+    use std::collections::HashMap;
+    // The stage then: the first move after the day says where the deal stood.
+    let mut stage_then: HashMap<i64, i64> = HashMap::new();
+    let mut moved_after: HashMap<i64, ()> = HashMap::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT deal_id, from_stage_id FROM stage_history WHERE changed_at > ?1 ORDER BY changed_at, id",
+        )?;
+        let mut rows = stmt.query([end])?;
+        while let Some(row) = rows.next()? {
+            let deal: i64 = row.get(0)?;
+            if moved_after.insert(deal, ()).is_none() {
+                if let Some(from) = row.get::<_, Option<i64>>(1)? {
+                    stage_then.insert(deal, from);
+                }
+            }
+        }
+    }
+    // Each tracked field then: the first change after the day holds its old value.
+    const FIELDS: [&str; 5] = ["owner", "amount", "currency", "expected_close_date", "forecast_category"];
+    let mut fields_then: HashMap<(i64, usize), Option<String>> = HashMap::new();
+    {
+        let mut stmt =
+            conn.prepare("SELECT deal_id, field, old_value FROM deal_changes WHERE changed_at > ?1 ORDER BY changed_at, id")?;
+        let mut rows = stmt.query([end])?;
+        while let Some(row) = rows.next()? {
+            let field: String = row.get(1)?;
+            if let Some(index) = FIELDS.iter().position(|f| *f == field) {
+                fields_then.entry((row.get(0)?, index)).or_insert(row.get(2)?);
+            }
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT d.id, d.stage_id, d.owner_id, CAST(d.amount_minor AS TEXT), d.currency, d.expected_close_date,
+                d.probability_override_bp, d.source, a.segment, d.forecast_override, d.closed_on, d.stage_entered_at
          FROM deals d LEFT JOIN accounts a ON a.id = d.account_id
          WHERE d.created_at <= ?1",
-        owner = then("owner"),
-        amount = then("amount"),
-        currency = then("currency"),
-        close = then("expected_close_date"),
-        category = then("forecast_category"),
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([end], |r| {
-        // A later change's old value, when there is one (json_array keeps a NULL apart
-        // from "no change").
-        let pick = |now: Option<String>, later: Option<String>| -> Option<String> {
-            match later {
-                Some(json) => serde_json::from_str::<Vec<Option<String>>>(&json)
-                    .ok()
-                    .and_then(|v| v.into_iter().next())
-                    .flatten(),
+    )?;
+    let mut rows = stmt.query([end])?;
+    let mut all = Vec::new();
+    let mut stage_since_needed = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let field = |name: &str, now: Option<String>| -> Option<String> {
+            let index = FIELDS.iter().position(|f| *f == name).unwrap_or(usize::MAX);
+            match fields_then.get(&(id, index)) {
+                Some(then) => then.clone(),
                 None => now,
             }
         };
         let owner_now: i64 = r.get(2)?;
-        let owner =
-            pick(Some(owner_now.to_string()), r.get(3)?).and_then(|o| o.parse().ok()).unwrap_or(owner_now);
-        let amount = pick(r.get(4)?, r.get(5)?).and_then(|a| a.parse().ok());
-        let currency = pick(Some(r.get::<_, String>(6)?), r.get(7)?).unwrap_or_default();
-        let close = pick(r.get(8)?, r.get(9)?);
-        Ok(DealThen {
-            deal_id: r.get(0)?,
-            stage_id: r.get(1)?,
-            owner_id: owner,
-            amount_minor: amount,
-            currency,
-            expected_close_date: close,
-            probability_override_bp: r.get(10)?,
-            source: r.get(11)?,
-            segment: r.get(12)?,
-            forecast_override: pick(r.get(13)?, r.get(14)?),
-            stage_since: r.get(15)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let moved = moved_after.contains_key(&id);
+        let closed_on: Option<String> = r.get(10)?;
+        let entered: Option<String> = r.get(11)?;
+        let deal = DealThen {
+            deal_id: id,
+            stage_id: stage_then.get(&id).copied().unwrap_or(r.get(1)?),
+            owner_id: field("owner", Some(owner_now.to_string()))
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(owner_now),
+            amount_minor: field("amount", r.get(3)?).and_then(|a| a.parse().ok()),
+            currency: field("currency", Some(r.get(4)?)).unwrap_or_default(),
+            expected_close_date: field("expected_close_date", r.get(5)?),
+            probability_override_bp: r.get(6)?,
+            source: r.get(7)?,
+            segment: r.get(8)?,
+            forecast_override: field("forecast_category", r.get(9)?),
+            // Unmoved since: the stage it is in now, entered then (closed on its closing day).
+            stage_since: if moved { None } else { closed_on.or(entered) },
+        };
+        if moved {
+            stage_since_needed.push(all.len());
+        }
+        all.push(deal);
+    }
+    // Deals moved since: when they entered the stage they stood in then.
+    let mut since = conn.prepare_cached(
+        "SELECT changed_at FROM stage_history WHERE deal_id = ?1 AND changed_at <= ?2 ORDER BY changed_at DESC, id DESC LIMIT 1",
+    )?;
+    for at in stage_since_needed {
+        let deal = &mut all[at];
+        deal.stage_since = since.query_row(rusqlite::params![deal.deal_id, end], |r| r.get(0)).ok();
+    }
+    Ok(all)
 }

@@ -234,3 +234,76 @@ fn a_deal_pulled_into_the_period_and_one_pushed_out_are_named_so() {
     assert_eq!(movement_of(pushed.id), Some(Movement::PushedOut));
     assert_eq!(report.start_minor + report.movements.iter().map(|(_, v)| v).sum::<i64>(), report.end_minor);
 }
+
+/// A deal then: id, stage, owner, amount, currency, close date.
+type Then = (i64, i64, i64, Option<String>, String, Option<String>);
+
+/// The pipeline of a past day by its definition, one deal at a time: the last stage entry
+/// by then, and for each tracked field the old value of the first change after it.
+fn deals_then_by_definition(conn: &rusqlite::Connection, end: &str) -> Vec<Then> {
+    let then = |field: &str| {
+        format!(
+            "(SELECT json_array(c.old_value) FROM deal_changes c WHERE c.deal_id = d.id AND c.field = '{field}'
+               AND c.changed_at > ?1 ORDER BY c.id LIMIT 1)"
+        )
+    };
+    let sql = format!(
+        "SELECT d.id, (SELECT h.to_stage_id FROM stage_history h WHERE h.deal_id = d.id AND h.changed_at <= ?1
+                        ORDER BY h.changed_at DESC, h.id DESC LIMIT 1),
+                d.owner_id, {}, CAST(d.amount_minor AS TEXT), {}, d.currency, {}, d.expected_close_date, {}
+         FROM deals d WHERE d.created_at <= ?1 ORDER BY d.id",
+        then("owner"),
+        then("amount"),
+        then("currency"),
+        then("expected_close_date")
+    );
+    let pick = |now: Option<String>, later: Option<String>| match later {
+        Some(json) => serde_json::from_str::<Vec<Option<String>>>(&json).expect("json").remove(0),
+        None => now,
+    };
+    let mut stmt = conn.prepare(&sql).expect("sql");
+    stmt.query_map([end], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            pick(Some(r.get::<_, i64>(2)?.to_string()), r.get(3)?).expect("owner").parse().expect("id"),
+            pick(r.get(4)?, r.get(5)?),
+            pick(Some(r.get(6)?), r.get(7)?).expect("currency"),
+            pick(r.get(8)?, r.get(9)?),
+        ))
+    })
+    .expect("rows")
+    .collect::<Result<_, _>>()
+    .expect("values")
+}
+
+#[test]
+fn a_past_day_read_in_one_pass_equals_its_definition_deal_by_deal() {
+    for seed in [5, 31] {
+        let mut fx = Fixture::seeded();
+        let (first, last, _) = generated_history(&mut fx, seed);
+        let raw = rusqlite::Connection::open(&fx.path).expect("raw");
+        let mut day = first;
+        while day <= last {
+            let end =
+                keel::store::instant_text(day.and_hms_milli_opt(23, 59, 59, 999).expect("end").and_utc());
+            let mut fast: Vec<_> = keel::store::as_of::deals_then(&raw, &end)
+                .expect("one pass")
+                .into_iter()
+                .map(|d| {
+                    (
+                        d.deal_id,
+                        d.stage_id,
+                        d.owner_id,
+                        d.amount_minor.map(|a| a.to_string()),
+                        d.currency,
+                        d.expected_close_date,
+                    )
+                })
+                .collect();
+            fast.sort();
+            assert_eq!(fast, deals_then_by_definition(&raw, &end), "seed {seed}, {day}");
+            day += Duration::days(3);
+        }
+    }
+}
