@@ -20,8 +20,8 @@ pub struct DealThen {
     pub segment: Option<String>,
     /// The owner's forecast category override then (None: the stage's category).
     pub forecast_override: Option<String>,
-    /// When the deal entered the stage it was in then (its closing instant, for a
-    /// closed one), as stored.
+    /// When the deal entered the stage it was in then (its closing day, for a closed
+    /// one), as stored; None for a deal moved since (see [`stage_entered_by`]).
     pub stage_since: Option<String>,
 }
 
@@ -69,7 +69,6 @@ pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
     )?;
     let mut rows = stmt.query([end])?;
     let mut all = Vec::new();
-    let mut stage_since_needed = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let field = |name: &str, now: Option<String>| -> Option<String> {
@@ -96,21 +95,23 @@ pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
             source: r.get(7)?,
             segment: r.get(8)?,
             forecast_override: field("forecast_category", r.get(9)?),
-            // Unmoved since: the stage it is in now, entered then (closed on its closing day).
+            // Unmoved since: the stage it is in now, entered then (closed on its closing day);
+            // for one moved since, `stage_entered_by` says when (few callers need it).
             stage_since: if moved { None } else { closed_on.or(entered) },
         };
-        if moved {
-            stage_since_needed.push(all.len());
-        }
         all.push(deal);
     }
-    // Deals moved since: when they entered the stage they stood in then.
-    let mut since = conn.prepare_cached(
-        "SELECT changed_at FROM stage_history WHERE deal_id = ?1 AND changed_at <= ?2 ORDER BY changed_at DESC, id DESC LIMIT 1",
-    )?;
-    for at in stage_since_needed {
-        let deal = &mut all[at];
-        deal.stage_since = since.query_row(rusqlite::params![deal.deal_id, end], |r| r.get(0)).ok();
-    }
     Ok(all)
+}
+
+/// When a deal entered the stage it stood in at `end`: its last stage entry by then.
+pub fn stage_entered_by(conn: &Connection, deal: i64, end: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(
+            "SELECT changed_at FROM stage_history WHERE deal_id = ?1 AND changed_at <= ?2
+             ORDER BY changed_at DESC, id DESC LIMIT 1",
+        )?
+        .query_row(rusqlite::params![deal, end], |r| r.get(0))
+        .optional()?)
 }

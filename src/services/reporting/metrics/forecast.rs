@@ -267,7 +267,13 @@ fn sums_then(
             let s = sums.entry(deal.owner_id).or_default();
             s.open += 1;
             s.by_category[category_index(category)] += value.unwrap_or(0);
-        } else if stage.is_won && in_period(deal.stage_since.as_deref()) {
+        } else if stage.is_won && {
+            let since = match &deal.stage_since {
+                Some(since) => Some(since.clone()),
+                None => crate::store::as_of::stage_entered_by(ws.conn(), deal.deal_id, end)?,
+            };
+            in_period(since.as_deref())
+        } {
             let closed_on =
                 deal.stage_since.as_deref().and_then(|t| t.get(..10)).unwrap_or(&day_text).to_string();
             let value = value_on(&deal, &closed_on);
