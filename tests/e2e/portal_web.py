@@ -193,9 +193,10 @@ def test_a_partner_registers_follows_and_is_paid(team, browser):
     browser.set_input("[data-testid=f-notes]", "<script>window.__owned=2</script><b>pilot</b> in two plants")
     s.click("[data-testid=submit-registration]")
     s.find("[data-testid=notice]")
-    registration = s.js("return [...document.querySelectorAll('[data-testid=registration-row]')]"
-                        ".find(r => r.textContent.includes('Tidal Robotics'))?.dataset.id")
-    assert registration, "the new registration is listed"
+    find_new = ("return [...document.querySelectorAll('[data-testid=registration-row]')]"
+                ".find(r => r.textContent.includes('Tidal Robotics'))?.dataset.id")
+    s.wait_for(lambda: s.js(find_new), "the new registration in the list")
+    registration = s.js(find_new)
     row = s.find(f"[data-testid=registration-row][data-id='{registration}']")
     assert company in s.text(row), s.text(row)
     assert s.js("return window.__owned === undefined"), "markup a partner typed ran in the portal"
