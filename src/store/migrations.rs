@@ -86,6 +86,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0012_history_by_time.sql"),
         then: None,
     },
+    Migration {
+        version: 13,
+        name: "0013_history_by_time_covering.sql",
+        sql: include_str!("migrations/0013_history_by_time_covering.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

@@ -1,9 +1,13 @@
 //! Deals as they stood at the end of a past day, from the append-only histories: the
-//! stage from the stage history, and amount, currency, close date and owner from the
-//! change history (a field changed after the day had the first such change's old value
-//! then; one never changed since has its value now).
+//! stage from the stage history, and amount, currency, close date, owner and forecast
+//! category from the change history (a field changed after the day had the first such
+//! change's old value then; one never changed since has its value now). The deals as they
+//! stand now come from the report projection, and only the history written since the day
+//! is read.
 
+use crate::domain::{DealSource, Segment};
 use crate::Result;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::Connection;
 
 /// One deal as it stood: values as stored text (None for "none").
@@ -29,6 +33,12 @@ pub struct DealThen {
 /// the deals, and only the history written after `end` (the first change after the day
 /// holds the value it had then; a deal's first stage move after it, the stage).
 pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
+    deals_then_with(conn, end, false)
+}
+
+/// Like [`deals_then`], with each deal's forecast category override then (which costs a
+/// pass over the deals' own rows: only the forecast asks for it).
+pub fn deals_then_with(conn: &Connection, end: &str, categories: bool) -> Result<Vec<DealThen>> {
     use std::collections::HashMap;
     // The stage then: the first move after the day says where the deal stood.
     let mut stage_then: HashMap<i64, i64> = HashMap::new();
@@ -61,16 +71,28 @@ pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
             }
         }
     }
-    let mut stmt = conn.prepare(
-        "SELECT d.id, d.stage_id, d.owner_id, CAST(d.amount_minor AS TEXT), d.currency, d.expected_close_date,
-                d.probability_override_bp, d.source, a.segment, d.forecast_override, d.closed_on, d.stage_entered_at
-         FROM deals d LEFT JOIN accounts a ON a.id = d.account_id
-         WHERE d.created_at <= ?1",
-    )?;
-    let mut rows = stmt.query([end])?;
+    // The deals as they stand now, from the report projection (compact, as `keel
+    // metrics` reads it); the few forecast overrides apart.
+    let mut overrides: HashMap<i64, String> = HashMap::new();
+    if categories {
+        let mut stmt =
+            conn.prepare("SELECT id, forecast_override FROM deals WHERE forecast_override IS NOT NULL")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            overrides.insert(row.get(0)?, row.get(1)?);
+        }
+    }
+    let last_day = NaiveDate::parse_from_str(end.get(..10).unwrap_or_default(), "%Y-%m-%d")
+        .map(|d| d.num_days_from_ce())
+        .unwrap_or(i32::MAX);
+    let all_facts =
+        super::facts::FactFilter { closed_since: None, owner_id: None, segment: None, source: None };
     let mut all = Vec::new();
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
+    super::facts::scan(conn, &super::facts::scan_sql(&all_facts), |fact| {
+        if fact.created_day > last_day {
+            return;
+        }
+        let id = fact.deal_id;
         let field = |name: &str, now: Option<String>| -> Option<String> {
             let index = FIELDS.iter().position(|f| *f == name).unwrap_or(usize::MAX);
             match fields_then.get(&(id, index)) {
@@ -78,29 +100,32 @@ pub fn deals_then(conn: &Connection, end: &str) -> Result<Vec<DealThen>> {
                 None => now,
             }
         };
-        let owner_now: i64 = r.get(2)?;
         let moved = moved_after.contains_key(&id);
-        let closed_on: Option<String> = r.get(10)?;
-        let entered: Option<String> = r.get(11)?;
-        let deal = DealThen {
+        let close_now = (fact.expected_close_day > 0)
+            .then(|| super::facts::day_date(fact.expected_close_day).map(|d| d.to_string()))
+            .flatten();
+        let closed_now = (fact.closed_day > 0)
+            .then(|| super::facts::day_date(fact.closed_day).map(|d| d.to_string()))
+            .flatten();
+        all.push(DealThen {
             deal_id: id,
-            stage_id: stage_then.get(&id).copied().unwrap_or(r.get(1)?),
-            owner_id: field("owner", Some(owner_now.to_string()))
+            stage_id: stage_then.get(&id).copied().unwrap_or(fact.stage_id),
+            owner_id: field("owner", Some(fact.owner_id.to_string()))
                 .and_then(|o| o.parse().ok())
-                .unwrap_or(owner_now),
-            amount_minor: field("amount", r.get(3)?).and_then(|a| a.parse().ok()),
-            currency: field("currency", Some(r.get(4)?)).unwrap_or_default(),
-            expected_close_date: field("expected_close_date", r.get(5)?),
-            probability_override_bp: r.get(6)?,
-            source: r.get(7)?,
-            segment: r.get(8)?,
-            forecast_override: field("forecast_category", r.get(9)?),
-            // Unmoved since: the stage it is in now, entered then (closed on its closing day);
-            // for one moved since, `stage_entered_by` says when (few callers need it).
-            stage_since: if moved { None } else { closed_on.or(entered) },
-        };
-        all.push(deal);
-    }
+                .unwrap_or(fact.owner_id),
+            amount_minor: field("amount", fact.amount_minor.map(|a| a.to_string()))
+                .and_then(|a| a.parse().ok()),
+            currency: field("currency", Some(fact.currency.to_string())).unwrap_or_default(),
+            expected_close_date: field("expected_close_date", close_now),
+            probability_override_bp: fact.probability_override_bp,
+            source: DealSource::ALL.get(fact.source).map_or_else(String::new, |s| s.as_str().to_string()),
+            segment: Segment::ALL.get(fact.segment).map(|s| s.as_str().to_string()),
+            forecast_override: field("forecast_category", overrides.get(&id).cloned()),
+            // Unmoved since and closed: closed on its closing day. Otherwise (open, or
+            // moved since) `stage_entered_by` says when, for the few callers that ask.
+            stage_since: if moved { None } else { closed_now },
+        });
+    })?;
     Ok(all)
 }
 

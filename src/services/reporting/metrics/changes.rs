@@ -206,11 +206,14 @@ fn stage_moves(
     // A move to a lost stage is neither forward nor backward: it leaves the pipeline.
     let position: HashMap<i64, u32> =
         stages.iter().filter(|s| !s.is_closed || s.is_won).map(|s| (s.id.0, s.position)).collect();
-    let mut stmt = ws.conn().prepare(
+    // Only with an owner does a move need its deal's row.
+    let mut stmt = ws.conn().prepare(if owner.is_some() {
         "SELECT h.from_stage_id, h.to_stage_id FROM stage_history h JOIN deals d ON d.id = h.deal_id
-         WHERE h.changed_at > ?1 AND h.changed_at <= ?2 AND h.from_stage_id IS NOT NULL
-           AND (?3 IS NULL OR d.owner_id = ?3)",
-    )?;
+         WHERE h.changed_at > ?1 AND h.changed_at <= ?2 AND h.from_stage_id IS NOT NULL AND d.owner_id = ?3"
+    } else {
+        "SELECT h.from_stage_id, h.to_stage_id FROM stage_history h
+         WHERE h.changed_at > ?1 AND h.changed_at <= ?2 AND h.from_stage_id IS NOT NULL AND ?3 IS NULL"
+    })?;
     let rows = stmt.query_map(rusqlite::params![after, until, owner], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
     })?;

@@ -249,7 +249,7 @@ fn sums_then(
             .is_some_and(|d| d >= period.from && d <= period.to)
     };
     let day_text = day.to_string();
-    for deal in crate::store::as_of::deals_then(ws.conn(), end)? {
+    for deal in crate::store::as_of::deals_then_with(ws.conn(), end, true)? {
         if owner.is_some_and(|o| o.0 != deal.owner_id) {
             continue;
         }
