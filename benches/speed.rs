@@ -3,7 +3,11 @@
 //!   * `keel deal list --stage S` first page on that workspace, target < 50 ms,
 //!     both as a whole process (what a user waits for) and in-process (the query);
 //!   * `keel metrics --json` over all time on that workspace, target < 500 ms, beside
-//!     one plain SQL aggregate over the deals table timed in the same run.
+//!     one plain SQL aggregate over the deals table timed in the same run;
+//!   * the past and the forecast against today's `keel metrics`, run in turns in the same
+//!     run: `keel metrics --as-of` a quarter ago and `keel pipeline changes` over the last
+//!     quarter each within 3×, `keel forecast` within 1×; `keel forecast --as-of` and
+//!     `keel board --as-of` beside them.
 //!
 //! Run: `cargo bench --bench speed` (KEEL_BENCH_DEALS=N for another size).
 
@@ -108,4 +112,60 @@ fn main() {
         ms(plain),
         process.as_secs_f64() / plain.as_secs_f64()
     );
+
+    past_and_forecast(&db);
+}
+
+/// Today's report and the commands that read the past or the forecast, in turns (so a
+/// noisy moment hits them alike), with each one's median as a ratio of the report's.
+fn past_and_forecast(db: &std::path::Path) {
+    use chrono::Datelike;
+    let today = keel::clock::Clock::today(&SystemClock);
+    let quarter_ago = (today - chrono::Duration::days(91)).to_string();
+    let period = format!("{}-Q{}", today.year(), today.month0() / 3 + 1);
+    let commands: Vec<(String, Vec<&str>, Option<f64>)> = vec![
+        ("keel metrics".into(), vec!["metrics", "--json"], None),
+        (
+            format!("keel metrics --as-of {quarter_ago}"),
+            vec!["metrics", "--json", "--as-of", &quarter_ago],
+            Some(3.0),
+        ),
+        (
+            format!("keel pipeline changes --from {quarter_ago} --period {period}"),
+            vec!["pipeline", "changes", "--from", &quarter_ago, "--period", &period, "--json"],
+            Some(3.0),
+        ),
+        (
+            format!("keel forecast --period {period}"),
+            vec!["forecast", "--period", &period, "--json"],
+            Some(1.0),
+        ),
+        (
+            format!("keel forecast --period {period} --as-of {quarter_ago}"),
+            vec!["forecast", "--period", &period, "--as-of", &quarter_ago, "--json"],
+            None,
+        ),
+        (format!("keel board --as-of {quarter_ago}"), vec!["board", "--as-of", &quarter_ago, "--json"], None),
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); commands.len()];
+    for _ in 0..9 {
+        for (i, (_, args, _)) in commands.iter().enumerate() {
+            samples[i].push(keel(db, args));
+        }
+    }
+    let medians: Vec<Duration> = samples.into_iter().map(median).collect();
+    let today_report = medians[0].as_secs_f64();
+    println!(
+        "{:<64} {:>12} {:>10} {:>8}",
+        "the past and the forecast (process, 9 turns)", "median", "× metrics", "target"
+    );
+    for ((name, _, target), median) in commands.iter().zip(&medians) {
+        println!(
+            "{:<64} {:>12} {:>9.2}× {:>8}",
+            name,
+            ms(*median),
+            median.as_secs_f64() / today_report,
+            target.map_or(String::new(), |t| format!("≤ {t}×"))
+        );
+    }
 }

@@ -33,6 +33,10 @@ pub struct MetricsArgs {
     /// With --drill: only the deals of this month (YYYY-MM), as in the by-month rows.
     #[arg(long, requires = "drill")]
     month: Option<String>,
+    /// The report as it stood at the end of this day (YYYY-MM-DD): the deals as they
+    /// stood then, open ones at that day's rates.
+    #[arg(long, conflicts_with = "drill")]
+    as_of: Option<String>,
 }
 
 /// The board's filters; `keel deal list` takes the same ones.
@@ -301,9 +305,16 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
         println!("{} deals, {} {c}", drill.rows.len(), format_minor(drill.value_minor, c.exponent()));
         return Ok(());
     }
-    let report = metrics::compute(&ctx.ws, &query)?;
+    let as_of = optional_date("as_of", args.as_of.as_deref())?;
+    let report = match as_of {
+        Some(day) => metrics::compute_as_of(&ctx.ws, &query, day)?,
+        None => metrics::compute(&ctx.ws, &query)?,
+    };
     if ctx.json {
         return output::json(&report);
+    }
+    if let Some(day) = as_of {
+        println!("As it stood at the end of {day}\n");
     }
     print_report(&report);
     Ok(())

@@ -80,13 +80,14 @@ pub fn demo(ctx: &mut Ctx, args: DemoArgs) -> Result<()> {
         return output::json(&summary);
     }
     println!(
-        "Demo workspace ready in {:.1} s: {} team members, {} accounts, {} contacts, {} deals, {} stage changes, {} activities.",
+        "Demo workspace ready in {:.1} s: {} team members, {} accounts, {} contacts, {} deals, {} stage changes, {} field changes, {} activities.",
         started.elapsed().as_secs_f64(),
         summary.team_members,
         summary.accounts,
         summary.contacts,
         summary.deals,
         summary.stage_changes,
+        summary.field_changes,
         summary.activities
     );
     Ok(())

@@ -3,6 +3,7 @@
 //! qualification, proofs of concept, checklists and activities. Same seed and
 //! clock, same workspace.
 
+mod field_changes;
 mod partners;
 
 use crate::domain::{
@@ -39,6 +40,8 @@ pub struct DemoSummary {
     pub contacts: u64,
     pub deals: u64,
     pub stage_changes: u64,
+    /// Earlier amounts, close dates, owners and forecast calls of the deals.
+    pub field_changes: u64,
     pub activities: u64,
 }
 
@@ -128,15 +131,23 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
     }
     let stages = crate::services::pipeline::stages(ws)?;
     let summary = ws.write_generated(|tx, now| {
-        let mut builder =
-            Builder { tx, rng: Rng(options.seed), now, stages: &stages, summary: DemoSummary::default() };
+        let mut builder = Builder {
+            tx,
+            rng: Rng(options.seed),
+            changes: field_changes::ChangeMaker::new(options.seed),
+            now,
+            stages: &stages,
+            summary: DemoSummary::default(),
+        };
         builder.exchange_rates()?;
         builder.phase_targets()?;
-        let bulk_tables = ["deals", "stage_history", "activities", "onboarding_plans", "qbrs"];
+        let bulk_tables =
+            ["deals", "stage_history", "deal_changes", "activities", "onboarding_plans", "qbrs"];
         store::facts::untracked(tx, |facts| {
             store::with_indexes_deferred(tx, &bulk_tables, || builder.build(options.deals, facts))
         })?;
-        let summary = builder.summary;
+        let mut summary = builder.summary;
+        summary.field_changes = builder.changes.written;
         crate::services::record(
             tx,
             now,
@@ -155,6 +166,7 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
 struct Builder<'a> {
     tx: &'a Connection,
     rng: Rng,
+    changes: field_changes::ChangeMaker,
     now: DateTime<Utc>,
     stages: &'a [Stage],
     summary: DemoSummary,
@@ -381,6 +393,7 @@ impl Builder<'_> {
             Some((last_entered + Duration::hours(rng.range(1, 72))).min(self.now))
         };
         let name = format!("{} — {}", deal_type_label(deal_type), n + 1);
+        let forecast = self.changes.forecast(outcome.is_none(), path_len >= 4);
         let fields = DealFields {
             name: &name,
             account_id: Some(account.id),
@@ -392,7 +405,7 @@ impl Builder<'_> {
             lead_source: None,
             deal_type,
             probability_override: None,
-            forecast_override: None,
+            forecast_override: forecast,
             expands_deal_id: None,
         };
         let placement = Placement {
@@ -450,6 +463,23 @@ impl Builder<'_> {
             currency: currency_code,
             history: &history,
         });
+        let peers = match account.segment {
+            Segment::Enterprise => &team.enterprise_aes,
+            _ => &team.mid_market_aes,
+        };
+        self.changes.write(
+            self.tx,
+            &field_changes::DealLife {
+                id,
+                owner,
+                peers,
+                created_at,
+                until: if outcome.is_some() { last_entered } else { self.now },
+                amount_minor: amount.amount_minor,
+                expected_close: expected_close_date,
+                forecast,
+            },
+        )?;
         self.qualification(id, path_len, outcome, created_at)?;
         if let Some(at) = last_activity_at {
             let (kind, subject) = *self.rng.pick(ACTIVITY_SUBJECTS);

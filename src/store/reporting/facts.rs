@@ -179,7 +179,7 @@ impl FactWriter {
 
 /// The rate of `currency` into `reporting` in force on `day`, and the date it took
 /// effect when it must be frozen (None for the reporting currency itself).
-fn rate_at_close(
+pub(crate) fn rate_at_close(
     rates: &RateTable,
     reporting: &str,
     currency: &str,
@@ -274,7 +274,7 @@ pub struct HistoryEntry {
     pub day: i32,
 }
 
-const ENTRY_BYTES: usize = 6;
+pub(crate) const ENTRY_BYTES: usize = 6;
 
 pub fn unpack_history(bytes: &[u8]) -> impl Iterator<Item = HistoryEntry> + '_ {
     bytes.chunks_exact(ENTRY_BYTES).map(|c| HistoryEntry {
@@ -570,7 +570,23 @@ pub struct FactFilter {
     pub source: Option<DealSource>,
 }
 
+impl FactFilter {
+    /// Whether a fact read some other way (a past day's) has the filter's owner, segment
+    /// and source; its closing day is the caller's to weigh.
+    pub fn matches_dimensions(&self, fact: &FactRef<'_>) -> bool {
+        let code = |all_index: usize| i64::try_from(all_index).unwrap_or(-1);
+        self.owner_id.is_none_or(|o| o == fact.owner_id)
+            && self
+                .segment
+                .is_none_or(|s| code_of(Segment::ALL, Segment::as_str, s.as_str()) == code(fact.segment))
+            && self
+                .source
+                .is_none_or(|s| code_of(DealSource::ALL, DealSource::as_str, s.as_str()) == code(fact.source))
+    }
+}
+
 /// One fact, borrowed from the row being read. Days are day numbers ([`day_number`]).
+#[derive(Clone, Copy)]
 pub struct FactRef<'a> {
     /// 0 while the deal is open.
     pub closed_day: i32,

@@ -1,12 +1,13 @@
-//! The board as it stood at the end of a past day, from the deals' append-only histories:
-//! today's is today's board exactly, and a deal shows with the stage, amount and owner it
-//! had on each day of its life.
+//! The board and the report as they stood at the end of a past day, from the deals'
+//! append-only histories: today's are today's exactly, a deal shows with the stage,
+//! amount and owner it had on each day of its life, and the report of any past day is
+//! the report that day's own `keel metrics` gave.
 
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::clock::{Clock, FixedClock};
 use keel::services::demo::{generate, DemoOptions};
-use keel::services::metrics::{self, BoardQuery};
+use keel::services::metrics::{self, BoardQuery, MetricsQuery};
 use keel::services::moves::{move_deal, MoveInput};
 use keel::services::{deals, team, Workspace};
 use std::sync::Arc;
@@ -96,4 +97,118 @@ fn a_deal_shows_as_it_stood_on_each_day_of_its_life() {
     assert_eq!(stage_and_value(day5), (0, None), "lost: off the board");
     let future = metrics::board_as_of(&fx.ws, &only, day5 + Duration::days(1)).expect_err("tomorrow");
     assert_eq!(future.field(), Some("as_of"));
+}
+
+#[test]
+fn the_report_as_of_today_is_todays_report_for_every_filter() {
+    for seed in [2, 13] {
+        let dir = tempfile::tempdir().expect("dir");
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0)
+            .single()
+            .expect("instant");
+        let mut ws =
+            Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
+        generate(&mut ws, DemoOptions { deals: 400, seed }).expect("demo");
+        let today = ws.today();
+        let owner = team::list(&ws)
+            .expect("team")
+            .into_iter()
+            .find(|m| m.role == keel::domain::Role::AccountExecutive)
+            .expect("ae")
+            .id;
+        let queries = [
+            MetricsQuery::default(),
+            MetricsQuery { owner: Some(owner), ..MetricsQuery::default() },
+            MetricsQuery { segment: Some(keel::domain::Segment::Enterprise), ..MetricsQuery::default() },
+            MetricsQuery {
+                from: NaiveDate::from_ymd_opt(2026, 7, 1),
+                to: NaiveDate::from_ymd_opt(2026, 9, 30),
+                source: Some(keel::domain::DealSource::Partner),
+                ..MetricsQuery::default()
+            },
+        ];
+        for query in queries {
+            assert_eq!(
+                metrics::compute_as_of(&ws, &query, today).expect("as of"),
+                metrics::compute(&ws, &query).expect("now"),
+                "seed {seed}: {query:?}"
+            );
+        }
+    }
+}
+
+/// Every day of a generated quarter (deals created, re-amounted, re-dated, reassigned,
+/// moved both ways, won, lost; two currencies and a rate change), `keel metrics` is noted
+/// as it answered that day; afterwards the report as of each day must be that answer.
+#[test]
+fn the_report_as_of_a_past_day_is_what_that_day_reported() {
+    for seed in [11, 71] {
+        let mut fx = Fixture::seeded();
+        let queries = |owner| {
+            [
+                MetricsQuery::default(),
+                MetricsQuery {
+                    from: NaiveDate::from_ymd_opt(2026, 4, 1),
+                    to: NaiveDate::from_ymd_opt(2026, 6, 30),
+                    ..MetricsQuery::default()
+                },
+                MetricsQuery { owner: Some(owner), ..MetricsQuery::default() },
+            ]
+        };
+        let ae = fx.ae;
+        let mut noted = Vec::new();
+        crate::reporting::changes::generated_history_with(&mut fx, seed, &mut |fx| {
+            let day = fx.clock.today();
+            for query in queries(ae) {
+                noted.push((day, query.clone(), metrics::compute(&fx.ws, &query).expect("that day")));
+            }
+        });
+        assert!(noted.len() > 100);
+        for (day, query, then) in noted {
+            let as_of = metrics::compute_as_of(&fx.ws, &query, day).expect("as of");
+            assert_eq!(as_of, then, "seed {seed}, as of {day}: {query:?}");
+        }
+        let today = fx.clock.today();
+        let refused = metrics::compute_as_of(&fx.ws, &MetricsQuery::default(), today + Duration::days(1))
+            .expect_err("tomorrow");
+        assert_eq!(refused.field(), Some("as_of"));
+    }
+}
+
+/// The demo writes the history a real workspace would have: each field's changes chain
+/// (every old value is the previous change's new one), end at the deal's value today, and
+/// fall within the deal's life; and the demo has such changes of every kind.
+#[test]
+fn the_demo_history_leads_to_each_deal_as_it_stands() {
+    let dir = tempfile::tempdir().expect("dir");
+    let at =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0).single().expect("instant");
+    let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
+    let summary = generate(&mut ws, DemoOptions { deals: 3_000, seed: 7 }).expect("demo");
+    assert!(summary.field_changes > 1_000, "{summary:?}");
+    let raw = rusqlite::Connection::open(dir.path().join("keel.db")).expect("raw");
+    let kinds: Vec<String> = raw
+        .prepare("SELECT DISTINCT field FROM deal_changes ORDER BY field")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("fields");
+    assert_eq!(kinds, ["amount", "expected_close_date", "forecast_category", "owner"]);
+    let broken: i64 = raw
+        .query_row(
+            "WITH chained AS (
+                 SELECT c.*, lag(new_value) OVER (PARTITION BY deal_id, field ORDER BY changed_at, id) AS before,
+                        lead(id) OVER (PARTITION BY deal_id, field ORDER BY changed_at, id) AS next
+                 FROM deal_changes c)
+             SELECT count(*) FROM chained c JOIN deals d ON d.id = c.deal_id
+             WHERE (c.before IS NOT NULL AND c.before IS NOT c.old_value)
+                OR c.changed_at <= d.created_at OR c.changed_at > ?1
+                OR (c.next IS NULL AND c.new_value IS NOT CASE c.field
+                      WHEN 'amount' THEN CAST(d.amount_minor AS TEXT)
+                      WHEN 'expected_close_date' THEN d.expected_close_date
+                      WHEN 'forecast_category' THEN d.forecast_override
+                      WHEN 'owner' THEN CAST(d.owner_id AS TEXT) END)",
+            [keel::store::instant_text(at)],
+            |r| r.get(0),
+        )
+        .expect("check");
+    assert_eq!(broken, 0, "changes that do not chain to the deal as it stands");
 }

@@ -27,7 +27,17 @@ impl Rng {
 const STAGES: [&str; 5] = ["Lead", "Qualification", "Discovery & Demo", "Proof of Concept", "Negotiation"];
 
 /// A quarter of work, day by day, from a seeded generator; returns the days it covered.
-fn generated_history(fx: &mut Fixture, seed: u64) -> (NaiveDate, NaiveDate, Vec<TeamMemberId>) {
+pub(crate) fn generated_history(fx: &mut Fixture, seed: u64) -> (NaiveDate, NaiveDate, Vec<TeamMemberId>) {
+    generated_history_with(fx, seed, &mut |_| {})
+}
+
+/// [`generated_history`], calling `at_day_end` as each day's work is done (before the
+/// clock moves on), so a test can note what today's reports said that day.
+pub(crate) fn generated_history_with(
+    fx: &mut Fixture,
+    seed: u64,
+    at_day_end: &mut dyn FnMut(&Fixture),
+) -> (NaiveDate, NaiveDate, Vec<TeamMemberId>) {
     let mut rng = Rng(seed | 1);
     let leader = fx.leader;
     let second = team::add(
@@ -48,7 +58,7 @@ fn generated_history(fx: &mut Fixture, seed: u64) -> (NaiveDate, NaiveDate, Vec<
         }
         for _ in 0..rng.below(4) {
             let owner = owners[rng.below(2) as usize];
-            match rng.below(10) {
+            match rng.below(13) {
                 0 | 1 => {
                     let mut input = fx.deal_input(account);
                     input.owner_id = Some(owner);
@@ -98,7 +108,8 @@ fn generated_history(fx: &mut Fixture, seed: u64) -> (NaiveDate, NaiveDate, Vec<
                         deals::DealChanges { owner_id: Some(to), ..Default::default() },
                     );
                 }
-                7 => {
+                // Moves are common: a quarter of work moves deals forward and back.
+                7 | 10..=12 => {
                     let at = rng.below(open.len() as u64) as usize;
                     let (id, stage) = open[at];
                     let next = if stage > 0 && rng.below(3) == 0 { stage - 1 } else { (stage + 1).min(4) };
@@ -137,6 +148,7 @@ fn generated_history(fx: &mut Fixture, seed: u64) -> (NaiveDate, NaiveDate, Vec<
                 }
             }
         }
+        at_day_end(fx);
         fx.clock.advance(Duration::days(1));
     }
     (first_day - Duration::days(1), fx.clock.today() - Duration::days(1), owners)
@@ -144,7 +156,7 @@ fn generated_history(fx: &mut Fixture, seed: u64) -> (NaiveDate, NaiveDate, Vec<
 
 #[test]
 fn start_plus_movements_is_the_end_and_both_ends_are_the_board_on_their_day() {
-    for seed in [11, 23, 47] {
+    for seed in [11, 23, 71] {
         let mut fx = Fixture::seeded();
         let (first, last, owners) = generated_history(&mut fx, seed);
         let q2 = BoardQuery {
@@ -155,6 +167,7 @@ fn start_plus_movements_is_the_end_and_both_ends_are_the_board_on_their_day() {
         let mut rng = Rng(seed * 7919);
         let span = (last - first).num_days() as u64;
         let mut movements_seen = std::collections::BTreeSet::new();
+        let mut stage_moves_seen = (0, 0);
         // Random pairs of days, and every week of the history (last week's call).
         let weeks =
             (0..span as i64 / 7).map(|w| (first + Duration::days(w * 7), first + Duration::days(w * 7 + 7)));
@@ -178,6 +191,15 @@ fn start_plus_movements_is_the_end_and_both_ends_are_the_board_on_their_day() {
                     report.end_minor,
                     metrics::board_as_of(&fx.ws, &query, b).expect("end").pipeline_value_minor
                 );
+                if owner.is_none() {
+                    assert_eq!(
+                        (report.moved_forward, report.moved_backward),
+                        stage_moves_by_definition(&fx.path, a, b),
+                        "seed {seed}, {a} → {b}"
+                    );
+                    stage_moves_seen.0 += report.moved_forward;
+                    stage_moves_seen.1 += report.moved_backward;
+                }
                 let mut ids: Vec<i64> = report.deals.iter().map(|d| d.deal_id).collect();
                 let listed = ids.len();
                 ids.dedup();
@@ -193,6 +215,10 @@ fn start_plus_movements_is_the_end_and_both_ends_are_the_board_on_their_day() {
         {
             assert!(movements_seen.contains(&movement), "seed {seed}: the history exercised {movement:?}");
         }
+        assert!(
+            stage_moves_seen.0 > 0 && stage_moves_seen.1 > 0,
+            "seed {seed}: moves both ways {stage_moves_seen:?}"
+        );
         let refused = pipeline_changes(&fx.ws, last, first, "2026-Q2", None).expect_err("backwards");
         assert_eq!(refused.field(), Some("to"));
     }
@@ -233,6 +259,25 @@ fn a_deal_pulled_into_the_period_and_one_pushed_out_are_named_so() {
     assert_eq!(movement_of(pulled.id), Some(Movement::PulledIn), "{:?}", report.deals);
     assert_eq!(movement_of(pushed.id), Some(Movement::PushedOut));
     assert_eq!(report.start_minor + report.movements.iter().map(|(_, v)| v).sum::<i64>(), report.end_minor);
+}
+
+/// Moves forward and backward between the ends of two days, from the stage history
+/// itself: a move into or out of a lost stage leaves the pipeline and is neither.
+fn stage_moves_by_definition(path: &std::path::Path, a: NaiveDate, b: NaiveDate) -> (u64, u64) {
+    let end = |d: NaiveDate| {
+        keel::store::instant_text(d.and_hms_milli_opt(23, 59, 59, 999).expect("end").and_utc())
+    };
+    rusqlite::Connection::open(path)
+        .expect("raw")
+        .query_row(
+            "SELECT coalesce(sum(t.position > f.position), 0), coalesce(sum(t.position < f.position), 0)
+             FROM stage_history h JOIN stages f ON f.id = h.from_stage_id JOIN stages t ON t.id = h.to_stage_id
+             WHERE h.changed_at > ?1 AND h.changed_at <= ?2
+               AND (f.is_closed = 0 OR f.is_won = 1) AND (t.is_closed = 0 OR t.is_won = 1)",
+            [end(a), end(b)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("moves")
 }
 
 /// A deal then: id, stage, owner, amount, currency, close date.
@@ -287,20 +332,26 @@ fn a_past_day_read_in_one_pass_equals_its_definition_deal_by_deal() {
         while day <= last {
             let end =
                 keel::store::instant_text(day.and_hms_milli_opt(23, 59, 59, 999).expect("end").and_utc());
-            let mut fast: Vec<_> = keel::store::as_of::deals_then(&raw, &end)
-                .expect("one pass")
-                .into_iter()
-                .map(|d| {
-                    (
-                        d.deal_id,
-                        d.stage_id,
-                        d.owner_id,
-                        d.amount_minor.map(|a| a.to_string()),
-                        d.currency,
-                        d.expected_close_date,
-                    )
+            let stages = keel::services::pipeline::stages(&fx.ws).expect("stages");
+            let rates = keel::store::fx::RateTable::load(&raw, "USD").expect("rates");
+            let mut fast: Vec<Then> = Vec::new();
+            keel::store::as_of::PastDays::new([day], &stages, &rates, "USD")
+                .scan(&raw, |[then]| {
+                    if let Some(d) = then.as_ref().map(|t| &t.fact) {
+                        let close = (d.expected_close_day > 0)
+                            .then(|| NaiveDate::from_num_days_from_ce_opt(d.expected_close_day))
+                            .flatten();
+                        fast.push((
+                            d.deal_id,
+                            d.stage_id,
+                            d.owner_id,
+                            d.amount_minor.map(|a| a.to_string()),
+                            d.currency.to_string(),
+                            close.map(|c| c.to_string()),
+                        ));
+                    }
                 })
-                .collect();
+                .expect("one pass");
             fast.sort();
             assert_eq!(fast, deals_then_by_definition(&raw, &end), "seed {seed}, {day}");
             day += Duration::days(3);

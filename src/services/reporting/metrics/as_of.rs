@@ -4,59 +4,63 @@
 
 use super::tally::Tally;
 use super::{Board, BoardQuery};
+use crate::domain::{DealSource, Segment};
 use crate::money::{Currency, FxRate};
 use crate::services::{fx, pipeline, Workspace};
-use crate::store::as_of;
+use crate::store::as_of::PastDays;
 use crate::store::fx::RateTable;
 use crate::{KeelError, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
-pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result<Board> {
+/// Refuses a day that has not ended yet: the past cannot be read from the future.
+pub(super) fn check_past(ws: &Workspace, field: &str, day: NaiveDate) -> Result<()> {
     if day > ws.today() {
         return Err(KeelError::invalid(
-            "as_of",
-            format!("{day} has not ended yet: the board shows the past or today"),
+            field,
+            format!("{day} has not ended yet: choose today or an earlier day"),
         ));
     }
-    let end = crate::store::instant_text(
-        day.and_hms_milli_opt(23, 59, 59, 999)
-            .ok_or_else(|| KeelError::invalid("as_of", "is not a day"))?
-            .and_utc(),
-    );
+    Ok(())
+}
+
+pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result<Board> {
+    check_past(ws, "as_of", day)?;
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(ws.conn(), reporting.code())?;
-    let open_stages: Vec<_> = pipeline::stages(ws)?.into_iter().filter(|s| !s.is_closed).collect();
+    let stages = pipeline::stages(ws)?;
+    let open_stages: Vec<_> = stages.iter().filter(|s| !s.is_closed).cloned().collect();
     let position: HashMap<i64, usize> = open_stages.iter().enumerate().map(|(i, s)| (s.id.0, i)).collect();
     let day_text = day.to_string();
+    let source = query.source.and_then(|s| DealSource::ALL.iter().position(|v| *v == s));
+    let segment = query.segment.and_then(|s| Segment::ALL.iter().position(|v| *v == s));
+    let close_from = query.close_from.map(|d| d.num_days_from_ce());
+    let close_to = query.close_to.map(|d| d.num_days_from_ce());
     let mut total = Tally::default();
     let mut columns = vec![Tally::default(); open_stages.len()];
     let mut unconverted = 0u64;
     let mut currencies: HashMap<String, Option<(Currency, Option<FxRate>)>> = HashMap::new();
-    for deal in as_of::deals_then(ws.conn(), &end)? {
-        let Some(&at) = position.get(&deal.stage_id) else { continue }; // closed then
+    PastDays::new([day], &stages, &rates, reporting.code()).scan(ws.conn(), |[then]| {
+        let Some(deal) = then.as_ref().map(|t| &t.fact) else { return };
+        let Some(&at) = position.get(&deal.stage_id) else { return }; // closed then
+                                                                      // A close date not known is outside any bound.
+        let close = (deal.expected_close_day > 0).then_some(deal.expected_close_day);
         if query.owner.is_some_and(|o| o.0 != deal.owner_id)
-            || query.source.is_some_and(|s| s.as_str() != deal.source)
-            || query.segment.is_some_and(|s| deal.segment.as_deref() != Some(s.as_str()))
+            || source.is_some_and(|s| s != deal.source)
+            || (query.segment.is_some() && segment != Some(deal.segment))
+            || close_from.is_some_and(|b| close.is_none_or(|c| c < b))
+            || close_to.is_some_and(|b| close.is_none_or(|c| c > b))
         {
-            continue;
-        }
-        let close =
-            deal.expected_close_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let outside = |bound: Option<NaiveDate>, keep: fn(NaiveDate, NaiveDate) -> bool| {
-            bound.is_some_and(|b| close.is_none_or(|c| !keep(c, b)))
-        };
-        if outside(query.close_from, |c, b| c >= b) || outside(query.close_to, |c, b| c <= b) {
-            continue;
+            return;
         }
         let converted = currencies
-            .entry(deal.currency.clone())
+            .entry(deal.currency.to_string())
             .or_insert_with(|| {
-                Currency::parse("currency", &deal.currency).ok().map(|c| {
+                Currency::parse("currency", deal.currency).ok().map(|c| {
                     let rate = if c == reporting {
                         Some(FxRate::IDENTITY)
                     } else {
-                        rates.on(&deal.currency, &day_text).map(|(_, r)| r)
+                        rates.on(deal.currency, &day_text).map(|(_, r)| r)
                     };
                     (c, rate)
                 })
@@ -69,6 +73,6 @@ pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result
             deal.probability_override_bp.unwrap_or(i64::from(open_stages[at].default_probability.0));
         total.add_open(converted, probability);
         columns[at].add_open(converted, probability);
-    }
+    })?;
     super::board::finish(&open_stages, total, columns, reporting, unconverted)
 }

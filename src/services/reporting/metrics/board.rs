@@ -77,7 +77,7 @@ pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
     let from_day = query.close_from.map_or(i32::MIN, |d| d.num_days_from_ce());
     let to_day = query.close_to.map_or(i32::MAX, |d| d.num_days_from_ce());
 
-    let mut currencies = Currencies { reporting, rates: &rates, seen: Vec::new() };
+    let mut currencies = Currencies { reporting, rates: &rates, open_on: None, seen: Vec::new() };
     let mut total = Tally::default();
     let mut columns = vec![Tally::default(); open_stages.len()];
     let mut unconverted = 0u64;

@@ -7,13 +7,15 @@
 //! change of exchange rate.
 
 use super::forecast::Period;
+use super::{Counted, Counter, MetricsQuery};
 use crate::domain::TeamMemberId;
-use crate::money::{Currency, FxRate};
+use crate::money::Currency;
 use crate::services::{fx, pipeline, Workspace};
-use crate::store::as_of::{self, DealThen};
+use crate::store::as_of::{end_of_day, PastDays, Then};
+use crate::store::facts::unpack_history;
 use crate::store::fx::RateTable;
 use crate::{KeelError, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -63,34 +65,68 @@ pub struct PipelineChanges {
     pub slipped_more_than_once: Vec<i64>,
 }
 
-struct Valuer<'a> {
-    reporting: Currency,
-    rates: &'a RateTable,
-    day: String,
+/// Where a deal stood at one end of the waterfall.
+#[derive(Clone, Copy)]
+enum Standing {
+    /// Not created yet.
+    Absent,
+    Open {
+        /// Expected to close in the period.
+        in_period: bool,
+        /// The owner asked for (everyone's when none was).
+        mine: bool,
+        /// Converted at that day's rates (None: no rate, or no amount).
+        value: Option<i128>,
+    },
+    Won,
+    Lost,
 }
 
-impl Valuer<'_> {
-    fn value(&self, deal: &DealThen) -> Option<i128> {
-        let currency = Currency::parse("currency", &deal.currency).ok()?;
-        let rate = if currency == self.reporting {
-            FxRate::IDENTITY
-        } else {
-            self.rates.on(&deal.currency, &self.day)?.1
-        };
-        Some(rate.convert(deal.amount_minor?, currency, self.reporting))
+impl Standing {
+    fn of(then: Option<&Then<'_>>, counter: &mut Counter<'_>, owner: Option<TeamMemberId>) -> Standing {
+        let Some(fact) = then.map(|t| &t.fact) else { return Standing::Absent };
+        match counter.count(fact) {
+            Some(Counted::Open { value, month_day, .. }) => Standing::Open {
+                in_period: month_day.is_some(),
+                mine: owner.is_none_or(|o| o.0 == fact.owner_id),
+                value,
+            },
+            Some(Counted::Won { .. }) => Standing::Won,
+            // A stage outside the pipeline counts as leaving it.
+            Some(Counted::Lost { .. }) | None => Standing::Lost,
+        }
+    }
+
+    /// Its value in the waterfall, when it counts at this end.
+    fn counted(self) -> Option<i128> {
+        match self {
+            Standing::Open { in_period: true, mine: true, value } => Some(value.unwrap_or(0)),
+            _ => None,
+        }
     }
 }
 
-fn end_of(day: NaiveDate) -> Result<String> {
-    Ok(crate::store::instant_text(
-        day.and_hms_milli_opt(23, 59, 59, 999)
-            .ok_or_else(|| KeelError::invalid("to", "is not a day"))?
-            .and_utc(),
-    ))
+/// Why a deal counted at only one end (or at both) moved.
+fn movement(then: Standing, now: Standing) -> Option<Movement> {
+    Some(match (then.counted(), now.counted()) {
+        (Some(_), Some(_)) => Movement::AmountChanged,
+        (None, Some(_)) => match then {
+            Standing::Open { mine: false, .. } => Movement::Reassigned,
+            Standing::Open { in_period: false, .. } => Movement::PulledIn,
+            _ => Movement::New,
+        },
+        (Some(_), None) => match now {
+            Standing::Won => Movement::Won,
+            Standing::Lost => Movement::Lost,
+            Standing::Open { mine: false, .. } => Movement::Reassigned,
+            _ => Movement::PushedOut,
+        },
+        (None, None) => return None,
+    })
 }
 
 /// The waterfall between the ends of `from` and `to`, for deals expected to close in
-/// `period`, of one owner or everyone.
+/// `period`, of one owner or everyone: one pass over the deals, both ends at once.
 pub fn pipeline_changes(
     ws: &Workspace,
     from: NaiveDate,
@@ -102,85 +138,65 @@ pub fn pipeline_changes(
     if to < from {
         return Err(KeelError::invalid("to", format!("must not be before from ({from})")));
     }
-    if to > ws.today() {
-        return Err(KeelError::invalid("to", format!("{to} has not ended yet")));
-    }
+    super::as_of::check_past(ws, "to", to)?;
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(ws.conn(), reporting.code())?;
     let stages = pipeline::stages(ws)?;
-    let stage = |id: i64| stages.iter().find(|s| s.id.0 == id);
-    let (start_end, end_end) = (end_of(from)?, end_of(to)?);
-    let at_start: HashMap<i64, DealThen> =
-        as_of::deals_then(ws.conn(), &start_end)?.into_iter().map(|d| (d.deal_id, d)).collect();
-    let at_end: HashMap<i64, DealThen> =
-        as_of::deals_then(ws.conn(), &end_end)?.into_iter().map(|d| (d.deal_id, d)).collect();
-    let in_period = |d: &DealThen| {
-        d.expected_close_date
-            .as_deref()
-            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-            .is_some_and(|c| c >= period.from && c <= period.to)
-    };
-    let open = |d: &DealThen| stage(d.stage_id).is_some_and(|s| !s.is_closed);
-    let mine = |d: &DealThen| owner.is_none_or(|o| o.0 == d.owner_id);
-    let counted = |d: &DealThen| open(d) && in_period(d) && mine(d);
-    let start_valuer = Valuer { reporting, rates: &rates, day: from.to_string() };
-    let end_valuer = Valuer { reporting, rates: &rates, day: to.to_string() };
-
-    let mut ids: Vec<i64> = at_start.keys().chain(at_end.keys()).copied().collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let query = MetricsQuery { from: Some(period.from), to: Some(period.to), ..MetricsQuery::default() };
+    let mut at_start = Counter::new(&stages, reporting, &rates, &query).valuing_open_on(from);
+    let mut at_end = Counter::new(&stages, reporting, &rates, &query).valuing_open_on(to);
+    // A move to a lost stage is neither forward nor backward: it leaves the pipeline.
+    let position: HashMap<u16, u32> =
+        stages.iter().filter(|s| !s.is_closed || s.is_won).map(|s| (s.id.0 as u16, s.position)).collect();
+    let from_day = from.num_days_from_ce();
+    let (mut moved_forward, mut moved_backward) = (0u64, 0u64);
     let mut deals = Vec::new();
     let (mut start_total, mut end_total) = (0i128, 0i128);
-    for id in ids {
-        let (then, now) = (at_start.get(&id), at_end.get(&id));
-        let was = then.filter(|d| counted(d));
-        let is = now.filter(|d| counted(d));
-        if was.is_none() && is.is_none() {
-            continue;
+    let mut too_large = None;
+    PastDays::new([from, to], &stages, &rates, reporting.code()).scan(ws.conn(), |[then, now]| {
+        if let Some(now) = now.as_ref().filter(|n| owner.is_none_or(|o| o.0 == n.fact.owner_id)) {
+            // Each entry after the first is a move from the entry before it.
+            let mut previous = None;
+            for entry in unpack_history(now.fact.history) {
+                if let Some(before) = previous.filter(|_| entry.day > from_day) {
+                    match (position.get(&before), position.get(&entry.stage_id)) {
+                        (Some(a), Some(b)) if b > a => moved_forward += 1,
+                        (Some(a), Some(b)) if b < a => moved_backward += 1,
+                        _ => {}
+                    }
+                }
+                previous = Some(entry.stage_id);
+            }
         }
-        let start = was.and_then(|d| start_valuer.value(d)).unwrap_or(0);
-        let end = is.and_then(|d| end_valuer.value(d)).unwrap_or(0);
+        let was = Standing::of(then.as_ref(), &mut at_start, owner);
+        let is = Standing::of(now.as_ref(), &mut at_end, owner);
+        let Some(movement) = movement(was, is) else { return };
+        let (start, end) = (was.counted().unwrap_or(0), is.counted().unwrap_or(0));
         start_total += start;
         end_total += end;
-        let movement = match (was, is, now) {
-            (Some(_), Some(_), _) => Movement::AmountChanged,
-            (None, Some(_), _) => match then {
-                Some(t) if open(t) && !mine(t) => Movement::Reassigned,
-                Some(t) if open(t) && !in_period(t) => Movement::PulledIn,
-                _ => Movement::New,
-            },
-            (Some(_), None, Some(n)) if !open(n) => {
-                if stage(n.stage_id).is_some_and(|s| s.is_won) {
-                    Movement::Won
-                } else {
-                    Movement::Lost
-                }
-            }
-            (Some(_), None, Some(n)) if !mine(n) => Movement::Reassigned,
-            (Some(_), None, _) => Movement::PushedOut,
-            (None, None, _) => unreachable!("skipped above"),
-        };
         if movement == Movement::AmountChanged && start == end {
-            continue;
+            return;
         }
-        let minor =
-            |v: i128| i64::try_from(v).map_err(|_| KeelError::invalid("amount", "is too large to report"));
-        deals.push(MovedDeal {
-            deal_id: id,
-            movement,
-            start_minor: minor(start)?,
-            end_minor: minor(end)?,
-            change_minor: minor(end - start)?,
-        });
+        let deal_id = then.as_ref().or(now.as_ref()).map_or(0, |t| t.fact.deal_id);
+        match (i64::try_from(start), i64::try_from(end), i64::try_from(end - start)) {
+            (Ok(start_minor), Ok(end_minor), Ok(change_minor)) => {
+                deals.push(MovedDeal { deal_id, movement, start_minor, end_minor, change_minor })
+            }
+            _ => {
+                too_large.get_or_insert(deal_id);
+            }
+        }
+    })?;
+    if let Some(deal) = too_large {
+        return Err(KeelError::invalid("amount", format!("deal {deal} is too large to report")));
     }
+    let to_minor =
+        |v: i128| i64::try_from(v).map_err(|_| KeelError::invalid("amount", "is too large to report"));
     let mut by_movement: BTreeMap<Movement, i64> = BTreeMap::new();
     for deal in &deals {
         *by_movement.entry(deal.movement).or_default() += deal.change_minor;
     }
-    let (moved_forward, moved_backward) = stage_moves(ws, &start_end, &end_end, &stages, owner)?;
-    let slipped = slipped_more_than_once(ws, &start_end, &end_end)?;
-    let to_minor =
-        |v: i128| i64::try_from(v).map_err(|_| KeelError::invalid("amount", "is too large to report"));
+    let slipped = slipped_more_than_once(ws, &end_of_day(from), &end_of_day(to))?;
     Ok(PipelineChanges {
         from,
         to,
@@ -194,39 +210,6 @@ pub fn pipeline_changes(
         moved_backward,
         slipped_more_than_once: slipped,
     })
-}
-
-fn stage_moves(
-    ws: &Workspace,
-    after: &str,
-    until: &str,
-    stages: &[crate::store::stages::Stage],
-    owner: Option<TeamMemberId>,
-) -> Result<(u64, u64)> {
-    // A move to a lost stage is neither forward nor backward: it leaves the pipeline.
-    let position: HashMap<i64, u32> =
-        stages.iter().filter(|s| !s.is_closed || s.is_won).map(|s| (s.id.0, s.position)).collect();
-    // Only with an owner does a move need its deal's row.
-    let mut stmt = ws.conn().prepare(if owner.is_some() {
-        "SELECT h.from_stage_id, h.to_stage_id FROM stage_history h JOIN deals d ON d.id = h.deal_id
-         WHERE h.changed_at > ?1 AND h.changed_at <= ?2 AND h.from_stage_id IS NOT NULL AND d.owner_id = ?3"
-    } else {
-        "SELECT h.from_stage_id, h.to_stage_id FROM stage_history h
-         WHERE h.changed_at > ?1 AND h.changed_at <= ?2 AND h.from_stage_id IS NOT NULL AND ?3 IS NULL"
-    })?;
-    let rows = stmt.query_map(rusqlite::params![after, until, owner], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-    })?;
-    let (mut forward, mut backward) = (0, 0);
-    for row in rows {
-        let (from, to) = row?;
-        match (position.get(&from), position.get(&to)) {
-            (Some(a), Some(b)) if b > a => forward += 1,
-            (Some(a), Some(b)) if b < a => backward += 1,
-            _ => {}
-        }
-    }
-    Ok((forward, backward))
 }
 
 fn slipped_more_than_once(ws: &Workspace, after: &str, until: &str) -> Result<Vec<i64>> {

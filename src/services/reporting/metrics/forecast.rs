@@ -9,6 +9,7 @@ use crate::domain::{DealId, ForecastCategory, TeamMemberId};
 use crate::money::{div_round_half_even, Currency, Money};
 use crate::services::policy::{self, Capability};
 use crate::services::{fx, pipeline, team, Workspace};
+use crate::store::as_of::PastDays;
 use crate::store::facts;
 use crate::store::forecast::{self as store_forecast, ForecastCall, Quota};
 use crate::store::fx::RateTable;
@@ -157,16 +158,9 @@ pub fn forecast_as_of(
             (sums, unconverted, None)
         }
         Some(day) => {
-            if day > ws.today() {
-                return Err(KeelError::invalid("as_of", format!("{day} has not ended yet")));
-            }
-            let end = crate::store::instant_text(
-                day.and_hms_milli_opt(23, 59, 59, 999)
-                    .ok_or_else(|| KeelError::invalid("as_of", "is not a day"))?
-                    .and_utc(),
-            );
-            let (sums, unconverted) = sums_then(ws, &period, owner, &stages, reporting, &rates, day, &end)?;
-            (sums, unconverted, Some(end))
+            super::as_of::check_past(ws, "as_of", day)?;
+            let (sums, unconverted) = sums_then(ws, &period, owner, &stages, reporting, &rates, day)?;
+            (sums, unconverted, Some(crate::store::as_of::end_of_day(day)))
         }
     };
     assemble(ws, period, owner, reporting, sums, unconverted, until.as_deref())
@@ -188,41 +182,15 @@ fn sums_today(
     let categories: HashMap<DealId, ForecastCategory> =
         store_forecast::open_categories(conn, period.from, period.to)?;
     let mut counter = Counter::new(stages, reporting, rates, &query);
-    let mut sums: BTreeMap<i64, Sums> = BTreeMap::new();
-    let mut unconverted = 0u64;
-    let mut failure = None;
+    let mut sums = OwnerSums::default();
     facts::scan(conn, &facts::scan_sql(&filter), |fact| {
-        let Some(counted) = counter.count(fact) else {
-            failure.get_or_insert(fact.deal_id);
-            return;
-        };
-        match counted {
-            Counted::Open { value, month_day: Some(_), .. } => {
-                let Some(category) = categories.get(&DealId(fact.deal_id)) else { return };
-                if value.is_none() && fact.amount_minor.is_some() {
-                    unconverted += 1;
-                }
-                let s = sums.entry(fact.owner_id).or_default();
-                s.open += 1;
-                s.by_category[category_index(*category)] += value.unwrap_or(0);
-            }
-            Counted::Won { won, in_period: true } => {
-                if won.value.is_none() && fact.amount_minor.is_some() {
-                    unconverted += 1;
-                }
-                sums.entry(fact.owner_id).or_default().closed_won += won.value.unwrap_or(0);
-            }
-            _ => {}
-        }
+        let category = categories.get(&DealId(fact.deal_id)).copied();
+        sums.add(&mut counter, fact, category);
     })?;
-    if let Some(deal) = failure {
-        return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
-    }
-    Ok((sums, unconverted))
+    sums.finish()
 }
 
-/// Per owner, as the deals stood at the end of `day` (`end`, as stored).
-#[allow(clippy::too_many_arguments)]
+/// Per owner, as the deals stood at the end of `day`, valued at that day's rates.
 fn sums_then(
     ws: &Workspace,
     period: &Period,
@@ -231,59 +199,74 @@ fn sums_then(
     reporting: Currency,
     rates: &RateTable,
     day: NaiveDate,
-    end: &str,
 ) -> Result<(BTreeMap<i64, Sums>, u64)> {
-    let mut sums: BTreeMap<i64, Sums> = BTreeMap::new();
-    let mut unconverted = 0u64;
-    let value_on = |deal: &crate::store::as_of::DealThen, on: &str| -> Option<i128> {
-        let currency = Currency::parse("currency", &deal.currency).ok()?;
-        let rate = if currency == reporting {
-            crate::money::FxRate::IDENTITY
-        } else {
-            rates.on(&deal.currency, on)?.1
-        };
-        Some(rate.convert(deal.amount_minor?, currency, reporting))
-    };
-    let in_period = |text: Option<&str>| {
-        text.and_then(|t| NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok())
-            .is_some_and(|d| d >= period.from && d <= period.to)
-    };
-    let day_text = day.to_string();
-    for deal in crate::store::as_of::deals_then_with(ws.conn(), end, true)? {
-        if owner.is_some_and(|o| o.0 != deal.owner_id) {
-            continue;
+    let query =
+        MetricsQuery { owner, from: Some(period.from), to: Some(period.to), ..MetricsQuery::default() };
+    let mut counter = Counter::new(stages, reporting, rates, &query).valuing_open_on(day);
+    let mut sums = OwnerSums::default();
+    let past = PastDays::new([day], stages, rates, reporting.code()).with_categories();
+    past.scan(ws.conn(), |[then]| {
+        let Some(then) = then else { return };
+        if owner.is_some_and(|o| o.0 != then.fact.owner_id) {
+            return;
         }
-        let Some(stage) = stages.iter().find(|s| s.id.0 == deal.stage_id) else { continue };
-        if !stage.is_closed && in_period(deal.expected_close_date.as_deref()) {
-            let category = deal
-                .forecast_override
-                .as_deref()
-                .and_then(|c| ForecastCategory::parse("forecast", c).ok())
-                .unwrap_or(stage.forecast_category);
-            let value = value_on(&deal, &day_text);
-            if value.is_none() && deal.amount_minor.is_some() {
-                unconverted += 1;
+        // The owner's category then, or the stage's.
+        let category = then
+            .forecast_override
+            .and_then(|c| ForecastCategory::parse("forecast", c).ok())
+            .or_else(|| stages.iter().find(|s| s.id.0 == then.fact.stage_id).map(|s| s.forecast_category));
+        sums.add(&mut counter, &then.fact, category);
+    })?;
+    sums.finish()
+}
+
+/// The roll-up's sums per owner while a scan runs.
+#[derive(Default)]
+struct OwnerSums {
+    sums: BTreeMap<i64, Sums>,
+    unconverted: u64,
+    /// A deal in a stage outside the pipeline (a schema problem).
+    failure: Option<i64>,
+}
+
+impl OwnerSums {
+    /// Counts one deal: open and expected in the period under its category, or won in it.
+    fn add(
+        &mut self,
+        counter: &mut Counter<'_>,
+        fact: &facts::FactRef<'_>,
+        category: Option<ForecastCategory>,
+    ) {
+        let Some(counted) = counter.count(fact) else {
+            self.failure.get_or_insert(fact.deal_id);
+            return;
+        };
+        match counted {
+            Counted::Open { value, month_day: Some(_), .. } => {
+                let Some(category) = category else { return };
+                if value.is_none() && fact.amount_minor.is_some() {
+                    self.unconverted += 1;
+                }
+                let s = self.sums.entry(fact.owner_id).or_default();
+                s.open += 1;
+                s.by_category[category_index(category)] += value.unwrap_or(0);
             }
-            let s = sums.entry(deal.owner_id).or_default();
-            s.open += 1;
-            s.by_category[category_index(category)] += value.unwrap_or(0);
-        } else if stage.is_won && {
-            let since = match &deal.stage_since {
-                Some(since) => Some(since.clone()),
-                None => crate::store::as_of::stage_entered_by(ws.conn(), deal.deal_id, end)?,
-            };
-            in_period(since.as_deref())
-        } {
-            let closed_on =
-                deal.stage_since.as_deref().and_then(|t| t.get(..10)).unwrap_or(&day_text).to_string();
-            let value = value_on(&deal, &closed_on);
-            if value.is_none() && deal.amount_minor.is_some() {
-                unconverted += 1;
+            Counted::Won { won, in_period: true } => {
+                if won.value.is_none() && fact.amount_minor.is_some() {
+                    self.unconverted += 1;
+                }
+                self.sums.entry(fact.owner_id).or_default().closed_won += won.value.unwrap_or(0);
             }
-            sums.entry(deal.owner_id).or_default().closed_won += value.unwrap_or(0);
+            _ => {}
         }
     }
-    Ok((sums, unconverted))
+
+    fn finish(self) -> Result<(BTreeMap<i64, Sums>, u64)> {
+        if let Some(deal) = self.failure {
+            return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
+        }
+        Ok((self.sums, self.unconverted))
+    }
 }
 
 /// The rows from the sums, with the quotas and calls in force (by `until`, when given).

@@ -26,6 +26,7 @@ use crate::domain::{DealSource, Segment};
 use crate::money::{Currency, FxRate};
 use crate::services::{fx, pipeline, team, Workspace};
 use crate::store;
+use crate::store::as_of::PastDays;
 use crate::store::facts::{self, day_date, unpack_history, FactFilter, FactRef};
 use crate::store::fx::RateTable;
 use crate::store::stages::Stage;
@@ -103,6 +104,8 @@ type Convertible = (Currency, Option<FxRate>);
 struct Currencies<'r> {
     reporting: Currency,
     rates: &'r RateTable,
+    /// Open deals convert at the rates in force on this day (`YYYY-MM-DD`); the latest when None.
+    open_on: Option<String>,
     seen: Vec<(String, Option<Convertible>)>,
 }
 
@@ -112,8 +115,14 @@ impl Currencies<'_> {
             return *found;
         }
         let found = Currency::parse("currency", code).ok().map(|currency| {
-            let rate =
-                if currency == self.reporting { Some(FxRate::IDENTITY) } else { self.rates.latest(code) };
+            let rate = if currency == self.reporting {
+                Some(FxRate::IDENTITY)
+            } else {
+                match &self.open_on {
+                    Some(day) => self.rates.on(code, day).map(|(_, rate)| rate),
+                    None => self.rates.latest(code),
+                }
+            };
             (currency, rate)
         });
         self.seen.push((code.to_string(), found));
@@ -176,11 +185,17 @@ impl<'r> Counter<'r> {
         }
         Counter {
             stage_facts,
-            currencies: Currencies { reporting, rates, seen: Vec::new() },
+            currencies: Currencies { reporting, rates, open_on: None, seen: Vec::new() },
             from_day: query.from.map_or(i32::MIN, |d| d.num_days_from_ce()),
             to_day: query.to.map_or(i32::MAX, |d| d.num_days_from_ce()),
             partner: DealSource::ALL.iter().position(|s| *s == DealSource::Partner),
         }
+    }
+
+    /// Values open deals as they were valued at the end of `day` (an as-of report).
+    fn valuing_open_on(mut self, day: NaiveDate) -> Self {
+        self.currencies.open_on = Some(day.to_string());
+        self
     }
 
     fn in_period(&self, day: i32) -> bool {
@@ -253,40 +268,44 @@ impl Groups {
 
 /// Computes the report. Every figure is defined in the README ("Sales metrics").
 pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if to < from {
-            return Err(KeelError::invalid("to", format!("must not be before from ({from})")));
-        }
-    }
-    let filter = fact_filter(ws, query)?;
-    let conn = ws.conn();
-    let reporting = fx::reporting_currency(ws)?;
-    let rates = RateTable::load(conn, reporting.code())?;
-    let stages = pipeline::stages(ws)?;
-    let today = ws.today();
-    let targets = targets_in_period(ws, query, today)?;
-    let latest_as_of = targets.iter().map(|t| t.1).max();
-    // The scan sees every won deal when the period is open at the start.
-    let targets_from_scan = query.from.is_none();
+    compute_at(ws, query, None)
+}
 
-    let mut counter = Counter::new(&stages, reporting, &rates, query);
-    let (from_day, to_day) = (counter.from_day, counter.to_day);
-    let mut groups = Groups::new();
-    let mut funnel = funnel::Funnel::new(&stages);
-    let mut unconverted = Vec::new();
-    let mut won_for_targets = Vec::new();
-    let mut failure = None;
-    facts::scan(conn, &facts::scan_sql(&filter), |fact| {
-        let Some(counted) = counter.count(fact) else {
-            failure.get_or_insert(fact.deal_id);
+/// The report as it stood at the end of a past day: the deals as they stood then (stage,
+/// amount, currency, close date, owner), open deals valued at that day's rates, and
+/// targets measured up to that day; for today, today's report.
+pub fn compute_as_of(ws: &Workspace, query: &MetricsQuery, day: NaiveDate) -> Result<Metrics> {
+    as_of::check_past(ws, "as_of", day)?;
+    compute_at(ws, query, Some(day))
+}
+
+/// What one report scan accumulates.
+struct Scan<'r> {
+    counter: Counter<'r>,
+    groups: Groups,
+    funnel: funnel::Funnel<'r>,
+    unconverted: Vec<Unconverted>,
+    won_for_targets: Vec<progress::WonForTargets>,
+    /// Whether the scan sees every won deal, so targets need no second scan.
+    targets_from_scan: bool,
+    /// A deal in a stage outside the pipeline (a schema problem).
+    failure: Option<i64>,
+}
+
+impl Scan<'_> {
+    /// Counts a deal the report covers: open, or closed within the period's reach.
+    fn visit(&mut self, fact: &FactRef<'_>) {
+        let Some(counted) = self.counter.count(fact) else {
+            self.failure.get_or_insert(fact.deal_id);
             return;
         };
+        let groups = &mut self.groups;
         match counted {
             Counted::Open { value, probability_bp, month_day } => {
                 // A deal whose amount is not known counts, and is counted apart; one whose
                 // currency has no rate is listed as unconverted.
                 match (value, fact.amount_minor) {
-                    (None, Some(_)) => unconverted.push(unconverted_deal(fact, "open")),
+                    (None, Some(_)) => self.unconverted.push(unconverted_deal(fact, "open")),
                     (_, None) => groups.each(fact, month_day, Tally::add_without_amount),
                     _ => {}
                 }
@@ -295,14 +314,14 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
             Counted::Won { won, in_period } => {
                 if in_period {
                     match (won.value, fact.amount_minor) {
-                        (None, Some(_)) => unconverted.push(unconverted_deal(fact, "won")),
+                        (None, Some(_)) => self.unconverted.push(unconverted_deal(fact, "won")),
                         (_, None) => groups.each(fact, Some(fact.closed_day), Tally::add_without_amount),
                         _ => {}
                     }
                     groups.each(fact, Some(fact.closed_day), |t| t.add_won(&won));
                 }
-                if targets_from_scan {
-                    won_for_targets.push(won_for_target(fact, won.value));
+                if self.targets_from_scan {
+                    self.won_for_targets.push(won_for_target(fact, won.value));
                 }
             }
             Counted::Lost { in_period: true } => {
@@ -313,18 +332,67 @@ pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
             }
             Counted::Lost { in_period: false } => {}
         }
-        funnel.add(unpack_history(fact.history), from_day, to_day);
-    })?;
-    if let Some(deal) = failure {
+        self.funnel.add(unpack_history(fact.history), self.counter.from_day, self.counter.to_day);
+    }
+
+    /// A deal closed before the period: it only counts towards targets, when won.
+    fn won_before(&mut self, fact: &FactRef<'_>) {
+        if let Some(Counted::Won { won, .. }) = self.counter.count(fact) {
+            self.won_for_targets.push(won_for_target(fact, won.value));
+        }
+    }
+}
+
+fn compute_at(ws: &Workspace, query: &MetricsQuery, as_of: Option<NaiveDate>) -> Result<Metrics> {
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if to < from {
+            return Err(KeelError::invalid("to", format!("must not be before from ({from})")));
+        }
+    }
+    let filter = fact_filter(ws, query)?;
+    let conn = ws.conn();
+    let reporting = fx::reporting_currency(ws)?;
+    let rates = RateTable::load(conn, reporting.code())?;
+    let stages = pipeline::stages(ws)?;
+    let today = as_of.unwrap_or_else(|| ws.today());
+    let targets = targets_in_period(ws, query, today)?;
+    let latest_as_of = targets.iter().map(|t| t.1).max();
+
+    let mut counter = Counter::new(&stages, reporting, &rates, query);
+    if let Some(day) = as_of {
+        counter = counter.valuing_open_on(day);
+    }
+    let mut scan = Scan {
+        counter,
+        groups: Groups::new(),
+        funnel: funnel::Funnel::new(&stages),
+        unconverted: Vec::new(),
+        won_for_targets: Vec::new(),
+        // The scan sees every won deal when the period is open at the start, and a past
+        // day's scan reads every deal.
+        targets_from_scan: query.from.is_none() || as_of.is_some(),
+        failure: None,
+    };
+    match as_of {
+        None => facts::scan(conn, &facts::scan_sql(&filter), |fact| scan.visit(fact))?,
+        Some(day) => PastDays::new([day], &stages, &rates, reporting.code()).scan(conn, |[then]| {
+            let Some(fact) = then.as_ref().map(|t| &t.fact).filter(|f| filter.matches_dimensions(f)) else {
+                return;
+            };
+            if fact.closed_day > 0 && filter.closed_since.is_some_and(|since| fact.closed_day < since) {
+                scan.won_before(fact);
+            } else {
+                scan.visit(fact);
+            }
+        })?,
+    }
+    if let Some(deal) = scan.failure {
         return Err(KeelError::Schema(format!("deal {deal} is in a stage outside the default pipeline")));
     }
-    if let (false, Some(until)) = (targets_from_scan, latest_as_of) {
-        facts::scan(conn, &facts::closed_until_sql(&filter, until), |fact| {
-            if let Some(Counted::Won { won, .. }) = counter.count(fact) {
-                won_for_targets.push(won_for_target(fact, won.value));
-            }
-        })?;
+    if let (false, Some(until)) = (scan.targets_from_scan, latest_as_of) {
+        facts::scan(conn, &facts::closed_until_sql(&filter, until), |fact| scan.won_before(fact))?;
     }
+    let Scan { groups, funnel, mut unconverted, mut won_for_targets, .. } = scan;
     won_for_targets.sort_by_key(|w| w.day);
     unconverted.sort_by_key(|u: &Unconverted| u.deal_id);
 
