@@ -181,6 +181,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         forecast::set_quota,
         forecast::call_forecast,
         forecast::adjust_forecast,
+        forecast::forecast_deals,
+        forecast::set_forecast_category,
         portal_users::invite_portal_user,
         portal_users::remove_portal_user,
         partners::registrations,

@@ -92,6 +92,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0013_history_by_time_covering.sql"),
         then: None,
     },
+    Migration {
+        version: 14,
+        name: "0014_changes_by_time_covering.sql",
+        sql: include_str!("migrations/0014_changes_by_time_covering.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

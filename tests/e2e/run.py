@@ -279,6 +279,8 @@ TESTS = [
     *partner_portal.TESTS,
     forecast.test_the_forecast_screen_equals_keel_forecast,
     forecast.test_pipeline_inspection_equals_keel_pipeline_changes,
+    forecast.test_an_owner_changes_a_deals_category_inline_and_the_roll_up_follows,
+    forecast.test_the_board_and_the_dashboard_of_a_past_day_equal_keel_as_of,
     *team.TESTS,
 ]
 

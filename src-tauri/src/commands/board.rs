@@ -107,25 +107,51 @@ pub(crate) fn board_of(
     first_cards: Option<(&DealQuery, u32)>,
 ) -> Result<BoardDto, ApiError> {
     let board = metrics::board(ws, query)?;
-    let c = board.currency;
     let now = ws.now();
+    dto_of(&board, |col| match first_cards {
+        Some((cards_query, limit)) if limit > 0 && col.count > 0 => {
+            let query = DealQuery {
+                stage: Some(col.stage.clone()),
+                status: DealStatus::Open,
+                limit: Some(limit),
+                ..cards_query.clone()
+            };
+            let mut cards: Vec<DealCard> =
+                deals::list(ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+            mark_waiting(ws, &mut cards)?;
+            Ok(cards)
+        }
+        _ => Ok(Vec::new()),
+    })
+}
+
+/// The end of a past day, for what a card counts as "days in stage" then.
+fn end_of(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    day.and_hms_milli_opt(23, 59, 59, 999).unwrap_or_default().and_utc()
+}
+
+/// The board as it stood at the end of `day`, with each column's first cards as they stood.
+fn board_then(
+    ws: &Workspace,
+    query: &BoardQuery,
+    day: chrono::NaiveDate,
+    limit: u32,
+) -> Result<BoardDto, ApiError> {
+    let then = metrics::board_as_of_with_cards(ws, query, day, None, 0, limit as usize)?;
+    let mut cards = then.cards.into_iter();
+    dto_of(&then.board, |_| {
+        Ok(cards.next().unwrap_or_default().iter().map(|d| DealCard::of(d, end_of(day))).collect())
+    })
+}
+
+fn dto_of(
+    board: &metrics::Board,
+    mut cards_of: impl FnMut(&metrics::BoardColumn) -> Result<Vec<DealCard>, ApiError>,
+) -> Result<BoardDto, ApiError> {
+    let c = board.currency;
     let mut columns = Vec::with_capacity(board.columns.len());
     for col in &board.columns {
-        let cards = match first_cards {
-            Some((cards_query, limit)) if limit > 0 && col.count > 0 => {
-                let query = DealQuery {
-                    stage: Some(col.stage.clone()),
-                    status: DealStatus::Open,
-                    limit: Some(limit),
-                    ..cards_query.clone()
-                };
-                let mut cards: Vec<DealCard> =
-                    deals::list(ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
-                mark_waiting(ws, &mut cards)?;
-                cards
-            }
-            _ => Vec::new(),
-        };
+        let cards = cards_of(col)?;
         columns.push(BoardColumn {
             stage_id: col.stage_id.into(),
             stage: col.stage.clone(),
@@ -154,9 +180,13 @@ pub fn board(
     state: State<'_, AppState>,
     filter: DealFilter,
     cards_per_column: u32,
+    as_of: Option<String>,
 ) -> Result<BoardDto, ApiError> {
     let ws = state.open()?;
     let resolved = resolve(&ws, filter)?;
+    if let Some(day) = date("as_of", as_of)? {
+        return board_then(&ws, &resolved.board_query(), day, cards_per_column);
+    }
     let cards_query = DealQuery { search: None, ..resolved.deal_query()? };
     board_of(&ws, &resolved.board_query(), Some((&cards_query, cards_per_column)))
 }
@@ -170,13 +200,27 @@ pub fn board_cards(
     stage_id: Int,
     offset: u32,
     limit: u32,
+    as_of: Option<String>,
 ) -> Result<Vec<DealCard>, ApiError> {
     let ws = state.open()?;
     let stage = pipeline::stages(&ws)?
         .into_iter()
         .find(|s| s.id.0 == stage_id.0)
         .ok_or_else(|| keel::KeelError::not_found("stage", stage_id.0))?;
-    let mut query = resolve(&ws, filter)?.deal_query()?;
+    let resolved = resolve(&ws, filter)?;
+    if let Some(day) = date("as_of", as_of)? {
+        let then = metrics::board_as_of_with_cards(
+            &ws,
+            &resolved.board_query(),
+            day,
+            Some(stage.id),
+            offset as usize,
+            limit as usize,
+        )?;
+        let cards = then.cards.into_iter().flatten();
+        return Ok(cards.map(|d| DealCard::of(&d, end_of(day))).collect());
+    }
+    let mut query = resolved.deal_query()?;
     query.search = None;
     let query = DealQuery {
         stage: Some(stage.name),

@@ -18,16 +18,21 @@ pub struct DashboardQuery {
     pub owner_id: Option<Int>,
     pub segment: Option<String>,
     pub source: Option<String>,
+    /// The report as it stood at the end of this day (`YYYY-MM-DD`); today's when null.
+    pub as_of: Option<String>,
 }
 
-fn metrics_query(q: DashboardQuery) -> Result<MetricsQuery, ApiError> {
-    Ok(MetricsQuery {
+/// The query, and the past day it is asked of (None: today).
+fn metrics_query(q: DashboardQuery) -> Result<(MetricsQuery, Option<chrono::NaiveDate>), ApiError> {
+    let as_of = date("as_of", q.as_of)?;
+    let query = MetricsQuery {
         from: date("from", q.from)?,
         to: date("to", q.to)?,
         owner: q.owner_id.map(|id| TeamMemberId(id.0)),
         segment: given(q.segment).map(|s| keel::domain::Segment::parse("segment", &s)).transpose()?,
         source: given(q.source).map(|s| keel::domain::DealSource::parse("source", &s)).transpose()?,
-    })
+    };
+    Ok((query, as_of))
 }
 
 /// One group's figures; money in minor units of the reporting currency, rates in bp.
@@ -138,8 +143,10 @@ fn groups(groups: &[Group], key: fn(&Group) -> Option<&String>, ids: &[(String, 
 pub fn dashboard(state: State<'_, AppState>, query: DashboardQuery) -> Result<Dashboard, ApiError> {
     let ws = state.open()?;
     me(&ws)?;
-    let q = metrics_query(query)?;
-    let m = metrics::compute(&ws, &q)?;
+    let m = match metrics_query(query)? {
+        (q, Some(day)) => metrics::compute_as_of(&ws, &q, day)?,
+        (q, None) => metrics::compute(&ws, &q)?,
+    };
     let owners: Vec<(String, i64)> = team::list(&ws)?.into_iter().map(|t| (t.name, t.id.0)).collect();
     Ok(Dashboard {
         currency: m.currency.code().to_string(),
@@ -213,8 +220,12 @@ pub fn dashboard_deals(
 ) -> Result<DrillPage, ApiError> {
     let ws = state.open()?;
     me(&ws)?;
-    let q = metrics_query(query)?;
-    let drill = metrics::drill(&ws, &q, &Figure::parse(&figure)?, given(month).as_deref())?;
+    let (q, as_of) = metrics_query(query)?;
+    let (figure, month) = (Figure::parse(&figure)?, given(month));
+    let drill = match as_of {
+        Some(day) => metrics::drill_as_of(&ws, &q, &figure, month.as_deref(), day)?,
+        None => metrics::drill(&ws, &q, &figure, month.as_deref())?,
+    };
     let now = ws.now();
     let offset = offset.0.max(0) as usize;
     let rows = drill

@@ -2,11 +2,11 @@
 //! row for anyone else), quotas, and each member's call with leaders' adjustments.
 
 use super::me;
-use crate::dto::{Int, MoneyDto};
+use crate::dto::{DealCard, Int, MoneyDto, Page};
 use crate::{ApiError, AppState};
-use keel::domain::TeamMemberId;
+use keel::domain::{DealId, ForecastCategory, TeamMemberId};
 use keel::services::metrics::forecast;
-use keel::services::team;
+use keel::services::{deals, team, Workspace};
 use serde::Serialize;
 use tauri::State;
 
@@ -171,4 +171,74 @@ pub fn adjust_forecast(
     }
     forecast::adjust_call(&mut ws, actor, TeamMemberId(owner_id.0), &period, &amount, &reason)?;
     Ok(())
+}
+
+/// An open deal behind the roll-up's category columns.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ForecastDealDto {
+    pub deal: DealCard,
+    /// `commit`, `best-case`, `pipeline`, `omitted` or `closed`: the owner's call, else the stage's.
+    pub forecast_category: String,
+    /// The owner's call rather than the stage's category.
+    pub overridden: bool,
+    /// Whether the person at the keyboard may change the category (the core's rule).
+    pub may_change: bool,
+}
+
+fn forecast_deal(ws: &Workspace, actor: TeamMemberId, deal: &keel::store::deals::Deal) -> ForecastDealDto {
+    ForecastDealDto {
+        deal: DealCard::of(deal, ws.now()),
+        forecast_category: deal.forecast_category.as_str().into(),
+        overridden: deal.forecast_override.is_some(),
+        may_change: deals::may_call_forecast(ws, actor, deal).is_ok(),
+    }
+}
+
+/// One member's open deals expected to close in the period (one's own unless a sales
+/// leader asks for another's), a page at a time.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn forecast_deals(
+    state: State<'_, AppState>,
+    period: String,
+    owner_id: Option<Int>,
+    offset: u32,
+    limit: u32,
+) -> Result<Page<ForecastDealDto>, ApiError> {
+    let ws = state.open()?;
+    let actor = me(&ws)?;
+    let owner = owner_id.map(|id| TeamMemberId(id.0));
+    let (rows, total) = forecast::deals_in_period(&ws, actor, &period, owner, offset, limit)?;
+    Ok(Page {
+        total: total.into(),
+        offset: offset.into(),
+        rows: rows.iter().map(|d| forecast_deal(&ws, actor, d)).collect(),
+    })
+}
+
+/// Changes a deal's forecast category (`none`: back to its stage's), as its owner or a
+/// sales leader.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn set_forecast_category(
+    state: State<'_, AppState>,
+    deal_id: Int,
+    category: String,
+) -> Result<ForecastDealDto, ApiError> {
+    let mut ws = state.open()?;
+    let actor = me(&ws)?;
+    let category = match category.trim() {
+        "none" | "" => None,
+        other => Some(ForecastCategory::parse("forecast", other)?),
+    };
+    if ws.is_replica() {
+        crate::team::Line::new(&["deal", "update"])
+            .arg(deal_id.0)
+            .flag("--forecast", Some(category.map_or("none", |c| c.as_str())))
+            .send(&mut ws)?;
+    } else {
+        let changes = deals::DealChanges { forecast_override: Some(category), ..Default::default() };
+        deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
+    }
+    Ok(forecast_deal(&ws, actor, &deals::get(&ws, DealId(deal_id.0))?))
 }

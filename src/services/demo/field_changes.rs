@@ -8,7 +8,7 @@ use crate::domain::{DealId, ForecastCategory, TeamMemberId};
 use crate::store::instant_text;
 use crate::Result;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 /// A deal's life, as the demo made it: what its changes must lead up to.
 pub(super) struct DealLife<'a> {
@@ -54,9 +54,9 @@ impl ChangeMaker {
             return Ok(());
         }
         let mut rows: Vec<Change> = Vec::new();
-        if self.rng.chance(35) {
+        if self.rng.chance(20) {
             let mut values = vec![life.amount_minor];
-            for _ in 0..self.rng.range(1, 2) {
+            for _ in 0..if self.rng.chance(25) { 2 } else { 1 } {
                 let next = values[0];
                 let earlier = ((next / 10_000) * self.rng.range(70, 130) / 100).max(1) * 10_000;
                 if earlier != next {
@@ -65,9 +65,9 @@ impl ChangeMaker {
             }
             self.chain(&mut rows, life, "amount", values.iter().map(i64::to_string).collect());
         }
-        if self.rng.chance(if life.forecast.is_some() { 20 } else { 40 }) {
+        if self.rng.chance(if life.forecast.is_some() { 20 } else { 30 }) {
             let mut dates = vec![life.expected_close];
-            for _ in 0..self.rng.range(1, 3) {
+            for _ in 0..self.rng.range(1, 2) {
                 dates.insert(0, dates[0] - Duration::days(self.rng.range(14, 45)));
             }
             self.chain(
@@ -77,7 +77,7 @@ impl ChangeMaker {
                 dates.iter().map(NaiveDate::to_string).collect(),
             );
         }
-        if !life.peers.is_empty() && self.rng.chance(4) {
+        if !life.peers.is_empty() && self.rng.chance(3) {
             let before = life.peers[(self.rng.next() % life.peers.len() as u64) as usize];
             if before != life.owner {
                 self.chain(&mut rows, life, "owner", vec![before.0.to_string(), life.owner.0.to_string()]);
@@ -88,13 +88,25 @@ impl ChangeMaker {
             rows.push((at, "forecast_category", None, Some(category.as_str().to_string())));
         }
         rows.sort_by_key(|r| r.0);
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO deal_changes (deal_id, field, old_value, new_value, changed_at, changed_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for (at, field, old, new) in rows {
-            insert.execute(params![life.id, field, old, new, instant_text(at), life.owner])?;
-            self.written += 1;
+        // Up to 8 rows a statement, as the stage history's batches: one statement per deal.
+        for chunk in rows.chunks(8) {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = i * 6;
+                    format!("(?{}, ?{}, ?{}, ?{}, ?{}, ?{})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6)
+                })
+                .collect();
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT INTO deal_changes (deal_id, field, old_value, new_value, changed_at, changed_by) VALUES {}",
+                placeholders.join(", ")
+            ))?;
+            let times: Vec<String> = chunk.iter().map(|r| instant_text(r.0)).collect();
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6);
+            for ((_, field, old, new), at) in chunk.iter().zip(&times) {
+                values.extend([&life.id as &dyn rusqlite::ToSql, field, old, new, at, &life.owner]);
+            }
+            insert.execute(values.as_slice())?;
+            self.written += chunk.len() as u64;
         }
         Ok(())
     }

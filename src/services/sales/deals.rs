@@ -3,6 +3,7 @@ use crate::domain::{
     StageId, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Currency, Money};
+use crate::services::policy::Capability;
 use crate::services::{pipeline, stage_rules, Workspace};
 use crate::store::activities::{Activity, ActivityFilter};
 use crate::store::deals::{Deal, DealFields, DealFilter, DealSort, DealStatus, StageChange};
@@ -409,6 +410,23 @@ pub fn update_as_typed(
     get(ws, id)
 }
 
+/// Whether `actor` may change the deal's forecast category (screens ask before offering it).
+pub fn may_call_forecast(ws: &Workspace, actor: TeamMemberId, deal: &Deal) -> Result<()> {
+    check_forecast_caller(ws.conn(), actor, deal)
+}
+
+/// A deal's forecast category is its owner's call, which a sales leader may also make.
+fn check_forecast_caller(tx: &rusqlite::Connection, actor: TeamMemberId, deal: &Deal) -> Result<()> {
+    let member = crate::services::policy::active_member(tx, actor)?;
+    if actor == deal.owner_id || crate::services::policy::allows(member.role, Capability::LeadSales) {
+        return Ok(());
+    }
+    Err(KeelError::Forbidden(format!(
+        "only the deal's owner ({}) or a sales leader may change its forecast category",
+        deal.owner_name
+    )))
+}
+
 fn update_in(
     tx: &rusqlite::Connection,
     now: DateTime<Utc>,
@@ -433,6 +451,9 @@ fn update_in(
         }
     }
     let close_changed = changes.expected_close_date.is_some_and(|d| Some(d) != current.expected_close_date);
+    if changes.forecast_override.is_some_and(|f| f != current.forecast_override) {
+        check_forecast_caller(tx, actor, &current)?;
+    }
     let merged = Draft {
         name: changes.name.unwrap_or(current.name.clone()),
         account_id: changes.account_id.or(current.account_id),

@@ -156,6 +156,17 @@ impl<'r, const N: usize> PastDays<'r, N> {
     }
 }
 
+const CHANGES_AFTER: &str = "SELECT deal_id, field, old_value, changed_at FROM deal_changes
+     WHERE changed_at > ?1 ORDER BY changed_at, id";
+
+/// SQLite's plan for reading the changes after a day (the plan tests read it: it must
+/// never visit the table's rows).
+pub fn changes_plan(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {CHANGES_AFTER}"))?;
+    let rows = stmt.query_map(["2026-01-01"], |r| r.get::<_, String>(3))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// For each end, the tracked fields changed after it with their values then: one read of
 /// the changes written after the earliest end, in the order they were made.
 fn read_changes_after<const N: usize>(
@@ -164,10 +175,7 @@ fn read_changes_after<const N: usize>(
 ) -> Result<[HashMap<i64, FieldsThen>; N]> {
     let mut then: [HashMap<i64, FieldsThen>; N] = std::array::from_fn(|_| HashMap::new());
     let Some(earliest) = ends.iter().min() else { return Ok(then) };
-    let mut stmt = conn.prepare(
-        "SELECT deal_id, field, old_value, changed_at FROM deal_changes WHERE changed_at > ?1
-         ORDER BY changed_at, id",
-    )?;
+    let mut stmt = conn.prepare(CHANGES_AFTER)?;
     let mut rows = stmt.query([earliest])?;
     while let Some(row) = rows.next()? {
         let field = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;

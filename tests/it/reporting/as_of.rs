@@ -212,3 +212,67 @@ fn the_demo_history_leads_to_each_deal_as_it_stands() {
         .expect("check");
     assert_eq!(broken, 0, "changes that do not chain to the deal as it stands");
 }
+
+/// The cards of a past day's board: as of today, today's cards in today's order; as of a
+/// past day, every column holds exactly its count of deals, each in that stage then.
+#[test]
+fn a_past_boards_cards_are_the_deals_of_each_stage_then() {
+    let dir = tempfile::tempdir().expect("dir");
+    let at =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0).single().expect("instant");
+    let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
+    generate(&mut ws, DemoOptions { deals: 500, seed: 3 }).expect("demo");
+    let query = BoardQuery::default();
+    let today = metrics::board_as_of_with_cards(&ws, &query, ws.today(), None, 0, 20).expect("today");
+    for (column, cards) in today.board.columns.iter().zip(&today.cards) {
+        let listed = deals::list(
+            &ws,
+            &deals::DealQuery {
+                stage: Some(column.stage.clone()),
+                status: keel::store::deals::DealStatus::Open,
+                limit: Some(20),
+                ..Default::default()
+            },
+        )
+        .expect("today's cards");
+        let ids = |d: &[keel::store::deals::Deal]| {
+            d.iter().map(|d| (d.id, d.amount, d.owner_id)).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(cards), ids(&listed), "{}", column.stage);
+    }
+    let day = NaiveDate::from_ymd_opt(2026, 8, 31).expect("day");
+    let end = keel::store::instant_text(day.and_hms_milli_opt(23, 59, 59, 999).expect("end").and_utc());
+    let then = metrics::board_as_of_with_cards(&ws, &query, day, None, 0, usize::MAX).expect("then");
+    let raw = rusqlite::Connection::open(dir.path().join("keel.db")).expect("raw");
+    for (column, cards) in then.board.columns.iter().zip(&then.cards) {
+        assert_eq!(cards.len() as u64, column.count, "{}", column.stage);
+        for card in cards {
+            let stage: String = raw
+                .query_row(
+                    "SELECT s.name FROM stage_history h JOIN stages s ON s.id = h.to_stage_id
+                     WHERE h.deal_id = ?1 AND h.changed_at <= ?2 ORDER BY h.changed_at DESC, h.id DESC LIMIT 1",
+                    rusqlite::params![card.id, end],
+                    |r| r.get(0),
+                )
+                .expect("stage then");
+            assert_eq!(
+                (stage.as_str(), card.stage_name.as_str()),
+                (column.stage.as_str(), column.stage.as_str())
+            );
+        }
+    }
+    let one = metrics::board_as_of_with_cards(
+        &ws,
+        &query,
+        day,
+        Some(keel::domain::StageId(then.board.columns[1].stage_id)),
+        2,
+        3,
+    )
+    .expect("a window of one column");
+    assert_eq!(
+        one.cards[1].iter().map(|d| d.id).collect::<Vec<_>>(),
+        then.cards[1][2..5].iter().map(|d| d.id).collect::<Vec<_>>()
+    );
+    assert!(one.cards[0].is_empty());
+}

@@ -4,7 +4,7 @@
 //! or see someone else's row.
 
 use chrono::NaiveDate;
-use keel::clock::FixedClock;
+use keel::clock::{Clock, FixedClock};
 use keel::domain::{Role, TeamMemberId};
 use keel::services::demo::{generate, DemoOptions};
 use keel::services::metrics::forecast::{self, Period};
@@ -259,4 +259,52 @@ fn the_forecast_as_of_today_is_todays_and_a_past_day_shows_the_deals_as_they_sto
     let future =
         forecast::forecast_as_of(&fx.ws, leader, "2026-03", None, Some(day(2027, 1, 1))).expect_err("future");
     assert_eq!(future.field(), Some("as_of"));
+}
+
+/// A deal's category is its owner's call (or a sales leader's): another account
+/// executive is refused, by name, and nothing is written; the deals behind the columns
+/// are one's own unless a leader asks for another's.
+#[test]
+fn only_the_owner_or_a_leader_changes_a_deals_category_and_sees_their_deals() {
+    let mut fx = crate::Fixture::seeded();
+    let account = fx.account("Nova Games", "novagames.com");
+    let mut input = fx.deal_input(account);
+    input.expected_close_date = fx.clock.today() + chrono::Duration::days(20);
+    let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
+    let other = team::add(
+        &mut fx.ws,
+        Some(fx.leader),
+        team::NewTeamMember { name: "Ola Berg".into(), role: Role::AccountExecutive, ae_segment: None },
+    )
+    .expect("other AE")
+    .id;
+    let commit = deals::DealChanges {
+        forecast_override: Some(Some(keel::domain::ForecastCategory::Commit)),
+        ..Default::default()
+    };
+    let refused = fx.refuses("only the deal's owner", |ws| deals::update(ws, other, deal.id, commit.clone()));
+    assert_eq!(refused.code(), "forbidden");
+    assert!(deals::may_call_forecast(&fx.ws, other, &deal).is_err());
+    assert!(deals::may_call_forecast(&fx.ws, fx.ae, &deal).is_ok());
+    assert!(deals::may_call_forecast(&fx.ws, fx.leader, &deal).is_ok());
+    let leader = fx.leader;
+    let by_leader = deals::update(&mut fx.ws, leader, deal.id, commit).expect("a leader's call");
+    assert_eq!(by_leader.forecast_category, keel::domain::ForecastCategory::Commit);
+    // Another member's own setting back to the stage's is refused too; the owner's is not.
+    let back = deals::DealChanges { forecast_override: Some(None), ..Default::default() };
+    fx.refuses("only the deal's owner", |ws| deals::update(ws, other, deal.id, back.clone()));
+    let ae = fx.ae;
+    deals::update(&mut fx.ws, ae, deal.id, back).expect("the owner's call");
+
+    let period = forecast::current_quarter(fx.clock.today());
+    let (mine, total) = forecast::deals_in_period(&fx.ws, ae, &period, None, 0, 50).expect("own deals");
+    assert_eq!((mine.len(), total), (1, 1));
+    assert_eq!(mine[0].id, deal.id);
+    let seen =
+        forecast::deals_in_period(&fx.ws, other, &period, Some(ae), 0, 50).expect_err("another's deals");
+    assert_eq!(seen.code(), "forbidden");
+    let (theirs, _) = forecast::deals_in_period(&fx.ws, leader, &period, Some(ae), 0, 50).expect("leader");
+    assert_eq!(theirs.len(), 1);
+    let (others, total) = forecast::deals_in_period(&fx.ws, other, &period, None, 0, 50).expect("their own");
+    assert_eq!((others.len(), total), (0, 0), "an AE's own list holds only their deals");
 }

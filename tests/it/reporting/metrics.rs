@@ -713,6 +713,11 @@ fn report_queries_read_deal_facts_through_their_indexes() {
     );
     assert!(joined(&owner).contains("deal_facts_by_owner"), "{}", joined(&owner));
     assert!(!joined(&owner).contains("SCAN deal_facts"), "{}", joined(&owner));
+    // A past day reads the changes since it from the index alone, already in order.
+    let conn = keel::store::open(&w.p.fx.path).expect("open");
+    let changes = keel::store::as_of::changes_plan(&conn).expect("plan").join("\n");
+    assert!(changes.contains("USING COVERING INDEX deal_changes_by_time"), "{changes}");
+    assert!(!changes.contains("TEMP B-TREE"), "{changes}");
 }
 
 /// The deals a drill-down lists for `figure`, as ids in id order.

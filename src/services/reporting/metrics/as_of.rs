@@ -4,13 +4,16 @@
 
 use super::tally::Tally;
 use super::{Board, BoardQuery};
+use crate::domain::{DealId, StageId, TeamMemberId};
 use crate::domain::{DealSource, Segment};
-use crate::money::{Currency, FxRate};
-use crate::services::{fx, pipeline, Workspace};
+use crate::money::{BasisPoints, Currency, FxRate, Money};
+use crate::services::{deals, fx, pipeline, team, Workspace};
 use crate::store::as_of::PastDays;
+use crate::store::deals::Deal;
 use crate::store::fx::RateTable;
+use crate::store::stages::Stage;
 use crate::{KeelError, Result};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// Refuses a day that has not ended yet: the past cannot be read from the future.
@@ -25,6 +28,100 @@ pub(super) fn check_past(ws: &Workspace, field: &str, day: NaiveDate) -> Result<
 }
 
 pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result<Board> {
+    Ok(scan_board(ws, query, day, false)?.0)
+}
+
+/// A past day's board and its cards: each open stage's deals as they stood then (stage,
+/// owner, amount, currency, close date, days in the stage), in the board's card order
+/// (expected close date, then id).
+pub struct BoardThen {
+    pub board: Board,
+    /// By column, in the board's column order; `limit` deals from `offset` of each column.
+    pub cards: Vec<Vec<Deal>>,
+}
+
+/// The board as of `day` with a window of each column's cards (or of one column's).
+pub fn board_as_of_with_cards(
+    ws: &Workspace,
+    query: &BoardQuery,
+    day: NaiveDate,
+    stage: Option<StageId>,
+    offset: usize,
+    limit: usize,
+) -> Result<BoardThen> {
+    let (board, columns) = scan_board(ws, query, day, true)?;
+    let stages = pipeline::stages(ws)?;
+    let end = day.and_hms_milli_opt(23, 59, 59, 999).map_or_else(|| ws.now(), |t| t.and_utc());
+    let mut cards = Vec::with_capacity(columns.len());
+    for (column, mut then) in board.columns.iter().zip(columns) {
+        if stage.is_some_and(|s| s.0 != column.stage_id) {
+            cards.push(Vec::new());
+            continue;
+        }
+        // Today's card order: no close date first (as SQLite sorts NULL), then by date and id.
+        then.sort_by_key(|c| (c.expected_close_day, c.deal_id));
+        let mut window = Vec::new();
+        for card in then.into_iter().skip(offset).take(limit) {
+            window.push(card.as_deal(ws, &stages, end)?);
+        }
+        cards.push(window);
+    }
+    Ok(BoardThen { board, cards })
+}
+
+/// What a card needs of a deal as it stood.
+struct CardThen {
+    deal_id: i64,
+    stage_id: i64,
+    owner_id: i64,
+    amount_minor: Option<i64>,
+    currency: String,
+    /// 0 when not known (sorts first, as a NULL date does today).
+    expected_close_day: i32,
+    probability_override_bp: Option<i64>,
+    /// The day it entered its stage then.
+    entered_day: i32,
+}
+
+impl CardThen {
+    /// The deal as it stands, with what it was then in place of what it is now.
+    fn as_deal(&self, ws: &Workspace, stages: &[Stage], end: DateTime<Utc>) -> Result<Deal> {
+        let mut deal = deals::get(ws, DealId(self.deal_id))?;
+        let stage = stages
+            .iter()
+            .find(|s| s.id.0 == self.stage_id)
+            .ok_or_else(|| KeelError::not_found("stage", self.stage_id))?;
+        if deal.owner_id.0 != self.owner_id {
+            deal.owner_id = TeamMemberId(self.owner_id);
+            deal.owner_name = team::get(ws, deal.owner_id)?.name;
+        }
+        deal.stage_id = stage.id;
+        deal.stage_name = stage.name.clone();
+        deal.is_closed = false;
+        deal.is_won = false;
+        deal.closed_on = None;
+        deal.loss_reason = None;
+        deal.currency = Currency::parse("currency", &self.currency).unwrap_or(deal.currency);
+        deal.amount = self.amount_minor.map(|amount_minor| Money { amount_minor, currency: deal.currency });
+        deal.expected_close_date = crate::store::facts::day_date(self.expected_close_day);
+        deal.probability_override =
+            self.probability_override_bp.and_then(|p| u32::try_from(p).ok()).map(BasisPoints);
+        deal.probability = deal.probability_override.unwrap_or(stage.default_probability);
+        deal.stage_entered_at = crate::store::facts::day_date(self.entered_day)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(end, |d| d.and_utc());
+        // Whether it had gone quiet then is not kept; the board of a past day does not say.
+        deal.stalled = false;
+        Ok(deal)
+    }
+}
+
+fn scan_board(
+    ws: &Workspace,
+    query: &BoardQuery,
+    day: NaiveDate,
+    keep_cards: bool,
+) -> Result<(Board, Vec<Vec<CardThen>>)> {
     check_past(ws, "as_of", day)?;
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(ws.conn(), reporting.code())?;
@@ -40,6 +137,7 @@ pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result
     let mut columns = vec![Tally::default(); open_stages.len()];
     let mut unconverted = 0u64;
     let mut currencies: HashMap<String, Option<(Currency, Option<FxRate>)>> = HashMap::new();
+    let mut cards: Vec<Vec<CardThen>> = (0..open_stages.len()).map(|_| Vec::new()).collect();
     PastDays::new([day], &stages, &rates, reporting.code()).scan(ws.conn(), |[then]| {
         let Some(deal) = then.as_ref().map(|t| &t.fact) else { return };
         let Some(&at) = position.get(&deal.stage_id) else { return }; // closed then
@@ -73,6 +171,18 @@ pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result
             deal.probability_override_bp.unwrap_or(i64::from(open_stages[at].default_probability.0));
         total.add_open(converted, probability);
         columns[at].add_open(converted, probability);
+        if keep_cards {
+            cards[at].push(CardThen {
+                deal_id: deal.deal_id,
+                stage_id: deal.stage_id,
+                owner_id: deal.owner_id,
+                amount_minor: deal.amount_minor,
+                currency: deal.currency.to_string(),
+                expected_close_day: deal.expected_close_day,
+                probability_override_bp: deal.probability_override_bp,
+                entered_day: crate::store::facts::unpack_history(deal.history).last().map_or(0, |e| e.day),
+            });
+        }
     })?;
-    super::board::finish(&open_stages, total, columns, reporting, unconverted)
+    Ok((super::board::finish(&open_stages, total, columns, reporting, unconverted)?, cards))
 }

@@ -4,10 +4,11 @@
 use super::{fact_filter, funnel::Funnel, Counted, Counter, MetricsQuery};
 use crate::money::Currency;
 use crate::services::{fx, pipeline, Workspace};
-use crate::store::facts::{self, day_date, unpack_history};
+use crate::store::as_of::PastDays;
+use crate::store::facts::{self, day_date, unpack_history, FactRef};
 use crate::store::fx::RateTable;
 use crate::{KeelError, Result};
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 /// A figure whose deals can be listed.
@@ -71,6 +72,29 @@ pub struct Drill {
 /// The deals behind `figure` for `query`, optionally within one month (`YYYY-MM`:
 /// closed deals by close month, open deals by expected close month, as `by_month`).
 pub fn drill(ws: &Workspace, query: &MetricsQuery, figure: &Figure, month: Option<&str>) -> Result<Drill> {
+    drill_at(ws, query, figure, month, None)
+}
+
+/// The deals behind a figure of the report as of a past day (see `compute_as_of`),
+/// each with what it added then.
+pub fn drill_as_of(
+    ws: &Workspace,
+    query: &MetricsQuery,
+    figure: &Figure,
+    month: Option<&str>,
+    day: NaiveDate,
+) -> Result<Drill> {
+    super::as_of::check_past(ws, "as_of", day)?;
+    drill_at(ws, query, figure, month, Some(day))
+}
+
+fn drill_at(
+    ws: &Workspace,
+    query: &MetricsQuery,
+    figure: &Figure,
+    month: Option<&str>,
+    as_of: Option<NaiveDate>,
+) -> Result<Drill> {
     // The same "YYYY-MM" as a payout period.
     let month = month
         .map(|m| crate::services::payouts::parse_period(m).map(|(_, last)| (last.year(), last.month())))
@@ -89,6 +113,9 @@ pub fn drill(ws: &Workspace, query: &MetricsQuery, figure: &Figure, month: Optio
         _ => None,
     };
     let mut counter = Counter::new(&stages, reporting, &rates, query);
+    if let Some(day) = as_of {
+        counter = counter.valuing_open_on(day);
+    }
     let (from_day, to_day) = (counter.from_day, counter.to_day);
     let mut funnel = Funnel::new(&stages);
     let in_month = |day: Option<i32>| match (month, day.and_then(day_date)) {
@@ -98,7 +125,7 @@ pub fn drill(ws: &Workspace, query: &MetricsQuery, figure: &Figure, month: Optio
     };
     let mut rows = Vec::new();
     let mut total: i128 = 0;
-    facts::scan(ws.conn(), &facts::scan_sql(&filter), |fact| {
+    let mut visit = |fact: &FactRef<'_>| {
         let Some(counted) = counter.count(fact) else { return };
         let value = match (&counted, figure) {
             (Counted::Open { value, month_day, .. }, Figure::Open) if in_month(*month_day) => Some(*value),
@@ -132,7 +159,18 @@ pub fn drill(ws: &Workspace, query: &MetricsQuery, figure: &Figure, month: Optio
             total += value.unwrap_or(0);
             rows.push((fact.deal_id, value));
         }
-    })?;
+    };
+    match as_of {
+        None => facts::scan(ws.conn(), &facts::scan_sql(&filter), |fact| visit(fact))?,
+        // The deals as they stood, read as the report of that day reads them.
+        Some(day) => PastDays::new([day], &stages, &rates, reporting.code()).scan(ws.conn(), |[then]| {
+            if let Some(fact) = then.as_ref().map(|t| &t.fact).filter(|f| filter.matches_dimensions(f)) {
+                if fact.closed_day == 0 || filter.closed_since.is_none_or(|since| fact.closed_day >= since) {
+                    visit(fact);
+                }
+            }
+        })?,
+    }
     let mut rows = rows
         .into_iter()
         .map(|(deal_id, value)| {

@@ -126,6 +126,31 @@ fn scope(ws: &Workspace, actor: TeamMemberId, owner: Option<TeamMemberId>) -> Re
     }
 }
 
+/// The open deals behind the roll-up's category columns: one member's (the caller's
+/// unless a sales leader asks for another's), expected to close in the period, in
+/// expected-close order, `limit` from `offset`; with how many there are in all.
+pub fn deals_in_period(
+    ws: &Workspace,
+    actor: TeamMemberId,
+    period: &str,
+    owner: Option<TeamMemberId>,
+    offset: u32,
+    limit: u32,
+) -> Result<(Vec<crate::store::deals::Deal>, u64)> {
+    let period = Period::parse("period", period)?;
+    let owner = scope(ws, actor, owner)?;
+    let query = crate::services::deals::DealQuery {
+        owner_id: owner,
+        status: crate::store::deals::DealStatus::Open,
+        close_from: Some(period.from),
+        close_to: Some(period.to),
+        offset: Some(offset),
+        limit: Some(limit.min(500)),
+        ..Default::default()
+    };
+    Ok((crate::services::deals::list(ws, &query)?, crate::services::deals::count(ws, &query)?))
+}
+
 /// The roll-up for a period, for everyone the caller may see (see [`scope`]).
 pub fn forecast(
     ws: &Workspace,

@@ -14,9 +14,9 @@ mod funnel;
 mod progress;
 mod tally;
 
-pub use as_of::board_as_of;
+pub use as_of::{board_as_of, board_as_of_with_cards, BoardThen};
 pub use board::{board, Board, BoardColumn, BoardQuery};
-pub use drill::{drill, Drill, DrillRow, Figure};
+pub use drill::{drill, drill_as_of, Drill, DrillRow, Figure};
 pub use funnel::FunnelStage;
 pub use progress::TargetProgress;
 pub use tally::Figures;

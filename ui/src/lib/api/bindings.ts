@@ -43,9 +43,9 @@ export const commands = {
 	 *  matching the filter, computed in the database; with each column's first
 	 *  `cards_per_column` cards.
 	 */
-	board: (filter: DealFilter_Deserialize, cardsPerColumn: number) => typedError<BoardDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("board", { filter, cardsPerColumn })),
+	board: (filter: DealFilter_Deserialize, cardsPerColumn: number, asOf: string | null) => typedError<BoardDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("board", { filter, cardsPerColumn, asOf })),
 	/**  One window of a column's cards, in expected-close order. */
-	boardCards: (filter: DealFilter_Deserialize, stageId: number, offset: number, limit: number) => typedError<DealCard_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("board_cards", { filter, stageId, offset, limit })),
+	boardCards: (filter: DealFilter_Deserialize, stageId: number, offset: number, limit: number, asOf: string | null) => typedError<DealCard_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("board_cards", { filter, stageId, offset, limit, asOf })),
 	/**  A window of the deal table: any status, any sort, with the total on the first page. */
 	dealTable: (filter: DealFilter_Deserialize, status: string, sort: string, descending: boolean, offset: number, limit: number) => typedError<Page<DealCard_Serialize>, ErrorBody_Serialize>(__TAURI_INVOKE("deal_table", { filter, status, sort, descending, offset, limit })),
 	/**
@@ -112,6 +112,16 @@ export const commands = {
 	callForecast: (period: string, amount: string, note: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("call_forecast", { period, amount, note })),
 	/**  Adjusts a member's call (sales leaders), with a reason. */
 	adjustForecast: (ownerId: number, period: string, amount: string, reason: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("adjust_forecast", { ownerId, period, amount, reason })),
+	/**
+	 *  One member's open deals expected to close in the period (one's own unless a sales
+	 *  leader asks for another's), a page at a time.
+	 */
+	forecastDeals: (period: string, ownerId: number | null, offset: number, limit: number) => typedError<Page<ForecastDealDto_Serialize>, ErrorBody_Serialize>(__TAURI_INVOKE("forecast_deals", { period, ownerId, offset, limit })),
+	/**
+	 *  Changes a deal's forecast category (`none`: back to its stage's), as its owner or a
+	 *  sales leader.
+	 */
+	setForecastCategory: (dealId: number, category: string) => typedError<ForecastDealDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("set_forecast_category", { dealId, category })),
 	/**  Invites one of a partner's people to the portal. */
 	invitePortalUser: (partnerId: number, email: string, name: string | null) => typedError<PortalInvitation_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("invite_portal_user", { partnerId, email, name })),
 	/**  Takes one of a partner's people off the portal. */
@@ -413,6 +423,8 @@ export type DashboardQuery_Deserialize = {
 	owner_id?: number | null,
 	segment?: string | null,
 	source?: string | null,
+	/**  The report as it stood at the end of this day (`YYYY-MM-DD`); today's when null. */
+	as_of?: string | null,
 };
 
 /**  The dashboard's period (close dates, `YYYY-MM-DD`, inclusive) and filters. */
@@ -422,6 +434,8 @@ export type DashboardQuery_Serialize = {
 	owner_id: number | null,
 	segment: string | null,
 	source: string | null,
+	/**  The report as it stood at the end of this day (`YYYY-MM-DD`); today's when null. */
+	as_of: string | null,
 };
 
 export type Dashboard_Deserialize = {
@@ -728,6 +742,31 @@ export type ForecastCallDto = {
 	note: string,
 	by_name: string,
 	at: string,
+};
+
+/**  An open deal behind the roll-up's category columns. */
+export type ForecastDealDto = ForecastDealDto_Serialize | ForecastDealDto_Deserialize;
+
+/**  An open deal behind the roll-up's category columns. */
+export type ForecastDealDto_Deserialize = {
+	deal: DealCard_Deserialize,
+	/**  `commit`, `best-case`, `pipeline`, `omitted` or `closed`: the owner's call, else the stage's. */
+	forecast_category: string,
+	/**  The owner's call rather than the stage's category. */
+	overridden: boolean,
+	/**  Whether the person at the keyboard may change the category (the core's rule). */
+	may_change: boolean,
+};
+
+/**  An open deal behind the roll-up's category columns. */
+export type ForecastDealDto_Serialize = {
+	deal: DealCard_Serialize,
+	/**  `commit`, `best-case`, `pipeline`, `omitted` or `closed`: the owner's call, else the stage's. */
+	forecast_category: string,
+	/**  The owner's call rather than the stage's category. */
+	overridden: boolean,
+	/**  Whether the person at the keyboard may change the category (the core's rule). */
+	may_change: boolean,
 };
 
 export type ForecastDto = ForecastDto_Serialize | ForecastDto_Deserialize;

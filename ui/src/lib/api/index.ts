@@ -74,6 +74,7 @@ export type UnsyncedChange = B.UnsyncedChange_Serialize;
 export type PortalUser = B.PortalUserDto_Serialize;
 export type Forecast = B.ForecastDto_Serialize;
 export type ForecastRow = B.ForecastRowDto_Serialize;
+export type ForecastDeal = B.ForecastDealDto_Serialize;
 export type PipelineChanges = B.PipelineChangesDto;
 
 export const api = {
@@ -91,9 +92,10 @@ export const api = {
   search: (text: string) => call(commands.search(text)),
   auditLog: (entity: string | null, entityId: number | null, limit: number | null) =>
     call(commands.auditLog(entity, entityId, limit)),
-  board: (filter: DealFilter, cardsPerColumn: number) => call(commands.board(filter, cardsPerColumn)),
-  boardCards: (filter: DealFilter, stageId: number, offset: number, limit: number) =>
-    call(commands.boardCards(filter, stageId, offset, limit)),
+  board: (filter: DealFilter, cardsPerColumn: number, asOf: string | null = null) =>
+    call(commands.board(filter, cardsPerColumn, asOf)),
+  boardCards: (filter: DealFilter, stageId: number, offset: number, limit: number, asOf: string | null = null) =>
+    call(commands.boardCards(filter, stageId, offset, limit, asOf)),
   dealTable: (filter: DealFilter, status: string, sort: string, descending: boolean, offset: number, limit: number) =>
     call(commands.dealTable(filter, status, sort, descending, offset, limit)),
   moveDeal: (dealId: number, stage: string, overrideReason: string | null, lossReason: string | null) =>
@@ -136,6 +138,9 @@ export const api = {
   callForecast: (period: string, amount: string, note: string) => call(commands.callForecast(period, amount, note)),
   adjustForecast: (ownerId: number, period: string, amount: string, reason: string) =>
     call(commands.adjustForecast(ownerId, period, amount, reason)),
+  forecastDeals: (period: string, ownerId: number | null, offset: number, limit: number) =>
+    call(commands.forecastDeals(period, ownerId, offset, limit)),
+  setForecastCategory: (dealId: number, category: string) => call(commands.setForecastCategory(dealId, category)),
   invitePortalUser: (partnerId: number, email: string, name: string | null) =>
     call(commands.invitePortalUser(partnerId, email, name)),
   removePortalUser: (email: string) => call(commands.removePortalUser(email)),
