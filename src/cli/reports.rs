@@ -558,8 +558,8 @@ pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
     match cmd {
         FxCommand::Set { currency, date, rate } => {
             let actor = ctx.actor()?;
-            let date = parse_date("date", &date)?;
-            let stored = fx::set_rate(&mut ctx.ws, actor, &currency, date, &rate)?;
+            let form = fx::RateForm { currency, effective_on: date, rate };
+            let stored = fx::set_rate_as_typed(&mut ctx.ws, actor, &form)?;
             if ctx.json {
                 return output::json(&stored);
             }

@@ -2,8 +2,8 @@
 
 use super::{output, require_init, Ctx};
 use crate::domain::{
-    parse_date, AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus,
-    DealId, PocOutcome, TeamMemberId,
+    parse_date, AccountId, ActivityId, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
+    PocOutcome, TeamMemberId,
 };
 use crate::services::{activities, deals, moves, qualification, team};
 use crate::store::deals::{Deal, DealSort, DealStatus};
@@ -575,16 +575,16 @@ pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
     let list = match cmd {
         ActivityCommand::Add { deal, account, kind, subject, notes, due, owner } => {
             let actor = ctx.actor()?;
-            let input = activities::ActivityInput {
-                kind: ActivityKind::parse("kind", &kind)?,
+            let form = activities::ActivityForm {
+                kind,
                 subject,
                 notes,
                 deal_id: deal.map(DealId),
                 account_id: account.map(AccountId),
                 owner_id: member(ctx, owner.as_deref())?,
-                due_date: due.as_deref().map(|d| parse_date("due_date", d)).transpose()?,
+                due_date: due,
             };
-            vec![activities::log(&mut ctx.ws, actor, input)?]
+            vec![activities::log_as_typed(&mut ctx.ws, actor, form)?]
         }
         ActivityCommand::List { deal, account, owner, mine, due, open, limit } => {
             let owner_id = if mine { Some(ctx.actor()?) } else { member(ctx, owner.as_deref())? };

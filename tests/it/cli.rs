@@ -555,3 +555,67 @@ fn a_bad_deal_input_gets_the_same_code_and_field_as_in_the_desktop() {
     }
     assert_eq!(json(&db, &["deal", "list"]).as_array().map(Vec::len), Some(0), "nothing was written");
 }
+
+/// Each case of a shared table of mistakes, as the valid input with that one change.
+fn cases(table: &serde_json::Value) -> Vec<(serde_json::Map<String, serde_json::Value>, serde_json::Value)> {
+    table["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| {
+            let mut input = table["valid"].as_object().expect("valid").clone();
+            for (k, v) in case["change"].as_object().expect("change") {
+                input.insert(k.clone(), v.clone());
+            }
+            (input, case.clone())
+        })
+        .collect()
+}
+
+fn refused_alike(db: &Path, args: &[String], case: &serde_json::Value) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = keel(db, &args);
+    assert!(!out.status.success(), "{case}: refused");
+    let error: serde_json::Value = serde_json::from_slice(&out.stderr)
+        .unwrap_or_else(|e| panic!("{case}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
+}
+
+#[test]
+fn bad_activity_and_rate_inputs_get_the_same_code_and_field_as_in_the_desktop() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["init", "--name", "Vic Okafor", "--role", "sales-leader"]);
+    ok(&db, &["account", "add", "--name", "Nova Games", "--domain", "novagames.com"]);
+    ok(
+        &db,
+        &["deal", "add", "--account", "1", "--name", "Platform", "--amount", "1000", "--close", "2026-12-31"],
+    );
+    let activities: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/bad-activity-inputs.json")).expect("the shared table");
+    for (input, case) in cases(&activities) {
+        let text = |k: &str| input[k].as_str().expect("text").to_string();
+        let args = ["--json", "activity", "add", "--deal", "1", "--kind"].map(String::from).to_vec();
+        let args =
+            [args, vec![text("kind"), "--subject".into(), text("subject"), "--due".into(), text("due_date")]]
+                .concat();
+        refused_alike(&db, &args, &case);
+    }
+    assert_eq!(json(&db, &["activity", "list"]).as_array().map(Vec::len), Some(0), "nothing was written");
+    let rates: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/bad-rate-inputs.json")).expect("the shared table");
+    for (input, case) in cases(&rates) {
+        let text = |k: &str| input[k].as_str().expect("text").to_string();
+        let args = vec![
+            "--json".into(),
+            "fx".into(),
+            "set".into(),
+            "--".into(),
+            text("currency"),
+            text("effective_on"),
+            text("rate"),
+        ];
+        refused_alike(&db, &args, &case);
+    }
+    assert_eq!(json(&db, &["fx", "list"]).as_array().map(Vec::len), Some(0), "nothing was written");
+}

@@ -302,6 +302,11 @@ pub fn set_reporting_currency(
     currency_settings(&ws)
 }
 
+/// The rate form as the core reads it (the same reading as `keel fx set`).
+fn rate_form(currency: String, effective_on: String, rate: String) -> fx::RateForm {
+    fx::RateForm { currency, effective_on, rate }
+}
+
 /// Sets the rate of `currency` into the reporting currency from `effective_on`.
 #[tauri::command(async)]
 #[specta::specta]
@@ -317,8 +322,37 @@ pub fn set_fx_rate(
         return currency_settings(&ws);
     }
     let actor = me(&ws)?;
-    let on = date("effective_on", Some(effective_on))?
-        .ok_or_else(|| keel::KeelError::invalid("effective_on", "is required"))?;
-    fx::set_rate(&mut ws, actor, &currency, on, &rate)?;
+    fx::set_rate_as_typed(&mut ws, actor, &rate_form(currency, effective_on, rate))?;
     currency_settings(&ws)
+}
+
+#[cfg(test)]
+mod rate_form_test {
+    use super::rate_form;
+
+    /// The same mistakes the CLI is tested with (tests/it/cli.rs,
+    /// `bad_activity_and_rate_inputs_get_the_same_code_and_field_as_in_the_desktop`),
+    /// through the desktop's rate form: the same code and field for each.
+    #[test]
+    fn the_rate_form_names_the_same_field_as_the_command_line() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/bad-rate-inputs.json"))
+                .expect("table");
+        let form = |input: &serde_json::Map<String, serde_json::Value>| {
+            let text = |field: &str| input[field].as_str().expect("text").to_string();
+            rate_form(text("currency"), text("effective_on"), text("rate"))
+        };
+        let valid = table["valid"].as_object().expect("valid");
+        for case in table["cases"].as_array().expect("cases") {
+            let mut input = valid.clone();
+            for (k, v) in case["change"].as_object().expect("change") {
+                input.insert(k.clone(), v.clone());
+            }
+            let error =
+                serde_json::to_value(crate::ApiError::from(form(&input).read().expect_err("refused")))
+                    .expect("json");
+            assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
+        }
+        assert_eq!(form(valid).read().expect("the valid input reads").rate.to_string(), "1.0842");
+    }
 }

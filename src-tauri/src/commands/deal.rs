@@ -6,10 +6,9 @@ use super::{date, given, me};
 use crate::dto::{ActivityDto, DealCard, Int, MemberDto, MoneyDto};
 use crate::{ApiError, AppState};
 use keel::domain::{
-    AccountId, ActivityId, ActivityKind, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
-    PocOutcome,
+    AccountId, ActivityId, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId, PocOutcome,
 };
-use keel::services::activities::{self, ActivityInput, ActivityQuery};
+use keel::services::activities::{self, ActivityForm, ActivityQuery};
 use keel::services::deals::{self, DealQuery};
 use keel::services::metrics::BoardQuery;
 use keel::services::qualification::{self, BantChange, PocChanges};
@@ -390,6 +389,11 @@ pub fn set_checklist_item(
     Ok(checklist_dto(&entries))
 }
 
+/// The log-activity form as the core reads it (the same reading as the CLI's flags).
+fn activity_form(deal_id: Int, kind: String, subject: String, due_date: Option<String>) -> ActivityForm {
+    ActivityForm { kind, subject, deal_id: Some(DealId(deal_id.0)), due_date, ..ActivityForm::default() }
+}
+
 /// Logs an activity on a deal: with a due date it is planned work, without it happened now.
 #[tauri::command(async)]
 #[specta::specta]
@@ -413,19 +417,7 @@ pub fn log_activity(
         return Ok(ActivityDto::from(&activities::get(&ws, ActivityId(id))?));
     }
     let actor = me(&ws)?;
-    let activity = activities::log(
-        &mut ws,
-        actor,
-        ActivityInput {
-            kind: ActivityKind::parse("kind", &kind)?,
-            subject,
-            notes: None,
-            deal_id: Some(DealId(deal_id.0)),
-            account_id: None,
-            owner_id: None,
-            due_date: date("due_date", due_date)?,
-        },
-    )?;
+    let activity = activities::log_as_typed(&mut ws, actor, activity_form(deal_id, kind, subject, due_date))?;
     Ok(ActivityDto::from(&activity))
 }
 
@@ -503,8 +495,33 @@ pub fn missing_for_move(
 
 #[cfg(test)]
 mod form_test {
-    use super::NewDeal;
+    use super::{activity_form, NewDeal};
     use crate::dto::Int;
+
+    /// The same mistakes the CLI is tested with (tests/it/cli.rs,
+    /// `bad_activity_and_rate_inputs_get_the_same_code_and_field_as_in_the_desktop`),
+    /// through the desktop's log-activity command: the same code and field for each.
+    #[test]
+    fn the_activity_form_names_the_same_field_as_the_command_line() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/bad-activity-inputs.json"))
+                .expect("table");
+        let read = |input: &serde_json::Map<String, serde_json::Value>| {
+            let text = |field: &str| input[field].as_str().expect("text").to_string();
+            activity_form(Int(1), text("kind"), text("subject"), Some(text("due_date"))).read()
+        };
+        let valid = table["valid"].as_object().expect("valid");
+        for case in table["cases"].as_array().expect("cases") {
+            let mut input = valid.clone();
+            for (k, v) in case["change"].as_object().expect("change") {
+                input.insert(k.clone(), v.clone());
+            }
+            let error = serde_json::to_value(crate::ApiError::from(read(&input).expect_err("refused")))
+                .expect("json");
+            assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
+        }
+        assert!(read(valid).expect("the valid input reads").due_date.is_some());
+    }
 
     /// The form filled from one entry of the shared table.
     fn form(input: &serde_json::Map<String, serde_json::Value>) -> NewDeal {

@@ -1,7 +1,8 @@
 //! The reporting currency and dated exchange rates into it.
 
-use crate::domain::TeamMemberId;
+use crate::domain::{parse_date, TeamMemberId};
 use crate::money::{Currency, FxRate};
+use crate::services::policy::{self, Capability};
 use crate::services::Workspace;
 use crate::store::{self, facts, fx::StoredRate, settings};
 use crate::{KeelError, Result};
@@ -13,20 +14,16 @@ pub fn reporting_currency(ws: &Workspace) -> Result<Currency> {
 }
 
 /// Changes the reporting currency. Closed deals convert at the rate frozen for the new
-/// currency on their close date (or freeze one now), so every fact is rebuilt.
+/// currency on their close date (or freeze one now), so every fact is rebuilt. Who may, and
+/// what the currency was, are decided inside the write.
 pub fn set_reporting_currency(ws: &mut Workspace, actor: TeamMemberId, code: &str) -> Result<Currency> {
-    crate::services::policy::require(
-        ws.conn(),
-        actor,
-        crate::services::policy::Capability::LeadSales,
-        "change the reporting currency",
-    )?;
     let currency = Currency::parse("reporting_currency", code)?;
-    let before = reporting_currency(ws)?;
-    if before == currency {
-        return Ok(currency);
-    }
     ws.write(|tx, now| {
+        policy::require(tx, actor, Capability::LeadSales, "change the reporting currency")?;
+        let before = Currency::parse("reporting_currency", &settings::reporting_currency(tx)?)?;
+        if before == currency {
+            return Ok(());
+        }
         settings::set_reporting_currency(tx, currency.code())?;
         facts::rebuild_all(tx)?;
         crate::services::record(
@@ -42,32 +39,55 @@ pub fn set_reporting_currency(ws: &mut Workspace, actor: TeamMemberId, code: &st
     Ok(currency)
 }
 
-/// Sets the rate of `code` into the reporting currency from `effective_on`. Closed deals
-/// that had no rate for their close date convert (and freeze) now; closed deals that
-/// already converted keep their rate.
-pub fn set_rate(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    code: &str,
-    effective_on: NaiveDate,
-    rate: &str,
-) -> Result<StoredRate> {
-    crate::services::policy::require(
-        ws.conn(),
-        actor,
-        crate::services::policy::Capability::LeadSales,
-        "set exchange rates",
-    )?;
-    let currency = Currency::parse("currency", code)?;
-    let rate = FxRate::parse("rate", rate)?;
-    let quote = reporting_currency(ws)?;
-    if currency == quote {
-        return Err(KeelError::invalid(
-            "currency",
-            format!("{currency} is the reporting currency; its rate is always 1"),
-        ));
+/// A rate into the reporting currency, typed.
+#[derive(Debug, Clone, Copy)]
+pub struct RateInput {
+    pub currency: Currency,
+    pub effective_on: NaiveDate,
+    pub rate: FxRate,
+}
+
+/// A rate as people type it (the CLI's arguments, the settings screen's form), read once
+/// here so both name the same field for the same mistake.
+#[derive(Debug, Clone, Default)]
+pub struct RateForm {
+    pub currency: String,
+    /// `YYYY-MM-DD`: the first day the rate applies.
+    pub effective_on: String,
+    /// A decimal, up to 9 places ("1.0842").
+    pub rate: String,
+}
+
+impl RateForm {
+    /// The typed input, or the first field that cannot be read (in the form's order).
+    pub fn read(&self) -> Result<RateInput> {
+        Ok(RateInput {
+            currency: Currency::parse("currency", &self.currency)?,
+            effective_on: parse_date("effective_on", &self.effective_on)?,
+            rate: FxRate::parse("rate", &self.rate)?,
+        })
     }
-    ws.write(|tx, now| {
+}
+
+/// [`set_rate`] from what people typed.
+pub fn set_rate_as_typed(ws: &mut Workspace, actor: TeamMemberId, form: &RateForm) -> Result<StoredRate> {
+    set_rate(ws, actor, form.read()?)
+}
+
+/// Sets the rate of a currency into the reporting currency from a day. Closed deals that
+/// had no rate for their close date convert (and freeze) now; closed deals that already
+/// converted keep their rate. Who may, and which currency reports, are decided inside the write.
+pub fn set_rate(ws: &mut Workspace, actor: TeamMemberId, input: RateInput) -> Result<StoredRate> {
+    let RateInput { currency, effective_on, rate } = input;
+    let quote = ws.write(|tx, now| {
+        policy::require(tx, actor, Capability::LeadSales, "set exchange rates")?;
+        let quote = Currency::parse("reporting_currency", &settings::reporting_currency(tx)?)?;
+        if currency == quote {
+            return Err(KeelError::invalid(
+                "currency",
+                format!("{currency} is the reporting currency; its rate is always 1"),
+            ));
+        }
         let previous =
             store::fx::set(tx, currency.code(), quote.code(), effective_on, rate, now, Some(actor))?;
         facts::mark_unconverted(tx, currency.code())?;
@@ -83,7 +103,8 @@ pub fn set_rate(
                 "effective_on": effective_on.to_string(),
                 "rate": rate.to_string(), "previous": previous.map(|r| r.to_string()),
             }),
-        )
+        )?;
+        Ok(quote)
     })?;
     Ok(StoredRate { currency: currency.code().into(), quote: quote.code().into(), effective_on, rate })
 }

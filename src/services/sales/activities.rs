@@ -1,7 +1,7 @@
 //! Calls, meetings, e-mails, notes and tasks, and the stall rule they feed.
 
 use crate::domain::{
-    check_date_range, optional_text, required_text, AccountId, ActivityId, ActivityKind, DealId,
+    check_date_range, optional_text, parse_date, required_text, AccountId, ActivityId, ActivityKind, DealId,
     TeamMemberId, TextKind,
 };
 use crate::services::Workspace;
@@ -24,48 +24,64 @@ pub struct ActivityInput {
     pub due_date: Option<NaiveDate>,
 }
 
+/// An activity as people type it (the CLI's flags, the desktop's form), read once here so
+/// every front door names the same field for the same mistake.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityForm {
+    /// `call`, `meeting`, `email`, `note` or `task`.
+    pub kind: String,
+    pub subject: String,
+    pub notes: Option<String>,
+    pub deal_id: Option<DealId>,
+    pub account_id: Option<AccountId>,
+    pub owner_id: Option<TeamMemberId>,
+    /// `YYYY-MM-DD`; blank for one that happened now.
+    pub due_date: Option<String>,
+}
+
+impl ActivityForm {
+    /// The typed input, or the first field that cannot be read (in the form's order).
+    pub fn read(self) -> Result<ActivityInput> {
+        Ok(ActivityInput {
+            kind: ActivityKind::parse("kind", &self.kind)?,
+            subject: self.subject,
+            notes: self.notes,
+            deal_id: self.deal_id,
+            account_id: self.account_id,
+            owner_id: self.owner_id,
+            due_date: self
+                .due_date
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(|d| parse_date("due_date", d))
+                .transpose()?,
+        })
+    }
+}
+
+/// [`log`] from what people typed.
+pub fn log_as_typed(ws: &mut Workspace, actor: TeamMemberId, form: ActivityForm) -> Result<Activity> {
+    let input = form.read()?;
+    log(ws, actor, input)
+}
+
 /// Logs an activity. One with no due date happened now and counts as contact with
-/// the deal (it resets the stall clock); one with a due date is planned work.
+/// the deal (it resets the stall clock); one with a due date is planned work. Every check
+/// runs inside the write, on the records as they are when it happens.
 pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Result<Activity> {
-    let subject = required_text("subject", &input.subject, TextKind::Line)?;
-    let notes = optional_text("notes", input.notes.as_deref(), TextKind::Note)?;
-    let account_id = match (input.deal_id, input.account_id) {
-        (Some(deal), account) => {
-            let deal = store::deals::get(ws.conn(), deal, ws.now())?;
-            match (deal.account_id, account) {
-                (Some(own), Some(other)) if own != other => {
-                    return Err(KeelError::invalid(
-                        "account",
-                        format!("deal {} belongs to account {own}", deal.id),
-                    ))
-                }
-                (Some(own), _) => own,
-                // An imported deal without a company: the activity names the account, or
-                // the deal gets one first.
-                (None, Some(other)) => store::accounts::get(ws.conn(), other)?.id,
-                (None, None) => {
-                    return Err(KeelError::invalid(
-                        "account",
-                        format!(
-                            "deal {} has no account yet: attach one to the deal, or name the account",
-                            deal.id
-                        ),
-                    ))
-                }
-            }
-        }
-        (None, Some(account)) => store::accounts::get(ws.conn(), account)?.id,
-        (None, None) => return Err(KeelError::invalid("deal", "an activity needs a deal or an account")),
-    };
-    if let Some(due) = input.due_date {
-        check_date_range("due_date", due)?;
-    }
-    if input.kind == ActivityKind::Task && input.due_date.is_none() {
-        return Err(KeelError::invalid("due_date", "is required for a task"));
-    }
-    let owner_id = input.owner_id.unwrap_or(actor);
-    store::team::get(ws.conn(), owner_id)?;
     let id = ws.write(|tx, now| {
+        let subject = required_text("subject", &input.subject, TextKind::Line)?;
+        let notes = optional_text("notes", input.notes.as_deref(), TextKind::Note)?;
+        let account_id = account_of(tx, now, input.deal_id, input.account_id)?;
+        if let Some(due) = input.due_date {
+            check_date_range("due_date", due)?;
+        }
+        if input.kind == ActivityKind::Task && input.due_date.is_none() {
+            return Err(KeelError::invalid("due_date", "is required for a task"));
+        }
+        let owner_id = input.owner_id.unwrap_or(actor);
+        store::team::get(tx, owner_id)?;
         let happened = input.due_date.is_none();
         let id = store::activities::insert(
             tx,
@@ -101,6 +117,39 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
     store::activities::get(ws.conn(), id)
 }
 
+/// The account an activity belongs to: its deal's (which must agree with an account
+/// named as well), or the account named.
+fn account_of(
+    tx: &rusqlite::Connection,
+    now: chrono::DateTime<chrono::Utc>,
+    deal: Option<DealId>,
+    account: Option<AccountId>,
+) -> Result<AccountId> {
+    match (deal, account) {
+        (Some(deal), account) => {
+            let deal = store::deals::get(tx, deal, now)?;
+            match (deal.account_id, account) {
+                (Some(own), Some(other)) if own != other => {
+                    Err(KeelError::invalid("account", format!("deal {} belongs to account {own}", deal.id)))
+                }
+                (Some(own), _) => Ok(own),
+                // An imported deal without a company: the activity names the account, or
+                // the deal gets one first.
+                (None, Some(other)) => Ok(store::accounts::get(tx, other)?.id),
+                (None, None) => Err(KeelError::invalid(
+                    "account",
+                    format!(
+                        "deal {} has no account yet: attach one to the deal, or name the account",
+                        deal.id
+                    ),
+                )),
+            }
+        }
+        (None, Some(account)) => Ok(store::accounts::get(tx, account)?.id),
+        (None, None) => Err(KeelError::invalid("deal", "an activity needs a deal or an account")),
+    }
+}
+
 pub fn get(ws: &Workspace, id: ActivityId) -> Result<Activity> {
     store::activities::get(ws.conn(), id)
 }
@@ -120,23 +169,23 @@ pub fn update(
     id: ActivityId,
     changes: ActivityChanges,
 ) -> Result<Activity> {
-    let current = store::activities::get(ws.conn(), id)?;
-    let subject =
-        required_text("subject", changes.subject.as_deref().unwrap_or(&current.subject), TextKind::Line)?;
-    let notes = match changes.notes {
-        Some(notes) => optional_text("notes", notes.as_deref(), TextKind::Note)?,
-        None => current.notes.clone(),
-    };
-    let due_date = changes.due_date.unwrap_or(current.due_date);
-    if let Some(due) = due_date {
-        check_date_range("due_date", due)?;
-    }
-    if current.kind == ActivityKind::Task && due_date.is_none() {
-        return Err(KeelError::invalid("due_date", "is required for a task"));
-    }
-    let owner_id = changes.owner_id.unwrap_or(current.owner_id);
-    store::team::get(ws.conn(), owner_id)?;
     ws.write(|tx, now| {
+        let current = store::activities::get(tx, id)?;
+        let subject =
+            required_text("subject", changes.subject.as_deref().unwrap_or(&current.subject), TextKind::Line)?;
+        let notes = match &changes.notes {
+            Some(notes) => optional_text("notes", notes.as_deref(), TextKind::Note)?,
+            None => current.notes.clone(),
+        };
+        let due_date = changes.due_date.unwrap_or(current.due_date);
+        if let Some(due) = due_date {
+            check_date_range("due_date", due)?;
+        }
+        if current.kind == ActivityKind::Task && due_date.is_none() {
+            return Err(KeelError::invalid("due_date", "is required for a task"));
+        }
+        let owner_id = changes.owner_id.unwrap_or(current.owner_id);
+        store::team::get(tx, owner_id)?;
         let fields = ActivityFields { subject: &subject, notes: notes.as_deref(), owner_id, due_date };
         store::activities::update(tx, id, &fields)?;
         crate::services::record(
@@ -156,8 +205,8 @@ pub fn update(
 
 /// Marks planned work done; it then counts as contact with its deal.
 pub fn complete(ws: &mut Workspace, actor: TeamMemberId, id: ActivityId) -> Result<Activity> {
-    let activity = store::activities::get(ws.conn(), id)?;
     ws.write(|tx, now| {
+        let activity = store::activities::get(tx, id)?;
         store::activities::mark_done(tx, id, now)?;
         if let Some(deal) = activity.deal_id {
             store::deals::touch_activity(tx, deal, now)?;

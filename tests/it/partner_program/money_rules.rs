@@ -384,7 +384,16 @@ fn the_minimum_payout_is_held_per_currency() {
     pay(&mut p, deal, 200, RevenueKind::Payment).expect("JPY 200 pays JPY 50");
     at(&p, 2026, 5, 2);
     p.fx.refuses("there is no minimum payout in JPY", |ws| payouts::run(ws, pm, "2026-04"));
-    keel::services::fx::set_rate(&mut p.fx.ws, leader, "JPY", day(2026, 1, 1), "0.0067").expect("rate");
+    keel::services::fx::set_rate_as_typed(
+        &mut p.fx.ws,
+        leader,
+        &keel::services::fx::RateForm {
+            currency: "JPY".to_string(),
+            effective_on: day(2026, 1, 1).to_string(),
+            rate: "0.0067".to_string(),
+        },
+    )
+    .expect("rate");
     let carried = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("run");
     assert_eq!(
         carried[0].statement.status,
