@@ -124,7 +124,7 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Workspace> {
-    let ws = Workspace::open_existing(db, clock)?;
+    let mut ws = Workspace::open_existing(db, clock)?;
     if ws.is_replica() {
         return Err(KeelError::NotAllowed(format!(
             "{} is a member's copy, not a team workspace",

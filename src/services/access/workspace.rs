@@ -8,7 +8,10 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// An open Keel workspace: one SQLite connection and the clock its rules read.
+/// An open Keel workspace: one SQLite connection and the clock its rules read. The
+/// connection is read-only (`PRAGMA query_only`) except inside the workspace's own
+/// writing paths ([`Workspace::write`] and its kin), so a read can never write: a service
+/// that only holds `&Workspace` reads, whatever it calls.
 pub struct Workspace {
     conn: Connection,
     clock: Arc<dyn Clock>,
@@ -83,6 +86,7 @@ impl Workspace {
 
     fn around(conn: Connection, clock: Arc<dyn Clock>, path: Option<&Path>) -> Result<Workspace> {
         let replica = store::feed::link(&conn)?.is_some();
+        conn.execute_batch("PRAGMA query_only = ON")?;
         Ok(Workspace {
             conn,
             clock,
@@ -137,6 +141,18 @@ impl Workspace {
         &self.conn
     }
 
+    /// Runs `f` with writing allowed on the connection, then makes it read-only again
+    /// (whatever `f` returned); nested calls leave it writable until the outer one ends.
+    fn writing<T>(&mut self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let was_read_only: bool = self.conn.query_row("PRAGMA query_only", [], |r| r.get(0))?;
+        self.conn.execute_batch("PRAGMA query_only = OFF")?;
+        let result = f(&mut self.conn);
+        if was_read_only {
+            self.conn.execute_batch("PRAGMA query_only = ON")?;
+        }
+        result
+    }
+
     /// One command, one transaction: `f` commits on `Ok` and leaves nothing on `Err`.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>) -> Result<T> {
         if self.replica {
@@ -147,20 +163,29 @@ impl Workspace {
         }
         let now = self.clock.now();
         let stamp = self.stamp.take();
-        store::with_tx(&mut self.conn, |tx| {
-            let before = match &stamp {
-                Some(stamp) => {
-                    store::outbox::check(tx, &stamp.expect)?;
-                    store::feed::position(tx)?
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| {
+                let before = match &stamp {
+                    Some(stamp) => {
+                        store::outbox::check(tx, &stamp.expect)?;
+                        store::feed::position(tx)?
+                    }
+                    None => 0,
+                };
+                let value = f(tx, now)?;
+                if let Some(stamp) = &stamp {
+                    let created = store::outbox::created_since(tx, before)?;
+                    store::feed::record_applied(
+                        tx,
+                        &stamp.client_id,
+                        stamp.seq,
+                        stamp.member,
+                        now,
+                        &created,
+                    )?;
                 }
-                None => 0,
-            };
-            let value = f(tx, now)?;
-            if let Some(stamp) = &stamp {
-                let created = store::outbox::created_since(tx, before)?;
-                store::feed::record_applied(tx, &stamp.client_id, stamp.seq, stamp.member, now, &created)?;
-            }
-            Ok(value)
+                Ok(value)
+            })
         })
     }
 
@@ -172,15 +197,17 @@ impl Workspace {
         f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
-        store::outbox::install_capture(&self.conn)?;
-        store::with_tx(&mut self.conn, |tx| {
-            let after = store::outbox::last_note(tx)?;
-            store::outbox::capturing(tx, true)?;
-            let value = f(tx, now);
-            store::outbox::capturing(tx, false)?;
-            let value = value?;
-            store::outbox::record(tx, change.seq, &change.args, after, now)?;
-            Ok(value)
+        self.writing(|conn| store::outbox::install_capture(conn))?;
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| {
+                let after = store::outbox::last_note(tx)?;
+                store::outbox::capturing(tx, true)?;
+                let value = f(tx, now);
+                store::outbox::capturing(tx, false)?;
+                let value = value?;
+                store::outbox::record(tx, change.seq, &change.args, after, now)?;
+                Ok(value)
+            })
         })
     }
 
@@ -206,7 +233,7 @@ impl Workspace {
 
     /// On a team copy: runs `f` on the outbox in one transaction.
     pub fn outbox_tx<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        store::with_tx(&mut self.conn, f)
+        self.writing(|conn| store::with_tx(conn, f))
     }
 
     /// On the team server: whether a change made offline still meets what it was based on.
@@ -231,7 +258,7 @@ impl Workspace {
 
     /// Makes a freshly downloaded copy follow its server (`keel join`).
     pub fn follow(&mut self, link: &store::feed::TeamLink) -> Result<()> {
-        store::with_tx(&mut self.conn, |tx| store::feed::set_link(tx, link))?;
+        self.writing(|conn| store::with_tx(conn, |tx| store::feed::set_link(tx, link)))?;
         self.replica = true;
         Ok(())
     }
@@ -239,7 +266,7 @@ impl Workspace {
     /// The number of this copy's next command to the server, taken once so that a
     /// retry of the same command carries the same number.
     pub fn take_command_seq(&mut self) -> Result<i64> {
-        store::with_tx(&mut self.conn, store::feed::take_command_seq)
+        self.writing(|conn| store::with_tx(conn, store::feed::take_command_seq))
     }
 
     /// Replays the server's feed on this copy, and where it now stands, in one
@@ -254,33 +281,37 @@ impl Workspace {
         entries: &[store::feed::FeedEntry],
         position: i64,
     ) -> Result<FeedApplied> {
-        store::with_tx(&mut self.conn, |tx| {
-            if store::outbox::counts(tx)?.0 > 0 {
-                return Ok(FeedApplied::OutboxWaiting);
-            }
-            if store::feed::link(tx)?.map(|l| l.position) != Some(from) {
-                return Ok(FeedApplied::MovedOn);
-            }
-            store::outbox::undo_all(tx)?;
-            store::feed::apply(tx, entries)?;
-            store::feed::set_position(tx, position)?;
-            Ok(FeedApplied::Applied)
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| {
+                if store::outbox::counts(tx)?.0 > 0 {
+                    return Ok(FeedApplied::OutboxWaiting);
+                }
+                if store::feed::link(tx)?.map(|l| l.position) != Some(from) {
+                    return Ok(FeedApplied::MovedOn);
+                }
+                store::outbox::undo_all(tx)?;
+                store::feed::apply(tx, entries)?;
+                store::feed::set_position(tx, position)?;
+                Ok(FeedApplied::Applied)
+            })
         })
     }
 
     /// Changes made here offline and not yet confirmed are taken back first (the
     /// server's feed carries what it made of them).
     pub fn apply_feed(&mut self, entries: &[store::feed::FeedEntry], position: i64) -> Result<()> {
-        store::with_tx(&mut self.conn, |tx| {
-            store::outbox::undo_all(tx)?;
-            store::feed::apply(tx, entries)?;
-            store::feed::set_position(tx, position)
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| {
+                store::outbox::undo_all(tx)?;
+                store::feed::apply(tx, entries)?;
+                store::feed::set_position(tx, position)
+            })
         })
     }
 
     /// On the team server: every write of this connection feeds the replicas.
-    pub fn capture_changes(&self) -> Result<()> {
-        store::feed::capture(&self.conn)
+    pub fn capture_changes(&mut self) -> Result<()> {
+        self.writing(|conn| store::feed::capture(conn))
     }
 
     /// On the team server, for a job: imports commit in slices (see [`ImportSlices`]).
@@ -308,7 +339,9 @@ impl Workspace {
         seq: i64,
         result: &serde_json::Value,
     ) -> Result<()> {
-        store::with_tx(&mut self.conn, |tx| store::feed::set_applied_result(tx, client_id, seq, result))
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| store::feed::set_applied_result(tx, client_id, seq, result))
+        })
     }
 
     pub fn feed_position(&self) -> Result<i64> {
@@ -326,7 +359,7 @@ impl Workspace {
         f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
-        store::rehearse_tx(&mut self.conn, |tx| f(tx, now))
+        self.writing(|conn| store::rehearse_tx(conn, |tx| f(tx, now)))
     }
 
     /// Like [`Workspace::write`], for the demo generator only: see
@@ -339,7 +372,7 @@ impl Workspace {
             return Err(KeelError::ReplicaWrite);
         }
         let now = self.clock.now();
-        store::with_foreign_keys_off(&mut self.conn, |conn| store::with_tx(conn, |tx| f(tx, now)))
+        self.writing(|conn| store::with_foreign_keys_off(conn, |conn| store::with_tx(conn, |tx| f(tx, now))))
     }
 
     /// Whether `keel init` has run (the default pipeline exists).
@@ -445,27 +478,39 @@ impl Workspace {
     /// Keel's own invariants (ledger, statements, registrations, history, facts); see
     /// [`store::invariants`].
     pub fn invariant_problems(&mut self) -> Result<Vec<String>> {
-        store::invariants::problems(&mut self.conn)
+        self.writing(store::invariants::problems)
     }
 
     /// Rebuilds `deal_facts` from the deals, in one transaction (`keel check --rebuild-facts`).
     pub fn rebuild_facts(&mut self) -> Result<()> {
         // Derived data: a team workspace's copy rebuilds its own.
-        store::with_tx(&mut self.conn, store::facts::rebuild_all)
+        self.writing(|conn| store::with_tx(conn, store::facts::rebuild_all))
     }
 
     /// Writes a consistent copy of the workspace to `dest`: `VACUUM INTO` a temporary
     /// file beside it, synced, checked by opening it, then renamed over `dest`. A crash
     /// part-way leaves `dest` as it was.
     pub fn backup_to(&self, dest: &Path) -> Result<u64> {
-        store::backup::copy_to(&self.conn, dest)
+        self.copying(|conn| store::backup::copy_to(conn, dest))
+    }
+
+    /// `VACUUM INTO` counts as a write for SQLite's read-only switch, though it only
+    /// writes the new file: a copy runs with the switch off, and it is back on after.
+    fn copying<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let was_read_only: bool = self.conn.query_row("PRAGMA query_only", [], |r| r.get(0))?;
+        self.conn.execute_batch("PRAGMA query_only = OFF")?;
+        let result = f(&self.conn);
+        if was_read_only {
+            self.conn.execute_batch("PRAGMA query_only = ON")?;
+        }
+        result
     }
 
     /// Once a day (by the workspace clock): a copy in `<file>.backups/daily-DATE.db`,
     /// keeping the newest `keep`. None when today's copy exists or the workspace is in memory.
     pub fn daily_backup(&self, keep: usize) -> Result<Option<PathBuf>> {
         match &self.path {
-            Some(path) => store::backup::daily(&self.conn, path, self.today(), keep),
+            Some(path) => self.copying(|conn| store::backup::daily(conn, path, self.today(), keep)),
             None => Ok(None),
         }
     }
@@ -485,5 +530,41 @@ impl Workspace {
 
     pub(crate) fn set_setting(tx: &Connection, key: &str, value: &str) -> Result<()> {
         settings::set(tx, key, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Workspace;
+    use crate::clock::FixedClock;
+    use std::sync::Arc;
+
+    fn insert(conn: &rusqlite::Connection, key: &str) -> rusqlite::Result<usize> {
+        conn.execute("INSERT INTO settings (key, value) VALUES (?1, 'x')", [key])
+    }
+
+    /// Outside the workspace's writing paths the connection refuses every write, temporary
+    /// tables included; a write (and a refused one) leaves it read-only again.
+    #[test]
+    fn a_read_cannot_write_and_a_write_leaves_the_connection_read_only() {
+        let mut ws =
+            Workspace::open_in_memory(Arc::new(FixedClock::at(chrono::DateTime::UNIX_EPOCH))).expect("open");
+        let refused = insert(ws.conn(), "read").expect_err("a read path writing");
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+        assert!(ws.conn().execute_batch("CREATE TEMP TABLE scratch (a)").is_err());
+        ws.write(|tx, _| Ok(insert(tx, "written")?)).expect("a write");
+        assert!(insert(ws.conn(), "after").is_err(), "read-only again after a write");
+        let failed: crate::Result<()> = ws.write(|tx, _| {
+            insert(tx, "rolled back")?;
+            Err(crate::KeelError::invalid("field", "refused"))
+        });
+        assert!(failed.is_err());
+        assert!(insert(ws.conn(), "after a refusal").is_err(), "read-only again after a refused write");
+        let keys: Vec<String> = ws
+            .conn()
+            .prepare("SELECT key FROM settings WHERE value = 'x'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("keys");
+        assert_eq!(keys, ["written"]);
     }
 }
