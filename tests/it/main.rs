@@ -155,3 +155,16 @@ impl Fixture {
         err
     }
 }
+
+/// An exchange rate as typed, for `fx::set_rate_as_typed`.
+pub fn rate_form(
+    currency: &str,
+    effective_on: chrono::NaiveDate,
+    rate: &str,
+) -> keel::services::fx::RateForm {
+    keel::services::fx::RateForm {
+        currency: currency.to_string(),
+        effective_on: effective_on.to_string(),
+        rate: rate.to_string(),
+    }
+}

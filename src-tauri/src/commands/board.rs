@@ -4,77 +4,16 @@
 use super::{date, given, me};
 use crate::dto::{mark_waiting, DealCard, Int, MoneyDto, Page};
 use crate::{ApiError, AppState};
-use keel::domain::{DealId, DealSource, Segment, TeamMemberId};
+use keel::domain::DealId;
 use keel::services::deals::{self, DealQuery};
 use keel::services::metrics::{self, BoardQuery};
 use keel::services::moves::{self, MoveInput};
-use keel::services::{pipeline, team, Workspace};
+use keel::services::{pipeline, Workspace};
 use keel::store::deals::{DealSort, DealStatus};
-use serde::{Deserialize, Serialize};
+use keel_api::filters::resolve;
+pub use keel_api::filters::DealFilter;
+use serde::Serialize;
 use tauri::State;
-
-/// The filters shared by the board, the table and the home screen.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
-pub struct DealFilter {
-    pub owner_id: Option<Int>,
-    pub segment: Option<String>,
-    pub source: Option<String>,
-    /// Expected close date bounds, `YYYY-MM-DD`.
-    pub close_from: Option<String>,
-    pub close_to: Option<String>,
-    pub search: Option<String>,
-}
-
-struct Resolved {
-    owner: Option<(TeamMemberId, String)>,
-    segment: Option<Segment>,
-    source: Option<DealSource>,
-    close_from: Option<chrono::NaiveDate>,
-    close_to: Option<chrono::NaiveDate>,
-    search: Option<String>,
-}
-
-fn resolve(ws: &Workspace, filter: DealFilter) -> Result<Resolved, ApiError> {
-    let owner = match filter.owner_id {
-        Some(id) => {
-            let member = team::get(ws, TeamMemberId(id.0))?;
-            Some((member.id, member.name))
-        }
-        None => None,
-    };
-    Ok(Resolved {
-        owner,
-        segment: given(filter.segment).map(|s| Segment::parse("segment", &s)).transpose()?,
-        source: given(filter.source).map(|s| DealSource::parse("source", &s)).transpose()?,
-        close_from: date("close_from", filter.close_from)?,
-        close_to: date("close_to", filter.close_to)?,
-        search: given(filter.search),
-    })
-}
-
-impl Resolved {
-    fn deal_query(&self) -> Result<DealQuery, ApiError> {
-        Ok(DealQuery {
-            owner_id: self.owner.as_ref().map(|o| o.0),
-            segment: self.segment,
-            source: self.source,
-            close_from: self.close_from,
-            close_to: self.close_to,
-            search: self.search.clone(),
-            ..DealQuery::default()
-        })
-    }
-
-    fn board_query(&self) -> BoardQuery {
-        BoardQuery {
-            owner: self.owner.as_ref().map(|o| o.0),
-            segment: self.segment,
-            source: self.source,
-            close_from: self.close_from,
-            close_to: self.close_to,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct BoardColumn {

@@ -1,39 +1,16 @@
 //! The leadership dashboard: `keel metrics` for a period and filters, the deals behind
 //! each figure, and the reporting currency with its exchange rates.
 
-use super::{date, given, me};
+use super::{given, me};
 use crate::dto::{DealCard, Int, Page};
 use crate::{ApiError, AppState};
-use keel::domain::{DealId, TeamMemberId};
-use keel::services::metrics::{self, Figure, Figures, Group, MetricsQuery};
+use keel::domain::DealId;
+use keel::services::metrics::{self, Figure, Figures, Group};
 use keel::services::{deals, fx, team, Workspace};
-use serde::{Deserialize, Serialize};
+use keel_api::filters::metrics_query;
+pub use keel_api::filters::DashboardQuery;
+use serde::Serialize;
 use tauri::State;
-
-/// The dashboard's period (close dates, `YYYY-MM-DD`, inclusive) and filters.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
-pub struct DashboardQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub owner_id: Option<Int>,
-    pub segment: Option<String>,
-    pub source: Option<String>,
-    /// The report as it stood at the end of this day (`YYYY-MM-DD`); today's when null.
-    pub as_of: Option<String>,
-}
-
-/// The query, and the past day it is asked of (None: today).
-fn metrics_query(q: DashboardQuery) -> Result<(MetricsQuery, Option<chrono::NaiveDate>), ApiError> {
-    let as_of = date("as_of", q.as_of)?;
-    let query = MetricsQuery {
-        from: date("from", q.from)?,
-        to: date("to", q.to)?,
-        owner: q.owner_id.map(|id| TeamMemberId(id.0)),
-        segment: given(q.segment).map(|s| keel::domain::Segment::parse("segment", &s)).transpose()?,
-        source: given(q.source).map(|s| keel::domain::DealSource::parse("source", &s)).transpose()?,
-    };
-    Ok((query, as_of))
-}
 
 /// One group's figures; money in minor units of the reporting currency, rates in bp.
 #[derive(Debug, Clone, Serialize, specta::Type)]

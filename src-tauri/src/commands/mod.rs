@@ -28,11 +28,4 @@ pub(crate) fn me(ws: &Workspace) -> Result<TeamMemberId, ApiError> {
     })
 }
 
-/// An optional text field from the UI: blank means absent.
-pub(crate) fn given(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
-}
-
-pub(crate) fn date(field: &str, text: Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
-    Ok(given(text).map(|t| keel::domain::parse_date(field, &t)).transpose()?)
-}
+pub(crate) use keel_api::{date, given};

@@ -126,7 +126,7 @@ pub fn generate(ws: &mut Workspace, options: DemoOptions) -> Result<DemoSummary>
     crate::services::pipeline::init(ws)?;
     if store::team::count(ws.conn())? > 0 || store::deals::count(ws.conn())? > 0 {
         return Err(KeelError::NotAllowed(
-            "the demo needs an empty workspace; this one already has a team or deals (use --db with a new file)".into(),
+            "the demo needs an empty workspace; this one already has a team or deals: make the demo in a new file".into(),
         ));
     }
     let stages = crate::services::pipeline::stages(ws)?;

@@ -117,31 +117,15 @@ fn program_settings_rates_targets_and_exchange_rates_need_their_roles() {
             )
         });
         p.fx.refuses("only a sales leader may set exchange rates", |ws| {
-            fx::set_rate_as_typed(
-                ws,
-                actor,
-                &fx::RateForm {
-                    currency: "EUR".to_string(),
-                    effective_on: today.to_string(),
-                    rate: "1.08".to_string(),
-                },
-            )
+            fx::set_rate_as_typed(ws, actor, &crate::rate_form("EUR", today, "1.08"))
         });
         p.fx.refuses("only a sales leader may change the reporting currency", |ws| {
             fx::set_reporting_currency(ws, actor, "EUR")
         });
     }
     let leader = p.fx.leader;
-    fx::set_rate_as_typed(
-        &mut p.fx.ws,
-        leader,
-        &fx::RateForm {
-            currency: "EUR".to_string(),
-            effective_on: today.to_string(),
-            rate: "1.08".to_string(),
-        },
-    )
-    .expect("the leader sets rates");
+    fx::set_rate_as_typed(&mut p.fx.ws, leader, &crate::rate_form("EUR", today, "1.08"))
+        .expect("the leader sets rates");
     partners::set_program_setting(&mut p.fx.ws, pm, "review_within_hours", 24).expect("the manager tunes");
 }
 

@@ -387,11 +387,7 @@ fn the_minimum_payout_is_held_per_currency() {
     keel::services::fx::set_rate_as_typed(
         &mut p.fx.ws,
         leader,
-        &keel::services::fx::RateForm {
-            currency: "JPY".to_string(),
-            effective_on: day(2026, 1, 1).to_string(),
-            rate: "0.0067".to_string(),
-        },
+        &crate::rate_form("JPY", day(2026, 1, 1), "0.0067"),
     )
     .expect("rate");
     let carried = payouts::run(&mut p.fx.ws, pm, "2026-04").expect("run");

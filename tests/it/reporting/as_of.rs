@@ -12,16 +12,20 @@ use keel::services::moves::{move_deal, MoveInput};
 use keel::services::{deals, team, Workspace};
 use std::sync::Arc;
 
+/// A demo workspace made on 2026-11-20, and the folder that holds it.
+fn demo(deals: u64, seed: u64) -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().expect("dir");
+    let at =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0).single().expect("instant");
+    let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
+    generate(&mut ws, DemoOptions { deals, seed }).expect("demo");
+    (dir, ws)
+}
+
 #[test]
 fn the_board_as_of_today_is_todays_board_for_every_filter() {
     for seed in [2, 13] {
-        let dir = tempfile::tempdir().expect("dir");
-        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0)
-            .single()
-            .expect("instant");
-        let mut ws =
-            Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
-        generate(&mut ws, DemoOptions { deals: 400, seed }).expect("demo");
+        let (_dir, ws) = demo(400, seed);
         let today = ws.today();
         let owner = team::list(&ws)
             .expect("team")
@@ -102,13 +106,7 @@ fn a_deal_shows_as_it_stood_on_each_day_of_its_life() {
 #[test]
 fn the_report_as_of_today_is_todays_report_for_every_filter() {
     for seed in [2, 13] {
-        let dir = tempfile::tempdir().expect("dir");
-        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0)
-            .single()
-            .expect("instant");
-        let mut ws =
-            Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
-        generate(&mut ws, DemoOptions { deals: 400, seed }).expect("demo");
+        let (_dir, ws) = demo(400, seed);
         let today = ws.today();
         let owner = team::list(&ws)
             .expect("team")

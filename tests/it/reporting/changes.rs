@@ -52,27 +52,15 @@ pub(crate) fn generated_history_with(
     fx::set_rate_as_typed(
         &mut fx.ws,
         leader,
-        &fx::RateForm {
-            currency: "EUR".to_string(),
-            effective_on: (first_day - Duration::days(30)).to_string(),
-            rate: "1.08".to_string(),
-        },
+        &crate::rate_form("EUR", first_day - Duration::days(30), "1.08"),
     )
     .expect("rate");
     let account = fx.account("Generated Co", "generated.example");
     let mut open: Vec<(DealId, usize)> = Vec::new();
     for day in 0..70 {
         if day == 35 {
-            fx::set_rate_as_typed(
-                &mut fx.ws,
-                leader,
-                &fx::RateForm {
-                    currency: "EUR".to_string(),
-                    effective_on: fx.clock.today().to_string(),
-                    rate: "1.15".to_string(),
-                },
-            )
-            .expect("new rate");
+            fx::set_rate_as_typed(&mut fx.ws, leader, &crate::rate_form("EUR", fx.clock.today(), "1.15"))
+                .expect("new rate");
         }
         for _ in 0..rng.below(4) {
             let owner = owners[rng.below(2) as usize];

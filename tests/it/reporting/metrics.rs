@@ -141,16 +141,8 @@ fn world() -> World {
     let mut rates = Vec::new();
     for (currency, (y, m, d), rate) in RATES {
         let text = format!("{}.{:09}", rate / 1_000_000_000, rate % 1_000_000_000);
-        fx::set_rate_as_typed(
-            &mut p.fx.ws,
-            leader,
-            &fx::RateForm {
-                currency: currency.to_string(),
-                effective_on: day(y, m, d).to_string(),
-                rate: text.to_string(),
-            },
-        )
-        .expect("rate");
+        fx::set_rate_as_typed(&mut p.fx.ws, leader, &crate::rate_form(currency, day(y, m, d), &text))
+            .expect("rate");
         rates.push((currency, day(y, m, d), rate));
     }
     let segments = [Segment::Enterprise, Segment::SmbMidMarket, Segment::DevelopersStartups];
@@ -264,16 +256,8 @@ fn world() -> World {
     }
     // A rate for an earlier date, set after the fact: closed deals keep the rate they
     // closed at, open deals take the latest one.
-    fx::set_rate_as_typed(
-        &mut p.fx.ws,
-        leader,
-        &fx::RateForm {
-            currency: "EUR".to_string(),
-            effective_on: day(2026, 3, 1).to_string(),
-            rate: "1.5".to_string(),
-        },
-    )
-    .expect("late rate");
+    fx::set_rate_as_typed(&mut p.fx.ws, leader, &crate::rate_form("EUR", day(2026, 3, 1), "1.5"))
+        .expect("late rate");
     rates.push(("EUR", day(2026, 3, 1), 1_500_000_000));
     p.fx.clock.set(at(day(2026, 9, 1)));
     World { p, known, rates }
@@ -563,16 +547,8 @@ fn closed_deals_keep_the_rate_of_their_close_date() {
     let mut p = Program::new();
     let leader = p.fx.leader;
     let account = p.fx.account("Euro Co", "euro.example");
-    fx::set_rate_as_typed(
-        &mut p.fx.ws,
-        leader,
-        &fx::RateForm {
-            currency: "EUR".to_string(),
-            effective_on: day(2026, 1, 1).to_string(),
-            rate: "1.10".to_string(),
-        },
-    )
-    .expect("rate");
+    fx::set_rate_as_typed(&mut p.fx.ws, leader, &crate::rate_form("EUR", day(2026, 1, 1), "1.10"))
+        .expect("rate");
     let mut input = p.fx.deal_input(account);
     input.currency = "EUR".into();
     input.amount_minor = 1_000_000; // EUR 10,000.00
@@ -584,16 +560,8 @@ fn closed_deals_keep_the_rate_of_their_close_date() {
     assert_eq!(report(&p).figures.won_value_minor, 1_100_000);
     assert_eq!(report(&p).figures.pipeline_value_minor, 1_100_000);
 
-    fx::set_rate_as_typed(
-        &mut p.fx.ws,
-        leader,
-        &fx::RateForm {
-            currency: "EUR".to_string(),
-            effective_on: day(2026, 2, 1).to_string(),
-            rate: "1.25".to_string(),
-        },
-    )
-    .expect("rate");
+    fx::set_rate_as_typed(&mut p.fx.ws, leader, &crate::rate_form("EUR", day(2026, 2, 1), "1.25"))
+        .expect("rate");
     let after = report(&p);
     assert_eq!(after.figures.won_value_minor, 1_100_000, "frozen at the rate in force when it closed");
     assert_eq!(after.figures.pipeline_value_minor, 1_250_000, "open deals take the latest rate");
@@ -617,59 +585,19 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
     let mut p = Program::new();
     let (leader, ae) = (p.fx.leader, p.fx.ae);
     p.fx.refuses("rate", |ws| {
-        fx::set_rate_as_typed(
-            ws,
-            leader,
-            &fx::RateForm {
-                currency: "EUR".to_string(),
-                effective_on: day(2026, 1, 1).to_string(),
-                rate: "-1".to_string(),
-            },
-        )
+        fx::set_rate_as_typed(ws, leader, &crate::rate_form("EUR", day(2026, 1, 1), "-1"))
     });
     p.fx.refuses("rate", |ws| {
-        fx::set_rate_as_typed(
-            ws,
-            leader,
-            &fx::RateForm {
-                currency: "EUR".to_string(),
-                effective_on: day(2026, 1, 1).to_string(),
-                rate: "1.0000000001".to_string(),
-            },
-        )
+        fx::set_rate_as_typed(ws, leader, &crate::rate_form("EUR", day(2026, 1, 1), "1.0000000001"))
     });
     p.fx.refuses("currency", |ws| {
-        fx::set_rate_as_typed(
-            ws,
-            leader,
-            &fx::RateForm {
-                currency: "EURO".to_string(),
-                effective_on: day(2026, 1, 1).to_string(),
-                rate: "1.1".to_string(),
-            },
-        )
+        fx::set_rate_as_typed(ws, leader, &crate::rate_form("EURO", day(2026, 1, 1), "1.1"))
     });
     p.fx.refuses("reporting currency", |ws| {
-        fx::set_rate_as_typed(
-            ws,
-            leader,
-            &fx::RateForm {
-                currency: "USD".to_string(),
-                effective_on: day(2026, 1, 1).to_string(),
-                rate: "1.1".to_string(),
-            },
-        )
+        fx::set_rate_as_typed(ws, leader, &crate::rate_form("USD", day(2026, 1, 1), "1.1"))
     });
     p.fx.refuses("sales leader", |ws| {
-        fx::set_rate_as_typed(
-            ws,
-            ae,
-            &fx::RateForm {
-                currency: "EUR".to_string(),
-                effective_on: day(2026, 1, 1).to_string(),
-                rate: "1.1".to_string(),
-            },
-        )
+        fx::set_rate_as_typed(ws, ae, &crate::rate_form("EUR", day(2026, 1, 1), "1.1"))
     });
     p.fx.refuses("reporting_currency", |ws| fx::set_reporting_currency(ws, leader, "XXY"));
     let target =
