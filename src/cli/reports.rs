@@ -156,6 +156,18 @@ pub enum ForecastAction {
         #[arg(long)]
         note: String,
     },
+    /// The open deals behind the category columns: yours, or a member's (sales leaders),
+    /// expected to close in the period, with each one's category.
+    Deals {
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Adjust a member's call (sales leaders), with a reason.
     Adjust {
         #[arg(long)]
@@ -195,6 +207,38 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
         Some(ForecastAction::Submit { period, amount, note }) => {
             let call = forecast::submit_call(&mut ctx.ws, actor, &period, &amount, &note)?;
             return if ctx.json { output::json(&call) } else { show_call(&call) };
+        }
+        Some(ForecastAction::Deals { period, owner, offset, limit }) => {
+            let period = period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
+            let owner = owner_named(ctx, owner.as_deref())?;
+            let (deals, total) = forecast::deals_in_period(&ctx.ws, actor, &period, owner, offset, limit)?;
+            if ctx.json {
+                return output::json(
+                    &serde_json::json!({ "period": period, "total": total, "deals": deals }),
+                );
+            }
+            let rows: Vec<Vec<String>> = deals
+                .iter()
+                .map(|d| {
+                    let category = d.forecast_category.as_str();
+                    vec![
+                        d.id.to_string(),
+                        d.name.clone(),
+                        d.owner_name.clone(),
+                        d.stage_name.clone(),
+                        d.expected_close_date.map_or_else(|| "—".into(), |c| c.to_string()),
+                        d.amount.map_or_else(|| "—".into(), |a| a.to_string()),
+                        if d.forecast_override.is_some() {
+                            format!("{category} (owner's call)")
+                        } else {
+                            category.into()
+                        },
+                    ]
+                })
+                .collect();
+            output::table(&["id", "deal", "owner", "stage", "close", "amount", "forecast"], &rows);
+            println!("{} of {total} open deals closing in {period}", deals.len());
+            return Ok(());
         }
         Some(ForecastAction::Adjust { owner, period, amount, reason }) => {
             let member = crate::services::team::find(&ctx.ws, &owner)?.id;

@@ -619,3 +619,47 @@ fn bad_activity_and_rate_inputs_get_the_same_code_and_field_as_in_the_desktop() 
     }
     assert_eq!(json(&db, &["fx", "list"]).as_array().map(Vec::len), Some(0), "nothing was written");
 }
+
+/// `keel forecast deals`: the deals behind the category columns, one's own (or a
+/// member's, for a sales leader), with the owner's call; another AE's are refused.
+#[test]
+fn forecast_deals_lists_ones_own_open_deals_of_the_period_and_the_owners_call() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("keel.db");
+    ok(&db, &["init", "--name", "Vic Okafor", "--role", "sales-leader"]);
+    ok(&db, &["team", "add", "--name", "Ana Almeida", "--role", "account-executive"]);
+    ok(&db, &["team", "add", "--name", "Ola Berg", "--role", "account-executive"]);
+    ok(&db, &["account", "add", "--name", "Nova Games", "--domain", "novagames.com"]);
+    let ana = ["--as", "Ana Almeida"];
+    for (name, close) in
+        [("Platform", "2026-03-20"), ("Expansion", "2026-03-25"), ("Next year", "2027-01-15")]
+    {
+        ok(
+            &db,
+            &[
+                &ana[..],
+                &["deal", "add", "--account", "1", "--name", name, "--amount", "1000", "--close", close],
+            ]
+            .concat(),
+        );
+    }
+    ok(&db, &[&ana[..], &["deal", "update", "1", "--forecast", "commit"]].concat());
+    let listed = json(&db, &[&ana[..], &["forecast", "deals", "--period", "2026-Q1"]].concat());
+    assert_eq!(listed["total"], 2, "{listed}");
+    let deals = listed["deals"].as_array().expect("deals");
+    assert_eq!(deals[0]["forecast_override"], "commit");
+    assert!(deals[1]["forecast_override"].is_null());
+    let refused = keel(
+        &db,
+        &["--json", "--as", "Ola Berg", "forecast", "deals", "--period", "2026-Q1", "--owner", "Ana Almeida"],
+    );
+    assert!(!refused.status.success());
+    let error: serde_json::Value = serde_json::from_slice(&refused.stderr).expect("error JSON");
+    assert_eq!(error["code"], "forbidden", "{error}");
+    let theirs = json(&db, &["forecast", "deals", "--period", "2026-Q1", "--owner", "Ana Almeida"]);
+    assert_eq!(theirs["total"], 2, "a leader sees a member's deals");
+    // Changing Ana's call is hers (or a leader's), not Ola's; nothing changes on a refusal.
+    let other = keel(&db, &["--json", "--as", "Ola Berg", "deal", "update", "2", "--forecast", "commit"]);
+    assert!(!other.status.success());
+    assert!(json(&db, &["deal", "changes", "2"]).as_array().expect("changes").is_empty());
+}
