@@ -7,7 +7,7 @@ use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::clock::{Clock, FixedClock};
 use keel::services::demo::{generate, DemoOptions};
-use keel::services::metrics::{self, BoardQuery, MetricsQuery};
+use keel::services::metrics::{self, forecast, BoardQuery, MetricsQuery};
 use keel::services::moves::{move_deal, MoveInput};
 use keel::services::{deals, team, Workspace};
 use std::sync::Arc;
@@ -135,9 +135,10 @@ fn the_report_as_of_today_is_todays_report_for_every_filter() {
     }
 }
 
-/// Every day of a generated quarter (deals created, re-amounted, re-dated, reassigned,
-/// moved both ways, won, lost; two currencies and a rate change), `keel metrics` is noted
-/// as it answered that day; afterwards the report as of each day must be that answer.
+/// Every day of a generated quarter (deals created, re-amounted, re-dated, re-categorised,
+/// reassigned, moved both ways, won, lost; two currencies and a rate change), `keel
+/// metrics`, the forecast and the board are noted as they answered that day; afterwards
+/// each as of that day must be that answer.
 #[test]
 fn the_report_as_of_a_past_day_is_what_that_day_reported() {
     for seed in [11, 71] {
@@ -153,18 +154,45 @@ fn the_report_as_of_a_past_day_is_what_that_day_reported() {
                 MetricsQuery { owner: Some(owner), ..MetricsQuery::default() },
             ]
         };
-        let ae = fx.ae;
+        let (ae, leader) = (fx.ae, fx.leader);
         let mut noted = Vec::new();
+        let mut forecasts = Vec::new();
+        let mut boards = Vec::new();
         crate::reporting::changes::generated_history_with(&mut fx, seed, &mut |fx| {
             let day = fx.clock.today();
             for query in queries(ae) {
                 noted.push((day, query.clone(), metrics::compute(&fx.ws, &query).expect("that day")));
             }
+            forecasts.push((day, forecast::forecast(&fx.ws, leader, "2026-Q2", None).expect("that day")));
+            boards.push((day, metrics::board(&fx.ws, &BoardQuery::default()).expect("that day")));
         });
         assert!(noted.len() > 100);
         for (day, query, then) in noted {
             let as_of = metrics::compute_as_of(&fx.ws, &query, day).expect("as of");
             assert_eq!(as_of, then, "seed {seed}, as of {day}: {query:?}");
+        }
+        // The forecast (categories called and changed along the way) and the board too.
+        let calls: i64 = rusqlite::Connection::open(&fx.path)
+            .expect("raw")
+            .query_row("SELECT count(*) FROM deal_changes WHERE field = 'forecast_category'", [], |r| {
+                r.get(0)
+            })
+            .expect("count");
+        assert!(calls > 0, "seed {seed}: the history calls categories");
+        for (day, then) in forecasts {
+            let as_of = forecast::forecast_as_of(&fx.ws, leader, "2026-Q2", None, Some(day)).expect("as of");
+            assert_eq!(
+                (&as_of.owners, &as_of.team),
+                (&then.owners, &then.team),
+                "seed {seed}, forecast as of {day}"
+            );
+        }
+        for (day, then) in boards {
+            assert_eq!(
+                metrics::board_as_of(&fx.ws, &BoardQuery::default(), day).expect("as of"),
+                then,
+                "seed {seed}, board as of {day}"
+            );
         }
         let today = fx.clock.today();
         let refused = metrics::compute_as_of(&fx.ws, &MetricsQuery::default(), today + Duration::days(1))

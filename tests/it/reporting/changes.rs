@@ -7,7 +7,7 @@
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::clock::Clock;
-use keel::domain::{DealId, Role, TeamMemberId};
+use keel::domain::{DealId, ForecastCategory, Role, TeamMemberId};
 use keel::services::metrics::changes::{pipeline_changes, Movement};
 use keel::services::metrics::{self, BoardQuery};
 use keel::services::moves::{move_deal, MoveInput};
@@ -82,11 +82,19 @@ pub(crate) fn generated_history_with(
                 2 => {
                     let (id, _) = open[rng.below(open.len() as u64) as usize];
                     let amount = 50_000 + rng.below(90) as i64 * 12_345;
+                    // With it a call on the deal's category (not drawn from the
+                    // generator, so the rest of each seed's history stays as it was).
+                    let category = [Some(ForecastCategory::Commit), Some(ForecastCategory::BestCase), None]
+                        [((day + id.0 as u32) % 3) as usize];
                     let _ = deals::update(
                         &mut fx.ws,
                         leader,
                         id,
-                        deals::DealChanges { amount_minor: Some(amount), ..Default::default() },
+                        deals::DealChanges {
+                            amount_minor: Some(amount),
+                            forecast_override: Some(category),
+                            ..Default::default()
+                        },
                     );
                 }
                 3..=5 => {
