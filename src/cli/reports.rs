@@ -163,6 +163,9 @@ pub enum ForecastAction {
         period: Option<String>,
         #[arg(long)]
         owner: Option<String>,
+        /// Only this category: commit, best-case, pipeline, omitted or closed.
+        #[arg(long)]
+        category: Option<String>,
         #[arg(long, default_value_t = 0)]
         offset: u32,
         #[arg(long, default_value_t = 100)]
@@ -208,15 +211,20 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
             let call = forecast::submit_call(&mut ctx.ws, actor, &period, &amount, &note)?;
             return if ctx.json { output::json(&call) } else { show_call(&call) };
         }
-        Some(ForecastAction::Deals { period, owner, offset, limit }) => {
+        Some(ForecastAction::Deals { period, owner, category, offset, limit }) => {
             let period = period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
             let owner = owner_named(ctx, owner.as_deref())?;
-            let (deals, total) = forecast::deals_in_period(&ctx.ws, actor, &period, owner, offset, limit)?;
+            let category = category
+                .as_deref()
+                .map(|c| crate::domain::ForecastCategory::parse("category", c))
+                .transpose()?;
+            let found = forecast::deals_in_period(&ctx.ws, actor, &period, owner, category, offset, limit)?;
             if ctx.json {
-                return output::json(
-                    &serde_json::json!({ "period": period, "total": total, "deals": deals }),
-                );
+                return output::json(&serde_json::json!({
+                    "period": period, "total": found.total, "by_category": found.by_category, "deals": found.deals,
+                }));
             }
+            let (deals, total) = (found.deals, found.total);
             let rows: Vec<Vec<String>> = deals
                 .iter()
                 .map(|d| {

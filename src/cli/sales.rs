@@ -283,6 +283,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 close_from: filter.close_from,
                 close_to: filter.close_to,
                 search: a.search,
+                forecast: None,
                 sort: DealSort::parse(&a.sort)?,
                 descending: a.desc,
                 after: a.after.map(DealId),

@@ -99,6 +99,15 @@ def test_an_owner_changes_a_deals_category_inline_and_the_roll_up_follows(sessio
     assert changes[-1]["field"] == "forecast_category" and changes[-1]["new_value"] == "commit", changes
     row = session.find(f"[data-testid=forecast-row][data-owner-id='{after['owner_id']}']")
     session.wait_for(lambda: int(session.attribute(row, "data-commit")) == after["commit_minor"], "the roll-up's commit")
+    # The category chips list one category's deals: as many as the chip counts, all of it.
+    session.wait_for(lambda: session.find_all("[data-testid=category-commit]"), "the commit chip")
+    count = int(session.attribute(session.find("[data-testid=category-commit]"), "data-count"))
+    session.click("[data-testid=category-commit]")
+    session.wait_for(lambda: len(session.find_all("[data-testid=forecast-deal]")) == min(count, 50)
+                     and all(session.attribute(r, "data-category") == "commit" for r in session.find_all("[data-testid=forecast-deal]")),
+                     "only the commit deals")
+    listed = keel_json(db, "--as", ae, "forecast", "deals", "--period", period, "--category", "commit")
+    assert listed["total"] == count, (listed["total"], count)
     shot(session, "forecast-deals")
 
 

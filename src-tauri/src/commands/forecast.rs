@@ -1,7 +1,7 @@
 //! The forecast screen: the roll-up for a period (everyone for a sales leader, one's own
 //! row for anyone else), quotas, and each member's call with leaders' adjustments.
 
-use super::me;
+use super::{given, me};
 use crate::dto::{DealCard, Int, MoneyDto, Page};
 use crate::{ApiError, AppState};
 use keel::domain::{DealId, ForecastCategory, TeamMemberId};
@@ -194,25 +194,48 @@ fn forecast_deal(ws: &Workspace, actor: TeamMemberId, deal: &keel::store::deals:
     }
 }
 
+/// How many open deals of the period a category holds.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CategoryCount {
+    pub category: String,
+    pub count: Int,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ForecastDealsDto {
+    /// The categories that hold any of the member's open deals of the period.
+    pub by_category: Vec<CategoryCount>,
+    pub page: Page<ForecastDealDto>,
+}
+
 /// One member's open deals expected to close in the period (one's own unless a sales
-/// leader asks for another's), a page at a time.
+/// leader asks for another's), of one category or all, a page at a time.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn forecast_deals(
     state: State<'_, AppState>,
     period: String,
     owner_id: Option<Int>,
+    category: Option<String>,
     offset: u32,
     limit: u32,
-) -> Result<Page<ForecastDealDto>, ApiError> {
+) -> Result<ForecastDealsDto, ApiError> {
     let ws = state.open()?;
     let actor = me(&ws)?;
     let owner = owner_id.map(|id| TeamMemberId(id.0));
-    let (rows, total) = forecast::deals_in_period(&ws, actor, &period, owner, offset, limit)?;
-    Ok(Page {
-        total: total.into(),
-        offset: offset.into(),
-        rows: rows.iter().map(|d| forecast_deal(&ws, actor, d)).collect(),
+    let category = given(category).map(|c| ForecastCategory::parse("category", &c)).transpose()?;
+    let found = forecast::deals_in_period(&ws, actor, &period, owner, category, offset, limit)?;
+    Ok(ForecastDealsDto {
+        by_category: found
+            .by_category
+            .iter()
+            .map(|(c, n)| CategoryCount { category: c.as_str().into(), count: (*n).into() })
+            .collect(),
+        page: Page {
+            total: found.total.into(),
+            offset: offset.into(),
+            rows: found.deals.iter().map(|d| forecast_deal(&ws, actor, d)).collect(),
+        },
     })
 }
 

@@ -513,6 +513,8 @@ pub struct DealQuery {
     pub close_to: Option<NaiveDate>,
     /// Text the deal's or its account's name contains.
     pub search: Option<String>,
+    /// Forecast category: the owner's call, else the stage's.
+    pub forecast: Option<ForecastCategory>,
     pub sort: DealSort,
     pub descending: bool,
     /// Continue after this deal (the last one of the previous page; default order only).
@@ -566,6 +568,7 @@ fn filter(ws: &Workspace, query: &DealQuery) -> Result<DealFilter> {
         stalled_only: query.stalled_only,
         close_from: query.close_from,
         close_to: query.close_to,
+        forecast: query.forecast,
         search: query.search.clone(),
         sort: query.sort,
         descending: query.descending,

@@ -276,6 +276,8 @@ pub struct DealFilter {
     pub close_to: Option<NaiveDate>,
     /// Words the deal's or its account's name contains (case-insensitive).
     pub search: Option<String>,
+    /// Forecast category: the owner's call, else the stage's.
+    pub forecast: Option<ForecastCategory>,
     pub sort: DealSort,
     pub descending: bool,
     /// Keyset cursor: rows after this (expected close date, id) in list order
@@ -383,6 +385,10 @@ fn conditions(filter: &DealFilter, now: DateTime<Utc>) -> (String, NamedValues) 
     if let Some(to) = filter.close_to {
         conditions.push("d.expected_close_date <= :close_to");
         values.push((":close_to", Box::new(day_text(to))));
+    }
+    if let Some(category) = filter.forecast {
+        conditions.push("coalesce(d.forecast_override, s.forecast_category) = :forecast");
+        values.push((":forecast", Box::new(category)));
     }
     if let Some(words) = filter.search.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         conditions.push("(d.name LIKE :search ESCAPE '\\' OR a.name LIKE :search ESCAPE '\\')");

@@ -297,14 +297,28 @@ fn only_the_owner_or_a_leader_changes_a_deals_category_and_sees_their_deals() {
     deals::update(&mut fx.ws, ae, deal.id, back).expect("the owner's call");
 
     let period = forecast::current_quarter(fx.clock.today());
-    let (mine, total) = forecast::deals_in_period(&fx.ws, ae, &period, None, 0, 50).expect("own deals");
-    assert_eq!((mine.len(), total), (1, 1));
-    assert_eq!(mine[0].id, deal.id);
-    let seen =
-        forecast::deals_in_period(&fx.ws, other, &period, Some(ae), 0, 50).expect_err("another's deals");
+    let mine = forecast::deals_in_period(&fx.ws, ae, &period, None, None, 0, 50).expect("own deals");
+    assert_eq!((mine.deals.len(), mine.total), (1, 1));
+    assert_eq!(mine.deals[0].id, deal.id);
+    let stages = mine.deals[0].forecast_category;
+    assert_eq!(mine.by_category, [(stages, 1)], "counted under the stage's category");
+    let seen = forecast::deals_in_period(&fx.ws, other, &period, Some(ae), None, 0, 50)
+        .expect_err("another's deals");
     assert_eq!(seen.code(), "forbidden");
-    let (theirs, _) = forecast::deals_in_period(&fx.ws, leader, &period, Some(ae), 0, 50).expect("leader");
-    assert_eq!(theirs.len(), 1);
-    let (others, total) = forecast::deals_in_period(&fx.ws, other, &period, None, 0, 50).expect("their own");
+    let theirs = forecast::deals_in_period(&fx.ws, leader, &period, Some(ae), None, 0, 50).expect("leader");
+    assert_eq!(theirs.deals.len(), 1);
+    // Under a category: the owner's call moves the deal from its stage's category to it.
+    let commit = Some(keel::domain::ForecastCategory::Commit);
+    let change = deals::DealChanges { forecast_override: Some(commit), ..Default::default() };
+    deals::update(&mut fx.ws, ae, deal.id, change).expect("called commit");
+    let committed = forecast::deals_in_period(&fx.ws, ae, &period, None, commit, 0, 50).expect("commit");
+    assert_eq!(
+        (committed.total, committed.by_category.clone()),
+        (1, vec![(keel::domain::ForecastCategory::Commit, 1)])
+    );
+    let before = forecast::deals_in_period(&fx.ws, ae, &period, None, Some(stages), 0, 50).expect("stage's");
+    assert_eq!(before.total, 0, "no longer under the stage's category");
+    let others = forecast::deals_in_period(&fx.ws, other, &period, None, None, 0, 50).expect("their own");
+    let (others, total) = (others.deals, others.total);
     assert_eq!((others.len(), total), (0, 0), "an AE's own list holds only their deals");
 }

@@ -134,9 +134,10 @@ pub fn deals_in_period(
     actor: TeamMemberId,
     period: &str,
     owner: Option<TeamMemberId>,
+    category: Option<ForecastCategory>,
     offset: u32,
     limit: u32,
-) -> Result<(Vec<crate::store::deals::Deal>, u64)> {
+) -> Result<PeriodDeals> {
     let period = Period::parse("period", period)?;
     let owner = scope(ws, actor, owner)?;
     let query = crate::services::deals::DealQuery {
@@ -148,7 +149,32 @@ pub fn deals_in_period(
         limit: Some(limit.min(500)),
         ..Default::default()
     };
-    Ok((crate::services::deals::list(ws, &query)?, crate::services::deals::count(ws, &query)?))
+    let mut by_category = Vec::new();
+    for c in ForecastCategory::ALL {
+        let n = crate::services::deals::count(
+            ws,
+            &crate::services::deals::DealQuery { forecast: Some(*c), ..query.clone() },
+        )?;
+        if n > 0 {
+            by_category.push((*c, n));
+        }
+    }
+    let query = crate::services::deals::DealQuery { forecast: category, ..query };
+    Ok(PeriodDeals {
+        deals: crate::services::deals::list(ws, &query)?,
+        total: crate::services::deals::count(ws, &query)?,
+        by_category,
+    })
+}
+
+/// A page of the deals behind the category columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodDeals {
+    pub deals: Vec<crate::store::deals::Deal>,
+    /// How many match (the category asked for, or all).
+    pub total: u64,
+    /// How many open deals of the period each category holds (those with any).
+    pub by_category: Vec<(ForecastCategory, u64)>,
 }
 
 /// The roll-up for a period, for everyone the caller may see (see [`scope`]).

@@ -114,9 +114,9 @@ export const commands = {
 	adjustForecast: (ownerId: number, period: string, amount: string, reason: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("adjust_forecast", { ownerId, period, amount, reason })),
 	/**
 	 *  One member's open deals expected to close in the period (one's own unless a sales
-	 *  leader asks for another's), a page at a time.
+	 *  leader asks for another's), of one category or all, a page at a time.
 	 */
-	forecastDeals: (period: string, ownerId: number | null, offset: number, limit: number) => typedError<Page<ForecastDealDto_Serialize>, ErrorBody_Serialize>(__TAURI_INVOKE("forecast_deals", { period, ownerId, offset, limit })),
+	forecastDeals: (period: string, ownerId: number | null, category: string | null, offset: number, limit: number) => typedError<ForecastDealsDto_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("forecast_deals", { period, ownerId, category, offset, limit })),
 	/**
 	 *  Changes a deal's forecast category (`none`: back to its stage's), as its owner or a
 	 *  sales leader.
@@ -364,6 +364,12 @@ export type BoardDto_Serialize = {
 	pipeline_value: MoneyDto,
 	weighted_pipeline_value: MoneyDto,
 	unconverted_count: number,
+};
+
+/**  How many open deals of the period a category holds. */
+export type CategoryCount = {
+	category: string,
+	count: number,
 };
 
 export type ChecklistDto = ChecklistDto_Serialize | ChecklistDto_Deserialize;
@@ -767,6 +773,20 @@ export type ForecastDealDto_Serialize = {
 	overridden: boolean,
 	/**  Whether the person at the keyboard may change the category (the core's rule). */
 	may_change: boolean,
+};
+
+export type ForecastDealsDto = ForecastDealsDto_Serialize | ForecastDealsDto_Deserialize;
+
+export type ForecastDealsDto_Deserialize = {
+	/**  The categories that hold any of the member's open deals of the period. */
+	by_category: CategoryCount[],
+	page: Page<ForecastDealDto_Deserialize>,
+};
+
+export type ForecastDealsDto_Serialize = {
+	/**  The categories that hold any of the member's open deals of the period. */
+	by_category: CategoryCount[],
+	page: Page<ForecastDealDto_Serialize>,
 };
 
 export type ForecastDto = ForecastDto_Serialize | ForecastDto_Deserialize;

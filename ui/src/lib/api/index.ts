@@ -138,8 +138,8 @@ export const api = {
   callForecast: (period: string, amount: string, note: string) => call(commands.callForecast(period, amount, note)),
   adjustForecast: (ownerId: number, period: string, amount: string, reason: string) =>
     call(commands.adjustForecast(ownerId, period, amount, reason)),
-  forecastDeals: (period: string, ownerId: number | null, offset: number, limit: number) =>
-    call(commands.forecastDeals(period, ownerId, offset, limit)),
+  forecastDeals: (period: string, ownerId: number | null, category: string | null, offset: number, limit: number) =>
+    call(commands.forecastDeals(period, ownerId, category, offset, limit)),
   setForecastCategory: (dealId: number, category: string) => call(commands.setForecastCategory(dealId, category)),
   invitePortalUser: (partnerId: number, email: string, name: string | null) =>
     call(commands.invitePortalUser(partnerId, email, name)),
