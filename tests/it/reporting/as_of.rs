@@ -3,6 +3,7 @@
 //! amount and owner it had on each day of its life, and the report of any past day is
 //! the report that day's own `keel metrics` gave.
 
+use super::demo;
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::clock::{Clock, FixedClock};
@@ -12,18 +13,8 @@ use keel::services::moves::{move_deal, MoveInput};
 use keel::services::{deals, team, Workspace};
 use std::sync::Arc;
 
-/// A demo workspace made on 2026-11-20, and the folder that holds it.
-fn demo(deals: u64, seed: u64) -> (tempfile::TempDir, Workspace) {
-    let dir = tempfile::tempdir().expect("dir");
-    let at =
-        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0).single().expect("instant");
-    let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
-    generate(&mut ws, DemoOptions { deals, seed }).expect("demo");
-    (dir, ws)
-}
-
 #[test]
-fn the_board_as_of_today_is_todays_board_for_every_filter() {
+fn the_board_and_the_report_as_of_today_are_todays_for_every_filter() {
     for seed in [2, 13] {
         let (_dir, ws) = demo(400, seed);
         let today = ws.today();
@@ -47,6 +38,24 @@ fn the_board_as_of_today_is_todays_board_for_every_filter() {
             assert_eq!(
                 metrics::board_as_of(&ws, &query, today).expect("as of"),
                 metrics::board(&ws, &query).expect("now"),
+                "seed {seed}: {query:?}"
+            );
+        }
+        let reports = [
+            MetricsQuery::default(),
+            MetricsQuery { owner: Some(owner), ..MetricsQuery::default() },
+            MetricsQuery { segment: Some(keel::domain::Segment::Enterprise), ..MetricsQuery::default() },
+            MetricsQuery {
+                from: NaiveDate::from_ymd_opt(2026, 7, 1),
+                to: NaiveDate::from_ymd_opt(2026, 9, 30),
+                source: Some(keel::domain::DealSource::Partner),
+                ..MetricsQuery::default()
+            },
+        ];
+        for query in reports {
+            assert_eq!(
+                metrics::compute_as_of(&ws, &query, today).expect("as of"),
+                metrics::compute(&ws, &query).expect("now"),
                 "seed {seed}: {query:?}"
             );
         }
@@ -101,38 +110,6 @@ fn a_deal_shows_as_it_stood_on_each_day_of_its_life() {
     assert_eq!(stage_and_value(day5), (0, None), "lost: off the board");
     let future = metrics::board_as_of(&fx.ws, &only, day5 + Duration::days(1)).expect_err("tomorrow");
     assert_eq!(future.field(), Some("as_of"));
-}
-
-#[test]
-fn the_report_as_of_today_is_todays_report_for_every_filter() {
-    for seed in [2, 13] {
-        let (_dir, ws) = demo(400, seed);
-        let today = ws.today();
-        let owner = team::list(&ws)
-            .expect("team")
-            .into_iter()
-            .find(|m| m.role == keel::domain::Role::AccountExecutive)
-            .expect("ae")
-            .id;
-        let queries = [
-            MetricsQuery::default(),
-            MetricsQuery { owner: Some(owner), ..MetricsQuery::default() },
-            MetricsQuery { segment: Some(keel::domain::Segment::Enterprise), ..MetricsQuery::default() },
-            MetricsQuery {
-                from: NaiveDate::from_ymd_opt(2026, 7, 1),
-                to: NaiveDate::from_ymd_opt(2026, 9, 30),
-                source: Some(keel::domain::DealSource::Partner),
-                ..MetricsQuery::default()
-            },
-        ];
-        for query in queries {
-            assert_eq!(
-                metrics::compute_as_of(&ws, &query, today).expect("as of"),
-                metrics::compute(&ws, &query).expect("now"),
-                "seed {seed}: {query:?}"
-            );
-        }
-    }
 }
 
 /// Every day of a generated quarter (deals created, re-amounted, re-dated, re-categorised,

@@ -3,23 +3,13 @@
 //! nowhere else, calls are kept append-only, and only leaders set quotas, adjust calls
 //! or see someone else's row.
 
+use super::demo;
 use chrono::NaiveDate;
-use keel::clock::{Clock, FixedClock};
+use keel::clock::Clock;
 use keel::domain::{Role, TeamMemberId};
-use keel::services::demo::{generate, DemoOptions};
 use keel::services::metrics::forecast::{self, Period};
 use keel::services::metrics::{self, BoardQuery, MetricsQuery};
 use keel::services::{deals, team, Workspace};
-use std::sync::Arc;
-
-fn demo(deals: u64, seed: u64) -> (tempfile::TempDir, Workspace) {
-    let dir = tempfile::tempdir().expect("dir");
-    let at =
-        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 20, 9, 0, 0).single().expect("instant");
-    let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
-    generate(&mut ws, DemoOptions { deals, seed }).expect("demo");
-    (dir, ws)
-}
 
 fn member(ws: &Workspace, role: Role) -> TeamMemberId {
     team::list(ws).expect("team").into_iter().find(|m| m.role == role && m.is_active()).expect("member").id
