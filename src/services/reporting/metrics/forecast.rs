@@ -422,8 +422,14 @@ fn row(
     })
 }
 
-fn reporting_amount(ws: &Workspace, field: &str, amount: &str, currency: Option<&str>) -> Result<Money> {
-    let reporting = fx::reporting_currency(ws)?;
+/// An amount as typed, in the reporting currency as it is inside the write that keeps it.
+fn reporting_amount(
+    tx: &rusqlite::Connection,
+    field: &str,
+    amount: &str,
+    currency: Option<&str>,
+) -> Result<Money> {
+    let reporting = Currency::parse("reporting_currency", &crate::store::settings::reporting_currency(tx)?)?;
     if let Some(code) = currency {
         let given = Currency::parse("currency", code.trim())?;
         if given != reporting {
@@ -450,8 +456,8 @@ pub fn set_quota(
     currency: Option<&str>,
 ) -> Result<Quota> {
     let period = Period::parse("period", period)?;
-    let amount = reporting_amount(ws, "amount", amount, currency)?;
     ws.write(|tx, now| {
+        let amount = reporting_amount(tx, "amount", amount, currency)?;
         policy::require(tx, actor, Capability::LeadSales, "set quotas")?;
         let holder = policy::active_member(tx, member)?;
         if !policy::allows(holder.role, Capability::OwnDeals) {
@@ -497,12 +503,12 @@ pub fn submit_call(
     note: &str,
 ) -> Result<ForecastCall> {
     let period = Period::parse("period", period)?;
-    let amount = reporting_amount(ws, "amount", amount, None)?;
     let note = note.trim();
-    if note.is_empty() {
-        return Err(KeelError::invalid("note", "say what the number rests on"));
-    }
     ws.write(|tx, now| {
+        let amount = reporting_amount(tx, "amount", amount, None)?;
+        if note.is_empty() {
+            return Err(KeelError::invalid("note", "say what the number rests on"));
+        }
         policy::require(tx, actor, Capability::OwnDeals, "call a forecast")?;
         store_forecast::insert_call(
             tx,
@@ -541,12 +547,12 @@ pub fn adjust_call(
     reason: &str,
 ) -> Result<ForecastCall> {
     let period = Period::parse("period", period)?;
-    let amount = reporting_amount(ws, "amount", amount, None)?;
     let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(KeelError::invalid("reason", "an adjustment says why"));
-    }
     ws.write(|tx, now| {
+        let amount = reporting_amount(tx, "amount", amount, None)?;
+        if reason.is_empty() {
+            return Err(KeelError::invalid("reason", "an adjustment says why"));
+        }
         policy::require(tx, actor, Capability::LeadSales, "adjust forecast calls")?;
         let called = store_forecast::calls(tx, &period.name)?
             .iter()
