@@ -51,6 +51,7 @@ fn main() {
     );
 
     let ws = Workspace::open(&db, Arc::new(SystemClock)).expect("open");
+    let me = ws.principal(None).expect("the demo's current user");
     let stages = pipeline::stages(&ws).expect("stages");
     println!("{:<18} {:>16} {:>16} {:>16}", "stage", "process median", "process max", "query median");
     for stage in &stages {
@@ -59,9 +60,12 @@ fn main() {
         let query: Vec<Duration> = (0..201)
             .map(|_| {
                 let started = Instant::now();
-                let page =
-                    deals::list(&ws, &DealQuery { stage: Some(stage.name.clone()), ..Default::default() })
-                        .expect("list");
+                let page = deals::list(
+                    &ws,
+                    me,
+                    &DealQuery { stage: Some(stage.name.clone()), ..Default::default() },
+                )
+                .expect("list");
                 assert!(page.len() <= 50);
                 started.elapsed()
             })
@@ -94,7 +98,7 @@ fn main() {
     let query: Vec<Duration> = (0..7)
         .map(|_| {
             let started = Instant::now();
-            let report = metrics::compute(&ws, &MetricsQuery::default()).expect("metrics");
+            let report = metrics::compute(&ws, me, &MetricsQuery::default()).expect("metrics");
             assert_eq!(
                 report.figures.won_count + report.figures.lost_count + report.figures.open_count,
                 deals

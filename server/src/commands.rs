@@ -200,9 +200,10 @@ pub(crate) fn invitation_for(args: &[String]) -> Option<String> {
 /// manages the team); the server keeps the codes, so this runs here, not in the core.
 pub(crate) fn invite(shared: &Shared, session: &Session, name: &str) -> Result<CommandReply, HttpError> {
     let conn = accounts::open(&shared.db)?;
+    let who = keel::services::policy::authenticate(&conn, session.member)?;
     keel::services::policy::require(
         &conn,
-        session.member,
+        who,
         keel::services::policy::Capability::ManageTeam,
         "invite members",
     )?;

@@ -153,10 +153,12 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub fn actor(&self) -> Result<crate::domain::TeamMemberId> {
+    /// Who this command acts for: the server's session's member, else `--as` or the
+    /// workspace's current user (the copy's own member in a team workspace).
+    pub fn principal(&self) -> Result<crate::services::policy::Principal> {
         match self.acting {
-            Some(member) => Ok(crate::services::policy::active_member(self.ws.conn(), member)?.id),
-            None => self.ws.actor(self.as_user.as_deref()),
+            Some(member) => crate::services::policy::authenticate(self.ws.conn(), member),
+            None => self.ws.principal(self.as_user.as_deref()),
         }
     }
 }

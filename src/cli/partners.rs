@@ -91,7 +91,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         PartnerCommand::Add { name, domain, tier, share, category, manager, certified } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let input = partners::PartnerInput {
                 name,
                 domain,
@@ -102,7 +102,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
                 certified_on: certified.as_deref().map(|d| parse_date("certified", d)).transpose()?,
                 manager_id: manager.map(|m| team::find(&ctx.ws, &m)).transpose()?.map(|m| m.id),
             };
-            let partner = partners::add(&mut ctx.ws, actor, input)?;
+            let partner = partners::add(&mut ctx.ws, who, input)?;
             if ctx.json {
                 return output::json(&partner);
             }
@@ -112,7 +112,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             );
         }
         PartnerCommand::List => {
-            let list = partners::list(&ctx.ws)?;
+            let list = partners::list(&ctx.ws, ctx.principal()?)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -134,7 +134,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
         }
         PartnerCommand::Show { name } => {
             let partner = partners::find(&ctx.ws, &name)?;
-            let view = partners::view(&ctx.ws, ctx.actor()?, partner.id)?;
+            let view = partners::view(&ctx.ws, ctx.principal()?, partner.id)?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -172,14 +172,13 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             print_registrations(&view.registrations.iter().map(|r| (r.clone(), false)).collect::<Vec<_>>());
         }
         PartnerCommand::Rate { name, share, from } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let partner = partners::find(&ctx.ws, &name)?;
             let from = match from {
                 Some(d) => parse_date("from", &d)?,
                 None => ctx.ws.today(),
             };
-            let plans =
-                partners::set_rate(&mut ctx.ws, actor, partner.id, percent_bp("share", &share)?, from)?;
+            let plans = partners::set_rate(&mut ctx.ws, who, partner.id, percent_bp("share", &share)?, from)?;
             if ctx.json {
                 return output::json(&plans);
             }
@@ -188,21 +187,21 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             output::table(&["FROM", "RATE"], &rows);
         }
         PartnerCommand::Status { name, status, certified } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let partner = partners::find(&ctx.ws, &name)?;
             let status = PartnerStatus::parse("status", &status)?;
             let certified = certified.as_deref().map(|d| parse_date("certified", d)).transpose()?;
-            let partner = partners::set_status(&mut ctx.ws, actor, partner.id, status, certified)?;
+            let partner = partners::set_status(&mut ctx.ws, who, partner.id, status, certified)?;
             if ctx.json {
                 return output::json(&partner);
             }
             println!("{} is now {}.", partner.name, partner.status);
         }
         PartnerCommand::Invite { partner, email, name } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let partner = partners::find(&ctx.ws, &partner)?;
             let user =
-                crate::services::portal::invite(&mut ctx.ws, actor, partner.id, &email, name.as_deref())?;
+                crate::services::portal::invite(&mut ctx.ws, who, partner.id, &email, name.as_deref())?;
             if ctx.json {
                 return output::json(&user);
             }
@@ -212,9 +211,9 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             );
         }
         PartnerCommand::Users { partner } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let partner = partner.map(|p| partners::find(&ctx.ws, &p)).transpose()?;
-            let users = crate::services::portal::users(&ctx.ws, actor, partner.map(|p| p.id))?;
+            let users = crate::services::portal::users(&ctx.ws, who, partner.map(|p| p.id))?;
             if ctx.json {
                 return output::json(&users);
             }
@@ -224,8 +223,8 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             }
         }
         PartnerCommand::RemoveUser { email } => {
-            let actor = ctx.actor()?;
-            let user = crate::services::portal::remove(&mut ctx.ws, actor, &email)?;
+            let who = ctx.principal()?;
+            let user = crate::services::portal::remove(&mut ctx.ws, who, &email)?;
             if ctx.json {
                 return output::json(&user);
             }
@@ -234,8 +233,8 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
         PartnerCommand::Settings { name, value } => {
             let settings = match (name, value) {
                 (Some(name), Some(value)) => {
-                    let actor = ctx.actor()?;
-                    partners::set_program_setting(&mut ctx.ws, actor, &name, value)?
+                    let who = ctx.principal()?;
+                    partners::set_program_setting(&mut ctx.ws, who, &name, value)?
                 }
                 (None, None) => partners::program_settings(&ctx.ws)?,
                 _ => {
@@ -414,35 +413,35 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
     require_init(ctx)?;
     let view = match cmd {
         RegistrationCommand::Submit(a) => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let input = registration_input(ctx, a)?;
-            registrations::submit(&mut ctx.ws, actor, input)?
+            registrations::submit(&mut ctx.ws, who, input)?
         }
         RegistrationCommand::Approve { id, override_reason } => {
-            let actor = ctx.actor()?;
-            registrations::approve(&mut ctx.ws, actor, RegistrationId(id), override_reason)?
+            let who = ctx.principal()?;
+            registrations::approve(&mut ctx.ws, who, RegistrationId(id), override_reason)?
         }
         RegistrationCommand::Reject { id, reason } => {
-            let actor = ctx.actor()?;
-            registrations::reject(&mut ctx.ws, actor, RegistrationId(id), &reason)?
+            let who = ctx.principal()?;
+            registrations::reject(&mut ctx.ws, who, RegistrationId(id), &reason)?
         }
         RegistrationCommand::Return { id, reason } => {
-            let actor = ctx.actor()?;
-            registrations::send_back(&mut ctx.ws, actor, RegistrationId(id), &reason)?
+            let who = ctx.principal()?;
+            registrations::send_back(&mut ctx.ws, who, RegistrationId(id), &reason)?
         }
         RegistrationCommand::Resubmit { id, details } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let input = registration_input(ctx, details)?;
-            registrations::resubmit(&mut ctx.ws, actor, RegistrationId(id), input)?
+            registrations::resubmit(&mut ctx.ws, who, RegistrationId(id), input)?
         }
         RegistrationCommand::Extend { id, reason } => {
-            let actor = ctx.actor()?;
-            registrations::extend(&mut ctx.ws, actor, RegistrationId(id), &reason)?
+            let who = ctx.principal()?;
+            registrations::extend(&mut ctx.ws, who, RegistrationId(id), &reason)?
         }
         RegistrationCommand::Convert { id, owner } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let owner = owner.map(|o| team::find(&ctx.ws, &o)).transpose()?.map(|m| m.id);
-            let view = registrations::convert(&mut ctx.ws, actor, RegistrationId(id), owner)?;
+            let view = registrations::convert(&mut ctx.ws, who, RegistrationId(id), owner)?;
             let deal = view
                 .registration
                 .deal_id
@@ -463,7 +462,7 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
         }
         RegistrationCommand::List { status } => {
             let status = status.as_deref().map(|s| RegistrationStatus::parse("status", s)).transpose()?;
-            let list = registrations::list(&ctx.ws, status)?;
+            let list = registrations::list(&ctx.ws, ctx.principal()?, status)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -472,7 +471,9 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
             );
             return Ok(());
         }
-        RegistrationCommand::Show { id } => registrations::get(&ctx.ws, RegistrationId(id))?,
+        RegistrationCommand::Show { id } => {
+            registrations::get(&ctx.ws, ctx.principal()?, RegistrationId(id))?
+        }
     };
     if ctx.json {
         return output::json(&view);
@@ -512,15 +513,15 @@ pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         RevenueCommand::Record { deal, amount, date, refund } => {
-            let actor = ctx.actor()?;
-            let currency = crate::services::deals::get(&ctx.ws, DealId(deal))?.currency;
+            let who = ctx.principal()?;
+            let currency = crate::services::deals::get(&ctx.ws, who, DealId(deal))?.currency;
             let input = revenue::RevenueInput {
                 deal_id: DealId(deal),
                 amount_minor: Money::parse("amount", &amount, currency)?.amount_minor,
                 occurred_on: parse_date("date", &date)?,
                 kind: if refund { RevenueKind::Refund } else { RevenueKind::Payment },
             };
-            let outcome = revenue::record(&mut ctx.ws, actor, input)?;
+            let outcome = revenue::record(&mut ctx.ws, who, input)?;
             if ctx.json {
                 return output::json(&outcome);
             }
@@ -540,16 +541,15 @@ pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
             }
         }
         RevenueCommand::Reverse { entry, reason } => {
-            let actor = ctx.actor()?;
-            let reversal =
-                revenue::reverse(&mut ctx.ws, actor, crate::domain::LedgerEntryId(entry), &reason)?;
+            let who = ctx.principal()?;
+            let reversal = revenue::reverse(&mut ctx.ws, who, crate::domain::LedgerEntryId(entry), &reason)?;
             if ctx.json {
                 return output::json(&reversal);
             }
             println!("Entry {} reverses entry {entry}: {}.", reversal.id, output::money(&reversal.amount));
         }
         RevenueCommand::List { deal } => {
-            let view = revenue::for_deal(&ctx.ws, DealId(deal))?;
+            let view = revenue::for_deal(&ctx.ws, ctx.principal()?, DealId(deal))?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -660,8 +660,8 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         PayoutsCommand::Run { period } => {
-            let actor = ctx.actor()?;
-            let views = payouts::run(&mut ctx.ws, actor, &period)?;
+            let who = ctx.principal()?;
+            let views = payouts::run(&mut ctx.ws, who, &period)?;
             if ctx.json {
                 return output::json(&views);
             }
@@ -679,7 +679,7 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
             }
         }
         PayoutsCommand::List { period } => {
-            let list = payouts::list(&ctx.ws, ctx.actor()?, period.as_deref())?;
+            let list = payouts::list(&ctx.ws, ctx.principal()?, period.as_deref())?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -698,24 +698,24 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
             output::table(&["ID", "PERIOD", "PARTNER", "TOTAL", "STATUS"], &rows);
         }
         PayoutsCommand::Show { id } => {
-            let view = payouts::show(&ctx.ws, ctx.actor()?, StatementId(id))?;
+            let view = payouts::show(&ctx.ws, ctx.principal()?, StatementId(id))?;
             if ctx.json {
                 return output::json(&view);
             }
             print_statement(&view);
         }
         PayoutsCommand::Approve { id } => {
-            let actor = ctx.actor()?;
-            let view = payouts::approve(&mut ctx.ws, actor, StatementId(id))?;
+            let who = ctx.principal()?;
+            let view = payouts::approve(&mut ctx.ws, who, StatementId(id))?;
             if ctx.json {
                 return output::json(&view);
             }
             print_statement(&view);
         }
         PayoutsCommand::Paid { id, reference, date } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            let view = payouts::mark_paid(&mut ctx.ws, actor, StatementId(id), &reference, on)?;
+            let view = payouts::mark_paid(&mut ctx.ws, who, StatementId(id), &reference, on)?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -729,7 +729,7 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
                     return Err(KeelError::invalid("format", format!("'{other}' is not one of: csv, pdf")))
                 }
             };
-            let bytes = payouts::export(&ctx.ws, ctx.actor()?, StatementId(id), format)?;
+            let bytes = payouts::export(&ctx.ws, ctx.principal()?, StatementId(id), format)?;
             std::fs::write(&path, bytes).map_err(|source| KeelError::Io {
                 context: format!("cannot write {}", path.display()),
                 source,

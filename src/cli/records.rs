@@ -76,10 +76,10 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         AccountCommand::Add { name, domain, segment: seg, vertical, region } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let input =
                 accounts::AccountInput { name, domain, segment: segment(seg.as_deref())?, vertical, region };
-            let account = accounts::create(&mut ctx.ws, actor, input)?;
+            let account = accounts::create(&mut ctx.ws, who, input)?;
             if ctx.json {
                 return output::json(&account);
             }
@@ -87,7 +87,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
         }
         AccountCommand::List { segment: seg, search, limit, offset } => {
             let query = accounts::AccountQuery { segment: segment(seg.as_deref())?, search, limit, offset };
-            let list = accounts::list(&ctx.ws, &query)?;
+            let list = accounts::list(&ctx.ws, ctx.principal()?, &query)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -107,7 +107,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             output::table(&["ID", "NAME", "DOMAIN", "SEGMENT", "VERTICAL", "REGION"], &rows);
         }
         AccountCommand::Show { id } => {
-            let view = accounts::view(&ctx.ws, AccountId(id))?;
+            let view = accounts::view(&ctx.ws, ctx.principal()?, AccountId(id))?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -156,7 +156,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             }
         }
         AccountCommand::Duplicates => {
-            let groups = crate::services::duplicates::account_duplicates(&ctx.ws)?;
+            let groups = crate::services::duplicates::account_duplicates(&ctx.ws, ctx.principal()?)?;
             if ctx.json {
                 return output::json(&groups);
             }
@@ -183,9 +183,9 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             }
         }
         AccountCommand::Merge { keep, other } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let report =
-                crate::services::duplicates::merge(&mut ctx.ws, actor, AccountId(keep), AccountId(other))?;
+                crate::services::duplicates::merge(&mut ctx.ws, who, AccountId(keep), AccountId(other))?;
             if ctx.json {
                 return output::json(&report);
             }
@@ -206,7 +206,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             );
         }
         AccountCommand::Update { id, name, domain, segment: seg, vertical, region } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let changes = accounts::AccountChanges {
                 name,
                 domain,
@@ -214,7 +214,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                 vertical,
                 region,
             };
-            let account = accounts::update(&mut ctx.ws, actor, AccountId(id), changes)?;
+            let account = accounts::update(&mut ctx.ws, who, AccountId(id), changes)?;
             if ctx.json {
                 return output::json(&account);
             }
@@ -264,15 +264,15 @@ pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
     require_init(ctx)?;
     let contact = match cmd {
         ContactCommand::Add { account, name, email, title } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             contacts::create(
                 &mut ctx.ws,
-                actor,
+                who,
                 contacts::ContactInput { account_id: AccountId(account), name, title, email },
             )?
         }
         ContactCommand::List { account, limit, offset } => {
-            let list = contacts::list(&ctx.ws, account.map(AccountId), limit, offset)?;
+            let list = contacts::list(&ctx.ws, ctx.principal()?, account.map(AccountId), limit, offset)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -291,11 +291,11 @@ pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
             output::table(&["ID", "NAME", "TITLE", "EMAIL", "ACCOUNT"], &rows);
             return Ok(());
         }
-        ContactCommand::Show { id } => contacts::get(&ctx.ws, ContactId(id))?,
+        ContactCommand::Show { id } => contacts::get(&ctx.ws, ctx.principal()?, ContactId(id))?,
         ContactCommand::Update { id, account, name, email, title } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let changes = contacts::ContactChanges { account_id: account.map(AccountId), name, title, email };
-            contacts::update(&mut ctx.ws, actor, ContactId(id), changes)?
+            contacts::update(&mut ctx.ws, who, ContactId(id), changes)?
         }
     };
     if ctx.json {
@@ -328,13 +328,13 @@ pub fn onboarding(ctx: &mut Ctx, cmd: OnboardingCommand) -> Result<()> {
     let account = match cmd {
         OnboardingCommand::Show { account } => AccountId(account),
         OnboardingCommand::Done { plan, step, date } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let step = OnboardingStep::parse("step", &step)?;
             let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            onboarding::complete_step(&mut ctx.ws, actor, OnboardingPlanId(plan), step, on)?
+            onboarding::complete_step(&mut ctx.ws, who, OnboardingPlanId(plan), step, on)?
         }
     };
-    let plans = onboarding::plans(&ctx.ws, account)?;
+    let plans = onboarding::plans(&ctx.ws, ctx.principal()?, account)?;
     if ctx.json {
         return output::json(&plans);
     }
@@ -389,21 +389,15 @@ pub fn qbr(ctx: &mut Ctx, cmd: QbrCommand) -> Result<()> {
     require_init(ctx)?;
     let qbrs = match cmd {
         QbrCommand::Add { account, date, owner } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let owner = owner.map(|n| team::find(&ctx.ws, &n)).transpose()?.map(|m| m.id);
-            onboarding::schedule_qbr(
-                &mut ctx.ws,
-                actor,
-                AccountId(account),
-                parse_date("date", &date)?,
-                owner,
-            )?
+            onboarding::schedule_qbr(&mut ctx.ws, who, AccountId(account), parse_date("date", &date)?, owner)?
         }
-        QbrCommand::List { account } => onboarding::qbrs(&ctx.ws, AccountId(account))?,
+        QbrCommand::List { account } => onboarding::qbrs(&ctx.ws, ctx.principal()?, AccountId(account))?,
         QbrCommand::Held { id, date, notes } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            onboarding::record_qbr(&mut ctx.ws, actor, QbrId(id), on, notes)?
+            onboarding::record_qbr(&mut ctx.ws, who, QbrId(id), on, notes)?
         }
     };
     if ctx.json {

@@ -186,13 +186,13 @@ pub enum ForecastAction {
 
 pub fn quota(ctx: &mut Ctx, cmd: QuotaCommand) -> Result<()> {
     require_init(ctx)?;
-    let actor = ctx.actor()?;
+    let who = ctx.principal()?;
     let quotas = match cmd {
         QuotaCommand::Set { owner, period, amount, currency } => {
             let member = crate::services::team::find(&ctx.ws, &owner)?.id;
-            vec![forecast::set_quota(&mut ctx.ws, actor, member, &period, &amount, currency.as_deref())?]
+            vec![forecast::set_quota(&mut ctx.ws, who, member, &period, &amount, currency.as_deref())?]
         }
-        QuotaCommand::List { period } => forecast::quotas(&ctx.ws, actor, period.as_deref())?,
+        QuotaCommand::List { period } => forecast::quotas(&ctx.ws, who, period.as_deref())?,
     };
     if ctx.json {
         return output::json(&quotas);
@@ -205,10 +205,10 @@ pub fn quota(ctx: &mut Ctx, cmd: QuotaCommand) -> Result<()> {
 
 pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
     require_init(ctx)?;
-    let actor = ctx.actor()?;
+    let who = ctx.principal()?;
     match args.action {
         Some(ForecastAction::Submit { period, amount, note }) => {
-            let call = forecast::submit_call(&mut ctx.ws, actor, &period, &amount, &note)?;
+            let call = forecast::submit_call(&mut ctx.ws, who, &period, &amount, &note)?;
             return if ctx.json { output::json(&call) } else { show_call(&call) };
         }
         Some(ForecastAction::Deals { period, owner, category, offset, limit }) => {
@@ -218,7 +218,7 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
                 .as_deref()
                 .map(|c| crate::domain::ForecastCategory::parse("category", c))
                 .transpose()?;
-            let found = forecast::deals_in_period(&ctx.ws, actor, &period, owner, category, offset, limit)?;
+            let found = forecast::deals_in_period(&ctx.ws, who, &period, owner, category, offset, limit)?;
             if ctx.json {
                 return output::json(&serde_json::json!({
                     "period": period, "total": found.total, "by_category": found.by_category, "deals": found.deals,
@@ -250,7 +250,7 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
         }
         Some(ForecastAction::Adjust { owner, period, amount, reason }) => {
             let member = crate::services::team::find(&ctx.ws, &owner)?.id;
-            let call = forecast::adjust_call(&mut ctx.ws, actor, member, &period, &amount, &reason)?;
+            let call = forecast::adjust_call(&mut ctx.ws, who, member, &period, &amount, &reason)?;
             return if ctx.json { output::json(&call) } else { show_call(&call) };
         }
         None => {}
@@ -258,7 +258,7 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
     let period = args.period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
     let owner = owner_named(ctx, args.owner.as_deref())?;
     let as_of = optional_date("as_of", args.as_of.as_deref())?;
-    let report = forecast::forecast_as_of(&ctx.ws, actor, &period, owner, as_of)?;
+    let report = forecast::forecast_as_of(&ctx.ws, who, &period, owner, as_of)?;
     if ctx.json {
         return output::json(&report);
     }
@@ -338,7 +338,13 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
         source: args.source.as_deref().map(|s| DealSource::parse("source", s)).transpose()?,
     };
     if let Some(figure) = args.drill.as_deref() {
-        let drill = metrics::drill(&ctx.ws, &query, &metrics::Figure::parse(figure)?, args.month.as_deref())?;
+        let drill = metrics::drill(
+            &ctx.ws,
+            ctx.principal()?,
+            &query,
+            &metrics::Figure::parse(figure)?,
+            args.month.as_deref(),
+        )?;
         if ctx.json {
             return output::json(&drill);
         }
@@ -359,8 +365,8 @@ pub fn metrics(ctx: &mut Ctx, args: MetricsArgs) -> Result<()> {
     }
     let as_of = optional_date("as_of", args.as_of.as_deref())?;
     let report = match as_of {
-        Some(day) => metrics::compute_as_of(&ctx.ws, &query, day)?,
-        None => metrics::compute(&ctx.ws, &query)?,
+        Some(day) => metrics::compute_as_of(&ctx.ws, ctx.principal()?, &query, day)?,
+        None => metrics::compute(&ctx.ws, ctx.principal()?, &query)?,
     };
     if ctx.json {
         return output::json(&report);
@@ -398,7 +404,7 @@ pub fn pipeline(ctx: &mut Ctx, cmd: PipelineCommand) -> Result<()> {
     let to = optional_date("to", to.as_deref())?.unwrap_or(ctx.ws.today());
     let period = period.unwrap_or_else(|| forecast::current_quarter(ctx.ws.today()));
     let owner = owner_named(ctx, owner.as_deref())?;
-    let report = metrics::changes::pipeline_changes(&ctx.ws, from, to, &period, owner)?;
+    let report = metrics::changes::pipeline_changes(&ctx.ws, ctx.principal()?, from, to, &period, owner)?;
     if ctx.json {
         return output::json(&report);
     }
@@ -441,8 +447,8 @@ pub fn board(ctx: &mut Ctx, args: BoardCommandArgs) -> Result<()> {
     require_init(ctx)?;
     let query = args.filter.query(ctx)?;
     let board = match optional_date("as_of", args.as_of.as_deref())? {
-        Some(day) => metrics::board_as_of(&ctx.ws, &query, day)?,
-        None => metrics::board(&ctx.ws, &query)?,
+        Some(day) => metrics::board_as_of(&ctx.ws, ctx.principal()?, &query, day)?,
+        None => metrics::board(&ctx.ws, ctx.principal()?, &query)?,
     };
     if ctx.json {
         return output::json(&board);
@@ -475,7 +481,7 @@ pub fn board(ctx: &mut Ctx, args: BoardCommandArgs) -> Result<()> {
 
 pub fn search(ctx: &mut Ctx, text: &str) -> Result<()> {
     require_init(ctx)?;
-    let hits = crate::services::search::search(&ctx.ws, text, None)?;
+    let hits = crate::services::search::search(&ctx.ws, ctx.principal()?, text, None)?;
     if ctx.json {
         return output::json(&hits);
     }
@@ -609,9 +615,9 @@ pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         FxCommand::Set { currency, date, rate } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let form = fx::RateForm { currency, effective_on: date, rate };
-            let stored = fx::set_rate_as_typed(&mut ctx.ws, actor, &form)?;
+            let stored = fx::set_rate_as_typed(&mut ctx.ws, who, &form)?;
             if ctx.json {
                 return output::json(&stored);
             }
@@ -619,7 +625,7 @@ pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
             Ok(())
         }
         FxCommand::List { currency } => {
-            let rates = fx::rates(&ctx.ws, currency.as_deref())?;
+            let rates = fx::rates(&ctx.ws, ctx.principal()?, currency.as_deref())?;
             if ctx.json {
                 return output::json(&rates);
             }
@@ -635,8 +641,8 @@ pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
         FxCommand::Reporting { currency } => {
             let current = match currency {
                 Some(code) => {
-                    let actor = ctx.actor()?;
-                    fx::set_reporting_currency(&mut ctx.ws, actor, &code)?
+                    let who = ctx.principal()?;
+                    fx::set_reporting_currency(&mut ctx.ws, who, &code)?
                 }
                 None => fx::reporting_currency(&ctx.ws)?,
             };
@@ -654,7 +660,7 @@ pub fn target(ctx: &mut Ctx, cmd: TargetCommand) -> Result<()> {
     match cmd {
         TargetCommand::List => {}
         TargetCommand::Set { name, from, to, customers, enterprise_deals, arr, currency } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let input = targets::TargetInput {
                 name,
                 starts_on: optional_date("from", from.as_deref())?,
@@ -664,18 +670,18 @@ pub fn target(ctx: &mut Ctx, cmd: TargetCommand) -> Result<()> {
                 arr,
                 currency,
             };
-            targets::set(&mut ctx.ws, actor, input)?;
+            targets::set(&mut ctx.ws, who, input)?;
         }
         TargetCommand::Phases { start } => {
-            let actor = ctx.actor()?;
-            targets::set_phases(&mut ctx.ws, actor, parse_date("start", &start)?)?;
+            let who = ctx.principal()?;
+            targets::set_phases(&mut ctx.ws, who, parse_date("start", &start)?)?;
         }
         TargetCommand::Remove { name } => {
-            let actor = ctx.actor()?;
-            targets::remove(&mut ctx.ws, actor, &name)?;
+            let who = ctx.principal()?;
+            targets::remove(&mut ctx.ws, who, &name)?;
         }
     }
-    let list = targets::list(&ctx.ws)?;
+    let list = targets::list(&ctx.ws, ctx.principal()?)?;
     if ctx.json {
         return output::json(&list);
     }

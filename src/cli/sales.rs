@@ -235,7 +235,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         DealCommand::Add(a) => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let input = deals::DealForm {
                 name: a.name,
                 account_id: AccountId(a.account),
@@ -251,7 +251,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 expands_deal_id: a.expands.map(DealId),
             }
             .read()?;
-            let deal = deals::create(&mut ctx.ws, actor, input)?;
+            let deal = deals::create(&mut ctx.ws, who, input)?;
             if ctx.json {
                 return output::json(&deal);
             }
@@ -270,7 +270,11 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                     ))
                 }
             };
-            let owner_id = if a.mine { Some(ctx.actor()?) } else { member(ctx, a.filter.owner.as_deref())? };
+            let owner_id = if a.mine {
+                Some(ctx.principal()?.member())
+            } else {
+                member(ctx, a.filter.owner.as_deref())?
+            };
             let filter = a.filter.query(ctx)?;
             let query = deals::DealQuery {
                 stage: a.stage,
@@ -290,7 +294,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 offset: a.offset,
                 limit: a.limit,
             };
-            let list = deals::list(&ctx.ws, &query)?;
+            let list = deals::list(&ctx.ws, ctx.principal()?, &query)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -323,7 +327,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             }
         }
         DealCommand::Show { id } => {
-            let view = deals::view(&ctx.ws, DealId(id))?;
+            let view = deals::view(&ctx.ws, ctx.principal()?, DealId(id))?;
             if ctx.json {
                 return output::json(&view);
             }
@@ -372,7 +376,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             );
         }
         DealCommand::Update(a) => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let id = DealId(a.id);
             let form = deals::DealUpdateForm {
                 name: a.name,
@@ -386,17 +390,17 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 probability: a.probability,
                 forecast: a.forecast,
             };
-            let deal = deals::update_as_typed(&mut ctx.ws, actor, id, form)?;
+            let deal = deals::update_as_typed(&mut ctx.ws, who, id, form)?;
             if ctx.json {
                 return output::json(&deal);
             }
             print_deal(&deal);
         }
         DealCommand::Move { id, stage, override_reason, loss_reason } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let outcome = moves::move_deal(
                 &mut ctx.ws,
-                actor,
+                who,
                 DealId(id),
                 moves::MoveInput { stage, override_reason, loss_reason },
             )?;
@@ -409,7 +413,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             }
         }
         DealCommand::Bant(a) => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let mut changes = Vec::new();
             for (item, status, note) in [
                 (BantItem::Budget, a.budget, a.budget_note),
@@ -423,7 +427,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                     changes.push(qualification::BantChange { item, status, note });
                 }
             }
-            let bant = qualification::set_bant(&mut ctx.ws, actor, DealId(a.id), changes)?;
+            let bant = qualification::set_bant(&mut ctx.ws, who, DealId(a.id), changes)?;
             if ctx.json {
                 return output::json(&bant);
             }
@@ -434,7 +438,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             output::table(&["ITEM", "STATUS", "NOTE"], &rows);
         }
         DealCommand::Poc(a) => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let changes = qualification::PocChanges {
                 scope: a.scope,
                 success_criteria: a.criteria,
@@ -442,7 +446,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 end_date: a.end.as_deref().map(|d| parse_date("end_date", d)).transpose()?,
                 outcome: a.outcome.as_deref().map(|o| PocOutcome::parse("outcome", o)).transpose()?,
             };
-            let poc = qualification::set_poc(&mut ctx.ws, actor, DealId(a.id), changes)?;
+            let poc = qualification::set_poc(&mut ctx.ws, who, DealId(a.id), changes)?;
             if ctx.json {
                 return output::json(&poc);
             }
@@ -454,11 +458,11 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             ]);
         }
         DealCommand::Checklist { id, item, status, date } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let item = ChecklistItem::parse("item", &item)?;
             let status = ChecklistStatus::parse("status", &status)?;
             let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            let list = qualification::set_checklist_item(&mut ctx.ws, actor, DealId(id), item, status, on)?;
+            let list = qualification::set_checklist_item(&mut ctx.ws, who, DealId(id), item, status, on)?;
             if ctx.json {
                 return output::json(&list);
             }
@@ -469,7 +473,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             output::table(&["ITEM", "STATUS", "DATE"], &rows);
         }
         DealCommand::History { id } => {
-            let view = deals::view(&ctx.ws, DealId(id))?;
+            let view = deals::view(&ctx.ws, ctx.principal()?, DealId(id))?;
             if ctx.json {
                 return output::json(&view.history);
             }
@@ -491,7 +495,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             output::table(&["AT (UTC)", "FROM", "TO", "AMOUNT", "PROB", "BY", "OVERRIDE"], &rows);
         }
         DealCommand::Changes { id } => {
-            let changes = deals::changes(&ctx.ws, DealId(id))?;
+            let changes = deals::changes(&ctx.ws, ctx.principal()?, DealId(id))?;
             if ctx.json {
                 return output::json(&changes);
             }
@@ -575,7 +579,7 @@ pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
     require_init(ctx)?;
     let list = match cmd {
         ActivityCommand::Add { deal, account, kind, subject, notes, due, owner } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let form = activities::ActivityForm {
                 kind,
                 subject,
@@ -585,10 +589,11 @@ pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
                 owner_id: member(ctx, owner.as_deref())?,
                 due_date: due,
             };
-            vec![activities::log_as_typed(&mut ctx.ws, actor, form)?]
+            vec![activities::log_as_typed(&mut ctx.ws, who, form)?]
         }
         ActivityCommand::List { deal, account, owner, mine, due, open, limit } => {
-            let owner_id = if mine { Some(ctx.actor()?) } else { member(ctx, owner.as_deref())? };
+            let owner_id =
+                if mine { Some(ctx.principal()?.member()) } else { member(ctx, owner.as_deref())? };
             let query = activities::ActivityQuery {
                 deal_id: deal.map(DealId),
                 account_id: account.map(AccountId),
@@ -597,22 +602,22 @@ pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
                 open_only: open,
                 limit,
             };
-            activities::list(&ctx.ws, &query)?
+            activities::list(&ctx.ws, ctx.principal()?, &query)?
         }
         ActivityCommand::Done { id } => {
-            let actor = ctx.actor()?;
-            vec![activities::complete(&mut ctx.ws, actor, ActivityId(id))?]
+            let who = ctx.principal()?;
+            vec![activities::complete(&mut ctx.ws, who, ActivityId(id))?]
         }
-        ActivityCommand::Show { id } => vec![activities::get(&ctx.ws, ActivityId(id))?],
+        ActivityCommand::Show { id } => vec![activities::get(&ctx.ws, ctx.principal()?, ActivityId(id))?],
         ActivityCommand::Update { id, subject, notes, owner, due } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let changes = activities::ActivityChanges {
                 subject,
                 notes: clearable(notes.as_deref(), |n| Ok(n.to_string()))?,
                 owner_id: member(ctx, owner.as_deref())?,
                 due_date: clearable(due.as_deref(), |d| parse_date("due_date", d))?,
             };
-            vec![activities::update(&mut ctx.ws, actor, ActivityId(id), changes)?]
+            vec![activities::update(&mut ctx.ws, who, ActivityId(id), changes)?]
         }
     };
     if ctx.json {

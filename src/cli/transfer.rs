@@ -91,14 +91,14 @@ fn export_files(path: &Path) -> Result<import::salesforce::ExportFiles> {
 }
 
 fn import_salesforce(ctx: &mut Ctx, args: SalesforceArgs) -> Result<()> {
-    let actor = ctx.actor()?;
+    let who = ctx.principal()?;
     let files = export_files(&args.path)?;
     let options = ImportOptions {
         dry_run: args.dry_run,
         date_order: DateOrder::parse_choice("date-order", &args.date_order)?,
         ..ImportOptions::default()
     };
-    let report = import::salesforce::run(&mut ctx.ws, actor, &files, &options, &mut |_| {})?;
+    let report = import::salesforce::run(&mut ctx.ws, who, &files, &options, &mut |_| {})?;
     if ctx.json {
         return output::json(&report);
     }
@@ -145,8 +145,8 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Salesforce(args) => return import_salesforce(ctx, args),
         ImportCommand::List { limit } => return list(ctx, limit),
         ImportCommand::Revert { batch } => {
-            let actor = ctx.actor()?;
-            let report = import::revert(&mut ctx.ws, actor, ImportBatchId(batch))?;
+            let who = ctx.principal()?;
+            let report = import::revert(&mut ctx.ws, who, ImportBatchId(batch))?;
             if ctx.json {
                 return output::json(&report);
             }
@@ -157,7 +157,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
             return Ok(());
         }
     };
-    let actor = ctx.actor()?;
+    let who = ctx.principal()?;
     let bytes = std::fs::read(&args.file)
         .map_err(|e| KeelError::Io { context: format!("reading {}", args.file.display()), source: e })?;
     let options = ImportOptions {
@@ -183,7 +183,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
             }
         }
     };
-    let report = import::run(&mut ctx.ws, actor, kind, &file_name, &bytes, &options, &mut bar)?;
+    let report = import::run(&mut ctx.ws, who, kind, &file_name, &bytes, &options, &mut bar)?;
     if let Some(path) = &args.rejects {
         write_rejects(path, &report)?;
     }
@@ -266,7 +266,7 @@ fn print_report(report: &ImportReport, rejects: Option<&Path>) {
 }
 
 fn list(ctx: &Ctx, limit: Option<u32>) -> Result<()> {
-    let batches = import::list(&ctx.ws, limit)?;
+    let batches = import::list(&ctx.ws, ctx.principal()?, limit)?;
     if ctx.json {
         return output::json(&batches);
     }
@@ -309,7 +309,7 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> Result<()> {
             };
             let file = std::fs::File::create(&partial).map_err(io)?;
             let mut out = std::io::BufWriter::new(file);
-            let count = export::write(&ctx.ws, kind, format, &mut out)?;
+            let count = export::write(&ctx.ws, ctx.principal()?, kind, format, &mut out)?;
             out.flush().map_err(io)?;
             drop(out);
             std::fs::rename(&partial, path).map_err(io)?;
@@ -318,7 +318,7 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            export::write(&ctx.ws, kind, format, &mut out)?;
+            export::write(&ctx.ws, ctx.principal()?, kind, format, &mut out)?;
         }
     }
     Ok(())

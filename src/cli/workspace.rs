@@ -136,12 +136,12 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
                 role: Role::parse("role", &role)?,
                 ae_segment: segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?,
             };
-            let actor = match ctx.actor() {
+            let who = match ctx.principal() {
                 Ok(id) => Some(id),
                 Err(_) if ctx.as_user.is_none() => None, // bootstrap: the service allows it only for the first member
                 Err(e) => return Err(e),
             };
-            let member = team::add(&mut ctx.ws, actor, input)?;
+            let member = team::add(&mut ctx.ws, who, input)?;
             if ctx.json {
                 return output::json(&member);
             }
@@ -178,11 +178,11 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
             Ok(())
         }
         TeamCommand::Role { name, role, segment } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let target = team::find(&ctx.ws, &name)?.id;
             let role = Role::parse("role", &role)?;
             let segment = segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?;
-            let member = team::set_role(&mut ctx.ws, actor, target, role, segment)?;
+            let member = team::set_role(&mut ctx.ws, who, target, role, segment)?;
             if ctx.json {
                 return output::json(&member);
             }
@@ -201,9 +201,9 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
             ))
         }
         TeamCommand::Deactivate { name } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let target = team::find(&ctx.ws, &name)?.id;
-            let member = team::deactivate(&mut ctx.ws, actor, target)?;
+            let member = team::deactivate(&mut ctx.ws, who, target)?;
             if ctx.json {
                 return output::json(&member);
             }
@@ -231,7 +231,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         StageCommand::Update { name, probability, stall_days } => {
-            let actor = ctx.actor()?;
+            let who = ctx.principal()?;
             let changes = pipeline::StageChanges {
                 default_probability_bp: probability
                     .as_deref()
@@ -245,7 +245,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCommand) -> Result<()> {
                     })?)),
                 },
             };
-            let stage = pipeline::update_stage(&mut ctx.ws, actor, &name, changes)?;
+            let stage = pipeline::update_stage(&mut ctx.ws, who, &name, changes)?;
             if ctx.json {
                 return output::json(&stage);
             }
@@ -306,8 +306,8 @@ pub fn settings(ctx: &mut Ctx, cmd: SettingsCommand) -> Result<()> {
     let settings = match cmd {
         SettingsCommand::Show => ctx.ws.settings()?,
         SettingsCommand::SetPoc { min_days, max_days } => {
-            let actor = ctx.actor()?;
-            ctx.ws.set_poc_bounds(actor, min_days, max_days)?
+            let who = ctx.principal()?;
+            ctx.ws.set_poc_bounds(who, min_days, max_days)?
         }
     };
     if ctx.json {

@@ -24,7 +24,7 @@ fn keel(db: &std::path::Path, args: &[&str]) -> std::process::Output {
 fn the_app_and_the_cli_write_at_once_and_every_write_lands() {
     let fx = Fixture::seeded();
     let path = fx.path.clone();
-    let (ae, ae_name) = (fx.ae, keel::services::team::get(&fx.ws, fx.ae).expect("ae").name);
+    let (ae, ae_name) = (fx.ae, keel::services::team::get(&fx.ws, fx.ae.member()).expect("ae").name);
     let clock = fx.clock.clone();
 
     // The app: a connection per command, as keel-desktop opens one per IPC call.

@@ -2,6 +2,7 @@
 //! runs a payout period leaves a database that passes `keel check`, with the interrupted
 //! operation wholly there or wholly absent (SQLite's transaction, one per command).
 
+use crate::CurrentUser;
 use keel::clock::FixedClock;
 use keel::services::Workspace;
 use std::path::{Path, PathBuf};
@@ -159,12 +160,16 @@ fn a_payout_run_killed_at_any_moment_is_wholly_there_or_wholly_absent() {
             .find(|m| m.role == keel::domain::Role::PartnerManager)
             .expect("a partner manager")
             .id;
-        let converted =
-            keel::services::registrations::list(&ws, Some(keel::domain::RegistrationStatus::Converted))
-                .expect("registrations");
+        let pm = ws.authenticate(pm).expect("the partner manager acts");
+        let converted = keel::services::registrations::list(
+            &ws,
+            ws.me(),
+            Some(keel::domain::RegistrationStatus::Converted),
+        )
+        .expect("registrations");
         let mut paid = 0;
         for deal in converted.iter().filter_map(|r| r.registration.deal_id) {
-            if keel::services::deals::get(&ws, deal).expect("deal").is_won {
+            if keel::services::deals::get(&ws, ws.me(), deal).expect("deal").is_won {
                 let input = keel::services::revenue::RevenueInput {
                     deal_id: deal,
                     amount_minor: 1_234_567,

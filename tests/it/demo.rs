@@ -1,5 +1,6 @@
 //! The demo workspace is realistic: consistent with every rule a user could check.
 
+use crate::CurrentUser;
 use keel::clock::FixedClock;
 use keel::domain::BantStatus;
 use keel::services::deals::{self, DealQuery};
@@ -19,14 +20,14 @@ fn demo_deals_obey_the_pipeline_rules() {
     let mut seen = 0;
     let mut per_stage = std::collections::HashMap::new();
     loop {
-        let page =
-            deals::list(&ws, &DealQuery { after, limit: Some(500), ..Default::default() }).expect("page");
+        let page = deals::list(&ws, ws.me(), &DealQuery { after, limit: Some(500), ..Default::default() })
+            .expect("page");
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for deal in &page {
             seen += 1;
             *per_stage.entry(deal.stage_name.clone()).or_insert(0) += 1;
-            let view = deals::view(&ws, deal.id).expect("view");
+            let view = deals::view(&ws, ws.me(), deal.id).expect("view");
             assert_eq!(
                 view.history.last().map(|h| h.to_stage.as_str()),
                 Some(deal.stage_name.as_str()),
@@ -61,10 +62,14 @@ fn demo_deals_obey_the_pipeline_rules() {
     for stage in &stages {
         assert!(per_stage.get(&stage.name).copied().unwrap_or(0) > 0, "the demo has deals in {}", stage.name);
     }
-    let won = deals::list(&ws, &DealQuery { status: DealStatus::Won, limit: Some(1), ..Default::default() })
-        .expect("won");
-    let plans =
-        keel::services::onboarding::plans(&ws, won[0].account_id.expect("an account")).expect("plans");
+    let won = deals::list(
+        &ws,
+        ws.me(),
+        &DealQuery { status: DealStatus::Won, limit: Some(1), ..Default::default() },
+    )
+    .expect("won");
+    let plans = keel::services::onboarding::plans(&ws, ws.me(), won[0].account_id.expect("an account"))
+        .expect("plans");
     assert!(!plans.is_empty(), "won deals come with an onboarding plan");
 }
 
@@ -73,7 +78,7 @@ fn the_demo_partner_program_adds_up() {
     let mut ws = Workspace::open_in_memory(Arc::new(FixedClock::at(crate::start()))).expect("ws");
     generate(&mut ws, DemoOptions { deals: 2_000, seed: 5 }).expect("demo");
     assert!(ws.integrity_problems().expect("check").is_empty(), "foreign keys hold after the demo");
-    let registrations = keel::services::registrations::list(&ws, None).expect("registrations");
+    let registrations = keel::services::registrations::list(&ws, ws.me(), None).expect("registrations");
     for status in keel::domain::RegistrationStatus::ALL {
         assert!(
             registrations.iter().any(|r| r.registration.status == *status),
@@ -87,6 +92,7 @@ fn the_demo_partner_program_adds_up() {
         .find(|m| m.role == keel::domain::Role::SalesLeader)
         .expect("the demo has a sales leader")
         .id;
+    let leader = ws.authenticate(leader).expect("the leader acts");
     let statements = keel::services::payouts::list(&ws, leader, None).expect("statements");
     assert!(statements.iter().any(|s| s.status == keel::domain::StatementStatus::Paid));
     for statement in &statements {
@@ -99,7 +105,7 @@ fn the_demo_partner_program_adds_up() {
     for r in converted {
         let deal = r.registration.deal_id.expect("a converted registration has a deal");
         let rate = r.registration.rate.expect("locked rate");
-        for entry in keel::services::revenue::for_deal(&ws, deal).expect("revenue").ledger {
+        for entry in keel::services::revenue::for_deal(&ws, ws.me(), deal).expect("revenue").ledger {
             assert_eq!(
                 entry.amount.amount_minor,
                 keel::services::revenue::commission_on(entry.base_minor, rate)

@@ -22,7 +22,8 @@ use reporting::metrics;
 
 use chrono::{DateTime, TimeZone, Utc};
 use keel::clock::FixedClock;
-use keel::domain::{AccountId, DealSource, DealType, Role, Segment, TeamMemberId};
+use keel::domain::{AccountId, DealSource, DealType, Role, Segment};
+use keel::services::policy::Principal;
 use keel::services::{accounts as account_svc, deals as deal_svc, pipeline, team, Workspace};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,8 +34,9 @@ pub struct Fixture {
     pub path: PathBuf,
     pub clock: FixedClock,
     pub ws: Workspace,
-    pub ae: TeamMemberId,
-    pub leader: TeamMemberId,
+    /// The enterprise AE and the sales leader, as their front door would authenticate them.
+    pub ae: Principal,
+    pub leader: Principal,
 }
 
 pub fn start() -> DateTime<Utc> {
@@ -57,6 +59,7 @@ impl Fixture {
         )
         .expect("first member")
         .id;
+        let leader = ws.authenticate(leader).expect("leader acts");
         let ae = team::add(
             &mut ws,
             Some(leader),
@@ -68,6 +71,7 @@ impl Fixture {
         )
         .expect("ae")
         .id;
+        let ae = ws.authenticate(ae).expect("ae acts");
         ws.set_current_user("Ana Almeida").expect("current user");
         Fixture { _dir: dir, path, clock, ws, ae, leader }
     }
@@ -166,5 +170,17 @@ pub fn rate_form(
         currency: currency.to_string(),
         effective_on: effective_on.to_string(),
         rate: rate.to_string(),
+    }
+}
+
+/// Reads act for someone: here the workspace's current user, as the CLI and the desktop
+/// authenticate the user of a solo workspace.
+pub trait CurrentUser {
+    fn me(&self) -> Principal;
+}
+
+impl CurrentUser for Workspace {
+    fn me(&self) -> Principal {
+        self.principal(None).expect("the workspace has a current user")
     }
 }

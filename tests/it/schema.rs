@@ -1,5 +1,6 @@
 //! Migrations and connection settings.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use keel::clock::SystemClock;
 use keel::services::Workspace;
@@ -39,7 +40,7 @@ fn reopening_is_idempotent_and_keeps_data() {
     fx.account("Nova Games", "novagames.com");
     drop(std::mem::replace(&mut fx.ws, Workspace::open_in_memory(Arc::new(SystemClock)).expect("mem")));
     let ws = Workspace::open(&fx.path, Arc::new(SystemClock)).expect("reopen");
-    let accounts = keel::services::accounts::list(&ws, &Default::default()).expect("list");
+    let accounts = keel::services::accounts::list(&ws, ws.me(), &Default::default()).expect("list");
     assert_eq!(accounts.len(), 1, "data survives a reopen and migrations do not run twice");
 }
 
@@ -124,7 +125,8 @@ fn a_version_1_database_upgrades_to_the_fresh_schema_with_its_data() {
         .expect("data");
     }
     let ws = Workspace::open(&old, Arc::new(SystemClock)).expect("upgrade");
-    let accounts = keel::services::accounts::list(&ws, &Default::default()).expect("accounts");
+    let ana = ws.principal(Some("Ana")).expect("a version 1 member acts");
+    let accounts = keel::services::accounts::list(&ws, ana, &Default::default()).expect("accounts");
     assert_eq!(accounts.len(), 1, "data survives the upgrade");
     drop(ws);
     let fresh = Fixture::seeded();
@@ -205,7 +207,8 @@ fn every_earlier_schema_version_upgrades_to_the_fresh_schema_with_its_data() {
 
         let mut ws = Workspace::open(&path, Arc::new(SystemClock)).expect("upgrade");
         assert_eq!(ws.invariant_problems().expect("check"), Vec::<String>::new(), "v{version} after upgrade");
-        keel::services::metrics::compute(&ws, &Default::default()).expect("reports run on the upgraded file");
+        keel::services::metrics::compute(&ws, ws.me(), &Default::default())
+            .expect("reports run on the upgraded file");
         drop(ws);
         assert_eq!(
             schema_of(&path),

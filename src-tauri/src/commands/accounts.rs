@@ -20,14 +20,15 @@ pub fn accounts(
     limit: u32,
 ) -> Result<Page<AccountDto>, ApiError> {
     let ws = state.open()?;
+    let actor = me(&ws)?;
     let query = AccountQuery {
         segment: given(segment).map(|s| Segment::parse("segment", &s)).transpose()?,
         search: given(search),
         limit: Some(limit),
         offset: Some(offset),
     };
-    let rows: Vec<AccountDto> = accounts::list(&ws, &query)?.iter().map(AccountDto::from).collect();
-    Ok(Page { total: accounts::count(&ws, &query)?.into(), offset: offset.into(), rows })
+    let rows: Vec<AccountDto> = accounts::list(&ws, actor, &query)?.iter().map(AccountDto::from).collect();
+    Ok(Page { total: accounts::count(&ws, actor, &query)?.into(), offset: offset.into(), rows })
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -66,7 +67,7 @@ pub struct AccountPage {
 #[specta::specta]
 pub fn account_page(state: State<'_, AppState>, account_id: Int) -> Result<AccountPage, ApiError> {
     let ws = state.open()?;
-    let view = accounts::view(&ws, AccountId(account_id.0))?;
+    let view = accounts::view(&ws, me(&ws)?, AccountId(account_id.0))?;
     let now = ws.now();
     Ok(AccountPage {
         account: AccountDto::from(&view.account),
@@ -114,15 +115,15 @@ pub struct NewAccount {
 #[specta::specta]
 pub fn create_account(state: State<'_, AppState>, input: NewAccount) -> Result<AccountDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let answer = crate::team::Line::new(&["account", "add", "--name", &input.name])
             .flag("--domain", input.domain)
             .flag("--segment", input.segment)
             .send(&mut ws)?;
         let id = AccountId(answer["id"].as_i64().unwrap_or_default());
-        return Ok(AccountDto::from(&accounts::get(&ws, id)?));
+        return Ok(AccountDto::from(&accounts::get(&ws, actor, id)?));
     }
-    let actor = me(&ws)?;
     let account = accounts::create(
         &mut ws,
         actor,
@@ -142,15 +143,17 @@ pub fn create_account(state: State<'_, AppState>, input: NewAccount) -> Result<A
 #[specta::specta]
 pub fn contacts(state: State<'_, AppState>, offset: u32, limit: u32) -> Result<Page<ContactDto>, ApiError> {
     let ws = state.open()?;
-    let rows = contacts::list(&ws, None, Some(limit), Some(offset))?.iter().map(ContactDto::from).collect();
-    Ok(Page { total: contacts::count(&ws)?.into(), offset: offset.into(), rows })
+    let actor = me(&ws)?;
+    let rows =
+        contacts::list(&ws, actor, None, Some(limit), Some(offset))?.iter().map(ContactDto::from).collect();
+    Ok(Page { total: contacts::count(&ws, actor)?.into(), offset: offset.into(), rows })
 }
 
 #[tauri::command(async)]
 #[specta::specta]
 pub fn contact(state: State<'_, AppState>, contact_id: Int) -> Result<ContactDto, ApiError> {
     let ws = state.open()?;
-    Ok(ContactDto::from(&contacts::get(&ws, ContactId(contact_id.0))?))
+    Ok(ContactDto::from(&contacts::get(&ws, me(&ws)?, ContactId(contact_id.0))?))
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -165,6 +168,7 @@ pub struct NewContact {
 #[specta::specta]
 pub fn create_contact(state: State<'_, AppState>, input: NewContact) -> Result<ContactDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let answer =
             crate::team::Line::new(&["contact", "add", "--name", &input.name, "--email", &input.email])
@@ -172,9 +176,8 @@ pub fn create_contact(state: State<'_, AppState>, input: NewContact) -> Result<C
                 .flag("--title", input.title)
                 .send(&mut ws)?;
         let id = keel::domain::ContactId(answer["id"].as_i64().unwrap_or_default());
-        return Ok(ContactDto::from(&contacts::get(&ws, id)?));
+        return Ok(ContactDto::from(&contacts::get(&ws, actor, id)?));
     }
-    let actor = me(&ws)?;
     let contact = contacts::create(
         &mut ws,
         actor,

@@ -45,7 +45,7 @@ pub(crate) fn board_of(
     query: &BoardQuery,
     first_cards: Option<(&DealQuery, u32)>,
 ) -> Result<BoardDto, ApiError> {
-    let board = metrics::board(ws, query)?;
+    let board = metrics::board(ws, me(ws)?, query)?;
     let now = ws.now();
     dto_of(&board, |col| match first_cards {
         Some((cards_query, limit)) if limit > 0 && col.count > 0 => {
@@ -56,7 +56,7 @@ pub(crate) fn board_of(
                 ..cards_query.clone()
             };
             let mut cards: Vec<DealCard> =
-                deals::list(ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+                deals::list(ws, me(ws)?, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
             mark_waiting(ws, &mut cards)?;
             Ok(cards)
         }
@@ -76,7 +76,7 @@ fn board_then(
     day: chrono::NaiveDate,
     limit: u32,
 ) -> Result<BoardDto, ApiError> {
-    let then = metrics::board_as_of_with_cards(ws, query, day, None, 0, limit as usize)?;
+    let then = metrics::board_as_of_with_cards(ws, me(ws)?, query, day, None, 0, limit as usize)?;
     let mut cards = then.cards.into_iter();
     dto_of(&then.board, |_| {
         Ok(cards.next().unwrap_or_default().iter().map(|d| DealCard::of(d, end_of(day))).collect())
@@ -142,6 +142,7 @@ pub fn board_cards(
     as_of: Option<String>,
 ) -> Result<Vec<DealCard>, ApiError> {
     let ws = state.open()?;
+    let actor = me(&ws)?;
     let stage = pipeline::stages(&ws)?
         .into_iter()
         .find(|s| s.id.0 == stage_id.0)
@@ -150,6 +151,7 @@ pub fn board_cards(
     if let Some(day) = date("as_of", as_of)? {
         let then = metrics::board_as_of_with_cards(
             &ws,
+            actor,
             &resolved.board_query(),
             day,
             Some(stage.id),
@@ -169,7 +171,8 @@ pub fn board_cards(
         ..query
     };
     let now = ws.now();
-    let mut cards: Vec<DealCard> = deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+    let mut cards: Vec<DealCard> =
+        deals::list(&ws, actor, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
     mark_waiting(&ws, &mut cards)?;
     Ok(cards)
 }
@@ -187,6 +190,7 @@ pub fn deal_table(
     limit: u32,
 ) -> Result<Page<DealCard>, ApiError> {
     let ws = state.open()?;
+    let actor = me(&ws)?;
     let status = match status.as_str() {
         "open" => DealStatus::Open,
         "won" => DealStatus::Won,
@@ -209,9 +213,10 @@ pub fn deal_table(
         ..resolve(&ws, filter)?.deal_query()?
     };
     let now = ws.now();
-    let mut rows: Vec<DealCard> = deals::list(&ws, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+    let mut rows: Vec<DealCard> =
+        deals::list(&ws, actor, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
     mark_waiting(&ws, &mut rows)?;
-    Ok(Page { total: deals::count(&ws, &query)?.into(), offset: offset.into(), rows })
+    Ok(Page { total: deals::count(&ws, actor, &query)?.into(), offset: offset.into(), rows })
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -233,6 +238,7 @@ pub fn move_deal(
     loss_reason: Option<String>,
 ) -> Result<MoveResult, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let id = deal_id.0.to_string();
         let mut args = vec!["deal", "move", &id, &stage];
@@ -244,7 +250,7 @@ pub fn move_deal(
             args.extend(["--loss-reason", reason]);
         }
         let answer = crate::team::send(&mut ws, &args)?;
-        let deal = deals::get(&ws, DealId(deal_id.0))?;
+        let deal = deals::get(&ws, actor, DealId(deal_id.0))?;
         let overridden = answer["overridden"]
             .as_array()
             .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
@@ -254,7 +260,6 @@ pub fn move_deal(
         let [deal] = card;
         return Ok(MoveResult { deal, overridden });
     }
-    let actor = me(&ws)?;
     let outcome = moves::move_deal(
         &mut ws,
         actor,

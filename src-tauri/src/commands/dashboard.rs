@@ -119,10 +119,10 @@ fn groups(groups: &[Group], key: fn(&Group) -> Option<&String>, ids: &[(String, 
 #[specta::specta]
 pub fn dashboard(state: State<'_, AppState>, query: DashboardQuery) -> Result<Dashboard, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
+    let actor = me(&ws)?;
     let m = match metrics_query(query)? {
-        (q, Some(day)) => metrics::compute_as_of(&ws, &q, day)?,
-        (q, None) => metrics::compute(&ws, &q)?,
+        (q, Some(day)) => metrics::compute_as_of(&ws, actor, &q, day)?,
+        (q, None) => metrics::compute(&ws, actor, &q)?,
     };
     let owners: Vec<(String, i64)> = team::list(&ws)?.into_iter().map(|t| (t.name, t.id.0)).collect();
     Ok(Dashboard {
@@ -196,12 +196,12 @@ pub fn dashboard_deals(
     limit: Int,
 ) -> Result<DrillPage, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
+    let actor = me(&ws)?;
     let (q, as_of) = metrics_query(query)?;
     let (figure, month) = (Figure::parse(&figure)?, given(month));
     let drill = match as_of {
-        Some(day) => metrics::drill_as_of(&ws, &q, &figure, month.as_deref(), day)?,
-        None => metrics::drill(&ws, &q, &figure, month.as_deref())?,
+        Some(day) => metrics::drill_as_of(&ws, actor, &q, &figure, month.as_deref(), day)?,
+        None => metrics::drill(&ws, actor, &q, &figure, month.as_deref())?,
     };
     let now = ws.now();
     let offset = offset.0.max(0) as usize;
@@ -212,7 +212,7 @@ pub fn dashboard_deals(
         .take(limit.0.clamp(0, 500) as usize)
         .map(|r| {
             Ok(DrillDeal {
-                deal: DealCard::of(&deals::get(&ws, DealId(r.deal_id))?, now),
+                deal: DealCard::of(&deals::get(&ws, actor, DealId(r.deal_id))?, now),
                 value_minor: r.value_minor.map(Int),
             })
         })
@@ -244,7 +244,7 @@ fn currency_settings(ws: &Workspace) -> Result<CurrencySettings, ApiError> {
     me(ws)?;
     Ok(CurrencySettings {
         reporting_currency: fx::reporting_currency(ws)?.code().to_string(),
-        rates: fx::rates(ws, None)?
+        rates: fx::rates(ws, me(ws)?, None)?
             .into_iter()
             .map(|r| RateDto {
                 currency: r.currency,

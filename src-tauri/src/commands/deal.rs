@@ -114,8 +114,9 @@ fn checklist_dto(entries: &[keel::store::qualification::ChecklistEntry]) -> Vec<
 #[specta::specta]
 pub fn deal_page(state: State<'_, AppState>, deal_id: Int) -> Result<DealPage, ApiError> {
     let ws = state.open()?;
+    let actor = me(&ws)?;
     let id = DealId(deal_id.0);
-    let view = deals::view(&ws, id)?;
+    let view = deals::view(&ws, actor, id)?;
     let stages = pipeline::stages(&ws)?;
     let next_stage = if view.deal.is_closed {
         None
@@ -124,10 +125,10 @@ pub fn deal_page(state: State<'_, AppState>, deal_id: Int) -> Result<DealPage, A
         stages.iter().find(|s| !s.is_closed && Some(s.position) > position).map(|s| s.name.clone())
     };
     let next_stage_missing = match &next_stage {
-        Some(stage) => moves::missing_for_move(&ws, id, stage)?,
+        Some(stage) => moves::missing_for_move(&ws, actor, id, stage)?,
         None => Vec::new(),
     };
-    let registration = registrations::for_deal(&ws, id)?.map(|r| RegistrationLink {
+    let registration = registrations::for_deal(&ws, actor, id)?.map(|r| RegistrationLink {
         id: r.id.0.into(),
         partner_name: r.partner_name,
         status: r.status.as_str().into(),
@@ -195,6 +196,7 @@ pub struct NewDeal {
 #[specta::specta]
 pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         // Read here first, so a mistake is named before anything is sent.
         let typed = input.clone();
@@ -221,10 +223,9 @@ pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCar
                 &typed.deal_type,
             ],
         )?;
-        let deal = deals::get(&ws, DealId(answer["id"].as_i64().unwrap_or_default()))?;
+        let deal = deals::get(&ws, actor, DealId(answer["id"].as_i64().unwrap_or_default()))?;
         return Ok(DealCard::of(&deal, ws.now()));
     }
-    let actor = me(&ws)?;
     let deal = deals::create(&mut ws, actor, input.read()?)?;
     Ok(DealCard::of(&deal, ws.now()))
 }
@@ -260,14 +261,14 @@ pub fn attach_account(
     account_id: Int,
 ) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         crate::team::Line::new(&["deal", "update"])
             .arg(deal_id.0)
             .flag("--account", Some(account_id.0))
             .send(&mut ws)?;
-        return Ok(DealCard::of(&deals::get(&ws, DealId(deal_id.0))?, ws.now()));
+        return Ok(DealCard::of(&deals::get(&ws, actor, DealId(deal_id.0))?, ws.now()));
     }
-    let actor = me(&ws)?;
     let changes = deals::DealChanges { account_id: Some(AccountId(account_id.0)), ..Default::default() };
     let deal = deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
     Ok(DealCard::of(&deal, ws.now()))
@@ -284,6 +285,7 @@ pub fn set_bant(
     note: Option<String>,
 ) -> Result<Vec<BantDto>, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let item = BantItem::parse("item", &item)?.as_str().to_string();
         crate::team::Line::new(&["deal", "bant"])
@@ -291,9 +293,8 @@ pub fn set_bant(
             .flag(&format!("--{item}"), status)
             .flag(&format!("--{item}-note"), note)
             .send(&mut ws)?;
-        return Ok(bant_dto(&deals::view(&ws, DealId(deal_id.0))?.bant));
+        return Ok(bant_dto(&deals::view(&ws, actor, DealId(deal_id.0))?.bant));
     }
-    let actor = me(&ws)?;
     let change = BantChange {
         item: BantItem::parse("item", &item)?,
         status: status.as_deref().map(|s| BantStatus::parse("status", s)).transpose()?,
@@ -318,6 +319,7 @@ pub struct PocInput {
 #[specta::specta]
 pub fn set_poc(state: State<'_, AppState>, deal_id: Int, input: PocInput) -> Result<PocDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         crate::team::Line::new(&["deal", "poc"])
             .arg(deal_id.0)
@@ -327,12 +329,11 @@ pub fn set_poc(state: State<'_, AppState>, deal_id: Int, input: PocInput) -> Res
             .flag("--end", input.end_date)
             .flag("--outcome", input.outcome)
             .send(&mut ws)?;
-        let view = deals::view(&ws, DealId(deal_id.0))?;
+        let view = deals::view(&ws, actor, DealId(deal_id.0))?;
         let poc =
             view.proof_of_concept.ok_or_else(|| keel::KeelError::not_found("proof of concept", deal_id.0))?;
         return Ok(poc_dto(&poc));
     }
-    let actor = me(&ws)?;
     let poc = qualification::set_poc(
         &mut ws,
         actor,
@@ -368,6 +369,7 @@ pub fn set_checklist_item(
     on_date: Option<String>,
 ) -> Result<Vec<ChecklistDto>, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         crate::team::Line::new(&["deal", "checklist"])
             .arg(deal_id.0)
@@ -375,9 +377,8 @@ pub fn set_checklist_item(
             .arg(&status)
             .flag("--date", on_date)
             .send(&mut ws)?;
-        return Ok(checklist_dto(&deals::view(&ws, DealId(deal_id.0))?.checklist));
+        return Ok(checklist_dto(&deals::view(&ws, actor, DealId(deal_id.0))?.checklist));
     }
-    let actor = me(&ws)?;
     let entries = qualification::set_checklist_item(
         &mut ws,
         actor,
@@ -405,6 +406,7 @@ pub fn log_activity(
     due_date: Option<String>,
 ) -> Result<ActivityDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let deal = deal_id.0.to_string();
         let mut args = vec!["activity", "add", "--deal", &deal, "--kind", &kind, "--subject", &subject];
@@ -414,9 +416,8 @@ pub fn log_activity(
         }
         let answer = crate::team::send(&mut ws, &args)?;
         let id = answer[0]["id"].as_i64().unwrap_or_default();
-        return Ok(ActivityDto::from(&activities::get(&ws, ActivityId(id))?));
+        return Ok(ActivityDto::from(&activities::get(&ws, actor, ActivityId(id))?));
     }
-    let actor = me(&ws)?;
     let activity = activities::log_as_typed(&mut ws, actor, activity_form(deal_id, kind, subject, due_date))?;
     Ok(ActivityDto::from(&activity))
 }
@@ -425,11 +426,11 @@ pub fn log_activity(
 #[specta::specta]
 pub fn complete_activity(state: State<'_, AppState>, activity_id: Int) -> Result<ActivityDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         crate::team::send(&mut ws, &["activity", "done", &activity_id.0.to_string()])?;
-        return Ok(ActivityDto::from(&activities::get(&ws, ActivityId(activity_id.0))?));
+        return Ok(ActivityDto::from(&activities::get(&ws, actor, ActivityId(activity_id.0))?));
     }
-    let actor = me(&ws)?;
     Ok(ActivityDto::from(&activities::complete(&mut ws, actor, ActivityId(activity_id.0))?))
 }
 
@@ -449,13 +450,15 @@ pub struct Home {
 #[specta::specta]
 pub fn home(state: State<'_, AppState>) -> Result<Home, ApiError> {
     let ws = state.open()?;
-    let me_id = me(&ws)?;
-    let member = team::get(&ws, me_id)?;
+    let actor = me(&ws)?;
+    let me_id = actor;
+    let member = team::get(&ws, me_id.member())?;
     let pipeline = board_of(&ws, &BoardQuery { owner: Some(member.id), ..BoardQuery::default() }, None)?;
     let due = activities::list(
         &ws,
+        actor,
         &ActivityQuery {
-            owner_id: Some(me_id),
+            owner_id: Some(me_id.member()),
             due_only: true,
             open_only: true,
             limit: Some(50),
@@ -463,7 +466,7 @@ pub fn home(state: State<'_, AppState>) -> Result<Home, ApiError> {
         },
     )?;
     let stalled_query = DealQuery {
-        owner_id: Some(me_id),
+        owner_id: Some(me_id.member()),
         status: DealStatus::Open,
         stalled_only: true,
         limit: Some(25),
@@ -475,8 +478,8 @@ pub fn home(state: State<'_, AppState>) -> Result<Home, ApiError> {
         today: ws.today().to_string(),
         pipeline,
         due: due.iter().map(ActivityDto::from).collect(),
-        stalled: deals::list(&ws, &stalled_query)?.iter().map(|d| DealCard::of(d, now)).collect(),
-        stalled_total: deals::count(&ws, &stalled_query)?.into(),
+        stalled: deals::list(&ws, actor, &stalled_query)?.iter().map(|d| DealCard::of(d, now)).collect(),
+        stalled_total: deals::count(&ws, actor, &stalled_query)?.into(),
     })
 }
 
@@ -490,7 +493,7 @@ pub fn missing_for_move(
     stage: String,
 ) -> Result<Vec<String>, ApiError> {
     let ws = state.open()?;
-    Ok(moves::missing_for_move(&ws, DealId(deal_id.0), &stage)?)
+    Ok(moves::missing_for_move(&ws, me(&ws)?, DealId(deal_id.0), &stage)?)
 }
 
 #[cfg(test)]

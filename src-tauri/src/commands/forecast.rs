@@ -185,7 +185,11 @@ pub struct ForecastDealDto {
     pub may_change: bool,
 }
 
-fn forecast_deal(ws: &Workspace, actor: TeamMemberId, deal: &keel::store::deals::Deal) -> ForecastDealDto {
+fn forecast_deal(
+    ws: &Workspace,
+    actor: keel::services::policy::Principal,
+    deal: &keel::store::deals::Deal,
+) -> ForecastDealDto {
     ForecastDealDto {
         deal: DealCard::of(deal, ws.now()),
         forecast_category: deal.forecast_category.as_str().into(),
@@ -263,5 +267,5 @@ pub fn set_forecast_category(
         let changes = deals::DealChanges { forecast_override: Some(category), ..Default::default() };
         deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
     }
-    Ok(forecast_deal(&ws, actor, &deals::get(&ws, DealId(deal_id.0))?))
+    Ok(forecast_deal(&ws, actor, &deals::get(&ws, actor, DealId(deal_id.0))?))
 }

@@ -156,7 +156,7 @@ fn run(
 #[allow(clippy::too_many_arguments)]
 fn import_through_team(
     ws: &mut keel::services::Workspace,
-    actor: keel::domain::TeamMemberId,
+    actor: keel::services::policy::Principal,
     request: &ImportRequest,
     path: &std::path::Path,
     file_name: &str,
@@ -244,7 +244,7 @@ pub struct BatchDto {
 #[specta::specta]
 pub fn imports(state: State<'_, AppState>) -> Result<Vec<BatchDto>, ApiError> {
     let ws = state.open()?;
-    Ok(import::list(&ws, Some(100))?
+    Ok(import::list(&ws, me(&ws)?, Some(100))?
         .into_iter()
         .map(|b| BatchDto {
             id: b.id.0.into(),

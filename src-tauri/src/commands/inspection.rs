@@ -55,14 +55,14 @@ pub fn pipeline_changes(
 ) -> Result<PipelineChangesDto, ApiError> {
     let ws = state.open()?;
     let actor = me(&ws)?;
-    let member = keel::services::team::get(&ws, actor)?;
-    let owner = (!policy::allows(member.role, policy::Capability::LeadSales)).then_some(actor);
+    // A leader inspects the team's pipeline; everyone else their own.
+    let owner = (!actor.may(policy::Capability::LeadSales)).then_some(actor.member());
     let from =
         date("from", Some(from))?.ok_or_else(|| keel::KeelError::invalid("from", "choose the first day"))?;
     let to = date("to", to)?.unwrap_or(ws.today());
     let period =
         period.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| forecast::current_quarter(ws.today()));
-    let report = changes::pipeline_changes(&ws, from, to, &period, owner)?;
+    let report = changes::pipeline_changes(&ws, actor, from, to, &period, owner)?;
     let c = report.currency;
     let m = |minor: i64| MoneyDto::of(minor, c);
     let mut movements = Vec::new();
@@ -73,7 +73,7 @@ pub fn pipeline_changes(
             .unwrap_or_default();
         let mut moved = Vec::new();
         for d in report.deals.iter().filter(|d| d.movement == *movement) {
-            let deal = deals::get(&ws, DealId(d.deal_id))?;
+            let deal = deals::get(&ws, actor, DealId(d.deal_id))?;
             moved.push(MovedDealDto {
                 deal_id: d.deal_id.into(),
                 name: deal.name,

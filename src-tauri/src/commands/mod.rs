@@ -15,17 +15,22 @@ pub mod portal_users;
 pub mod workspace;
 
 use crate::ApiError;
-use keel::domain::TeamMemberId;
+use keel::services::policy::Principal;
 use keel::services::Workspace;
 
-/// The member the app acts as: the one picked on first start.
-pub(crate) fn me(ws: &Workspace) -> Result<TeamMemberId, ApiError> {
-    ws.actor(None).map_err(|_| ApiError {
-        code: crate::ErrorCode::NoUser,
-        field: None,
-        message: "pick who you are first (command palette → Switch user)".into(),
-        details: Vec::new(),
-    })
+/// Who the app acts for, reads included: the member picked on first start (the member who
+/// joined, in a team workspace). Authenticated afresh by every command, so a member who
+/// has left the team is refused at once.
+pub(crate) fn me(ws: &Workspace) -> Result<Principal, ApiError> {
+    match ws.current_user()? {
+        None => Err(ApiError {
+            code: crate::ErrorCode::NoUser,
+            field: None,
+            message: "pick who you are first (command palette → Switch user)".into(),
+            details: Vec::new(),
+        }),
+        Some(member) => Ok(ws.authenticate(member.id)?),
+    }
 }
 
 pub(crate) use keel_api::{date, given};

@@ -185,8 +185,8 @@ impl From<&PartnerSummary> for PartnerRow {
 #[specta::specta]
 pub fn partners(state: State<'_, AppState>) -> Result<Vec<PartnerRow>, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
-    Ok(partners::list(&ws)?.iter().map(PartnerRow::from).collect())
+    let actor = me(&ws)?;
+    Ok(partners::list(&ws, actor)?.iter().map(PartnerRow::from).collect())
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -261,17 +261,17 @@ pub fn registrations(
     status: Option<String>,
 ) -> Result<Vec<RegistrationDto>, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
+    let actor = me(&ws)?;
     let status = given(status).map(|s| RegistrationStatus::parse("status", &s)).transpose()?;
-    Ok(registrations::list(&ws, status)?.into_iter().map(RegistrationDto::from).collect())
+    Ok(registrations::list(&ws, actor, status)?.into_iter().map(RegistrationDto::from).collect())
 }
 
 #[tauri::command(async)]
 #[specta::specta]
 pub fn registration(state: State<'_, AppState>, registration_id: Int) -> Result<RegistrationDto, ApiError> {
     let ws = state.open()?;
-    me(&ws)?;
-    Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into())
+    let actor = me(&ws)?;
+    Ok(registrations::get(&ws, actor, RegistrationId(registration_id.0))?.into())
 }
 
 /// A registration as a form sends it: the value as typed, dates as `YYYY-MM-DD`.
@@ -298,8 +298,9 @@ pub fn submit_registration(
     input: NewRegistration,
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
-        let partner = keel::services::partners::view(&ws, me(&ws)?, PartnerId(input.partner_id.0))?.partner;
+        let partner = keel::services::partners::view(&ws, actor, PartnerId(input.partner_id.0))?.partner;
         let answer = crate::team::Line::new(&["registration", "submit", "--partner", &partner.name])
             .flag("--company", Some(input.company_name))
             .flag("--domain", Some(input.domain))
@@ -313,9 +314,8 @@ pub fn submit_registration(
             .flag("--notes", input.notes)
             .send(&mut ws)?;
         let id = answer["registration"]["id"].as_i64().or(answer["id"].as_i64()).unwrap_or_default();
-        return Ok(registrations::get(&ws, RegistrationId(id))?.into());
+        return Ok(registrations::get(&ws, actor, RegistrationId(id))?.into());
     }
-    let actor = me(&ws)?;
     let typed = registrations::RegistrationForm {
         partner_id: PartnerId(input.partner_id.0),
         company_name: input.company_name,
@@ -345,6 +345,7 @@ pub fn review_registration(
     reason: Option<String>,
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let line = match decision.as_str() {
             "approve" => crate::team::Line::new(&["registration", "approve"])
@@ -362,9 +363,8 @@ pub fn review_registration(
             }
         };
         line.send(&mut ws)?;
-        return Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into());
+        return Ok(registrations::get(&ws, actor, RegistrationId(registration_id.0))?.into());
     }
-    let actor = me(&ws)?;
     let id = RegistrationId(registration_id.0);
     let reason = given(reason);
     let text = reason.as_deref().unwrap_or("");
@@ -393,6 +393,7 @@ pub fn convert_registration(
     owner_id: Option<Int>,
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let owner =
             owner_id.map(|o| keel::services::team::get(&ws, TeamMemberId(o.0))).transpose()?.map(|m| m.name);
@@ -400,9 +401,8 @@ pub fn convert_registration(
             .arg(registration_id.0)
             .flag("--owner", owner)
             .send(&mut ws)?;
-        return Ok(registrations::get(&ws, RegistrationId(registration_id.0))?.into());
+        return Ok(registrations::get(&ws, actor, RegistrationId(registration_id.0))?.into());
     }
-    let actor = me(&ws)?;
     let owner = owner_id.map(|o| TeamMemberId(o.0));
     Ok(registrations::convert(&mut ws, actor, RegistrationId(registration_id.0), owner)?.into())
 }

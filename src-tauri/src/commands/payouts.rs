@@ -42,8 +42,8 @@ pub struct DealRevenueDto {
 }
 
 fn revenue_of(ws: &keel::services::Workspace, deal: DealId) -> Result<DealRevenueDto, ApiError> {
-    let currency = keel::services::deals::get(ws, deal)?.currency;
-    let r = revenue::for_deal(ws, deal)?;
+    let currency = keel::services::deals::get(ws, me(ws)?, deal)?.currency;
+    let r = revenue::for_deal(ws, me(ws)?, deal)?;
     Ok(DealRevenueDto {
         events: r
             .events
@@ -93,6 +93,7 @@ pub fn record_revenue(
     occurred_on: Option<String>,
 ) -> Result<DealRevenueDto, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         let day = date("date", occurred_on)?.unwrap_or(ws.today());
         RevenueKind::parse("kind", &kind)?;
@@ -104,9 +105,8 @@ pub fn record_revenue(
             .send(&mut ws)?;
         return revenue_of(&ws, DealId(deal_id.0));
     }
-    let actor = me(&ws)?;
     let deal = DealId(deal_id.0);
-    let currency: Currency = keel::services::deals::get(&ws, deal)?.currency;
+    let currency: Currency = keel::services::deals::get(&ws, actor, deal)?.currency;
     let occurred_on = date("date", occurred_on)?.unwrap_or(ws.today());
     revenue::record(
         &mut ws,
@@ -182,12 +182,11 @@ pub fn statements(state: State<'_, AppState>, period: Option<String>) -> Result<
 #[specta::specta]
 pub fn run_payouts(state: State<'_, AppState>, period: String) -> Result<Vec<StatementDto>, ApiError> {
     let mut ws = state.open()?;
+    let actor = me(&ws)?;
     if ws.is_replica() {
         crate::team::Line::new(&["payouts", "run"]).flag("--period", Some(&period)).send(&mut ws)?;
-        let actor = me(&ws)?;
         return Ok(payouts::list(&ws, actor, Some(&period))?.iter().map(StatementDto::from).collect());
     }
-    let actor = me(&ws)?;
     Ok(payouts::run(&mut ws, actor, &period)?.iter().map(|v| StatementDto::from(&v.statement)).collect())
 }
 

@@ -103,7 +103,7 @@ pub fn invite_portal_user(
 /// A portal user as the caught-up copy lists them.
 fn listed(
     ws: &keel::services::Workspace,
-    actor: keel::domain::TeamMemberId,
+    actor: keel::services::policy::Principal,
     email: &str,
 ) -> Result<PartnerUser, ApiError> {
     Ok(portal::users(ws, actor, None)?

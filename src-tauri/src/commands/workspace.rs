@@ -151,7 +151,7 @@ pub fn export_records(
     };
     let format = export::ExportFormat::parse("format", &format)?;
     let mut out = Vec::new();
-    let rows = export::write(&ws, kind, format, &mut out)?;
+    let rows = export::write(&ws, me(&ws)?, kind, format, &mut out)?;
     std::fs::write(&path, out)
         .map_err(|source| keel::KeelError::Io { context: format!("writing {path}"), source })?;
     Ok(Written { path, amount: rows.into() })
@@ -234,7 +234,7 @@ pub struct SearchHitDto {
 #[specta::specta]
 pub fn search(state: State<'_, AppState>, text: String) -> Result<Vec<SearchHitDto>, ApiError> {
     let ws = state.open()?;
-    Ok(keel::services::search::search(&ws, &text, Some(6))?
+    Ok(keel::services::search::search(&ws, me(&ws)?, &text, Some(6))?
         .into_iter()
         .map(|h| SearchHitDto {
             kind: h.kind.into(),

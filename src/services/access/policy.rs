@@ -1,6 +1,10 @@
-//! Who may do what: every role set Keel has, in one place. Services ask `require`
-//! before they act (and before they show money that belongs to the partner program);
-//! the front doors ask `allows` to decide what to offer. Nothing else holds a role set.
+//! Who may do what: every role set Keel has, in one place, and who is asking.
+//!
+//! A front door authenticates its caller (the local user of a solo workspace, the member
+//! who joined a team copy, the server's session) and turns them into a [`Principal`]
+//! with [`authenticate`]. Every service call, reads included, takes that principal.
+//! Services ask `require` before they act (and before they show money that belongs to
+//! the partner program); screens ask `allows` what to offer. Nothing else holds a role set.
 
 use crate::domain::{Role, TeamMemberId};
 use crate::store::team::TeamMember;
@@ -48,6 +52,43 @@ impl Capability {
     }
 }
 
+/// Who a service call acts for: an active team member and the role they held when their
+/// front door authenticated them. Only [`authenticate`] makes one, so a service cannot be
+/// reached with a bare member id. Writes re-read the member inside their transaction
+/// (`require`), so a role changed since still decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    member: TeamMemberId,
+    role: Role,
+}
+
+impl Principal {
+    pub fn member(&self) -> TeamMemberId {
+        self.member
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whether the principal's role holds `capability` (for what a read shows or offers).
+    pub fn may(&self, capability: Capability) -> bool {
+        allows(self.role, capability)
+    }
+}
+
+/// The principal for a member a front door has authenticated; refused when the member
+/// has left the team.
+pub fn authenticate(conn: &Connection, member: TeamMemberId) -> Result<Principal> {
+    let member = active_member(conn, member)?;
+    Ok(Principal { member: member.id, role: member.role })
+}
+
+/// A read on behalf of `who`: refused once they have left the team, like any act.
+pub fn reading(conn: &Connection, who: Principal) -> Result<()> {
+    active_member(conn, who.member).map(|_| ())
+}
+
 /// Whether a role holds a capability.
 pub fn allows(role: Role, capability: Capability) -> bool {
     capability.roles().contains(&role)
@@ -57,11 +98,21 @@ pub fn allows(role: Role, capability: Capability) -> bool {
 /// who they are and who may (`action` completes "only a ... may").
 pub fn require(
     conn: &Connection,
-    actor: TeamMemberId,
+    who: Principal,
     capability: Capability,
     action: &str,
 ) -> Result<TeamMember> {
-    let member = active_member(conn, actor)?;
+    require_of(conn, who.member, capability, action)
+}
+
+/// Like [`require`] for a member who is not the one acting: someone a deal is handed to.
+pub fn require_of(
+    conn: &Connection,
+    member: TeamMemberId,
+    capability: Capability,
+    action: &str,
+) -> Result<TeamMember> {
+    let member = active_member(conn, member)?;
     if allows(member.role, capability) {
         return Ok(member);
     }

@@ -1,4 +1,5 @@
 use crate::domain::{required_text, AeSegment, Role, TeamMemberId, TextKind};
+use crate::services::policy::Principal;
 use crate::services::policy::{self, Capability};
 use crate::services::Workspace;
 use crate::store::{self, team::TeamMember};
@@ -14,7 +15,7 @@ pub struct NewTeamMember {
 /// Adds a team member. The first member of a workspace may be added by nobody (it
 /// bootstraps the team) and becomes the current user; later ones are added by a sales
 /// leader.
-pub fn add(ws: &mut Workspace, actor: Option<TeamMemberId>, input: NewTeamMember) -> Result<TeamMember> {
+pub fn add(ws: &mut Workspace, who: Option<Principal>, input: NewTeamMember) -> Result<TeamMember> {
     let name = required_text("name", &input.name, TextKind::Line)?;
     if input.ae_segment.is_some() && input.role != Role::AccountExecutive {
         return Err(KeelError::invalid("segment", "applies only to account executives"));
@@ -22,15 +23,15 @@ pub fn add(ws: &mut Workspace, actor: Option<TeamMemberId>, input: NewTeamMember
     let id = ws.write(|tx, now| {
         // Checked inside the write: two first members cannot both bootstrap.
         let bootstrap = store::team::count(tx)? == 0;
-        match actor {
+        match who {
             None if !bootstrap => {
                 return Err(KeelError::NotAllowed(
                     "no acting user: only the first member joins by themselves".into(),
                 ))
             }
             // Adding a member decides who holds which role, so it is the leader's call.
-            Some(actor) if !bootstrap => {
-                policy::require(tx, actor, Capability::ManageTeam, "add team members")?;
+            Some(who) if !bootstrap => {
+                policy::require(tx, who, Capability::ManageTeam, "add team members")?;
             }
             _ => {}
         }
@@ -41,7 +42,7 @@ pub fn add(ws: &mut Workspace, actor: Option<TeamMemberId>, input: NewTeamMember
         crate::services::record(
             tx,
             now,
-            actor.or(Some(id)),
+            who.map(|w| w.member()).or(Some(id)),
             "team.add",
             "team_member",
             id.0,
@@ -71,7 +72,7 @@ pub fn get(ws: &Workspace, id: TeamMemberId) -> Result<TeamMember> {
 /// leader changes them, and the team always keeps one active sales leader.
 pub fn set_role(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     member: TeamMemberId,
     role: Role,
     ae_segment: Option<AeSegment>,
@@ -79,8 +80,8 @@ pub fn set_role(
     if ae_segment.is_some() && role != Role::AccountExecutive {
         return Err(KeelError::invalid("segment", "applies only to account executives"));
     }
-    ws.write(|tx, now| {
-        policy::require(tx, actor, Capability::ManageTeam, "change roles")?;
+    ws.write_as(who, |tx, now| {
+        policy::require(tx, who, Capability::ManageTeam, "change roles")?;
         let before = store::team::get(tx, member)?;
         if before.role == Role::SalesLeader && role != Role::SalesLeader {
             keep_a_leader(tx, &before)?;
@@ -89,7 +90,7 @@ pub fn set_role(
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "team.role",
             "team_member",
             member.0,
@@ -101,9 +102,9 @@ pub fn set_role(
 
 /// Takes a member off the team: they can no longer act or sign in; everything they did
 /// stays theirs in the history.
-pub fn deactivate(ws: &mut Workspace, actor: TeamMemberId, member: TeamMemberId) -> Result<TeamMember> {
-    ws.write(|tx, now| {
-        policy::require(tx, actor, Capability::ManageTeam, "deactivate team members")?;
+pub fn deactivate(ws: &mut Workspace, who: Principal, member: TeamMemberId) -> Result<TeamMember> {
+    ws.write_as(who, |tx, now| {
+        policy::require(tx, who, Capability::ManageTeam, "deactivate team members")?;
         let before = store::team::get(tx, member)?;
         if !before.is_active() {
             return Err(KeelError::NotAllowed(format!("{} has already left the team", before.name)));
@@ -115,7 +116,7 @@ pub fn deactivate(ws: &mut Workspace, actor: TeamMemberId, member: TeamMemberId)
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "team.deactivate",
             "team_member",
             member.0,

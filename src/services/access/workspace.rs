@@ -191,6 +191,19 @@ impl Workspace {
 
     /// A change on a team copy while offline: applied here, with notes of every row it
     /// wrote, and filed in the outbox, in one transaction.
+    /// [`Workspace::write`] on behalf of `who`, who must still be on the team when the
+    /// transaction starts: a principal authenticated before its member left acts no more.
+    pub(crate) fn write_as<T>(
+        &mut self,
+        who: crate::services::policy::Principal,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        self.write(|tx, now| {
+            crate::services::policy::active_member(tx, who.member())?;
+            f(tx, now)
+        })
+    }
+
     fn write_queued<T>(
         &mut self,
         change: &QueuedChange,
@@ -392,7 +405,12 @@ impl Workspace {
     }
 
     /// Sets the proof-of-concept evaluation bounds (the seed's default is 30–60 days).
-    pub fn set_poc_bounds(&mut self, actor: TeamMemberId, min_days: u32, max_days: u32) -> Result<Settings> {
+    pub fn set_poc_bounds(
+        &mut self,
+        who: crate::services::policy::Principal,
+        min_days: u32,
+        max_days: u32,
+    ) -> Result<Settings> {
         if min_days == 0 {
             return Err(KeelError::invalid("poc_min_days", "must be at least 1 day"));
         }
@@ -406,12 +424,18 @@ impl Workspace {
             return Err(KeelError::invalid("poc_max_days", "must be at most 366 days"));
         }
         self.write(|tx, now| {
+            crate::services::policy::require(
+                tx,
+                who,
+                crate::services::policy::Capability::LeadSales,
+                "change the proof-of-concept bounds",
+            )?;
             settings::set(tx, POC_MIN_DAYS, &min_days.to_string())?;
             settings::set(tx, POC_MAX_DAYS, &max_days.to_string())?;
             crate::services::record(
                 tx,
                 now,
-                Some(actor),
+                Some(who.member()),
                 "settings.poc_bounds",
                 "settings",
                 0,
@@ -446,7 +470,7 @@ impl Workspace {
 
     /// Who is acting: the named member, else the workspace's current user. In a team
     /// workspace's copy, always the member who joined with it: nobody names someone else.
-    pub fn actor(&self, name: Option<&str>) -> Result<TeamMemberId> {
+    pub fn principal(&self, name: Option<&str>) -> Result<crate::services::policy::Principal> {
         if let Some(link) = self.team_link()? {
             if name.is_some() {
                 return Err(KeelError::NotAllowed(
@@ -454,7 +478,7 @@ impl Workspace {
                         .into(),
                 ));
             }
-            return Ok(link.member_id);
+            return crate::services::policy::authenticate(&self.conn, link.member_id);
         }
         let id = match name {
             Some(name) => crate::services::team::find(self, name)?.id,
@@ -462,7 +486,13 @@ impl Workspace {
                 KeelError::NotAllowed("no acting member: choose who you are first".to_string())
             })?,
         };
-        Ok(crate::services::policy::active_member(&self.conn, id)?.id)
+        crate::services::policy::authenticate(&self.conn, id)
+    }
+
+    /// The principal for a member the front door has authenticated by other means (the
+    /// team server's session, a test's own member).
+    pub fn authenticate(&self, member: TeamMemberId) -> Result<crate::services::policy::Principal> {
+        crate::services::policy::authenticate(&self.conn, member)
     }
 
     /// Runs SQLite's integrity and foreign-key checks.

@@ -1,6 +1,6 @@
-use crate::domain::{
-    normalize_domain, optional_text, required_text, AccountId, Segment, TeamMemberId, TextKind,
-};
+use crate::domain::{normalize_domain, optional_text, required_text, AccountId, Segment, TextKind};
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::accounts::{Account, AccountFields, AccountFilter};
 use crate::store::contacts::Contact;
@@ -62,14 +62,14 @@ fn validate(input: &AccountInput) -> Result<ValidAccount> {
     })
 }
 
-pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: AccountInput) -> Result<Account> {
+pub fn create(ws: &mut Workspace, who: Principal, input: AccountInput) -> Result<Account> {
     let account = validate(&input)?;
-    let id = ws.write(|tx, now| {
-        let id = store::accounts::insert(tx, &account.fields(), now, Some(actor))?;
+    let id = ws.write_as(who, |tx, now| {
+        let id = store::accounts::insert(tx, &account.fields(), now, Some(who.member()))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "account.create",
             "account",
             id.0,
@@ -82,12 +82,7 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: AccountInput) -> R
     store::accounts::get(ws.conn(), id)
 }
 
-pub fn update(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    id: AccountId,
-    changes: AccountChanges,
-) -> Result<Account> {
+pub fn update(ws: &mut Workspace, who: Principal, id: AccountId, changes: AccountChanges) -> Result<Account> {
     let current = store::accounts::get(ws.conn(), id)?;
     let merged = AccountInput {
         name: changes.name.unwrap_or(current.name),
@@ -97,12 +92,12 @@ pub fn update(
         region: changes.region.or(current.region),
     };
     let account = validate(&merged)?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         store::accounts::update(tx, id, &account.fields())?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "account.update",
             "account",
             id.0,
@@ -114,7 +109,8 @@ pub fn update(
     store::accounts::get(ws.conn(), id)
 }
 
-pub fn get(ws: &Workspace, id: AccountId) -> Result<Account> {
+pub fn get(ws: &Workspace, who: Principal, id: AccountId) -> Result<Account> {
+    policy::reading(ws.conn(), who)?;
     store::accounts::get(ws.conn(), id)
 }
 
@@ -127,11 +123,13 @@ pub struct AccountQuery {
 }
 
 /// How many accounts the query's segment and search match: the length of the list it pages.
-pub fn count(ws: &Workspace, query: &AccountQuery) -> Result<i64> {
+pub fn count(ws: &Workspace, who: Principal, query: &AccountQuery) -> Result<i64> {
+    policy::reading(ws.conn(), who)?;
     store::accounts::count_matching(ws.conn(), &filter(query))
 }
 
-pub fn list(ws: &Workspace, query: &AccountQuery) -> Result<Vec<Account>> {
+pub fn list(ws: &Workspace, who: Principal, query: &AccountQuery) -> Result<Vec<Account>> {
+    policy::reading(ws.conn(), who)?;
     store::accounts::list(ws.conn(), &filter(query))
 }
 
@@ -154,7 +152,8 @@ pub struct AccountView {
     pub qbrs: Vec<Qbr>,
 }
 
-pub fn view(ws: &Workspace, id: AccountId) -> Result<AccountView> {
+pub fn view(ws: &Workspace, who: Principal, id: AccountId) -> Result<AccountView> {
+    policy::reading(ws.conn(), who)?;
     let account = store::accounts::get(ws.conn(), id)?;
     Ok(AccountView {
         contacts: store::contacts::list(ws.conn(), Some(id), crate::services::MAX_PAGE, 0)?,

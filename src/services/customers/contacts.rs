@@ -1,6 +1,6 @@
-use crate::domain::{
-    normalize_email, optional_text, required_text, AccountId, ContactId, TeamMemberId, TextKind,
-};
+use crate::domain::{normalize_email, optional_text, required_text, AccountId, ContactId, TextKind};
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::contacts::{Contact, ContactFields};
 use crate::store::{self};
@@ -44,14 +44,14 @@ fn fields(c: &ValidContact) -> ContactFields<'_> {
     ContactFields { account_id: c.account_id, name: &c.name, title: c.title.as_deref(), email: &c.email }
 }
 
-pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: ContactInput) -> Result<Contact> {
+pub fn create(ws: &mut Workspace, who: Principal, input: ContactInput) -> Result<Contact> {
     let contact = validate(ws, &input)?;
-    let id = ws.write(|tx, now| {
+    let id = ws.write_as(who, |tx, now| {
         let id = store::contacts::insert(tx, &fields(&contact), now)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "contact.create",
             "contact",
             id.0,
@@ -64,12 +64,7 @@ pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: ContactInput) -> R
     store::contacts::get(ws.conn(), id)
 }
 
-pub fn update(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    id: ContactId,
-    changes: ContactChanges,
-) -> Result<Contact> {
+pub fn update(ws: &mut Workspace, who: Principal, id: ContactId, changes: ContactChanges) -> Result<Contact> {
     let current = store::contacts::get(ws.conn(), id)?;
     let merged = ContactInput {
         account_id: changes.account_id.unwrap_or(current.account_id),
@@ -78,12 +73,12 @@ pub fn update(
         email: changes.email.unwrap_or(current.email),
     };
     let contact = validate(ws, &merged)?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         store::contacts::update(tx, id, &fields(&contact))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "contact.update",
             "contact",
             id.0,
@@ -95,21 +90,25 @@ pub fn update(
     store::contacts::get(ws.conn(), id)
 }
 
-pub fn get(ws: &Workspace, id: ContactId) -> Result<Contact> {
+pub fn get(ws: &Workspace, who: Principal, id: ContactId) -> Result<Contact> {
+    policy::reading(ws.conn(), who)?;
     store::contacts::get(ws.conn(), id)
 }
 
 /// Every contact in the workspace.
-pub fn count(ws: &Workspace) -> Result<i64> {
+pub fn count(ws: &Workspace, who: Principal) -> Result<i64> {
+    policy::reading(ws.conn(), who)?;
     store::contacts::count(ws.conn())
 }
 
 pub fn list(
     ws: &Workspace,
+    who: Principal,
     account: Option<AccountId>,
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> Result<Vec<Contact>> {
+    policy::reading(ws.conn(), who)?;
     if let Some(account) = account {
         store::accounts::get(ws.conn(), account)?;
     }

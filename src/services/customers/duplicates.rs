@@ -2,7 +2,9 @@
 //! registrable domain (eu.acme.com and acme.com) or have near-identical names
 //! ("Acme, Inc." and "ACME"; "Acme Labs" and "Acme Lab"), never just a number apart.
 
-use crate::domain::{account_name_key, AccountId, ImportEntity, TeamMemberId};
+use crate::domain::{account_name_key, AccountId, ImportEntity};
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::accounts::{Account, MovedRecords, NewMerge};
 use crate::store::{self};
@@ -52,7 +54,8 @@ impl UnionFind {
 }
 
 /// Groups of accounts that are probably the same company, largest first.
-pub fn account_duplicates(ws: &Workspace) -> Result<Vec<DuplicateGroup>> {
+pub fn account_duplicates(ws: &Workspace, who: Principal) -> Result<Vec<DuplicateGroup>> {
+    policy::reading(ws.conn(), who)?;
     let accounts = store::accounts::name_index(ws.conn())?;
     let mut sets = UnionFind((0..accounts.len()).collect());
     let mut reasons: Vec<(usize, usize, String)> = Vec::new();
@@ -183,24 +186,18 @@ pub struct MergeReport {
 
 /// Moves everything of `other` to `keep`, fills `keep`'s blank fields from `other`,
 /// records the merge and removes `other`. One transaction.
-pub fn merge(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    keep: AccountId,
-    other: AccountId,
-) -> Result<MergeReport> {
+pub fn merge(ws: &mut Workspace, who: Principal, keep: AccountId, other: AccountId) -> Result<MergeReport> {
     if keep == other {
         return Err(KeelError::invalid("other", "an account cannot be merged into itself"));
     }
-    store::team::get(ws.conn(), actor)?;
     let kept = store::accounts::get(ws.conn(), keep)?;
     let merged = store::accounts::get(ws.conn(), other)?;
-    let moved = ws.write(|tx, now| {
+    let moved = ws.write_as(who, |tx, now| {
         let moved = store::accounts::move_dependents(tx, other, keep)?;
         store::imports::repoint_externals(tx, ImportEntity::Account, other.0, keep.0)?;
         store::accounts::record_merge(
             tx,
-            &NewMerge { kept: keep, merged: &merged, moved: &moved, at: now, by: actor },
+            &NewMerge { kept: keep, merged: &merged, moved: &moved, at: now, by: who.member() },
         )?;
         store::accounts::delete(tx, other)?;
         store::accounts::update(
@@ -217,7 +214,7 @@ pub fn merge(
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "account.merge",
             "account",
             keep.0,

@@ -4,6 +4,8 @@ use crate::domain::{
     check_date_range, optional_text, AccountId, OnboardingPlanId, OnboardingStep, QbrId, Role, TeamMemberId,
     TextKind,
 };
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::deals::Deal;
 use crate::store::onboarding::{OnboardingPlan, Qbr};
@@ -59,26 +61,27 @@ pub(crate) fn start_for_won_deal(
     )
 }
 
-pub fn plans(ws: &Workspace, account: AccountId) -> Result<Vec<OnboardingPlan>> {
+pub fn plans(ws: &Workspace, who: Principal, account: AccountId) -> Result<Vec<OnboardingPlan>> {
+    policy::reading(ws.conn(), who)?;
     store::accounts::get(ws.conn(), account)?;
     store::onboarding::plans_for_account(ws.conn(), account)
 }
 
 pub fn complete_step(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     plan: OnboardingPlanId,
     step: OnboardingStep,
     on: Option<NaiveDate>,
 ) -> Result<AccountId> {
     let on = on.unwrap_or(ws.today());
     check_date_range("date", on)?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let account = store::onboarding::complete_step(tx, plan, step, on)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "onboarding.step_done",
             "onboarding_plan",
             plan.0,
@@ -90,28 +93,29 @@ pub fn complete_step(
     })
 }
 
-pub fn qbrs(ws: &Workspace, account: AccountId) -> Result<Vec<Qbr>> {
+pub fn qbrs(ws: &Workspace, who: Principal, account: AccountId) -> Result<Vec<Qbr>> {
+    policy::reading(ws.conn(), who)?;
     store::accounts::get(ws.conn(), account)?;
     store::onboarding::qbrs_for_account(ws.conn(), account)
 }
 
 pub fn schedule_qbr(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     account: AccountId,
     on: NaiveDate,
     owner: Option<TeamMemberId>,
 ) -> Result<Vec<Qbr>> {
     check_date_range("date", on)?;
     store::accounts::get(ws.conn(), account)?;
-    let owner = owner.unwrap_or(actor);
+    let owner = owner.unwrap_or(who.member());
     store::team::get(ws.conn(), owner)?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let id = store::onboarding::insert_qbr(tx, account, on, owner)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "qbr.schedule",
             "qbr",
             id.0,
@@ -123,7 +127,7 @@ pub fn schedule_qbr(
 
 pub fn record_qbr(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: QbrId,
     on: Option<NaiveDate>,
     notes: Option<String>,
@@ -131,12 +135,12 @@ pub fn record_qbr(
     let on = on.unwrap_or(ws.today());
     check_date_range("date", on)?;
     let notes = optional_text("notes", notes.as_deref(), TextKind::Note)?;
-    let account = ws.write(|tx, now| {
+    let account = ws.write_as(who, |tx, now| {
         let account = store::onboarding::record_qbr_held(tx, id, on, notes.as_deref())?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "qbr.held",
             "qbr",
             id.0,

@@ -57,7 +57,8 @@ pub(crate) fn generate(ws: &mut Workspace) -> Result<()> {
         add_prospects(tx, &partners, manager.id, now)?;
         convert_partner_deals(tx, &partners, manager.id, now, holding)
     })?;
-    pay_out_past_months(ws, manager.id, first_payable)
+    let manager = crate::services::policy::authenticate(ws.conn(), manager.id)?;
+    pay_out_past_months(ws, manager, first_payable)
 }
 
 fn add_partners(
@@ -248,7 +249,7 @@ fn convert_partner_deals(
 /// month are approved and paid, the last stays a draft for review.
 fn pay_out_past_months(
     ws: &mut Workspace,
-    manager: TeamMemberId,
+    manager: crate::services::policy::Principal,
     first_payable: Option<chrono::NaiveDate>,
 ) -> Result<()> {
     let Some(first) = first_payable else { return Ok(()) };

@@ -3,6 +3,7 @@
 
 use crate::files::{csv_rows, write_csv};
 use crate::money::format_minor;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::exports::{self, ExportDeal, ExportHistory};
 use crate::{KeelError, Result};
@@ -88,7 +89,14 @@ pub const DEAL_COLUMNS: &[&str] = &[
 const CHUNK: usize = 2_000;
 
 /// Writes the export to `out`; returns how many records it holds.
-pub fn write(ws: &Workspace, kind: ExportKind, format: ExportFormat, out: &mut dyn Write) -> Result<u64> {
+pub fn write(
+    ws: &Workspace,
+    who: Principal,
+    kind: ExportKind,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    policy::reading(ws.conn(), who)?;
     let mut sink = Sink::new(format, out);
     match kind {
         ExportKind::Deals => {

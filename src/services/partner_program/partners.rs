@@ -5,6 +5,8 @@ use crate::domain::{
     PartnerTier, RegistrationStatus, StatementStatus, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Money};
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::registrations::{self, RegistrationView};
 use crate::services::Workspace;
 use crate::store::deals::Deal;
@@ -74,13 +76,13 @@ pub fn program_settings(ws: &Workspace) -> Result<ProgramSettings> {
 /// Sets one program setting by its short name (e.g. `holding_days`, `protection_days.reseller`).
 pub fn set_program_setting(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     name: &str,
     value: u32,
 ) -> Result<ProgramSettings> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "change partner program settings",
     )?;
@@ -99,12 +101,12 @@ pub fn set_program_setting(
     if value > 3_650 && !key.contains("min_payout") {
         return Err(KeelError::invalid(name, "must be at most 3650"));
     }
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         settings::set(tx, &key, &value.to_string())?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "partner.settings",
             "settings",
             0,
@@ -166,10 +168,10 @@ fn checked_rate(tier: PartnerTier, share_bp: Option<i64>) -> Result<BasisPoints>
     }
 }
 
-pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Result<Partner> {
+pub fn add(ws: &mut Workspace, who: Principal, input: PartnerInput) -> Result<Partner> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "add partners",
     )?;
@@ -179,7 +181,7 @@ pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Resu
     if let Some(date) = input.certified_on {
         check_date_range("certified_on", date)?;
     }
-    let manager_id = input.manager_id.unwrap_or(actor);
+    let manager_id = input.manager_id.unwrap_or(who.member());
     let manager = store::team::get(ws.conn(), manager_id)?;
     if !crate::services::policy::allows(manager.role, crate::services::policy::Capability::RunPartnerProgram)
     {
@@ -193,7 +195,7 @@ pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Resu
         _ => PartnerCategory::Reseller,
     });
     let today = ws.today();
-    let id = ws.write(|tx, now| {
+    let id = ws.write_as(who, |tx, now| {
         let fields = PartnerFields {
             name: &name,
             domain: &domain,
@@ -204,11 +206,11 @@ pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Resu
             manager_id: Some(manager_id),
         };
         let id = store::partners::insert(tx, &fields, now)?;
-        store::partners::insert_plan(tx, id, rate, today, now, Some(actor))?;
+        store::partners::insert_plan(tx, id, rate, today, now, Some(who.member()))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "partner.add",
             "partner",
             id.0,
@@ -225,14 +227,14 @@ pub fn add(ws: &mut Workspace, actor: TeamMemberId, input: PartnerInput) -> Resu
 /// from `effective_from` on; earlier approvals keep their locked rate.
 pub fn set_rate(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     partner: PartnerId,
     share_bp: i64,
     effective_from: NaiveDate,
 ) -> Result<Vec<CommissionPlan>> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "change commission plans",
     )?;
@@ -246,9 +248,9 @@ pub fn set_rate(
         ));
     }
     let before = store::partners::plan_in_force(ws.conn(), partner, effective_from)?.map(|p| p.rate.0);
-    ws.write(|tx, now| {
-        let plan = store::partners::insert_plan(tx, partner, rate, effective_from, now, Some(actor))?;
-        crate::services::record(tx, now, Some(actor), "partner.rate", "partner", partner.0, serde_json::json!({
+    ws.write_as(who, |tx, now| {
+        let plan = store::partners::insert_plan(tx, partner, rate, effective_from, now, Some(who.member()))?;
+        crate::services::record(tx, now, Some(who.member()), "partner.rate", "partner", partner.0, serde_json::json!({
             "plan_id": plan, "before": {"rate_bp": before}, "after": {"rate_bp": rate.0, "effective_from": effective_from},
         }))
     })?;
@@ -257,14 +259,14 @@ pub fn set_rate(
 
 pub fn set_status(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     partner: PartnerId,
     status: PartnerStatus,
     certified_on: Option<NaiveDate>,
 ) -> Result<Partner> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "change a partner's status",
     )?;
@@ -273,12 +275,12 @@ pub fn set_status(
         check_date_range("certified_on", date)?;
     }
     let certified_on = certified_on.or(before.certified_on);
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         store::partners::set_status(tx, partner, status, certified_on)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "partner.status",
             "partner",
             partner.0,
@@ -303,7 +305,8 @@ pub struct PartnerSummary {
     pub rate: BasisPoints,
 }
 
-pub fn list(ws: &Workspace) -> Result<Vec<PartnerSummary>> {
+pub fn list(ws: &Workspace, who: Principal) -> Result<Vec<PartnerSummary>> {
+    policy::reading(ws.conn(), who)?;
     let today = ws.today();
     store::partners::list(ws.conn())?
         .into_iter()
@@ -335,10 +338,9 @@ pub struct PartnerView {
 
 /// The partner page. What the company owes the partner (`commission`) is shown only
 /// to those who may see payout statements; the rest of the page is everyone's.
-pub fn view(ws: &Workspace, actor: TeamMemberId, id: PartnerId) -> Result<PartnerView> {
-    let member = store::team::get(ws.conn(), actor)?;
-    let sees_money =
-        crate::services::policy::allows(member.role, crate::services::policy::Capability::ReadStatements);
+pub fn view(ws: &Workspace, who: Principal, id: PartnerId) -> Result<PartnerView> {
+    crate::services::policy::reading(ws.conn(), who)?;
+    let sees_money = who.may(crate::services::policy::Capability::ReadStatements);
     let partner = store::partners::get(ws.conn(), id)?;
     let rate = store::partners::plan_in_force(ws.conn(), id, ws.today())?.map_or(BasisPoints(0), |p| p.rate);
     let registrations: Vec<Registration> =
@@ -361,11 +363,7 @@ pub fn view(ws: &Workspace, actor: TeamMemberId, id: PartnerId) -> Result<Partne
     Ok(PartnerView {
         plans: store::partners::plans(ws.conn(), id)?,
         commission: if sees_money { store::revenue::balances(ws.conn(), id)? } else { Vec::new() },
-        statements: if sees_money {
-            crate::services::payouts::for_partner(ws, actor, id)?
-        } else {
-            Vec::new()
-        },
+        statements: if sees_money { crate::services::payouts::for_partner(ws, who, id)? } else { Vec::new() },
         registrations,
         deals,
         sourced,
@@ -393,19 +391,20 @@ pub struct PartnerDesk {
     pub portal_activity: Vec<store::partner_users::PortalActivity>,
 }
 
-pub fn desk(ws: &Workspace, actor: TeamMemberId) -> Result<PartnerDesk> {
+pub fn desk(ws: &Workspace, who: Principal) -> Result<PartnerDesk> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "work the partner desk",
     )?;
-    let to_review = registrations::list(ws, Some(RegistrationStatus::Submitted))?;
+    let to_review = registrations::list(ws, who, Some(RegistrationStatus::Submitted))?;
     let horizon = ws.today() + chrono::Duration::days(EXPIRY_WARNING_DAYS);
-    let mut expiring: Vec<RegistrationView> = registrations::list(ws, Some(RegistrationStatus::Approved))?
-        .into_iter()
-        .filter(|r| r.registration.protected_until.is_some_and(|until| until <= horizon))
-        .collect();
+    let mut expiring: Vec<RegistrationView> =
+        registrations::list(ws, who, Some(RegistrationStatus::Approved))?
+            .into_iter()
+            .filter(|r| r.registration.protected_until.is_some_and(|until| until <= horizon))
+            .collect();
     expiring.sort_by_key(|r| r.registration.protected_until);
     let statements_to_approve = store::payouts::list(ws.conn(), None, None)?
         .into_iter()

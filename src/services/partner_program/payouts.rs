@@ -1,10 +1,9 @@
 //! Payout runs and statements: draft → approved → paid, with carried balances.
 
-use crate::domain::{
-    check_date_range, LedgerKind, StatementId, StatementLineKind, StatementStatus, TeamMemberId,
-};
+use crate::domain::{check_date_range, LedgerKind, StatementId, StatementLineKind, StatementStatus};
 use crate::money::Currency;
 use crate::services::partners::program_settings;
+use crate::services::policy::Principal;
 use crate::services::{statement_export, Workspace};
 use crate::store::fx::RateTable;
 use crate::store::payouts::{Statement, StatementLine};
@@ -44,10 +43,10 @@ pub struct StatementView {
 /// statement holds yet, plus balances carried from earlier periods. A total that is
 /// negative or under the minimum payout is kept as `carried` for the next period.
 /// Re-running a period rebuilds its drafts; approved and paid statements stay.
-pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<StatementView>> {
+pub fn run(ws: &mut Workspace, who: Principal, period: &str) -> Result<Vec<StatementView>> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "run payouts",
     )?;
@@ -57,7 +56,7 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
     }
     let min_major = program_settings(ws)?.min_payout_major;
     let reporting = crate::services::fx::reporting_currency(ws)?;
-    let ids = ws.write(|tx, now| {
+    let ids = ws.write_as(who, |tx, now| {
         let minimums = Minimums { min_major, reporting, rates: RateTable::load(tx, reporting.code())?, on: last_day };
         if let Some(latest) = store::payouts::latest_period(tx)?.filter(|latest| *latest > period) {
             return Err(KeelError::NotAllowed(format!("payout periods run in order: {latest} already has statements")));
@@ -94,7 +93,7 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
                 };
                 store::payouts::insert_line(tx, id, kind, Some(entry.id), None, entry.amount.amount_minor)?;
             }
-            crate::services::record(tx, now, Some(actor), "payout.statement", "statement", id.0, serde_json::json!({
+            crate::services::record(tx, now, Some(who.member()), "payout.statement", "statement", id.0, serde_json::json!({
                 "after": {"period": period, "partner_id": partner, "currency": currency, "status": status.as_str(),
                           "total_minor": total, "lines": entries.len() + carried.len()},
             }))?;
@@ -102,7 +101,7 @@ pub fn run(ws: &mut Workspace, actor: TeamMemberId, period: &str) -> Result<Vec<
         }
         Ok(created)
     })?;
-    ids.into_iter().map(|id| show(ws, actor, id)).collect()
+    ids.into_iter().map(|id| show(ws, who, id)).collect()
 }
 
 /// The smallest statement paid out, per currency. The program's minimum is in the
@@ -144,26 +143,26 @@ impl Minimums {
 }
 
 /// Statements are what the company owes partners: the program's to see, not every seller's.
-fn may_read(ws: &Workspace, actor: TeamMemberId) -> Result<()> {
+fn may_read(ws: &Workspace, who: Principal) -> Result<()> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::ReadStatements,
         "see payout statements",
     )
     .map(|_| ())
 }
 
-pub fn show(ws: &Workspace, actor: TeamMemberId, id: StatementId) -> Result<StatementView> {
-    may_read(ws, actor)?;
+pub fn show(ws: &Workspace, who: Principal, id: StatementId) -> Result<StatementView> {
+    may_read(ws, who)?;
     Ok(StatementView {
         statement: store::payouts::get(ws.conn(), id)?,
         lines: store::payouts::lines(ws.conn(), id)?,
     })
 }
 
-pub fn list(ws: &Workspace, actor: TeamMemberId, period: Option<&str>) -> Result<Vec<Statement>> {
-    may_read(ws, actor)?;
+pub fn list(ws: &Workspace, who: Principal, period: Option<&str>) -> Result<Vec<Statement>> {
+    may_read(ws, who)?;
     let period = period.map(parse_period).transpose()?.map(|(p, _)| p);
     store::payouts::list(ws.conn(), period.as_deref(), None)
 }
@@ -171,10 +170,10 @@ pub fn list(ws: &Workspace, actor: TeamMemberId, period: Option<&str>) -> Result
 /// One partner's statements, newest period first.
 pub fn for_partner(
     ws: &Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     partner: crate::domain::PartnerId,
 ) -> Result<Vec<Statement>> {
-    may_read(ws, actor)?;
+    may_read(ws, who)?;
     let mut statements = store::payouts::list(ws.conn(), None, Some(partner))?;
     statements.reverse();
     Ok(statements)
@@ -182,42 +181,42 @@ pub fn for_partner(
 
 /// Approves a draft. A partner manager or sales leader approves, and never one who
 /// owns a deal whose commission the statement pays.
-pub fn approve(ws: &mut Workspace, actor: TeamMemberId, id: StatementId) -> Result<StatementView> {
+pub fn approve(ws: &mut Workspace, who: Principal, id: StatementId) -> Result<StatementView> {
     let member = crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "approve payout statements",
     )?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let statement = store::payouts::get(tx, id)?;
         if statement.status != StatementStatus::Draft {
             return Err(KeelError::NotAllowed(format!("statement {id} is {}; only a draft can be approved", statement.status)));
         }
-        if store::payouts::deal_owners(tx, id)?.contains(&actor) {
+        if store::payouts::deal_owners(tx, id)?.contains(&who.member()) {
             return Err(KeelError::Forbidden(format!(
                 "{} owns a deal on statement {id} and may not approve it",
                 member.name
             )));
         }
-        store::payouts::approve(tx, id, now, actor)?;
-        crate::services::record(tx, now, Some(actor), "payout.approve", "statement", id.0, serde_json::json!({
+        store::payouts::approve(tx, id, now, who.member())?;
+        crate::services::record(tx, now, Some(who.member()), "payout.approve", "statement", id.0, serde_json::json!({
             "before": {"status": "draft"}, "after": {"status": "approved", "total_minor": statement.total.amount_minor},
         }))
     })?;
-    show(ws, actor, id)
+    show(ws, who, id)
 }
 
 pub fn mark_paid(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: StatementId,
     reference: &str,
     on: Option<NaiveDate>,
 ) -> Result<StatementView> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "mark statements paid",
     )?;
@@ -227,7 +226,7 @@ pub fn mark_paid(
     if on > ws.today() {
         return Err(KeelError::invalid("date", format!("{on} is in the future")));
     }
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let statement = store::payouts::get(tx, id)?;
         if statement.status != StatementStatus::Approved {
             return Err(KeelError::NotAllowed(format!("statement {id} is {}; only an approved statement can be paid", statement.status)));
@@ -239,11 +238,11 @@ pub fn mark_paid(
             ));
         }
         store::payouts::mark_paid(tx, id, on, &reference)?;
-        crate::services::record(tx, now, Some(actor), "payout.paid", "statement", id.0, serde_json::json!({
+        crate::services::record(tx, now, Some(who.member()), "payout.paid", "statement", id.0, serde_json::json!({
             "before": {"status": "approved"}, "after": {"status": "paid", "reference": reference, "on": on},
         }))
     })?;
-    show(ws, actor, id)
+    show(ws, who, id)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,8 +252,8 @@ pub enum ExportFormat {
 }
 
 /// The statement as a CSV file or a printable PDF.
-pub fn export(ws: &Workspace, actor: TeamMemberId, id: StatementId, format: ExportFormat) -> Result<Vec<u8>> {
-    let view = show(ws, actor, id)?;
+pub fn export(ws: &Workspace, who: Principal, id: StatementId, format: ExportFormat) -> Result<Vec<u8>> {
+    let view = show(ws, who, id)?;
     Ok(match format {
         ExportFormat::Csv => statement_export::csv(&view).into_bytes(),
         ExportFormat::Pdf => statement_export::pdf(&view),

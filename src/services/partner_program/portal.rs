@@ -6,10 +6,9 @@
 
 use super::registrations::{self, RegistrationForm, Submitter};
 use crate::domain::StatementStatus;
-use crate::domain::{
-    PartnerId, PartnerUserId, RegistrationId, RegistrationStatus, StatementId, TeamMemberId,
-};
+use crate::domain::{PartnerId, PartnerUserId, RegistrationId, RegistrationStatus, StatementId};
 use crate::money::Money;
+use crate::services::policy::Principal;
 use crate::services::policy::{self, Capability};
 use crate::services::Workspace;
 use crate::store;
@@ -49,14 +48,14 @@ pub fn signed_in(ws: &Workspace, id: PartnerUserId) -> Result<PartnerUser> {
 /// server gives them a one-time code; a partner manager or sales leader invites.
 pub fn invite(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     partner: PartnerId,
     email: &str,
     name: Option<&str>,
 ) -> Result<PartnerUser> {
     let email = crate::domain::normalize_email("email", email)?;
-    let id = ws.write(|tx, now| {
-        policy::require(tx, actor, Capability::RunPartnerProgram, "invite partners' people to the portal")?;
+    let id = ws.write_as(who, |tx, now| {
+        policy::require(tx, who, Capability::RunPartnerProgram, "invite partners' people to the portal")?;
         let partner = store::partners::get(tx, partner)?;
         let id = match partner_users::find_by_email(tx, &email)? {
             Some(existing) if existing.partner_id != partner.id => {
@@ -68,15 +67,15 @@ pub fn invite(
                 })
             }
             Some(existing) => {
-                partner_users::reinstate(tx, existing.id, actor, now)?;
+                partner_users::reinstate(tx, existing.id, who.member(), now)?;
                 existing.id
             }
-            None => partner_users::insert(tx, partner.id, &email, name, actor, now)?,
+            None => partner_users::insert(tx, partner.id, &email, name, who.member(), now)?,
         };
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "partner_user.invite",
             "partner",
             partner.id.0,
@@ -88,9 +87,9 @@ pub fn invite(
 }
 
 /// Takes a person off the portal: their sessions end at once (the server checks).
-pub fn remove(ws: &mut Workspace, actor: TeamMemberId, email: &str) -> Result<PartnerUser> {
-    let user = ws.write(|tx, now| {
-        policy::require(tx, actor, Capability::RunPartnerProgram, "remove partners' people from the portal")?;
+pub fn remove(ws: &mut Workspace, who: Principal, email: &str) -> Result<PartnerUser> {
+    let user = ws.write_as(who, |tx, now| {
+        policy::require(tx, who, Capability::RunPartnerProgram, "remove partners' people from the portal")?;
         let user = partner_users::find_by_email(tx, email.trim())?
             .filter(|u| u.removed_at.is_none())
             .ok_or_else(|| KeelError::not_found("portal user", email.trim()))?;
@@ -98,7 +97,7 @@ pub fn remove(ws: &mut Workspace, actor: TeamMemberId, email: &str) -> Result<Pa
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "partner_user.remove",
             "partner",
             user.partner_id.0,
@@ -110,8 +109,8 @@ pub fn remove(ws: &mut Workspace, actor: TeamMemberId, email: &str) -> Result<Pa
 }
 
 /// The portal's people, of one partner or all, for the partner program.
-pub fn users(ws: &Workspace, actor: TeamMemberId, partner: Option<PartnerId>) -> Result<Vec<PartnerUser>> {
-    policy::require(ws.conn(), actor, Capability::RunPartnerProgram, "see partners' portal users")?;
+pub fn users(ws: &Workspace, who: Principal, partner: Option<PartnerId>) -> Result<Vec<PartnerUser>> {
+    policy::require(ws.conn(), who, Capability::RunPartnerProgram, "see partners' portal users")?;
     partner_users::list(ws.conn(), partner)
 }
 
@@ -237,7 +236,7 @@ fn own_registration(
 ) -> Result<registrations::RegistrationView> {
     let found = store::registrations::get(ws.conn(), id).ok().filter(|r| r.partner_id == who.partner_id);
     match found {
-        Some(_) => registrations::get(ws, id),
+        Some(_) => registrations::viewed(ws, id),
         None => Err(KeelError::not_found("registration", id)),
     }
 }

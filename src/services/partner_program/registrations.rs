@@ -9,6 +9,8 @@ use crate::domain::{
 };
 use crate::money::{BasisPoints, Currency, Money};
 use crate::services::partners::program_settings;
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::{deals, Workspace};
 use crate::store::registrations::{NewRegistration, Registration, Review};
 use crate::store::{self};
@@ -281,9 +283,9 @@ fn check_submission(
     conflicts(tx, partner.id, &valid.registrable_domain, current.as_ref())
 }
 
-pub fn submit(ws: &mut Workspace, actor: TeamMemberId, input: RegistrationInput) -> Result<RegistrationView> {
-    let id = submit_by(ws, Submitter::Member(actor), input)?;
-    get(ws, id)
+pub fn submit(ws: &mut Workspace, who: Principal, input: RegistrationInput) -> Result<RegistrationView> {
+    let id = submit_by(ws, Submitter::Member(who.member()), input)?;
+    get(ws, who, id)
 }
 
 /// Who sends a registration in: a team member on the partner's behalf, or one of the
@@ -299,6 +301,14 @@ impl Submitter<'_> {
         match self {
             Submitter::Member(id) => Some(*id),
             Submitter::PartnerUser(_) => None,
+        }
+    }
+
+    /// A member submits only while on the team (a partner's user is checked by the portal).
+    fn still_acting(&self, tx: &rusqlite::Connection) -> Result<()> {
+        match self {
+            Submitter::Member(id) => crate::services::policy::active_member(tx, *id).map(|_| ()),
+            Submitter::PartnerUser(_) => Ok(()),
         }
     }
 
@@ -318,6 +328,7 @@ pub(crate) fn submit_by(
     let valid = validate(ws, &input)?;
     let today = ws.today();
     ws.write(|tx, now| {
+        by.still_acting(tx)?;
         expire_due_in(tx, now, today)?;
         let partner = store::partners::get(tx, input.partner_id)?;
         let found = check_submission(tx, &partner, &valid, None)?;
@@ -340,19 +351,32 @@ pub(crate) fn submit_by(
     })
 }
 
-pub fn get(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
+pub fn get(ws: &Workspace, who: Principal, id: RegistrationId) -> Result<RegistrationView> {
+    policy::reading(ws.conn(), who)?;
+    viewed(ws, id)
+}
+
+/// A registration as it reads today, for a caller its own service has authorized (the
+/// portal checks that the partner's user asks for their own).
+pub(crate) fn viewed(ws: &Workspace, id: RegistrationId) -> Result<RegistrationView> {
     let registration = as_of(store::registrations::get(ws.conn(), id)?, ws.today());
     view_of(ws, registration)
 }
 
 /// The registration a deal was converted from, if any (the deal page links to it).
-pub fn for_deal(ws: &Workspace, deal: crate::domain::DealId) -> Result<Option<Registration>> {
+pub fn for_deal(ws: &Workspace, who: Principal, deal: crate::domain::DealId) -> Result<Option<Registration>> {
+    policy::reading(ws.conn(), who)?;
     Ok(store::registrations::for_deal(ws.conn(), deal)?.map(|r| as_of(r, ws.today())))
 }
 
 /// Registrations, oldest first (the review queue order), as of today. Reading writes
 /// nothing: due expiries show as expired (see `as_of`).
-pub fn list(ws: &Workspace, status: Option<RegistrationStatus>) -> Result<Vec<RegistrationView>> {
+pub fn list(
+    ws: &Workspace,
+    who: Principal,
+    status: Option<RegistrationStatus>,
+) -> Result<Vec<RegistrationView>> {
+    policy::reading(ws.conn(), who)?;
     list_of(ws, status, None)
 }
 
@@ -388,20 +412,20 @@ fn expect_status(r: &Registration, allowed: &[RegistrationStatus], action: &str)
 /// its protection. Conflicts (checked again now) need an override reason.
 pub fn approve(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     override_reason: Option<String>,
 ) -> Result<RegistrationView> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "approve registrations",
     )?;
     let override_reason = optional_text("override", override_reason.as_deref(), TextKind::Note)?;
     let settings = program_settings(ws)?;
     let today = ws.today();
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         expire_due_in(tx, now, today)?;
         let registration = store::registrations::get(tx, id)?;
         expect_status(&registration, &[RegistrationStatus::Submitted], "approved")?;
@@ -433,7 +457,7 @@ pub fn approve(
             &Review {
                 status: RegistrationStatus::Approved,
                 at: now,
-                by: actor,
+                by: who.member(),
                 decision_reason: None,
                 override_reason: override_reason.as_deref().filter(|_| !found.is_empty()),
                 plan_id: plan.as_ref().map(|p| p.id),
@@ -444,7 +468,7 @@ pub fn approve(
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "registration.approve",
             "registration",
             id.0,
@@ -455,25 +479,25 @@ pub fn approve(
             }),
         )
     })?;
-    get(ws, id)
+    get(ws, who, id)
 }
 
 fn decide(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     reason: &str,
     to: RegistrationStatus,
     verb: &str,
 ) -> Result<RegistrationView> {
-    crate::services::policy::require(
-        ws.conn(),
-        actor,
-        crate::services::policy::Capability::RunPartnerProgram,
-        &format!("{verb} registrations"),
-    )?;
     let reason = required_text("reason", reason, TextKind::Note)?;
     ws.write(|tx, now| {
+        crate::services::policy::require(
+            tx,
+            who,
+            crate::services::policy::Capability::RunPartnerProgram,
+            &format!("{verb} registrations"),
+        )?;
         let registration = store::registrations::get(tx, id)?;
         expect_status(&registration, &[RegistrationStatus::Submitted], &format!("{verb}ed"))?;
         store::registrations::review(
@@ -482,7 +506,7 @@ fn decide(
             &Review {
                 status: to,
                 at: now,
-                by: actor,
+                by: who.member(),
                 decision_reason: Some(&reason),
                 override_reason: None,
                 plan_id: None,
@@ -493,7 +517,7 @@ fn decide(
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             &format!("registration.{verb}"),
             "registration",
             id.0,
@@ -502,37 +526,37 @@ fn decide(
             }),
         )
     })?;
-    get(ws, id)
+    get(ws, who, id)
 }
 
 pub fn reject(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     reason: &str,
 ) -> Result<RegistrationView> {
-    decide(ws, actor, id, reason, RegistrationStatus::Rejected, "reject")
+    decide(ws, who, id, reason, RegistrationStatus::Rejected, "reject")
 }
 
 /// Sends a registration back to the partner for more information.
 pub fn send_back(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     reason: &str,
 ) -> Result<RegistrationView> {
-    decide(ws, actor, id, reason, RegistrationStatus::Returned, "return")
+    decide(ws, who, id, reason, RegistrationStatus::Returned, "return")
 }
 
 /// Resubmits a returned registration with corrected details.
 pub fn resubmit(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     input: RegistrationInput,
 ) -> Result<RegistrationView> {
-    resubmit_by(ws, Submitter::Member(actor), id, input, None)?;
-    get(ws, id)
+    resubmit_by(ws, Submitter::Member(who.member()), id, input, None)?;
+    get(ws, who, id)
 }
 
 /// A resubmission, with the partner's answer to the manager's question when it comes
@@ -553,6 +577,7 @@ pub(crate) fn resubmit_by(
     let partner = store::partners::get(ws.conn(), current.partner_id)?;
     let today = ws.today();
     ws.write(|tx, now| {
+        by.still_acting(tx)?;
         expire_due_in(tx, now, today)?;
         let found = check_submission(tx, &partner, &valid, Some(id))?;
         store::registrations::resubmit(tx, id, &valid.record(current.partner_id), now)?;
@@ -569,20 +594,20 @@ pub(crate) fn resubmit_by(
 /// Extends an approved registration's protection once, with a reason.
 pub fn extend(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     reason: &str,
 ) -> Result<RegistrationView> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "extend registrations",
     )?;
     let reason = required_text("reason", reason, TextKind::Note)?;
     let settings = program_settings(ws)?;
     let today = ws.today();
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         expire_due_in(tx, now, today)?;
         let registration = store::registrations::get(tx, id)?;
         expect_status(&registration, &[RegistrationStatus::Approved], "extended")?;
@@ -595,7 +620,7 @@ pub fn extend(
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "registration.extend",
             "registration",
             id.0,
@@ -604,14 +629,14 @@ pub fn extend(
             }),
         )
     })?;
-    get(ws, id)
+    get(ws, who, id)
 }
 
 /// Converts an approved registration into a deal (source: partner) on the account
 /// with its domain, creating the account if there is none. One transaction.
 pub fn convert(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: RegistrationId,
     owner: Option<TeamMemberId>,
 ) -> Result<RegistrationView> {
@@ -637,15 +662,15 @@ pub fn convert(
         expands_deal_id: None,
     };
     let today = ws.today();
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         expire_due_in(tx, now, today)?;
         // Decided again inside the write: another command may have acted since.
         expect_status(&store::registrations::get(tx, id)?, &[RegistrationStatus::Approved], "converted")?;
         // A converted deal is handed to someone who carries deals (the acting AE by default).
         if let Some(owner) = owner {
-            crate::services::policy::require(tx, owner, crate::services::policy::Capability::OwnDeals, "own deals")?;
+            crate::services::policy::require_of(tx, owner, crate::services::policy::Capability::OwnDeals, "own deals")?;
         }
-        let mut prepared = deals::prepare(tx, now, today, actor, input)?;
+        let mut prepared = deals::prepare(tx, now, today, who.member(), input)?;
         let account = match existing {
             Some(account) => account,
             None => {
@@ -656,19 +681,19 @@ pub fn convert(
                     vertical: None,
                     region: registration.country.as_deref(),
                 };
-                let account = store::accounts::insert(tx, &fields, now, Some(actor))?;
-                crate::services::record(tx, now, Some(actor), "account.create", "account", account.0, serde_json::json!({
+                let account = store::accounts::insert(tx, &fields, now, Some(who.member()))?;
+                crate::services::record(tx, now, Some(who.member()), "account.create", "account", account.0, serde_json::json!({
                     "name": registration.company_name, "domain": registration.domain, "from_registration": id,
                 }))?;
                 account
             }
         };
         prepared.set_account(account);
-        let deal = deals::insert_prepared(tx, now, actor, &prepared)?;
+        let deal = deals::insert_prepared(tx, now, who.member(), &prepared)?;
         store::registrations::mark_converted(tx, id, deal)?;
-        crate::services::record(tx, now, Some(actor), "registration.convert", "registration", id.0, serde_json::json!({
+        crate::services::record(tx, now, Some(who.member()), "registration.convert", "registration", id.0, serde_json::json!({
             "before": {"status": "approved"}, "after": {"status": "converted", "deal_id": deal},
         }))
     })?;
-    get(ws, id)
+    get(ws, who, id)
 }

@@ -1,9 +1,11 @@
 //! Revenue collected on won deals, and the commission it accrues for the partner
 //! whose approved registration the deal came from.
 
-use crate::domain::{check_date_range, DealId, LedgerEntryId, LedgerKind, RevenueKind, TeamMemberId};
+use crate::domain::{check_date_range, DealId, LedgerEntryId, LedgerKind, RevenueKind};
 use crate::money::{div_round_half_even, BasisPoints, Money};
 use crate::services::partners::program_settings;
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::revenue::{LedgerEntry, NewLedgerEntry, RevenueEvent};
 use crate::store::{self};
@@ -42,7 +44,7 @@ pub fn commission_on(base_minor: i64, rate: BasisPoints) -> i64 {
 /// each event the deal's accruals and clawbacks add up to the registration's locked
 /// rate on the net collected, rounded half-even once. A refund may not exceed what had
 /// been collected by its date. Either entry becomes payable after the holding period.
-pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> Result<RevenueOutcome> {
+pub fn record(ws: &mut Workspace, who: Principal, input: RevenueInput) -> Result<RevenueOutcome> {
     let deal = store::deals::get(ws.conn(), input.deal_id, ws.now())?;
     if !deal.is_won {
         return Err(KeelError::NotAllowed(format!(
@@ -65,7 +67,7 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
         ));
     }
     let holding = i64::from(program_settings(ws)?.holding_days);
-    let (event_id, entry_id) = ws.write(|tx, now| {
+    let (event_id, entry_id) = ws.write_as(who, |tx, now| {
         let collected = store::revenue::net_collected(tx, deal.id)?;
         if input.kind == RevenueKind::Refund {
             // Checked against what had come in by the refund's own date, and against
@@ -96,7 +98,7 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
                 ));
             }
         }
-        let event = store::revenue::insert_event(tx, deal.id, input.kind, amount, input.occurred_on, now, Some(actor))?;
+        let event = store::revenue::insert_event(tx, deal.id, input.kind, amount, input.occurred_on, now, Some(who.member()))?;
         let registration = store::registrations::for_deal(tx, deal.id)?;
         let entry = match registration.and_then(|r| r.rate.map(|rate| (r, rate))) {
             Some((registration, rate)) => {
@@ -119,11 +121,11 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
                     accrued_on: input.occurred_on,
                     payable_on: input.occurred_on + Duration::days(holding),
                 };
-                Some(store::revenue::append_ledger(tx, &entry, now, Some(actor))?)
+                Some(store::revenue::append_ledger(tx, &entry, now, Some(who.member()))?)
             }
             None => None,
         };
-        crate::services::record(tx, now, Some(actor), &format!("revenue.{}", input.kind), "deal", deal.id.0, serde_json::json!({
+        crate::services::record(tx, now, Some(who.member()), &format!("revenue.{}", input.kind), "deal", deal.id.0, serde_json::json!({
             "after": {"amount_minor": amount.amount_minor, "currency": amount.currency, "on": input.occurred_on,
                       "ledger_entry_id": entry},
         }))?;
@@ -145,19 +147,19 @@ pub fn record(ws: &mut Workspace, actor: TeamMemberId, input: RevenueInput) -> R
 /// opposite amount, payable at once, that points at the one it reverses.
 pub fn reverse(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     entry: LedgerEntryId,
     reason: &str,
 ) -> Result<LedgerEntry> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::RunPartnerProgram,
         "reverse ledger entries",
     )?;
     let reason = crate::domain::required_text("reason", reason, crate::domain::TextKind::Note)?;
     let today = ws.today();
-    let id = ws.write(|tx, now| {
+    let id = ws.write_as(who, |tx, now| {
         let original = store::revenue::ledger_entry(tx, entry)?;
         if original.kind == LedgerKind::Reversal {
             return Err(KeelError::NotAllowed(format!("ledger entry {entry} is itself a reversal")));
@@ -180,11 +182,11 @@ pub fn reverse(
             accrued_on: today,
             payable_on: today,
         };
-        let id = store::revenue::append_ledger(tx, &reversal, now, Some(actor))?;
+        let id = store::revenue::append_ledger(tx, &reversal, now, Some(who.member()))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "ledger.reverse",
             "ledger_entry",
             original.id.0,
@@ -206,7 +208,8 @@ pub struct DealRevenue {
     pub net_collected_minor: i64,
 }
 
-pub fn for_deal(ws: &Workspace, deal: DealId) -> Result<DealRevenue> {
+pub fn for_deal(ws: &Workspace, who: Principal, deal: DealId) -> Result<DealRevenue> {
+    policy::reading(ws.conn(), who)?;
     store::deals::get(ws.conn(), deal, ws.now())?;
     Ok(DealRevenue {
         events: store::revenue::events_for_deal(ws.conn(), deal)?,

@@ -1,7 +1,8 @@
 //! The reporting currency and dated exchange rates into it.
 
-use crate::domain::{parse_date, TeamMemberId};
+use crate::domain::parse_date;
 use crate::money::{Currency, FxRate};
+use crate::services::policy::Principal;
 use crate::services::policy::{self, Capability};
 use crate::services::Workspace;
 use crate::store::{self, facts, fx::StoredRate, settings};
@@ -16,10 +17,10 @@ pub fn reporting_currency(ws: &Workspace) -> Result<Currency> {
 /// Changes the reporting currency. Closed deals convert at the rate frozen for the new
 /// currency on their close date (or freeze one now), so every fact is rebuilt. Who may, and
 /// what the currency was, are decided inside the write.
-pub fn set_reporting_currency(ws: &mut Workspace, actor: TeamMemberId, code: &str) -> Result<Currency> {
+pub fn set_reporting_currency(ws: &mut Workspace, who: Principal, code: &str) -> Result<Currency> {
     let currency = Currency::parse("reporting_currency", code)?;
-    ws.write(|tx, now| {
-        policy::require(tx, actor, Capability::LeadSales, "change the reporting currency")?;
+    ws.write_as(who, |tx, now| {
+        policy::require(tx, who, Capability::LeadSales, "change the reporting currency")?;
         let before = Currency::parse("reporting_currency", &settings::reporting_currency(tx)?)?;
         if before == currency {
             return Ok(());
@@ -29,7 +30,7 @@ pub fn set_reporting_currency(ws: &mut Workspace, actor: TeamMemberId, code: &st
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "settings.reporting_currency",
             "settings",
             0,
@@ -70,17 +71,17 @@ impl RateForm {
 }
 
 /// [`set_rate`] from what people typed.
-pub fn set_rate_as_typed(ws: &mut Workspace, actor: TeamMemberId, form: &RateForm) -> Result<StoredRate> {
-    set_rate(ws, actor, form.read()?)
+pub fn set_rate_as_typed(ws: &mut Workspace, who: Principal, form: &RateForm) -> Result<StoredRate> {
+    set_rate(ws, who, form.read()?)
 }
 
 /// Sets the rate of a currency into the reporting currency from a day. Closed deals that
 /// had no rate for their close date convert (and freeze) now; closed deals that already
 /// converted keep their rate. Who may, and which currency reports, are decided inside the write.
-pub fn set_rate(ws: &mut Workspace, actor: TeamMemberId, input: RateInput) -> Result<StoredRate> {
+pub fn set_rate(ws: &mut Workspace, who: Principal, input: RateInput) -> Result<StoredRate> {
     let RateInput { currency, effective_on, rate } = input;
-    let quote = ws.write(|tx, now| {
-        policy::require(tx, actor, Capability::LeadSales, "set exchange rates")?;
+    let quote = ws.write_as(who, |tx, now| {
+        policy::require(tx, who, Capability::LeadSales, "set exchange rates")?;
         let quote = Currency::parse("reporting_currency", &settings::reporting_currency(tx)?)?;
         if currency == quote {
             return Err(KeelError::invalid(
@@ -89,12 +90,12 @@ pub fn set_rate(ws: &mut Workspace, actor: TeamMemberId, input: RateInput) -> Re
             ));
         }
         let previous =
-            store::fx::set(tx, currency.code(), quote.code(), effective_on, rate, now, Some(actor))?;
+            store::fx::set(tx, currency.code(), quote.code(), effective_on, rate, now, Some(who.member()))?;
         facts::mark_unconverted(tx, currency.code())?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "fx.set",
             "fx_rate",
             0,
@@ -109,7 +110,8 @@ pub fn set_rate(ws: &mut Workspace, actor: TeamMemberId, input: RateInput) -> Re
     Ok(StoredRate { currency: currency.code().into(), quote: quote.code().into(), effective_on, rate })
 }
 
-pub fn rates(ws: &Workspace, currency: Option<&str>) -> Result<Vec<StoredRate>> {
+pub fn rates(ws: &Workspace, who: Principal, currency: Option<&str>) -> Result<Vec<StoredRate>> {
+    policy::reading(ws.conn(), who)?;
     let currency = currency.map(|c| Currency::parse("currency", c)).transpose()?;
     store::fx::list(ws.conn(), currency.map(|c| c.code()))
 }

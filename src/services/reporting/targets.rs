@@ -1,8 +1,10 @@
 //! Targets per period: customers, enterprise deals won and ARR to reach by the end of
 //! each period. The go-to-market document's KPI table gives five phases by default.
 
-use crate::domain::{required_text, TeamMemberId, TextKind};
+use crate::domain::{required_text, TextKind};
 use crate::money::{Currency, Money};
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::{self, targets::Target};
 use crate::{KeelError, Result};
@@ -47,20 +49,21 @@ pub struct TargetInput {
     pub currency: Option<String>,
 }
 
-pub fn list(ws: &Workspace) -> Result<Vec<Target>> {
+pub fn list(ws: &Workspace, who: Principal) -> Result<Vec<Target>> {
+    policy::reading(ws.conn(), who)?;
     store::targets::list(ws.conn())
 }
 
 /// Creates a target, or changes the named one (fields not given keep their value).
-pub fn set(ws: &mut Workspace, actor: TeamMemberId, input: TargetInput) -> Result<Target> {
+pub fn set(ws: &mut Workspace, who: Principal, input: TargetInput) -> Result<Target> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::LeadSales,
         "set targets",
     )?;
     let name = required_text("name", &input.name, TextKind::Line)?;
-    let existing = list(ws)?.into_iter().find(|t| t.name.eq_ignore_ascii_case(&name));
+    let existing = list(ws, who)?.into_iter().find(|t| t.name.eq_ignore_ascii_case(&name));
     let currency = match (input.currency.as_deref(), &existing) {
         (Some(code), _) => Currency::parse("currency", code)?,
         (None, Some(t)) => Currency::parse("currency", &t.currency)?,
@@ -95,12 +98,12 @@ pub fn set(ws: &mut Workspace, actor: TeamMemberId, input: TargetInput) -> Resul
         arr_minor,
         currency: currency.code().to_string(),
     };
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         store::targets::upsert(tx, &target)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "target.set",
             "target",
             0,
@@ -111,46 +114,46 @@ pub fn set(ws: &mut Workspace, actor: TeamMemberId, input: TargetInput) -> Resul
 }
 
 /// Sets the five default phase targets from `start`, replacing targets of those names.
-pub fn set_phases(ws: &mut Workspace, actor: TeamMemberId, start: NaiveDate) -> Result<Vec<Target>> {
+pub fn set_phases(ws: &mut Workspace, who: Principal, start: NaiveDate) -> Result<Vec<Target>> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::LeadSales,
         "set targets",
     )?;
     let phases = phase_targets(start);
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         for target in &phases {
             store::targets::upsert(tx, target)?;
         }
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "target.phases",
             "target",
             0,
             serde_json::json!({"start": start.to_string()}),
         )
     })?;
-    list(ws)
+    list(ws, who)
 }
 
-pub fn remove(ws: &mut Workspace, actor: TeamMemberId, name: &str) -> Result<()> {
+pub fn remove(ws: &mut Workspace, who: Principal, name: &str) -> Result<()> {
     crate::services::policy::require(
         ws.conn(),
-        actor,
+        who,
         crate::services::policy::Capability::LeadSales,
         "remove targets",
     )?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         if !store::targets::delete(tx, name)? {
             return Err(KeelError::not_found("target", name));
         }
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "target.remove",
             "target",
             0,

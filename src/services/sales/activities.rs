@@ -4,6 +4,8 @@ use crate::domain::{
     check_date_range, optional_text, parse_date, required_text, AccountId, ActivityId, ActivityKind, DealId,
     TeamMemberId, TextKind,
 };
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::activities::{Activity, ActivityFields, ActivityFilter, NewActivity};
 use crate::store::{self};
@@ -61,16 +63,16 @@ impl ActivityForm {
 }
 
 /// [`log`] from what people typed.
-pub fn log_as_typed(ws: &mut Workspace, actor: TeamMemberId, form: ActivityForm) -> Result<Activity> {
+pub fn log_as_typed(ws: &mut Workspace, who: Principal, form: ActivityForm) -> Result<Activity> {
     let input = form.read()?;
-    log(ws, actor, input)
+    log(ws, who, input)
 }
 
 /// Logs an activity. One with no due date happened now and counts as contact with
 /// the deal (it resets the stall clock); one with a due date is planned work. Every check
 /// runs inside the write, on the records as they are when it happens.
-pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Result<Activity> {
-    let id = ws.write(|tx, now| {
+pub fn log(ws: &mut Workspace, who: Principal, input: ActivityInput) -> Result<Activity> {
+    let id = ws.write_as(who, |tx, now| {
         let subject = required_text("subject", &input.subject, TextKind::Line)?;
         let notes = optional_text("notes", input.notes.as_deref(), TextKind::Note)?;
         let account_id = account_of(tx, now, input.deal_id, input.account_id)?;
@@ -80,7 +82,7 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
         if input.kind == ActivityKind::Task && input.due_date.is_none() {
             return Err(KeelError::invalid("due_date", "is required for a task"));
         }
-        let owner_id = input.owner_id.unwrap_or(actor);
+        let owner_id = input.owner_id.unwrap_or(who.member());
         store::team::get(tx, owner_id)?;
         let happened = input.due_date.is_none();
         let id = store::activities::insert(
@@ -95,7 +97,7 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
                 due_date: input.due_date,
                 done_at: happened.then_some(now),
                 created_at: now,
-                created_by: Some(actor),
+                created_by: Some(who.member()),
             },
         )?;
         if let (true, Some(deal)) = (happened, input.deal_id) {
@@ -104,7 +106,7 @@ pub fn log(ws: &mut Workspace, actor: TeamMemberId, input: ActivityInput) -> Res
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "activity.log",
             "activity",
             id.0,
@@ -150,7 +152,8 @@ fn account_of(
     }
 }
 
-pub fn get(ws: &Workspace, id: ActivityId) -> Result<Activity> {
+pub fn get(ws: &Workspace, who: Principal, id: ActivityId) -> Result<Activity> {
+    policy::reading(ws.conn(), who)?;
     store::activities::get(ws.conn(), id)
 }
 
@@ -165,11 +168,11 @@ pub struct ActivityChanges {
 
 pub fn update(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     id: ActivityId,
     changes: ActivityChanges,
 ) -> Result<Activity> {
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let current = store::activities::get(tx, id)?;
         let subject =
             required_text("subject", changes.subject.as_deref().unwrap_or(&current.subject), TextKind::Line)?;
@@ -191,7 +194,7 @@ pub fn update(
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "activity.update",
             "activity",
             id.0,
@@ -204,8 +207,8 @@ pub fn update(
 }
 
 /// Marks planned work done; it then counts as contact with its deal.
-pub fn complete(ws: &mut Workspace, actor: TeamMemberId, id: ActivityId) -> Result<Activity> {
-    ws.write(|tx, now| {
+pub fn complete(ws: &mut Workspace, who: Principal, id: ActivityId) -> Result<Activity> {
+    ws.write_as(who, |tx, now| {
         let activity = store::activities::get(tx, id)?;
         store::activities::mark_done(tx, id, now)?;
         if let Some(deal) = activity.deal_id {
@@ -214,7 +217,7 @@ pub fn complete(ws: &mut Workspace, actor: TeamMemberId, id: ActivityId) -> Resu
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "activity.done",
             "activity",
             id.0,
@@ -235,7 +238,8 @@ pub struct ActivityQuery {
     pub limit: Option<u32>,
 }
 
-pub fn list(ws: &Workspace, query: &ActivityQuery) -> Result<Vec<Activity>> {
+pub fn list(ws: &Workspace, who: Principal, query: &ActivityQuery) -> Result<Vec<Activity>> {
+    policy::reading(ws.conn(), who)?;
     store::activities::list(
         ws.conn(),
         &ActivityFilter {

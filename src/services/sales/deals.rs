@@ -3,7 +3,9 @@ use crate::domain::{
     StageId, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Currency, Money};
+use crate::services::policy;
 use crate::services::policy::Capability;
+use crate::services::policy::Principal;
 use crate::services::{pipeline, stage_rules, Workspace};
 use crate::store::activities::{Activity, ActivityFilter};
 use crate::store::deals::{Deal, DealFields, DealFilter, DealSort, DealStatus, StageChange};
@@ -379,40 +381,35 @@ pub(crate) fn insert_prepared(
 }
 
 /// Creates a deal (see [`prepare`] for where it may start).
-pub fn create(ws: &mut Workspace, actor: TeamMemberId, input: DealInput) -> Result<Deal> {
+pub fn create(ws: &mut Workspace, who: Principal, input: DealInput) -> Result<Deal> {
     let today = ws.today();
-    let id = ws.write(|tx, now| {
+    let id = ws.write_as(who, |tx, now| {
         store::accounts::get(tx, input.account_id)?;
-        let prepared = prepare(tx, now, today, actor, input)?;
-        insert_prepared(tx, now, actor, &prepared)
+        let prepared = prepare(tx, now, today, who.member(), input)?;
+        insert_prepared(tx, now, who.member(), &prepared)
     })?;
-    get(ws, id)
+    get(ws, who, id)
 }
 
-pub fn update(ws: &mut Workspace, actor: TeamMemberId, id: DealId, changes: DealChanges) -> Result<Deal> {
+pub fn update(ws: &mut Workspace, who: Principal, id: DealId, changes: DealChanges) -> Result<Deal> {
     // Read, checked and written in one transaction: the checks decide on the deal as
     // it is when the write happens.
-    ws.write(|tx, now| update_in(tx, now, actor, id, changes))?;
-    get(ws, id)
+    ws.write_as(who, |tx, now| update_in(tx, now, who.member(), id, changes))?;
+    get(ws, who, id)
 }
 
 /// [`update`] from what people typed: read, checked and written in one transaction.
-pub fn update_as_typed(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    id: DealId,
-    form: DealUpdateForm,
-) -> Result<Deal> {
-    ws.write(|tx, now| {
+pub fn update_as_typed(ws: &mut Workspace, who: Principal, id: DealId, form: DealUpdateForm) -> Result<Deal> {
+    ws.write_as(who, |tx, now| {
         let current = store::deals::get(tx, id, now)?.currency;
-        update_in(tx, now, actor, id, form.read(current)?)
+        update_in(tx, now, who.member(), id, form.read(current)?)
     })?;
-    get(ws, id)
+    get(ws, who, id)
 }
 
 /// Whether `actor` may change the deal's forecast category (screens ask before offering it).
-pub fn may_call_forecast(ws: &Workspace, actor: TeamMemberId, deal: &Deal) -> Result<()> {
-    check_forecast_caller(ws.conn(), actor, deal)
+pub fn may_call_forecast(ws: &Workspace, who: Principal, deal: &Deal) -> Result<()> {
+    check_forecast_caller(ws.conn(), who.member(), deal)
 }
 
 /// A deal's forecast category is its owner's call, which a sales leader may also make.
@@ -494,7 +491,8 @@ fn update_in(
     )
 }
 
-pub fn get(ws: &Workspace, id: DealId) -> Result<Deal> {
+pub fn get(ws: &Workspace, who: Principal, id: DealId) -> Result<Deal> {
+    policy::reading(ws.conn(), who)?;
     store::deals::get(ws.conn(), id, ws.now())
 }
 
@@ -526,18 +524,20 @@ pub struct DealQuery {
 
 /// A page of deals (expected-close order by default); pass the last id as `after`
 /// for the next, or page by `offset`.
-pub fn list(ws: &Workspace, query: &DealQuery) -> Result<Vec<Deal>> {
-    let filter = filter(ws, query)?;
+pub fn list(ws: &Workspace, who: Principal, query: &DealQuery) -> Result<Vec<Deal>> {
+    policy::reading(ws.conn(), who)?;
+    let filter = filter(ws, who, query)?;
     store::deals::list(ws.conn(), &filter, ws.now())
 }
 
 /// How many deals match the query's filters: the length of the list it pages through.
-pub fn count(ws: &Workspace, query: &DealQuery) -> Result<u64> {
-    let filter = filter(ws, query)?;
+pub fn count(ws: &Workspace, who: Principal, query: &DealQuery) -> Result<u64> {
+    policy::reading(ws.conn(), who)?;
+    let filter = filter(ws, who, query)?;
     store::deals::count_matching(ws.conn(), &filter, ws.now())
 }
 
-fn filter(ws: &Workspace, query: &DealQuery) -> Result<DealFilter> {
+fn filter(ws: &Workspace, who: Principal, query: &DealQuery) -> Result<DealFilter> {
     let stage: Option<StageId> = match query.stage.as_deref() {
         Some(name) => Some(pipeline::stage_named(ws, name)?.id),
         None => None,
@@ -552,8 +552,8 @@ fn filter(ws: &Workspace, query: &DealQuery) -> Result<DealFilter> {
             return Err(KeelError::invalid("after", "pages only the default order; use offset"));
         }
         Some(id) => {
-            let last =
-                get(ws, id).map_err(|_| KeelError::invalid("after", format!("deal {id} does not exist")))?;
+            let last = get(ws, who, id)
+                .map_err(|_| KeelError::invalid("after", format!("deal {id} does not exist")))?;
             Some((last.expected_close_date, last.id))
         }
         None => None,
@@ -601,8 +601,9 @@ pub struct DealView {
     pub activities: Vec<Activity>,
 }
 
-pub fn view(ws: &Workspace, id: DealId) -> Result<DealView> {
-    let deal = get(ws, id)?;
+pub fn view(ws: &Workspace, who: Principal, id: DealId) -> Result<DealView> {
+    policy::reading(ws.conn(), who)?;
+    let deal = get(ws, who, id)?;
     let conn = ws.conn();
     let history = store::deals::history(conn, id)?;
     let now = ws.now();
@@ -641,7 +642,8 @@ pub(crate) fn optional_reason(field: &str, value: Option<&str>) -> Result<Option
 
 /// A deal's recorded changes of amount, currency, expected close date, forecast category
 /// and owner, oldest first.
-pub fn changes(ws: &Workspace, id: DealId) -> Result<Vec<store::deal_changes::DealChange>> {
+pub fn changes(ws: &Workspace, who: Principal, id: DealId) -> Result<Vec<store::deal_changes::DealChange>> {
+    policy::reading(ws.conn(), who)?;
     store::deals::get(ws.conn(), id, ws.now())?;
     store::deal_changes::for_deal(ws.conn(), id)
 }

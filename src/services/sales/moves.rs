@@ -1,6 +1,8 @@
 //! Moving a deal between stages: criteria, overrides, closing and reopening.
 
-use crate::domain::{required_text, DealId, TeamMemberId, TextKind};
+use crate::domain::{required_text, DealId, TextKind};
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::{deals, onboarding, stage_rules, Workspace};
 use crate::store::deals::{Deal, NewStageChange};
 use crate::store::{self};
@@ -25,7 +27,8 @@ pub struct MoveOutcome {
 
 /// What a move of deal `id` to `stage` would miss: the items a refused move lists,
 /// for a screen to show beside the card before or after the attempt. Writes nothing.
-pub fn missing_for_move(ws: &Workspace, id: DealId, stage: &str) -> Result<Vec<String>> {
+pub fn missing_for_move(ws: &Workspace, who: Principal, id: DealId, stage: &str) -> Result<Vec<String>> {
+    policy::reading(ws.conn(), who)?;
     let bounds = stage_rules::poc_bounds(&ws.settings()?);
     let conn = ws.conn();
     let deal = store::deals::get(conn, id, ws.now())?;
@@ -42,17 +45,12 @@ pub fn missing_for_move(ws: &Workspace, id: DealId, stage: &str) -> Result<Vec<S
 
 /// Moves a deal. Refused, writing nothing, when the move misses exit or entry
 /// criteria (every missing item listed) unless an override reason is given.
-pub fn move_deal(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    id: DealId,
-    input: MoveInput,
-) -> Result<MoveOutcome> {
+pub fn move_deal(ws: &mut Workspace, who: Principal, id: DealId, input: MoveInput) -> Result<MoveOutcome> {
     let override_reason = deals::optional_reason("override", input.override_reason.as_deref())?;
     let bounds = stage_rules::poc_bounds(&ws.settings()?);
     // Everything the decision reads is read inside the write transaction, so a
     // concurrent change (the CLI beside the app) cannot slip between check and move.
-    let overridden = ws.write(|tx, now| {
+    let overridden = ws.write_as(who, |tx, now| {
         let deal = store::deals::get(tx, id, now)?;
         let pipeline = store::stages::default_pipeline(tx)?;
         let stages = store::stages::list(tx, pipeline.id)?;
@@ -106,7 +104,7 @@ pub fn move_deal(
                 from_stage: Some(from.id),
                 to_stage: target.id,
                 changed_at: now,
-                changed_by: Some(actor),
+                changed_by: Some(who.member()),
                 amount: deal.amount,
                 currency: deal.currency,
                 probability: deal.probability_override.unwrap_or(target.default_probability),
@@ -114,12 +112,12 @@ pub fn move_deal(
             },
         )?;
         if target.is_won {
-            onboarding::start_for_won_deal(tx, now, &deal, actor)?;
+            onboarding::start_for_won_deal(tx, now, &deal, who.member())?;
         }
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "deal.move",
             "deal",
             id.0,
@@ -130,5 +128,5 @@ pub fn move_deal(
         )?;
         Ok(missing)
     })?;
-    Ok(MoveOutcome { deal: deals::get(ws, id)?, overridden })
+    Ok(MoveOutcome { deal: deals::get(ws, who, id)?, overridden })
 }

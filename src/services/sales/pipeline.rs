@@ -1,9 +1,9 @@
 //! The default enterprise pipeline (the go-to-market document's enterprise sales
 //! funnel and playbook) and reading the stages of a workspace.
 
-use crate::domain::TeamMemberId;
 use crate::domain::{ForecastCategory, RuleTrigger, StageRule};
 use crate::money::BasisPoints;
+use crate::services::policy::{self, Capability, Principal};
 use crate::services::Workspace;
 use crate::store::stages::{self, NewStage, Stage, StageRuleRef};
 use crate::{KeelError, Result};
@@ -161,12 +161,7 @@ pub struct StageChanges {
 
 /// Tunes a stage: its default probability and after how many quiet days a deal in
 /// it is stalled. Closed stages never stall.
-pub fn update_stage(
-    ws: &mut Workspace,
-    actor: TeamMemberId,
-    name: &str,
-    changes: StageChanges,
-) -> Result<Stage> {
+pub fn update_stage(ws: &mut Workspace, who: Principal, name: &str, changes: StageChanges) -> Result<Stage> {
     let stage = stage_named(ws, name)?;
     let probability = match changes.default_probability_bp {
         Some(bp) => BasisPoints::checked("probability", bp)?,
@@ -188,12 +183,14 @@ pub fn update_stage(
             format!("{} is a closed stage: its probability is fixed", stage.name),
         ));
     }
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
+        // Stage probabilities weigh every forecast: the leader's call, like targets.
+        policy::require(tx, who, Capability::LeadSales, "tune pipeline stages")?;
         stages::update_settings(tx, stage.id, probability, stall)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "stage.update",
             "stage",
             stage.id.0,

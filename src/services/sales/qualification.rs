@@ -2,8 +2,9 @@
 
 use crate::domain::{
     check_date_range, optional_text, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
-    PocOutcome, TeamMemberId, TextKind,
+    PocOutcome, TextKind,
 };
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::qualification::{BantEntry, ChecklistEntry, ProofOfConcept};
 use crate::store::{self};
@@ -20,7 +21,7 @@ pub struct BantChange {
 
 pub fn set_bant(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     deal: DealId,
     changes: Vec<BantChange>,
 ) -> Result<Vec<BantEntry>> {
@@ -46,12 +47,12 @@ pub fn set_bant(
             entry.note = note;
         }
     }
-    ws.write(|tx, now| {
-        store::qualification::save_bant(tx, deal, &entries, now, Some(actor))?;
+    ws.write_as(who, |tx, now| {
+        store::qualification::save_bant(tx, deal, &entries, now, Some(who.member()))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "deal.bant",
             "deal",
             deal.0,
@@ -75,7 +76,7 @@ pub struct PocChanges {
 /// workspace's bounds (30–60 days by default) once both dates are known.
 pub fn set_poc(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     deal: DealId,
     changes: PocChanges,
 ) -> Result<ProofOfConcept> {
@@ -104,12 +105,12 @@ pub fn set_poc(
             return Err(KeelError::invalid("end_date", problem));
         }
     }
-    ws.write(|tx, now| {
-        store::qualification::save_poc(tx, deal, &poc, now, Some(actor))?;
+    ws.write_as(who, |tx, now| {
+        store::qualification::save_poc(tx, deal, &poc, now, Some(who.member()))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "deal.poc",
             "deal",
             deal.0,
@@ -121,7 +122,7 @@ pub fn set_poc(
 
 pub fn set_checklist_item(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     deal: DealId,
     item: ChecklistItem,
     status: ChecklistStatus,
@@ -136,12 +137,12 @@ pub fn set_checklist_item(
         status,
         on_date: on_date.or_else(|| status.is_complete().then(|| ws.today())),
     };
-    ws.write(|tx, now| {
-        store::qualification::save_checklist_item(tx, deal, &entry, now, Some(actor))?;
+    ws.write_as(who, |tx, now| {
+        store::qualification::save_checklist_item(tx, deal, &entry, now, Some(who.member()))?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "deal.checklist",
             "deal",
             deal.0,

@@ -6,13 +6,18 @@ use crate::partners::Program;
 use keel::domain::{Role, StatementId};
 use keel::services::payouts::{self, ExportFormat};
 use keel::services::policy::{allows, Capability};
-use keel::services::{fx, partners, targets, team};
+use keel::services::{fx, partners, pipeline, targets, team};
 
-fn member(p: &mut Program, name: &str, role: Role) -> keel::domain::TeamMemberId {
+fn member(p: &mut Program, name: &str, role: Role) -> keel::services::policy::Principal {
     let leader = p.fx.leader;
-    team::add(&mut p.fx.ws, Some(leader), team::NewTeamMember { name: name.into(), role, ae_segment: None })
-        .expect("member")
-        .id
+    let id = team::add(
+        &mut p.fx.ws,
+        Some(leader),
+        team::NewTeamMember { name: name.into(), role, ae_segment: None },
+    )
+    .expect("member")
+    .id;
+    p.fx.ws.authenticate(id).expect("a new member acts")
 }
 
 #[test]
@@ -47,7 +52,7 @@ fn only_a_sales_leader_adds_members_so_nobody_makes_themselves_one() {
         });
     }
     let sdr = member(&mut p, "Sam Reyes", Role::Sdr);
-    assert_eq!(team::get(&p.fx.ws, sdr).expect("sdr").role, Role::Sdr, "the leader adds members");
+    assert_eq!(team::get(&p.fx.ws, sdr.member()).expect("sdr").role, Role::Sdr, "the leader adds members");
 }
 
 #[test]
@@ -74,7 +79,7 @@ fn payout_statements_are_the_programs_to_read() {
         });
         // The partner page is everyone's; what the company owes the partner is not.
         let page = partners::view(&p.fx.ws, actor, reseller).expect("page");
-        assert!(page.commission.is_empty() && page.statements.is_empty(), "no money for {actor}");
+        assert!(page.commission.is_empty() && page.statements.is_empty(), "no money for {actor:?}");
         assert!(!page.registrations.is_empty(), "the rest of the page is there");
     }
     let leader = p.fx.leader;
@@ -122,6 +127,14 @@ fn program_settings_rates_targets_and_exchange_rates_need_their_roles() {
         p.fx.refuses("only a sales leader may change the reporting currency", |ws| {
             fx::set_reporting_currency(ws, actor, "EUR")
         });
+        p.fx.refuses("only a sales leader may tune pipeline stages", |ws| {
+            let changes =
+                pipeline::StageChanges { default_probability_bp: Some(5_000), stall_after_days: None };
+            pipeline::update_stage(ws, actor, "Lead", changes)
+        });
+        p.fx.refuses("only a sales leader may change the proof-of-concept bounds", |ws| {
+            ws.set_poc_bounds(actor, 14, 90)
+        });
     }
     let leader = p.fx.leader;
     fx::set_rate_as_typed(&mut p.fx.ws, leader, &crate::rate_form("EUR", today, "1.08"))
@@ -137,9 +150,34 @@ fn a_converted_registration_goes_to_someone_who_carries_deals() {
     keel::services::registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
     p.fx.refuses(
         "only an account executive or a sales leader may own deals (Pat Okoye is partner manager)",
-        |ws| keel::services::registrations::convert(ws, ae, id, Some(pm)),
+        |ws| keel::services::registrations::convert(ws, ae, id, Some(pm.member())),
     );
     let converted =
-        keel::services::registrations::convert(&mut p.fx.ws, pm, id, Some(ae)).expect("to the AE");
+        keel::services::registrations::convert(&mut p.fx.ws, pm, id, Some(ae.member())).expect("to the AE");
     assert!(converted.registration.deal_id.is_some());
+}
+
+#[test]
+fn a_principal_acts_for_an_active_member_only_reads_included() {
+    let mut p = Program::new();
+    let eli = member(&mut p, "Eli Santos", Role::AccountExecutive);
+    let account = p.fx.account("Nova Games", "novagames.com");
+    let input = p.fx.deal_input(account);
+    keel::services::deals::create(&mut p.fx.ws, eli, input.clone()).expect("an active member writes");
+    let query = keel::services::deals::DealQuery::default();
+    assert_eq!(keel::services::deals::list(&p.fx.ws, eli, &query).expect("and reads").len(), 1);
+
+    let leader = p.fx.leader;
+    team::deactivate(&mut p.fx.ws, leader, eli.member()).expect("Eli leaves");
+    // A principal authenticated before Eli left acts no more: not for a read, not for a write.
+    let left = "Eli Santos has left the team and can no longer act";
+    let refused = keel::services::deals::list(&p.fx.ws, eli, &query).expect_err("a read");
+    assert!(refused.to_string().contains(left), "{refused}");
+    let refused = keel::services::metrics::compute(&p.fx.ws, eli, &Default::default()).expect_err("a report");
+    assert!(refused.to_string().contains(left), "{refused}");
+    p.fx.refuses(left, |ws| keel::services::deals::create(ws, eli, input));
+    // And no front door can authenticate them again.
+    let again = p.fx.ws.authenticate(eli.member()).expect_err("authenticate");
+    assert!(again.to_string().contains(left), "{again}");
+    assert!(p.fx.ws.principal(Some("Eli Santos")).is_err(), "nor act as them by name");
 }

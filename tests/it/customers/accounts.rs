@@ -1,5 +1,6 @@
 //! Accounts, contacts and the team.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use keel::domain::{AccountId, Role, Segment};
 use keel::services::{accounts, contacts, team};
@@ -8,7 +9,7 @@ use keel::services::{accounts, contacts, team};
 fn domains_are_stored_normalized() {
     let mut fx = Fixture::seeded();
     let id = fx.account("Nova Games", "https://WWW.NovaGames.com/pricing");
-    let account = accounts::get(&fx.ws, id).expect("get");
+    let account = accounts::get(&fx.ws, fx.ws.me(), id).expect("get");
     assert_eq!(account.domain.as_deref(), Some("novagames.com"));
 }
 
@@ -133,12 +134,12 @@ fn the_team_has_unique_names_and_acts_through_a_member() {
     });
     assert_eq!(
         fx.ws.current_user().expect("current").map(|m| m.id),
-        Some(ae),
+        Some(ae.member()),
         "the member the workspace acts as by default"
     );
     fx.ws.set_current_user("vic okafor").expect("switch user");
-    assert_eq!(fx.ws.actor(None).expect("actor"), fx.leader);
-    assert!(fx.ws.actor(Some("Nobody")).is_err());
+    assert_eq!(fx.ws.principal(None).expect("actor"), fx.leader);
+    assert!(fx.ws.principal(Some("Nobody")).is_err());
 }
 
 #[test]
@@ -159,7 +160,7 @@ fn account_page_shows_contacts_deals_and_onboarding() {
     .expect("contact");
     let input = fx.deal_input(account);
     keel::services::deals::create(&mut fx.ws, ae, input).expect("deal");
-    let view = accounts::view(&fx.ws, account).expect("view");
+    let view = accounts::view(&fx.ws, fx.ws.me(), account).expect("view");
     assert_eq!(view.contacts.len(), 1);
     assert_eq!(view.deals.len(), 1);
     assert!(view.onboarding.is_empty(), "no onboarding before a win");

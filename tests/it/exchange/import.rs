@@ -1,6 +1,7 @@
 //! Import from Keel, Salesforce, HubSpot and Pipedrive exports (CSV in several
 //! encodings, XLSX, JSON), export, re-import, revert, and malformed files.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use keel::domain::ImportKind;
 use keel::services::deals as deal_svc;
@@ -56,7 +57,7 @@ fn run(
 }
 
 fn deal_named(fx: &Fixture, name: &str) -> keel::store::deals::Deal {
-    deal_svc::list(&fx.ws, &deal_svc::DealQuery { limit: Some(500), ..Default::default() })
+    deal_svc::list(&fx.ws, fx.ws.me(), &deal_svc::DealQuery { limit: Some(500), ..Default::default() })
         .expect("list")
         .into_iter()
         .find(|d| d.name == name)
@@ -64,7 +65,7 @@ fn deal_named(fx: &Fixture, name: &str) -> keel::store::deals::Deal {
 }
 
 fn deal_count(fx: &Fixture) -> usize {
-    deal_svc::list(&fx.ws, &deal_svc::DealQuery { limit: Some(500), ..Default::default() })
+    deal_svc::list(&fx.ws, fx.ws.me(), &deal_svc::DealQuery { limit: Some(500), ..Default::default() })
         .expect("list")
         .len()
 }
@@ -113,7 +114,7 @@ fn a_salesforce_export_comes_in_with_its_history() {
         "closed on its close date"
     );
     assert_eq!(won.created_at.date_naive().to_string(), "2025-09-01");
-    let history = keel::services::deals::view(&fx.ws, won.id).expect("view").history;
+    let history = keel::services::deals::view(&fx.ws, fx.ws.me(), won.id).expect("view").history;
     let path: Vec<&str> = history.iter().map(|h| h.to_stage.as_str()).collect();
     assert_eq!(path, ["Lead", "Closed Won"], "entered the pipeline when created, won when closed");
     assert_eq!(history[1].changed_at.date_naive().to_string(), "2026-02-27");
@@ -155,7 +156,7 @@ fn a_pipedrive_export_in_windows_1252_with_decimal_commas() {
     let won = deal_named(&fx, "Müller expansion");
     assert_eq!(won.amount.expect("a known amount").amount_minor, 800_000, "8.000 is eight thousand");
     assert_eq!(won.closed_on.map(|d| d.to_string()).as_deref(), Some("2026-02-10"), "the won time");
-    let history = keel::services::deals::view(&fx.ws, won.id).expect("view").history;
+    let history = keel::services::deals::view(&fx.ws, fx.ws.me(), won.id).expect("view").history;
     let path: Vec<&str> = history.iter().map(|h| h.to_stage.as_str()).collect();
     assert_eq!(path, ["Proof of Concept", "Closed Won"], "won from the stage Pipedrive had it in");
     assert_eq!(history[1].changed_at.to_rfc3339(), "2026-02-10T16:45:00+00:00");
@@ -283,7 +284,7 @@ fn strict_refuses_the_whole_file_and_writes_nothing() {
     let mut fx = Fixture::seeded();
     let strict = ImportOptions { strict: true, ..options() };
     fx.refuses("3 of 7 rows are bad", |ws| {
-        let ae = ws.current_user()?.map(|m| m.id).expect("current user");
+        let ae = ws.principal(None)?;
         import::run(ws, ae, ImportKind::Deals, "bad.csv", &with_bad_rows(), &strict, &mut |_| {})
     });
 }
@@ -309,7 +310,7 @@ fn malformed_files_get_a_clear_message_and_write_nothing() {
     ];
     for (needle, bytes) in cases {
         fx.refuses(needle, |ws| {
-            let ae = ws.current_user()?.map(|m| m.id).expect("current user");
+            let ae = ws.principal(None)?;
             import::run(ws, ae, ImportKind::Deals, "bad.csv", &bytes, &ImportOptions::default(), &mut |_| {})
         });
     }
@@ -348,7 +349,7 @@ fn map_overrides_columns_and_stage_labels() {
     assert_eq!(deal_named(&fx, "Mapped deal").stage_name, "Discovery & Demo");
     let bad = ImportOptions { maps: vec!["Title=nonsense".into()], ..ImportOptions::default() };
     fx.refuses("'nonsense' is not a deals field", |ws| {
-        let ae = ws.current_user()?.map(|m| m.id).expect("current user");
+        let ae = ws.principal(None)?;
         import::run(ws, ae, ImportKind::Deals, "f.csv", file, &bad, &mut |_| {})
     });
     let dmy = ImportOptions { date_order: Some(DateOrder::DayFirst), ..ImportOptions::default() };
@@ -392,14 +393,14 @@ fn reimporting_updates_instead_of_duplicating_and_revert_undoes_each_batch() {
     assert_eq!(won.closed_on.map(|d| d.to_string()).as_deref(), Some("2026-04-15"));
 
     fx.refuses("revert import 3 first", |ws| {
-        let ae = ws.current_user()?.map(|m| m.id).expect("current user");
+        let ae = ws.principal(None)?;
         import::revert(ws, ae, first.batch.expect("batch"))
     });
     let undone = import::revert(&mut fx.ws, fx.ae, second.batch.expect("batch")).expect("revert second");
     assert_eq!((undone.removed, undone.restored), (0, 2));
     let restored = deal_named(&fx, "Apex expansion");
     assert_eq!((restored.stage_name.as_str(), restored.closed_on), ("Negotiation", None));
-    let history = keel::services::deals::view(&fx.ws, restored.id).expect("view").history;
+    let history = keel::services::deals::view(&fx.ws, fx.ws.me(), restored.id).expect("view").history;
     let path: Vec<&str> = history.iter().map(|h| h.to_stage.as_str()).collect();
     assert_eq!(path, ["Negotiation", "Closed Won", "Negotiation"], "history is appended to, never erased");
     assert_eq!(deal_named(&fx, "Nova voice rollout").amount.map(|m| m.amount_minor), Some(12_000_000));
@@ -414,7 +415,12 @@ fn reimporting_updates_instead_of_duplicating_and_revert_undoes_each_batch() {
     assert_eq!(members, 2, "created owners are gone");
     assert!(before_any.len() < fx.snapshot().len(), "batches and the audit log keep the story");
     assert!(
-        import::list(&fx.ws, None).expect("list").iter().filter(|b| b.reverted_at.is_some()).count() == 2
+        import::list(&fx.ws, fx.ws.me(), None)
+            .expect("list")
+            .iter()
+            .filter(|b| b.reverted_at.is_some())
+            .count()
+            == 2
     );
 }
 
@@ -428,7 +434,7 @@ fn revert_is_refused_when_an_imported_deal_was_worked_on() {
         .expect("move");
     let batch = report.batch.expect("batch");
     fx.refuses("was changed after the import", |ws| {
-        let ae = ws.current_user()?.map(|m| m.id).expect("current user");
+        let ae = ws.principal(None)?;
         import::revert(ws, ae, batch)
     });
 }
@@ -445,7 +451,7 @@ fn export_then_import_reproduces_the_records_with_their_history() {
         .expect("demo");
     let export_of = |ws: &keel::services::Workspace, kind, format| {
         let mut out = Vec::new();
-        export::write(ws, kind, format, &mut out).expect("export");
+        export::write(ws, ws.me(), kind, format, &mut out).expect("export");
         out
     };
     let activities =
@@ -538,7 +544,7 @@ fn duplicate_accounts_are_found_and_merged() {
     let lab = fx.account("Nova Lab", "novalab.io");
     fx.account("Nova Games 2", "novagames2.com");
     fx.account("Nova Games 3", "novagames3.com");
-    let groups = keel::services::duplicates::account_duplicates(&fx.ws).expect("duplicates");
+    let groups = keel::services::duplicates::account_duplicates(&fx.ws, fx.ws.me()).expect("duplicates");
     let ids: Vec<Vec<keel::domain::AccountId>> =
         groups.iter().map(|g| g.accounts.iter().map(|a| a.id).collect()).collect();
     assert_eq!(ids, vec![vec![acme, acme_eu, acme_inc], vec![labs, lab]], "numbers apart are not duplicates");
@@ -547,17 +553,20 @@ fn duplicate_accounts_are_found_and_merged() {
     let input = fx.deal_input(acme_eu);
     let deal = deal_svc::create(&mut fx.ws, fx.ae, input).expect("deal").id;
     fx.refuses("cannot be merged into itself", |ws| {
-        let ae = ws.current_user()?.map(|m| m.id).expect("current user");
+        let ae = ws.principal(None)?;
         keel::services::duplicates::merge(ws, ae, acme, acme)
     });
     let report = keel::services::duplicates::merge(&mut fx.ws, fx.ae, acme, acme_eu).expect("merge");
     assert_eq!(report.moved.deals, 1);
     assert_eq!(
-        deal_svc::get(&fx.ws, deal).expect("deal").account_id,
+        deal_svc::get(&fx.ws, fx.ws.me(), deal).expect("deal").account_id,
         Some(acme),
         "the deal moved to the survivor"
     );
-    assert!(keel::services::accounts::get(&fx.ws, acme_eu).is_err(), "the merged account is gone");
+    assert!(
+        keel::services::accounts::get(&fx.ws, fx.ws.me(), acme_eu).is_err(),
+        "the merged account is gone"
+    );
     let audit = fx.ws.audit_log(Some("account"), Some(acme.0), None).expect("audit");
     assert!(audit.iter().any(|e| e.action == "account.merge"), "the merge is recorded");
     let inc_merge = keel::services::duplicates::merge(&mut fx.ws, fx.ae, acme_inc, acme).expect("merge");

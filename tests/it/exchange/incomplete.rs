@@ -2,6 +2,7 @@
 //! closed before they were created, lead sources Keel does not know. Kept and flagged,
 //! counted where they can be, never refused.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use keel::domain::{DealId, DealSource, ImportKind};
 use keel::services::import::{self, ImportOptions, RowAction};
@@ -31,7 +32,7 @@ fn imported() -> (Fixture, import::ImportReport) {
 }
 
 fn named(fx: &Fixture, name: &str) -> Deal {
-    deals::list(&fx.ws, &deals::DealQuery { limit: Some(100), ..Default::default() })
+    deals::list(&fx.ws, fx.ws.me(), &deals::DealQuery { limit: Some(100), ..Default::default() })
         .expect("list")
         .into_iter()
         .find(|d| d.name == name)
@@ -78,7 +79,7 @@ fn every_row_lands_with_what_it_lacks_said() {
 #[test]
 fn unknown_amounts_count_in_deals_and_win_rates_and_in_no_money_figure() {
     let (fx, _) = imported();
-    let report = metrics::compute(&fx.ws, &MetricsQuery::default()).expect("metrics");
+    let report = metrics::compute(&fx.ws, fx.ws.me(), &MetricsQuery::default()).expect("metrics");
     let f = &report.figures;
     assert_eq!(
         (f.won_count, f.lost_count, f.win_rate),
@@ -94,7 +95,7 @@ fn unknown_amounts_count_in_deals_and_win_rates_and_in_no_money_figure() {
     assert_eq!(f.avg_deal_size_minor, Some(500_000));
     assert_eq!(f.deals_without_amount, 2, "Beta (lost) and Gamma (open)");
     assert!(report.unconverted.is_empty(), "an unknown amount is not a missing exchange rate");
-    let board = metrics::board(&fx.ws, &BoardQuery::default()).expect("board");
+    let board = metrics::board(&fx.ws, fx.ws.me(), &BoardQuery::default()).expect("board");
     assert_eq!((board.open_count, board.pipeline_value_minor, board.unconverted_count), (2, 250_000, 0));
     let other = report.by_source.iter().find(|g| g.source.as_deref() == Some("other")).expect("other");
     assert_eq!(other.figures.won_count, 1, "an unknown lead source is grouped under other");
@@ -108,6 +109,7 @@ fn lists_page_through_deals_without_a_close_date() {
     loop {
         let page = deals::list(
             &fx.ws,
+            fx.ws.me(),
             &deals::DealQuery {
                 limit: Some(1),
                 after,
@@ -124,8 +126,12 @@ fn lists_page_through_deals_without_a_close_date() {
     seen.dedup();
     assert_eq!(seen.len(), 4, "each deal once, those with no close date included");
     let all = deals::DealQuery { status: keel::store::deals::DealStatus::Any, ..Default::default() };
-    assert_eq!(deals::count(&fx.ws, &all).expect("count"), 4, "deals without an account are counted");
-    let hits = keel::services::search::search(&fx.ws, "Gamma", None).expect("search");
+    assert_eq!(
+        deals::count(&fx.ws, fx.ws.me(), &all).expect("count"),
+        4,
+        "deals without an account are counted"
+    );
+    let hits = keel::services::search::search(&fx.ws, fx.ws.me(), "Gamma", None).expect("search");
     assert!(
         hits.iter().any(|h| h.kind == "deal" && h.detail.starts_with("no account yet")),
         "a deal without an account is found: {hits:?}"
@@ -139,7 +145,8 @@ fn a_reimport_changes_nothing_and_an_export_round_trip_keeps_what_is_unknown() {
     assert_eq!((again.counts.created, again.counts.updated, again.counts.unchanged), (0, 0, 4));
 
     let mut file = Vec::new();
-    export::write(&fx.ws, export::ExportKind::Deals, export::ExportFormat::Csv, &mut file).expect("export");
+    export::write(&fx.ws, fx.ws.me(), export::ExportKind::Deals, export::ExportFormat::Csv, &mut file)
+        .expect("export");
     let mut other = Fixture::seeded();
     let report = deals_from(&mut other, "keel.csv", &file).expect("round trip");
     assert_eq!(report.counts.created, 4, "{:?}", report.rows);

@@ -2,6 +2,7 @@
 //! with no options: every record lands, the won / lost / open counts are the ones the
 //! file's own columns give, and importing the file again changes nothing.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use keel::domain::ImportKind;
 use keel::services::deals::{self, DealQuery};
@@ -71,9 +72,12 @@ fn rows_of(name: &str, encoding_1252: bool) -> Vec<HashMap<String, String>> {
 
 /// (won, lost, open) of the deals in the workspace.
 fn outcomes(fx: &Fixture) -> (usize, usize, usize) {
-    let all =
-        deals::list(&fx.ws, &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() })
-            .expect("deals");
+    let all = deals::list(
+        &fx.ws,
+        fx.ws.me(),
+        &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() },
+    )
+    .expect("deals");
     let won = all.iter().filter(|d| d.is_won).count();
     let lost = all.iter().filter(|d| d.is_closed && !d.is_won).count();
     (won, lost, all.len() - won - lost)
@@ -112,17 +116,20 @@ fn hubspot_default_view_without_a_company_column() {
         "the file has no flags: its stage labels decide"
     );
     let without_amount = rows.iter().filter(|r| r["Amount"].is_empty()).count();
-    let metrics = keel::services::metrics::compute(&fx.ws, &Default::default()).expect("metrics");
+    let metrics = keel::services::metrics::compute(&fx.ws, fx.ws.me(), &Default::default()).expect("metrics");
     assert_eq!(
         metrics.figures.deals_without_amount as usize, without_amount,
         "blank amounts are kept as unknown"
     );
-    let deactivated =
-        deals::list(&fx.ws, &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() })
-            .expect("deals")
-            .into_iter()
-            .filter(|d| d.owner_name.contains("(Deactivated User)"))
-            .count();
+    let deactivated = deals::list(
+        &fx.ws,
+        fx.ws.me(),
+        &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() },
+    )
+    .expect("deals")
+    .into_iter()
+    .filter(|d| d.owner_name.contains("(Deactivated User)"))
+    .count();
     assert_eq!(deactivated, 1, "an owner who has left is kept as the file names them");
 }
 
@@ -174,6 +181,7 @@ fn a_public_pipeline_data_set_with_no_name_column() {
         let named = format!("{} – {}", first["account"], first["product"]);
         let deal = deals::list(
             &fx.ws,
+            fx.ws.me(),
             &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() },
         )
         .expect("deals")
@@ -204,12 +212,15 @@ fn a_salesforce_data_export_opportunity_file() {
             placed.by
         );
     }
-    let currencies: std::collections::BTreeSet<String> =
-        deals::list(&fx.ws, &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() })
-            .expect("deals")
-            .into_iter()
-            .map(|d| d.currency.code().to_string())
-            .collect();
+    let currencies: std::collections::BTreeSet<String> = deals::list(
+        &fx.ws,
+        fx.ws.me(),
+        &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() },
+    )
+    .expect("deals")
+    .into_iter()
+    .map(|d| d.currency.code().to_string())
+    .collect();
     assert_eq!(currencies.into_iter().collect::<Vec<_>>(), ["COP", "MXN", "PEN", "USD"]);
 }
 
@@ -238,9 +249,12 @@ fn a_salesforce_data_export_as_a_whole_joins_accounts_owners_and_history() {
         report.history_entries > opportunities.len(),
         "OpportunityHistory.csv brought stage changes back"
     );
-    let all =
-        deals::list(&fx.ws, &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() })
-            .expect("deals");
+    let all = deals::list(
+        &fx.ws,
+        fx.ws.me(),
+        &DealQuery { status: DealStatus::Any, limit: Some(500), ..Default::default() },
+    )
+    .expect("deals");
     assert!(all.iter().all(|d| d.account_id.is_some()), "every opportunity found its account by AccountId");
     assert!(
         all.iter().all(|d| d.owner_name.starts_with("Usuario")),
@@ -251,7 +265,7 @@ fn a_salesforce_data_export_as_a_whole_joins_accounts_owners_and_history() {
     assert_eq!(outcomes(&fx), (won, lost, opportunities.len() - won - lost));
     let moved = all
         .iter()
-        .filter(|d| deals::view(&fx.ws, d.id).map(|v| v.history.len() > 1).unwrap_or(false))
+        .filter(|d| deals::view(&fx.ws, fx.ws.me(), d.id).map(|v| v.history.len() > 1).unwrap_or(false))
         .count();
     assert!(moved > opportunities.len() / 2, "most deals carry their path through the stages ({moved})");
     // The accent that arrived as UTF-8 inside the Windows-1252 file reads right.
@@ -307,6 +321,7 @@ fn salesforce_files_with_activities(edit: impl Fn(String) -> String) -> import::
 fn all_activities(fx: &Fixture) -> Vec<keel::store::activities::Activity> {
     keel::services::activities::list(
         &fx.ws,
+        fx.ws.me(),
         &keel::services::activities::ActivityQuery { limit: Some(500), ..Default::default() },
     )
     .expect("activities")
@@ -429,7 +444,8 @@ fn pipedrive_exports_in_portuguese_german_and_french_need_no_mapping() {
         assert_eq!(refused.count(), deleted);
         assert_eq!(outcomes(&fx), (won, lost, rows - deleted - won - lost), "{name}: won, lost, open");
         let all =
-            deals::list(&fx.ws, &DealQuery { status: DealStatus::Any, ..Default::default() }).expect("deals");
+            deals::list(&fx.ws, fx.ws.me(), &DealQuery { status: DealStatus::Any, ..Default::default() })
+                .expect("deals");
         assert!(all.iter().any(|d| d.amount.is_none()), "{name}: the deal without a value is kept");
         let again = import(&mut fx, name);
         assert_eq!((again.counts.created, again.counts.updated), (0, 0), "{name}: again changes nothing");

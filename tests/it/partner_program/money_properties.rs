@@ -5,6 +5,7 @@
 use crate::metrics::STAGES;
 use crate::partners::Program;
 use crate::payouts::at;
+use crate::CurrentUser;
 use chrono::{Duration, NaiveDate};
 use keel::domain::{BantItem, BantStatus, ChecklistItem, ChecklistStatus, RevenueKind, StatementStatus};
 use keel::money::{BasisPoints, Currency, DecimalMark, Money};
@@ -39,7 +40,7 @@ proptest! {
         partners::set_rate(&mut p.fx.ws, pm, reseller, rate, day(2026, 1, 5)).ok();
         let deal = p.won_partner_deal("kitelabs.io");
         at(&p, 2026, 5, 10);
-        let locked = keel::services::registrations::get(&p.fx.ws, keel::domain::RegistrationId(1))
+        let locked = keel::services::registrations::get(&p.fx.ws, p.fx.ws.me(), keel::domain::RegistrationId(1))
             .expect("registration").registration.rate.expect("rate");
         let mut accepted: Vec<(NaiveDate, i64)> = Vec::new();
         for (amount, is_refund, offset) in events {
@@ -54,7 +55,7 @@ proptest! {
                 accepted = trial;
             }
             let net: i64 = accepted.iter().map(|(_, a)| a).sum();
-            let ledger = revenue::for_deal(&p.fx.ws, deal).expect("ledger").ledger;
+            let ledger = revenue::for_deal(&p.fx.ws, p.fx.ws.me(), deal).expect("ledger").ledger;
             let total: i64 = ledger.iter().map(|e| e.amount.amount_minor).sum();
             prop_assert_eq!(total, expected_commission(net, locked.0));
             prop_assert_eq!(total, commission_on(net, locked));
@@ -157,7 +158,7 @@ proptest! {
                 }
                 Op::Move(stage, with_override) => {
                     let target = STAGES[stage];
-                    let view = deals::view(&fx.ws, deal).expect("view");
+                    let view = deals::view(&fx.ws, fx.ws.me(), deal).expect("view");
                     let current = view.deal.stage_name.clone();
                     let owes = unmet_before(&view, target);
                     let input = MoveInput {
@@ -183,7 +184,7 @@ proptest! {
                     }
                 }
             }
-            let view = deals::view(&fx.ws, deal).expect("view");
+            let view = deals::view(&fx.ws, fx.ws.me(), deal).expect("view");
             if !ever_overridden && view.deal.stage_name != "Closed Lost" {
                 let owes = unmet_before(&view, &view.deal.stage_name);
                 prop_assert!(owes.is_empty(), "in {} never overridden, yet owing {owes:?}", view.deal.stage_name);

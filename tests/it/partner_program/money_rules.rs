@@ -4,6 +4,7 @@
 use crate::cli::{json, keel, ok};
 use crate::partners::Program;
 use crate::payouts::{at, pay};
+use crate::CurrentUser;
 use chrono::NaiveDate;
 use keel::domain::{DealId, PartnerTier, RevenueKind, StatementStatus};
 use keel::money::{Currency, DecimalMark, Money};
@@ -185,7 +186,7 @@ fn a_deal_owner_may_not_approve_a_statement_that_carries_their_deal() {
     // The leader owns a deal whose 25.00 is carried in April; May's lines are the AE's.
     let id = p.submit(p.reseller, "Prism Play", "prismplay.com");
     registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
-    let leaders_deal = registrations::convert(&mut p.fx.ws, leader, id, Some(leader))
+    let leaders_deal = registrations::convert(&mut p.fx.ws, leader, id, Some(leader.member()))
         .expect("convert")
         .registration
         .deal_id
@@ -241,7 +242,7 @@ fn a_refund_is_checked_against_what_was_collected_by_its_own_date() {
             revenue::record(ws, ae, input)
         },
     );
-    let ledger = revenue::for_deal(&p.fx.ws, deal).expect("ledger").ledger;
+    let ledger = revenue::for_deal(&p.fx.ws, p.fx.ws.me(), deal).expect("ledger").ledger;
     for clawback in ledger.iter().filter(|e| e.amount.amount_minor < 0) {
         let first_payable = ledger.iter().filter(|e| e.amount.amount_minor > 0).map(|e| e.payable_on).min();
         assert!(
@@ -264,7 +265,7 @@ fn refunds_claw_back_cumulatively_so_a_full_refund_nets_to_zero() {
     }
     assert_eq!(clawed.iter().sum::<i64>(), -250, "the three clawbacks take back exactly what was accrued");
     assert_eq!(clawed, [-83, -83, -84], "each is the change in half-even(25% × net collected)");
-    let ledger = revenue::for_deal(&p.fx.ws, deal).expect("ledger");
+    let ledger = revenue::for_deal(&p.fx.ws, p.fx.ws.me(), deal).expect("ledger");
     assert_eq!(ledger.net_collected_minor, 0);
     assert_eq!(
         ledger.ledger.iter().map(|e| e.amount.amount_minor).sum::<i64>(),
@@ -410,16 +411,22 @@ fn keel_own_export_imported_into_the_same_workspace_changes_nothing() {
     let mut ws = keel::services::Workspace::open(&path, std::sync::Arc::new(clock)).expect("open");
     keel::services::demo::generate(&mut ws, keel::services::demo::DemoOptions { deals: 120, seed: 9 })
         .expect("demo");
-    let actor = ws.actor(None).expect("current user");
-    let before = deals::count(&ws, &deals::DealQuery::default()).expect("count");
+    let actor = ws.me();
+    let before = deals::count(&ws, ws.me(), &deals::DealQuery::default()).expect("count");
     for kind in [
         (keel::services::export::ExportKind::Accounts, keel::domain::ImportKind::Accounts),
         (keel::services::export::ExportKind::Contacts, keel::domain::ImportKind::Contacts),
         (keel::services::export::ExportKind::Deals, keel::domain::ImportKind::Deals),
     ] {
         let mut file = Vec::new();
-        keel::services::export::write(&ws, kind.0, keel::services::export::ExportFormat::Csv, &mut file)
-            .expect("export");
+        keel::services::export::write(
+            &ws,
+            ws.me(),
+            kind.0,
+            keel::services::export::ExportFormat::Csv,
+            &mut file,
+        )
+        .expect("export");
         let report = keel::services::import::run(
             &mut ws,
             actor,
@@ -433,7 +440,11 @@ fn keel_own_export_imported_into_the_same_workspace_changes_nothing() {
         assert_eq!(report.counts.created, 0, "{:?}: Keel's own ids match in place", kind.1);
         assert_eq!(report.counts.updated, 0, "{:?}: nothing changed", kind.1);
     }
-    assert_eq!(deals::count(&ws, &deals::DealQuery::default()).expect("count"), before, "no duplicated deal");
+    assert_eq!(
+        deals::count(&ws, ws.me(), &deals::DealQuery::default()).expect("count"),
+        before,
+        "no duplicated deal"
+    );
 }
 
 #[test]

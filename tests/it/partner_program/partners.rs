@@ -1,8 +1,9 @@
 //! Partners, commission plans and the deal-registration state machine.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use chrono::Duration;
-use keel::domain::{PartnerId, PartnerTier, RegistrationId, RegistrationStatus, Role, TeamMemberId};
+use keel::domain::{PartnerId, PartnerTier, RegistrationId, RegistrationStatus, Role};
 use keel::services::moves::{move_deal, MoveInput};
 use keel::services::partners::{self, PartnerInput};
 use keel::services::registrations::{self, RegistrationInput};
@@ -11,7 +12,7 @@ use keel::services::{deals, team};
 /// The seeded fixture plus a partner manager and one reseller partner at 25 %.
 pub struct Program {
     pub fx: Fixture,
-    pub pm: TeamMemberId,
+    pub pm: keel::services::policy::Principal,
     pub reseller: PartnerId,
 }
 
@@ -25,6 +26,7 @@ impl Program {
         )
         .expect("partner manager")
         .id;
+        let pm = fx.ws.authenticate(pm).expect("pm acts");
         let reseller = partners::add(
             &mut fx.ws,
             pm,
@@ -138,8 +140,9 @@ fn a_new_rate_applies_to_approvals_from_its_date_and_earlier_ones_keep_theirs() 
     p.fx.clock.advance(Duration::days(10));
     let third = p.submit(reseller, "Gamma", "gamma.io");
     registrations::approve(&mut p.fx.ws, pm, third, None).expect("approve at 30%");
-    let rate =
-        |p: &Program, id| registrations::get(&p.fx.ws, id).expect("get").registration.rate.map(|r| r.0);
+    let rate = |p: &Program, id| {
+        registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("get").registration.rate.map(|r| r.0)
+    };
     assert_eq!(rate(&p, first), Some(2_500));
     assert_eq!(rate(&p, second), Some(2_500), "approved before the new plan took effect");
     assert_eq!(rate(&p, third), Some(3_000));
@@ -154,7 +157,7 @@ fn conflicts_name_what_they_collide_with_and_need_an_override() {
     let input = p.fx.deal_input(account);
     deals::create(&mut p.fx.ws, p.fx.ae, input).expect("open deal");
     let id = p.submit(p.reseller, "Nova Games EU", "https://eu.novagames.com");
-    let view = registrations::get(&p.fx.ws, id).expect("view");
+    let view = registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("view");
     assert_eq!(view.registration.registrable_domain, "novagames.com", "subdomains count as the company");
     assert_eq!(view.conflicts, vec!["account 1 (Nova Games, novagames.com) has an open deal".to_string()]);
     let pm = p.pm;
@@ -187,8 +190,8 @@ fn the_earliest_registration_wins_and_a_partner_cannot_register_twice() {
     let first = p.submit(p.reseller, "Kite Labs", "kitelabs.io");
     p.fx.clock.advance(Duration::hours(1));
     let second = p.submit(other, "Kite Labs", "app.kitelabs.io");
-    let first_view = registrations::get(&p.fx.ws, first).expect("first");
-    let second_view = registrations::get(&p.fx.ws, second).expect("second");
+    let first_view = registrations::get(&p.fx.ws, p.fx.ws.me(), first).expect("first");
+    let second_view = registrations::get(&p.fx.ws, p.fx.ws.me(), second).expect("second");
     assert!(
         first_view.conflicts.is_empty(),
         "the earliest registration has no conflict: {:?}",
@@ -206,7 +209,7 @@ fn the_earliest_registration_wins_and_a_partner_cannot_register_twice() {
     assert_eq!(err.code(), "duplicate");
     registrations::reject(&mut p.fx.ws, pm, first, "Duplicate of direct outreach").expect("reject");
     assert!(
-        registrations::get(&p.fx.ws, second).expect("second").conflicts.is_empty(),
+        registrations::get(&p.fx.ws, p.fx.ws.me(), second).expect("second").conflicts.is_empty(),
         "a rejected registration no longer blocks"
     );
 }
@@ -226,7 +229,7 @@ fn existing_customers_conflict() {
     )
     .expect("won");
     let id = p.submit(p.reseller, "Orbit", "orbitstudios.com");
-    let conflicts = registrations::get(&p.fx.ws, id).expect("view").conflicts;
+    let conflicts = registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("view").conflicts;
     assert_eq!(
         conflicts,
         vec!["account 1 (Orbit Studios, orbitstudios.com) is an existing customer".to_string()]
@@ -299,12 +302,12 @@ fn protection_expires_unless_converted_and_extends_once() {
     p.fx.refuses("registration 1 was already extended once", |ws| registrations::extend(ws, pm, id, "again"));
     p.fx.clock.advance(Duration::days(150));
     assert_eq!(
-        registrations::get(&p.fx.ws, id).expect("get").registration.status,
+        registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("get").registration.status,
         RegistrationStatus::Approved,
         "day 150: still protected"
     );
     p.fx.clock.advance(Duration::days(1));
-    let list = registrations::list(&p.fx.ws, Some(RegistrationStatus::Expired)).expect("list");
+    let list = registrations::list(&p.fx.ws, p.fx.ws.me(), Some(RegistrationStatus::Expired)).expect("list");
     assert_eq!(list.len(), 1, "day 151: expired");
     let ae = p.fx.ae;
     p.fx.refuses("registration 1 is expired; it cannot be converted", |ws| {
@@ -317,9 +320,9 @@ fn reviews_waiting_more_than_48_hours_are_flagged() {
     let mut p = Program::new();
     let id = p.submit(p.reseller, "Tidal Play", "tidalplay.com");
     p.fx.clock.advance(Duration::hours(48));
-    assert!(!registrations::get(&p.fx.ws, id).expect("get").review_overdue);
+    assert!(!registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("get").review_overdue);
     p.fx.clock.advance(Duration::minutes(1));
-    assert!(registrations::get(&p.fx.ws, id).expect("get").review_overdue);
+    assert!(registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("get").review_overdue);
 }
 
 #[test]
@@ -331,7 +334,8 @@ fn conversion_creates_a_partner_deal_on_the_company_account() {
     registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
     let converted = registrations::convert(&mut p.fx.ws, p.fx.ae, id, None).expect("convert");
     assert_eq!(converted.registration.status, RegistrationStatus::Converted);
-    let deal = deals::get(&p.fx.ws, converted.registration.deal_id.expect("deal")).expect("deal");
+    let deal =
+        deals::get(&p.fx.ws, p.fx.ws.me(), converted.registration.deal_id.expect("deal")).expect("deal");
     assert_eq!(deal.account_id, Some(account), "joined to the company's account by registrable domain");
     assert_eq!(deal.source, keel::domain::DealSource::Partner);
     assert_eq!(deal.amount.expect("a known amount").amount_minor, 8_000_000);
@@ -340,7 +344,8 @@ fn conversion_creates_a_partner_deal_on_the_company_account() {
     let fresh = p.submit(p.reseller, "Brand New Co", "brandnew.io");
     registrations::approve(&mut p.fx.ws, pm, fresh, None).expect("approve");
     let converted = registrations::convert(&mut p.fx.ws, p.fx.ae, fresh, None).expect("convert");
-    let deal = deals::get(&p.fx.ws, converted.registration.deal_id.expect("deal")).expect("deal");
+    let deal =
+        deals::get(&p.fx.ws, p.fx.ws.me(), converted.registration.deal_id.expect("deal")).expect("deal");
     assert_eq!(deal.account_name.as_deref(), Some("Brand New Co"), "an account is created when none exists");
 }
 
@@ -383,15 +388,18 @@ fn reading_registrations_writes_nothing_and_shows_due_expiries() {
     registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
     p.fx.clock.advance(Duration::days(91));
     let before = p.fx.snapshot();
-    let expired = registrations::list(&p.fx.ws, Some(RegistrationStatus::Expired)).expect("list");
+    let expired =
+        registrations::list(&p.fx.ws, p.fx.ws.me(), Some(RegistrationStatus::Expired)).expect("list");
     assert_eq!(
         expired.iter().map(|v| v.registration.id).collect::<Vec<_>>(),
         [id],
         "due expiry reads as expired"
     );
-    assert!(registrations::list(&p.fx.ws, Some(RegistrationStatus::Approved)).expect("list").is_empty());
+    assert!(registrations::list(&p.fx.ws, p.fx.ws.me(), Some(RegistrationStatus::Approved))
+        .expect("list")
+        .is_empty());
     assert_eq!(
-        registrations::get(&p.fx.ws, id).expect("get").registration.status,
+        registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("get").registration.status,
         RegistrationStatus::Expired
     );
     keel::services::partners::desk(&p.fx.ws, pm).expect("desk");
@@ -416,7 +424,7 @@ fn a_refused_submission_writes_nothing_not_even_a_due_expiry() {
     let input = p.registration(p.reseller, "Kite Labs", "kitelabs.io");
     p.fx.refuses("live registration of this partner", |ws| registrations::submit(ws, pm, input));
     assert_eq!(
-        registrations::get(&p.fx.ws, id).expect("get").registration.status,
+        registrations::get(&p.fx.ws, p.fx.ws.me(), id).expect("get").registration.status,
         RegistrationStatus::Expired
     );
     // Accepted, the same command writes the due expiry in its own transaction.

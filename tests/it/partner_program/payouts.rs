@@ -1,6 +1,7 @@
 //! Revenue, the commission ledger and payout statements.
 
 use crate::partners::Program;
+use crate::CurrentUser;
 use chrono::Duration;
 use keel::domain::{DealId, RevenueKind, StatementStatus};
 use keel::money::BasisPoints;
@@ -172,7 +173,7 @@ fn the_owner_of_a_deal_on_the_statement_may_not_approve_it() {
     let pm = p.pm;
     let leader = p.fx.leader;
     keel::services::registrations::approve(&mut p.fx.ws, pm, id, None).expect("approve");
-    let deal = keel::services::registrations::convert(&mut p.fx.ws, leader, id, Some(leader))
+    let deal = keel::services::registrations::convert(&mut p.fx.ws, leader, id, Some(leader.member()))
         .expect("convert")
         .registration
         .deal_id
@@ -238,7 +239,7 @@ proptest! {
         let reseller = p.reseller;
         keel::services::partners::set_rate(&mut p.fx.ws, pm, reseller, rate, keel::clock::Clock::today(&p.fx.clock)).ok();
         let deal = p.won_partner_deal("kitelabs.io");
-        let locked = keel::services::registrations::get(&p.fx.ws, keel::domain::RegistrationId(1)).expect("reg").registration.rate.expect("rate");
+        let locked = keel::services::registrations::get(&p.fx.ws, p.fx.ws.me(), keel::domain::RegistrationId(1)).expect("reg").registration.rate.expect("rate");
         let mut collected = 0i64;
         let mut expected = 0i64;
         for (amount, is_refund) in events {
@@ -248,7 +249,7 @@ proptest! {
             collected += if refund { -amount } else { amount };
             expected = commission_on(collected, locked);
         }
-        let ledger = keel::services::revenue::for_deal(&p.fx.ws, deal).expect("ledger").ledger;
+        let ledger = keel::services::revenue::for_deal(&p.fx.ws, p.fx.ws.me(), deal).expect("ledger").ledger;
         prop_assert_eq!(ledger.iter().map(|e| e.amount.amount_minor).sum::<i64>(), expected);
         p.fx.clock.advance(Duration::days(70));
         let today = keel::clock::Clock::today(&p.fx.clock);

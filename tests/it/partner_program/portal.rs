@@ -4,6 +4,7 @@
 
 use crate::partners::{partner_input, Program};
 use crate::payouts::{at, pay};
+use crate::CurrentUser;
 use keel::domain::{PartnerTier, RegistrationId, RevenueKind, StatementId};
 use keel::services::payouts::{self, ExportFormat};
 use keel::services::portal::{self, PortalRegistrationForm};
@@ -126,7 +127,7 @@ fn a_conflict_with_another_partner_shows_only_as_needing_review_and_a_duplicate_
         assert!(!shown.contains(secret), "the portal reveals {secret}: {shown}");
     }
     // The partner manager sees the conflict in full.
-    let full = registrations::get(&t.p.fx.ws, second.id).expect("full");
+    let full = registrations::get(&t.p.fx.ws, t.p.fx.ws.me(), second.id).expect("full");
     assert!(full.conflicts.iter().any(|c| c.contains("Beta Channel")), "{:?}", full.conflicts);
 
     let a = t.a.clone();

@@ -4,6 +4,7 @@
 //! the report that day's own `keel metrics` gave.
 
 use super::demo;
+use crate::CurrentUser;
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::clock::{Clock, FixedClock};
@@ -36,8 +37,8 @@ fn the_board_and_the_report_as_of_today_are_todays_for_every_filter() {
         ];
         for query in queries {
             assert_eq!(
-                metrics::board_as_of(&ws, &query, today).expect("as of"),
-                metrics::board(&ws, &query).expect("now"),
+                metrics::board_as_of(&ws, ws.me(), &query, today).expect("as of"),
+                metrics::board(&ws, ws.me(), &query).expect("now"),
                 "seed {seed}: {query:?}"
             );
         }
@@ -54,8 +55,8 @@ fn the_board_and_the_report_as_of_today_are_todays_for_every_filter() {
         ];
         for query in reports {
             assert_eq!(
-                metrics::compute_as_of(&ws, &query, today).expect("as of"),
-                metrics::compute(&ws, &query).expect("now"),
+                metrics::compute_as_of(&ws, ws.me(), &query, today).expect("as of"),
+                metrics::compute(&ws, ws.me(), &query).expect("now"),
                 "seed {seed}: {query:?}"
             );
         }
@@ -97,9 +98,9 @@ fn a_deal_shows_as_it_stood_on_each_day_of_its_life() {
     )
     .expect("lost");
     let day5 = fx.clock.today();
-    let only = BoardQuery { owner: Some(ae), ..BoardQuery::default() };
+    let only = BoardQuery { owner: Some(ae.member()), ..BoardQuery::default() };
     let stage_and_value = |day: NaiveDate| {
-        let board = metrics::board_as_of(&fx.ws, &only, day).expect("board");
+        let board = metrics::board_as_of(&fx.ws, fx.ws.me(), &only, day).expect("board");
         let column = board.columns.iter().find(|c| c.count > 0).map(|c| (c.stage.clone(), c.value_minor));
         (board.open_count, column)
     };
@@ -108,7 +109,8 @@ fn a_deal_shows_as_it_stood_on_each_day_of_its_life() {
     assert_eq!(stage_and_value(day1 + Duration::days(1)), (1, Some(("Lead".to_string(), amount))));
     assert_eq!(stage_and_value(day3), (1, Some(("Qualification".to_string(), amount * 2))));
     assert_eq!(stage_and_value(day5), (0, None), "lost: off the board");
-    let future = metrics::board_as_of(&fx.ws, &only, day5 + Duration::days(1)).expect_err("tomorrow");
+    let future =
+        metrics::board_as_of(&fx.ws, fx.ws.me(), &only, day5 + Duration::days(1)).expect_err("tomorrow");
     assert_eq!(future.field(), Some("as_of"));
 }
 
@@ -137,15 +139,19 @@ fn the_report_as_of_a_past_day_is_what_that_day_reported() {
         let mut boards = Vec::new();
         crate::reporting::changes::generated_history_with(&mut fx, seed, &mut |fx| {
             let day = fx.clock.today();
-            for query in queries(ae) {
-                noted.push((day, query.clone(), metrics::compute(&fx.ws, &query).expect("that day")));
+            for query in queries(ae.member()) {
+                noted.push((
+                    day,
+                    query.clone(),
+                    metrics::compute(&fx.ws, fx.ws.me(), &query).expect("that day"),
+                ));
             }
             forecasts.push((day, forecast::forecast(&fx.ws, leader, "2026-Q2", None).expect("that day")));
-            boards.push((day, metrics::board(&fx.ws, &BoardQuery::default()).expect("that day")));
+            boards.push((day, metrics::board(&fx.ws, fx.ws.me(), &BoardQuery::default()).expect("that day")));
         });
         assert!(noted.len() > 100);
         for (day, query, then) in noted {
-            let as_of = metrics::compute_as_of(&fx.ws, &query, day).expect("as of");
+            let as_of = metrics::compute_as_of(&fx.ws, fx.ws.me(), &query, day).expect("as of");
             assert_eq!(as_of, then, "seed {seed}, as of {day}: {query:?}");
         }
         // The forecast (categories called and changed along the way) and the board too.
@@ -166,14 +172,15 @@ fn the_report_as_of_a_past_day_is_what_that_day_reported() {
         }
         for (day, then) in boards {
             assert_eq!(
-                metrics::board_as_of(&fx.ws, &BoardQuery::default(), day).expect("as of"),
+                metrics::board_as_of(&fx.ws, fx.ws.me(), &BoardQuery::default(), day).expect("as of"),
                 then,
                 "seed {seed}, board as of {day}"
             );
         }
         let today = fx.clock.today();
-        let refused = metrics::compute_as_of(&fx.ws, &MetricsQuery::default(), today + Duration::days(1))
-            .expect_err("tomorrow");
+        let refused =
+            metrics::compute_as_of(&fx.ws, fx.ws.me(), &MetricsQuery::default(), today + Duration::days(1))
+                .expect_err("tomorrow");
         assert_eq!(refused.field(), Some("as_of"));
     }
 }
@@ -226,10 +233,12 @@ fn a_past_boards_cards_are_the_deals_of_each_stage_then() {
     let mut ws = Workspace::open(&dir.path().join("keel.db"), Arc::new(FixedClock::at(at))).expect("open");
     generate(&mut ws, DemoOptions { deals: 500, seed: 3 }).expect("demo");
     let query = BoardQuery::default();
-    let today = metrics::board_as_of_with_cards(&ws, &query, ws.today(), None, 0, 20).expect("today");
+    let today =
+        metrics::board_as_of_with_cards(&ws, ws.me(), &query, ws.today(), None, 0, 20).expect("today");
     for (column, cards) in today.board.columns.iter().zip(&today.cards) {
         let listed = deals::list(
             &ws,
+            ws.me(),
             &deals::DealQuery {
                 stage: Some(column.stage.clone()),
                 status: keel::store::deals::DealStatus::Open,
@@ -245,7 +254,7 @@ fn a_past_boards_cards_are_the_deals_of_each_stage_then() {
     }
     let day = NaiveDate::from_ymd_opt(2026, 8, 31).expect("day");
     let end = keel::store::instant_text(day.and_hms_milli_opt(23, 59, 59, 999).expect("end").and_utc());
-    let then = metrics::board_as_of_with_cards(&ws, &query, day, None, 0, usize::MAX).expect("then");
+    let then = metrics::board_as_of_with_cards(&ws, ws.me(), &query, day, None, 0, usize::MAX).expect("then");
     let raw = rusqlite::Connection::open(dir.path().join("keel.db")).expect("raw");
     for (column, cards) in then.board.columns.iter().zip(&then.cards) {
         assert_eq!(cards.len() as u64, column.count, "{}", column.stage);
@@ -266,6 +275,7 @@ fn a_past_boards_cards_are_the_deals_of_each_stage_then() {
     }
     let one = metrics::board_as_of_with_cards(
         &ws,
+        ws.me(),
         &query,
         day,
         Some(keel::domain::StageId(then.board.columns[1].stage_id)),

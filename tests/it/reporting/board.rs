@@ -1,6 +1,7 @@
 //! The pipeline board: columns counted and summed over every matching open deal, equal
 //! to `keel metrics`' pipeline figures, and the deal list's filters, orders and counts.
 
+use crate::CurrentUser;
 use keel::clock::FixedClock;
 use keel::domain::{DealSource, Segment};
 use keel::money::FxRate;
@@ -22,9 +23,12 @@ fn demo() -> Workspace {
 fn all(ws: &Workspace, query: &DealQuery) -> Vec<Deal> {
     let mut out = Vec::new();
     loop {
-        let page =
-            deals::list(ws, &DealQuery { offset: Some(out.len() as u32), limit: Some(500), ..query.clone() })
-                .expect("page");
+        let page = deals::list(
+            ws,
+            ws.me(),
+            &DealQuery { offset: Some(out.len() as u32), limit: Some(500), ..query.clone() },
+        )
+        .expect("page");
         if page.is_empty() {
             return out;
         }
@@ -36,7 +40,7 @@ fn all(ws: &Workspace, query: &DealQuery) -> Vec<Deal> {
 /// rounded half-even per deal, as the README defines the pipeline value.
 fn independent_value(ws: &Workspace, deals: &[Deal]) -> (i128, i128) {
     let reporting = fx::reporting_currency(ws).expect("reporting");
-    let rates = fx::rates(ws, None).expect("rates");
+    let rates = fx::rates(ws, ws.me(), None).expect("rates");
     let latest = |code: &str| -> Option<FxRate> {
         if code == reporting.code() {
             return Some(FxRate::IDENTITY);
@@ -79,8 +83,8 @@ fn board_columns_are_the_open_deals_of_each_stage_and_total_the_metrics_pipeline
     ];
     let stages = pipeline::stages(&ws).expect("stages");
     for (board_query, metrics_query) in queries {
-        let board = metrics::board(&ws, &board_query).expect("board");
-        let report = metrics::compute(&ws, &metrics_query).expect("metrics");
+        let board = metrics::board(&ws, ws.me(), &board_query).expect("board");
+        let report = metrics::compute(&ws, ws.me(), &metrics_query).expect("metrics");
         assert_eq!(board.currency, report.currency);
         assert_eq!(board.open_count, report.figures.open_count, "{board_query:?}");
         assert_eq!(board.pipeline_value_minor, report.figures.pipeline_value_minor, "{board_query:?}");
@@ -102,7 +106,7 @@ fn board_columns_are_the_open_deals_of_each_stage_and_total_the_metrics_pipeline
             };
             let deals = all(&ws, &query);
             assert_eq!(column.count, deals.len() as u64, "{}", column.stage);
-            assert_eq!(deals::count(&ws, &query).expect("count"), column.count);
+            assert_eq!(deals::count(&ws, ws.me(), &query).expect("count"), column.count);
             let (value, weighted_bp) = independent_value(&ws, &deals);
             assert_eq!(i128::from(column.value_minor), value, "{}", column.stage);
             let floor = weighted_bp.div_euclid(10_000);
@@ -125,9 +129,12 @@ fn a_close_period_bounds_the_expected_close_date_of_board_and_list() {
     let ws = demo();
     let from = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
     let to = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("date");
-    let board =
-        metrics::board(&ws, &BoardQuery { close_from: Some(from), close_to: Some(to), ..Default::default() })
-            .expect("board");
+    let board = metrics::board(
+        &ws,
+        ws.me(),
+        &BoardQuery { close_from: Some(from), close_to: Some(to), ..Default::default() },
+    )
+    .expect("board");
     let deals = all(
         &ws,
         &DealQuery {
@@ -143,7 +150,7 @@ fn a_close_period_bounds_the_expected_close_date_of_board_and_list() {
     assert_eq!(i128::from(board.pipeline_value_minor), independent_value(&ws, &deals).0);
 
     let backwards = BoardQuery { close_from: Some(to), close_to: Some(from), ..Default::default() };
-    let err = metrics::board(&ws, &backwards).expect_err("refused").to_string();
+    let err = metrics::board(&ws, ws.me(), &backwards).expect_err("refused").to_string();
     assert!(err.contains("close_to") && err.contains("must not be before"), "{err}");
 }
 
@@ -154,7 +161,7 @@ fn deal_list_sorts_and_pages_by_offset_and_counts_what_it_pages() {
         for descending in [false, true] {
             let query = DealQuery { sort, descending, status: DealStatus::Open, ..Default::default() };
             let deals = all(&ws, &query);
-            assert_eq!(deals.len() as u64, deals::count(&ws, &query).expect("count"));
+            assert_eq!(deals.len() as u64, deals::count(&ws, ws.me(), &query).expect("count"));
             let mut ids: Vec<i64> = deals.iter().map(|d| d.id.0).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -184,6 +191,7 @@ fn deal_list_sorts_and_pages_by_offset_and_counts_what_it_pages() {
     assert!(err.contains("sort") && err.contains("close_date"), "{err}");
     let err = deals::list(
         &ws,
+        ws.me(),
         &DealQuery { after: Some(keel::domain::DealId(1)), sort: DealSort::Amount, ..Default::default() },
     )
     .expect_err("after with another order")
@@ -194,31 +202,35 @@ fn deal_list_sorts_and_pages_by_offset_and_counts_what_it_pages() {
 #[test]
 fn search_finds_accounts_deals_and_contacts_and_takes_wildcards_literally() {
     let ws = demo();
-    let deal =
-        deals::list(&ws, &DealQuery { limit: Some(1), ..Default::default() }).expect("deals").remove(0);
+    let deal = deals::list(&ws, ws.me(), &DealQuery { limit: Some(1), ..Default::default() })
+        .expect("deals")
+        .remove(0);
     let account_name = deal.account_name.clone().expect("an account");
-    let hits = search::search(&ws, &account_name, None).expect("search");
+    let hits = search::search(&ws, ws.me(), &account_name, None).expect("search");
     assert!(hits.iter().any(|h| h.kind == "account"
         && h.id == deal.account_id.expect("an account").0
         && h.title == account_name));
-    let hits = search::search(&ws, &deal.name, None).expect("search");
+    let hits = search::search(&ws, ws.me(), &deal.name, None).expect("search");
     assert!(hits.iter().any(|h| h.kind == "deal"
         && h.id == deal.id.0
         && h.account_id == Some(deal.account_id.expect("an account").0)));
     // The account list's count is the length of the filtered list it pages.
     let query = AccountQuery { search: Some("labs".into()), limit: Some(500), ..Default::default() };
-    let listed = accounts::list(&ws, &query).expect("accounts");
+    let listed = accounts::list(&ws, ws.me(), &query).expect("accounts");
     assert!(
         !listed.is_empty()
             && listed.iter().all(|a| a.name.to_lowercase().contains("labs")
                 || a.domain.as_deref().unwrap_or("").contains("labs"))
     );
-    assert_eq!(accounts::count(&ws, &query).expect("count"), listed.len() as i64);
-    assert!(search::search(&ws, "%", None).expect("search").is_empty(), "% is a character, not a wildcard");
+    assert_eq!(accounts::count(&ws, ws.me(), &query).expect("count"), listed.len() as i64);
+    assert!(
+        search::search(&ws, ws.me(), "%", None).expect("search").is_empty(),
+        "% is a character, not a wildcard"
+    );
     for (text, problem) in [("  ", "must not be empty"), ("a\u{7}b", "control characters")] {
-        let err = search::search(&ws, text, None).expect_err("refused").to_string();
+        let err = search::search(&ws, ws.me(), text, None).expect_err("refused").to_string();
         assert!(err.contains("text") && err.contains(problem), "{err}");
     }
     let long = "x".repeat(201);
-    assert!(search::search(&ws, &long, None).is_err());
+    assert!(search::search(&ws, ws.me(), &long, None).is_err());
 }

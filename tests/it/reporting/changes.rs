@@ -4,6 +4,7 @@
 //! for every pair of days, the start and the end are the board as it stood on each day,
 //! every deal is listed once, and start + movements = end, to the cent.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::clock::Clock;
@@ -47,7 +48,8 @@ pub(crate) fn generated_history_with(
     )
     .expect("second AE")
     .id;
-    let owners = vec![fx.ae, second];
+    let second = fx.ws.authenticate(second).expect("second acts");
+    let owners = [fx.ae, second];
     let first_day = fx.clock.today();
     fx::set_rate_as_typed(
         &mut fx.ws,
@@ -67,7 +69,7 @@ pub(crate) fn generated_history_with(
             match rng.below(13) {
                 0 | 1 => {
                     let mut input = fx.deal_input(account);
-                    input.owner_id = Some(owner);
+                    input.owner_id = Some(owner.member());
                     input.amount_minor = 100_000 + rng.below(50) as i64 * 37_501;
                     input.currency = if rng.below(3) == 0 { "EUR".into() } else { "USD".into() };
                     // Into the period (Q2 2026), or just outside it, edges included.
@@ -119,7 +121,7 @@ pub(crate) fn generated_history_with(
                         &mut fx.ws,
                         leader,
                         id,
-                        deals::DealChanges { owner_id: Some(to), ..Default::default() },
+                        deals::DealChanges { owner_id: Some(to.member()), ..Default::default() },
                     );
                 }
                 // Moves are common: a quarter of work moves deals forward and back.
@@ -165,7 +167,11 @@ pub(crate) fn generated_history_with(
         at_day_end(fx);
         fx.clock.advance(Duration::days(1));
     }
-    (first_day - Duration::days(1), fx.clock.today() - Duration::days(1), owners)
+    (
+        first_day - Duration::days(1),
+        fx.clock.today() - Duration::days(1),
+        owners.iter().map(|o| o.member()).collect(),
+    )
 }
 
 #[test]
@@ -193,17 +199,17 @@ fn start_plus_movements_is_the_end_and_both_ends_are_the_board_on_their_day() {
             .collect();
         for (a, b) in weeks.chain(random) {
             for owner in [None, Some(owners[0])] {
-                let report = pipeline_changes(&fx.ws, a, b, "2026-Q2", owner).expect("changes");
+                let report = pipeline_changes(&fx.ws, fx.ws.me(), a, b, "2026-Q2", owner).expect("changes");
                 let sum: i64 = report.movements.iter().map(|(_, v)| v).sum();
                 assert_eq!(report.start_minor + sum, report.end_minor, "seed {seed}, {a} → {b}, {owner:?}");
                 let query = BoardQuery { owner, ..q2.clone() };
                 assert_eq!(
                     report.start_minor,
-                    metrics::board_as_of(&fx.ws, &query, a).expect("start").pipeline_value_minor
+                    metrics::board_as_of(&fx.ws, fx.ws.me(), &query, a).expect("start").pipeline_value_minor
                 );
                 assert_eq!(
                     report.end_minor,
-                    metrics::board_as_of(&fx.ws, &query, b).expect("end").pipeline_value_minor
+                    metrics::board_as_of(&fx.ws, fx.ws.me(), &query, b).expect("end").pipeline_value_minor
                 );
                 if owner.is_none() {
                     assert_eq!(
@@ -233,7 +239,8 @@ fn start_plus_movements_is_the_end_and_both_ends_are_the_board_on_their_day() {
             stage_moves_seen.0 > 0 && stage_moves_seen.1 > 0,
             "seed {seed}: moves both ways {stage_moves_seen:?}"
         );
-        let refused = pipeline_changes(&fx.ws, last, first, "2026-Q2", None).expect_err("backwards");
+        let refused =
+            pipeline_changes(&fx.ws, fx.ws.me(), last, first, "2026-Q2", None).expect_err("backwards");
         assert_eq!(refused.field(), Some("to"));
     }
 }
@@ -268,7 +275,8 @@ fn a_deal_pulled_into_the_period_and_one_pushed_out_are_named_so() {
         deals::DealChanges { expected_close_date: NaiveDate::from_ymd_opt(2026, 7, 1), ..Default::default() },
     )
     .expect("push out");
-    let report = pipeline_changes(&fx.ws, day0, fx.clock.today(), "2026-Q2", None).expect("changes");
+    let report =
+        pipeline_changes(&fx.ws, fx.ws.me(), day0, fx.clock.today(), "2026-Q2", None).expect("changes");
     let movement_of = |id: DealId| report.deals.iter().find(|d| d.deal_id == id.0).map(|d| d.movement);
     assert_eq!(movement_of(pulled.id), Some(Movement::PulledIn), "{:?}", report.deals);
     assert_eq!(movement_of(pushed.id), Some(Movement::PushedOut));

@@ -4,15 +4,23 @@
 //! or see someone else's row.
 
 use super::demo;
+use crate::CurrentUser;
 use chrono::NaiveDate;
 use keel::clock::Clock;
-use keel::domain::{Role, TeamMemberId};
+use keel::domain::Role;
 use keel::services::metrics::forecast::{self, Period};
 use keel::services::metrics::{self, BoardQuery, MetricsQuery};
+use keel::services::policy::Principal;
 use keel::services::{deals, team, Workspace};
 
-fn member(ws: &Workspace, role: Role) -> TeamMemberId {
-    team::list(ws).expect("team").into_iter().find(|m| m.role == role && m.is_active()).expect("member").id
+fn member(ws: &Workspace, role: Role) -> Principal {
+    let id = team::list(ws)
+        .expect("team")
+        .into_iter()
+        .find(|m| m.role == role && m.is_active())
+        .expect("member")
+        .id;
+    ws.authenticate(id).expect("an active member")
 }
 
 #[test]
@@ -44,6 +52,7 @@ fn each_row_agrees_with_the_report_and_the_board_computed_apart() {
                 let owner = row.owner_id.expect("a member's row");
                 let won = metrics::compute(
                     &ws,
+                    ws.me(),
                     &MetricsQuery {
                         from: Some(from),
                         to: Some(to),
@@ -59,6 +68,7 @@ fn each_row_agrees_with_the_report_and_the_board_computed_apart() {
                 );
                 let board = metrics::board(
                     &ws,
+                    ws.me(),
                     &BoardQuery {
                         owner: Some(owner),
                         close_from: Some(from),
@@ -98,6 +108,7 @@ fn a_category_change_moves_a_deals_money_between_columns_and_nowhere_else() {
     // An open deal in the reporting currency closing this quarter, its owner's to change.
     let deal = deals::list(
         &ws,
+        ws.me(),
         &deals::DealQuery {
             status: keel::store::deals::DealStatus::Open,
             close_from: Some(period.from),
@@ -117,7 +128,8 @@ fn a_category_change_moves_a_deals_money_between_columns_and_nowhere_else() {
     let value = deal.amount.expect("amount").amount_minor;
     let before = forecast::forecast(&ws, leader, "2026-Q4", Some(deal.owner_id)).expect("before");
     let form = deals::DealUpdateForm { forecast: Some("omitted".into()), ..deals::DealUpdateForm::default() };
-    deals::update_as_typed(&mut ws, deal.owner_id, deal.id, form).expect("to omitted");
+    let owner = ws.authenticate(deal.owner_id).expect("the owner acts");
+    deals::update_as_typed(&mut ws, owner, deal.id, form).expect("to omitted");
     let after = forecast::forecast(&ws, leader, "2026-Q4", Some(deal.owner_id)).expect("after");
     let (b, a) = (&before.owners[0], &after.owners[0]);
     assert_eq!(a.omitted_minor - b.omitted_minor, value);
@@ -134,18 +146,20 @@ fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others()
     let pm = member(&ws, Role::PartnerManager);
     let refused = |e: keel::KeelError| e.code().to_string();
     assert_eq!(
-        refused(forecast::set_quota(&mut ws, ae, ae, "2026-Q4", "900000", None).expect_err("ae")),
+        refused(forecast::set_quota(&mut ws, ae, ae.member(), "2026-Q4", "900000", None).expect_err("ae")),
         "forbidden"
     );
     assert_eq!(
-        refused(forecast::set_quota(&mut ws, leader, pm, "2026-Q4", "1000", None).expect_err("pm")),
+        refused(forecast::set_quota(&mut ws, leader, pm.member(), "2026-Q4", "1000", None).expect_err("pm")),
         "not_allowed"
     );
-    let wrong =
-        forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "1000", Some("EUR")).expect_err("currency");
+    let wrong = forecast::set_quota(&mut ws, leader, ae.member(), "2026-Q4", "1000", Some("EUR"))
+        .expect_err("currency");
     assert_eq!(wrong.field(), Some("currency"));
     assert_eq!(
-        forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "-5", None).expect_err("negative").field(),
+        forecast::set_quota(&mut ws, leader, ae.member(), "2026-Q4", "-5", None)
+            .expect_err("negative")
+            .field(),
         Some("amount")
     );
     let raw = rusqlite::Connection::open(dir.path().join("keel.db")).expect("raw");
@@ -154,8 +168,8 @@ fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others()
     };
     assert_eq!(count("quotas"), 0, "refusals write nothing");
 
-    forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "400,000", Some("USD")).expect("quota");
-    forecast::set_quota(&mut ws, leader, ae, "2026-Q4", "450,000", None).expect("raised");
+    forecast::set_quota(&mut ws, leader, ae.member(), "2026-Q4", "400,000", Some("USD")).expect("quota");
+    forecast::set_quota(&mut ws, leader, ae.member(), "2026-Q4", "450,000", None).expect("raised");
     assert_eq!(forecast::quotas(&ws, ae, Some("2026-Q4")).expect("own")[0].amount.amount_minor, 45_000_000);
     assert_eq!(count("quotas"), 2, "the first quota stays on record");
 
@@ -169,17 +183,20 @@ fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others()
     );
     assert_eq!(
         refused(
-            forecast::adjust_call(&mut ws, leader, ae, "2026-Q4", "1", "early").expect_err("nothing yet")
+            forecast::adjust_call(&mut ws, leader, ae.member(), "2026-Q4", "1", "early")
+                .expect_err("nothing yet")
         ),
         "not_allowed"
     );
     forecast::submit_call(&mut ws, ae, "2026-Q4", "300000", "Globex in commit").expect("call");
     assert_eq!(
-        refused(forecast::adjust_call(&mut ws, ae, ae, "2026-Q4", "1", "me").expect_err("ae adjusts")),
+        refused(
+            forecast::adjust_call(&mut ws, ae, ae.member(), "2026-Q4", "1", "me").expect_err("ae adjusts")
+        ),
         "forbidden"
     );
-    forecast::adjust_call(&mut ws, leader, ae, "2026-Q4", "260000", "Globex slips").expect("adjust");
-    let row = forecast::forecast(&ws, leader, "2026-Q4", Some(ae)).expect("forecast");
+    forecast::adjust_call(&mut ws, leader, ae.member(), "2026-Q4", "260000", "Globex slips").expect("adjust");
+    let row = forecast::forecast(&ws, leader, "2026-Q4", Some(ae.member())).expect("forecast");
     assert_eq!(
         (row.owners[0].call_minor, row.owners[0].adjusted_minor),
         (Some(30_000_000), Some(26_000_000))
@@ -198,7 +215,7 @@ fn calls_are_kept_append_only_and_only_leaders_set_quotas_adjust_or_see_others()
     );
     assert_eq!(row.calls.len(), 3, "every call and adjustment is kept, in order");
     assert_eq!(
-        refused(forecast::forecast(&ws, ae, "2026-Q4", Some(leader)).expect_err("another's")),
+        refused(forecast::forecast(&ws, ae, "2026-Q4", Some(leader.member())).expect_err("another's")),
         "forbidden"
     );
     assert!(raw.execute("DELETE FROM forecast_calls", []).is_err(), "calls cannot be deleted");
@@ -241,7 +258,8 @@ fn the_forecast_as_of_today_is_todays_and_a_past_day_shows_the_deals_as_they_sto
     )
     .expect("won");
     let row_on = |on: NaiveDate| {
-        let f = forecast::forecast_as_of(&fx.ws, leader, "2026-03", Some(ae), Some(on)).expect("as of");
+        let f =
+            forecast::forecast_as_of(&fx.ws, leader, "2026-03", Some(ae.member()), Some(on)).expect("as of");
         (f.owners[0].commit_minor, f.owners[0].closed_won_minor)
     };
     assert_eq!(row_on(first), (value, 0), "committed, not yet won");
@@ -268,6 +286,7 @@ fn only_the_owner_or_a_leader_changes_a_deals_category_and_sees_their_deals() {
     )
     .expect("other AE")
     .id;
+    let other = fx.ws.authenticate(other).expect("other acts");
     let commit = deals::DealChanges {
         forecast_override: Some(Some(keel::domain::ForecastCategory::Commit)),
         ..Default::default()
@@ -292,10 +311,11 @@ fn only_the_owner_or_a_leader_changes_a_deals_category_and_sees_their_deals() {
     assert_eq!(mine.deals[0].id, deal.id);
     let stages = mine.deals[0].forecast_category;
     assert_eq!(mine.by_category, [(stages, 1)], "counted under the stage's category");
-    let seen = forecast::deals_in_period(&fx.ws, other, &period, Some(ae), None, 0, 50)
+    let seen = forecast::deals_in_period(&fx.ws, other, &period, Some(ae.member()), None, 0, 50)
         .expect_err("another's deals");
     assert_eq!(seen.code(), "forbidden");
-    let theirs = forecast::deals_in_period(&fx.ws, leader, &period, Some(ae), None, 0, 50).expect("leader");
+    let theirs =
+        forecast::deals_in_period(&fx.ws, leader, &period, Some(ae.member()), None, 0, 50).expect("leader");
     assert_eq!(theirs.deals.len(), 1);
     // Under a category: the owner's call moves the deal from its stage's category to it.
     let commit = Some(keel::domain::ForecastCategory::Commit);

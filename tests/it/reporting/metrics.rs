@@ -3,8 +3,9 @@
 //! from that record with plain code, and expects exactly the service's answer.
 
 use crate::partners::Program;
+use crate::CurrentUser;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use keel::domain::{AccountId, AeSegment, DealId, DealSource, DealType, Role, Segment, TeamMemberId};
+use keel::domain::{AccountId, AeSegment, DealId, DealSource, DealType, Role, Segment};
 use keel::services::accounts::{self as account_svc, AccountInput};
 use keel::services::metrics::{self, MetricsQuery};
 use keel::services::moves::{move_deal, MoveInput};
@@ -106,7 +107,7 @@ struct World {
     rates: Vec<(&'static str, NaiveDate, i64)>,
 }
 
-fn mover(p: &mut Program, actor: TeamMemberId, id: DealId, stage: usize, on: NaiveDate) {
+fn mover(p: &mut Program, actor: keel::services::policy::Principal, id: DealId, stage: usize, on: NaiveDate) {
     p.fx.clock.set(at(on));
     move_deal(
         &mut p.fx.ws,
@@ -138,6 +139,7 @@ fn world() -> World {
     )
     .expect("second AE")
     .id;
+    let bo = p.fx.ws.authenticate(bo).expect("bo acts");
     let mut rates = Vec::new();
     for (currency, (y, m, d), rate) in RATES {
         let text = format!("{}.{:09}", rate / 1_000_000_000, rate % 1_000_000_000);
@@ -182,7 +184,7 @@ fn world() -> World {
         let amount = 1_000 + rng.next(9_000_000) as i64 * 10 + rng.next(2) as i64 * 5;
         let mut input = p.fx.deal_input(account);
         input.name = format!("Deal {n}");
-        input.owner_id = Some(owner);
+        input.owner_id = Some(owner.member());
         input.amount_minor = amount;
         input.currency = currency.into();
         input.expected_close_date = created + Duration::days(30 + rng.next(200) as i64);
@@ -236,7 +238,7 @@ fn world() -> World {
         let when = day(2026, 4, 10) + Duration::days(n as i64 * 20);
         p.fx.clock.set(at(when));
         let deal = p.won_partner_deal(domain);
-        let d = deals::get(&p.fx.ws, deal).expect("deal");
+        let d = deals::get(&p.fx.ws, p.fx.ws.me(), deal).expect("deal");
         let registered_segment = d.segment.expect("a segment").as_str();
         known.push(Known {
             id: deal.0,
@@ -436,7 +438,8 @@ fn expected(w: &World, q: &MetricsQuery) -> Value {
 }
 
 fn actual(w: &World, q: &MetricsQuery) -> Value {
-    let mut report = serde_json::to_value(metrics::compute(&w.p.fx.ws, q).expect("metrics")).expect("json");
+    let mut report = serde_json::to_value(metrics::compute(&w.p.fx.ws, w.p.fx.ws.me(), q).expect("metrics"))
+        .expect("json");
     report.as_object_mut().expect("object").remove("targets");
     report
 }
@@ -494,7 +497,7 @@ fn facts_stay_in_step_with_the_records_they_are_derived_from() {
     assert_eq!(facts(&w.p.fx.path), before, "a full rebuild finds nothing to change");
     drop(conn);
     // The report still agrees with the records after the merge and the segment change.
-    let report = metrics::compute(&w.p.fx.ws, &MetricsQuery::default()).expect("metrics");
+    let report = metrics::compute(&w.p.fx.ws, w.p.fx.ws.me(), &MetricsQuery::default()).expect("metrics");
     let moved =
         report.by_segment.iter().map(|g| g.figures.open_count + g.figures.won_count + g.figures.lost_count);
     assert_eq!(moved.sum::<u64>(), w.known.len() as u64, "every deal in exactly one segment");
@@ -556,7 +559,8 @@ fn closed_deals_keep_the_rate_of_their_close_date() {
     let won = deals::create(&mut p.fx.ws, ae, input.clone()).expect("deal").id;
     mover(&mut p, ae, won, 5, day(2026, 3, 10));
     deals::create(&mut p.fx.ws, ae, input).expect("an open deal");
-    let report = |p: &Program| metrics::compute(&p.fx.ws, &MetricsQuery::default()).expect("metrics");
+    let report =
+        |p: &Program| metrics::compute(&p.fx.ws, p.fx.ws.me(), &MetricsQuery::default()).expect("metrics");
     assert_eq!(report(&p).figures.won_value_minor, 1_100_000);
     assert_eq!(report(&p).figures.pipeline_value_minor, 1_100_000);
 
@@ -627,12 +631,14 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
     p.fx.refuses("to", |ws| {
         metrics::compute(
             ws,
+            ws.me(),
             &MetricsQuery { from: Some(day(2026, 2, 1)), to: Some(day(2026, 1, 1)), ..Default::default() },
         )
     });
     p.fx.refuses("team member 999 not found", |ws| {
         metrics::compute(
             ws,
+            ws.me(),
             &MetricsQuery { owner: Some(keel::domain::TeamMemberId(999)), ..Default::default() },
         )
     });
@@ -646,7 +652,7 @@ fn bad_rates_targets_and_filters_are_refused_naming_the_field() {
 fn targets_default_to_the_plan_phases_and_report_progress() {
     let mut p = Program::new();
     let leader = p.fx.leader;
-    let targets = keel::services::targets::list(&p.fx.ws).expect("targets");
+    let targets = keel::services::targets::list(&p.fx.ws, p.fx.ws.me()).expect("targets");
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["Foundation", "Launch", "Growth", "Scale", "Leadership"]);
     assert_eq!(targets[0].starts_on, day(2026, 3, 1), "month 1 is the month of `keel init`");
@@ -671,7 +677,7 @@ fn targets_default_to_the_plan_phases_and_report_progress() {
         keel::services::targets::TargetInput { arr: Some("60000".into()), ..target_named("Foundation") },
     )
     .expect("change the ARR target");
-    let report = metrics::compute(&p.fx.ws, &MetricsQuery::default()).expect("metrics");
+    let report = metrics::compute(&p.fx.ws, p.fx.ws.me(), &MetricsQuery::default()).expect("metrics");
     let foundation = &report.targets[0];
     assert_eq!(foundation.as_of, day(2026, 5, 1), "progress so far, as of today");
     assert_eq!(foundation.customers, 1, "one account, however many deals");
@@ -683,6 +689,7 @@ fn targets_default_to_the_plan_phases_and_report_progress() {
     // A period before the second win: as of its end.
     let march = metrics::compute(
         &p.fx.ws,
+        p.fx.ws.me(),
         &MetricsQuery { from: Some(day(2026, 3, 1)), to: Some(day(2026, 4, 1)), ..Default::default() },
     )
     .expect("metrics");
@@ -737,7 +744,7 @@ fn report_queries_read_deal_facts_through_their_indexes() {
 /// The deals a drill-down lists for `figure`, as ids in id order.
 fn drilled(w: &World, q: &MetricsQuery, figure: &str, month: Option<&str>) -> (Vec<i64>, i64) {
     let figure = metrics::Figure::parse(figure).expect("figure");
-    let drill = metrics::drill(&w.p.fx.ws, q, &figure, month).expect("drill");
+    let drill = metrics::drill(&w.p.fx.ws, w.p.fx.ws.me(), q, &figure, month).expect("drill");
     let mut ids: Vec<i64> = drill.rows.iter().map(|r| r.deal_id).collect();
     ids.sort_unstable();
     (ids, drill.value_minor)
@@ -821,8 +828,9 @@ fn a_drill_down_refuses_an_unknown_figure_stage_or_month() {
     let err = metrics::Figure::parse("revenue").expect_err("unknown figure");
     assert!(err.to_string().contains("figure") && err.to_string().contains("revenue"), "{err}");
     let stage = metrics::Figure::parse("entered:Nowhere").expect("parses");
-    let err = metrics::drill(&w.p.fx.ws, &q, &stage, None).expect_err("unknown stage");
+    let err = metrics::drill(&w.p.fx.ws, w.p.fx.ws.me(), &q, &stage, None).expect_err("unknown stage");
     assert!(err.to_string().contains("Nowhere"), "{err}");
-    let err = metrics::drill(&w.p.fx.ws, &q, &metrics::Figure::Won, Some("2026-13")).expect_err("bad month");
+    let err = metrics::drill(&w.p.fx.ws, w.p.fx.ws.me(), &q, &metrics::Figure::Won, Some("2026-13"))
+        .expect_err("bad month");
     assert!(err.to_string().contains("2026-13"), "{err}");
 }

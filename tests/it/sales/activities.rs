@@ -1,5 +1,6 @@
 //! Activities, the next activity of a deal, due lists and stalled deals.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::domain::{ActivityKind, DealId};
@@ -40,10 +41,10 @@ fn the_next_activity_is_the_earliest_open_one() {
     log(&mut fx, deal, ActivityKind::Call, "Discovery call", None);
     let later = log(&mut fx, deal, ActivityKind::Task, "Send proposal", Some(today + Duration::days(5)));
     let sooner = log(&mut fx, deal, ActivityKind::Meeting, "Demo", Some(today + Duration::days(2)));
-    let view = deals::view(&fx.ws, deal).expect("view");
+    let view = deals::view(&fx.ws, fx.ws.me(), deal).expect("view");
     assert_eq!(view.next_activity.as_ref().map(|a| a.id), Some(sooner));
     activities::complete(&mut fx.ws, fx.ae, sooner).expect("done");
-    let view = deals::view(&fx.ws, deal).expect("view");
+    let view = deals::view(&fx.ws, fx.ws.me(), deal).expect("view");
     assert_eq!(view.next_activity.map(|a| a.id), Some(later));
     let ae = fx.ae;
     fx.refuses("is already done", |ws| activities::complete(ws, ae, sooner));
@@ -62,7 +63,8 @@ fn due_and_overdue_lists_only_open_items_up_to_today() {
     log(&mut fx, deal, ActivityKind::Note, "Logged", None);
     let list = activities::list(
         &fx.ws,
-        &ActivityQuery { owner_id: Some(fx.ae), due_only: true, ..Default::default() },
+        fx.ws.me(),
+        &ActivityQuery { owner_id: Some(fx.ae.member()), due_only: true, ..Default::default() },
     )
     .expect("due");
     let ids: Vec<_> = list.iter().map(|a| a.id).collect();
@@ -128,13 +130,15 @@ fn a_deal_with_no_activity_past_its_stage_limit_is_stalled() {
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal").id;
     let stalled = |fx: &Fixture| {
-        deals::list(&fx.ws, &DealQuery { stalled_only: true, ..Default::default() }).expect("list").len()
+        deals::list(&fx.ws, fx.ws.me(), &DealQuery { stalled_only: true, ..Default::default() })
+            .expect("list")
+            .len()
     };
     fx.clock.advance(Duration::days(14));
     assert_eq!(stalled(&fx), 0, "Lead allows 14 days");
     fx.clock.advance(Duration::days(1));
     assert_eq!(stalled(&fx), 1, "day 15 without activity: stalled");
-    assert!(deals::get(&fx.ws, deal).expect("deal").stalled);
+    assert!(deals::get(&fx.ws, fx.ws.me(), deal).expect("deal").stalled);
     log(&mut fx, deal, ActivityKind::Call, "Check-in", None);
     assert_eq!(stalled(&fx), 0, "a logged call resets the clock");
     let tomorrow = keel::clock::Clock::today(&fx.clock) + Duration::days(1);
@@ -161,7 +165,7 @@ fn the_stall_limit_is_configurable_per_stage() {
     )
     .expect("tune Lead");
     fx.clock.advance(Duration::days(4));
-    let now = deals::get(&fx.ws, deal).expect("deal");
+    let now = deals::get(&fx.ws, fx.ws.me(), deal).expect("deal");
     assert!(now.stalled, "Lead now stalls after 3 quiet days");
     assert_eq!(now.probability.0, 800, "deals without an override follow the stage's new default");
     fx.refuses("stall_days: Closed Won is a closed stage", |ws| {
@@ -204,14 +208,14 @@ fn activities_can_be_rescheduled_and_reassigned() {
         task,
         activities::ActivityChanges {
             subject: Some("Send revised proposal".into()),
-            owner_id: Some(leader),
+            owner_id: Some(leader.member()),
             due_date: Some(Some(today + Duration::days(3))),
             ..Default::default()
         },
     )
     .expect("update");
     assert_eq!(moved.subject, "Send revised proposal");
-    assert_eq!(moved.owner_id, leader);
+    assert_eq!(moved.owner_id, leader.member());
     assert_eq!(moved.due_date, Some(today + Duration::days(3)));
     fx.refuses("due_date: is required for a task", |ws| {
         activities::update(

@@ -3,6 +3,7 @@
 //! makes it, including imports; a revert removes the history of the deals it removes and
 //! records the values it puts back.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use keel::domain::ForecastCategory;
 use keel::domain::ImportKind;
@@ -21,7 +22,10 @@ fn each_tracked_change_is_kept_with_who_and_when_and_nothing_else_is() {
     let account = fx.account("Nova Games", "novagames.com");
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
-    assert!(deals::changes(&fx.ws, deal.id).expect("none yet").is_empty(), "creation is not a change");
+    assert!(
+        deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("none yet").is_empty(),
+        "creation is not a change"
+    );
     let (ae, leader) = (fx.ae, fx.leader);
     fx.clock.advance(chrono::Duration::days(3));
     let old_amount = deal.amount.expect("amount").amount_minor;
@@ -37,7 +41,7 @@ fn each_tracked_change_is_kept_with_who_and_when_and_nothing_else_is() {
         },
     )
     .expect("update");
-    let after_first = deals::changes(&fx.ws, deal.id).expect("changes");
+    let after_first = deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("changes");
     assert_eq!(
         fields(&after_first),
         [
@@ -46,7 +50,7 @@ fn each_tracked_change_is_kept_with_who_and_when_and_nothing_else_is() {
         ],
         "the name is not tracked"
     );
-    assert!(after_first.iter().all(|c| c.changed_by == Some(ae) && c.changed_at == fx.ws.now()));
+    assert!(after_first.iter().all(|c| c.changed_by == Some(ae.member()) && c.changed_at == fx.ws.now()));
     // A change that changes nothing tracked records nothing.
     deals::update(
         &mut fx.ws,
@@ -55,7 +59,7 @@ fn each_tracked_change_is_kept_with_who_and_when_and_nothing_else_is() {
         DealChanges { name: Some("Nova Games rollout 2".into()), ..Default::default() },
     )
     .expect("rename");
-    assert_eq!(deals::changes(&fx.ws, deal.id).expect("changes").len(), 2);
+    assert_eq!(deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("changes").len(), 2);
     // A refused change records nothing either.
     fx.refuses("expected_close_date", |ws| {
         deals::update(
@@ -79,19 +83,20 @@ fn each_tracked_change_is_kept_with_who_and_when_and_nothing_else_is() {
     )
     .expect("second AE")
     .id;
+    let other_ae = fx.ws.authenticate(other_ae).expect("other_ae acts");
     deals::update(
         &mut fx.ws,
         leader,
         deal.id,
-        DealChanges { owner_id: Some(other_ae), ..Default::default() },
+        DealChanges { owner_id: Some(other_ae.member()), ..Default::default() },
     )
     .expect("reassign");
-    let last = deals::changes(&fx.ws, deal.id).expect("changes").pop().expect("the reassignment");
+    let last = deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("changes").pop().expect("the reassignment");
     assert_eq!(
         (last.field.as_str(), last.old_value, last.new_value),
-        ("owner", Some(ae.0.to_string()), Some(other_ae.0.to_string()))
+        ("owner", Some(ae.member().0.to_string()), Some(other_ae.member().0.to_string()))
     );
-    assert_eq!(last.changed_by, Some(leader));
+    assert_eq!(last.changed_by, Some(leader.member()));
 
     let raw = rusqlite::Connection::open(&fx.path).expect("raw");
     assert!(raw.execute("UPDATE deal_changes SET new_value = '1'", []).is_err(), "append-only");
@@ -113,12 +118,15 @@ fn imports_record_their_changes_and_a_revert_takes_back_only_what_it_removes() {
         &mut |_| {},
     )
     .expect("first import");
-    let deal =
-        deals::list(&fx.ws, &deals::DealQuery { search: Some("Orbit pilot".into()), ..Default::default() })
-            .expect("list")
-            .pop()
-            .expect("imported deal");
-    assert!(deals::changes(&fx.ws, deal.id).expect("none").is_empty());
+    let deal = deals::list(
+        &fx.ws,
+        fx.ws.me(),
+        &deals::DealQuery { search: Some("Orbit pilot".into()), ..Default::default() },
+    )
+    .expect("list")
+    .pop()
+    .expect("imported deal");
+    assert!(deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("none").is_empty());
     fx.clock.advance(chrono::Duration::days(1));
     let second = b"Deal Name,Account Name,Amount,Close Date,Deal Stage\r\nOrbit pilot,Orbit Labs,12500,2026-10-31,Qualification\r\n";
     let updated = import::run(
@@ -131,7 +139,7 @@ fn imports_record_their_changes_and_a_revert_takes_back_only_what_it_removes() {
         &mut |_| {},
     )
     .expect("second import");
-    let recorded = fields(&deals::changes(&fx.ws, deal.id).expect("changes"));
+    let recorded = fields(&deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("changes"));
     assert!(
         recorded.contains(&("amount".into(), Some("1000000".into()), Some("1250000".into()))),
         "{recorded:?}"
@@ -145,7 +153,7 @@ fn imports_record_their_changes_and_a_revert_takes_back_only_what_it_removes() {
     // Reverting the update puts the values back, and that is a change too.
     fx.clock.advance(chrono::Duration::days(1));
     import::revert(&mut fx.ws, ae, updated.batch.expect("batch")).expect("revert update");
-    let after_revert = fields(&deals::changes(&fx.ws, deal.id).expect("changes"));
+    let after_revert = fields(&deals::changes(&fx.ws, fx.ws.me(), deal.id).expect("changes"));
     assert_eq!(after_revert.len(), recorded.len() * 2, "{after_revert:?}");
     assert!(after_revert.contains(&("amount".into(), Some("1250000".into()), Some("1000000".into()))));
     // Reverting the import that created the deal removes the deal and its history.

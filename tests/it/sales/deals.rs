@@ -1,5 +1,6 @@
 //! Creating, updating and listing deals.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use chrono::NaiveDate;
 use keel::domain::{AccountId, DealType, TeamMemberId};
@@ -18,9 +19,9 @@ fn a_new_deal_starts_in_lead_with_its_history() {
     let input = fx.deal_input(account);
     let deal = deals::create(&mut fx.ws, fx.ae, input).expect("deal");
     assert_eq!(deal.stage_name, "Lead");
-    assert_eq!(deal.owner_id, fx.ae, "the owner defaults to the acting user");
+    assert_eq!(deal.owner_id, fx.ae.member(), "the owner defaults to the acting user");
     assert_eq!(deal.probability.0, 500, "Lead's default probability is 5%");
-    let view = deals::view(&fx.ws, deal.id).expect("view");
+    let view = deals::view(&fx.ws, fx.ws.me(), deal.id).expect("view");
     assert_eq!(view.history.len(), 1);
     assert_eq!(view.history[0].from_stage, None);
     assert_eq!(view.history[0].to_stage, "Lead");
@@ -149,19 +150,22 @@ fn lists_page_by_close_date_and_filter_by_stage_owner_and_status() {
         let mut input = fx.deal_input(account);
         input.expected_close_date = day(2026, 12, 10 - i);
         if i % 2 == 0 {
-            input.owner_id = Some(fx.leader);
+            input.owner_id = Some(fx.leader.member());
             input.stage = Some("Qualification".into());
         }
         ids.push(deals::create(&mut fx.ws, fx.ae, input).expect("deal").id);
     }
-    let page1 = deals::list(&fx.ws, &DealQuery { limit: Some(3), ..Default::default() }).expect("page 1");
+    let page1 =
+        deals::list(&fx.ws, fx.ws.me(), &DealQuery { limit: Some(3), ..Default::default() }).expect("page 1");
     let page2 = deals::list(
         &fx.ws,
+        fx.ws.me(),
         &DealQuery { limit: Some(3), after: page1.last().map(|d| d.id), ..Default::default() },
     )
     .expect("page 2");
     let page3 = deals::list(
         &fx.ws,
+        fx.ws.me(),
         &DealQuery { limit: Some(3), after: page2.last().map(|d| d.id), ..Default::default() },
     )
     .expect("page 3");
@@ -171,14 +175,21 @@ fn lists_page_by_close_date_and_filter_by_stage_owner_and_status() {
     assert_eq!(seen.len(), 7, "keyset pages cover every deal once");
     assert_eq!(seen, sorted, "pages run in expected-close order");
 
-    let qualification =
-        deals::list(&fx.ws, &DealQuery { stage: Some("qualification".into()), ..Default::default() })
-            .expect("by stage");
+    let qualification = deals::list(
+        &fx.ws,
+        fx.ws.me(),
+        &DealQuery { stage: Some("qualification".into()), ..Default::default() },
+    )
+    .expect("by stage");
     assert_eq!(qualification.len(), 4);
-    assert!(qualification.iter().all(|d| d.owner_id == fx.leader));
-    let mine = deals::list(&fx.ws, &DealQuery { owner_id: Some(fx.ae), ..Default::default() }).expect("mine");
+    assert!(qualification.iter().all(|d| d.owner_id == fx.leader.member()));
+    let mine =
+        deals::list(&fx.ws, fx.ws.me(), &DealQuery { owner_id: Some(fx.ae.member()), ..Default::default() })
+            .expect("mine");
     assert_eq!(mine.len(), 3);
-    let won = deals::list(&fx.ws, &DealQuery { status: DealStatus::Won, ..Default::default() }).expect("won");
+    let won = deals::list(&fx.ws, fx.ws.me(), &DealQuery { status: DealStatus::Won, ..Default::default() })
+        .expect("won");
     assert!(won.is_empty());
-    assert!(deals::list(&fx.ws, &DealQuery { stage: Some("Nope".into()), ..Default::default() }).is_err());
+    assert!(deals::list(&fx.ws, fx.ws.me(), &DealQuery { stage: Some("Nope".into()), ..Default::default() })
+        .is_err());
 }

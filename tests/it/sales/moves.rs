@@ -1,5 +1,6 @@
 //! Stage moves: exit and entry criteria, overrides, losing, reopening, winning.
 
+use crate::CurrentUser;
 use crate::Fixture;
 use chrono::{Duration, NaiveDate};
 use keel::domain::{BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId, PocOutcome};
@@ -118,9 +119,9 @@ fn entering_proof_of_concept_needs_scope_criteria_and_a_period_within_bounds() {
 fn the_evaluation_period_bounds_are_configurable() {
     let mut fx = Fixture::seeded();
     let deal = new_deal(&mut fx);
-    let ae = fx.ae;
-    fx.refuses("poc_max_days: must be at least poc_min_days", |ws| ws.set_poc_bounds(ae, 30, 20));
-    fx.ws.set_poc_bounds(ae, 14, 90).expect("bounds");
+    let leader = fx.leader;
+    fx.refuses("poc_max_days: must be at least poc_min_days", |ws| ws.set_poc_bounds(leader, 30, 20));
+    fx.ws.set_poc_bounds(leader, 14, 90).expect("bounds");
     define_poc(&mut fx, deal, 80).expect("80 days is within 14–90");
 }
 
@@ -172,7 +173,7 @@ fn an_override_moves_despite_missing_criteria_and_is_recorded() {
     )
     .expect("override");
     assert_eq!(outcome.overridden.len(), 4, "the four unconfirmed BANT items were overridden");
-    let history = deals::view(&fx.ws, deal).expect("view").history;
+    let history = deals::view(&fx.ws, fx.ws.me(), deal).expect("view").history;
     let last = history.last().expect("entry");
     assert_eq!(last.to_stage, "Discovery & Demo");
     assert_eq!(last.override_reason.as_deref(), Some("Exec sponsor fast-track"));
@@ -225,7 +226,7 @@ fn losing_needs_a_reason_and_a_lost_deal_can_be_reopened() {
     let reopened = move_deal(&mut fx.ws, ae, deal, to("Qualification")).expect("reopen");
     assert_eq!(reopened.deal.closed_on, None, "reopening clears the close date");
     assert_eq!(reopened.deal.loss_reason, None);
-    let history = deals::view(&fx.ws, deal).expect("view").history;
+    let history = deals::view(&fx.ws, fx.ws.me(), deal).expect("view").history;
     let stages: Vec<&str> = history.iter().map(|h| h.to_stage.as_str()).collect();
     assert_eq!(stages, ["Lead", "Closed Lost", "Qualification"], "history keeps the loss");
     fx.refuses("is already in Qualification", |ws| move_deal(ws, ae, deal, to("Qualification")));
@@ -269,12 +270,12 @@ fn winning_starts_onboarding_and_a_first_qbr_once() {
     )
     .expect("won");
     let account = won.deal.account_id.expect("an account");
-    let plans = onboarding::plans(&fx.ws, account).expect("plans");
+    let plans = onboarding::plans(&fx.ws, fx.ws.me(), account).expect("plans");
     assert_eq!(plans.len(), 1);
     let steps: Vec<String> = plans[0].steps.iter().map(|s| s.step.to_string()).collect();
     assert_eq!(steps, ["kick-off", "technical-integration", "training", "go-live"]);
     assert!(plans[0].steps.iter().all(|s| s.due_date > fx.clock.now_date()));
-    let qbrs = onboarding::qbrs(&fx.ws, account).expect("qbrs");
+    let qbrs = onboarding::qbrs(&fx.ws, fx.ws.me(), account).expect("qbrs");
     assert_eq!(qbrs.len(), 1);
     move_deal(
         &mut fx.ws,
@@ -294,11 +295,15 @@ fn winning_starts_onboarding_and_a_first_qbr_once() {
         MoveInput { stage: "Closed Won".into(), override_reason: Some("again".into()), loss_reason: None },
     )
     .expect("won again");
-    assert_eq!(onboarding::plans(&fx.ws, account).expect("plans").len(), 1, "one plan per won deal");
+    assert_eq!(
+        onboarding::plans(&fx.ws, fx.ws.me(), account).expect("plans").len(),
+        1,
+        "one plan per won deal"
+    );
     let plan = plans[0].id;
     onboarding::complete_step(&mut fx.ws, ae, plan, keel::domain::OnboardingStep::KickOff, None)
         .expect("kick-off done");
-    let plans = onboarding::plans(&fx.ws, account).expect("plans");
+    let plans = onboarding::plans(&fx.ws, fx.ws.me(), account).expect("plans");
     assert_eq!(plans[0].steps[0].done_on, Some(fx.clock.now_date()));
 }
 

@@ -23,6 +23,8 @@ pub use values::DateOrder;
 use crate::domain::{ImportAction, ImportBatchId, ImportEntity, ImportKind, SourceSystem, TeamMemberId};
 use crate::files::{self, FileFormat, Row};
 use crate::money::Currency;
+use crate::services::policy;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::imports::{self, BatchCounts, ImportBatch, NewBatch};
 use crate::store::stages::Stage;
@@ -148,14 +150,15 @@ const PROGRESS_EVERY: usize = 1_000;
 /// or the desktop app's progress events).
 pub fn run(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     kind: ImportKind,
     file_name: &str,
     bytes: &[u8],
     options: &ImportOptions,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport> {
-    crate::store::team::get(ws.conn(), actor)?;
+    // A dry run reads; the import itself checks its member inside its transaction.
+    crate::services::policy::reading(ws.conn(), who)?;
     let table = files::read_table(bytes)?;
     let plan = plan(ws, kind, file_name, table, None, options)?;
     // A dry run and a strict import are all or nothing: never sliced.
@@ -165,14 +168,14 @@ pub fn run(
         // instead of a trigger per row; tracking is back on whatever happens.
         crate::store::facts::pause_tracking(tx)?;
         let imported =
-            execute_sliced(&plan, tx, now, actor, options, progress, slices).map(|(_, report)| report);
+            execute_sliced(&plan, tx, now, who.member(), options, progress, slices).map(|(_, report)| report);
         crate::store::facts::track_changes(tx)?;
         imported
     };
     if options.dry_run {
         ws.rehearse(body)
     } else {
-        ws.write(body)
+        ws.write_as(who, body)
     }
 }
 
@@ -710,10 +713,12 @@ impl Importer<'_> {
 }
 
 /// Imports, newest first.
-pub fn list(ws: &Workspace, limit: Option<u32>) -> Result<Vec<ImportBatch>> {
+pub fn list(ws: &Workspace, who: Principal, limit: Option<u32>) -> Result<Vec<ImportBatch>> {
+    policy::reading(ws.conn(), who)?;
     imports::list_batches(ws.conn(), crate::services::page_size(limit))
 }
 
-pub fn get(ws: &Workspace, id: ImportBatchId) -> Result<ImportBatch> {
+pub fn get(ws: &Workspace, who: Principal, id: ImportBatchId) -> Result<ImportBatch> {
+    policy::reading(ws.conn(), who)?;
     imports::get_batch(ws.conn(), id)
 }

@@ -4,6 +4,7 @@
 //! a contact or activity added to an imported account.
 
 use crate::domain::{DealId, ImportAction, ImportBatchId, ImportEntity, TeamMemberId};
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::store::imports::{self, Change, ImportBatch};
 use crate::store::{self};
@@ -18,8 +19,7 @@ pub struct RevertReport {
     pub restored: u64,
 }
 
-pub fn revert(ws: &mut Workspace, actor: TeamMemberId, id: ImportBatchId) -> Result<RevertReport> {
-    store::team::get(ws.conn(), actor)?;
+pub fn revert(ws: &mut Workspace, who: Principal, id: ImportBatchId) -> Result<RevertReport> {
     let batch = imports::get_batch(ws.conn(), id)?;
     if let Some(at) = batch.reverted_at {
         return Err(KeelError::NotAllowed(format!(
@@ -33,7 +33,7 @@ pub fn revert(ws: &mut Workspace, actor: TeamMemberId, id: ImportBatchId) -> Res
         )));
     }
     let changes = imports::changes(ws.conn(), id)?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let mut report = RevertReport { batch: id.0, ..RevertReport::default() };
         for change in &changes {
             match change.action {
@@ -43,17 +43,17 @@ pub fn revert(ws: &mut Workspace, actor: TeamMemberId, id: ImportBatchId) -> Res
                     }
                 }
                 ImportAction::Updated => {
-                    restore_updated(tx, id, change, now, actor)?;
+                    restore_updated(tx, id, change, now, who.member())?;
                     report.restored += 1;
                 }
             }
         }
         imports::remove_externals_of_batch(tx, id)?;
-        imports::mark_reverted(tx, id, now, actor)?;
+        imports::mark_reverted(tx, id, now, who.member())?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "import.revert",
             "import",
             id.0,

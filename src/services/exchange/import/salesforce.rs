@@ -8,10 +8,11 @@
 mod activities;
 
 use super::{execute, plan, ImportKind, ImportOptions, ImportProgress, ImportReport};
-use crate::domain::{SourceSystem, TeamMemberId};
+use crate::domain::SourceSystem;
 use crate::files::{self, Row, Table};
 use crate::money::{Currency, DecimalMark, Money};
 use crate::services::export::HistoryRecord;
+use crate::services::policy::Principal;
 use crate::services::Workspace;
 use crate::{KeelError, Result};
 use serde::Serialize;
@@ -105,12 +106,13 @@ fn field(r: &HashMap<String, String>, name: &str) -> String {
 /// `User.csv`, `Contact.csv` and `OpportunityHistory.csv` when they are there.
 pub fn run(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     export: &ExportFiles,
     options: &ImportOptions,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<SalesforceReport> {
-    crate::store::team::get(ws.conn(), actor)?;
+    // A dry run reads; the import itself checks its member inside its transaction.
+    crate::services::policy::reading(ws.conn(), who)?;
     let opportunities = records(export, "Opportunity.csv")?
         .ok_or_else(|| KeelError::invalid("file", "the export has no Opportunity.csv"))?;
     let accounts = records(export, "Account.csv")?;
@@ -258,16 +260,17 @@ pub fn run(
         let imported = (|| {
             let mut quiet = |_: ImportProgress| {};
             let accounts = match &account_plan {
-                Some(plan) => Some(execute(plan, tx, now, actor, options, &mut quiet)?.1),
+                Some(plan) => Some(execute(plan, tx, now, who.member(), options, &mut quiet)?.1),
                 None => None,
             };
             let contacts = match &contact_plan {
-                Some(plan) => Some(execute(plan, tx, now, actor, options, &mut quiet)?.1),
+                Some(plan) => Some(execute(plan, tx, now, who.member(), options, &mut quiet)?.1),
                 None => None,
             };
-            let (batch, deals) = execute(&deal_plan, tx, now, actor, options, progress)?;
-            let activities = activities::ActivityImport { tx, now, actor, batch, users: &user_name }
-                .run(tasks.as_ref(), events.as_ref())?;
+            let (batch, deals) = execute(&deal_plan, tx, now, who.member(), options, progress)?;
+            let activities =
+                activities::ActivityImport { tx, now, actor: who.member(), batch, users: &user_name }
+                    .run(tasks.as_ref(), events.as_ref())?;
             // No derived fact depends on activities: the stall clock they feed is the
             // deal's own column, so the batch's marking above stands.
             Ok(SalesforceReport {
@@ -285,7 +288,7 @@ pub fn run(
     if options.dry_run {
         ws.rehearse(body)
     } else {
-        ws.write(body)
+        ws.write_as(who, body)
     }
 }
 

@@ -7,6 +7,7 @@ use super::{Board, BoardQuery};
 use crate::domain::{DealId, StageId, TeamMemberId};
 use crate::domain::{DealSource, Segment};
 use crate::money::{BasisPoints, Currency, FxRate, Money};
+use crate::services::policy::{self, Principal};
 use crate::services::{deals, fx, pipeline, team, Workspace};
 use crate::store::as_of::PastDays;
 use crate::store::deals::Deal;
@@ -27,7 +28,8 @@ pub(super) fn check_past(ws: &Workspace, field: &str, day: NaiveDate) -> Result<
     Ok(())
 }
 
-pub fn board_as_of(ws: &Workspace, query: &BoardQuery, day: NaiveDate) -> Result<Board> {
+pub fn board_as_of(ws: &Workspace, who: Principal, query: &BoardQuery, day: NaiveDate) -> Result<Board> {
+    policy::reading(ws.conn(), who)?;
     Ok(scan_board(ws, query, day, false)?.0)
 }
 
@@ -43,12 +45,14 @@ pub struct BoardThen {
 /// The board as of `day` with a window of each column's cards (or of one column's).
 pub fn board_as_of_with_cards(
     ws: &Workspace,
+    who: Principal,
     query: &BoardQuery,
     day: NaiveDate,
     stage: Option<StageId>,
     offset: usize,
     limit: usize,
 ) -> Result<BoardThen> {
+    policy::reading(ws.conn(), who)?;
     let (board, columns) = scan_board(ws, query, day, true)?;
     let stages = pipeline::stages(ws)?;
     let end = day.and_hms_milli_opt(23, 59, 59, 999).map_or_else(|| ws.now(), |t| t.and_utc());
@@ -62,7 +66,7 @@ pub fn board_as_of_with_cards(
         then.sort_by_key(|c| (c.expected_close_day, c.deal_id));
         let mut window = Vec::new();
         for card in then.into_iter().skip(offset).take(limit) {
-            window.push(card.as_deal(ws, &stages, end)?);
+            window.push(card.as_deal(ws, who, &stages, end)?);
         }
         cards.push(window);
     }
@@ -85,8 +89,8 @@ struct CardThen {
 
 impl CardThen {
     /// The deal as it stands, with what it was then in place of what it is now.
-    fn as_deal(&self, ws: &Workspace, stages: &[Stage], end: DateTime<Utc>) -> Result<Deal> {
-        let mut deal = deals::get(ws, DealId(self.deal_id))?;
+    fn as_deal(&self, ws: &Workspace, who: Principal, stages: &[Stage], end: DateTime<Utc>) -> Result<Deal> {
+        let mut deal = deals::get(ws, who, DealId(self.deal_id))?;
         let stage = stages
             .iter()
             .find(|s| s.id.0 == self.stage_id)

@@ -4,6 +4,7 @@
 
 use super::{fact_filter, Currencies, MetricsQuery};
 use crate::money::Currency;
+use crate::services::policy::{self, Principal};
 use crate::services::{fx, pipeline, Workspace};
 use crate::store::facts;
 use crate::store::fx::RateTable;
@@ -53,7 +54,8 @@ pub struct Board {
     pub unconverted_count: u64,
 }
 
-pub fn board(ws: &Workspace, query: &BoardQuery) -> Result<Board> {
+pub fn board(ws: &Workspace, who: Principal, query: &BoardQuery) -> Result<Board> {
+    policy::reading(ws.conn(), who)?;
     if let (Some(from), Some(to)) = (query.close_from, query.close_to) {
         if to < from {
             return Err(KeelError::invalid("close_to", format!("must not be before close_from ({from})")));

@@ -10,6 +10,7 @@ use super::forecast::Period;
 use super::{Counted, Counter, MetricsQuery};
 use crate::domain::TeamMemberId;
 use crate::money::Currency;
+use crate::services::policy::{self, Principal};
 use crate::services::{fx, pipeline, Workspace};
 use crate::store::as_of::{end_of_day, PastDays, Then};
 use crate::store::facts::unpack_history;
@@ -129,11 +130,13 @@ fn movement(then: Standing, now: Standing) -> Option<Movement> {
 /// `period`, of one owner or everyone: one pass over the deals, both ends at once.
 pub fn pipeline_changes(
     ws: &Workspace,
+    who: Principal,
     from: NaiveDate,
     to: NaiveDate,
     period: &str,
     owner: Option<TeamMemberId>,
 ) -> Result<PipelineChanges> {
+    policy::reading(ws.conn(), who)?;
     let period = Period::parse("period", period)?;
     if to < from {
         return Err(KeelError::invalid("to", format!("must not be before from ({from})")));

@@ -3,6 +3,7 @@
 
 use super::{fact_filter, funnel::Funnel, Counted, Counter, MetricsQuery};
 use crate::money::Currency;
+use crate::services::policy::{self, Principal};
 use crate::services::{fx, pipeline, Workspace};
 use crate::store::as_of::PastDays;
 use crate::store::facts::{self, day_date, unpack_history, FactRef};
@@ -71,7 +72,14 @@ pub struct Drill {
 
 /// The deals behind `figure` for `query`, optionally within one month (`YYYY-MM`:
 /// closed deals by close month, open deals by expected close month, as `by_month`).
-pub fn drill(ws: &Workspace, query: &MetricsQuery, figure: &Figure, month: Option<&str>) -> Result<Drill> {
+pub fn drill(
+    ws: &Workspace,
+    who: Principal,
+    query: &MetricsQuery,
+    figure: &Figure,
+    month: Option<&str>,
+) -> Result<Drill> {
+    policy::reading(ws.conn(), who)?;
     drill_at(ws, query, figure, month, None)
 }
 
@@ -79,11 +87,13 @@ pub fn drill(ws: &Workspace, query: &MetricsQuery, figure: &Figure, month: Optio
 /// each with what it added then.
 pub fn drill_as_of(
     ws: &Workspace,
+    who: Principal,
     query: &MetricsQuery,
     figure: &Figure,
     month: Option<&str>,
     day: NaiveDate,
 ) -> Result<Drill> {
+    policy::reading(ws.conn(), who)?;
     super::as_of::check_past(ws, "as_of", day)?;
     drill_at(ws, query, figure, month, Some(day))
 }

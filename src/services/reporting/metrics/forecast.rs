@@ -7,6 +7,7 @@
 use super::{fact_filter, Counted, Counter, MetricsQuery};
 use crate::domain::{DealId, ForecastCategory, TeamMemberId};
 use crate::money::{div_round_half_even, Currency, Money};
+use crate::services::policy::Principal;
 use crate::services::policy::{self, Capability};
 use crate::services::{fx, pipeline, team, Workspace};
 use crate::store::as_of::PastDays;
@@ -131,7 +132,7 @@ fn scope(ws: &Workspace, actor: TeamMemberId, owner: Option<TeamMemberId>) -> Re
 /// expected-close order, `limit` from `offset`; with how many there are in all.
 pub fn deals_in_period(
     ws: &Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     period: &str,
     owner: Option<TeamMemberId>,
     category: Option<ForecastCategory>,
@@ -139,7 +140,7 @@ pub fn deals_in_period(
     limit: u32,
 ) -> Result<PeriodDeals> {
     let period = Period::parse("period", period)?;
-    let owner = scope(ws, actor, owner)?;
+    let owner = scope(ws, who.member(), owner)?;
     let query = crate::services::deals::DealQuery {
         owner_id: owner,
         status: crate::store::deals::DealStatus::Open,
@@ -153,6 +154,7 @@ pub fn deals_in_period(
     for c in ForecastCategory::ALL {
         let n = crate::services::deals::count(
             ws,
+            who,
             &crate::services::deals::DealQuery { forecast: Some(*c), ..query.clone() },
         )?;
         if n > 0 {
@@ -161,8 +163,8 @@ pub fn deals_in_period(
     }
     let query = crate::services::deals::DealQuery { forecast: category, ..query };
     Ok(PeriodDeals {
-        deals: crate::services::deals::list(ws, &query)?,
-        total: crate::services::deals::count(ws, &query)?,
+        deals: crate::services::deals::list(ws, who, &query)?,
+        total: crate::services::deals::count(ws, who, &query)?,
         by_category,
     })
 }
@@ -180,11 +182,11 @@ pub struct PeriodDeals {
 /// The roll-up for a period, for everyone the caller may see (see [`scope`]).
 pub fn forecast(
     ws: &Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     period: &str,
     owner: Option<TeamMemberId>,
 ) -> Result<Forecast> {
-    forecast_as_of(ws, actor, period, owner, None)
+    forecast_as_of(ws, who, period, owner, None)
 }
 
 /// The roll-up as it stood at the end of `as_of` (today's when None): the deals as they
@@ -192,13 +194,13 @@ pub fn forecast(
 /// day, open ones at that day's rates, and the quotas and calls made by then.
 pub fn forecast_as_of(
     ws: &Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     period: &str,
     owner: Option<TeamMemberId>,
     as_of: Option<NaiveDate>,
 ) -> Result<Forecast> {
     let period = Period::parse("period", period)?;
-    let owner = scope(ws, actor, owner)?;
+    let owner = scope(ws, who.member(), owner)?;
     let conn = ws.conn();
     let reporting = fx::reporting_currency(ws)?;
     let rates = RateTable::load(conn, reporting.code())?;
@@ -449,16 +451,16 @@ fn reporting_amount(
 /// Sets a member's quota for a period (a sales leader; the earlier one stays on record).
 pub fn set_quota(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     member: TeamMemberId,
     period: &str,
     amount: &str,
     currency: Option<&str>,
 ) -> Result<Quota> {
     let period = Period::parse("period", period)?;
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let amount = reporting_amount(tx, "amount", amount, currency)?;
-        policy::require(tx, actor, Capability::LeadSales, "set quotas")?;
+        policy::require(tx, who, Capability::LeadSales, "set quotas")?;
         let holder = policy::active_member(tx, member)?;
         if !policy::allows(holder.role, Capability::OwnDeals) {
             return Err(KeelError::NotAllowed(format!(
@@ -467,27 +469,27 @@ pub fn set_quota(
                 holder.role.as_str().replace('-', " ")
             )));
         }
-        store_forecast::insert_quota(tx, member, &period.name, amount, actor, now)?;
+        store_forecast::insert_quota(tx, member, &period.name, amount, who.member(), now)?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "quota.set",
             "team_member",
             member.0,
             serde_json::json!({"after": {"period": period.name, "amount_minor": amount.amount_minor, "currency": amount.currency}}),
         )
     })?;
-    quotas(ws, actor, Some(&period.name))?
+    quotas(ws, who, Some(&period.name))?
         .into_iter()
         .find(|q| q.member_id == member)
         .ok_or_else(|| KeelError::not_found("quota", member.0))
 }
 
 /// Quotas in force: a sales leader sees everyone's, anyone else their own.
-pub fn quotas(ws: &Workspace, actor: TeamMemberId, period: Option<&str>) -> Result<Vec<Quota>> {
+pub fn quotas(ws: &Workspace, who: Principal, period: Option<&str>) -> Result<Vec<Quota>> {
     let period = period.map(|p| Period::parse("period", p)).transpose()?;
-    let mine = scope(ws, actor, None)?;
+    let mine = scope(ws, who.member(), None)?;
     Ok(store_forecast::quotas(ws.conn(), period.as_ref().map(|p| p.name.as_str()))?
         .into_iter()
         .filter(|q| mine.is_none_or(|m| m == q.member_id))
@@ -497,50 +499,50 @@ pub fn quotas(ws: &Workspace, actor: TeamMemberId, period: Option<&str>) -> Resu
 /// A member calls their number for a period, with a note (those who carry deals).
 pub fn submit_call(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     period: &str,
     amount: &str,
     note: &str,
 ) -> Result<ForecastCall> {
     let period = Period::parse("period", period)?;
     let note = note.trim();
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let amount = reporting_amount(tx, "amount", amount, None)?;
         if note.is_empty() {
             return Err(KeelError::invalid("note", "say what the number rests on"));
         }
-        policy::require(tx, actor, Capability::OwnDeals, "call a forecast")?;
+        policy::require(tx, who, Capability::OwnDeals, "call a forecast")?;
         store_forecast::insert_call(
             tx,
             &store_forecast::NewCall {
-                member: actor,
+                member: who.member(),
                 period: &period.name,
                 kind: "call",
                 amount,
                 note,
-                by: actor,
+                by: who.member(),
             },
             now,
         )?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "forecast.call",
             "team_member",
-            actor.0,
+            who.member().0,
             serde_json::json!({
                 "after": {"period": period.name, "amount_minor": amount.amount_minor, "note": note}
             }),
         )
     })?;
-    latest_call(ws, &period.name, actor)
+    latest_call(ws, &period.name, who.member())
 }
 
 /// A sales leader adjusts a member's call, with a reason.
 pub fn adjust_call(
     ws: &mut Workspace,
-    actor: TeamMemberId,
+    who: Principal,
     member: TeamMemberId,
     period: &str,
     amount: &str,
@@ -548,12 +550,12 @@ pub fn adjust_call(
 ) -> Result<ForecastCall> {
     let period = Period::parse("period", period)?;
     let reason = reason.trim();
-    ws.write(|tx, now| {
+    ws.write_as(who, |tx, now| {
         let amount = reporting_amount(tx, "amount", amount, None)?;
         if reason.is_empty() {
             return Err(KeelError::invalid("reason", "an adjustment says why"));
         }
-        policy::require(tx, actor, Capability::LeadSales, "adjust forecast calls")?;
+        policy::require(tx, who, Capability::LeadSales, "adjust forecast calls")?;
         let called = store_forecast::calls(tx, &period.name)?
             .iter()
             .any(|c| c.member_id == member && c.kind == "call");
@@ -572,14 +574,14 @@ pub fn adjust_call(
                 kind: "adjustment",
                 amount,
                 note: reason,
-                by: actor,
+                by: who.member(),
             },
             now,
         )?;
         crate::services::record(
             tx,
             now,
-            Some(actor),
+            Some(who.member()),
             "forecast.adjust",
             "team_member",
             member.0,

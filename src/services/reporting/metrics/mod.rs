@@ -24,6 +24,7 @@ pub use tally::Figures;
 use crate::domain::DealType;
 use crate::domain::{DealSource, Segment};
 use crate::money::{Currency, FxRate};
+use crate::services::policy::{self, Principal};
 use crate::services::{fx, pipeline, team, Workspace};
 use crate::store;
 use crate::store::as_of::PastDays;
@@ -267,14 +268,21 @@ impl Groups {
 }
 
 /// Computes the report. Every figure is defined in the README ("Sales metrics").
-pub fn compute(ws: &Workspace, query: &MetricsQuery) -> Result<Metrics> {
+pub fn compute(ws: &Workspace, who: Principal, query: &MetricsQuery) -> Result<Metrics> {
+    policy::reading(ws.conn(), who)?;
     compute_at(ws, query, None)
 }
 
 /// The report as it stood at the end of a past day: the deals as they stood then (stage,
 /// amount, currency, close date, owner), open deals valued at that day's rates, and
 /// targets measured up to that day; for today, today's report.
-pub fn compute_as_of(ws: &Workspace, query: &MetricsQuery, day: NaiveDate) -> Result<Metrics> {
+pub fn compute_as_of(
+    ws: &Workspace,
+    who: Principal,
+    query: &MetricsQuery,
+    day: NaiveDate,
+) -> Result<Metrics> {
+    policy::reading(ws.conn(), who)?;
     as_of::check_past(ws, "as_of", day)?;
     compute_at(ws, query, Some(day))
 }
