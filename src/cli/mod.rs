@@ -353,6 +353,7 @@ pub(crate) fn in_cli_terms(text: String) -> String {
         ("or map a column to ", "or map one with --map COLUMN="),
         ("a new target needs both a start and an end date", "a new target needs both --from and --to dates"),
         ("choose who you are first", "pass --as NAME, or pick one with `keel team use NAME`"),
+        ("add yourself as its first member", "add yourself with `keel team add --name NAME --role ROLE`"),
     ];
     HINTS.iter().fold(text, |t, (product, cli)| t.replace(product, cli))
 }

@@ -127,6 +127,18 @@ fn errors_are_one_line_and_json_errors_carry_a_code() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no Keel workspace at"));
     assert!(!db.exists(), "a read on a missing workspace creates nothing");
     ok(&db, &["init"]);
+    // Every read acts for a member too: before the team has one, the CLI says how to start it.
+    for args in [&["deal", "list"][..], &["metrics"], &["--as", "Ana", "account", "list"]] {
+        let out = keel(&db, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr).to_string();
+        let expected = if args[0] == "--as" { "team member Ana not found" } else { "no team yet" };
+        assert!(said.contains(expected), "{args:?}: {said}");
+    }
+    let out = keel(&db, &["--json", "deal", "list"]);
+    let body: serde_json::Value = serde_json::from_slice(&out.stderr).expect("a JSON error");
+    assert_eq!(body["code"], "not_allowed");
+    assert!(body["message"].as_str().expect("message").contains("`keel team add --name NAME --role ROLE`"));
     ok(&db, &["team", "add", "--name", "Ana", "--role", "sdr"]);
     let out = keel(
         &db,

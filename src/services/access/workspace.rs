@@ -482,9 +482,20 @@ impl Workspace {
         }
         let id = match name {
             Some(name) => crate::services::team::find(self, name)?.id,
-            None => self.current_user()?.map(|m| m.id).ok_or_else(|| {
-                KeelError::NotAllowed("no acting member: choose who you are first".to_string())
-            })?,
+            None => match self.current_user()? {
+                Some(member) => member.id,
+                // Every read acts for someone too, so an empty team says how to start it.
+                None if store::team::count(&self.conn)? == 0 => {
+                    return Err(KeelError::NotAllowed(
+                        "the workspace has no team yet: add yourself as its first member".to_string(),
+                    ))
+                }
+                None => {
+                    return Err(KeelError::NotAllowed(
+                        "no acting member: choose who you are first".to_string(),
+                    ))
+                }
+            },
         };
         crate::services::policy::authenticate(&self.conn, id)
     }
