@@ -1,11 +1,13 @@
 //! keel-api: the typed layer every front door adapts, one command at a time: the
 //! shapes that cross to a screen (`dto`), the filters screens send (`filters`), and the
-//! error body (`error`). The desktop's commands are thin adapters over it; the team
-//! server is to become one. No rule lives here: inputs are read and checked by the core.
+//! error body (`error`), and the partner portal's wire (`portal`). The desktop's commands
+//! and the team server's portal routes are thin adapters over it, and both answer
+//! errors in its one body. No rule lives here: inputs are read and checked by the core.
 
 pub mod dto;
 pub mod error;
 pub mod filters;
+pub mod portal;
 
 pub use error::{ApiError, ErrorCode};
 

@@ -12,7 +12,8 @@ use axum::{Json, Router};
 use keel::clock::Clock;
 use keel::remote::protocol::SessionReply;
 use keel::services::Workspace;
-use keel::{ErrorBody, ErrorCode, KeelError};
+use keel::{ErrorCode, KeelError};
+use keel_api::ApiError;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -138,23 +139,38 @@ pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::
 /// `{code, field, message}` with the status that fits the code.
 pub struct HttpError {
     status: StatusCode,
-    pub(crate) body: ErrorBody,
+    /// The one error body every front door answers (`{code, field, message, details}`).
+    pub(crate) body: ApiError,
     retry_after: Option<Duration>,
 }
 
 impl HttpError {
-    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> HttpError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: keel_api::ErrorCode,
+        message: impl Into<String>,
+    ) -> HttpError {
         HttpError {
             status,
-            body: ErrorBody { code: code.into(), field: None, message: message.into() },
+            body: ApiError { code, field: None, message: message.into(), details: Vec::new() },
             retry_after: None,
+        }
+    }
+
+    /// The body as the member protocol carries it inside a job's status (the same JSON).
+    pub(crate) fn into_member_body(self) -> keel::ErrorBody {
+        let code = serde_json::to_value(self.body.code).ok().and_then(|c| c.as_str().map(str::to_string));
+        keel::ErrorBody {
+            code: code.unwrap_or_else(|| "storage".into()),
+            field: self.body.field,
+            message: self.body.message,
         }
     }
 
     fn unauthenticated() -> HttpError {
         HttpError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            keel_api::ErrorCode::Unauthenticated,
             "sign in first: this request has no current session",
         )
     }
@@ -173,7 +189,7 @@ impl From<KeelError> for HttpError {
             ErrorCode::Busy | ErrorCode::Offline => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Schema | ErrorCode::Storage | ErrorCode::Io => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        HttpError { status, body: e.body(), retry_after: None }
+        HttpError { status, body: e.into(), retry_after: None }
     }
 }
 
@@ -194,7 +210,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, HttpError> + Send + 'static,
 ) -> Result<T, HttpError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        Err(HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", format!("the command failed: {e}")))
+        Err(HttpError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            keel_api::ErrorCode::Storage,
+            format!("the command failed: {e}"),
+        ))
     })
 }
 
@@ -245,7 +265,7 @@ pub(crate) fn limited<T>(
                 Some(wait) => Err(too_many(wait)),
                 None => Err(HttpError::new(
                     StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                    keel_api::ErrorCode::Unauthenticated,
                     "that code or credential is not valid (an invitation code works once, for 7 days)",
                 )),
             }
@@ -258,7 +278,7 @@ pub(crate) fn too_many(wait: Duration) -> HttpError {
         retry_after: Some(wait),
         ..HttpError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "unauthenticated",
+            keel_api::ErrorCode::Unauthenticated,
             format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
         )
     }

@@ -24,7 +24,7 @@ pub(crate) async fn command(
         if session.client_id != request.client_id {
             return Err(HttpError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                keel_api::ErrorCode::Forbidden,
                 "a machine sends its commands under its own id",
             ));
         }

@@ -75,8 +75,13 @@ pub(crate) fn uploaded_file(
     session: &Session,
     name: &str,
 ) -> Result<PathBuf, HttpError> {
-    let not_found =
-        || HttpError::new(StatusCode::NOT_FOUND, "not_found", "upload not found: send the file again");
+    let not_found = || {
+        HttpError::new(
+            StatusCode::NOT_FOUND,
+            keel_api::ErrorCode::NotFound,
+            "upload not found: send the file again",
+        )
+    };
     let (folder, file) = name.split_once('/').ok_or_else(not_found)?;
     let owned = folder
         .strip_prefix(&format!("{}-", session.member.0))
@@ -175,7 +180,7 @@ pub(crate) fn start_job(
                 }
                 Err(e) => {
                     job.reply.state = "failed".into();
-                    job.reply.error = Some(e.body);
+                    job.reply.error = Some(e.into_member_body());
                 }
             }
         }
@@ -195,7 +200,11 @@ pub(crate) async fn job(
         let jobs = state.jobs.lock().unwrap_or_else(|p| p.into_inner());
         match jobs.get(&id) {
             Some(job) if job.member == session.member => Ok(Json(job.reply.clone())),
-            _ => Err(HttpError::new(StatusCode::NOT_FOUND, "not_found", format!("job {id} not found"))),
+            _ => Err(HttpError::new(
+                StatusCode::NOT_FOUND,
+                keel_api::ErrorCode::NotFound,
+                format!("job {id} not found"),
+            )),
         }
     })
     .await

@@ -17,10 +17,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use keel::domain::{PartnerUserId, RegistrationId, StatementId};
 use keel::services::payouts::ExportFormat;
-use keel::services::portal::{self, PortalRegistrationForm};
+use keel::services::portal;
 use keel::services::Workspace;
 use keel::store::partner_users::PartnerUser;
-use serde::Deserialize;
+use keel_api::portal::{
+    AcceptRequest, AnswerRequest, PortalEarnings, PortalProfile, PortalRegistration, PortalRegistrationForm,
+    PortalStatement, SignInRequest,
+};
 use std::net::SocketAddr;
 
 /// The session cookie's name.
@@ -61,7 +64,7 @@ async fn guard(request: Request, next: Next) -> Response {
         return with_headers(
             HttpError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                keel_api::ErrorCode::Forbidden,
                 "this request did not come from the partner portal",
             )
             .into_response(),
@@ -127,7 +130,11 @@ fn session_cookie(state: &Shared, headers: &HeaderMap, value: &str, max_age: i64
 }
 
 fn unauthenticated() -> HttpError {
-    HttpError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in to the partner portal first")
+    HttpError::new(
+        StatusCode::UNAUTHORIZED,
+        keel_api::ErrorCode::Unauthenticated,
+        "sign in to the partner portal first",
+    )
 }
 
 /// A read-only look at the workspace for one request.
@@ -160,19 +167,6 @@ fn write<T>(state: &Shared, f: impl FnOnce(&mut Workspace) -> keel::Result<T>) -
     Ok(result?)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct AcceptRequest {
-    code: String,
-    email: String,
-    password: String,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SignInRequest {
-    email: String,
-    password: String,
-}
-
 fn signed_in_reply(
     state: &Shared,
     headers: &HeaderMap,
@@ -180,7 +174,7 @@ fn signed_in_reply(
 ) -> Result<Response, HttpError> {
     let ws = reader(state)?;
     let user = portal::signed_in(&ws, session.user)?;
-    let profile = portal::profile(&ws, &user)?;
+    let profile = PortalProfile::from(portal::profile(&ws, &user)?);
     let max_age = (session.expires_at - state.clock.now()).num_seconds().max(0);
     let mut response = Json(profile).into_response();
     response
@@ -246,26 +240,30 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     .await
 }
 
-/// A read for the signed-in person: `f` gets the workspace and who they are.
-async fn read<T: serde::Serialize + Send + 'static>(
+/// A read for the signed-in person: `f` gets the workspace and who they are, and
+/// answers in its keel-api shape.
+async fn read<W: serde::Serialize + Send + 'static>(
     state: AppState,
     headers: HeaderMap,
-    f: impl FnOnce(&Workspace, &PartnerUser) -> keel::Result<T> + Send + 'static,
-) -> Result<Json<T>, HttpError> {
+    f: impl FnOnce(&Workspace, &PartnerUser) -> keel::Result<W> + Send + 'static,
+) -> Result<Response, HttpError> {
     blocking(move || {
         let ws = reader(&state)?;
         let user = person(&state, &headers, &ws)?;
-        Ok(Json(f(&ws, &user)?))
+        Ok(Json(f(&ws, &user)?).into_response())
     })
     .await
 }
 
 async fn profile(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, HttpError> {
-    Ok(read(state, headers, portal::profile).await?.into_response())
+    read(state, headers, |ws, who| portal::profile(ws, who).map(PortalProfile::from)).await
 }
 
 async fn registrations(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, HttpError> {
-    Ok(read(state, headers, portal::registrations).await?.into_response())
+    read(state, headers, |ws, who| {
+        Ok(portal::registrations(ws, who)?.into_iter().map(PortalRegistration::from).collect::<Vec<_>>())
+    })
+    .await
 }
 
 fn registration_id(text: &str) -> Result<RegistrationId, HttpError> {
@@ -282,7 +280,7 @@ async fn registration(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, HttpError> {
     let id = registration_id(&id)?;
-    Ok(read(state, headers, move |ws, who| portal::registration(ws, who, id)).await?.into_response())
+    read(state, headers, move |ws, who| portal::registration(ws, who, id).map(PortalRegistration::from)).await
 }
 
 async fn register(
@@ -292,18 +290,10 @@ async fn register(
 ) -> Result<Response, HttpError> {
     blocking(move || {
         let user = person(&state, &headers, &reader(&state)?)?;
-        let created = write(&state, |ws| portal::register(ws, &user, form))?;
-        Ok((StatusCode::CREATED, Json(created)).into_response())
+        let created = write(&state, |ws| portal::register(ws, &user, form.into()))?;
+        Ok((StatusCode::CREATED, Json(PortalRegistration::from(created))).into_response())
     })
     .await
-}
-
-#[derive(Deserialize)]
-pub(crate) struct AnswerRequest {
-    #[serde(default)]
-    answer: String,
-    #[serde(flatten)]
-    form: PortalRegistrationForm,
 }
 
 async fn answer(
@@ -315,18 +305,22 @@ async fn answer(
     let id = registration_id(&id)?;
     blocking(move || {
         let user = person(&state, &headers, &reader(&state)?)?;
-        let answered = write(&state, |ws| portal::answer(ws, &user, id, &request.answer, request.form))?;
-        Ok(Json(answered).into_response())
+        let answered =
+            write(&state, |ws| portal::answer(ws, &user, id, &request.answer, request.form.into()))?;
+        Ok(Json(PortalRegistration::from(answered)).into_response())
     })
     .await
 }
 
 async fn earnings(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, HttpError> {
-    Ok(read(state, headers, portal::earnings).await?.into_response())
+    read(state, headers, |ws, who| portal::earnings(ws, who).map(PortalEarnings::from)).await
 }
 
 async fn statements(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, HttpError> {
-    Ok(read(state, headers, portal::statements).await?.into_response())
+    read(state, headers, |ws, who| {
+        Ok(portal::statements(ws, who)?.into_iter().map(PortalStatement::from).collect::<Vec<_>>())
+    })
+    .await
 }
 
 async fn statement(
@@ -335,7 +329,7 @@ async fn statement(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, HttpError> {
     let id = statement_id(&id)?;
-    Ok(read(state, headers, move |ws, who| portal::statement(ws, who, id)).await?.into_response())
+    read(state, headers, move |ws, who| portal::statement(ws, who, id).map(PortalStatement::from)).await
 }
 
 async fn statement_file(

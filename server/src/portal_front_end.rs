@@ -15,7 +15,8 @@ pub(crate) async fn root(State(state): State<AppState>) -> Response {
 
 pub(crate) async fn file(State(state): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
     if path.starts_with("api/") {
-        return HttpError::new(StatusCode::NOT_FOUND, "not_found", "no such portal route").into_response();
+        return HttpError::new(StatusCode::NOT_FOUND, keel_api::ErrorCode::NotFound, "no such portal route")
+            .into_response();
     }
     serve_file(&state, &path)
 }
@@ -26,7 +27,7 @@ fn serve_file(state: &Shared, path: &str) -> Response {
     let Some(dir) = &state.portal_dir else {
         return HttpError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            keel_api::ErrorCode::NotFound,
             "the partner portal's files are not installed on this server (keel-server --portal-dir)",
         )
         .into_response();
@@ -61,8 +62,12 @@ fn serve_file(state: &Shared, path: &str) -> Response {
     }
     match std::fs::read(dir.join("index.html")) {
         Ok(bytes) => page(&bytes),
-        Err(_) => HttpError::new(StatusCode::NOT_FOUND, "not_found", "the partner portal's page is missing")
-            .into_response(),
+        Err(_) => HttpError::new(
+            StatusCode::NOT_FOUND,
+            keel_api::ErrorCode::NotFound,
+            "the partner portal's page is missing",
+        )
+        .into_response(),
     }
 }
 

@@ -1,85 +1,30 @@
 // The portal's only door to the server: its JSON API under /portal/api, with the
 // session cookie the server set (HttpOnly, so this code never sees it).
 
-export type Money = { minor: number; currency: string; exponent: number };
+// The wire's shapes are generated from the server's own (keel-api's `portal` module).
+import type {
+  AcceptRequest,
+  AnswerRequest,
+  ErrorBody,
+  Earnings,
+  ErrorCode,
+  Profile,
+  Registration,
+  RegistrationForm as RegistrationWire,
+  SignInRequest,
+  Statement
+} from './types';
 
-export type Profile = {
-  partner: string;
-  you: string;
-  category: string;
-  tier: string;
-  rate_bp: number | null;
-  partner_manager: string | null;
-  protection_days: number;
-  holding_days: number;
-  minimum_payout_major: number;
-};
+export type { Earning, EarningTotals, ErrorCode, Money, Profile, Registration, Statement } from './types';
 
-export type Registration = {
-  id: number;
-  company: string;
-  domain: string;
-  contact_name: string | null;
-  contact_email: string | null;
-  estimated_value: Money;
-  expected_close_date: string;
-  use_case: string | null;
-  notes: string | null;
-  status: string;
-  needs_review: boolean;
-  manager_note: string | null;
-  protected_until: string | null;
-  rate_bp: number | null;
-  deal_outcome: string | null;
-  submitted_at: string;
-};
-
-export type RegistrationForm = {
-  company: string;
-  domain: string;
-  contact_name: string;
-  contact_email: string;
-  estimated_value: string;
-  currency: string;
-  expected_close_date: string;
-  use_case: string;
-  notes: string;
-};
-
-export type Earning = {
-  deal_name: string;
-  kind: string;
-  amount: Money;
-  accrued_on: string;
-  payable_on: string;
-  statement_period: string | null;
-  standing: string;
-};
-
-export type EarningTotals = { earned: Money; in_holding: Money; payable: Money; on_statements: Money; paid: Money };
-
-export type Statement = {
-  id: number;
-  period: string;
-  status: string;
-  total: Money;
-  approved_at: string | null;
-  paid_on: string | null;
-  paid_reference: string | null;
-  lines: {
-    kind: string;
-    deal_name: string | null;
-    accrued_on: string | null;
-    base: Money | null;
-    rate_bp: number | null;
-    amount: Money;
-  }[];
-};
+/** The registration form as its fields hold it: every field typed text, sent as typed. */
+export type RegistrationForm = { [K in Exclude<keyof RegistrationWire, 'country'>]-?: string };
 
 /** A refusal from the server: its stable code, the field at fault and a message. */
 export class PortalError extends Error {
   constructor(
-    readonly code: string,
+    /** The server's code, or `ui` for a failure in the page itself. */
+    readonly code: ErrorCode | 'ui',
     message: string,
     readonly field: string | null = null
   ) {
@@ -101,22 +46,24 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (reply.status === 204) return undefined as T;
   const data = await reply.json().catch(() => null);
   if (!reply.ok) {
-    throw new PortalError(data?.code ?? 'storage', data?.message ?? `the server answered ${reply.status}`, data?.field ?? null);
+    const body = data as Partial<ErrorBody> | null;
+    throw new PortalError(body?.code ?? 'storage', body?.message ?? `the server answered ${reply.status}`, body?.field ?? null);
   }
   return data as T;
 }
 
 export const api = {
-  accept: (code: string, email: string, password: string) => call<Profile>('POST', '/accept', { code, email, password }),
-  signIn: (email: string, password: string) => call<Profile>('POST', '/session', { email, password }),
+  accept: (code: string, email: string, password: string) =>
+    call<Profile>('POST', '/accept', { code, email, password } satisfies AcceptRequest),
+  signIn: (email: string, password: string) => call<Profile>('POST', '/session', { email, password } satisfies SignInRequest),
   signOut: () => call<void>('DELETE', '/session'),
   profile: () => call<Profile>('GET', '/profile'),
   registrations: () => call<Registration[]>('GET', '/registrations'),
   registration: (id: number) => call<Registration>('GET', `/registrations/${id}`),
-  register: (form: RegistrationForm) => call<Registration>('POST', '/registrations', form),
+  register: (form: RegistrationForm) => call<Registration>('POST', '/registrations', form satisfies RegistrationWire),
   answer: (id: number, answer: string, form: RegistrationForm) =>
-    call<Registration>('POST', `/registrations/${id}/answer`, { answer, ...form }),
-  earnings: () => call<{ entries: Earning[]; totals: EarningTotals[] }>('GET', '/earnings'),
+    call<Registration>('POST', `/registrations/${id}/answer`, { answer, ...form } satisfies AnswerRequest),
+  earnings: () => call<Earnings>('GET', '/earnings'),
   statements: () => call<Statement[]>('GET', '/statements'),
   statement: (id: number) => call<Statement>('GET', `/statements/${id}`),
   statementFile: (id: number, kind: 'pdf' | 'csv') => `/portal/api/statements/${id}/${kind}`

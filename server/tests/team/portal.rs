@@ -210,6 +210,36 @@ fn each_partner_sees_only_its_own_through_every_route_and_conflicts_stay_hidden(
         Some(registration_form("Orbit again", "orbit-games.io", "1,000")),
     );
     assert_eq!((status, as_json(&bytes)["code"].clone()), (409, Value::from("duplicate")));
+    // Refusals cross in keel-api's one error body, as the desktop's do: code, the field
+    // at fault, the message, the items behind it; and nothing is kept.
+    let (status, _, bytes) = send(
+        &p.team,
+        "POST",
+        "/portal/api/registrations",
+        Some(&p.b.cookie),
+        Some(registration_form("Nebula Play", "nebula-play.io", "twelve")),
+    );
+    let refused = as_json(&bytes);
+    assert_eq!(status, 422);
+    let keys: Vec<&str> = refused.as_object().expect("an object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["code", "field", "message", "details"]);
+    assert_eq!(
+        // The field as the product names it through every door (the registration's value).
+        (refused["code"].as_str(), refused["field"].as_str()),
+        (Some("invalid_input"), Some("value"))
+    );
+    let (_, _, bytes) = send(&p.team, "GET", "/portal/api/registrations", Some(&p.b.cookie), None);
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("nebula-play.io"),
+        "a refused registration is not kept"
+    );
+    let (status, _, bytes) = send(&p.team, "GET", "/portal/api/profile", None, None);
+    assert_eq!(status, 401);
+    assert_eq!(
+        as_json(&bytes),
+        serde_json::json!({"code": "unauthenticated", "field": null,
+                           "message": "sign in to the partner portal first", "details": []})
+    );
 
     // Every route that names a record answers B as if A's did not exist.
     let missing = 999_999;

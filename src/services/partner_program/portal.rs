@@ -2,7 +2,8 @@
 //! scoped to the signed-in person's partner: another partner's registration or
 //! statement is "not found", and a conflict with another partner or an existing
 //! customer shows only as "needs review", never with its name, deal or value.
-//! Partner managers invite and remove the people (`invite`, `remove`, `users`).
+//! Partner managers invite and remove the people (`invite`, `remove`, `users`). What
+//! crosses the wire is keel-api's `portal` module, built from these.
 
 use super::registrations::{self, RegistrationForm, Submitter};
 use crate::domain::StatementStatus;
@@ -15,10 +16,9 @@ use crate::store;
 use crate::store::partner_users::{self, Earning, PartnerUser};
 use crate::{KeelError, Result};
 use chrono::NaiveDate;
-use serde::Serialize;
 
 /// An amount as the portal shows it: minor units, the currency and its decimals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortalMoney {
     pub minor: i64,
     pub currency: &'static str,
@@ -116,7 +116,7 @@ pub fn users(ws: &Workspace, who: Principal, partner: Option<PartnerId>) -> Resu
 
 /// The partner as its people see it: tier, the rate in force, their partner manager and
 /// the program's terms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PortalProfile {
     pub partner: String,
     pub you: String,
@@ -147,7 +147,7 @@ pub fn profile(ws: &Workspace, who: &PartnerUser) -> Result<PortalProfile> {
 }
 
 /// A registration as its partner follows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PortalRegistration {
     pub id: RegistrationId,
     pub company: String,
@@ -242,20 +242,15 @@ fn own_registration(
 }
 
 /// A deal registration as the partner's person typed it (the partner is theirs).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct PortalRegistrationForm {
-    #[serde(default)]
     pub company: String,
-    #[serde(default)]
     pub domain: String,
     pub country: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
-    #[serde(default)]
     pub estimated_value: String,
-    #[serde(default)]
     pub currency: String,
-    #[serde(default)]
     pub expected_close_date: String,
     pub use_case: Option<String>,
     pub notes: Option<String>,
@@ -319,7 +314,7 @@ pub fn answer(
 }
 
 /// One commission entry as its partner sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PortalEarning {
     pub deal_name: String,
     /// `accrual`, `clawback` or `reversal`.
@@ -334,7 +329,7 @@ pub struct PortalEarning {
 }
 
 /// Per currency: everything earned, and how much of it stands where.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EarningTotals {
     pub earned: PortalMoney,
     pub in_holding: PortalMoney,
@@ -343,7 +338,7 @@ pub struct EarningTotals {
     pub paid: PortalMoney,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PortalEarnings {
     pub entries: Vec<PortalEarning>,
     pub totals: Vec<EarningTotals>,
@@ -410,7 +405,7 @@ pub fn earnings(ws: &Workspace, who: &PartnerUser) -> Result<PortalEarnings> {
 }
 
 /// A statement as its partner sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PortalStatement {
     pub id: StatementId,
     pub period: String,
@@ -423,7 +418,7 @@ pub struct PortalStatement {
     pub lines: Vec<PortalStatementLine>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PortalStatementLine {
     /// payment, clawback, reversal or carried.
     pub kind: String,
