@@ -83,7 +83,9 @@ pub fn set_role(
     ws.write_as(who, |tx, now| {
         policy::require(tx, who, Capability::ManageTeam, "change roles")?;
         let before = store::team::get(tx, member)?;
-        if before.role == Role::SalesLeader && role != Role::SalesLeader {
+        if policy::allows(before.role, Capability::ManageTeam)
+            && !policy::allows(role, Capability::ManageTeam)
+        {
             keep_a_leader(tx, &before)?;
         }
         store::team::set_role(tx, member, role, ae_segment)?;
@@ -109,7 +111,7 @@ pub fn deactivate(ws: &mut Workspace, who: Principal, member: TeamMemberId) -> R
         if !before.is_active() {
             return Err(KeelError::NotAllowed(format!("{} has already left the team", before.name)));
         }
-        if before.role == Role::SalesLeader {
+        if policy::allows(before.role, Capability::ManageTeam) {
             keep_a_leader(tx, &before)?;
         }
         store::team::deactivate(tx, member, now)?;
@@ -126,8 +128,13 @@ pub fn deactivate(ws: &mut Workspace, who: Principal, member: TeamMemberId) -> R
     store::team::get(ws.conn(), member)
 }
 
+/// The team always keeps an active member who may manage it (the policy's roles for it).
 fn keep_a_leader(tx: &rusqlite::Connection, leaving: &TeamMember) -> Result<()> {
-    if store::team::count_active_with_role(tx, Role::SalesLeader)? <= 1 {
+    let mut managers = 0;
+    for role in Capability::ManageTeam.roles() {
+        managers += store::team::count_active_with_role(tx, *role)?;
+    }
+    if managers <= 1 {
         return Err(KeelError::NotAllowed(format!(
             "{} is the team's only sales leader: make someone else a sales leader first",
             leaving.name

@@ -53,6 +53,21 @@ fn only_a_sales_leader_adds_members_so_nobody_makes_themselves_one() {
     }
     let sdr = member(&mut p, "Sam Reyes", Role::Sdr);
     assert_eq!(team::get(&p.fx.ws, sdr.member()).expect("sdr").role, Role::Sdr, "the leader adds members");
+    for actor in [ae, pm] {
+        p.fx.refuses("only a sales leader may change roles", |ws| {
+            team::set_role(ws, actor, actor.member(), Role::SalesLeader, None)
+        });
+        p.fx.refuses("only a sales leader may deactivate team members", |ws| {
+            team::deactivate(ws, actor, sdr.member())
+        });
+    }
+    // The team keeps someone who manages it: its only leader cannot step down or leave.
+    let leader = p.fx.leader;
+    p.fx.refuses("the team's only sales leader", |ws| {
+        team::set_role(ws, leader, leader.member(), Role::AccountExecutive, None)
+    });
+    p.fx.refuses("the team's only sales leader", |ws| team::deactivate(ws, leader, leader.member()));
+    team::set_role(&mut p.fx.ws, leader, sdr.member(), Role::AccountExecutive, None).expect("the leader may");
 }
 
 #[test]
