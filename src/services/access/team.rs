@@ -1,6 +1,5 @@
 use crate::domain::{required_text, AeSegment, Role, TeamMemberId, TextKind};
-use crate::services::policy::Principal;
-use crate::services::policy::{self, Capability};
+use crate::services::policy::{self, Capability, Principal};
 use crate::services::Workspace;
 use crate::store::{self, team::TeamMember};
 use crate::{KeelError, Result};

@@ -1,6 +1,5 @@
 use crate::domain::{normalize_domain, optional_text, required_text, AccountId, Segment, TextKind};
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::accounts::{Account, AccountFields, AccountFilter};
 use crate::store::contacts::Contact;

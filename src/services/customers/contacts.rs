@@ -1,6 +1,5 @@
 use crate::domain::{normalize_email, optional_text, required_text, AccountId, ContactId, TextKind};
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::contacts::{Contact, ContactFields};
 use crate::store::{self};

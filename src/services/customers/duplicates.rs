@@ -3,8 +3,7 @@
 //! ("Acme, Inc." and "ACME"; "Acme Labs" and "Acme Lab"), never just a number apart.
 
 use crate::domain::{account_name_key, AccountId, ImportEntity};
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::accounts::{Account, MovedRecords, NewMerge};
 use crate::store::{self};

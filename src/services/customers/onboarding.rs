@@ -4,8 +4,7 @@ use crate::domain::{
     check_date_range, optional_text, AccountId, OnboardingPlanId, OnboardingStep, QbrId, Role, TeamMemberId,
     TextKind,
 };
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::deals::Deal;
 use crate::store::onboarding::{OnboardingPlan, Qbr};

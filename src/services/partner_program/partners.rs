@@ -5,8 +5,7 @@ use crate::domain::{
     PartnerTier, RegistrationStatus, StatementStatus, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Money};
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::registrations::{self, RegistrationView};
 use crate::services::Workspace;
 use crate::store::deals::Deal;

@@ -9,8 +9,7 @@ use crate::domain::{
 };
 use crate::money::{BasisPoints, Currency, Money};
 use crate::services::partners::program_settings;
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::{deals, Workspace};
 use crate::store::registrations::{NewRegistration, Registration, Review};
 use crate::store::{self};

@@ -4,8 +4,7 @@
 use crate::domain::{check_date_range, DealId, LedgerEntryId, LedgerKind, RevenueKind};
 use crate::money::{div_round_half_even, BasisPoints, Money};
 use crate::services::partners::program_settings;
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::revenue::{LedgerEntry, NewLedgerEntry, RevenueEvent};
 use crate::store::{self};

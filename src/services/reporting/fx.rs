@@ -2,8 +2,7 @@
 
 use crate::domain::parse_date;
 use crate::money::{Currency, FxRate};
-use crate::services::policy::Principal;
-use crate::services::policy::{self, Capability};
+use crate::services::policy::{self, Capability, Principal};
 use crate::services::Workspace;
 use crate::store::{self, facts, fx::StoredRate, settings};
 use crate::{KeelError, Result};

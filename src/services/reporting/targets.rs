@@ -3,8 +3,7 @@
 
 use crate::domain::{required_text, TextKind};
 use crate::money::{Currency, Money};
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::{self, targets::Target};
 use crate::{KeelError, Result};

@@ -4,8 +4,7 @@ use crate::domain::{
     check_date_range, optional_text, parse_date, required_text, AccountId, ActivityId, ActivityKind, DealId,
     TeamMemberId, TextKind,
 };
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::Workspace;
 use crate::store::activities::{Activity, ActivityFields, ActivityFilter, NewActivity};
 use crate::store::{self};

@@ -3,9 +3,7 @@ use crate::domain::{
     StageId, TeamMemberId, TextKind,
 };
 use crate::money::{BasisPoints, Currency, Money};
-use crate::services::policy;
-use crate::services::policy::Capability;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Capability, Principal};
 use crate::services::{pipeline, stage_rules, Workspace};
 use crate::store::activities::{Activity, ActivityFilter};
 use crate::store::deals::{Deal, DealFields, DealFilter, DealSort, DealStatus, StageChange};

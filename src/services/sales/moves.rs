@@ -1,8 +1,7 @@
 //! Moving a deal between stages: criteria, overrides, closing and reopening.
 
 use crate::domain::{required_text, DealId, TextKind};
-use crate::services::policy;
-use crate::services::policy::Principal;
+use crate::services::policy::{self, Principal};
 use crate::services::{deals, onboarding, stage_rules, Workspace};
 use crate::store::deals::{Deal, NewStageChange};
 use crate::store::{self};

@@ -7,8 +7,7 @@
 use super::{fact_filter, Counted, Counter, MetricsQuery};
 use crate::domain::{DealId, ForecastCategory, TeamMemberId};
 use crate::money::{div_round_half_even, Currency, Money};
-use crate::services::policy::Principal;
-use crate::services::policy::{self, Capability};
+use crate::services::policy::{self, Capability, Principal};
 use crate::services::{fx, pipeline, team, Workspace};
 use crate::store::as_of::PastDays;
 use crate::store::facts;
