@@ -45,7 +45,8 @@ pub(crate) fn board_of(
     query: &BoardQuery,
     first_cards: Option<(&DealQuery, u32)>,
 ) -> Result<BoardDto, ApiError> {
-    let board = metrics::board(ws, me(ws)?, query)?;
+    let who = me(ws)?;
+    let board = metrics::board(ws, who, query)?;
     let now = ws.now();
     dto_of(&board, |col| match first_cards {
         Some((cards_query, limit)) if limit > 0 && col.count > 0 => {
@@ -56,7 +57,7 @@ pub(crate) fn board_of(
                 ..cards_query.clone()
             };
             let mut cards: Vec<DealCard> =
-                deals::list(ws, me(ws)?, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
+                deals::list(ws, who, &query)?.iter().map(|d| DealCard::of(d, now)).collect();
             mark_waiting(ws, &mut cards)?;
             Ok(cards)
         }

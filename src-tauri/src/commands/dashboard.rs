@@ -241,10 +241,10 @@ pub struct CurrencySettings {
 }
 
 fn currency_settings(ws: &Workspace) -> Result<CurrencySettings, ApiError> {
-    me(ws)?;
+    let who = me(ws)?;
     Ok(CurrencySettings {
         reporting_currency: fx::reporting_currency(ws)?.code().to_string(),
-        rates: fx::rates(ws, me(ws)?, None)?
+        rates: fx::rates(ws, who, None)?
             .into_iter()
             .map(|r| RateDto {
                 currency: r.currency,

@@ -42,8 +42,9 @@ pub struct DealRevenueDto {
 }
 
 fn revenue_of(ws: &keel::services::Workspace, deal: DealId) -> Result<DealRevenueDto, ApiError> {
-    let currency = keel::services::deals::get(ws, me(ws)?, deal)?.currency;
-    let r = revenue::for_deal(ws, me(ws)?, deal)?;
+    let who = me(ws)?;
+    let currency = keel::services::deals::get(ws, who, deal)?.currency;
+    let r = revenue::for_deal(ws, who, deal)?;
     Ok(DealRevenueDto {
         events: r
             .events
