@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from webdriver import Session
+from webdriver import Session, WebDriverError
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "target" / "debug" / "keel-desktop"
@@ -15,19 +15,53 @@ KEEL = ROOT / "target" / "debug" / "keel"
 SHOTS = ROOT / "docs" / "screenshots"
 PORT = 4444
 NOW = "2026-11-24T09:00:00Z"
+# How long one window may take to open, and how many launches are tried, before a test fails.
+OPEN_TIMEOUT = 90.0
+OPEN_ATTEMPTS = 3
 
 
 def start(cmd, env, log):
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def descendants(pid):
+    """Every live process below `pid`, read from /proc (a launcher may start its
+    children in sessions of their own, out of reach of a signal to its group)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def stop(proc):
-    if proc and proc.poll() is None:
+    """Stops a process we started, its group and everything it started, by pid."""
+    if not proc:
+        return
+    below = descendants(proc.pid)
+    if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    for pid in below:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class Run:
@@ -40,14 +74,28 @@ class Run:
         self.log = None
         self.driver = None
         self.session = None
+        self.session_open_times = []
 
     def start_driver(self):
         env = dict(self.env, KEEL_NOW=self.now)
         self.driver = start(["tauri-driver", "--port", str(PORT), "--native-port", str(PORT + 1)], env, self.log)
 
     def new_session(self):
-        self.session = Session(f"http://127.0.0.1:{PORT}", str(APP))
-        return self.session
+        """Opens the window. On a loaded 2-core machine a launch can stall (WebKit's
+        web process starved while the previous window's processes wind down); the
+        driver is then restarted, with every process it started, and asked again."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                self.session = Session(f"http://127.0.0.1:{PORT}", str(APP), open_timeout=OPEN_TIMEOUT)
+                self.session_open_times.append(self.session.opened_in)
+                return self.session
+            except WebDriverError as e:
+                print(f"e2e: window {attempt} of {OPEN_ATTEMPTS} did not open ({e}); restarting the driver",
+                      flush=True)
+                if attempt == OPEN_ATTEMPTS:
+                    raise
+                stop(self.driver)
+                self.start_driver()
 
     def relaunch(self, now):
         """Closes the window, restarts the driver at `now` and opens a new window."""

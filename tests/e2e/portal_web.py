@@ -116,7 +116,7 @@ class Browser:
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", f"--user-data-dir={work / 'chromium'}", "--window-size=1280,860"]
         caps = {"browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}
-        self.session = Session(f"http://127.0.0.1:{self.port}", capabilities=caps)
+        self.session = Session(f"http://127.0.0.1:{self.port}", capabilities=caps, open_timeout=120.0)
 
     def go(self, url):
         self.session.cmd("POST", "/url", {"url": url})

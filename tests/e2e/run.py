@@ -307,18 +307,24 @@ def main() -> int:
         RUN.start_driver()
         wanted = [t for t in TESTS if any(arg in t.__name__ for arg in sys.argv[1:])] or TESTS
         for test in wanted:
-            session = RUN.new_session()
             try:
+                session = RUN.new_session()
                 test(session, db)
                 passed += 1
-                print(f"e2e {test.__name__} ... ok")
+                print(f"e2e {test.__name__} ... ok (window opened in {RUN.session_open_times[-1]:.1f} s)")
             except Exception:
                 failed += 1
                 print(f"e2e {test.__name__} ... FAILED")
                 traceback.print_exc()
-                RUN.session.screenshot(str(work / f"{test.__name__}.png"))
+                try:
+                    if RUN.session:
+                        RUN.session.screenshot(str(work / f"{test.__name__}.png"))
+                except Exception as e:  # the window may be what failed
+                    print(f"e2e: no failure screenshot ({e})")
             finally:
-                RUN.session.close()
+                if RUN.session:
+                    RUN.session.close()
+                    RUN.session = None
                 if RUN.now != NOW:
                     # Later tests start from the suite's day again.
                     RUN.now = NOW
@@ -328,6 +334,9 @@ def main() -> int:
         stop(RUN.driver)
         stop(xvfb)
         log.close()
+    times = sorted(RUN.session_open_times)
+    if times:
+        print(f"e2e: windows opened in {times[len(times) // 2]:.1f} s (median), {times[-1]:.1f} s (slowest)")
     if failed:
         print(f"e2e log and failure screenshots: {work}")
     else:

@@ -4,6 +4,7 @@ chromedriver."""
 import base64
 import http.client
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -15,33 +16,50 @@ class WebDriverError(RuntimeError):
     pass
 
 
+class SessionNotOpened(WebDriverError):
+    """The driver accepted a new session but no window answered in time."""
+
+
 class Session:
-    def __init__(self, base_url: str, application: str = "", timeout: float = 60.0, capabilities=None):
+    def __init__(self, base_url: str, application: str = "", timeout: float = 60.0, capabilities=None,
+                 open_timeout: float = 60.0):
+        """Opens a session. `timeout` bounds the wait for the driver to listen;
+        `open_timeout` how long the browser or window may take to come up once asked
+        (a busy machine can take far longer than a quiet one: see SessionNotOpened)."""
         self.base = base_url.rstrip("/")
         always = capabilities or {"tauri:options": {"application": application}}
         caps = {"capabilities": {"alwaysMatch": always}}
         deadline = time.monotonic() + timeout
+        started = time.monotonic()
         while True:
             try:
-                value = self._call("POST", "/session", caps)
+                value = self._call("POST", "/session", caps, read_timeout=open_timeout)
                 break
+            except (TimeoutError, socket.timeout) as e:
+                # The driver took the request but the window did not come up in time. Asking
+                # again on the same driver would queue behind the stuck launch: the caller
+                # restarts the driver instead.
+                raise SessionNotOpened(f"no window after {time.monotonic() - started:.0f} s: {e}") from e
             except (urllib.error.URLError, ConnectionError) as e:
+                if isinstance(getattr(e, "reason", None), (TimeoutError, socket.timeout)):
+                    raise SessionNotOpened(f"no window after {time.monotonic() - started:.0f} s: {e}") from e
                 if time.monotonic() > deadline:
                     raise WebDriverError(f"the WebDriver server did not answer: {e}") from e
                 time.sleep(0.3)
         self.id = value["sessionId"]
+        self.opened_in = time.monotonic() - started
 
     # tauri-driver keeps pooled connections to WebKitWebDriver; when one it reuses was
     # already closed, the request fails to send ("client error (SendRequest)") and our
     # connection is dropped without an answer. The request never reached the browser,
     # so sending it again is safe.
-    def _call(self, method: str, path: str, body=None):
+    def _call(self, method: str, path: str, body=None, read_timeout: float = 60.0):
         data = None if body is None else json.dumps(body).encode()
         for attempt in range(3):
             req = urllib.request.Request(self.base + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
             try:
-                with urllib.request.urlopen(req, timeout=60) as resp:
+                with urllib.request.urlopen(req, timeout=read_timeout) as resp:
                     return json.loads(resp.read() or b"{}").get("value")
             except urllib.error.HTTPError as e:
                 raise WebDriverError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from e
