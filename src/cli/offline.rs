@@ -86,6 +86,7 @@ fn table_of(top: &str, arg: &str) -> Option<&'static str> {
         "account" => Some("accounts"),
         "contact" => Some("contacts"),
         "activity" => Some("activities"),
+        "qbr" => Some("qbrs"),
         _ => None,
     };
     match arg {
@@ -227,5 +228,12 @@ mod tests {
             with_ids(&args, |_, _| Some(40)),
             line(&["activity", "add", "--deal=40", "--kind", "note", "--subject", "31"])
         );
+        // Every record a queueable change names, QBRs and onboarding plans included.
+        let args = line(&["qbr", "held", "7", "--date", "2027-01-15"]);
+        assert_eq!(references(&args), vec![(2, "qbrs", 7)]);
+        let args = line(&["qbr", "add", "--account", "5", "--date", "2027-01-14"]);
+        assert_eq!(references(&args), vec![(3, "accounts", 5)]);
+        let args = line(&["onboarding", "done", "3", "kick-off"]);
+        assert_eq!(references(&args), vec![(2, "onboarding_plans", 3)]);
     }
 }

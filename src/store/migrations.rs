@@ -98,6 +98,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0014_changes_by_time_covering.sql"),
         then: None,
     },
+    Migration {
+        version: 15,
+        name: "0015_ids_never_reused.sql",
+        sql: include_str!("migrations/0015_ids_never_reused.sql"),
+        then: Some(super::retired_ids::rebuild_with_autoincrement),
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod partner_program;
 pub mod reporting;
 pub mod restore;
+mod retired_ids;
 pub mod sales;
 
 use crate::{KeelError, Result};

@@ -266,3 +266,33 @@ fn two_threads_opening_a_file_that_needs_a_migration_both_succeed() {
         .collect();
     assert!(leftovers.is_empty(), "no half-written copy is left behind: {leftovers:?}");
 }
+
+/// A record's id is never given again (a change queued offline against an account merged
+/// away must not land on the next new one): every replicated table keyed by `id` is
+/// AUTOINCREMENT, on a fresh file as on an upgraded one.
+#[test]
+fn an_account_merged_away_keeps_its_id_retired_and_every_replicated_id_is_autoincrement() {
+    let mut fx = Fixture::seeded();
+    let keep = fx.account("Nova Games", "novagames.com");
+    let twin = fx.account("Nova Games GmbH", "novagames.de");
+    keel::services::duplicates::merge(&mut fx.ws, fx.leader, keep, twin).expect("merge");
+    let next = fx.account("Orbit Labs", "orbitlabs.io");
+    assert!(next.0 > twin.0, "the merged-away id {} was given again as {}", twin.0, next.0);
+
+    let conn = rusqlite::Connection::open(&fx.path).expect("open");
+    let keyed_by_id: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT m.name, m.sql FROM sqlite_schema m JOIN pragma_table_info(m.name) c
+              WHERE m.type = 'table' AND c.name = 'id' AND c.pk = 1 AND c.type = 'INTEGER'
+                AND m.name NOT IN ('team_link', 'outbox_undo', 'outbox_undoing') AND m.name NOT LIKE 'sqlite_%'",
+        )
+        .expect("tables")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(keyed_by_id.len() > 20, "the workspace's record tables: {keyed_by_id:?}");
+    let reusing: Vec<&String> =
+        keyed_by_id.iter().filter(|(_, sql)| !sql.contains("AUTOINCREMENT")).map(|(name, _)| name).collect();
+    assert!(reusing.is_empty(), "these tables would give a deleted row's id again: {reusing:?}");
+}

@@ -221,3 +221,13 @@ pub fn assert_checks(db: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A new open deal of the member's own, made online; its id as typed.
+pub fn an_open_deal_of(db: &Path, name: &str) -> String {
+    let account = json(db, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    json(
+        db,
+        &["deal", "add", "--account", &account, "--name", name, "--amount", "30000", "--close", "2027-03-31"],
+    )["id"]
+        .to_string()
+}

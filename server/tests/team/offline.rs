@@ -1,7 +1,7 @@
 //! Working offline in a team workspace: field work waits in the outbox, applies on the
 //! copy at once, and the server decides once it is back; money waits for nobody.
 
-use crate::harness::{assert_checks, exports, json, keel, refusal, Team};
+use crate::harness::{an_open_deal_of, assert_checks, exports, json, keel, refusal, Team};
 use serde_json::Value;
 use std::path::Path;
 
@@ -17,16 +17,6 @@ fn offline_change(db: &Path, args: &[&str]) -> Value {
     let out = keel(db, &all);
     assert!(out.status.success(), "offline keel {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-/// A new open deal of the member's own, made online.
-fn an_open_deal_of(db: &Path, name: &str) -> String {
-    let account = json(db, &["account", "list", "--limit", "1"])[0]["id"].to_string();
-    json(
-        db,
-        &["deal", "add", "--account", &account, "--name", name, "--amount", "30000", "--close", "2027-03-31"],
-    )["id"]
-        .to_string()
 }
 
 #[test]
@@ -317,4 +307,101 @@ fn the_outbox_survives_kill_9_at_any_moment_nothing_applied_twice_nothing_lost()
     assert!(acknowledged.len() >= 5, "the kill points let some changes finish: {}", acknowledged.len());
     assert_eq!(exports(&ae), exports(&team.db), "the copy equals the server");
     assert_checks(&ae);
+}
+
+/// A QBR scheduled offline and then marked held offline: the second change names the
+/// first's record, and must land on it on the server, not on whichever QBR the server
+/// gave the same number meanwhile (the outbox once did not know `qbr held` named a QBR).
+#[test]
+fn a_qbr_scheduled_and_held_offline_is_held_on_the_server_and_no_other_qbr_is() {
+    let mut team = Team::demo(60);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let accounts = json(&ae, &["account", "list", "--limit", "2"]);
+    let (mine, other) = (accounts[0]["id"].to_string(), accounts[1]["id"].to_string());
+
+    team.kill();
+    let scheduled = offline_change(&ae, &["qbr", "add", "--account", &mine, "--date", "2027-01-14"]);
+    let local = scheduled
+        .as_array()
+        .expect("the account's QBRs")
+        .iter()
+        .find(|q| q["scheduled_on"] == "2027-01-14")
+        .expect("the QBR scheduled offline")["id"]
+        .to_string();
+    offline_change(&ae, &["qbr", "held", &local, "--date", "2027-01-15", "--notes", "Held on site"]);
+
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["sync"]);
+    // The leader's QBR on another account takes the number the copy had given its own.
+    let theirs = json(&leader, &["qbr", "add", "--account", &other, "--date", "2027-02-11"]);
+    let theirs = theirs
+        .as_array()
+        .expect("the other account's QBRs")
+        .iter()
+        .find(|q| q["scheduled_on"] == "2027-02-11")
+        .expect("the leader's QBR")["id"]
+        .to_string();
+    assert_eq!(theirs, local, "the test needs the server to reuse the copy's provisional number");
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!((report["sent"].as_i64(), report["refused"].as_i64()), (Some(2), Some(0)), "{report}");
+    let held = |account: &str, date: &str| {
+        json(&team.db, &["qbr", "list", "--account", account])
+            .as_array()
+            .expect("QBRs")
+            .iter()
+            .find(|q| q["scheduled_on"] == date)
+            .cloned()
+            .unwrap_or_else(|| panic!("no QBR on {date} for account {account}"))
+    };
+    let on_mine = held(&mine, "2027-01-14");
+    assert_eq!(on_mine["held_on"], "2027-01-15", "the offline QBR is held on the server: {on_mine}");
+    assert_eq!(on_mine["notes"], "Held on site");
+    let on_other = held(&other, "2027-02-11");
+    assert_eq!(on_other["held_on"], Value::Null, "the leader's QBR is untouched: {on_other}");
+    json(&leader, &["sync"]);
+    assert_eq!(exports(&ae), exports(&team.db));
+    assert_checks(&ae);
+}
+
+/// Ids are never reused: an account merged away on the server keeps its id retired, so
+/// a change queued offline against it is refused and listed, never applied to the next
+/// new account (which SQLite would once have given the freed id).
+#[test]
+fn a_change_queued_against_an_account_merged_away_is_refused_not_applied_to_a_new_one() {
+    let mut team = Team::demo(60);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let keep = json(&leader, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    let merged =
+        json(&leader, &["account", "add", "--name", "Harbor Twin", "--domain", "harbor-twin.example"])["id"]
+            .to_string();
+    json(&ae, &["sync"]);
+
+    team.kill();
+    offline_change(
+        &ae,
+        &["activity", "add", "--account", &merged, "--kind", "call", "--subject", "Called the twin"],
+    );
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["sync"]);
+    json(&leader, &["account", "merge", &keep, &merged]);
+    let newcomer =
+        json(&leader, &["account", "add", "--name", "Newcomer Ltd", "--domain", "newcomer.example"])["id"]
+            .to_string();
+    assert_ne!(newcomer, merged, "a merged-away account's id stays retired");
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!((report["sent"].as_i64(), report["refused"].as_i64()), (Some(0), Some(1)), "{report}");
+    let status = json(&ae, &["sync", "--status"]);
+    assert_eq!(status["entries"][0]["error"]["code"], "not_found", "{status}");
+    assert_eq!(
+        one(&team.db, "SELECT count(*) FROM activities WHERE subject = ?1", "Called the twin"),
+        0,
+        "the call is on no account"
+    );
+    assert_checks(&team.db);
 }
