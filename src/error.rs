@@ -57,9 +57,9 @@ pub enum KeelError {
     #[error("{0}")]
     Offline(String),
 
-    /// A refusal the team server gave, with its code and field as it gave them.
+    /// A refusal the team server gave, with its code, field and details as it gave them.
     #[error("{message}")]
-    Remote { code: ErrorCode, field: Option<String>, message: String },
+    Remote { code: ErrorCode, field: Option<String>, message: String, details: Vec<String> },
 
     #[error("{context}: {source}")]
     Io {
@@ -108,7 +108,26 @@ impl KeelError {
             code: self.code().to_string(),
             field: self.field().map(str::to_string),
             message: self.to_string(),
+            details: self.details(),
         }
+    }
+
+    /// The items behind a refusal, when it has a list: a refused move's missing
+    /// criteria, a registration's conflicts (also when the team server gave them).
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            KeelError::CriteriaUnmet { missing, .. } => missing.clone(),
+            KeelError::Conflict { conflicts, .. } => conflicts.clone(),
+            KeelError::Remote { details, .. } => details.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The error a team server's answer describes.
+    pub fn from_body(body: ErrorBody) -> KeelError {
+        let code = serde_json::from_value(serde_json::Value::String(body.code.clone()))
+            .unwrap_or(ErrorCode::Storage);
+        KeelError::Remote { code, field: body.field, message: body.message, details: body.details }
     }
 
     /// The input field a refusal names, if it names one.
@@ -179,6 +198,9 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
+    /// The items behind the refusal (missing criteria, conflicts), when it has a list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
 }
 
 impl From<KeelError> for ErrorBody {

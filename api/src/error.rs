@@ -76,11 +76,7 @@ impl From<keel::KeelError> for ApiError {
                 details: Vec::new(),
             };
         }
-        let details = match &e {
-            keel::KeelError::CriteriaUnmet { missing, .. } => missing.clone(),
-            keel::KeelError::Conflict { conflicts, .. } => conflicts.clone(),
-            _ => Vec::new(),
-        };
+        let details = e.details();
         ApiError {
             code: e.kind().into(),
             field: e.field().map(str::to_string),

@@ -164,6 +164,7 @@ impl HttpError {
             code: code.unwrap_or_else(|| "storage".into()),
             field: self.body.field,
             message: self.body.message,
+            details: self.body.details,
         }
     }
 

@@ -149,7 +149,15 @@ pub(crate) fn finish(
     let conn = accounts::open(&shared.db)?;
     for (id, name) in accounts::uninvited(&conn)?.into_iter().filter(|(id, _)| id.0 > newest_before) {
         let code = accounts::invite(&conn, id, shared.clock.now())?;
-        if !request.json {
+        if request.json {
+            // The member as the CLI printed them, with the code they join with.
+            let mut value: serde_json::Value = serde_json::from_str(&output).unwrap_or_default();
+            if value.is_object() {
+                value["invitation_code"] = serde_json::Value::String(code);
+                value["invitation_valid_days"] = serde_json::Value::from(accounts::INVITE_DAYS);
+                output = format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default());
+            }
+        } else {
             output.push_str(&format!(
                 "Invitation code for {name}: {code} (valid {} days)\n",
                 accounts::INVITE_DAYS

@@ -4,7 +4,7 @@
 //! never in a copy. A person taken off the portal loses every session at once.
 
 use crate::accounts::Refused;
-use crate::secrets::{hash_secret, instant, random_text, sha256, verify_secret};
+use crate::secrets::{hash_secret, instant, random_text, sha256, verify_or_spend_the_same, verify_secret};
 use chrono::{DateTime, Duration, Utc};
 use keel::domain::PartnerUserId;
 use keel::{KeelError, Result};
@@ -119,17 +119,22 @@ pub fn sign_in(
     hours: i64,
 ) -> Result<std::result::Result<PortalSession, Refused>> {
     let refused = Refused { key: format!("portal-email:{}", email.trim().to_lowercase()) };
-    let Some(user) = active_user(conn, email)? else { return Ok(Err(refused)) };
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT password_hash FROM server_portal_credentials WHERE partner_user_id = ?1",
-            [user],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match stored {
-        Some(hash) if verify_secret(password, &hash) => Ok(Ok(new_session(conn, user, now, hours)?)),
-        _ => Ok(Err(refused)),
+    let user = active_user(conn, email)?;
+    let stored: Option<String> = match user {
+        Some(user) => conn
+            .query_row(
+                "SELECT password_hash FROM server_portal_credentials WHERE partner_user_id = ?1",
+                [user],
+                |r| r.get(0),
+            )
+            .optional()?,
+        None => None,
+    };
+    // An unknown address spends the same hashing work as a wrong password.
+    let verified = verify_or_spend_the_same(password, stored.as_deref());
+    match user.filter(|_| verified) {
+        Some(user) => Ok(Ok(new_session(conn, user, now, hours)?)),
+        None => Ok(Err(refused)),
     }
 }
 
@@ -150,4 +155,45 @@ pub fn session(conn: &Connection, token: &str, now: DateTime<Utc>) -> Result<Opt
 pub fn sign_out(conn: &Connection, token: &str) -> Result<()> {
     conn.execute("DELETE FROM server_portal_sessions WHERE token_hash = ?1", [sha256(token)])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::VERIFICATIONS;
+    use std::sync::atomic::Ordering;
+
+    fn portal_db() -> Connection {
+        let conn = Connection::open_in_memory().expect("memory");
+        conn.execute_batch(
+            "CREATE TABLE partner_users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, removed_at TEXT);
+             INSERT INTO partner_users (id, email) VALUES (1, 'known@reseller.example');",
+        )
+        .expect("people");
+        conn.execute_batch(SCHEMA).expect("portal tables");
+        conn.execute(
+            "INSERT INTO server_portal_credentials (partner_user_id, password_hash, set_at) VALUES (1, ?1, 'x')",
+            [hash_secret("correct horse battery").expect("hash")],
+        )
+        .expect("password");
+        conn
+    }
+
+    #[test]
+    fn an_unknown_address_costs_one_password_check_like_a_wrong_password() {
+        let conn = portal_db();
+        let now = DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").expect("now").with_timezone(&Utc);
+        let checks = |email: &str, password: &str| {
+            let before = VERIFICATIONS.load(Ordering::SeqCst);
+            let signed_in = sign_in(&conn, email, password, now, 8).expect("sign in").is_ok();
+            (signed_in, VERIFICATIONS.load(Ordering::SeqCst) - before)
+        };
+        assert_eq!(checks("known@reseller.example", "wrong password!!"), (false, 1));
+        assert_eq!(
+            checks("nobody@reseller.example", "wrong password!!"),
+            (false, 1),
+            "the same work, refused"
+        );
+        assert_eq!(checks("known@reseller.example", "correct horse battery"), (true, 1));
+    }
 }

@@ -60,13 +60,37 @@ fn agent() -> ureq::Agent {
 
 fn base_of(url: &str) -> Result<String> {
     let url = url.trim().trim_end_matches('/');
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    if let Some(rest) = url.strip_prefix("http://") {
+        // Plain HTTP would carry the machine's credential and the team's data in the
+        // clear: only to a server, or a proxy, on this machine.
+        if !is_loopback_host(rest) {
+            return Err(KeelError::invalid(
+                "url",
+                "must start with https:// (plain http:// is only for a server on this machine: localhost, \
+                 127.0.0.1 or [::1])",
+            ));
+        }
+    } else if !url.starts_with("https://") {
         return Err(KeelError::invalid(
             "url",
-            "must start with https:// (or http:// behind a proxy on the same host)",
+            "must start with https:// (or http:// to a server on this machine)",
         ));
     }
     Ok(url.to_string())
+}
+
+/// Whether the authority at the start of `rest` (after `http://`) names this machine.
+fn is_loopback_host(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn offline(base: &str, e: ureq::Error) -> KeelError {
@@ -90,10 +114,9 @@ fn answer<T: serde::de::DeserializeOwned>(
         code: "storage".into(),
         field: None,
         message: format!("the team server at {base} answered {status}"),
+        details: Vec::new(),
     });
-    let code = serde_json::from_value(serde_json::Value::String(body.code.clone()))
-        .unwrap_or(crate::ErrorCode::Storage);
-    Err(KeelError::Remote { code, field: body.field, message: body.message })
+    Err(KeelError::from_body(body))
 }
 
 impl Remote {
@@ -300,10 +323,9 @@ pub fn forward_job(
                         code: "storage".into(),
                         field: None,
                         message: "the job failed".into(),
+                        details: Vec::new(),
                     });
-                    let code = serde_json::from_value(serde_json::Value::String(body.code.clone()))
-                        .unwrap_or(crate::ErrorCode::Storage);
-                    return Err(KeelError::Remote { code, field: body.field, message: body.message });
+                    return Err(KeelError::from_body(body));
                 }
                 _ => break job.output,
             }
@@ -312,4 +334,28 @@ pub fn forward_job(
     };
     sync(ws, &remote)?;
     Ok(output)
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::base_of;
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_machine() {
+        for url in ["http://127.0.0.1:8080", "http://localhost:9/", "http://[::1]:443", "http://127.8.0.2"] {
+            assert!(base_of(url).is_ok(), "{url} is this machine");
+        }
+        for url in [
+            "http://crm.example.com:8080",
+            "http://10.0.0.5",
+            "http://localhost.example.com",
+            "http://127.0.0.1@crm.example.com",
+            "ftp://127.0.0.1",
+        ] {
+            let refused = base_of(url).expect_err(url);
+            assert_eq!(refused.field(), Some("url"), "{url}: {refused}");
+            assert!(refused.to_string().contains("https://"), "{refused}");
+        }
+        assert_eq!(base_of(" https://crm.example.com/ ").expect("https"), "https://crm.example.com");
+    }
 }

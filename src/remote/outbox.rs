@@ -177,7 +177,7 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
             }
             Err(KeelError::Offline(why)) => return Ok(Some(why)),
             Err(KeelError::Remote { code, message, .. }) if stays_pending(code) => return Ok(Some(message)),
-            Err(KeelError::Remote { code, field, message }) => {
+            Err(KeelError::Remote { code, field, message, .. }) => {
                 ws.outbox_tx(|tx| outbox::refuse(tx, entry.seq, code.as_str(), field.as_deref(), &message))?;
                 report.refused += 1;
             }

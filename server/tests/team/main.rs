@@ -10,3 +10,4 @@ mod proxy;
 mod security;
 mod sharing;
 mod tls;
+mod wire;
