@@ -202,8 +202,13 @@ impl Remote {
                 .post(format!("{}/v1/commands", self.base))
                 .header("Authorization", format!("Bearer {}", self.token))
                 .send_json(request);
+            // Sent again (same number, so applied once): a lost connection, a proxy with no
+            // server behind it (502, 504) or a busy server (503). A 500 is the server's
+            // answer about this change (it could not store it): retrying would only delay it.
             match sent {
-                Ok(reply) if reply.status().as_u16() < 500 => return answer(reply, &self.base),
+                Ok(reply) if !matches!(reply.status().as_u16(), 502..=504) => {
+                    return answer(reply, &self.base)
+                }
                 Ok(reply) if attempts >= 12 => return answer(reply, &self.base),
                 Err(e) if attempts >= 12 => return Err(offline(&self.base, e)),
                 _ => {

@@ -136,8 +136,12 @@ fn not_synced_record(table: &str, id: i64) -> String {
     format!("it refers to {record} {id}, made offline by a change that was not synced")
 }
 
+/// Answers that say nothing about the change itself: it waits and is sent again. Any
+/// other answer, a storage error included, is the server's word on this change: it is
+/// listed as refused (to retry or discard) and the changes after it go on, so one change
+/// the server cannot store never holds the queue and the copy's feed.
 fn stays_pending(code: ErrorCode) -> bool {
-    matches!(code, ErrorCode::Offline | ErrorCode::Unauthenticated | ErrorCode::Busy | ErrorCode::Storage)
+    matches!(code, ErrorCode::Offline | ErrorCode::Unauthenticated | ErrorCode::Busy)
 }
 
 /// Sends the outbox's pending changes in order. Returns how many were accepted and

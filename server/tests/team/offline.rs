@@ -405,3 +405,55 @@ fn a_change_queued_against_an_account_merged_away_is_refused_not_applied_to_a_ne
     );
     assert_checks(&team.db);
 }
+
+/// A queued change the server fails with a storage error (here a rule only the server's
+/// file has) does not wedge the outbox: it is listed as refused, the changes after it
+/// go, the copy follows the feed again, and once the server can take it a retry applies it.
+#[test]
+fn a_change_the_server_fails_with_a_storage_error_is_listed_and_the_copy_goes_on() {
+    let mut team = Team::demo(60);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Storage probe");
+
+    team.kill();
+    offline_change(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "Poison"]);
+    offline_change(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "Fine"]);
+    let server_file = rusqlite::Connection::open(&team.db).expect("server file");
+    server_file
+        .execute_batch(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON activities WHEN NEW.subject = 'Poison'
+             BEGIN SELECT RAISE(ABORT, 'the disk said no'); END;",
+        )
+        .expect("a rule only the server has");
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["sync"]);
+    json(&leader, &["deal", "update", &deal, "--amount", "41000"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(
+        (report["sent"].as_i64(), report["refused"].as_i64(), report["pending"].as_i64()),
+        (Some(1), Some(1), Some(0)),
+        "{report}"
+    );
+    let status = json(&ae, &["sync", "--status"]);
+    let entry = &status["entries"][0];
+    assert_eq!(entry["error"]["code"], "storage", "{status}");
+    assert_eq!(
+        json(&ae, &["deal", "show", &deal])["deal"]["amount"]["amount_minor"],
+        4_100_000,
+        "the copy follows the feed again"
+    );
+    // A new change goes to the server at once, not into the queue.
+    let note = json(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "Online"]);
+    assert_eq!(json(&ae, &["sync", "--status"])["pending"], 0, "{note}");
+    assert_eq!(one(&team.db, "SELECT count(*) FROM activities WHERE subject = ?1", "Online"), 1);
+
+    server_file.execute_batch("DROP TRIGGER refuse_poison").expect("the server can take it now");
+    json(&ae, &["sync", "--retry", &entry["seq"].to_string()]);
+    assert_eq!(one(&team.db, "SELECT count(*) FROM activities WHERE subject = ?1", "Poison"), 1);
+    assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]));
+    json(&leader, &["sync"]);
+    assert_eq!(exports(&ae), exports(&team.db));
+}
