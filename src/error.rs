@@ -57,6 +57,16 @@ pub enum KeelError {
     #[error("{0}")]
     Offline(String),
 
+    /// This app and the team server (or this copy) run different versions of Keel; the
+    /// message says which is newer and what to do.
+    #[error("{0}")]
+    Incompatible(String),
+
+    /// The team server's workspace was restored from a backup since this copy followed
+    /// it: the copy must join again.
+    #[error("{0}")]
+    Restored(String),
+
     /// A refusal the team server gave, with its code, field and details as it gave them.
     #[error("{message}")]
     Remote { code: ErrorCode, field: Option<String>, message: String, details: Vec<String> },
@@ -99,6 +109,8 @@ impl KeelError {
             KeelError::Io { .. } => ErrorCode::Io,
             KeelError::ReplicaWrite => ErrorCode::NotAllowed,
             KeelError::Offline(_) => ErrorCode::Offline,
+            KeelError::Incompatible(_) => ErrorCode::Incompatible,
+            KeelError::Restored(_) => ErrorCode::Restored,
             KeelError::Remote { code, .. } => *code,
         }
     }
@@ -161,6 +173,10 @@ pub enum ErrorCode {
     Offline,
     /// The team server wants the member to sign in (again).
     Unauthenticated,
+    /// This app, its copy and the team server run different versions of Keel.
+    Incompatible,
+    /// The team server was restored from a backup: this copy must join again.
+    Restored,
 }
 
 impl ErrorCode {
@@ -179,6 +195,8 @@ impl ErrorCode {
             ErrorCode::Io => "io",
             ErrorCode::Offline => "offline",
             ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Incompatible => "incompatible",
+            ErrorCode::Restored => "restored",
         }
     }
 }

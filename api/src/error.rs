@@ -36,6 +36,10 @@ pub enum ErrorCode {
     Offline,
     /// The team server wants this machine to sign in again (or join anew).
     Unauthenticated,
+    /// This app, its copy and the team server run different versions of Keel.
+    Incompatible,
+    /// The team server was restored from a backup: this copy must join again.
+    Restored,
     /// The app has no member to act as yet (first start).
     NoUser,
 }
@@ -57,6 +61,8 @@ impl From<keel::ErrorCode> for ErrorCode {
             Core::Io => ErrorCode::Io,
             Core::Offline => ErrorCode::Offline,
             Core::Unauthenticated => ErrorCode::Unauthenticated,
+            Core::Incompatible => ErrorCode::Incompatible,
+            Core::Restored => ErrorCode::Restored,
         }
     }
 }

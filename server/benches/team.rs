@@ -19,8 +19,20 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{demo_team, env_number, invite, keel_bin, median, ms, percentile, run, serve};
 
+/// A client that says its versions, as every member's machine does.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    use keel::remote::protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER};
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .middleware(
+            |mut request: ureq::http::Request<ureq::SendBody>, next: ureq::middleware::MiddlewareNext| {
+                request.headers_mut().insert(PROTOCOL_HEADER, PROTOCOL_VERSION.into());
+                request.headers_mut().insert(SCHEMA_HEADER, keel::store::latest_version().into());
+                next.handle(request)
+            },
+        )
+        .build()
+        .into()
 }
 
 /// A machine that joined (credential and session) without downloading the snapshot.

@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS server_clients (
     credential_hash TEXT NOT NULL,
     joined_at       TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS server_meta (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch TEXT NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS server_sessions (
     token_hash TEXT PRIMARY KEY,
     client_id  TEXT NOT NULL REFERENCES server_clients(client_id),
@@ -28,6 +32,21 @@ CREATE TABLE IF NOT EXISTS server_sessions (
     expires_at TEXT NOT NULL
 ) STRICT;
 ";
+
+/// The server file's epoch: a random id made the first time the file is served or
+/// initialized, and made anew by `keel-server restore`. Copies send the epoch they follow;
+/// another one means the file they followed is gone (restored from a backup).
+pub fn epoch(conn: &Connection) -> Result<String> {
+    conn.execute("INSERT OR IGNORE INTO server_meta (id, epoch) VALUES (1, ?1)", [random_text(16)])?;
+    Ok(conn.query_row("SELECT epoch FROM server_meta WHERE id = 1", [], |r| r.get(0))?)
+}
+
+/// A new epoch, after the file was put back from a backup: every copy must join again.
+pub fn renew_epoch(conn: &Connection) -> Result<String> {
+    let epoch = random_text(16);
+    conn.execute("INSERT OR REPLACE INTO server_meta (id, epoch) VALUES (1, ?1)", [&epoch])?;
+    Ok(epoch)
+}
 
 /// How long an invitation code may wait to be used.
 pub const INVITE_DAYS: i64 = 7;

@@ -50,13 +50,15 @@ pub(crate) struct Shared {
     pub(crate) position: watch::Sender<i64>,
     /// Long commands (imports) run as jobs, by `machine-number`.
     pub(crate) jobs: Mutex<HashMap<String, jobs::Job>>,
+    /// This file's epoch (see `accounts::epoch`), read once at start.
+    pub(crate) epoch: String,
 }
 
 pub(crate) type AppState = Arc<Shared>;
 
 pub async fn serve(config: Config) -> keel::Result<()> {
     let writer = open_writer(&config.db, config.clock.clone())?;
-    accounts::open(&config.db)?;
+    let epoch = accounts::epoch(&accounts::open(&config.db)?)?;
     let (position, _) = watch::channel(writer.feed_position()?);
     let state = Arc::new(Shared {
         db: config.db,
@@ -69,6 +71,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         limiter: Limiter::default(),
         position,
         jobs: Mutex::default(),
+        epoch,
     });
     let io = |context: String| move |source| KeelError::Io { context, source };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -120,6 +123,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
         .route("/v1/jobs/{id}", get(jobs::job))
         .route("/v1/events", get(replication::events))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::versions::check))
+        .route("/v1/version", get(crate::versions::version))
         .with_state(state.clone())
         .merge(crate::portal::routes(state))
 }
@@ -188,6 +193,8 @@ impl From<KeelError> for HttpError {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Busy | ErrorCode::Offline => StatusCode::SERVICE_UNAVAILABLE,
+            // The request's versions: 409 says this request cannot be taken as it is.
+            ErrorCode::Incompatible | ErrorCode::Restored => StatusCode::CONFLICT,
             ErrorCode::Schema | ErrorCode::Storage | ErrorCode::Io => StatusCode::INTERNAL_SERVER_ERROR,
         };
         HttpError { status, body: e.into(), retry_after: None }
@@ -231,8 +238,10 @@ pub(crate) fn authenticate(state: &Shared, token: Option<String>) -> Result<Sess
     accounts::session(&conn, &token, state.clock.now())?.ok_or_else(HttpError::unauthenticated)
 }
 
-pub(crate) fn session_reply(session: Session, credential: Option<String>) -> SessionReply {
+pub(crate) fn session_reply(state: &Shared, session: Session, credential: Option<String>) -> SessionReply {
     SessionReply {
+        epoch: Some(state.epoch.clone()),
+        schema_version: Some(keel::store::latest_version()),
         member_id: session.member.0,
         member_name: session.member_name,
         role: session.role,

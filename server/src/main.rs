@@ -13,6 +13,7 @@ mod portal_front_end;
 mod replication;
 mod secrets;
 mod sessions;
+mod versions;
 
 use clap::{Parser, Subcommand};
 use keel::domain::Role;
@@ -73,6 +74,13 @@ enum Command {
     Invite {
         #[arg(long)]
         member: String,
+    },
+    /// Put the team workspace back from a backup (stop the server first). The file gets a
+    /// new epoch: every member's copy is told to join again instead of skipping changes.
+    Restore {
+        /// The backup to restore (a copy of this server's file, e.g. from `keel backup`).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
     },
 }
 
@@ -138,6 +146,20 @@ fn run(args: Args) -> keel::Result<()> {
             drop(ws);
             let conn = accounts::open(&db)?;
             println!("{}", accounts::invite(&conn, found.id, clock.now())?);
+            Ok(())
+        }
+        Some(Command::Restore { from }) => {
+            let restored =
+                keel::store::restore::restore(&db, &from, &clock.now().format("%Y%m%dT%H%M%SZ").to_string())?;
+            let conn = accounts::open(&db)?;
+            accounts::renew_epoch(&conn)?;
+            // Sessions of the file as it was are void; machines sign in again (and are told
+            // to join again, their epoch being the old one).
+            conn.execute("DELETE FROM server_sessions", [])?;
+            if let Some(aside) = restored.kept_aside {
+                println!("The file as it was is kept at {}.", aside.display());
+            }
+            println!("Restored {} from {}. Every member joins again.", db.display(), from.display());
             Ok(())
         }
         None => {

@@ -27,9 +27,15 @@ pub(crate) async fn feed(
     blocking(move || {
         authenticate(&state, token)?;
         let ws = Workspace::open_existing(&state.db, state.clock.clone())?;
+        let position = ws.feed_position()?;
+        if query.after > position {
+            // The copy has seen changes this file never had: it was put back from a
+            // backup (whatever its epoch says). Going on would skip changes silently.
+            return Err(crate::versions::restored().into());
+        }
         let entries =
             ws.feed_since(query.after, query.limit.unwrap_or(keel::remote::FEED_PAGE).min(50_000))?;
-        Ok(Json(FeedPage { entries, position: ws.feed_position()? }))
+        Ok(Json(FeedPage { entries, position }))
     })
     .await
 }

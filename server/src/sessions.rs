@@ -18,7 +18,7 @@ pub(crate) async fn join(
             let mut conn = accounts::open(&state.db)?;
             accounts::join(&mut conn, &request.code, state.clock.now(), state.session_hours)
         })?;
-        Ok(Json(session_reply(session, Some(credential))))
+        Ok(Json(session_reply(&state, session, Some(credential))))
     })
     .await
 }
@@ -33,7 +33,7 @@ pub(crate) async fn sign_in(
             let conn = accounts::open(&state.db)?;
             accounts::sign_in(&conn, &request.credential, state.clock.now(), state.session_hours)
         })?;
-        Ok(Json(session_reply(session, None)))
+        Ok(Json(session_reply(&state, session, None)))
     })
     .await
 }
@@ -43,5 +43,5 @@ pub(crate) async fn me(
     headers: HeaderMap,
 ) -> Result<Json<SessionReply>, HttpError> {
     let token = bearer(&headers);
-    blocking(move || Ok(Json(session_reply(authenticate(&state, token)?, None)))).await
+    blocking(move || Ok(Json(session_reply(&state, authenticate(&state, token)?, None)))).await
 }

@@ -21,7 +21,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn open(&self) -> Result<Workspace, ApiError> {
-        Ok(Workspace::open(&self.path(), self.clock.clone())?)
+        Ok(keel::remote::open(&self.path(), self.clock.clone())?)
     }
 
     pub(crate) fn path(&self) -> PathBuf {

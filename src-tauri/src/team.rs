@@ -220,9 +220,11 @@ fn follow_once(
     clock: Arc<dyn keel::clock::Clock>,
     current: &dyn Fn(&AppHandle) -> bool,
 ) -> keel::Result<bool> {
-    let mut ws = Workspace::open_existing(path, clock)?;
-    let Some(link) = ws.team_link()? else { return Ok(false) };
-    let remote = keel::remote::Remote::sign_in(&link)?;
+    let mut ws = keel::remote::open_existing(path, clock)?;
+    if ws.team_link()?.is_none() {
+        return Ok(false);
+    }
+    let remote = keel::remote::Remote::connect(&mut ws)?;
     set_status(app, Some(true), None);
     let report = keel::remote::sync(&mut ws, &remote)?;
     if report.applied + report.sent + report.refused > 0 {

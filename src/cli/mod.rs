@@ -197,7 +197,7 @@ fn execute(cli: Cli) -> Result<()> {
     // Only the commands that create a workspace may create its file.
     let ws = match cli.command {
         Command::Init(_) | Command::Demo(_) => Workspace::open(&path, clock)?,
-        _ => Workspace::open_existing(&path, clock).map_err(|e| match e {
+        _ => crate::remote::open_existing(&path, clock).map_err(|e| match e {
             KeelError::NotAllowed(_) if !path.exists() => KeelError::NotAllowed(format!(
                 "there is no Keel workspace at {} (create one with `keel init`, or pass --db)",
                 path.display()

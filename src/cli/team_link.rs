@@ -67,7 +67,7 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
         return show_sent(sent, ctx.json);
     }
     let waiting = ctx.ws.outbox_counts()?.0;
-    let remote = remote::Remote::sign_in(&link).map_err(|e| match e {
+    let remote = remote::Remote::connect(&mut ctx.ws).map_err(|e| match e {
         crate::KeelError::Offline(why) if waiting > 0 => {
             crate::KeelError::Offline(format!("{why}; {waiting} changes made offline wait to be sent"))
         }

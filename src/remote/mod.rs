@@ -27,7 +27,21 @@ pub struct Remote {
     agent: ureq::Agent,
     base: String,
     token: String,
+    /// The server epoch this copy follows, sent with every request.
+    epoch: Option<String>,
     pub session: SessionReply,
+}
+
+/// Adds what every request says of its sender: the protocol and schema versions, and the
+/// server epoch the copy follows (none on joining, or from a copy that has not heard one).
+fn stamped<B>(request: ureq::RequestBuilder<B>, epoch: Option<&str>) -> ureq::RequestBuilder<B> {
+    let request = request
+        .header(protocol::PROTOCOL_HEADER, protocol::PROTOCOL_VERSION.to_string())
+        .header(protocol::SCHEMA_HEADER, crate::store::latest_version().to_string());
+    match epoch {
+        Some(epoch) => request.header(protocol::EPOCH_HEADER, epoch),
+        None => request,
+    }
 }
 
 /// The environment variable naming a PEM certificate to trust for the team server: a
@@ -120,21 +134,31 @@ fn answer<T: serde::de::DeserializeOwned>(
 }
 
 impl Remote {
+    /// Signs the copy in with the credential it received when it joined, and keeps what
+    /// the server says of itself (its epoch the first time, its schema version).
+    pub fn connect(ws: &mut Workspace) -> Result<Remote> {
+        let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+        let remote = Remote::sign_in(&link)?;
+        if link.server_epoch.is_none() || link.server_schema != remote.session.schema_version {
+            ws.note_server(remote.session.epoch.as_deref(), remote.session.schema_version)?;
+        }
+        Ok(remote)
+    }
+
     /// Signs in with the credential this copy received when it joined.
     pub fn sign_in(link: &TeamLink) -> Result<Remote> {
         let base = base_of(&link.server_url)?;
         let agent = agent();
-        let reply = agent
-            .post(format!("{base}/v1/session"))
+        let reply = stamped(agent.post(format!("{base}/v1/session")), link.server_epoch.as_deref())
             .send_json(&SignInRequest { credential: link.credential.clone() })
             .map_err(|e| offline(&base, e))?;
         let session: SessionReply = answer(reply, &base)?;
-        Ok(Remote { agent, base, token: session.token.clone(), session })
+        let epoch = link.server_epoch.clone().or_else(|| session.epoch.clone());
+        Ok(Remote { agent, base, token: session.token.clone(), epoch, session })
     }
 
     fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>> {
-        self.agent
-            .get(format!("{}{path}", self.base))
+        stamped(self.agent.get(format!("{}{path}", self.base)), self.epoch.as_deref())
             .header("Authorization", format!("Bearer {}", self.token))
             .call()
             .map_err(|e| offline(&self.base, e))
@@ -146,8 +170,7 @@ impl Remote {
     pub fn follow_positions(&self, mut on: impl FnMut(i64) -> bool) -> Result<()> {
         use std::io::BufRead;
         let agent: ureq::Agent = config().timeout_recv_body(Some(Duration::from_secs(45))).build().into();
-        let mut reply = agent
-            .get(format!("{}/v1/events", self.base))
+        let mut reply = stamped(agent.get(format!("{}/v1/events", self.base)), self.epoch.as_deref())
             .header("Authorization", format!("Bearer {}", self.token))
             .call()
             .map_err(|e| offline(&self.base, e))?;
@@ -170,9 +193,7 @@ impl Remote {
 
     /// Sends a file a command will read (an import's), once; returns its name on the server.
     pub fn upload(&self, file_name: &str, bytes: &[u8]) -> Result<String> {
-        let reply = self
-            .agent
-            .post(format!("{}/v1/uploads", self.base))
+        let reply = stamped(self.agent.post(format!("{}/v1/uploads", self.base)), self.epoch.as_deref())
             .header("Authorization", format!("Bearer {}", self.token))
             .header(protocol::FILE_NAME_HEADER, file_name)
             .send(bytes)
@@ -197,9 +218,7 @@ impl Remote {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let sent = self
-                .agent
-                .post(format!("{}/v1/commands", self.base))
+            let sent = stamped(self.agent.post(format!("{}/v1/commands", self.base)), self.epoch.as_deref())
                 .header("Authorization", format!("Bearer {}", self.token))
                 .send_json(request);
             // Sent again (same number, so applied once): a lost connection, a proxy with no
@@ -220,6 +239,47 @@ impl Remote {
     }
 }
 
+/// Opens a workspace file as `Workspace::open` does. A team copy that an app newer than
+/// its server would have to migrate first asks its server which schema it now runs:
+/// once the server runs this version, the copy is migrated and opens.
+pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Workspace> {
+    after_asking_the_server(path, || Workspace::open(path, clock.clone()))
+}
+
+/// [`open`] for a file that must exist already.
+pub fn open_existing(path: &Path, clock: Arc<dyn Clock>) -> Result<Workspace> {
+    after_asking_the_server(path, || Workspace::open_existing(path, clock.clone()))
+}
+
+fn after_asking_the_server(path: &Path, open: impl Fn() -> Result<Workspace>) -> Result<Workspace> {
+    match open() {
+        Err(KeelError::Incompatible(why)) => match learn_server_schema(path) {
+            Ok(true) => open(),
+            Ok(false) => Err(KeelError::Incompatible(why)),
+            Err(e) => Err(KeelError::Incompatible(format!("{why} (the server could not be asked: {e})"))),
+        },
+        other => other,
+    }
+}
+
+/// Asks the copy's server which schema it runs (`GET /v1/version`, no sign-in) and keeps
+/// the answer in the copy's link, read from the file as it is (not migrated). True when
+/// the server runs this app's schema or a newer one.
+fn learn_server_schema(path: &Path) -> Result<bool> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema: u32,
+    }
+    let conn = rusqlite::Connection::open(path)?;
+    let url: String = conn.query_row("SELECT server_url FROM team_link WHERE id = 1", [], |r| r.get(0))?;
+    let base = base_of(&url)?;
+    let agent: ureq::Agent = config().timeout_global(Some(Duration::from_secs(15))).build().into();
+    let reply = agent.get(format!("{base}/v1/version")).call().map_err(|e| offline(&base, e))?;
+    let server: Version = answer(reply, &base)?;
+    conn.execute("UPDATE team_link SET server_schema = ?1 WHERE id = 1", [server.schema])?;
+    Ok(server.schema >= crate::store::latest_version())
+}
+
 /// Joins a team: redeems the invitation code, downloads the workspace as it stands into
 /// `dest` (which must not exist yet) and makes it follow the server.
 pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result<(Workspace, SessionReply)> {
@@ -231,8 +291,7 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
         )));
     }
     let agent = agent();
-    let reply = agent
-        .post(format!("{base}/v1/join"))
+    let reply = stamped(agent.post(format!("{base}/v1/join")), None)
         .send_json(&JoinRequest { code: code.trim().to_string() })
         .map_err(|e| offline(&base, e))?;
     let session: SessionReply = answer(reply, &base)?;
@@ -240,8 +299,7 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
         .credential
         .clone()
         .ok_or_else(|| KeelError::Schema("the team server gave no credential on joining".into()))?;
-    let mut reply = agent
-        .get(format!("{base}/v1/snapshot"))
+    let mut reply = stamped(agent.get(format!("{base}/v1/snapshot")), session.epoch.as_deref())
         .header("Authorization", format!("Bearer {}", session.token))
         .call()
         .map_err(|e| offline(&base, e))?;
@@ -273,6 +331,8 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
             client_id: session.client_id.clone(),
             next_seq: 1,
             position,
+            server_epoch: session.epoch.clone(),
+            server_schema: session.schema_version,
         })?;
         drop(ws);
         std::fs::rename(&partial, dest).map_err(io(format!("writing {}", dest.display())))
@@ -295,7 +355,7 @@ pub fn forward_job(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<String> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let remote = Remote::sign_in(&link)?;
+    let remote = Remote::connect(ws)?;
     let upload = match file {
         Some(file) => {
             let bytes = std::fs::read(file)

@@ -232,7 +232,7 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
 /// reached, a change that may wait is applied here and queued instead.
 pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<Sent> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let remote = match Remote::sign_in(&link) {
+    let remote = match Remote::connect(ws) {
         Ok(remote) => remote,
         Err(KeelError::Offline(why)) => return queue(ws, args, None, &why),
         Err(e) => return Err(e),

@@ -10,6 +10,15 @@ pub const FILE_NAME_HEADER: &str = "x-keel-file-name";
 /// The header of a snapshot that says at which feed position it was taken.
 pub const POSITION_HEADER: &str = "x-keel-feed-position";
 
+/// The version of this protocol: raised whenever a request or reply changes shape. Every
+/// request carries it (a request without it is from before versions: version 1), with
+/// the sender's schema version and, from a copy, the server epoch the copy follows; the
+/// server answers a mismatch with `incompatible` or `restored`, and says its own.
+pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_HEADER: &str = "x-keel-protocol";
+pub const SCHEMA_HEADER: &str = "x-keel-schema";
+pub const EPOCH_HEADER: &str = "x-keel-epoch";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JoinRequest {
     pub code: String,
@@ -32,6 +41,12 @@ pub struct SessionReply {
     pub credential: Option<String>,
     /// Only on joining: this machine's name for its commands (retries reuse it).
     pub client_id: String,
+    /// The server file's epoch: a random id, new at `keel-server init` and every restore.
+    #[serde(default)]
+    pub epoch: Option<String>,
+    /// The server's schema version.
+    #[serde(default)]
+    pub schema_version: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

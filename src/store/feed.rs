@@ -260,12 +260,17 @@ pub struct TeamLink {
     pub client_id: String,
     pub next_seq: i64,
     pub position: i64,
+    /// The server file's epoch this copy follows (none before the copy first heard it).
+    pub server_epoch: Option<String>,
+    /// The server's schema version when this copy last heard from it.
+    pub server_schema: Option<u32>,
 }
 
 pub fn link(conn: &Connection) -> Result<Option<TeamLink>> {
     Ok(conn
         .query_row(
-            "SELECT server_url, member_id, credential, client_id, next_seq, position FROM team_link WHERE id = 1",
+            "SELECT server_url, member_id, credential, client_id, next_seq, position, server_epoch, server_schema
+               FROM team_link WHERE id = 1",
             [],
             |r| {
                 Ok(TeamLink {
@@ -275,6 +280,8 @@ pub fn link(conn: &Connection) -> Result<Option<TeamLink>> {
                     client_id: r.get(3)?,
                     next_seq: r.get(4)?,
                     position: r.get(5)?,
+                    server_epoch: r.get(6)?,
+                    server_schema: r.get(7)?,
                 })
             },
         )
@@ -283,9 +290,30 @@ pub fn link(conn: &Connection) -> Result<Option<TeamLink>> {
 
 pub fn set_link(conn: &Connection, link: &TeamLink) -> Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO team_link (id, server_url, member_id, credential, client_id, next_seq, position)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
-        params![link.server_url, link.member_id, link.credential, link.client_id, link.next_seq, link.position],
+        "INSERT OR REPLACE INTO team_link
+           (id, server_url, member_id, credential, client_id, next_seq, position, server_epoch, server_schema)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            link.server_url,
+            link.member_id,
+            link.credential,
+            link.client_id,
+            link.next_seq,
+            link.position,
+            link.server_epoch,
+            link.server_schema
+        ],
+    )?;
+    Ok(())
+}
+
+/// What the server said of itself when it last answered: its epoch is kept the first
+/// time only (a different one later means a restore, which is refused, not adopted).
+pub fn note_server(conn: &Connection, epoch: Option<&str>, schema: Option<u32>) -> Result<()> {
+    conn.execute(
+        "UPDATE team_link SET server_epoch = coalesce(server_epoch, ?1), server_schema = coalesce(?2, server_schema)
+          WHERE id = 1",
+        params![epoch, schema],
     )?;
     Ok(())
 }

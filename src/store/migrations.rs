@@ -2,7 +2,7 @@
 //! `PRAGMA user_version`. A shipped migration is never edited: add the next number.
 
 use crate::{KeelError, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 pub struct Migration {
     pub version: u32,
@@ -104,6 +104,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0015_ids_never_reused.sql"),
         then: Some(super::retired_ids::rebuild_with_autoincrement),
     },
+    Migration {
+        version: 16,
+        name: "0016_server_versions.sql",
+        sql: include_str!("migrations/0016_server_versions.sql"),
+        then: None,
+    },
 ];
 
 /// Refuses an SQLite file that is not a Keel workspace (tables, but no Keel schema
@@ -121,6 +127,32 @@ pub fn check_is_keel(conn: &Connection) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A team copy is not migrated ahead of its server: a feed from an older schema would not
+/// fit, and the server would refuse this app's changes anyway. A copy that last heard its
+/// server at an older schema waits (the older app still opens it) until the server runs
+/// this version. A copy from before the server's schema was kept migrates as it did.
+pub fn check_copy_may_migrate(conn: &Connection, latest: u32) -> Result<()> {
+    let knows_server: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('team_link') WHERE name = 'server_schema'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !knows_server {
+        return Ok(());
+    }
+    let server: Option<u32> = conn
+        .query_row("SELECT server_schema FROM team_link WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match server {
+        Some(server) if server < latest => Err(KeelError::Incompatible(format!(
+            "this app is newer than the team server (schema {latest}; the server runs {server}): ask your admin to \
+             update the server, or use the Keel version it runs; this copy was left as it was"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub fn latest_version() -> u32 {

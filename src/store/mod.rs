@@ -30,7 +30,7 @@ use std::time::Duration;
 pub use access::{audit, settings, team};
 pub use customers::{accounts, contacts, onboarding};
 pub use exchange::{exports, imports};
-pub use migrations::{apply_migrations, latest_version, MIGRATIONS};
+pub use migrations::{apply_migrations, check_copy_may_migrate, latest_version, MIGRATIONS};
 pub use partner_program::{partner_users, partners, payouts, registrations, revenue};
 pub use reporting::{as_of, facts, forecast, fx, search, targets};
 pub use sales::{activities, deal_changes, deals, qualification, stages};
@@ -91,6 +91,7 @@ fn open_with(path: &Path, create: OpenFlags) -> Result<Connection> {
         )));
     }
     if on_file > 0 && on_file < latest {
+        migrations::check_copy_may_migrate(&conn, latest)?;
         backup::before_migration(&conn, path, on_file, latest)?;
     }
     apply_migrations(&mut conn)?;

@@ -296,3 +296,25 @@ fn an_account_merged_away_keeps_its_id_retired_and_every_replicated_id_is_autoin
         keyed_by_id.iter().filter(|(_, sql)| !sql.contains("AUTOINCREMENT")).map(|(name, _)| name).collect();
     assert!(reusing.is_empty(), "these tables would give a deleted row's id again: {reusing:?}");
 }
+
+/// A team copy is not migrated ahead of its server: one that last heard its server at an
+/// older schema is refused by a newer app, naming who must update, and left as it was; a
+/// copy whose server runs this schema (or that never said) migrates as before.
+#[test]
+fn a_team_copy_whose_server_runs_an_older_schema_is_not_migrated_ahead() {
+    let fx = Fixture::seeded();
+    let conn = rusqlite::Connection::open(&fx.path).expect("open");
+    conn.execute(
+        "INSERT INTO team_link (id, server_url, member_id, credential, client_id, next_seq, position, server_schema)
+         VALUES (1, 'https://crm.example.com', 1, 'secret', 'machine', 1, 0, ?1)",
+        [latest_version() - 1],
+    )
+    .expect("link");
+    let refused = keel::store::check_copy_may_migrate(&conn, latest_version()).expect_err("server is older");
+    assert_eq!(refused.code(), "incompatible");
+    assert!(refused.to_string().contains("ask your admin to update the server"), "{refused}");
+    for server in [Some(latest_version()), None] {
+        conn.execute("UPDATE team_link SET server_schema = ?1", [server]).expect("server schema");
+        assert!(keel::store::check_copy_may_migrate(&conn, latest_version()).is_ok(), "{server:?}");
+    }
+}

@@ -61,6 +61,10 @@ export type ErrorCode = "invalid_input" | "not_found" | "duplicate" | "criteria_
 "offline" | 
 /**  The team server wants this machine to sign in again (or join anew). */
 "unauthenticated" | 
+/**  This app, its copy and the team server run different versions of Keel. */
+"incompatible" | 
+/**  The team server was restored from a backup: this copy must join again. */
+"restored" | 
 /**  The app has no member to act as yet (first start). */
 "no_user";
 

@@ -179,8 +179,26 @@ pub fn refusal(db: &Path, args: &[&str]) -> Value {
 }
 
 /// A raw HTTP client that keeps 4xx and 5xx answers as answers.
+/// Every request says the protocol and schema versions this build speaks, as the real
+/// client does, unless the test sets its own.
 pub fn http() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    use keel::remote::protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER};
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .middleware(
+            |mut request: ureq::http::Request<ureq::SendBody>, next: ureq::middleware::MiddlewareNext| {
+                let headers = request.headers_mut();
+                if !headers.contains_key(PROTOCOL_HEADER) {
+                    headers.insert(PROTOCOL_HEADER, PROTOCOL_VERSION.into());
+                }
+                if !headers.contains_key(SCHEMA_HEADER) {
+                    headers.insert(SCHEMA_HEADER, keel::store::latest_version().into());
+                }
+                next.handle(request)
+            },
+        )
+        .build()
+        .into()
 }
 
 /// Signs in the way a machine does, with the credential its copy holds.

@@ -10,4 +10,5 @@ mod proxy;
 mod security;
 mod sharing;
 mod tls;
+mod versions;
 mod wire;

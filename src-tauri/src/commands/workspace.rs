@@ -79,7 +79,7 @@ pub fn open_workspace(
     if !path.is_file() {
         return Err(keel::KeelError::invalid("path", format!("{} is not a file", path.display())).into());
     }
-    let ws = Workspace::open_existing(&path, state.clock())?;
+    let ws = keel::remote::open_existing(&path, state.clock())?;
     let summary = summary(&ws)?;
     state.switch_to(path);
     crate::team::follow(&app);

@@ -276,6 +276,11 @@ impl Workspace {
         Ok(())
     }
 
+    /// Keeps what the team server said of itself (its epoch, its schema version).
+    pub fn note_server(&mut self, epoch: Option<&str>, schema: Option<u32>) -> Result<()> {
+        self.writing(|conn| store::with_tx(conn, |tx| store::feed::note_server(tx, epoch, schema)))
+    }
+
     /// The number of this copy's next command to the server, taken once so that a
     /// retry of the same command carries the same number.
     pub fn take_command_seq(&mut self) -> Result<i64> {

@@ -79,6 +79,8 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
         client_id: "offline-test".into(),
         next_seq: 1,
         position: 0,
+        server_epoch: None,
+        server_schema: None,
     })
     .expect("follow");
     let before = contents(&path);
@@ -213,6 +215,8 @@ fn two_processes_catching_a_copy_up_with_the_same_entries_apply_them_once() {
         client_id: "race-test".into(),
         next_seq: 1,
         position: 10,
+        server_epoch: None,
+        server_schema: None,
     })
     .expect("follow");
     let mut other = Workspace::open_existing(&path, clock).expect("a second process");

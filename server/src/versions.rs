@@ -1,0 +1,87 @@
+//! Versions on the wire. Every member request says its protocol version, its schema
+//! version and the server epoch its copy follows; a mismatch is answered before anything
+//! else runs, in words that say who must update or what to do. Every answer says the
+//! server's own, so a copy learns them.
+
+use crate::app::{AppState, HttpError};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use keel::remote::protocol::{EPOCH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER};
+use keel::KeelError;
+
+/// What a request says of its sender: a request without a protocol version is from
+/// before versions (1).
+fn sender(headers: &HeaderMap) -> (u32, Option<u32>, Option<String>) {
+    let number =
+        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let epoch = headers.get(EPOCH_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    (number(PROTOCOL_HEADER).unwrap_or(1), number(SCHEMA_HEADER), epoch)
+}
+
+/// The refusal for a sender at `theirs` talking to this server at `ours`.
+pub(crate) fn mismatch(what: &str, theirs: u32, ours: u32) -> KeelError {
+    if theirs < ours {
+        KeelError::Incompatible(format!(
+            "the team server runs a newer Keel ({what} {ours}, this app {theirs}): update this app"
+        ))
+    } else {
+        KeelError::Incompatible(format!(
+            "this app is newer than the team server ({what} {theirs}, the server {ours}): ask your admin to update \
+             the server"
+        ))
+    }
+}
+
+pub(crate) fn restored() -> KeelError {
+    KeelError::Restored(
+        "the team workspace was restored from a backup since this copy last followed it: join again into a new \
+         file (keel join URL CODE, with a new code from a sales leader); the changes waiting here are kept \
+         (keel sync --status lists them) and can be typed again on the new copy"
+            .into(),
+    )
+}
+
+pub(crate) async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (protocol, schema, epoch) = sender(request.headers());
+    let ours = keel::store::latest_version();
+    let refusal = if protocol != PROTOCOL_VERSION {
+        Some(mismatch("protocol", protocol, PROTOCOL_VERSION))
+    } else if let Some(schema) = schema.filter(|s| *s != ours) {
+        Some(mismatch("schema", schema, ours))
+    } else if schema.is_none() {
+        Some(KeelError::Incompatible("this request does not say its schema version: update this app".into()))
+    } else if epoch.as_deref().is_some_and(|e| e != state.epoch) {
+        Some(restored())
+    } else {
+        None
+    };
+    let mut response = match refusal {
+        Some(e) => HttpError::from(e).into_response(),
+        None => next.run(request).await,
+    };
+    stamp(&state, response.headers_mut());
+    response
+}
+
+fn stamp(state: &AppState, headers: &mut HeaderMap) {
+    headers.insert(PROTOCOL_HEADER, HeaderValue::from(PROTOCOL_VERSION));
+    headers.insert(SCHEMA_HEADER, HeaderValue::from(keel::store::latest_version()));
+    if let Ok(epoch) = HeaderValue::from_str(&state.epoch) {
+        headers.insert(EPOCH_HEADER, epoch);
+    }
+}
+
+/// What this server runs, for anyone: a copy made by an older app asks before it
+/// migrates itself.
+#[derive(serde::Serialize)]
+pub(crate) struct Version {
+    protocol: u32,
+    schema: u32,
+}
+
+pub(crate) async fn version() -> Json<Version> {
+    Json(Version { protocol: PROTOCOL_VERSION, schema: keel::store::latest_version() })
+}
