@@ -134,15 +134,54 @@ fn answer<T: serde::de::DeserializeOwned>(
 }
 
 impl Remote {
-    /// Signs the copy in with the credential it received when it joined, and keeps what
-    /// the server says of itself (its epoch the first time, its schema version).
+    /// Connects the copy to its server: with the session it keeps while that is current
+    /// (one cheap check, `GET /v1/me`), else by signing in with the credential it received
+    /// when it joined (password hashing on the server: once per session, not per change).
+    /// Keeps what the server says of itself (its epoch the first time, its schema version).
     pub fn connect(ws: &mut Workspace) -> Result<Remote> {
         let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-        let remote = Remote::sign_in(&link)?;
+        let remote = match Remote::resume(&link, ws.team_session()?, ws.clock().now())? {
+            Some(remote) => remote,
+            None => {
+                let remote = Remote::sign_in(&link)?;
+                ws.keep_team_session(Some((&remote.token, &remote.session.expires_at)))?;
+                remote
+            }
+        };
         if link.server_epoch.is_none() || link.server_schema != remote.session.schema_version {
             ws.note_server(remote.session.epoch.as_deref(), remote.session.schema_version)?;
         }
         Ok(remote)
+    }
+
+    /// The kept session, if it is still current on the server; `None` when the copy must
+    /// sign in (no session, expired, or ended on the server).
+    fn resume(
+        link: &TeamLink,
+        kept: Option<(String, String)>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Remote>> {
+        let Some((token, expires_at)) = kept else { return Ok(None) };
+        let current = chrono::DateTime::parse_from_rfc3339(&expires_at)
+            .is_ok_and(|at| at.with_timezone(&chrono::Utc) > now + chrono::Duration::minutes(1));
+        if !current {
+            return Ok(None);
+        }
+        let base = base_of(&link.server_url)?;
+        let agent = agent();
+        let reply = stamped(agent.get(format!("{base}/v1/me")), link.server_epoch.as_deref())
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .map_err(|e| offline(&base, e))?;
+        match answer::<SessionReply>(reply, &base) {
+            Ok(mut session) => {
+                session.token.clone_from(&token);
+                let epoch = link.server_epoch.clone().or_else(|| session.epoch.clone());
+                Ok(Some(Remote { agent, base, token, epoch, session }))
+            }
+            Err(KeelError::Remote { code: crate::ErrorCode::Unauthenticated, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Signs in with the credential this copy received when it joined.
@@ -334,6 +373,7 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
             server_epoch: session.epoch.clone(),
             server_schema: session.schema_version,
         })?;
+        ws.keep_team_session(Some((&session.token, &session.expires_at)))?;
         drop(ws);
         std::fs::rename(&partial, dest).map_err(io(format!("writing {}", dest.display())))
     })();

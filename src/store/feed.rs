@@ -307,6 +307,28 @@ pub fn set_link(conn: &Connection, link: &TeamLink) -> Result<()> {
     Ok(())
 }
 
+/// The copy's current session (token and when it expires, RFC 3339), if it has one.
+pub fn session(conn: &Connection) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT session_token, session_expires_at FROM team_link
+              WHERE id = 1 AND session_token IS NOT NULL AND session_expires_at IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Keeps (or, with `None`, forgets) the copy's session.
+pub fn set_session(conn: &Connection, session: Option<(&str, &str)>) -> Result<()> {
+    let (token, expires) = session.unzip();
+    conn.execute(
+        "UPDATE team_link SET session_token = ?1, session_expires_at = ?2 WHERE id = 1",
+        params![token, expires],
+    )?;
+    Ok(())
+}
+
 /// What the server said of itself when it last answered: its epoch is kept the first
 /// time only (a different one later means a restore, which is refused, not adopted).
 pub fn note_server(conn: &Connection, epoch: Option<&str>, schema: Option<u32>) -> Result<()> {

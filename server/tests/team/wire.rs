@@ -56,3 +56,37 @@ fn a_leader_adding_a_member_with_json_gets_the_code_the_member_joins_with() {
     let member: i64 = conn.query_row("SELECT member_id FROM team_link", [], |r| r.get(0)).expect("link");
     assert_eq!(Some(member), added["id"].as_i64(), "the copy acts as the member just added");
 }
+
+fn sessions_of(team: &Team, copy: &std::path::Path) -> i64 {
+    let client: String = rusqlite::Connection::open(copy)
+        .expect("copy")
+        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
+        .expect("link");
+    rusqlite::Connection::open(&team.db)
+        .expect("server file")
+        .query_row("SELECT count(*) FROM server_sessions WHERE client_id = ?1", [client], |r| r.get(0))
+        .expect("sessions")
+}
+
+/// A machine signs in once per session, not once per change (password hashing is slow on
+/// purpose); when the session ends on the server, the next change signs in again.
+#[test]
+fn many_changes_from_one_copy_take_one_sign_in() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Chatty deal");
+    for n in 0..30 {
+        json(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", &format!("Note {n}")]);
+    }
+    json(&ae, &["sync"]);
+    assert_eq!(sessions_of(&team, &ae), 1, "the session made on joining served every change");
+
+    // The server ends the session (an admin cleared them): the copy signs in again, once.
+    rusqlite::Connection::open(&team.db)
+        .expect("server")
+        .execute("DELETE FROM server_sessions", [])
+        .expect("end");
+    json(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "After the end"]);
+    json(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "And again"]);
+    assert_eq!(sessions_of(&team, &ae), 1);
+}

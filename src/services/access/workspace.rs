@@ -276,6 +276,16 @@ impl Workspace {
         Ok(())
     }
 
+    /// The copy's current session with its server: (token, expiry as RFC 3339).
+    pub fn team_session(&self) -> Result<Option<(String, String)>> {
+        store::feed::session(&self.conn)
+    }
+
+    /// Keeps the copy's session with its server (or forgets it, with `None`).
+    pub fn keep_team_session(&mut self, session: Option<(&str, &str)>) -> Result<()> {
+        self.writing(|conn| store::with_tx(conn, |tx| store::feed::set_session(tx, session)))
+    }
+
     /// Keeps what the team server said of itself (its epoch, its schema version).
     pub fn note_server(&mut self, epoch: Option<&str>, schema: Option<u32>) -> Result<()> {
         self.writing(|conn| store::with_tx(conn, |tx| store::feed::note_server(tx, epoch, schema)))

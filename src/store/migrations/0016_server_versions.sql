@@ -4,3 +4,7 @@
 -- ahead of its server).
 ALTER TABLE team_link ADD COLUMN server_epoch TEXT;
 ALTER TABLE team_link ADD COLUMN server_schema INTEGER;
+-- The copy's current session with its server (a bearer token that expires in hours),
+-- so a machine signs in once per session instead of once per change.
+ALTER TABLE team_link ADD COLUMN session_token TEXT;
+ALTER TABLE team_link ADD COLUMN session_expires_at TEXT;
