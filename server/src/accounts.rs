@@ -58,7 +58,70 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(crate::portal_accounts::SCHEMA)?;
+    // Revocation came after the table: a server file from before gains its columns.
+    let revocable: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('server_clients') WHERE name = 'revoked_at'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !revocable {
+        conn.execute_batch(
+            "ALTER TABLE server_clients ADD COLUMN revoked_at TEXT;
+             ALTER TABLE server_clients ADD COLUMN revoked_by INTEGER REFERENCES team_members(id);",
+        )?;
+    }
     Ok(conn)
+}
+
+pub use keel::remote::protocol::Machine;
+
+/// The machines of one member, or of everyone (`None`), newest first.
+pub fn machines(conn: &Connection, member: Option<TeamMemberId>, now: DateTime<Utc>) -> Result<Vec<Machine>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.client_id, c.member_id, m.name, c.joined_at, c.revoked_at,
+                (SELECT count(*) FROM server_sessions s WHERE s.client_id = c.client_id AND s.expires_at > ?2)
+           FROM server_clients c JOIN team_members m ON m.id = c.member_id
+          WHERE ?1 IS NULL OR c.member_id = ?1
+          ORDER BY c.joined_at DESC, c.client_id",
+    )?;
+    let rows = stmt.query_map(params![member.map(|m| m.0), instant(now)], |r| {
+        Ok(Machine {
+            machine: r.get(0)?,
+            member_id: r.get(1)?,
+            member_name: r.get(2)?,
+            joined_at: r.get(3)?,
+            revoked_at: r.get(4)?,
+            open_sessions: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whose machine `machine` is, if it exists.
+pub fn machine_owner(conn: &Connection, machine: &str) -> Result<Option<TeamMemberId>> {
+    Ok(conn
+        .query_row("SELECT member_id FROM server_clients WHERE client_id = ?1", [machine], |r| r.get(0))
+        .optional()?
+        .map(TeamMemberId))
+}
+
+/// Revokes a machine's access: its credential signs in no more and its sessions end now.
+pub fn revoke(conn: &mut Connection, machine: &str, by: TeamMemberId, now: DateTime<Utc>) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "UPDATE server_clients SET revoked_at = coalesce(revoked_at, ?2), revoked_by = coalesce(revoked_by, ?3)
+          WHERE client_id = ?1",
+        params![machine, instant(now), by.0],
+    )?;
+    tx.execute("DELETE FROM server_sessions WHERE client_id = ?1", [machine])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Ends one session (signing out): the machine signs in again before its next change.
+pub fn sign_out(conn: &Connection, token: &str) -> Result<()> {
+    conn.execute("DELETE FROM server_sessions WHERE token_hash = ?1", [sha256(token)])?;
+    Ok(())
 }
 
 /// A new one-time code for a member (replacing any earlier one): `MEMBER-SECRET`.
@@ -181,16 +244,23 @@ pub fn sign_in(
         return Ok(Err(Refused { key: "credential:malformed".into() }));
     };
     let refused = Refused { key: format!("client:{client_id}") };
-    let stored: Option<(i64, String)> = conn
+    let stored: Option<(i64, String, Option<String>)> = conn
         .query_row(
-            "SELECT member_id, credential_hash FROM server_clients WHERE client_id = ?1",
+            "SELECT member_id, credential_hash, revoked_at FROM server_clients WHERE client_id = ?1",
             [client_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((member, hash)) = stored else { return Ok(Err(refused)) };
+    let Some((member, hash, revoked_at)) = stored else { return Ok(Err(refused)) };
     if !verify_secret(secret, &hash) {
         return Ok(Err(refused));
+    }
+    if let Some(at) = revoked_at {
+        return Err(KeelError::Forbidden(format!(
+            "this machine's access to the team was revoked on {}: ask a sales leader for a new invitation code \
+             and join again",
+            at.get(..10).unwrap_or(&at)
+        )));
     }
     if active_member(conn, member)?.is_none() {
         return Err(KeelError::Forbidden("this member has left the team".into()));
@@ -205,7 +275,9 @@ pub fn session(conn: &Connection, token: &str, now: DateTime<Utc>) -> Result<Opt
         .query_row(
             "SELECT s.member_id, m.name, m.role, s.client_id, s.expires_at
                FROM server_sessions s JOIN team_members m ON m.id = s.member_id
-              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND m.deactivated_at IS NULL",
+               JOIN server_clients c ON c.client_id = s.client_id
+              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND m.deactivated_at IS NULL
+                AND c.revoked_at IS NULL",
             params![sha256(token), instant(now)],
             |r| {
                 let expires: String = r.get(4)?;

@@ -115,7 +115,9 @@ pub async fn serve(config: Config) -> keel::Result<()> {
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/join", post(sessions::join))
-        .route("/v1/session", post(sessions::sign_in))
+        .route("/v1/session", post(sessions::sign_in).delete(sessions::sign_out))
+        .route("/v1/machines", get(sessions::machines))
+        .route("/v1/machines/{machine}/revoke", post(sessions::revoke))
         .route("/v1/me", get(sessions::me))
         .route("/v1/feed", get(replication::feed))
         .route("/v1/snapshot", get(replication::snapshot))
@@ -173,7 +175,7 @@ impl HttpError {
         }
     }
 
-    fn unauthenticated() -> HttpError {
+    pub(crate) fn unauthenticated() -> HttpError {
         HttpError::new(
             StatusCode::UNAUTHORIZED,
             keel_api::ErrorCode::Unauthenticated,

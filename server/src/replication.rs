@@ -7,7 +7,6 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::StreamExt;
 use keel::remote::protocol::FeedPage;
 use keel::services::Workspace;
 use keel::KeelError;
@@ -87,9 +86,45 @@ pub(crate) async fn events(
 ) -> Result<impl IntoResponse, HttpError> {
     let token = bearer(&headers);
     let shared = state.clone();
-    blocking(move || authenticate(&shared, token)).await?;
-    let stream = tokio_stream::wrappers::WatchStream::new(state.position.subscribe()).map(|position| {
+    let checked = token.clone();
+    blocking(move || authenticate(&shared, checked)).await?;
+    let event = |position: i64| {
         Ok::<_, std::convert::Infallible>(Event::default().event("position").data(position.to_string()))
+    };
+    // The stream lives as long as its session: a sign-out, a revoked machine, a member
+    // taken off the team or an expiry ends it within a check.
+    let positions = state.position.subscribe();
+    let stream = futures_util::stream::unfold((positions, true), move |(mut positions, first)| {
+        let state = state.clone();
+        let token = token.clone();
+        async move {
+            if first {
+                let position = *positions.borrow_and_update();
+                return Some((event(position), (positions, false)));
+            }
+            loop {
+                tokio::select! {
+                    changed = positions.changed() => {
+                        changed.ok()?;
+                        let position = *positions.borrow_and_update();
+                        return Some((event(position), (positions, false)));
+                    }
+                    () = tokio::time::sleep(SESSION_CHECK) => {
+                        let state = state.clone();
+                        let token = token.clone();
+                        let current = tokio::task::spawn_blocking(move || authenticate(&state, token).is_ok())
+                            .await
+                            .unwrap_or(false);
+                        if !current {
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// How often an open live stream checks that its session still stands.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(2);

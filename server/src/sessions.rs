@@ -2,10 +2,12 @@
 
 use crate::accounts;
 use crate::app::{authenticate, bearer, blocking, limited, session_reply, AppState, HttpError};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use keel::remote::protocol::{JoinRequest, SessionReply, SignInRequest};
+use keel::services::policy::{self, Capability};
+use keel::KeelError;
 use std::net::SocketAddr;
 
 pub(crate) async fn join(
@@ -44,4 +46,60 @@ pub(crate) async fn me(
 ) -> Result<Json<SessionReply>, HttpError> {
     let token = bearer(&headers);
     blocking(move || Ok(Json(session_reply(&state, authenticate(&state, token)?, None)))).await
+}
+
+/// Signing out: this session ends; the machine's credential still signs it in again.
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, HttpError> {
+    let token = bearer(&headers);
+    blocking(move || {
+        let token = token.ok_or_else(HttpError::unauthenticated)?;
+        let conn = accounts::open(&state.db)?;
+        accounts::sign_out(&conn, &token)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// The machines a member may see: a sales leader, the team's; anyone else, their own.
+pub(crate) async fn machines(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<accounts::Machine>>, HttpError> {
+    let token = bearer(&headers);
+    blocking(move || {
+        let session = authenticate(&state, token)?;
+        let conn = accounts::open(&state.db)?;
+        let who = policy::authenticate(&conn, session.member)?;
+        let whose = (!policy::allows(who.role(), Capability::ManageTeam)).then_some(session.member);
+        Ok(Json(accounts::machines(&conn, whose, state.clock.now())?))
+    })
+    .await
+}
+
+/// Revokes a machine: a sales leader any machine, a member their own. Its sessions end at
+/// once (its live stream too) and its credential signs in no more.
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(machine): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let token = bearer(&headers);
+    blocking(move || {
+        let session = authenticate(&state, token)?;
+        let mut conn = accounts::open(&state.db)?;
+        let who = policy::authenticate(&conn, session.member)?;
+        // Another member's machine is "not found" to whoever may not manage the team.
+        let owner = accounts::machine_owner(&conn, &machine)?
+            .filter(|owner| *owner == session.member || policy::allows(who.role(), Capability::ManageTeam))
+            .ok_or_else(|| KeelError::not_found("machine", &machine))?;
+        if owner != session.member {
+            policy::require(&conn, who, Capability::ManageTeam, "revoke another member's machine")?;
+        }
+        accounts::revoke(&mut conn, &machine, session.member, state.clock.now())?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }

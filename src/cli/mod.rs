@@ -128,6 +128,9 @@ enum Command {
     /// Catch this team workspace's copy up with the team server now: changes made
     /// offline go first. `--status` lists what waits or was refused, without sending.
     Sync(team_link::SyncArgs),
+    /// Stop working with the team from this machine: its access is revoked on the server
+    /// and its credential forgotten here; the copy stays readable.
+    Leave,
     /// Check the workspace: SQLite integrity and foreign keys, then Keel's invariants
     /// (statement totals, ledger reversals, one live registration per partner and domain,
     /// stage history, the report projection).
@@ -257,7 +260,12 @@ pub fn run_for_member(
         // An import reads the file the member uploaded, and writes no file of its own.
         Command::Import(cmd) => !transfer::server_may_run(cmd, upload),
         Command::Export(_) | Command::Check { .. } | Command::Join { .. } | Command::Sync(_) => true,
-        Command::Team(workspace::TeamCommand::Use { .. }) => true,
+        Command::Leave => true,
+        Command::Team(
+            workspace::TeamCommand::Use { .. }
+            | workspace::TeamCommand::Machines
+            | workspace::TeamCommand::Revoke { .. },
+        ) => true,
         Command::Payouts(cmd) => partners::names_a_file(cmd),
         _ => false,
     };
@@ -317,6 +325,7 @@ fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<(
             Err(KeelError::NotAllowed("this command runs before a workspace is open".into()))
         }
         Command::Sync(args) => team_link::sync(ctx, args),
+        Command::Leave => team_link::leave(ctx),
     }
 }
 

@@ -231,3 +231,66 @@ fn forward_import(ws: &mut Workspace, args: Vec<String>, file: &Path, json: bool
     };
     remote::forward_job(ws, args, Some(file), json, &mut bar)
 }
+
+/// `keel team machines`: the machines that joined (a sales leader sees the team's).
+pub fn machines(ctx: &mut Ctx) -> Result<()> {
+    let remote = remote::Remote::connect(&mut ctx.ws)?;
+    let machines = remote.machines()?;
+    if ctx.json {
+        return output::json(&machines);
+    }
+    let rows: Vec<Vec<String>> = machines
+        .iter()
+        .map(|m| {
+            let this = if m.machine == remote.machine() { " (this one)" } else { "" };
+            vec![
+                format!("{}{this}", m.machine),
+                m.member_name.clone(),
+                m.joined_at.get(..10).unwrap_or(&m.joined_at).to_string(),
+                m.revoked_at.as_deref().map_or_else(
+                    || "active".to_string(),
+                    |at| format!("revoked {}", at.get(..10).unwrap_or(at)),
+                ),
+            ]
+        })
+        .collect();
+    output::table(&["MACHINE", "MEMBER", "JOINED", "STATE"], &rows);
+    Ok(())
+}
+
+/// `keel team revoke MACHINE`: that machine signs in no more and its sessions end now.
+pub fn revoke(ctx: &mut Ctx, machine: &str) -> Result<()> {
+    let remote = remote::Remote::connect(&mut ctx.ws)?;
+    remote.revoke(machine)?;
+    if ctx.json {
+        return output::json(&serde_json::json!({ "revoked": machine }));
+    }
+    println!("Machine {machine} is revoked: it can no longer sign in, and its sessions have ended.");
+    Ok(())
+}
+
+/// `keel leave`: this machine stops working with the team. Its access is revoked on the
+/// server and its credential forgotten here; the copy stays readable.
+pub fn leave(ctx: &mut Ctx) -> Result<()> {
+    if !ctx.ws.is_replica() {
+        return Err(crate::KeelError::NotAllowed(
+            "this workspace is not joined to a team (see `keel join`)".into(),
+        ));
+    }
+    let waiting = ctx.ws.outbox_counts()?;
+    if waiting.0 + waiting.1 > 0 {
+        return Err(crate::KeelError::NotAllowed(format!(
+            "{} changes made here were not synced (keel sync --status): send or discard them before leaving",
+            waiting.0 + waiting.1
+        )));
+    }
+    let remote = remote::Remote::connect(&mut ctx.ws)?;
+    let machine = remote.machine().to_string();
+    remote.revoke(&machine)?;
+    ctx.ws.forget_team_credential()?;
+    if ctx.json {
+        return output::json(&serde_json::json!({ "left": machine }));
+    }
+    println!("This machine ({machine}) has left the team. The copy stays readable here.");
+    Ok(())
+}

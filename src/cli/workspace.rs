@@ -126,6 +126,12 @@ pub enum TeamCommand {
     /// In a team workspace: a new one-time invitation code for a member, to join from
     /// another machine (sales leaders only).
     Invite { name: String },
+    /// In a team workspace: the machines that joined (a sales leader sees the team's, a
+    /// member their own).
+    Machines,
+    /// In a team workspace: revoke a machine's access, e.g. a lost laptop's (sales leaders
+    /// any machine, a member their own). Its sessions end at once.
+    Revoke { machine: String },
 }
 
 pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
@@ -200,6 +206,11 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
                     .into(),
             ))
         }
+        TeamCommand::Machines | TeamCommand::Revoke { .. } if !ctx.ws.is_replica() => {
+            Err(crate::KeelError::NotAllowed("machines are for team workspaces (see `keel join`)".into()))
+        }
+        TeamCommand::Machines => super::team_link::machines(ctx),
+        TeamCommand::Revoke { machine } => super::team_link::revoke(ctx, &machine),
         TeamCommand::Deactivate { name } => {
             let who = ctx.principal()?;
             let target = team::find(&ctx.ws, &name)?.id;

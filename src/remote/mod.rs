@@ -133,6 +133,14 @@ fn answer<T: serde::de::DeserializeOwned>(
     Err(KeelError::from_body(body))
 }
 
+/// A reply with no body: success, or the server's `{code, field, message}` as an error.
+fn answer_empty(reply: ureq::http::Response<ureq::Body>, base: &str) -> Result<()> {
+    if (200..300).contains(&reply.status().as_u16()) {
+        return Ok(());
+    }
+    answer::<serde_json::Value>(reply, base).map(|_| ())
+}
+
 impl Remote {
     /// Connects the copy to its server: with the session it keeps while that is current
     /// (one cheap check, `GET /v1/me`), else by signing in with the credential it received
@@ -140,6 +148,13 @@ impl Remote {
     /// Keeps what the server says of itself (its epoch the first time, its schema version).
     pub fn connect(ws: &mut Workspace) -> Result<Remote> {
         let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+        if link.credential.is_empty() {
+            return Err(KeelError::NotAllowed(
+                "this machine has left the team (keel leave): the copy still reads; to work with the team again, \
+                 join again with a new invitation code"
+                    .into(),
+            ));
+        }
         let remote = match Remote::resume(&link, ws.team_session()?, ws.clock().now())? {
             Some(remote) => remote,
             None => {
@@ -228,6 +243,37 @@ impl Remote {
             }
         }
         Err(KeelError::Offline(format!("the team server at {} closed the connection", self.base)))
+    }
+
+    /// The team's machines this member may see (a sales leader: all; else their own).
+    pub fn machines(&self) -> Result<Vec<protocol::Machine>> {
+        answer(self.get("/v1/machines")?, &self.base)
+    }
+
+    /// Revokes a machine's access (a sales leader any; a member their own).
+    pub fn revoke(&self, machine: &str) -> Result<()> {
+        let reply = stamped(
+            self.agent.post(format!("{}/v1/machines/{machine}/revoke", self.base)),
+            self.epoch.as_deref(),
+        )
+        .header("Authorization", format!("Bearer {}", self.token))
+        .send_empty()
+        .map_err(|e| offline(&self.base, e))?;
+        answer_empty(reply, &self.base)
+    }
+
+    /// Ends this session on the server.
+    pub fn sign_out(&self) -> Result<()> {
+        let reply = stamped(self.agent.delete(format!("{}/v1/session", self.base)), self.epoch.as_deref())
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| offline(&self.base, e))?;
+        answer_empty(reply, &self.base)
+    }
+
+    /// This machine's id on the server.
+    pub fn machine(&self) -> &str {
+        &self.session.client_id
     }
 
     /// Sends a file a command will read (an import's), once; returns its name on the server.

@@ -108,3 +108,15 @@ pub struct FeedPage {
     pub entries: Vec<FeedEntry>,
     pub position: i64,
 }
+
+/// A machine that joined the team (`GET /v1/machines`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Machine {
+    pub machine: String,
+    pub member_id: i64,
+    pub member_name: String,
+    pub joined_at: String,
+    pub revoked_at: Option<String>,
+    /// Sessions it holds now (0: it signs in again before its next change).
+    pub open_sessions: i64,
+}

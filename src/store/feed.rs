@@ -307,6 +307,15 @@ pub fn set_link(conn: &Connection, link: &TeamLink) -> Result<()> {
     Ok(())
 }
 
+/// Forgets the machine's credential and session: it has left the team (`keel leave`).
+pub fn forget_credential(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "UPDATE team_link SET credential = '', session_token = NULL, session_expires_at = NULL WHERE id = 1",
+        [],
+    )?;
+    Ok(())
+}
+
 /// The copy's current session (token and when it expires, RFC 3339), if it has one.
 pub fn session(conn: &Connection) -> Result<Option<(String, String)>> {
     Ok(conn

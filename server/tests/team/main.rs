@@ -4,6 +4,7 @@
 
 mod harness;
 mod imports;
+mod machines;
 mod offline;
 mod portal;
 mod proxy;

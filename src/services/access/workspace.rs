@@ -281,6 +281,11 @@ impl Workspace {
         store::feed::session(&self.conn)
     }
 
+    /// Forgets this machine's credential and session (it left the team); the copy reads on.
+    pub fn forget_team_credential(&mut self) -> Result<()> {
+        self.writing(|conn| store::with_tx(conn, store::feed::forget_credential))
+    }
+
     /// Keeps the copy's session with its server (or forgets it, with `None`).
     pub fn keep_team_session(&mut self, session: Option<(&str, &str)>) -> Result<()> {
         self.writing(|conn| store::with_tx(conn, |tx| store::feed::set_session(tx, session)))

@@ -1,0 +1,113 @@
+//! Machines and sessions: a sales leader sees and revokes any machine, a member their
+//! own; a revoked machine is refused at once and its live stream ends; `keel leave`.
+
+use crate::harness::{an_open_deal_of, http, json, keel, refusal, Team};
+use std::io::BufRead;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn machine_of(copy: &Path) -> String {
+    rusqlite::Connection::open(copy)
+        .expect("copy")
+        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
+        .expect("link")
+}
+
+fn session_token(copy: &Path) -> String {
+    rusqlite::Connection::open(copy)
+        .expect("copy")
+        .query_row("SELECT session_token FROM team_link", [], |r| r.get(0))
+        .expect("a kept session")
+}
+
+/// A second code for a member, from the leader's copy (`team invite`).
+fn another_code(leader: &Path, name: &str) -> String {
+    let out = keel(leader, &["team", "invite", name]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let code = text.split(": ").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("a code");
+    code.to_string()
+}
+
+#[test]
+fn a_leader_revokes_a_lost_laptop_which_is_refused_at_once_and_whose_live_stream_ends() {
+    let team = Team::demo(30);
+    let ae_name = team.member_named(1);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let laptop = team.join("ae-laptop", &team.code(&ae_name));
+    let desktop = team.join("ae-desktop", &another_code(&leader, &ae_name));
+
+    // Who sees which machines.
+    let mine = json(&laptop, &["team", "machines"]);
+    let mine: Vec<&str> =
+        mine.as_array().expect("list").iter().map(|m| m["machine"].as_str().unwrap_or("")).collect();
+    assert_eq!(mine.len(), 2, "a member sees their own two machines: {mine:?}");
+    assert!(!mine.contains(&machine_of(&leader).as_str()), "and not the leader's");
+    assert_eq!(
+        json(&leader, &["team", "machines"]).as_array().map(Vec::len),
+        Some(3),
+        "a leader sees the team's"
+    );
+
+    // A member may not revoke another member's machine: it does not exist for them.
+    let refused = refusal(&laptop, &["team", "revoke", &machine_of(&leader)]);
+    assert_eq!(refused["code"], "not_found", "{refused}");
+    json(&leader, &["sync"]);
+
+    // The laptop's live stream, open while it is revoked.
+    let token = session_token(&laptop);
+    let url = format!("{}/v1/events", team.url);
+    let stream = std::thread::spawn(move || {
+        let mut reply =
+            // Bounded: a stream that never ended would end here after 30 s, and fail below.
+            http()
+                .get(&url)
+                .header("Authorization", format!("Bearer {token}"))
+                .config()
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .call()
+                .expect("events");
+        assert_eq!(reply.status().as_u16(), 200);
+        let reader = std::io::BufReader::new(reply.body_mut().as_reader());
+        let opened = Instant::now();
+        let lines = reader.lines().take_while(Result::is_ok).count();
+        (lines, opened.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    json(&leader, &["team", "revoke", &machine_of(&laptop)]);
+    let (lines, open_for) = stream.join().expect("the stream thread");
+    assert!(lines >= 1, "the stream said where the feed stood first");
+    assert!(open_for < Duration::from_secs(20), "the revoked machine's stream ended ({open_for:?})");
+
+    let deal = an_open_deal_of(&desktop, "Still at my desk");
+    let refused = refusal(
+        &laptop,
+        &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "From the lost laptop"],
+    );
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("revoked"), "{refused}");
+    json(&desktop, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "From the desk"]);
+    let listed = json(&leader, &["team", "machines"]);
+    let laptop_row =
+        listed.as_array().expect("list").iter().find(|m| m["machine"] == machine_of(&laptop)).cloned();
+    assert!(laptop_row.is_some_and(|m| m["revoked_at"].is_string()), "{listed}");
+}
+
+#[test]
+fn a_member_leaves_from_one_machine_and_the_copy_still_reads() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let before = json(&ae, &["deal", "list", "--limit", "5"]);
+    let left = json(&ae, &["leave"]);
+    assert_eq!(left["left"], machine_of(&ae).as_str());
+    assert_eq!(json(&ae, &["deal", "list", "--limit", "5"]), before, "the copy still reads");
+    let credential: String = rusqlite::Connection::open(&ae)
+        .expect("copy")
+        .query_row("SELECT credential FROM team_link", [], |r| r.get(0))
+        .expect("link");
+    assert!(credential.is_empty(), "the credential is gone from the file");
+    let refused = refusal(&ae, &["sync"]);
+    assert_eq!(refused["code"], "not_allowed", "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("join again"), "{refused}");
+}
