@@ -233,6 +233,17 @@ pub fn join(
     Ok(Ok((session, format!("{client_id}.{credential_secret}"))))
 }
 
+/// Whether a credential names a machine this server knows and has not revoked (by its
+/// public part, before any password hashing).
+pub fn is_known_machine(conn: &Connection, credential: &str) -> Result<bool> {
+    let Some((client_id, _)) = credential.split_once('.') else { return Ok(false) };
+    Ok(conn.query_row(
+        "SELECT count(*) > 0 FROM server_clients WHERE client_id = ?1 AND revoked_at IS NULL",
+        [client_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Signs a machine in with the credential it received on joining.
 pub fn sign_in(
     conn: &Connection,

@@ -33,6 +33,9 @@ pub struct Config {
     /// Fault injection for the crash tests: wait this long after a command committed,
     /// before answering, so a test can kill the server between the two.
     pub pause_after_commit: Option<Duration>,
+    /// The reverse proxy in front of the server: for its connections, the client's
+    /// address is the one it reports (`X-Forwarded-For`); anyone else's header is ignored.
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 pub(crate) struct Shared {
@@ -46,6 +49,7 @@ pub(crate) struct Shared {
     /// The one connection that writes the workspace (and feeds its rows).
     pub(crate) writer: Mutex<Option<Workspace>>,
     pub(crate) limiter: Limiter,
+    pub(crate) trusted_proxy: Option<std::net::IpAddr>,
     /// The feed's latest position, for members' open screens.
     pub(crate) position: watch::Sender<i64>,
     /// Long commands (imports) run as jobs, by `machine-number`.
@@ -69,6 +73,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
         portal_dir: config.portal_dir,
         writer: Mutex::new(Some(writer)),
         limiter: Limiter::default(),
+        trusted_proxy: config.trusted_proxy,
         position,
         jobs: Mutex::default(),
         epoch,
@@ -254,15 +259,45 @@ pub(crate) fn session_reply(state: &Shared, session: Session, credential: Option
     }
 }
 
+/// The address a request came from: the peer's, or, when the peer is the configured
+/// trusted proxy, the client address it appended last to `X-Forwarded-For`.
+pub(crate) fn client_address(state: &Shared, peer: SocketAddr, headers: &HeaderMap) -> std::net::IpAddr {
+    if state.trusted_proxy != Some(peer.ip()) {
+        return peer.ip();
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .next_back()
+        .unwrap_or(peer.ip())
+}
+
+/// Whether a sign-in attempt is held back by its address's failures before it is tried.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddressGuard {
+    /// Always (a person's password, a one-time code).
+    Always,
+    /// Not for a machine the server knows: its 256-bit credential cannot be guessed, so a
+    /// stranger's failures from the same address (an office, a proxy) must not lock it
+    /// out. Its failures still count against the address and the machine.
+    SkipForKnownMachine,
+}
+
 /// A sign-in attempt: refused at once while its address or target must wait.
 pub(crate) fn limited<T>(
     state: &Shared,
-    address: SocketAddr,
+    address: std::net::IpAddr,
+    guard: AddressGuard,
     attempt: impl FnOnce() -> keel::Result<Result<T, accounts::Refused>>,
 ) -> Result<T, HttpError> {
-    let ip_key = format!("ip:{}", address.ip());
-    if let Some(wait) = state.limiter.wait(std::slice::from_ref(&ip_key)) {
-        return Err(too_many(wait));
+    let ip_key = format!("ip:{address}");
+    if guard == AddressGuard::Always {
+        if let Some(wait) = state.limiter.wait(std::slice::from_ref(&ip_key)) {
+            return Err(too_many(wait));
+        }
     }
     match attempt()? {
         Ok(value) => {

@@ -48,6 +48,11 @@ struct Args {
     #[arg(long, default_value_t = 12, value_name = "HOURS")]
     session_hours: i64,
 
+    /// The reverse proxy in front of this server (its address as it connects): failed
+    /// sign-ins are then counted per client address as it reports in X-Forwarded-For.
+    #[arg(long, value_name = "ADDR")]
+    trusted_proxy: Option<std::net::IpAddr>,
+
     /// The partner portal's built files (`portal/build`), served at /portal.
     #[arg(long, env = "KEEL_PORTAL_DIR", value_name = "DIR")]
     portal_dir: Option<PathBuf>,
@@ -172,6 +177,7 @@ fn run(args: Args) -> keel::Result<()> {
                 session_hours: args.session_hours,
                 tls: args.tls_cert.zip(args.tls_key),
                 portal_dir: args.portal_dir,
+                trusted_proxy: args.trusted_proxy,
                 pause_after_commit: std::env::var("KEEL_SERVER_PAUSE_AFTER_COMMIT_MS")
                     .ok()
                     .and_then(|ms| ms.parse().ok())

@@ -6,7 +6,7 @@
 //! every answer carries a strict Content-Security-Policy.
 
 use crate::accounts;
-use crate::app::{blocking, limited, open_writer, AppState, HttpError, Shared};
+use crate::app::{blocking, client_address, limited, open_writer, AddressGuard, AppState, HttpError, Shared};
 use crate::portal_accounts::{self, PortalSession};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
@@ -185,12 +185,13 @@ fn signed_in_reply(
 
 async fn accept(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Json(request): Json<AcceptRequest>,
 ) -> Result<Response, HttpError> {
+    let address = client_address(&state, peer, &headers);
     blocking(move || {
-        let session = limited(&state, address, || {
+        let session = limited(&state, address, AddressGuard::Always, || {
             let mut conn = accounts::open(&state.db)?;
             portal_accounts::accept(
                 &mut conn,
@@ -208,12 +209,13 @@ async fn accept(
 
 async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Json(request): Json<SignInRequest>,
 ) -> Result<Response, HttpError> {
+    let address = client_address(&state, peer, &headers);
     blocking(move || {
-        let session = limited(&state, address, || {
+        let session = limited(&state, address, AddressGuard::Always, || {
             let conn = accounts::open(&state.db)?;
             portal_accounts::sign_in(
                 &conn,

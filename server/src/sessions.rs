@@ -1,7 +1,9 @@
 //! Joining with a code and signing in: each attempt rate-limited.
 
 use crate::accounts;
-use crate::app::{authenticate, bearer, blocking, limited, session_reply, AppState, HttpError};
+use crate::app::{
+    authenticate, bearer, blocking, client_address, limited, session_reply, AddressGuard, AppState, HttpError,
+};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -12,11 +14,13 @@ use std::net::SocketAddr;
 
 pub(crate) async fn join(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(request): Json<JoinRequest>,
 ) -> Result<Json<SessionReply>, HttpError> {
+    let address = client_address(&state, peer, &headers);
     blocking(move || {
-        let (session, credential) = limited(&state, address, || {
+        let (session, credential) = limited(&state, address, AddressGuard::Always, || {
             let mut conn = accounts::open(&state.db)?;
             accounts::join(&mut conn, &request.code, state.clock.now(), state.session_hours)
         })?;
@@ -27,11 +31,15 @@ pub(crate) async fn join(
 
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(request): Json<SignInRequest>,
 ) -> Result<Json<SessionReply>, HttpError> {
+    let address = client_address(&state, peer, &headers);
     blocking(move || {
-        let session = limited(&state, address, || {
+        let known = accounts::is_known_machine(&accounts::open(&state.db)?, &request.credential)?;
+        let guard = if known { AddressGuard::SkipForKnownMachine } else { AddressGuard::Always };
+        let session = limited(&state, address, guard, || {
             let conn = accounts::open(&state.db)?;
             accounts::sign_in(&conn, &request.credential, state.clock.now(), state.session_hours)
         })?;

@@ -85,10 +85,16 @@ impl Team {
 
     /// Starts the server with its clock at `now`.
     pub fn start_at(&mut self, port: u16, pause_after_commit_ms: Option<u64>, now: &str) {
+        self.start_with(port, pause_after_commit_ms, now, &[]);
+    }
+
+    /// Starts the server with more of its options (`--trusted-proxy 127.0.0.1`, say).
+    pub fn start_with(&mut self, port: u16, pause_after_commit_ms: Option<u64>, now: &str, options: &[&str]) {
         let log = self.dir.path().join("server.err");
         let mut command = Command::new(server_bin());
         command
             .args(["--db", self.db.to_str().expect("utf-8"), "--listen", &format!("127.0.0.1:{port}")])
+            .args(options)
             .env("KEEL_NOW", now)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log"));

@@ -245,3 +245,65 @@ fn a_sales_leader_invites_a_member_again_and_an_account_executive_may_not() {
     let refused = refusal(&team.db, &["team", "invite", &ae_name]);
     assert_eq!(refused["code"], "not_allowed", "{refused}");
 }
+
+/// A stranger's failed sign-ins from the member's own address (an office, a shared proxy)
+/// do not lock out a machine the server knows: its credential cannot be guessed, so its
+/// sign-in is not held back by the address. The stranger is slowed down all the same.
+#[test]
+fn a_strangers_failed_sign_ins_do_not_delay_a_members_change() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = crate::harness::an_open_deal_of(&ae, "Busy office");
+    // The member's session is over: the next change must sign in.
+    rusqlite::Connection::open(&team.db)
+        .expect("server")
+        .execute("DELETE FROM server_sessions", [])
+        .expect("end");
+    let statuses: Vec<u16> = (0..7)
+        .map(|i| {
+            http()
+                .post(format!("{}/v1/session", team.url))
+                .send_json(body!({ "credential": format!("unknown{i}.guess") }))
+                .expect("sign in")
+                .status()
+                .as_u16()
+        })
+        .collect();
+    assert_eq!(statuses.last(), Some(&429), "the stranger waits: {statuses:?}");
+    let started = std::time::Instant::now();
+    json(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "Not held back"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "no wait was served to the member");
+}
+
+/// Behind a trusted proxy, failures are counted per client address as the proxy reports
+/// it; from anyone else, the header is ignored (it cannot be used to dodge the count).
+#[test]
+fn failures_are_counted_per_client_behind_a_trusted_proxy_and_the_header_is_ignored_otherwise() {
+    let mut team = Team::demo(20);
+    // Each guess aims at another member, so only the address's count can slow them down.
+    let guesses = std::cell::Cell::new(900);
+    let failing = |team: &Team, forwarded: &str| -> u16 {
+        guesses.set(guesses.get() + 1);
+        http()
+            .post(format!("{}/v1/join", team.url))
+            .header("X-Forwarded-For", forwarded)
+            .send_json(body!({ "code": format!("{}-nope", guesses.get()) }))
+            .expect("join")
+            .status()
+            .as_u16()
+    };
+    // Without --trusted-proxy: rotating the header does not help a guesser.
+    let spoofed: Vec<u16> = (0..7).map(|i| failing(&team, &format!("198.51.100.{i}"))).collect();
+    assert_eq!(spoofed.last(), Some(&429), "{spoofed:?}");
+
+    team.kill();
+    let port = team.port;
+    team.start_with(port, None, crate::harness::NOW, &["--trusted-proxy", "127.0.0.1"]);
+    let one_client: Vec<u16> = (0..7).map(|_| failing(&team, "203.0.113.7")).collect();
+    assert_eq!(one_client.last(), Some(&429), "{one_client:?}");
+    assert_eq!(
+        failing(&team, "10.20.30.40, 203.0.113.99"),
+        401,
+        "another client behind the proxy is not held back"
+    );
+}
