@@ -34,10 +34,16 @@ pub(crate) async fn command(
             None => None,
         };
         if let Some(path) = &upload {
-            let typed = path.to_string_lossy().into_owned();
-            for arg in request.args.iter_mut().filter(|a| *a == keel::remote::protocol::UPLOAD_ARG) {
-                arg.clone_from(&typed);
-            }
+            // An upload goes with one import, as its file: the one place it may stand.
+            let at = keel::cli::import_file_position(&request.args)
+                .filter(|at| request.args[*at] == keel::remote::protocol::UPLOAD_ARG)
+                .ok_or_else(|| {
+                    HttpError::from(KeelError::invalid(
+                        "upload",
+                        "a file sent ahead goes only with an import, as the file it imports",
+                    ))
+                })?;
+            request.args[at] = path.to_string_lossy().into_owned();
         }
         if request.background {
             return start_job(&shared, session, request, upload);

@@ -36,11 +36,30 @@ pub(crate) fn uploads_dir(db: &std::path::Path) -> PathBuf {
         .join(".keel-uploads")
 }
 
+/// How long an upload no command used is kept.
+const UPLOAD_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Removes the uploads no command used within [`UPLOAD_KEPT`] (a command removes its own).
+fn sweep_uploads(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > UPLOAD_KEPT));
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Keeps a file a member sent for a command (an import), under a name only they can use.
+/// The sender is authenticated before a byte is read, and the file is written as it
+/// arrives (never held whole in memory), up to [`MAX_UPLOAD`].
 pub(crate) async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<UploadReply>, HttpError> {
     let token = bearer(&headers);
     let name = headers
@@ -50,22 +69,55 @@ pub(crate) async fn upload(
         .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| !n.starts_with('.') && !n.is_empty())
         .unwrap_or_else(|| "upload".into());
-    blocking(move || {
-        let session = authenticate(&state, token)?;
+    let shared = state.clone();
+    let (dir, folder) = blocking(move || {
+        let session = authenticate(&shared, token)?;
+        let root = uploads_dir(&shared.db);
+        sweep_uploads(&root);
         let mut secret = [0u8; 12];
         getrandom::fill(&mut secret).expect("the operating system's random generator");
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
         let folder = format!("{}-{hex}", session.member.0);
-        let dir = uploads_dir(&state.db).join(&folder);
-        let io = |context: &str| {
-            let context = context.to_string();
-            move |source| KeelError::Io { context, source }
-        };
-        std::fs::create_dir_all(&dir).map_err(io("keeping the upload"))?;
-        std::fs::write(dir.join(&name), &body).map_err(io("keeping the upload"))?;
-        Ok(Json(UploadReply { upload: format!("{folder}/{name}") }))
+        let dir = root.join(&folder);
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| KeelError::Io { context: "keeping the upload".into(), source })?;
+        Ok((dir, folder))
     })
-    .await
+    .await?;
+    let written = write_upload(&dir.join(&name), body).await;
+    if let Err(e) = written {
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        return Err(e);
+    }
+    Ok(Json(UploadReply { upload: format!("{folder}/{name}") }))
+}
+
+async fn write_upload(path: &std::path::Path, body: axum::body::Body) -> Result<(), HttpError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let io = |source| HttpError::from(KeelError::Io { context: "keeping the upload".into(), source });
+    let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            HttpError::from(KeelError::Io {
+                context: "receiving the upload".into(),
+                source: std::io::Error::other(e),
+            })
+        })?;
+        size += chunk.len();
+        if size > MAX_UPLOAD {
+            return Err(HttpError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                keel_api::ErrorCode::InvalidInput,
+                format!("an upload is at most {} MiB", MAX_UPLOAD >> 20),
+            ));
+        }
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.sync_all().await.map_err(io)?;
+    Ok(())
 }
 
 /// The file a member uploaded, by the name the upload answered; another member's, or a

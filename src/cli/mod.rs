@@ -237,6 +237,11 @@ fn forwarded_args() -> Vec<String> {
     kept
 }
 
+/// Where an import's FILE stands in a command line (see [`team_link::file_position`]).
+pub fn import_file_position(args: &[String]) -> Option<usize> {
+    team_link::file_position(args)
+}
+
 /// Runs a member's command on the team server's workspace, as that member, and returns
 /// what it printed. Commands that name files on the machine they run on, or that manage
 /// the server's file itself, are refused: they belong to the member's own machine or

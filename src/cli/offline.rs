@@ -103,6 +103,36 @@ fn table_of(top: &str, arg: &str) -> Option<&'static str> {
 /// The records a command line names by id: `(position in args, table, id)`. The
 /// command's own definition says which tokens are values of which argument.
 pub fn references(args: &[String]) -> Vec<(usize, &'static str, i64)> {
+    argument_values(args)
+        .into_iter()
+        .filter_map(|v| {
+            let table = table_of(&v.top, &v.argument)?;
+            Some((v.at, table, v.value.parse::<i64>().ok()?))
+        })
+        .collect()
+}
+
+/// Where the value of `argument` stands in a command line under the top-level command
+/// `top` (an import's `file`, say), as the command's own definition reads it: a flag's
+/// value that happens to spell the same text is not it.
+pub fn position_of(args: &[String], top: &str, argument: &str) -> Option<usize> {
+    argument_values(args).into_iter().find(|v| v.top == top && v.argument == argument).map(|v| v.at)
+}
+
+/// One argument's value in a command line.
+struct ArgumentValue {
+    /// Where the value stands in the line (its token; `--flag=value` is one token).
+    at: usize,
+    /// The top-level command (`deal`, `import`…).
+    top: String,
+    /// The argument's id in the command's definition.
+    argument: String,
+    value: String,
+}
+
+/// Every value a command line gives an argument, read with the command's own definition
+/// (which tokens are flags, which flags take a value, which positional is which).
+fn argument_values(args: &[String]) -> Vec<ArgumentValue> {
     let mut root = Cli::command();
     // Building fills in what each argument takes (a flag like --json takes no value).
     root.build();
@@ -115,6 +145,7 @@ pub fn references(args: &[String]) -> Vec<(usize, &'static str, i64)> {
     let mut i = 0;
     while i < args.len() {
         let token = &args[i];
+        let top = path.first().cloned().unwrap_or_default();
         if let Some(flag) = token.strip_prefix("--") {
             let (name, inline) = match flag.split_once('=') {
                 Some((name, value)) => (name, Some(value)),
@@ -137,10 +168,7 @@ pub fn references(args: &[String]) -> Vec<(usize, &'static str, i64)> {
                 Some(value) => (i, value.to_string()),
                 None => (i + 1, args.get(i + 1).cloned().unwrap_or_default()),
             };
-            let top = path.first().map_or("", String::as_str);
-            if let (Some(table), Ok(id)) = (table_of(top, arg.get_id().as_str()), value.parse::<i64>()) {
-                found.push((at, table, id));
-            }
+            found.push(ArgumentValue { at, top, argument: arg.get_id().to_string(), value });
             i = if inline.is_some() { i + 1 } else { i + 2 };
             continue;
         }
@@ -153,12 +181,13 @@ pub fn references(args: &[String]) -> Vec<(usize, &'static str, i64)> {
             continue;
         }
         positional += 1;
-        let arg = command.get_positionals().find(|a| a.get_index() == Some(positional)).cloned();
-        let top = path.first().map_or("", String::as_str);
-        if let Some(arg) = arg {
-            if let (Some(table), Ok(id)) = (table_of(top, arg.get_id().as_str()), token.parse::<i64>()) {
-                found.push((i, table, id));
-            }
+        if let Some(arg) = command.get_positionals().find(|a| a.get_index() == Some(positional)) {
+            found.push(ArgumentValue {
+                at: i,
+                top,
+                argument: arg.get_id().to_string(),
+                value: token.clone(),
+            });
         }
         i += 1;
     }

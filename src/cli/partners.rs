@@ -453,7 +453,8 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
             return Ok(());
         }
         RegistrationCommand::Expire => {
-            let expired = registrations::expire_due(&mut ctx.ws)?;
+            let who = ctx.principal()?;
+            let expired = registrations::expire_due(&mut ctx.ws, who)?;
             if ctx.json {
                 return output::json(&expired);
             }

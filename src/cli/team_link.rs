@@ -206,19 +206,10 @@ fn long_command(args: &[String]) -> Result<LongCommand> {
 
 /// Sends an import's file and runs it as a job, showing its progress as a local import does.
 fn forward_import(ws: &mut Workspace, args: Vec<String>, file: &Path, json: bool) -> Result<String> {
-    let typed = file.to_string_lossy().into_owned();
-    let mut replaced = false;
-    let args: Vec<String> = args
-        .into_iter()
-        .map(|a| {
-            if !replaced && a == typed {
-                replaced = true;
-                remote::protocol::UPLOAD_ARG.to_string()
-            } else {
-                a
-            }
-        })
-        .collect();
+    let mut args = args;
+    let at =
+        file_position(&args).ok_or_else(|| crate::KeelError::invalid("file", "give the file to import"))?;
+    args[at] = remote::protocol::UPLOAD_ARG.to_string();
     let show_bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut bar = |done: u64, total: u64| {
         if show_bar && total > 0 {
@@ -230,6 +221,12 @@ fn forward_import(ws: &mut Workspace, args: Vec<String>, file: &Path, json: bool
         }
     };
     remote::forward_job(ws, args, Some(file), json, &mut bar)
+}
+
+/// Where the import's FILE stands in a command line, as the command's own definition
+/// reads it (a flag's value that happens to equal the path is left alone).
+pub(crate) fn file_position(args: &[String]) -> Option<usize> {
+    super::offline::position_of(args, "import", "file")
 }
 
 /// `keel team machines`: the machines that joined (a sales leader sees the team's).
@@ -293,4 +290,22 @@ pub fn leave(ctx: &mut Ctx) -> Result<()> {
     }
     println!("This machine ({machine}) has left the team. The copy stays readable here.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_position;
+
+    fn line(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn the_import_file_is_found_where_the_parser_read_it_not_where_its_text_first_appears() {
+        let args = line(&["import", "deals", "--map", "deals.csv", "deals.csv", "--dry-run"]);
+        assert_eq!(file_position(&args), Some(4), "a mapping that spells the path is not the file");
+        let args = line(&["--json", "import", "contacts", "people.xlsx"]);
+        assert_eq!(file_position(&args), Some(3));
+        assert_eq!(file_position(&line(&["deal", "add", "--name", "x.csv"])), None);
+    }
 }

@@ -169,3 +169,63 @@ fn a_long_import_commits_in_slices_and_another_members_command_gets_in_between()
     json(&leader, &["import", "revert", &batches[0]["id"].to_string()]);
     assert_eq!(deal_count(&team.db), before);
 }
+
+/// A file sent ahead goes with an import only, as the file it imports: a command that
+/// puts `@upload` anywhere else (a deal's name, say) is refused and runs nothing, so the
+/// server's own path never ends up in a record.
+#[test]
+fn an_upload_stands_only_for_an_imports_file() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let (token, client) = session_of(&team, &ae);
+    let mut reply = http()
+        .post(format!("{}/v1/uploads", team.url))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("x-keel-file-name", "notes.csv")
+        .send(&b"Deal Name,Amount\nX,1\n"[..])
+        .expect("upload");
+    let upload: serde_json::Value = reply.body_mut().read_json().expect("json");
+    let account = json(&ae, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    let before = deal_count(&team.db);
+    let mut reply = http()
+        .post(format!("{}/v1/commands", team.url))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(serde_json::json!({"client_id": client, "seq": 900, "json": true, "upload": upload["upload"],
+            "args": ["deal", "add", "--account", account, "--name", "@upload", "--amount", "1", "--close", "2027-01-29"]}))
+        .expect("command");
+    assert_eq!(reply.status().as_u16(), 422);
+    let body: serde_json::Value = reply.body_mut().read_json().expect("json");
+    assert_eq!(body["field"], "upload", "{body}");
+    assert_eq!(deal_count(&team.db), before, "nothing ran");
+}
+
+/// An upload no command used is not kept for ever: the next upload sweeps those older
+/// than a day. A stranger's upload is refused before it is read.
+#[test]
+fn uploads_no_command_used_are_swept_and_strangers_cannot_upload() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let (token, _) = session_of(&team, &ae);
+    let send = |token: &str| {
+        http()
+            .post(format!("{}/v1/uploads", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("x-keel-file-name", "deals.csv")
+            .send(&b"Deal Name,Amount\nX,1\n"[..])
+            .expect("upload")
+    };
+    let mut first = send(&token);
+    let name: serde_json::Value = first.body_mut().read_json().expect("json");
+    let folder = name["upload"].as_str().expect("name").split('/').next().expect("folder").to_string();
+    let uploads = team.dir.path().join(".keel-uploads");
+    let kept = uploads.join(&folder);
+    assert!(kept.is_dir());
+    let aged =
+        std::process::Command::new("touch").args(["-d", "2 days ago"]).arg(&kept).status().expect("touch");
+    assert!(aged.success());
+    assert_eq!(send(&token).status().as_u16(), 200);
+    assert!(!kept.exists(), "the day-old unused upload was swept");
+    let before = std::fs::read_dir(&uploads).expect("uploads").count();
+    assert_eq!(send("not-a-session").status().as_u16(), 401);
+    assert_eq!(std::fs::read_dir(&uploads).expect("uploads").count(), before, "a stranger left nothing");
+}

@@ -247,9 +247,15 @@ fn expire_due_in(
 
 /// Writes due expiries as a job of its own (`keel registration expire`); reads show
 /// them as expired already.
-pub fn expire_due(ws: &mut Workspace) -> Result<Vec<RegistrationId>> {
+pub fn expire_due(ws: &mut Workspace, who: Principal) -> Result<Vec<RegistrationId>> {
+    crate::services::policy::require(
+        ws.conn(),
+        who,
+        crate::services::policy::Capability::RunPartnerProgram,
+        "write down due registration expiries",
+    )?;
     let today = ws.today();
-    ws.write(|tx, now| expire_due_in(tx, now, today))
+    ws.write_as(who, |tx, now| expire_due_in(tx, now, today))
 }
 
 /// Every check a submission passes, whether first submitted or resubmitted after a

@@ -407,7 +407,12 @@ fn reading_registrations_writes_nothing_and_shows_due_expiries() {
     assert_eq!(page.registrations[0].status, RegistrationStatus::Expired);
     assert_eq!(before, p.fx.snapshot(), "reading wrote nothing");
     // The expiry is written by the next command that decides on registrations, or the job.
-    assert_eq!(registrations::expire_due(&mut p.fx.ws).expect("job"), [id]);
+    // Only the partner program writes it down; anyone else is refused and writes nothing.
+    let ae = p.fx.ae;
+    let refused = registrations::expire_due(&mut p.fx.ws, ae).expect_err("an account executive");
+    assert_eq!(refused.code(), "forbidden", "{refused}");
+    assert_eq!(before, p.fx.snapshot(), "a refused job wrote nothing");
+    assert_eq!(registrations::expire_due(&mut p.fx.ws, pm).expect("job"), [id]);
     assert_ne!(before, p.fx.snapshot(), "the job wrote it down");
 }
 
