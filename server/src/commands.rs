@@ -94,8 +94,23 @@ pub(crate) fn run_command(
         Ok(None) => {
             // A change made offline is refused before anything else is said about it
             // when what it was based on has changed (the write checks it again).
-            if let Err(e) = ws.check_expectations(&request.expect) {
-                return (ws, Err(e.into()));
+            match ws.check_expectations(&request.expect) {
+                Err(e) => return (ws, Err(e.into())),
+                // Someone else already made exactly this change: it is done, nothing runs.
+                Ok(keel::store::outbox::Expected::AlreadyInEffect) => {
+                    let answer = ws.feed_position().map(|position| CommandReply {
+                        output: String::new(),
+                        position,
+                        repeated: false,
+                        job: None,
+                        created: Vec::new(),
+                    });
+                    return match answer {
+                        Ok(reply) => (ws, Ok(reply)),
+                        Err(e) => (ws, Err(e.into())),
+                    };
+                }
+                Ok(keel::store::outbox::Expected::Proceed) => {}
             }
             let mut ws = ws;
             ws.stamp_next_write(Some(CommandStamp {

@@ -71,7 +71,7 @@ pub fn run_queued(
         return (ws, Err(refusal(what, why)));
     }
     let mut ws = ws;
-    ws.queue_next_writes(Some(QueuedChange { seq, args: args.to_vec() }));
+    ws.queue_next_writes(Some(QueuedChange { seq, args: args.to_vec(), sets: fields_set(args) }));
     let mut ctx = Ctx { ws, json: cli.json, as_user: None, acting: Some(member) };
     let path = std::path::PathBuf::new();
     let (result, printed) = output::captured(|| super::dispatch(&mut ctx, &path, cli.command));
@@ -100,6 +100,55 @@ fn table_of(top: &str, arg: &str) -> Option<&'static str> {
     }
 }
 
+/// The fields a change sets as typed, as (table, column): the flags given to an update,
+/// and the stage of a move. Only these are expected even when the value typed equals the
+/// one shown (another member's change to a field this change does not touch is kept).
+pub fn fields_set(args: &[String]) -> Vec<(String, String)> {
+    let values = argument_values(args);
+    let column = |top: &str, sub: &str, argument: &str| -> Option<(&'static str, &'static str)> {
+        Some(match (top, sub, argument) {
+            ("deal", "update", "name") => ("deals", "name"),
+            ("deal", "update", "account") => ("deals", "account_id"),
+            ("deal", "update", "owner") => ("deals", "owner_id"),
+            ("deal", "update", "amount") => ("deals", "amount_minor"),
+            ("deal", "update", "currency") => ("deals", "currency"),
+            ("deal", "update", "close") => ("deals", "expected_close_date"),
+            ("deal", "update", "source") => ("deals", "source"),
+            ("deal", "update", "deal_type") => ("deals", "deal_type"),
+            ("deal", "update", "probability") => ("deals", "probability_override_bp"),
+            ("deal", "update", "forecast") => ("deals", "forecast_override"),
+            ("deal", "move", "stage") => ("deals", "stage_id"),
+            ("deal", "bant", "budget") => ("qualifications", "budget_status"),
+            ("deal", "bant", "budget_note") => ("qualifications", "budget_note"),
+            ("deal", "bant", "authority") => ("qualifications", "authority_status"),
+            ("deal", "bant", "authority_note") => ("qualifications", "authority_note"),
+            ("deal", "bant", "need") => ("qualifications", "need_status"),
+            ("deal", "bant", "need_note") => ("qualifications", "need_note"),
+            ("deal", "bant", "timeline") => ("qualifications", "timeline_status"),
+            ("deal", "bant", "timeline_note") => ("qualifications", "timeline_note"),
+            ("account", "update", "name") => ("accounts", "name"),
+            ("account", "update", "domain") => ("accounts", "domain"),
+            ("account", "update", "segment") => ("accounts", "segment"),
+            ("account", "update", "vertical") => ("accounts", "vertical"),
+            ("account", "update", "region") => ("accounts", "region"),
+            ("contact", "update", "account") => ("contacts", "account_id"),
+            ("contact", "update", "name") => ("contacts", "name"),
+            ("contact", "update", "email") => ("contacts", "email"),
+            ("contact", "update", "title") => ("contacts", "title"),
+            ("activity", "update", "subject") => ("activities", "subject"),
+            ("activity", "update", "notes") => ("activities", "notes"),
+            ("activity", "update", "owner") => ("activities", "owner_id"),
+            ("activity", "update", "due") => ("activities", "due_date"),
+            _ => return None,
+        })
+    };
+    values
+        .iter()
+        .filter_map(|v| column(&v.top, &v.sub, &v.argument))
+        .map(|(table, column)| (table.to_string(), column.to_string()))
+        .collect()
+}
+
 /// The records a command line names by id: `(position in args, table, id)`. The
 /// command's own definition says which tokens are values of which argument.
 pub fn references(args: &[String]) -> Vec<(usize, &'static str, i64)> {
@@ -123,8 +172,9 @@ pub fn position_of(args: &[String], top: &str, argument: &str) -> Option<usize> 
 struct ArgumentValue {
     /// Where the value stands in the line (its token; `--flag=value` is one token).
     at: usize,
-    /// The top-level command (`deal`, `import`…).
+    /// The top-level command (`deal`, `import`…) and its subcommand (`update`…).
     top: String,
+    sub: String,
     /// The argument's id in the command's definition.
     argument: String,
     value: String,
@@ -146,6 +196,7 @@ fn argument_values(args: &[String]) -> Vec<ArgumentValue> {
     while i < args.len() {
         let token = &args[i];
         let top = path.first().cloned().unwrap_or_default();
+        let sub = path.get(1).cloned().unwrap_or_default();
         if let Some(flag) = token.strip_prefix("--") {
             let (name, inline) = match flag.split_once('=') {
                 Some((name, value)) => (name, Some(value)),
@@ -168,7 +219,7 @@ fn argument_values(args: &[String]) -> Vec<ArgumentValue> {
                 Some(value) => (i, value.to_string()),
                 None => (i + 1, args.get(i + 1).cloned().unwrap_or_default()),
             };
-            found.push(ArgumentValue { at, top, argument: arg.get_id().to_string(), value });
+            found.push(ArgumentValue { at, top, sub, argument: arg.get_id().to_string(), value });
             i = if inline.is_some() { i + 1 } else { i + 2 };
             continue;
         }
@@ -185,6 +236,7 @@ fn argument_values(args: &[String]) -> Vec<ArgumentValue> {
             found.push(ArgumentValue {
                 at: i,
                 top,
+                sub,
                 argument: arg.get_id().to_string(),
                 value: token.clone(),
             });

@@ -20,6 +20,19 @@ pub struct Expectation {
     pub id: i64,
     pub column: String,
     pub value: Value,
+    /// What the change sets the field to: a field someone else already set to the same
+    /// value is no conflict (two members moving a deal to the same stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Value>,
+}
+
+/// What the server makes of a queued change's expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Everything it was based on is as it was: run it.
+    Proceed,
+    /// Someone else already made exactly this change: nothing is left to do.
+    AlreadyInEffect,
 }
 
 /// A record a command created: its table and id.
@@ -147,10 +160,14 @@ pub fn provisional(conn: &Connection) -> Result<std::collections::HashMap<Create
 
 /// Files a queued change, inside its transaction, after it ran: what it created here and
 /// the values it changed as they were (for records the server already has).
+/// `sets` names the fields (table, column) the change sets, as typed: a field set to the
+/// value it already had is expected too, so sending it cannot silently undo another
+/// member's change to that field.
 pub fn record(
     conn: &Connection,
     seq: i64,
     args: &[String],
+    sets: &[(String, String)],
     after_note: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -181,13 +198,15 @@ pub fn record(
             if is_bookkeeping(column) || !seen.insert((note.table.clone(), id, column.clone())) {
                 continue;
             }
-            let changed = now_row.as_ref().and_then(|r| r.get(column)) != Some(old);
-            if changed {
+            let after = now_row.as_ref().and_then(|r| r.get(column));
+            let set_as_typed = sets.iter().any(|(t, c)| *t == note.table && c == column);
+            if after != Some(old) || set_as_typed {
                 expect.push(Expectation {
                     table: note.table.clone(),
                     id,
                     column: column.clone(),
                     value: old.clone(),
+                    to: after.cloned(),
                 });
             }
         }
@@ -392,10 +411,12 @@ pub fn undo_all(conn: &Connection) -> Result<usize> {
 
 /// On the server, before a queued change runs: every value it was based on must still
 /// be there, else it is refused, naming the field someone else changed.
-pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<()> {
+pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<Expected> {
     if expectations.is_empty() {
-        return Ok(());
+        return Ok(Expected::Proceed);
     }
+    let mut all_in_effect = true;
+    let mut changes_something = false;
     let tables: std::collections::HashMap<String, feed::Table> =
         feed::tables(conn)?.into_iter().map(|t| (t.name.clone(), t)).collect();
     for e in expectations {
@@ -417,7 +438,10 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<()> {
                 ),
             });
         };
-        if row.get(&e.column) != Some(&e.value) {
+        let current = row.get(&e.column);
+        changes_something |= e.to.as_ref().is_some_and(|to| *to != e.value);
+        all_in_effect &= e.to.is_some() && current == e.to.as_ref();
+        if current != Some(&e.value) && (e.to.is_none() || current != e.to.as_ref()) {
             return Err(KeelError::ChangedMeanwhile {
                 message: format!(
                     "{} {}: its {} was changed by someone else since this change was made offline (retry to apply it anyway, or discard it)",
@@ -429,7 +453,7 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<()> {
             });
         }
     }
-    Ok(())
+    Ok(if all_in_effect && changes_something { Expected::AlreadyInEffect } else { Expected::Proceed })
 }
 
 fn capitalized(text: &str) -> String {

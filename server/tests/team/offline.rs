@@ -466,3 +466,54 @@ fn a_change_the_server_fails_with_a_storage_error_is_listed_and_the_copy_goes_on
     json(&leader, &["sync"]);
     assert_eq!(exports(&ae), exports(&team.db));
 }
+
+/// An offline update that types the value the copy shows is based on that value: another
+/// member's change to the field meanwhile is a conflict, not silently undone.
+#[test]
+fn an_offline_update_typing_the_shown_value_does_not_undo_another_members_change() {
+    let mut team = Team::demo(40);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Confirmed amount");
+    json(&leader, &["sync"]);
+
+    team.kill();
+    offline_change(&ae, &["deal", "update", &deal, "--amount", "30000"]);
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["deal", "update", &deal, "--amount", "45000"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(report["refused"], 1, "{report}");
+    let status = json(&ae, &["sync", "--status"]);
+    assert_eq!(status["entries"][0]["error"]["code"], "conflict", "{status}");
+    assert_eq!(status["entries"][0]["error"]["field"], "amount", "{status}");
+    let on_server = json(&team.db, &["deal", "show", &deal]);
+    assert_eq!(on_server["deal"]["amount"]["amount_minor"], 4_500_000, "the leader's amount stands");
+    assert_eq!(exports(&ae), exports(&team.db));
+}
+
+/// Two members move a deal to the same stage, one of them offline: the same change made
+/// twice is no conflict; it is done once, and every copy agrees.
+#[test]
+fn two_members_moving_a_deal_to_the_same_stage_is_no_conflict() {
+    let mut team = Team::demo(40);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Moved twice");
+    json(&leader, &["sync"]);
+
+    team.kill();
+    offline_change(&ae, &["deal", "move", &deal, "Qualification"]);
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["deal", "move", &deal, "Qualification"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!((report["sent"].as_i64(), report["refused"].as_i64()), (Some(1), Some(0)), "{report}");
+    let shown = json(&ae, &["deal", "show", &deal]);
+    assert_eq!(shown["deal"]["stage_name"], "Qualification");
+    let moves = shown["history"].as_array().expect("history").len();
+    assert_eq!(moves, 2, "created in Lead, moved once: {shown}");
+    assert_eq!(exports(&ae), exports(&team.db));
+}

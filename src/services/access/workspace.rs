@@ -44,6 +44,8 @@ pub enum FeedApplied {
 pub struct QueuedChange {
     pub seq: i64,
     pub args: Vec<String>,
+    /// The fields (table, column) the change sets as typed.
+    pub sets: Vec<(String, String)>,
 }
 
 /// How a long import lets others write: rows per commit, and the pause after each.
@@ -218,7 +220,7 @@ impl Workspace {
                 let value = f(tx, now);
                 store::outbox::capturing(tx, false)?;
                 let value = value?;
-                store::outbox::record(tx, change.seq, &change.args, after, now)?;
+                store::outbox::record(tx, change.seq, &change.args, &change.sets, after, now)?;
                 Ok(value)
             })
         })
@@ -250,7 +252,10 @@ impl Workspace {
     }
 
     /// On the team server: whether a change made offline still meets what it was based on.
-    pub fn check_expectations(&self, expect: &[store::outbox::Expectation]) -> Result<()> {
+    pub fn check_expectations(
+        &self,
+        expect: &[store::outbox::Expectation],
+    ) -> Result<store::outbox::Expected> {
         store::outbox::check(&self.conn, expect)
     }
 
