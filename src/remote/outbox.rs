@@ -37,6 +37,9 @@ pub struct SyncReport {
     pub pending: usize,
     /// Row changes of the server's feed applied here.
     pub applied: usize,
+    /// The records made offline that were sent: their id here → the server's.
+    #[serde(skip)]
+    pub renamed: std::collections::HashMap<outbox::Created, i64>,
 }
 
 /// Runs `f` on the workspace by value (the command runner owns its workspace), leaving
@@ -177,6 +180,7 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
         match remote.command(&request) {
             Ok(reply) => {
                 ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &reply.created))?;
+                report.renamed.extend(outbox::pairs(&entry.created, &reply.created));
                 report.sent += 1;
             }
             Err(KeelError::Offline(why)) => return Ok(Some(why)),
@@ -237,10 +241,14 @@ pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<Sent
         Err(KeelError::Offline(why)) => return queue(ws, args, None, &why),
         Err(e) => return Err(e),
     };
+    // Records made offline, as this copy shows them until it catches up: a command typed
+    // now names them by those ids, which the server may have given to other records.
+    let provisional = ws.outbox_tx(outbox::provisional)?;
     let mut report = SyncReport::default();
     if let Some(why) = flush(ws, &remote, &mut report)? {
         return queue(ws, args, None, &why);
     }
+    let args = as_the_server_knows_them(args, &provisional, &report.renamed)?;
     let seq = ws.take_command_seq()?;
     let request = CommandRequest {
         client_id: link.client_id,
@@ -259,6 +267,31 @@ pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<Sent
         Err(KeelError::Offline(why)) => queue(ws, args, Some(seq), &why),
         Err(e) => Err(e),
     }
+}
+
+/// A command typed against this copy, with the records it names that were made offline
+/// (just sent) renamed to the ids the server gave them. A record the server refused to
+/// create is not sent under a number that may mean another record: the command is refused.
+fn as_the_server_knows_them(
+    args: Vec<String>,
+    provisional: &std::collections::HashMap<outbox::Created, i64>,
+    renamed: &std::collections::HashMap<outbox::Created, i64>,
+) -> Result<Vec<String>> {
+    if provisional.is_empty() {
+        return Ok(args);
+    }
+    let mut server_ids = std::collections::HashMap::new();
+    for (_, table, id) in crate::cli::offline::references(&args) {
+        let record = (table.to_string(), id);
+        if provisional.contains_key(&record) {
+            let server = renamed.get(&record).copied().ok_or_else(|| KeelError::NotFound {
+                entity: "record made offline",
+                key: format!("{id} ({})", not_synced_record(table, id)),
+            })?;
+            server_ids.insert((table, id), server);
+        }
+    }
+    Ok(crate::cli::offline::with_ids(&args, |table, id| server_ids.get(&(table, id)).copied()))
 }
 
 /// Sends a refused change again as it is, or as edited (`args`), now: it leaves the

@@ -311,17 +311,25 @@ pub fn acknowledge(conn: &Connection, seq: i64, server_created: &[Created]) -> R
     let Some(entry) = find(conn, seq)? else {
         return Ok(());
     };
-    for table in entry.created.iter().map(|(t, _)| t).collect::<HashSet<_>>() {
-        let local = entry.created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
-        let server = server_created.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
-        for (local, server) in local.zip(server) {
-            conn.execute(
-                "INSERT OR REPLACE INTO outbox_ids (seq, tbl, local_id, server_id) VALUES (?1, ?2, ?3, ?4)",
-                params![seq, table, local, server],
-            )?;
-        }
+    for ((table, local), server) in pairs(&entry.created, server_created) {
+        conn.execute(
+            "INSERT OR REPLACE INTO outbox_ids (seq, tbl, local_id, server_id) VALUES (?1, ?2, ?3, ?4)",
+            params![seq, table, local, server],
+        )?;
     }
     remove(conn, seq)
+}
+
+/// The records a change created here, each with the id the server gave it: the same
+/// change creates the same records, table by table, in the same order.
+pub fn pairs(here: &[Created], server: &[Created]) -> Vec<(Created, i64)> {
+    let mut paired = Vec::new();
+    for table in here.iter().map(|(t, _)| t).collect::<HashSet<_>>() {
+        let local = here.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
+        let given = server.iter().filter(|(t, _)| t == table).map(|(_, id)| *id);
+        paired.extend(local.zip(given).map(|(local, given)| ((table.clone(), local), given)));
+    }
+    paired
 }
 
 pub fn refuse(conn: &Connection, seq: i64, code: &str, field: Option<&str>, message: &str) -> Result<()> {

@@ -517,3 +517,44 @@ fn two_members_moving_a_deal_to_the_same_stage_is_no_conflict() {
     assert_eq!(moves, 2, "created in Lead, moved once: {shown}");
     assert_eq!(exports(&ae), exports(&team.db));
 }
+
+/// Back online, the member types a command naming a record they made offline by the id
+/// this copy shows: it reaches that record, not the other member's record the server
+/// gave the same number meanwhile.
+#[test]
+fn a_command_typed_with_an_offline_records_id_reaches_that_record_on_the_server() {
+    let mut team = Team::demo(40);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    json(&leader, &["sync"]);
+
+    team.kill();
+    let mine = offline_change(
+        &ae,
+        &["account", "add", "--name", "Offline Works", "--domain", "offline-works.example"],
+    )["id"]
+        .to_string();
+    let port = team.port;
+    team.start(port, None);
+    let theirs =
+        json(&leader, &["account", "add", "--name", "Meanwhile Inc", "--domain", "meanwhile.example"])["id"]
+            .to_string();
+    assert_eq!(theirs, mine, "the test needs the server to give the leader's account the copy's number");
+
+    // No sync first: the next command is typed with the id the copy shows.
+    json(
+        &ae,
+        &["activity", "add", "--account", &mine, "--kind", "call", "--subject", "Called the offline account"],
+    );
+    let name: String = rusqlite::Connection::open(&team.db)
+        .expect("server")
+        .query_row(
+            "SELECT a.name FROM activities v JOIN accounts a ON a.id = v.account_id WHERE v.subject = ?1",
+            ["Called the offline account"],
+            |r| r.get(0),
+        )
+        .expect("the call");
+    assert_eq!(name, "Offline Works", "the call is on the member's own account");
+    json(&leader, &["sync"]);
+    assert_eq!(exports(&ae), exports(&team.db));
+}
