@@ -42,6 +42,11 @@ pub struct SyncArgs {
     /// Drop a refused change.
     #[arg(long, value_name = "N", conflicts_with = "status")]
     discard: Option<i64>,
+    /// Drop every change made here that the server has not taken, waiting or refused, and
+    /// take back their effects: the copy shows the team's workspace as it last caught up
+    /// (for a machine that can no longer reach the team; list them first with --status).
+    #[arg(long, conflicts_with_all = ["status", "discard", "retry", "edit"])]
+    discard_all: bool,
     /// The edited command, e.g. `-- deal move 12 Negotiation`.
     #[arg(last = true)]
     line: Vec<String>,
@@ -53,6 +58,14 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
     })?;
     if args.status {
         return status(ctx);
+    }
+    if args.discard_all {
+        let dropped = ctx.ws.discard_outbox()?;
+        if ctx.json {
+            return output::json(&serde_json::json!({ "discarded": dropped }));
+        }
+        println!("Discarded {dropped} change(s) made here; the copy shows the team's workspace as it last caught up.");
+        return Ok(());
     }
     if let Some(seq) = args.discard {
         remote::outbox::discard(&mut ctx.ws, seq)?;

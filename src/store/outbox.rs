@@ -345,6 +345,12 @@ pub fn set_args(conn: &Connection, seq: i64, args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Empties the outbox and its id map (after [`undo_all`] took back their effects).
+pub fn clear(conn: &Connection) -> Result<()> {
+    conn.execute_batch("DELETE FROM outbox; DELETE FROM outbox_ids;")?;
+    Ok(())
+}
+
 pub fn remove(conn: &Connection, seq: i64) -> Result<()> {
     conn.execute("DELETE FROM outbox WHERE seq = ?1", [seq])?;
     if conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? == 0 {

@@ -558,3 +558,37 @@ fn a_command_typed_with_an_offline_records_id_reaches_that_record_on_the_server(
     json(&leader, &["sync"]);
     assert_eq!(exports(&ae), exports(&team.db));
 }
+
+/// A member taken off the team while changes wait on their laptop: the server refuses
+/// them, the changes can be read (to hand over) and discarded, and the copy then shows
+/// the team's workspace as it last caught up.
+#[test]
+fn a_deactivated_members_waiting_changes_can_be_listed_and_discarded() {
+    let mut team = Team::demo(40);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae_name = team.member_named(1);
+    let ae = team.join("ae", &team.code(&ae_name));
+    let deal = an_open_deal_of(&ae, "Handed over");
+    let before = exports(&ae);
+
+    team.kill();
+    offline_change(&ae, &["deal", "move", &deal, "Qualification"]);
+    offline_change(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "Met the CTO"]);
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["team", "deactivate", &ae_name]);
+
+    let refused = refusal(&ae, &["sync"]);
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    let status = json(&ae, &["sync", "--status"]);
+    let listed: Vec<String> =
+        status["entries"].as_array().expect("entries").iter().map(|e| e["command"].to_string()).collect();
+    assert_eq!(listed.len(), 2, "both changes are listed, to hand over: {status}");
+    assert!(listed[1].contains("Met the CTO"), "{listed:?}");
+
+    let dropped = json(&ae, &["sync", "--discard-all"]);
+    assert_eq!(dropped["discarded"], 2, "{dropped}");
+    assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]));
+    assert_eq!(exports(&ae), before, "the copy is as it last caught up");
+    assert_checks(&ae);
+}

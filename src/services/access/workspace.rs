@@ -335,6 +335,19 @@ impl Workspace {
         })
     }
 
+    /// On a team copy: drops every change the server has not taken (waiting or refused)
+    /// and takes back their effects, in one transaction. Returns how many were dropped.
+    pub fn discard_outbox(&mut self) -> Result<i64> {
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| {
+                let (waiting, refused) = store::outbox::counts(tx)?;
+                store::outbox::undo_all(tx)?;
+                store::outbox::clear(tx)?;
+                Ok(waiting + refused)
+            })
+        })
+    }
+
     /// Changes made here offline and not yet confirmed are taken back first (the
     /// server's feed carries what it made of them).
     pub fn apply_feed(&mut self, entries: &[store::feed::FeedEntry], position: i64) -> Result<()> {
