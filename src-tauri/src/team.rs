@@ -84,7 +84,7 @@ fn unsynced(ws: &mut Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
                     .map_or(crate::ErrorCode::Storage, Into::into),
                 field: e.error_field,
                 message: e.error_message.unwrap_or_default(),
-                details: Vec::new(),
+                details: e.error_details,
             }),
         })
         .collect())

@@ -125,6 +125,7 @@ fn status(ctx: &mut Ctx) -> Result<()> {
                     "seq": e.seq, "state": e.state, "command": e.args, "queued_at": e.queued_at,
                     "error": e.error_code.as_ref().map(|code| serde_json::json!({
                         "code": code, "field": e.error_field, "message": e.error_message,
+                        "details": e.error_details,
                     })),
                 })
             })
@@ -144,6 +145,9 @@ fn status(ctx: &mut Ctx) -> Result<()> {
         println!("{:>5}  {state:<10}  {}  keel {}", e.seq, e.queued_at, shell_words(&e.args));
         if let Some(message) = &e.error_message {
             println!("       {}: {message}", e.error_code.as_deref().unwrap_or("refused"));
+        }
+        for item in &e.error_details {
+            println!("         - {item}");
         }
     }
     Ok(())

@@ -64,13 +64,21 @@ pub fn queue(ws: &mut Workspace, args: Vec<String>, seq: Option<i64>, why: &str)
     let output = owned(ws, |ws| crate::cli::offline::run_queued(ws, link.member_id, &args, seq, why))?;
     ws.outbox_tx(|tx| {
         let provisional = outbox::provisional(tx)?;
+        // Records an interrupted sync already sent: the server's id is known.
+        let renamed = outbox::renamed(tx)?;
         let mut named = args.clone();
         for (at, table, id) in crate::cli::offline::references(&args) {
-            match provisional.get(&(table.to_string(), id)) {
+            let record = (table.to_string(), id);
+            match provisional.get(&record) {
                 Some(creator) if *creator != seq => {
                     named[at] = replace_value(&named[at], &format!("{PLACEHOLDER}{creator}:{table}:{id}"));
                 }
-                _ => {}
+                Some(_) => {}
+                None => {
+                    if let Some(server) = renamed.get(&record) {
+                        named[at] = replace_value(&named[at], &server.to_string());
+                    }
+                }
             }
         }
         if named != args {
@@ -155,15 +163,13 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
         let args = match resolved(ws, &entry.args)? {
             Ok(args) => args,
             Err((table, id)) => {
-                ws.outbox_tx(|tx| {
-                    outbox::refuse(
-                        tx,
-                        entry.seq,
-                        ErrorCode::NotFound.as_str(),
-                        None,
-                        &not_synced_record(&table, id),
-                    )
-                })?;
+                let answer = crate::ErrorBody {
+                    code: ErrorCode::NotFound.as_str().into(),
+                    field: None,
+                    message: not_synced_record(&table, id),
+                    details: Vec::new(),
+                };
+                ws.outbox_tx(|tx| outbox::refuse(tx, entry.seq, &answer))?;
                 report.refused += 1;
                 continue;
             }
@@ -185,8 +191,8 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
             }
             Err(KeelError::Offline(why)) => return Ok(Some(why)),
             Err(KeelError::Remote { code, message, .. }) if stays_pending(code) => return Ok(Some(message)),
-            Err(KeelError::Remote { code, field, message, .. }) => {
-                ws.outbox_tx(|tx| outbox::refuse(tx, entry.seq, code.as_str(), field.as_deref(), &message))?;
+            Err(refused @ KeelError::Remote { .. }) => {
+                ws.outbox_tx(|tx| outbox::refuse(tx, entry.seq, &refused.body()))?;
                 report.refused += 1;
             }
             Err(e) => return Err(e),
@@ -243,12 +249,17 @@ pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<Sent
     };
     // Records made offline, as this copy shows them until it catches up: a command typed
     // now names them by those ids, which the server may have given to other records.
-    let provisional = ws.outbox_tx(outbox::provisional)?;
+    // Those an earlier, interrupted sync already sent are still shown under their ids here
+    // too (later changes waited, so the copy did not catch up).
+    let (mut provisional, mut renamed) =
+        ws.outbox_tx(|tx| Ok((outbox::provisional(tx)?, outbox::renamed(tx)?)))?;
+    provisional.extend(renamed.keys().map(|record| (record.clone(), 0)));
     let mut report = SyncReport::default();
     if let Some(why) = flush(ws, &remote, &mut report)? {
         return queue(ws, args, None, &why);
     }
-    let args = as_the_server_knows_them(args, &provisional, &report.renamed)?;
+    renamed.extend(report.renamed.drain());
+    let args = as_the_server_knows_them(args, &provisional, &renamed)?;
     let seq = ws.take_command_seq()?;
     let request = CommandRequest {
         client_id: link.client_id,
@@ -321,7 +332,7 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
             let body = e.body();
             ws.outbox_tx(|tx| {
                 outbox::set_args(tx, seq, &args)?;
-                outbox::refuse(tx, seq, &body.code, body.field.as_deref(), &body.message)
+                outbox::refuse(tx, seq, &body)
             })?;
             Err(e)
         }

@@ -51,6 +51,8 @@ pub struct OutboxEntry {
     pub error_code: Option<String>,
     pub error_field: Option<String>,
     pub error_message: Option<String>,
+    /// The items behind the refusal (a move's missing criteria), when it had a list.
+    pub error_details: Vec<String>,
 }
 
 /// Columns that move with every change (stamps), so two people touching the same
@@ -145,6 +147,16 @@ fn current_row(conn: &Connection, table: &feed::Table, id: i64) -> Result<Option
         serde_json::from_str(&t).map_err(|e| KeelError::Schema(format!("row of {}: {e}", table.name)))
     })
     .transpose()
+}
+
+/// Records made offline that the server has already created, while later changes still
+/// wait (so the copy has not caught up and shows them under its own ids): id here → the
+/// server's.
+pub fn renamed(conn: &Connection) -> Result<std::collections::HashMap<Created, i64>> {
+    let mut stmt = conn.prepare_cached("SELECT tbl, local_id, server_id FROM outbox_ids")?;
+    let rows =
+        stmt.query_map([], |r| Ok(((r.get::<_, String>(0)?, r.get::<_, i64>(1)?), r.get::<_, i64>(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Every record a queued change created on this copy, with that change's number.
@@ -251,7 +263,8 @@ fn entries_where<P: rusqlite::Params>(
     params: P,
 ) -> Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT seq, args_json, queued_at, state, expect_json, created_json, error_code, error_field, error_message
+        "SELECT seq, args_json, queued_at, state, expect_json, created_json, error_code, error_field, error_message,
+                error_details
          FROM outbox WHERE {filter} ORDER BY seq"
     ))?;
     let rows = stmt.query_map(params, |r| {
@@ -265,11 +278,13 @@ fn entries_where<P: rusqlite::Params>(
             r.get::<_, Option<String>>(6)?,
             r.get::<_, Option<String>>(7)?,
             r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
         ))
     })?;
     let mut all = Vec::new();
     for row in rows {
-        let (seq, args, queued_at, state, expect, created, error_code, error_field, error_message) = row?;
+        let (seq, args, queued_at, state, expect, created, error_code, error_field, error_message, details) =
+            row?;
         let bad = |e: serde_json::Error| KeelError::Schema(format!("outbox entry {seq}: {e}"));
         all.push(OutboxEntry {
             seq,
@@ -281,6 +296,11 @@ fn entries_where<P: rusqlite::Params>(
             error_code,
             error_field,
             error_message,
+            error_details: details
+                .map(|d| serde_json::from_str(&d))
+                .transpose()
+                .map_err(bad)?
+                .unwrap_or_default(),
         });
     }
     Ok(all)
@@ -332,10 +352,13 @@ pub fn pairs(here: &[Created], server: &[Created]) -> Vec<(Created, i64)> {
     paired
 }
 
-pub fn refuse(conn: &Connection, seq: i64, code: &str, field: Option<&str>, message: &str) -> Result<()> {
+/// Marks a change refused, with the server's answer (or this copy's own).
+pub fn refuse(conn: &Connection, seq: i64, answer: &crate::ErrorBody) -> Result<()> {
+    let details = (!answer.details.is_empty()).then(|| json(&answer.details));
     conn.execute(
-        "UPDATE outbox SET state = 'refused', error_code = ?2, error_field = ?3, error_message = ?4 WHERE seq = ?1",
-        params![seq, code, field, message],
+        "UPDATE outbox SET state = 'refused', error_code = ?2, error_field = ?3, error_message = ?4, error_details = ?5
+          WHERE seq = ?1",
+        params![seq, answer.code, answer.field, answer.message, details],
     )?;
     Ok(())
 }

@@ -592,3 +592,132 @@ fn a_deactivated_members_waiting_changes_can_be_listed_and_discarded() {
     assert_eq!(exports(&ae), before, "the copy is as it last caught up");
     assert_checks(&ae);
 }
+
+/// A queued move the server refuses for unmet criteria lists each missing item among the
+/// changes not synced, as the window shows a refused move.
+#[test]
+fn a_refused_queued_move_keeps_its_missing_criteria() {
+    let mut team = Team::demo(30);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Qualified once");
+    json(&ae, &["deal", "move", &deal, "Qualification"]);
+    let mut bant = vec!["deal", "bant", deal.as_str()];
+    bant.extend([
+        "--budget",
+        "confirmed",
+        "--authority",
+        "confirmed",
+        "--need",
+        "confirmed",
+        "--timeline",
+        "confirmed",
+    ]);
+    json(&ae, &bant);
+    json(&leader, &["sync"]);
+
+    team.kill();
+    offline_change(&ae, &["deal", "move", &deal, "Discovery & Demo"]);
+    let port = team.port;
+    team.start(port, None);
+    // Meanwhile the leader finds the budget only partly confirmed: on the server the move
+    // misses its criteria.
+    json(&leader, &["deal", "bant", &deal, "--budget", "partial"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(report["refused"], 1, "{report}");
+    let status = json(&ae, &["sync", "--status"]);
+    let moved = &status["entries"][0];
+    assert_eq!(moved["error"]["code"], "criteria_unmet", "{status}");
+    let details = moved["error"]["details"].as_array().cloned().unwrap_or_default();
+    assert!(
+        details.iter().any(|d| d.as_str().unwrap_or_default().to_lowercase().contains("budget")),
+        "the missing criteria are kept with the refusal: {status}"
+    );
+}
+
+/// A sync cut short after the server took a record made offline but before the copy
+/// caught up (later changes still wait): a command typed next with the id the copy shows
+/// reaches that record, not the other member's record with that number on the server.
+#[test]
+fn after_an_interrupted_sync_a_typed_command_reaches_the_record_made_offline() {
+    let mut team = Team::demo(40);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let other = an_open_deal_of(&ae, "Touched later");
+    json(&leader, &["sync"]);
+    let account = json(&ae, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    let machine: String = rusqlite::Connection::open(&ae)
+        .expect("copy")
+        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
+        .expect("link");
+
+    team.kill();
+    let mine = offline_change(
+        &ae,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &account,
+            "--name",
+            "Made offline",
+            "--amount",
+            "2000",
+            "--close",
+            "2027-03-01",
+        ],
+    )["id"]
+        .to_string();
+    offline_change(&ae, &["deal", "update", &other, "--amount", "4321"]);
+    let port = team.port;
+    team.start(port, Some(4_000));
+    let theirs = json(
+        &leader,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &account,
+            "--name",
+            "The leader's",
+            "--amount",
+            "3000",
+            "--close",
+            "2027-04-01",
+        ],
+    )["id"]
+        .to_string();
+    assert_eq!(theirs, mine, "the test needs the server to give the leader's deal the copy's number");
+
+    // The sync sends the new deal, then the update, and the server dies right after
+    // committing the update, before answering it.
+    let sync = std::process::Command::new(crate::harness::keel_bin())
+        .args(["--db", ae.to_str().expect("utf-8"), "sync"])
+        .env("KEEL_NOW", crate::harness::NOW)
+        .env_remove("KEEL_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("keel sync");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while team.server_log().matches(&format!("of {machine} committed")).count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the server never paused: {}", team.server_log());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    team.kill();
+    let _ = sync.wait_with_output();
+    team.start(port, None);
+
+    json(&ae, &["deal", "update", &mine, "--amount", "7777"]);
+    let amount = |name: &str| -> i64 {
+        rusqlite::Connection::open(&team.db)
+            .expect("server")
+            .query_row("SELECT amount_minor FROM deals WHERE name = ?1", [name], |r| r.get(0))
+            .expect("deal")
+    };
+    assert_eq!(amount("Made offline"), 777_700, "the member's own deal took the change");
+    assert_eq!(amount("The leader's"), 300_000, "the leader's deal is untouched");
+    json(&leader, &["sync"]);
+    assert_eq!(exports(&ae), exports(&team.db));
+}

@@ -8,3 +8,6 @@ ALTER TABLE team_link ADD COLUMN server_schema INTEGER;
 -- so a machine signs in once per session instead of once per change.
 ALTER TABLE team_link ADD COLUMN session_token TEXT;
 ALTER TABLE team_link ADD COLUMN session_expires_at TEXT;
+-- A refused change keeps the items behind the refusal (a move's missing criteria), as
+-- a JSON array, so the list of changes not synced shows them as the window would.
+ALTER TABLE outbox ADD COLUMN error_details TEXT CHECK (error_details IS NULL OR json_valid(error_details));
