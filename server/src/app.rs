@@ -265,25 +265,28 @@ pub(crate) fn client_address(state: &Shared, peer: SocketAddr, headers: &HeaderM
     if state.trusted_proxy != Some(peer.ip()) {
         return peer.ip();
     }
+    // Only the last entry is the proxy's own word; anything before it the client wrote.
+    // One that does not read as an address counts as the proxy's.
     headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
         .next_back()
+        .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
         .unwrap_or(peer.ip())
 }
 
-/// Whether a sign-in attempt is held back by its address's failures before it is tried.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What holds a sign-in attempt back before it is tried.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum AddressGuard {
-    /// Always (a person's password, a one-time code).
+    /// Its address's failures (a person's password, a one-time code).
     Always,
-    /// Not for a machine the server knows: its 256-bit credential cannot be guessed, so a
-    /// stranger's failures from the same address (an office, a proxy) must not lock it
-    /// out. Its failures still count against the address and the machine.
-    SkipForKnownMachine,
+    /// The failures against this machine (key `client:ID`), not its address's: a known
+    /// machine's 256-bit credential cannot be guessed, so a stranger's failures from the
+    /// same address (an office, a proxy) must not lock it out, and guesses aimed at its id
+    /// are held back by that id's own count. Its failures still count against the address.
+    KnownMachine(String),
 }
 
 /// A sign-in attempt: refused at once while its address or target must wait.
@@ -294,14 +297,18 @@ pub(crate) fn limited<T>(
     attempt: impl FnOnce() -> keel::Result<Result<T, accounts::Refused>>,
 ) -> Result<T, HttpError> {
     let ip_key = format!("ip:{address}");
-    if guard == AddressGuard::Always {
-        if let Some(wait) = state.limiter.wait(std::slice::from_ref(&ip_key)) {
-            return Err(too_many(wait));
-        }
+    let held_by = match guard {
+        AddressGuard::Always => ip_key.clone(),
+        AddressGuard::KnownMachine(key) => key,
+    };
+    if let Some(wait) = state.limiter.wait(std::slice::from_ref(&held_by)) {
+        return Err(too_many(wait));
     }
     match attempt()? {
         Ok(value) => {
-            state.limiter.succeeded(std::slice::from_ref(&ip_key));
+            // A success clears what held it back: a known machine's success does not wipe a
+            // stranger's failures from the same address.
+            state.limiter.succeeded(std::slice::from_ref(&held_by));
             Ok(value)
         }
         Err(refused) => {

@@ -158,9 +158,13 @@ fn run(args: Args) -> keel::Result<()> {
                 keel::store::restore::restore(&db, &from, &clock.now().format("%Y%m%dT%H%M%SZ").to_string())?;
             let conn = accounts::open(&db)?;
             accounts::renew_epoch(&conn)?;
-            // Sessions of the file as it was are void; machines sign in again (and are told
-            // to join again, their epoch being the old one).
+            // Every machine joins again: the backup's credentials (a laptop revoked since the
+            // backup among them) sign in no more, and their sessions end.
             conn.execute("DELETE FROM server_sessions", [])?;
+            conn.execute(
+                "UPDATE server_clients SET revoked_at = coalesce(revoked_at, ?1)",
+                [clock.now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()],
+            )?;
             if let Some(aside) = restored.kept_aside {
                 println!("The file as it was is kept at {}.", aside.display());
             }

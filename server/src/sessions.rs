@@ -38,7 +38,10 @@ pub(crate) async fn sign_in(
     let address = client_address(&state, peer, &headers);
     blocking(move || {
         let known = accounts::is_known_machine(&accounts::open(&state.db)?, &request.credential)?;
-        let guard = if known { AddressGuard::SkipForKnownMachine } else { AddressGuard::Always };
+        let guard = match request.credential.split_once('.') {
+            Some((machine, _)) if known => AddressGuard::KnownMachine(format!("client:{machine}")),
+            _ => AddressGuard::Always,
+        };
         let session = limited(&state, address, guard, || {
             let conn = accounts::open(&state.db)?;
             accounts::sign_in(&conn, &request.credential, state.clock.now(), state.session_hours)

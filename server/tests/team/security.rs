@@ -306,4 +306,33 @@ fn failures_are_counted_per_client_behind_a_trusted_proxy_and_the_header_is_igno
         401,
         "another client behind the proxy is not held back"
     );
+    // Only the proxy's own (last) entry counts: a client cannot pick its address by
+    // making that entry unreadable; it then counts as the proxy's.
+    let dodging: Vec<u16> = (0..7).map(|i| failing(&team, &format!("7.7.7.{i}, 10.0.0.2:4444"))).collect();
+    assert_eq!(dodging.last(), Some(&429), "{dodging:?}");
+}
+
+/// Guesses aimed at a known machine's id are held back by that machine's own count, so
+/// they cannot make the server hash without end nor hold its address for long.
+#[test]
+fn guesses_at_a_known_machine_are_held_back_by_its_own_count() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let machine: String = rusqlite::Connection::open(&ae)
+        .expect("copy")
+        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
+        .expect("link");
+    let mut last_wait = 0;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let reply = http()
+            .post(format!("{}/v1/session", team.url))
+            .send_json(body!({ "credential": format!("{machine}.0000") }))
+            .expect("sign in");
+        statuses.push(reply.status().as_u16());
+        last_wait =
+            reply.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(last_wait <= 8, "held back before hashing, the wait stops growing: {last_wait} s, {statuses:?}");
 }

@@ -100,6 +100,19 @@ fn a_restore_on_the_server_makes_every_copy_say_join_again_and_change_nothing() 
         assert_eq!(said["code"], "restored", "{said}");
         assert!(said["message"].as_str().unwrap_or_default().contains("join again"), "{said}");
     }
+    // The backup's credentials sign in no more, even from a client that leaves out its
+    // epoch (a machine revoked after the backup stays locked out).
+    let credential: String = rusqlite::Connection::open(&ae)
+        .expect("copy")
+        .query_row("SELECT credential FROM team_link", [], |r| r.get(0))
+        .expect("link");
+    let status = http()
+        .post(format!("{}/v1/session", team.url))
+        .send_json(serde_json::json!({ "credential": credential }))
+        .expect("sign in")
+        .status()
+        .as_u16();
+    assert_eq!(status, 403, "an old credential after a restore");
     let refused = refusal(
         &leader,
         &[
