@@ -118,8 +118,7 @@ fn main() {
 
     server = serve_on(&db, port);
     let replay = Instant::now();
-    let link = ws.team_link().expect("link").expect("joined");
-    let remote = keel::remote::Remote::sign_in(&link).expect("sign in");
+    let remote = keel::remote::Remote::connect(&mut ws).expect("connect");
     let report = keel::remote::sync(&mut ws, &remote).expect("replay");
     let replay = replay.elapsed();
     assert_eq!((report.sent, report.refused, report.pending), (count, 0, 0), "{report:?}");

@@ -162,8 +162,7 @@ fn main() {
         std::thread::spawn(move || {
             let clock: Arc<dyn keel::clock::Clock> = Arc::new(keel::clock::SystemClock);
             let mut ws = keel::services::Workspace::open_existing(&follower_db, clock).expect("copy");
-            let link = ws.team_link().expect("link").expect("joined");
-            let remote = keel::remote::Remote::sign_in(&link).expect("sign in");
+            let remote = keel::remote::Remote::connect(&mut ws).expect("connect");
             let _ = remote.follow_positions(|_| {
                 keel::remote::sync(&mut ws, &remote).expect("sync");
                 let at = Instant::now();

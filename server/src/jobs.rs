@@ -67,7 +67,9 @@ pub(crate) async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|n| std::path::Path::new(n).file_name())
         .map(|n| n.to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.') && !n.is_empty())
+        // A name the member can use again (no backslashes, not hidden) and any file
+        // system can hold; else a plain one. The import only reads the file's bytes.
+        .filter(|n| !n.starts_with('.') && !n.is_empty() && !n.contains('\\') && n.len() <= 200)
         .unwrap_or_else(|| "upload".into());
     let shared = state.clone();
     let (dir, folder) = blocking(move || {

@@ -34,7 +34,11 @@ pub(crate) async fn feed(
         }
         let entries =
             ws.feed_since(query.after, query.limit.unwrap_or(keel::remote::FEED_PAGE).min(50_000))?;
-        Ok(Json(FeedPage { entries, position }))
+        let last_check = match entries.last() {
+            Some(last) => crate::versions::feed_check(&reader(&state.db)?, last.seq)?,
+            None => None,
+        };
+        Ok(Json(FeedPage { entries, position, last_check }))
     })
     .await
 }
@@ -46,6 +50,7 @@ pub(crate) async fn snapshot(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let token = bearer(&headers);
+    let db = state.db.clone();
     let (file, position) = blocking(move || {
         authenticate(&state, token)?;
         let dir =
@@ -75,6 +80,11 @@ pub(crate) async fn snapshot(
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.sqlite3"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(keel::remote::protocol::POSITION_HEADER, HeaderValue::from(position));
+    // The fingerprint of the entry the snapshot stands at, which the new copy keeps.
+    let check = blocking(move || Ok(crate::versions::feed_check(&reader(&db)?, position)?)).await?;
+    if let Some(value) = check.and_then(|c| HeaderValue::from_str(&format!("{position}:{c}")).ok()) {
+        headers.insert(keel::remote::protocol::FEED_AT_HEADER, value);
+    }
     Ok(response)
 }
 
@@ -128,3 +138,10 @@ pub(crate) async fn events(
 
 /// How often an open live stream checks that its session still stands.
 const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A read-only connection to the server's file, for a look at its feed.
+fn reader(db: &std::path::Path) -> keel::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}

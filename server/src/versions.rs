@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use keel::remote::protocol::{EPOCH_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER};
+use keel::remote::protocol::{
+    EPOCH_HEADER, FEED_AT_HEADER, PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER,
+};
 use keel::KeelError;
 
 /// What a request says of its sender: a request without a protocol version is from
@@ -44,8 +46,34 @@ pub(crate) fn restored() -> KeelError {
     )
 }
 
+/// The server's fingerprint of its feed entry `seq` (none when it has no such entry): a
+/// copy keeps the one of the entry it stands at, and sends it back with every request.
+pub(crate) fn feed_check(conn: &rusqlite::Connection, seq: i64) -> keel::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let entry: Option<(String, String, String, Option<String>)> = conn
+        .query_row("SELECT tbl, op, pk, row_json FROM change_feed WHERE seq = ?1", [seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    Ok(entry.map(|(table, op, pk, row)| {
+        let text = format!("{seq}\n{table}\n{op}\n{pk}\n{}", row.unwrap_or_default());
+        crate::secrets::sha256(&text)[..32].to_string()
+    }))
+}
+
+/// Whether this server's feed still holds the entry a copy says it stands at, as the copy
+/// saw it. A file put back by hand reuses feed numbers for other changes: refused.
+fn still_holds(state: &AppState, feed_at: &str) -> keel::Result<bool> {
+    let Some((position, check)) = feed_at.split_once(':') else { return Ok(false) };
+    let Ok(position) = position.parse::<i64>() else { return Ok(false) };
+    let conn = rusqlite::Connection::open_with_flags(&state.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(feed_check(&conn, position)?.is_some_and(|ours| ours == check))
+}
+
 pub(crate) async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (protocol, schema, epoch) = sender(request.headers());
+    let feed_at = request.headers().get(FEED_AT_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     let ours = keel::store::latest_version();
     let refusal = if protocol != PROTOCOL_VERSION {
         Some(mismatch("protocol", protocol, PROTOCOL_VERSION))
@@ -55,6 +83,14 @@ pub(crate) async fn check(State(state): State<AppState>, request: Request, next:
         Some(KeelError::Incompatible("this request does not say its schema version: update this app".into()))
     } else if epoch.as_deref().is_some_and(|e| e != state.epoch) {
         Some(restored())
+    } else if let Some(feed_at) = feed_at {
+        let held = state.clone();
+        match tokio::task::spawn_blocking(move || still_holds(&held, &feed_at)).await {
+            Ok(Ok(true)) => None,
+            Ok(Ok(false)) => Some(restored()),
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some(KeelError::Schema("checking the copy's feed position failed".into())),
+        }
     } else {
         None
     };

@@ -29,12 +29,28 @@ pub struct Remote {
     token: String,
     /// The server epoch this copy follows, sent with every request.
     epoch: Option<String>,
+    /// Where the copy stood when it connected, with the server's fingerprint of it: the
+    /// server refuses a copy whose feed it no longer has (a file put back by hand).
+    feed_at: Option<String>,
     pub session: SessionReply,
 }
 
 /// Adds what every request says of its sender: the protocol and schema versions, and the
 /// server epoch the copy follows (none on joining, or from a copy that has not heard one).
 fn stamped<B>(request: ureq::RequestBuilder<B>, epoch: Option<&str>) -> ureq::RequestBuilder<B> {
+    stamped_at(request, epoch, None)
+}
+
+/// [`stamped`], with where the copy stands in the feed.
+fn stamped_at<B>(
+    request: ureq::RequestBuilder<B>,
+    epoch: Option<&str>,
+    feed_at: Option<&str>,
+) -> ureq::RequestBuilder<B> {
+    let request = match feed_at {
+        Some(at) => request.header(protocol::FEED_AT_HEADER, at),
+        None => request,
+    };
     let request = request
         .header(protocol::PROTOCOL_HEADER, protocol::PROTOCOL_VERSION.to_string())
         .header(protocol::SCHEMA_HEADER, crate::store::latest_version().to_string());
@@ -155,10 +171,11 @@ impl Remote {
                     .into(),
             ));
         }
-        let remote = match Remote::resume(&link, ws.team_session()?, ws.clock().now())? {
+        let feed_at = ws.position_check()?.map(|(position, check)| format!("{position}:{check}"));
+        let remote = match Remote::resume(&link, feed_at.clone(), ws.team_session()?, ws.clock().now())? {
             Some(remote) => remote,
             None => {
-                let remote = Remote::sign_in(&link)?;
+                let remote = Remote::sign_in(&link, feed_at)?;
                 ws.keep_team_session(Some((&remote.token, &remote.session.expires_at)))?;
                 remote
             }
@@ -173,6 +190,7 @@ impl Remote {
     /// sign in (no session, expired, or ended on the server).
     fn resume(
         link: &TeamLink,
+        feed_at: Option<String>,
         kept: Option<(String, String)>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Remote>> {
@@ -184,15 +202,16 @@ impl Remote {
         }
         let base = base_of(&link.server_url)?;
         let agent = agent();
-        let reply = stamped(agent.get(format!("{base}/v1/me")), link.server_epoch.as_deref())
-            .header("Authorization", format!("Bearer {token}"))
-            .call()
-            .map_err(|e| offline(&base, e))?;
+        let reply =
+            stamped_at(agent.get(format!("{base}/v1/me")), link.server_epoch.as_deref(), feed_at.as_deref())
+                .header("Authorization", format!("Bearer {token}"))
+                .call()
+                .map_err(|e| offline(&base, e))?;
         match answer::<SessionReply>(reply, &base) {
             Ok(mut session) => {
                 session.token.clone_from(&token);
                 let epoch = link.server_epoch.clone().or_else(|| session.epoch.clone());
-                Ok(Some(Remote { agent, base, token, epoch, session }))
+                Ok(Some(Remote { agent, base, token, epoch, feed_at, session }))
             }
             Err(KeelError::Remote { code: crate::ErrorCode::Unauthenticated, .. }) => Ok(None),
             Err(e) => Err(e),
@@ -200,19 +219,28 @@ impl Remote {
     }
 
     /// Signs in with the credential this copy received when it joined.
-    pub fn sign_in(link: &TeamLink) -> Result<Remote> {
+    fn sign_in(link: &TeamLink, feed_at: Option<String>) -> Result<Remote> {
         let base = base_of(&link.server_url)?;
         let agent = agent();
-        let reply = stamped(agent.post(format!("{base}/v1/session")), link.server_epoch.as_deref())
-            .send_json(&SignInRequest { credential: link.credential.clone() })
-            .map_err(|e| offline(&base, e))?;
+        let reply = stamped_at(
+            agent.post(format!("{base}/v1/session")),
+            link.server_epoch.as_deref(),
+            feed_at.as_deref(),
+        )
+        .send_json(&SignInRequest { credential: link.credential.clone() })
+        .map_err(|e| offline(&base, e))?;
         let session: SessionReply = answer(reply, &base)?;
         let epoch = link.server_epoch.clone().or_else(|| session.epoch.clone());
-        Ok(Remote { agent, base, token: session.token.clone(), epoch, session })
+        Ok(Remote { agent, base, token: session.token.clone(), epoch, feed_at, session })
+    }
+
+    /// Adds this copy's versions, epoch and feed position to a request.
+    fn stamp<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        stamped_at(request, self.epoch.as_deref(), self.feed_at.as_deref())
     }
 
     fn get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>> {
-        stamped(self.agent.get(format!("{}{path}", self.base)), self.epoch.as_deref())
+        self.stamp(self.agent.get(format!("{}{path}", self.base)))
             .header("Authorization", format!("Bearer {}", self.token))
             .call()
             .map_err(|e| offline(&self.base, e))
@@ -224,7 +252,8 @@ impl Remote {
     pub fn follow_positions(&self, mut on: impl FnMut(i64) -> bool) -> Result<()> {
         use std::io::BufRead;
         let agent: ureq::Agent = config().timeout_recv_body(Some(Duration::from_secs(45))).build().into();
-        let mut reply = stamped(agent.get(format!("{}/v1/events", self.base)), self.epoch.as_deref())
+        let mut reply = self
+            .stamp(agent.get(format!("{}/v1/events", self.base)))
             .header("Authorization", format!("Bearer {}", self.token))
             .call()
             .map_err(|e| offline(&self.base, e))?;
@@ -252,19 +281,21 @@ impl Remote {
 
     /// Revokes a machine's access (a sales leader any; a member their own).
     pub fn revoke(&self, machine: &str) -> Result<()> {
-        let reply = stamped(
-            self.agent.post(format!("{}/v1/machines/{machine}/revoke", self.base)),
-            self.epoch.as_deref(),
-        )
-        .header("Authorization", format!("Bearer {}", self.token))
-        .send_empty()
-        .map_err(|e| offline(&self.base, e))?;
+        if machine.is_empty() || !machine.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(KeelError::not_found("machine", machine));
+        }
+        let reply = self
+            .stamp(self.agent.post(format!("{}/v1/machines/{machine}/revoke", self.base)))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .send_empty()
+            .map_err(|e| offline(&self.base, e))?;
         answer_empty(reply, &self.base)
     }
 
     /// Ends this session on the server.
     pub fn sign_out(&self) -> Result<()> {
-        let reply = stamped(self.agent.delete(format!("{}/v1/session", self.base)), self.epoch.as_deref())
+        let reply = self
+            .stamp(self.agent.delete(format!("{}/v1/session", self.base)))
             .header("Authorization", format!("Bearer {}", self.token))
             .call()
             .map_err(|e| offline(&self.base, e))?;
@@ -278,7 +309,8 @@ impl Remote {
 
     /// Sends a file a command will read (an import's), once; returns its name on the server.
     pub fn upload(&self, file_name: &str, bytes: &[u8]) -> Result<String> {
-        let reply = stamped(self.agent.post(format!("{}/v1/uploads", self.base)), self.epoch.as_deref())
+        let reply = self
+            .stamp(self.agent.post(format!("{}/v1/uploads", self.base)))
             .header("Authorization", format!("Bearer {}", self.token))
             .header(protocol::FILE_NAME_HEADER, file_name)
             .send(bytes)
@@ -303,7 +335,8 @@ impl Remote {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let sent = stamped(self.agent.post(format!("{}/v1/commands", self.base)), self.epoch.as_deref())
+            let sent = self
+                .stamp(self.agent.post(format!("{}/v1/commands", self.base)))
                 .header("Authorization", format!("Bearer {}", self.token))
                 .send_json(request);
             // Sent again (same number, so applied once): a lost connection, a proxy with no
@@ -393,6 +426,12 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
             .err()
             .unwrap_or(KeelError::Schema("no snapshot".into())));
     }
+    let check: Option<String> = reply
+        .headers()
+        .get(protocol::FEED_AT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(':'))
+        .map(|(_, check)| check.to_string());
     let position: i64 = reply
         .headers()
         .get(protocol::POSITION_HEADER)
@@ -420,6 +459,9 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
             server_schema: session.schema_version,
         })?;
         ws.keep_team_session(Some((&session.token, &session.expires_at)))?;
+        if let Some(check) = &check {
+            ws.keep_position_check(position, check)?;
+        }
         drop(ws);
         std::fs::rename(&partial, dest).map_err(io(format!("writing {}", dest.display())))
     })();

@@ -218,13 +218,13 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
         let page = remote.feed(link.position)?;
         if page.entries.is_empty() {
             if first && ws.outbox_tx(outbox::has_local_effects)? {
-                ws.apply_feed_from(link.position, &[], link.position)?;
+                ws.apply_feed_from(link.position, &[], link.position, None)?;
             }
             return Ok(report);
         }
         first = false;
         let last = page.entries.last().map_or(link.position, |e| e.seq);
-        match ws.apply_feed_from(link.position, &page.entries, last)? {
+        match ws.apply_feed_from(link.position, &page.entries, last, page.last_check.as_deref())? {
             crate::services::FeedApplied::Applied => report.applied += page.entries.len(),
             // Another process of this machine caught the copy up meanwhile: go on from
             // where it now stands.

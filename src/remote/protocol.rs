@@ -18,6 +18,9 @@ pub const PROTOCOL_VERSION: u32 = 2;
 pub const PROTOCOL_HEADER: &str = "x-keel-protocol";
 pub const SCHEMA_HEADER: &str = "x-keel-schema";
 pub const EPOCH_HEADER: &str = "x-keel-epoch";
+/// `POSITION:CHECK`: the feed entry a copy stands at and the server's fingerprint of it;
+/// also the snapshot's fingerprint of its position.
+pub const FEED_AT_HEADER: &str = "x-keel-feed-at";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JoinRequest {
@@ -107,6 +110,9 @@ pub struct CommandReply {
 pub struct FeedPage {
     pub entries: Vec<FeedEntry>,
     pub position: i64,
+    /// The server's fingerprint of the page's last entry.
+    #[serde(default)]
+    pub last_check: Option<String>,
 }
 
 /// A machine that joined the team (`GET /v1/machines`).

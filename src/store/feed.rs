@@ -354,6 +354,26 @@ pub fn set_position(conn: &Connection, position: i64) -> Result<()> {
     Ok(())
 }
 
+/// Where the copy stands and the server's fingerprint of that entry, together.
+pub fn set_position_checked(conn: &Connection, position: i64, check: Option<&str>) -> Result<()> {
+    conn.execute(
+        "UPDATE team_link SET position = ?1, position_check = ?2 WHERE id = 1",
+        params![position, check],
+    )?;
+    Ok(())
+}
+
+/// Where the copy stands, with the server's fingerprint of that entry, if it has one.
+pub fn position_check(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT position, position_check FROM team_link WHERE id = 1 AND position_check IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
 /// Takes the next command number of this replica, so a retry reuses its number.
 pub fn take_command_seq(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row(

@@ -132,13 +132,10 @@ fn members_work_through_nginx_terminating_https() {
         text.push_str("Padding row for the proxy's body limit,1\r\n");
     }
     std::fs::write(&big, &text).expect("file");
-    let link = {
-        let clock: std::sync::Arc<dyn keel::clock::Clock> = std::sync::Arc::new(keel::clock::SystemClock);
-        let ws = keel::services::Workspace::open_existing(&copy, clock).expect("copy");
-        ws.team_link().expect("link").expect("joined")
-    };
+    let clock: std::sync::Arc<dyn keel::clock::Clock> = std::sync::Arc::new(keel::clock::SystemClock);
+    let mut ws = keel::services::Workspace::open_existing(&copy, clock).expect("copy");
     std::env::set_var("KEEL_TLS_CA", &cert);
-    let remote = keel::remote::Remote::sign_in(&link).expect("sign in through the proxy");
+    let remote = keel::remote::Remote::connect(&mut ws).expect("connect through the proxy");
     let uploaded =
         remote.upload("two-megabytes.csv", text.as_bytes()).expect("a 2 MB upload through the proxy");
     assert!(uploaded.ends_with("/two-megabytes.csv"), "{uploaded}");

@@ -178,4 +178,54 @@ fn a_server_file_copied_back_by_hand_is_noticed_by_the_copies_ahead_of_it() {
     team.start(port, None);
     let said = refusal(&leader, &["sync"]);
     assert_eq!(said["code"], "restored", "{said}");
+
+    // Others go on working on the copied-back file until its feed numbers pass the
+    // leader's: the numbers alone would now look fine; the fingerprint does not.
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader_at: i64 = rusqlite::Connection::open(&leader)
+        .expect("copy")
+        .query_row("SELECT position FROM team_link", [], |r| r.get(0))
+        .expect("link");
+    let mut n = 0;
+    while feed_position(&team.db) <= leader_at + 2 {
+        n += 1;
+        json(
+            &ae,
+            &[
+                "deal",
+                "add",
+                "--account",
+                &account,
+                "--name",
+                &format!("Meanwhile {n}"),
+                "--amount",
+                "5",
+                "--close",
+                "2027-03-31",
+            ],
+        );
+    }
+    let said = refusal(&leader, &["sync"]);
+    assert_eq!(said["code"], "restored", "{said}");
+    let said = refusal(
+        &leader,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &account,
+            "--name",
+            "Typed on a stale copy",
+            "--amount",
+            "9",
+            "--close",
+            "2027-03-31",
+        ],
+    );
+    assert_eq!(said["code"], "restored", "{said}");
+    let applied: i64 = rusqlite::Connection::open(&team.db)
+        .expect("server")
+        .query_row("SELECT count(*) FROM deals WHERE name = 'Typed on a stale copy'", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(applied, 0, "a refused change ran nothing");
 }

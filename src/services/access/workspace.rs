@@ -281,6 +281,18 @@ impl Workspace {
         Ok(())
     }
 
+    /// Where the copy stands in its server's feed, with the server's fingerprint of it.
+    pub fn position_check(&self) -> Result<Option<(i64, String)>> {
+        store::feed::position_check(&self.conn)
+    }
+
+    /// Keeps the server's fingerprint of the feed entry the copy stands at (on joining).
+    pub fn keep_position_check(&mut self, position: i64, check: &str) -> Result<()> {
+        self.writing(|conn| {
+            store::with_tx(conn, |tx| store::feed::set_position_checked(tx, position, Some(check)))
+        })
+    }
+
     /// The copy's current session with its server: (token, expiry as RFC 3339).
     pub fn team_session(&self) -> Result<Option<(String, String)>> {
         store::feed::session(&self.conn)
@@ -318,6 +330,7 @@ impl Workspace {
         from: i64,
         entries: &[store::feed::FeedEntry],
         position: i64,
+        check: Option<&str>,
     ) -> Result<FeedApplied> {
         self.writing(|conn| {
             store::with_tx(conn, |tx| {
@@ -329,7 +342,10 @@ impl Workspace {
                 }
                 store::outbox::undo_all(tx)?;
                 store::feed::apply(tx, entries)?;
-                store::feed::set_position(tx, position)?;
+                match check {
+                    Some(check) => store::feed::set_position_checked(tx, position, Some(check))?,
+                    None => store::feed::set_position(tx, position)?,
+                }
                 Ok(FeedApplied::Applied)
             })
         })

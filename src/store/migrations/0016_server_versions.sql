@@ -11,3 +11,7 @@ ALTER TABLE team_link ADD COLUMN session_expires_at TEXT;
 -- A refused change keeps the items behind the refusal (a move's missing criteria), as
 -- a JSON array, so the list of changes not synced shows them as the window would.
 ALTER TABLE outbox ADD COLUMN error_details TEXT CHECK (error_details IS NULL OR json_valid(error_details));
+-- A fingerprint of the feed entry at `position`, as the server gave it: sent with every
+-- request, so a server file put back by hand (its feed numbers reused by other changes)
+-- is noticed rather than followed.
+ALTER TABLE team_link ADD COLUMN position_check TEXT;

@@ -228,9 +228,9 @@ fn two_processes_catching_a_copy_up_with_the_same_entries_apply_them_once() {
         row: Some(serde_json::json!({"key": "race.probe", "value": "once"})),
     }];
     use keel::services::FeedApplied;
-    assert_eq!(ws.apply_feed_from(10, &entries, 11).expect("first"), FeedApplied::Applied);
+    assert_eq!(ws.apply_feed_from(10, &entries, 11, None).expect("first"), FeedApplied::Applied);
     // The second saw position 10 before the first committed: it must not insert again.
-    assert_eq!(other.apply_feed_from(10, &entries, 11).expect("second"), FeedApplied::MovedOn);
+    assert_eq!(other.apply_feed_from(10, &entries, 11, None).expect("second"), FeedApplied::MovedOn);
     assert_eq!(one(&path, "SELECT count(*) FROM settings WHERE key = 'race.probe'"), 1);
     assert_eq!(one(&path, "SELECT position FROM team_link"), 11);
 }
