@@ -17,7 +17,11 @@ use std::collections::HashSet;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expectation {
     pub table: String,
+    /// The record's id; for a table keyed otherwise (a deal's BANT, its checklist items),
+    /// 0, and `key` holds its primary key.
     pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Value>,
     pub column: String,
     pub value: Value,
     /// What the change sets the field to: a field someone else already set to the same
@@ -134,6 +138,35 @@ fn id_of(pk: &Value) -> Option<i64> {
     pk.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("id")).and_then(Value::as_i64)
 }
 
+/// The row a primary key (as the feed writes keys: `{"deal_id": 12}`) names, as it
+/// stands now. The key must be exactly the table's key columns (the names come from a
+/// client).
+fn current_row_by_key(conn: &Connection, table: &feed::Table, key: &Value) -> Result<Option<Value>> {
+    let Some(fields) = key.as_object() else {
+        return Err(KeelError::invalid("expect", format!("a key of {} must be an object", table.name)));
+    };
+    let columns = table.key_columns();
+    if fields.len() != columns.len() || columns.iter().any(|c| !fields.contains_key(c)) {
+        return Err(KeelError::invalid("expect", format!("{} is not keyed so", table.name)));
+    }
+    let all: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let clause: Vec<String> = columns.iter().map(|c| format!("\"{c}\" IS ?")).collect();
+    let sql = format!(
+        "SELECT {} FROM main.\"{}\" AS t WHERE {}",
+        feed::json_object_of(table, "t", &all),
+        table.name,
+        clause.join(" AND ")
+    );
+    let values: Vec<rusqlite::types::Value> =
+        columns.iter().map(|c| feed::sql_value(table, c, &fields[c.as_str()])).collect::<Result<_>>()?;
+    let text: Option<String> =
+        conn.query_row(&sql, rusqlite::params_from_iter(values), |r| r.get(0)).optional()?;
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| KeelError::Schema(format!("row of {}: {e}", table.name)))
+    })
+    .transpose()
+}
+
 /// The row as it stands now, as the feed writes rows.
 fn current_row(conn: &Connection, table: &feed::Table, id: i64) -> Result<Option<Value>> {
     let all: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
@@ -195,19 +228,26 @@ pub fn record(
     let tables: std::collections::HashMap<String, feed::Table> =
         feed::tables(conn)?.into_iter().map(|t| (t.name.clone(), t)).collect();
     let mut expect: Vec<Expectation> = Vec::new();
-    let mut seen: HashSet<(String, i64, String)> = HashSet::new();
+    let mut seen: HashSet<(String, String, String)> = HashSet::new();
     for note in notes.iter().filter(|n| n.op == "update") {
-        let (Some(id), Some(Value::Object(before)), Some(table)) =
-            (id_of(&note.pk), &note.before, tables.get(&note.table))
-        else {
+        let (Some(Value::Object(before)), Some(table)) = (&note.before, tables.get(&note.table)) else {
             continue;
         };
-        if provisional.contains(&(note.table.clone(), id)) {
+        // A record keyed by its id, or by another key (a deal's BANT: its deal).
+        let (id, key) = match id_of(&note.pk) {
+            Some(id) => (id, None),
+            None => (0, Some(note.pk.clone())),
+        };
+        if key.is_none() && provisional.contains(&(note.table.clone(), id)) {
             continue;
         }
-        let now_row = current_row(conn, table, id)?;
+        let now_row = match &key {
+            Some(key) => current_row_by_key(conn, table, key)?,
+            None => current_row(conn, table, id)?,
+        };
+        let seen_as = key.as_ref().map_or_else(|| id.to_string(), Value::to_string);
         for (column, old) in before {
-            if is_bookkeeping(column) || !seen.insert((note.table.clone(), id, column.clone())) {
+            if is_bookkeeping(column) || !seen.insert((note.table.clone(), seen_as.clone(), column.clone())) {
                 continue;
             }
             let after = now_row.as_ref().and_then(|r| r.get(column));
@@ -216,6 +256,7 @@ pub fn record(
                 expect.push(Expectation {
                     table: note.table.clone(),
                     id,
+                    key: key.clone(),
                     column: column.clone(),
                     value: old.clone(),
                     to: after.cloned(),
@@ -466,12 +507,16 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<Expected
         }
         let record = record_name(&e.table);
         let field = field_name(&e.column);
-        let Some(row) = current_row(conn, table, e.id)? else {
+        let row = match &e.key {
+            Some(key) => current_row_by_key(conn, table, key)?,
+            None => current_row(conn, table, e.id)?,
+        };
+        let Some(row) = row else {
             return Err(KeelError::ChangedMeanwhile {
                 field,
                 message: format!(
                     "{record} {} was deleted by someone else since this change was made offline",
-                    e.id
+                    shown_id(e)
                 ),
             });
         };
@@ -483,7 +528,7 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<Expected
                 message: format!(
                     "{} {}: its {} was changed by someone else since this change was made offline (retry to apply it anyway, or discard it)",
                     capitalized(&record),
-                    e.id,
+                    shown_id(e),
                     field.replace('_', " ")
                 ),
                 field,
@@ -491,6 +536,15 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<Expected
         }
     }
     Ok(if all_in_effect && changes_something { Expected::AlreadyInEffect } else { Expected::Proceed })
+}
+
+/// The record's number as people know it: its id, or the id its key holds (a deal's
+/// BANT shows as the deal's number).
+fn shown_id(e: &Expectation) -> String {
+    match &e.key {
+        Some(Value::Object(fields)) => fields.values().map(Value::to_string).collect::<Vec<_>>().join("/"),
+        _ => e.id.to_string(),
+    }
 }
 
 fn capitalized(text: &str) -> String {

@@ -721,3 +721,34 @@ fn after_an_interrupted_sync_a_typed_command_reaches_the_record_made_offline() {
     json(&leader, &["sync"]);
     assert_eq!(exports(&ae), exports(&team.db));
 }
+
+/// Records keyed by their deal (BANT, the proof of concept) are guarded like any other: an
+/// offline BANT change based on a status someone else changed meanwhile is a conflict,
+/// naming the field, not a silent overwrite.
+#[test]
+fn an_offline_bant_change_over_another_members_is_a_conflict() {
+    let mut team = Team::demo(30);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let deal = an_open_deal_of(&ae, "Qualifying");
+    json(&ae, &["deal", "move", &deal, "Qualification"]);
+    json(&ae, &["deal", "bant", &deal, "--budget-note", "Asked on the first call"]);
+    json(&leader, &["sync"]);
+
+    team.kill();
+    offline_change(&ae, &["deal", "bant", &deal, "--budget", "confirmed"]);
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["deal", "bant", &deal, "--budget", "partial"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(report["refused"], 1, "{report}");
+    let status = json(&ae, &["sync", "--status"]);
+    assert_eq!(status["entries"][0]["error"]["code"], "conflict", "{status}");
+    assert_eq!(status["entries"][0]["error"]["field"], "budget_status", "{status}");
+    let message = status["entries"][0]["error"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains(&deal), "names the deal: {message}");
+    let shown = json(&team.db, &["deal", "show", &deal]);
+    assert_eq!(shown["bant"][0]["status"], "partial", "the leader's status stands: {shown}");
+    assert_eq!(exports(&ae), exports(&team.db));
+}
