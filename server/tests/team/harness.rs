@@ -255,3 +255,17 @@ pub fn an_open_deal_of(db: &Path, name: &str) -> String {
     )["id"]
         .to_string()
 }
+
+/// One column of a copy's link to its server (`client_id`, `credential`…), as text.
+pub fn link_field(copy: &Path, column: &str) -> String {
+    rusqlite::Connection::open(copy)
+        .expect("copy")
+        .query_row(&format!("SELECT {column} FROM team_link"), [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("team_link.{column}: {e}"))
+}
+
+/// A consistent copy of a workspace file, as `keel backup` takes it.
+pub fn backup(db: &Path, to: &Path) {
+    let out = keel(db, &["backup", to.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "backup: {}", String::from_utf8_lossy(&out.stderr));
+}

@@ -7,10 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn machine_of(copy: &Path) -> String {
-    rusqlite::Connection::open(copy)
-        .expect("copy")
-        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
-        .expect("link")
+    crate::harness::link_field(copy, "client_id")
 }
 
 fn session_token(copy: &Path) -> String {
@@ -102,10 +99,7 @@ fn a_member_leaves_from_one_machine_and_the_copy_still_reads() {
     let left = json(&ae, &["leave"]);
     assert_eq!(left["left"], machine_of(&ae).as_str());
     assert_eq!(json(&ae, &["deal", "list", "--limit", "5"]), before, "the copy still reads");
-    let credential: String = rusqlite::Connection::open(&ae)
-        .expect("copy")
-        .query_row("SELECT credential FROM team_link", [], |r| r.get(0))
-        .expect("link");
+    let credential: String = crate::harness::link_field(&ae, "credential");
     assert!(credential.is_empty(), "the credential is gone from the file");
     let refused = refusal(&ae, &["sync"]);
     assert_eq!(refused["code"], "not_allowed", "{refused}");

@@ -647,10 +647,7 @@ fn after_an_interrupted_sync_a_typed_command_reaches_the_record_made_offline() {
     let other = an_open_deal_of(&ae, "Touched later");
     json(&leader, &["sync"]);
     let account = json(&ae, &["account", "list", "--limit", "1"])[0]["id"].to_string();
-    let machine: String = rusqlite::Connection::open(&ae)
-        .expect("copy")
-        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
-        .expect("link");
+    let machine: String = crate::harness::link_field(&ae, "client_id");
 
     team.kill();
     let mine = offline_change(

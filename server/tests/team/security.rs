@@ -318,10 +318,7 @@ fn failures_are_counted_per_client_behind_a_trusted_proxy_and_the_header_is_igno
 fn guesses_at_a_known_machine_are_held_back_by_its_own_count() {
     let team = Team::demo(20);
     let ae = team.join("ae", &team.code(&team.member_named(1)));
-    let machine: String = rusqlite::Connection::open(&ae)
-        .expect("copy")
-        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
-        .expect("link");
+    let machine: String = crate::harness::link_field(&ae, "client_id");
     let mut last_wait = 0;
     let mut statuses = Vec::new();
     for _ in 0..12 {

@@ -2,7 +2,7 @@
 //! and a server put back from a backup makes every copy say "join again" instead of
 //! silently skipping the changes it had seen.
 
-use crate::harness::{exports, http, json, keel, refusal, server_bin, Team};
+use crate::harness::{exports, http, json, refusal, server_bin, Team};
 use keel::remote::protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, SCHEMA_HEADER};
 use serde_json::Value;
 
@@ -63,8 +63,7 @@ fn a_restore_on_the_server_makes_every_copy_say_join_again_and_change_nothing() 
     let leader = team.join("leader", &team.code(&team.member_named(0)));
     let ae = team.join("ae", &team.code(&team.member_named(1)));
     let backup = team.dir.path().join("nightly.db");
-    let out = keel(&team.db, &["backup", backup.to_str().expect("path")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crate::harness::backup(&team.db, &backup);
     let account = json(&leader, &["account", "list", "--limit", "1"])[0]["id"].to_string();
     json(
         &leader,
@@ -102,10 +101,7 @@ fn a_restore_on_the_server_makes_every_copy_say_join_again_and_change_nothing() 
     }
     // The backup's credentials sign in no more, even from a client that leaves out its
     // epoch (a machine revoked after the backup stays locked out).
-    let credential: String = rusqlite::Connection::open(&ae)
-        .expect("copy")
-        .query_row("SELECT credential FROM team_link", [], |r| r.get(0))
-        .expect("link");
+    let credential: String = crate::harness::link_field(&ae, "credential");
     let status = http()
         .post(format!("{}/v1/session", team.url))
         .send_json(serde_json::json!({ "credential": credential }))
@@ -150,8 +146,7 @@ fn a_server_file_copied_back_by_hand_is_noticed_by_the_copies_ahead_of_it() {
     let mut team = Team::demo(40);
     let leader = team.join("leader", &team.code(&team.member_named(0)));
     let backup = team.dir.path().join("by-hand.db");
-    let out = keel(&team.db, &["backup", backup.to_str().expect("path")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    crate::harness::backup(&team.db, &backup);
     let account = json(&leader, &["account", "list", "--limit", "1"])[0]["id"].to_string();
     json(
         &leader,

@@ -58,10 +58,7 @@ fn a_leader_adding_a_member_with_json_gets_the_code_the_member_joins_with() {
 }
 
 fn sessions_of(team: &Team, copy: &std::path::Path) -> i64 {
-    let client: String = rusqlite::Connection::open(copy)
-        .expect("copy")
-        .query_row("SELECT client_id FROM team_link", [], |r| r.get(0))
-        .expect("link");
+    let client = crate::harness::link_field(copy, "client_id");
     rusqlite::Connection::open(&team.db)
         .expect("server file")
         .query_row("SELECT count(*) FROM server_sessions WHERE client_id = ?1", [client], |r| r.get(0))
