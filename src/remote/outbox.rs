@@ -45,7 +45,7 @@ pub struct SyncReport {
 /// Runs `f` on the workspace by value (the command runner owns its workspace), leaving
 /// it back in `ws`.
 fn owned<T>(ws: &mut Workspace, f: impl FnOnce(Workspace) -> (Workspace, Result<T>)) -> Result<T> {
-    let stand_in = Workspace::open_in_memory(ws.clock())?;
+    let stand_in = Workspace::stand_in(ws.clock())?;
     let taken = std::mem::replace(ws, stand_in);
     let (back, result) = f(taken);
     *ws = back;

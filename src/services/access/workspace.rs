@@ -110,6 +110,21 @@ impl Workspace {
         Workspace::around(store::open_in_memory()?, clock, None)
     }
 
+    /// A stand-in that holds no workspace (an empty in-memory database, no schema), for
+    /// moving a workspace out from behind a `&mut` for a moment: building a whole schema
+    /// for it cost every change made offline most of its time.
+    pub(crate) fn stand_in(clock: Arc<dyn Clock>) -> Result<Workspace> {
+        Ok(Workspace {
+            conn: Connection::open_in_memory()?,
+            clock,
+            path: None,
+            replica: false,
+            stamp: None,
+            import_slices: None,
+            queued: None,
+        })
+    }
+
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
