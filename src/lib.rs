@@ -2,6 +2,7 @@
 //! rule of the sales process, and the `keel` command-line tool built on them.
 //! This crate never depends on tauri; the desktop app is a thin shell over it.
 
+pub mod changes;
 pub mod cli;
 pub mod clock;
 pub mod domain;

@@ -127,6 +127,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/feed", get(replication::feed))
         .route("/v1/snapshot", get(replication::snapshot))
         .route("/v1/commands", post(commands::command))
+        .route("/v1/changes", post(crate::changes::change))
         .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
         .route("/v1/jobs/{id}", get(jobs::job))
         .route("/v1/events", get(replication::events))

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod app;
+mod changes;
 mod commands;
 mod jobs;
 mod limiter;

@@ -67,17 +67,19 @@ pub struct UnsyncedChange {
 }
 
 fn unsynced(ws: &mut Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
-    let mut entries = ws.outbox()?;
-    for entry in &mut entries {
-        entry.args = keel::remote::outbox::shown(ws, &entry.args)?;
+    let entries = ws.outbox()?;
+    let mut words = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        words.push(keel::remote::outbox::shown(ws, &entry.line)?);
     }
     Ok(entries
         .into_iter()
-        .map(|e| UnsyncedChange {
+        .zip(words)
+        .map(|(e, args)| UnsyncedChange {
             seq: e.seq.into(),
             state: if e.state == "pending" { "waiting".into() } else { "refused".into() },
             // The app asks for JSON answers; that is not part of the change.
-            args: e.args.into_iter().filter(|a| a != "--json").collect(),
+            args: args.into_iter().filter(|a| a != "--json").collect(),
             queued_at: e.queued_at,
             error: e.error_code.map(|code| ApiError {
                 code: serde_json::from_value::<keel::ErrorCode>(serde_json::Value::String(code))
@@ -255,12 +257,25 @@ fn follow_once(
     }
 }
 
-/// Sends a change made in the window to the team server as the command the CLI would
-/// send, and returns its JSON answer once this copy has caught up with it.
-pub fn send(ws: &mut Workspace, args: &[&str]) -> Result<serde_json::Value, ApiError> {
-    send_owned(ws, args.iter().map(|a| a.to_string()).collect())
+/// Makes a change from the window, as the core's one `submit` does: here on a solo
+/// workspace; on a team copy through the server (or kept here while it cannot be reached,
+/// which the sidebar's count shows).
+pub fn submit(
+    ws: &mut Workspace,
+    who: keel::services::policy::Principal,
+    change: keel::changes::Change,
+) -> Result<keel::changes::Applied, ApiError> {
+    let submitted = keel::changes::submit(ws, who, change)?;
+    if submitted.queued {
+        if let Some(app) = APP.get() {
+            let _ = app.emit(CHANGED_EVENT, ());
+        }
+    }
+    Ok(submitted.applied)
 }
 
+/// Sends a change made in the window to the team server as the command the CLI would
+/// send, and returns its JSON answer once this copy has caught up with it.
 pub fn send_owned(ws: &mut Workspace, args: Vec<String>) -> Result<serde_json::Value, ApiError> {
     let mut all = vec!["--json".to_string()];
     all.extend(args);

@@ -8,6 +8,7 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::cli::output::emit(format!($($arg)*)) };
 }
 
+mod changes;
 pub mod offline;
 mod output;
 mod partners;
@@ -145,6 +146,9 @@ enum Command {
     /// aside as `<db>.before-restore-<time>`. Close the desktop app first.
     Restore { file: std::path::PathBuf },
 }
+
+pub(crate) use changes::submit;
+pub use changes::{change_from_line, line_of};
 
 /// What every command handler receives.
 pub(crate) struct Ctx {

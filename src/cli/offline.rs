@@ -71,7 +71,7 @@ pub fn run_queued(
         return (ws, Err(refusal(what, why)));
     }
     let mut ws = ws;
-    ws.queue_next_writes(Some(QueuedChange { seq, args: args.to_vec(), sets: fields_set(args) }));
+    ws.queue_next_writes(Some(QueuedChange { seq, line: serde_json::json!(args), sets: fields_set(args) }));
     let mut ctx = Ctx { ws, json: cli.json, as_user: None, acting: Some(member) };
     let path = std::path::PathBuf::new();
     let (result, printed) = output::captured(|| super::dispatch(&mut ctx, &path, cli.command));

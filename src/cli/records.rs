@@ -1,7 +1,8 @@
 //! Accounts, contacts, onboarding plans and QBRs.
 
 use super::{output, require_init, Ctx};
-use crate::domain::{parse_date, AccountId, ContactId, OnboardingPlanId, OnboardingStep, QbrId, Segment};
+use crate::changes::{AccountForm, AccountUpdateForm, Change};
+use crate::domain::{AccountId, ContactId, OnboardingPlanId, QbrId, Segment};
 use crate::services::{accounts, contacts, onboarding, team};
 use crate::store::accounts::Account;
 use crate::Result;
@@ -72,19 +73,44 @@ fn print_account(a: &Account) {
     ]);
 }
 
+/// The change an `account` subcommand makes, if it is one that goes as a typed change.
+pub(crate) fn account_change(cmd: &AccountCommand) -> Option<Change> {
+    Some(match cmd {
+        AccountCommand::Add { name, domain, segment, vertical, region } => Change::AccountAdd {
+            form: AccountForm {
+                name: name.clone(),
+                domain: domain.clone(),
+                segment: segment.clone(),
+                vertical: vertical.clone(),
+                region: region.clone(),
+            },
+        },
+        AccountCommand::Update { id, name, domain, segment, vertical, region } => Change::AccountUpdate {
+            account: AccountId(*id),
+            form: AccountUpdateForm {
+                name: name.clone(),
+                domain: domain.clone(),
+                segment: segment.clone(),
+                vertical: vertical.clone(),
+                region: region.clone(),
+            },
+        },
+        _ => return None,
+    })
+}
+
 pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
     require_init(ctx)?;
-    match cmd {
-        AccountCommand::Add { name, domain, segment: seg, vertical, region } => {
-            let who = ctx.principal()?;
-            let input =
-                accounts::AccountInput { name, domain, segment: segment(seg.as_deref())?, vertical, region };
-            let account = accounts::create(&mut ctx.ws, who, input)?;
-            if ctx.json {
-                return output::json(&account);
-            }
-            print_account(&account);
+    if let Some(change) = account_change(&cmd) {
+        let applied = super::submit(ctx, change)?;
+        let account = accounts::get(&ctx.ws, ctx.principal()?, AccountId(applied.id))?;
+        if ctx.json {
+            return output::json(&account);
         }
+        print_account(&account);
+        return Ok(());
+    }
+    match cmd {
         AccountCommand::List { segment: seg, search, limit, offset } => {
             let query = accounts::AccountQuery { segment: segment(seg.as_deref())?, search, limit, offset };
             let list = accounts::list(&ctx.ws, ctx.principal()?, &query)?;
@@ -205,21 +231,7 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
                 m.registrations
             );
         }
-        AccountCommand::Update { id, name, domain, segment: seg, vertical, region } => {
-            let who = ctx.principal()?;
-            let changes = accounts::AccountChanges {
-                name,
-                domain,
-                segment: segment(seg.as_deref())?,
-                vertical,
-                region,
-            };
-            let account = accounts::update(&mut ctx.ws, who, AccountId(id), changes)?;
-            if ctx.json {
-                return output::json(&account);
-            }
-            print_account(&account);
-        }
+        AccountCommand::Add { .. } | AccountCommand::Update { .. } => {}
     }
     Ok(())
 }
@@ -260,16 +272,37 @@ pub enum ContactCommand {
     },
 }
 
+/// The change a `contact` subcommand makes, if it makes one.
+pub(crate) fn contact_change(cmd: &ContactCommand) -> Option<Change> {
+    Some(match cmd {
+        ContactCommand::Add { account, name, email, title } => Change::ContactAdd {
+            form: contacts::ContactInput {
+                account_id: AccountId(*account),
+                name: name.clone(),
+                title: title.clone(),
+                email: email.clone(),
+            },
+        },
+        ContactCommand::Update { id, account, name, email, title } => Change::ContactUpdate {
+            contact: ContactId(*id),
+            form: contacts::ContactChanges {
+                account_id: account.map(AccountId),
+                name: name.clone(),
+                title: title.clone(),
+                email: email.clone(),
+            },
+        },
+        ContactCommand::List { .. } | ContactCommand::Show { .. } => return None,
+    })
+}
+
 pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
     require_init(ctx)?;
     let contact = match cmd {
-        ContactCommand::Add { account, name, email, title } => {
-            let who = ctx.principal()?;
-            contacts::create(
-                &mut ctx.ws,
-                who,
-                contacts::ContactInput { account_id: AccountId(account), name, title, email },
-            )?
+        ContactCommand::Add { .. } | ContactCommand::Update { .. } => {
+            let change = contact_change(&cmd).ok_or(crate::KeelError::ReplicaWrite)?;
+            let applied = super::submit(ctx, change)?;
+            contacts::get(&ctx.ws, ctx.principal()?, ContactId(applied.id))?
         }
         ContactCommand::List { account, limit, offset } => {
             let list = contacts::list(&ctx.ws, ctx.principal()?, account.map(AccountId), limit, offset)?;
@@ -292,11 +325,6 @@ pub fn contact(ctx: &mut Ctx, cmd: ContactCommand) -> Result<()> {
             return Ok(());
         }
         ContactCommand::Show { id } => contacts::get(&ctx.ws, ctx.principal()?, ContactId(id))?,
-        ContactCommand::Update { id, account, name, email, title } => {
-            let who = ctx.principal()?;
-            let changes = contacts::ContactChanges { account_id: account.map(AccountId), name, title, email };
-            contacts::update(&mut ctx.ws, who, ContactId(id), changes)?
-        }
     };
     if ctx.json {
         return output::json(&contact);
@@ -323,15 +351,26 @@ pub enum OnboardingCommand {
     },
 }
 
+/// The change an `onboarding` subcommand makes, if it makes one.
+pub(crate) fn onboarding_change(cmd: &OnboardingCommand) -> Option<Change> {
+    match cmd {
+        OnboardingCommand::Done { plan, step, date } => Some(Change::OnboardingStepDone {
+            plan: OnboardingPlanId(*plan),
+            step: step.clone(),
+            date: date.clone(),
+        }),
+        OnboardingCommand::Show { .. } => None,
+    }
+}
+
 pub fn onboarding(ctx: &mut Ctx, cmd: OnboardingCommand) -> Result<()> {
     require_init(ctx)?;
-    let account = match cmd {
-        OnboardingCommand::Show { account } => AccountId(account),
-        OnboardingCommand::Done { plan, step, date } => {
-            let who = ctx.principal()?;
-            let step = OnboardingStep::parse("step", &step)?;
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            onboarding::complete_step(&mut ctx.ws, who, OnboardingPlanId(plan), step, on)?
+    let account = match &cmd {
+        OnboardingCommand::Show { account } => AccountId(*account),
+        OnboardingCommand::Done { .. } => {
+            let change = onboarding_change(&cmd).ok_or(crate::KeelError::ReplicaWrite)?;
+            let applied = super::submit(ctx, change)?;
+            onboarding::plan_account(&ctx.ws, ctx.principal()?, OnboardingPlanId(applied.id))?
         }
     };
     let plans = onboarding::plans(&ctx.ws, ctx.principal()?, account)?;
@@ -385,21 +424,34 @@ pub enum QbrCommand {
     },
 }
 
+/// The change a `qbr` subcommand makes, if it makes one.
+pub(crate) fn qbr_change(ws: &crate::services::Workspace, cmd: &QbrCommand) -> Result<Option<Change>> {
+    Ok(match cmd {
+        QbrCommand::Add { account, date, owner } => Some(Change::QbrAdd {
+            account: AccountId(*account),
+            date: date.clone(),
+            owner: owner.as_deref().map(|n| team::find(ws, n)).transpose()?.map(|m| m.id),
+        }),
+        QbrCommand::Held { id, date, notes } => {
+            Some(Change::QbrHeld { qbr: QbrId(*id), date: date.clone(), notes: notes.clone() })
+        }
+        QbrCommand::List { .. } => None,
+    })
+}
+
 pub fn qbr(ctx: &mut Ctx, cmd: QbrCommand) -> Result<()> {
     require_init(ctx)?;
-    let qbrs = match cmd {
-        QbrCommand::Add { account, date, owner } => {
-            let who = ctx.principal()?;
-            let owner = owner.map(|n| team::find(&ctx.ws, &n)).transpose()?.map(|m| m.id);
-            onboarding::schedule_qbr(&mut ctx.ws, who, AccountId(account), parse_date("date", &date)?, owner)?
+    let account = match qbr_change(&ctx.ws, &cmd)? {
+        Some(change) => {
+            let applied = super::submit(ctx, change)?;
+            onboarding::qbr_account(&ctx.ws, ctx.principal()?, QbrId(applied.id))?
         }
-        QbrCommand::List { account } => onboarding::qbrs(&ctx.ws, ctx.principal()?, AccountId(account))?,
-        QbrCommand::Held { id, date, notes } => {
-            let who = ctx.principal()?;
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            onboarding::record_qbr(&mut ctx.ws, who, QbrId(id), on, notes)?
-        }
+        None => match cmd {
+            QbrCommand::List { account } => AccountId(account),
+            _ => return Err(crate::KeelError::ReplicaWrite),
+        },
     };
+    let qbrs = onboarding::qbrs(&ctx.ws, ctx.principal()?, account)?;
     if ctx.json {
         return output::json(&qbrs);
     }

@@ -1,11 +1,9 @@
 //! Deals and activities: the account executive's daily commands.
 
 use super::{output, require_init, Ctx};
-use crate::domain::{
-    parse_date, AccountId, ActivityId, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId,
-    PocOutcome, TeamMemberId,
-};
-use crate::services::{activities, deals, moves, qualification, team};
+use crate::changes::{ActivityUpdateForm, Applied, BantForm, Change, PocForm};
+use crate::domain::{AccountId, ActivityId, DealId, TeamMemberId};
+use crate::services::{activities, deals, moves, team, Workspace};
 use crate::store::deals::{Deal, DealSort, DealStatus};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand};
@@ -188,16 +186,8 @@ pub struct PocArgs {
     outcome: Option<String>,
 }
 
-fn member(ctx: &Ctx, name: Option<&str>) -> Result<Option<TeamMemberId>> {
-    name.map(|n| team::find(&ctx.ws, n).map(|m| m.id)).transpose()
-}
-
-fn clearable<T>(text: Option<&str>, parse: impl Fn(&str) -> Result<T>) -> Result<Option<Option<T>>> {
-    match text.map(str::trim) {
-        None => Ok(None),
-        Some(t) if t.eq_ignore_ascii_case("none") => Ok(Some(None)),
-        Some(t) => Ok(Some(Some(parse(t)?))),
-    }
+fn member(ws: &Workspace, name: Option<&str>) -> Result<Option<TeamMemberId>> {
+    name.map(|n| team::find(ws, n).map(|m| m.id)).transpose()
 }
 
 fn print_deal(deal: &Deal) {
@@ -231,32 +221,151 @@ fn print_deal(deal: &Deal) {
     ]);
 }
 
+/// The change a `deal` subcommand makes, if it makes one.
+pub(crate) fn deal_change(ws: &Workspace, cmd: &DealCommand) -> Result<Option<Change>> {
+    Ok(Some(match cmd {
+        DealCommand::Add(a) => Change::DealAdd {
+            form: deals::DealForm {
+                name: a.name.clone(),
+                account_id: AccountId(a.account),
+                owner_id: member(ws, a.owner.as_deref())?,
+                amount: a.amount.clone(),
+                currency: a.currency.clone(),
+                expected_close_date: a.close.clone(),
+                source: a.source.clone(),
+                deal_type: a.deal_type.clone(),
+                stage: a.stage.clone(),
+                probability: a.probability.clone(),
+                forecast: a.forecast.clone(),
+                expands_deal_id: a.expands.map(DealId),
+            },
+        },
+        DealCommand::Update(a) => Change::DealUpdate {
+            deal: DealId(a.id),
+            form: deals::DealUpdateForm {
+                name: a.name.clone(),
+                account_id: a.account.map(AccountId),
+                owner_id: member(ws, a.owner.as_deref())?,
+                amount: a.amount.clone(),
+                currency: a.currency.clone(),
+                expected_close_date: a.close.clone(),
+                source: a.source.clone(),
+                deal_type: a.deal_type.clone(),
+                probability: a.probability.clone(),
+                forecast: a.forecast.clone(),
+            },
+        },
+        DealCommand::Move { id, stage, override_reason, loss_reason } => Change::DealMove {
+            deal: DealId(*id),
+            form: moves::MoveInput {
+                stage: stage.clone(),
+                override_reason: override_reason.clone(),
+                loss_reason: loss_reason.clone(),
+            },
+        },
+        DealCommand::Bant(a) => Change::DealBant {
+            deal: DealId(a.id),
+            form: BantForm {
+                budget: a.budget.clone(),
+                budget_note: a.budget_note.clone(),
+                authority: a.authority.clone(),
+                authority_note: a.authority_note.clone(),
+                need: a.need.clone(),
+                need_note: a.need_note.clone(),
+                timeline: a.timeline.clone(),
+                timeline_note: a.timeline_note.clone(),
+            },
+        },
+        DealCommand::Poc(a) => Change::DealPoc {
+            deal: DealId(a.id),
+            form: PocForm {
+                scope: a.scope.clone(),
+                criteria: a.criteria.clone(),
+                start: a.start.clone(),
+                end: a.end.clone(),
+                outcome: a.outcome.clone(),
+            },
+        },
+        DealCommand::Checklist { id, item, status, date } => Change::DealChecklist {
+            deal: DealId(*id),
+            item: item.clone(),
+            status: status.clone(),
+            date: date.clone(),
+        },
+        DealCommand::List(_)
+        | DealCommand::Show { .. }
+        | DealCommand::History { .. }
+        | DealCommand::Changes { .. } => return Ok(None),
+    }))
+}
+
+/// Shows what a deal change came to, read back from the workspace (on a team copy, once
+/// it has caught up with the server).
+fn show_deal_change(ctx: &mut Ctx, cmd: &DealCommand, applied: Applied) -> Result<()> {
+    let view = deals::view(&ctx.ws, ctx.principal()?, DealId(applied.id))?;
+    match cmd {
+        DealCommand::Move { .. } => {
+            let outcome = moves::MoveOutcome { deal: view.deal, overridden: applied.overridden };
+            if ctx.json {
+                return output::json(&outcome);
+            }
+            println!("Deal {} is now in {}.", outcome.deal.id, outcome.deal.stage_name);
+            for item in &outcome.overridden {
+                println!("  overridden: {item}");
+            }
+        }
+        DealCommand::Bant(_) => {
+            if ctx.json {
+                return output::json(&view.bant);
+            }
+            let rows: Vec<Vec<String>> = view
+                .bant
+                .iter()
+                .map(|b| vec![b.item.to_string(), b.status.to_string(), output::opt(&b.note)])
+                .collect();
+            output::table(&["ITEM", "STATUS", "NOTE"], &rows);
+        }
+        DealCommand::Poc(_) => {
+            let poc =
+                view.proof_of_concept.ok_or_else(|| KeelError::not_found("proof of concept", applied.id))?;
+            if ctx.json {
+                return output::json(&poc);
+            }
+            output::fields(&[
+                ("scope", output::opt(&poc.scope)),
+                ("success criteria", output::opt(&poc.success_criteria)),
+                ("period", format!("{} → {}", output::opt(&poc.start_date), output::opt(&poc.end_date))),
+                ("outcome", output::opt(&poc.outcome)),
+            ]);
+        }
+        DealCommand::Checklist { .. } => {
+            if ctx.json {
+                return output::json(&view.checklist);
+            }
+            let rows: Vec<Vec<String>> = view
+                .checklist
+                .iter()
+                .map(|c| vec![c.item.label().to_string(), c.status.to_string(), output::opt(&c.on_date)])
+                .collect();
+            output::table(&["ITEM", "STATUS", "DATE"], &rows);
+        }
+        _ => {
+            if ctx.json {
+                return output::json(&view.deal);
+            }
+            print_deal(&view.deal);
+        }
+    }
+    Ok(())
+}
+
 pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
     require_init(ctx)?;
+    if let Some(change) = deal_change(&ctx.ws, &cmd)? {
+        let applied = super::submit(ctx, change)?;
+        return show_deal_change(ctx, &cmd, applied);
+    }
     match cmd {
-        DealCommand::Add(a) => {
-            let who = ctx.principal()?;
-            let input = deals::DealForm {
-                name: a.name,
-                account_id: AccountId(a.account),
-                owner_id: member(ctx, a.owner.as_deref())?,
-                amount: a.amount,
-                currency: a.currency,
-                expected_close_date: a.close,
-                source: a.source,
-                deal_type: a.deal_type,
-                stage: a.stage,
-                probability: a.probability,
-                forecast: a.forecast,
-                expands_deal_id: a.expands.map(DealId),
-            }
-            .read()?;
-            let deal = deals::create(&mut ctx.ws, who, input)?;
-            if ctx.json {
-                return output::json(&deal);
-            }
-            print_deal(&deal);
-        }
         DealCommand::List(a) => {
             let status = match a.status.trim().to_ascii_lowercase().as_str() {
                 "all" => DealStatus::Any,
@@ -273,7 +382,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
             let owner_id = if a.mine {
                 Some(ctx.principal()?.member())
             } else {
-                member(ctx, a.filter.owner.as_deref())?
+                member(&ctx.ws, a.filter.owner.as_deref())?
             };
             let filter = a.filter.query(ctx)?;
             let query = deals::DealQuery {
@@ -375,103 +484,12 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
                 })
             );
         }
-        DealCommand::Update(a) => {
-            let who = ctx.principal()?;
-            let id = DealId(a.id);
-            let form = deals::DealUpdateForm {
-                name: a.name,
-                account_id: a.account.map(AccountId),
-                owner_id: member(ctx, a.owner.as_deref())?,
-                amount: a.amount,
-                currency: a.currency,
-                expected_close_date: a.close,
-                source: a.source,
-                deal_type: a.deal_type,
-                probability: a.probability,
-                forecast: a.forecast,
-            };
-            let deal = deals::update_as_typed(&mut ctx.ws, who, id, form)?;
-            if ctx.json {
-                return output::json(&deal);
-            }
-            print_deal(&deal);
-        }
-        DealCommand::Move { id, stage, override_reason, loss_reason } => {
-            let who = ctx.principal()?;
-            let outcome = moves::move_deal(
-                &mut ctx.ws,
-                who,
-                DealId(id),
-                moves::MoveInput { stage, override_reason, loss_reason },
-            )?;
-            if ctx.json {
-                return output::json(&outcome);
-            }
-            println!("Deal {} is now in {}.", outcome.deal.id, outcome.deal.stage_name);
-            for item in &outcome.overridden {
-                println!("  overridden: {item}");
-            }
-        }
-        DealCommand::Bant(a) => {
-            let who = ctx.principal()?;
-            let mut changes = Vec::new();
-            for (item, status, note) in [
-                (BantItem::Budget, a.budget, a.budget_note),
-                (BantItem::Authority, a.authority, a.authority_note),
-                (BantItem::Need, a.need, a.need_note),
-                (BantItem::Timeline, a.timeline, a.timeline_note),
-            ] {
-                if status.is_some() || note.is_some() {
-                    let status =
-                        status.as_deref().map(|s| BantStatus::parse(item.as_str(), s)).transpose()?;
-                    changes.push(qualification::BantChange { item, status, note });
-                }
-            }
-            let bant = qualification::set_bant(&mut ctx.ws, who, DealId(a.id), changes)?;
-            if ctx.json {
-                return output::json(&bant);
-            }
-            let rows: Vec<Vec<String>> = bant
-                .iter()
-                .map(|b| vec![b.item.to_string(), b.status.to_string(), output::opt(&b.note)])
-                .collect();
-            output::table(&["ITEM", "STATUS", "NOTE"], &rows);
-        }
-        DealCommand::Poc(a) => {
-            let who = ctx.principal()?;
-            let changes = qualification::PocChanges {
-                scope: a.scope,
-                success_criteria: a.criteria,
-                start_date: a.start.as_deref().map(|d| parse_date("start_date", d)).transpose()?,
-                end_date: a.end.as_deref().map(|d| parse_date("end_date", d)).transpose()?,
-                outcome: a.outcome.as_deref().map(|o| PocOutcome::parse("outcome", o)).transpose()?,
-            };
-            let poc = qualification::set_poc(&mut ctx.ws, who, DealId(a.id), changes)?;
-            if ctx.json {
-                return output::json(&poc);
-            }
-            output::fields(&[
-                ("scope", output::opt(&poc.scope)),
-                ("success criteria", output::opt(&poc.success_criteria)),
-                ("period", format!("{} → {}", output::opt(&poc.start_date), output::opt(&poc.end_date))),
-                ("outcome", output::opt(&poc.outcome)),
-            ]);
-        }
-        DealCommand::Checklist { id, item, status, date } => {
-            let who = ctx.principal()?;
-            let item = ChecklistItem::parse("item", &item)?;
-            let status = ChecklistStatus::parse("status", &status)?;
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            let list = qualification::set_checklist_item(&mut ctx.ws, who, DealId(id), item, status, on)?;
-            if ctx.json {
-                return output::json(&list);
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .map(|c| vec![c.item.label().to_string(), c.status.to_string(), output::opt(&c.on_date)])
-                .collect();
-            output::table(&["ITEM", "STATUS", "DATE"], &rows);
-        }
+        DealCommand::Add(_)
+        | DealCommand::Update(_)
+        | DealCommand::Move { .. }
+        | DealCommand::Bant(_)
+        | DealCommand::Poc(_)
+        | DealCommand::Checklist { .. } => {}
         DealCommand::History { id } => {
             let view = deals::view(&ctx.ws, ctx.principal()?, DealId(id))?;
             if ctx.json {
@@ -575,25 +593,45 @@ pub enum ActivityCommand {
     },
 }
 
-pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
-    require_init(ctx)?;
-    let list = match cmd {
-        ActivityCommand::Add { deal, account, kind, subject, notes, due, owner } => {
-            let who = ctx.principal()?;
-            let form = activities::ActivityForm {
-                kind,
-                subject,
-                notes,
+/// The change an `activity` subcommand makes, if it makes one.
+pub(crate) fn activity_change(ws: &Workspace, cmd: &ActivityCommand) -> Result<Option<Change>> {
+    Ok(Some(match cmd {
+        ActivityCommand::Add { deal, account, kind, subject, notes, due, owner } => Change::ActivityAdd {
+            form: activities::ActivityForm {
+                kind: kind.clone(),
+                subject: subject.clone(),
+                notes: notes.clone(),
                 deal_id: deal.map(DealId),
                 account_id: account.map(AccountId),
-                owner_id: member(ctx, owner.as_deref())?,
-                due_date: due,
-            };
-            vec![activities::log_as_typed(&mut ctx.ws, who, form)?]
-        }
+                owner_id: member(ws, owner.as_deref())?,
+                due_date: due.clone(),
+            },
+        },
+        ActivityCommand::Done { id } => Change::ActivityDone { activity: ActivityId(*id) },
+        ActivityCommand::Update { id, subject, notes, owner, due } => Change::ActivityUpdate {
+            activity: ActivityId(*id),
+            form: ActivityUpdateForm {
+                subject: subject.clone(),
+                notes: notes.clone(),
+                owner_id: member(ws, owner.as_deref())?,
+                due: due.clone(),
+            },
+        },
+        ActivityCommand::List { .. } | ActivityCommand::Show { .. } => return Ok(None),
+    }))
+}
+
+pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
+    require_init(ctx)?;
+    if let Some(change) = activity_change(&ctx.ws, &cmd)? {
+        let applied = super::submit(ctx, change)?;
+        let activity = activities::get(&ctx.ws, ctx.principal()?, ActivityId(applied.id))?;
+        return print_activities(ctx, &[activity]);
+    }
+    let list = match cmd {
         ActivityCommand::List { deal, account, owner, mine, due, open, limit } => {
             let owner_id =
-                if mine { Some(ctx.principal()?.member()) } else { member(ctx, owner.as_deref())? };
+                if mine { Some(ctx.principal()?.member()) } else { member(&ctx.ws, owner.as_deref())? };
             let query = activities::ActivityQuery {
                 deal_id: deal.map(DealId),
                 account_id: account.map(AccountId),
@@ -604,22 +642,15 @@ pub fn activity(ctx: &mut Ctx, cmd: ActivityCommand) -> Result<()> {
             };
             activities::list(&ctx.ws, ctx.principal()?, &query)?
         }
-        ActivityCommand::Done { id } => {
-            let who = ctx.principal()?;
-            vec![activities::complete(&mut ctx.ws, who, ActivityId(id))?]
-        }
         ActivityCommand::Show { id } => vec![activities::get(&ctx.ws, ctx.principal()?, ActivityId(id))?],
-        ActivityCommand::Update { id, subject, notes, owner, due } => {
-            let who = ctx.principal()?;
-            let changes = activities::ActivityChanges {
-                subject,
-                notes: clearable(notes.as_deref(), |n| Ok(n.to_string()))?,
-                owner_id: member(ctx, owner.as_deref())?,
-                due_date: clearable(due.as_deref(), |d| parse_date("due_date", d))?,
-            };
-            vec![activities::update(&mut ctx.ws, who, ActivityId(id), changes)?]
+        ActivityCommand::Add { .. } | ActivityCommand::Done { .. } | ActivityCommand::Update { .. } => {
+            Vec::new()
         }
     };
+    print_activities(ctx, &list)
+}
+
+fn print_activities(ctx: &Ctx, list: &[crate::store::activities::Activity]) -> Result<()> {
     if ctx.json {
         return output::json(&list);
     }

@@ -76,8 +76,24 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
     }
     if let Some(seq) = args.retry.or(args.edit) {
         let edited = args.edit.map(|_| args.line.clone());
-        let sent = remote::outbox::retry(&mut ctx.ws, seq, edited)?;
-        return show_sent(sent, ctx.json);
+        return match remote::outbox::retry(&mut ctx.ws, seq, edited)? {
+            remote::outbox::Retried::Line(sent) => show_sent(sent, ctx.json),
+            remote::outbox::Retried::Typed(submitted) => {
+                if ctx.json {
+                    return output::json(&submitted);
+                }
+                let record = submitted.applied.table.trim_end_matches('s').replace('_', " ");
+                if submitted.queued {
+                    println!(
+                        "Change {seq} is made here again and waits to be sent ({record} {}).",
+                        submitted.applied.id
+                    );
+                } else {
+                    println!("Change {seq} is made on the team server ({record} {}).", submitted.applied.id);
+                }
+                Ok(())
+            }
+        };
     }
     let waiting = ctx.ws.outbox_counts()?.0;
     let remote = remote::Remote::connect(&mut ctx.ws).map_err(|e| match e {
@@ -113,16 +129,18 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
 }
 
 fn status(ctx: &mut Ctx) -> Result<()> {
-    let mut entries = ctx.ws.outbox()?;
-    for entry in &mut entries {
-        entry.args = remote::outbox::shown(&mut ctx.ws, &entry.args)?;
+    let entries = ctx.ws.outbox()?;
+    let mut words = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        words.push(remote::outbox::shown(&mut ctx.ws, &entry.line)?);
     }
     if ctx.json {
         let list: Vec<serde_json::Value> = entries
             .iter()
-            .map(|e| {
+            .zip(&words)
+            .map(|(e, command)| {
                 serde_json::json!({
-                    "seq": e.seq, "state": e.state, "command": e.args, "queued_at": e.queued_at,
+                    "seq": e.seq, "state": e.state, "command": command, "queued_at": e.queued_at,
                     "error": e.error_code.as_ref().map(|code| serde_json::json!({
                         "code": code, "field": e.error_field, "message": e.error_message,
                         "details": e.error_details,
@@ -140,9 +158,9 @@ fn status(ctx: &mut Ctx) -> Result<()> {
         println!("Nothing waits: every change made here is on the team server.");
         return Ok(());
     }
-    for e in &entries {
+    for (e, command) in entries.iter().zip(&words) {
         let state = if e.state == "pending" { "waiting" } else { "NOT SYNCED" };
-        println!("{:>5}  {state:<10}  {}  keel {}", e.seq, e.queued_at, shell_words(&e.args));
+        println!("{:>5}  {state:<10}  {}  keel {}", e.seq, e.queued_at, shell_words(command));
         if let Some(message) = &e.error_message {
             println!("       {}: {message}", e.error_code.as_deref().unwrap_or("refused"));
         }

@@ -5,6 +5,7 @@
 
 pub mod outbox;
 pub mod protocol;
+pub mod typed;
 
 pub use outbox::{forward, sync, Sent, SyncReport};
 
@@ -13,7 +14,8 @@ use crate::services::Workspace;
 use crate::store::feed::TeamLink;
 use crate::{ErrorBody, KeelError, Result};
 use protocol::{
-    CommandReply, CommandRequest, FeedPage, JobReply, JoinRequest, SessionReply, SignInRequest, UploadReply,
+    ChangeReply, ChangeRequest, CommandReply, CommandRequest, FeedPage, JobReply, JoinRequest, SessionReply,
+    SignInRequest, UploadReply,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -331,12 +333,25 @@ impl Remote {
     /// Sends one command; a lost reply or a restarting server is retried with the same
     /// number, which the server applies once.
     pub fn command(&self, request: &CommandRequest) -> Result<CommandReply> {
+        self.post_once("/v1/commands", request)
+    }
+
+    /// Sends one typed change, retried like [`Remote::command`].
+    pub fn change(&self, request: &ChangeRequest) -> Result<ChangeReply> {
+        self.post_once("/v1/changes", request)
+    }
+
+    fn post_once<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        request: &Q,
+    ) -> Result<A> {
         let mut wait = Duration::from_millis(200);
         let mut attempts = 0;
         loop {
             attempts += 1;
             let sent = self
-                .stamp(self.agent.post(format!("{}/v1/commands", self.base)))
+                .stamp(self.agent.post(format!("{}{path}", self.base)))
                 .header("Authorization", format!("Bearer {}", self.token))
                 .send_json(request);
             // Sent again (same number, so applied once): a lost connection, a proxy with no

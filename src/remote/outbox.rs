@@ -13,6 +13,7 @@
 //! whose creation the server refused is not sent: it is refused here, naming the record.
 
 use super::protocol::CommandRequest;
+use super::typed::TypedLine;
 use super::Remote;
 use crate::services::Workspace;
 use crate::store::outbox;
@@ -82,7 +83,7 @@ pub fn queue(ws: &mut Workspace, args: Vec<String>, seq: Option<i64>, why: &str)
             }
         }
         if named != args {
-            outbox::set_args(tx, seq, &named)?;
+            outbox::set_line(tx, seq, &serde_json::json!(named))?;
         }
         Ok(())
     })?;
@@ -130,8 +131,13 @@ fn resolved(ws: &mut Workspace, args: &[String]) -> Result<std::result::Result<V
 
 /// The command line as a member reads it: a placeholder shows the server's id once it
 /// is known, else the id the record has here.
-pub fn shown(ws: &mut Workspace, args: &[String]) -> Result<Vec<String>> {
-    args.iter()
+pub fn shown(ws: &mut Workspace, line: &serde_json::Value) -> Result<Vec<String>> {
+    if let Some(typed) = TypedLine::of(line)? {
+        let change = typed.shown(ws)?;
+        return crate::cli::line_of(ws, &change);
+    }
+    args_of(line)
+        .iter()
         .map(|token| match placeholder(token) {
             Some((creator, table, id)) => {
                 let server = ws.outbox_tx(|tx| outbox::server_id(tx, creator, &table, id))?;
@@ -142,7 +148,7 @@ pub fn shown(ws: &mut Workspace, args: &[String]) -> Result<Vec<String>> {
         .collect()
 }
 
-fn not_synced_record(table: &str, id: i64) -> String {
+pub(crate) fn not_synced_record(table: &str, id: i64) -> String {
     let record = if table == "activities" { "activity" } else { table.trim_end_matches('s') };
     format!("it refers to {record} {id}, made offline by a change that was not synced")
 }
@@ -157,11 +163,26 @@ fn stays_pending(code: ErrorCode) -> bool {
 
 /// Sends the outbox's pending changes in order. Returns how many were accepted and
 /// refused, and the reason the server went away if it did.
-fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result<Option<String>> {
+pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result<Option<String>> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
     for entry in ws.outbox()?.into_iter().filter(|e| e.state == "pending") {
-        let args = match resolved(ws, &entry.args)? {
-            Ok(args) => args,
+        let typed = TypedLine::of(&entry.line)?;
+        let request = match &typed {
+            Some(line) => super::typed::sent_request(ws, &link.client_id, &entry, line)?.map(Request::Typed),
+            None => resolved(ws, &args_of(&entry.line))?.map(|args| {
+                Request::Line(CommandRequest {
+                    client_id: link.client_id.clone(),
+                    seq: entry.seq,
+                    json: args.iter().any(|a| a == "--json"),
+                    args,
+                    upload: None,
+                    background: false,
+                    expect: entry.expect.clone(),
+                })
+            }),
+        };
+        let request = match request {
+            Ok(request) => request,
             Err((table, id)) => {
                 let answer = crate::ErrorBody {
                     code: ErrorCode::NotFound.as_str().into(),
@@ -174,17 +195,13 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
                 continue;
             }
         };
-        let request = CommandRequest {
-            client_id: link.client_id.clone(),
-            seq: entry.seq,
-            json: args.iter().any(|a| a == "--json"),
-            args,
-            upload: None,
-            background: false,
-            expect: entry.expect.clone(),
+        let created = match &request {
+            Request::Typed(request) => remote.change(request).map(|reply| reply.created),
+            Request::Line(request) => remote.command(request).map(|reply| reply.created),
         };
-        match remote.command(&request) {
-            Ok(reply) => {
+        match created {
+            Ok(created) => {
+                let reply = Created { created };
                 ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &reply.created))?;
                 report.renamed.extend(outbox::pairs(&entry.created, &reply.created));
                 report.sent += 1;
@@ -199,6 +216,23 @@ fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result
         }
     }
     Ok(None)
+}
+
+/// A queued change as it goes to the server.
+enum Request {
+    Typed(super::protocol::ChangeRequest),
+    /// Queued by a Keel from before typed changes.
+    Line(CommandRequest),
+}
+
+/// The records the server said a change created.
+struct Created {
+    created: Vec<outbox::Created>,
+}
+
+/// The words of a change queued as a command line (by a Keel from before typed changes).
+pub(crate) fn args_of(line: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(line.clone()).unwrap_or_default()
 }
 
 /// Catches the copy up: the outbox first, then the server's feed (taking back the
@@ -305,24 +339,50 @@ fn as_the_server_knows_them(
     Ok(crate::cli::offline::with_ids(&args, |table, id| server_ids.get(&(table, id)).copied()))
 }
 
-/// Sends a refused change again as it is, or as edited (`args`), now: it leaves the
-/// "not synced" list and goes like a change typed now (queued again when offline).
-pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<Sent> {
+/// What a retried change came to.
+pub enum Retried {
+    /// Sent (or queued again) as a command line, by a Keel from before typed changes.
+    Line(Sent),
+    Typed(crate::changes::Submitted),
+}
+
+/// Sends a refused change again as it is, or as edited (`args`, the command as one would
+/// type it), now: it leaves the "not synced" list and goes like a change made now (queued
+/// again when offline).
+pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<Retried> {
     let entry = ws.outbox_tx(|tx| outbox::entry(tx, seq))?;
     if entry.state != "refused" {
         return Err(KeelError::NotAllowed(format!(
             "change {seq} is still waiting to be sent; only a refused change is retried"
         )));
     }
-    let args = match args {
-        Some(edited) => edited,
-        None => resolved(ws, &entry.args)?.map_err(|(table, id)| KeelError::NotFound {
-            entity: "record made offline",
-            key: format!("{id} ({})", not_synced_record(&table, id)),
-        })?,
+    let not_synced = |(table, id): (String, i64)| KeelError::NotFound {
+        entity: "record made offline",
+        key: format!("{id} ({})", not_synced_record(&table, id)),
     };
-    let json = args.iter().any(|a| a == "--json");
-    match forward(ws, args.clone(), json) {
+    let change = match &args {
+        Some(edited) => crate::cli::change_from_line(ws, edited)?,
+        None => match TypedLine::of(&entry.line)? {
+            Some(line) => Some(line.resolved(ws)?.map_err(not_synced)?),
+            None => None,
+        },
+    };
+    let (sent, kept) = match change {
+        Some(change) => {
+            let kept = serde_json::to_value(TypedLine { change: change.clone(), named: Vec::new() })
+                .map_err(|e| KeelError::Schema(e.to_string()))?;
+            (super::typed::send(ws, change).map(Retried::Typed), kept)
+        }
+        None => {
+            let args = match args {
+                Some(edited) => edited,
+                None => resolved(ws, &args_of(&entry.line))?.map_err(not_synced)?,
+            };
+            let json = args.iter().any(|a| a == "--json");
+            (forward(ws, args.clone(), json).map(Retried::Line), serde_json::json!(args))
+        }
+    };
+    match sent {
         Ok(sent) => {
             ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
             Ok(sent)
@@ -331,7 +391,7 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
             // It stays on the list, as tried, with the new answer.
             let body = e.body();
             ws.outbox_tx(|tx| {
-                outbox::set_args(tx, seq, &args)?;
+                outbox::set_line(tx, seq, &kept)?;
                 outbox::refuse(tx, seq, &body)
             })?;
             Err(e)

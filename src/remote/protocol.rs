@@ -14,7 +14,8 @@ pub const POSITION_HEADER: &str = "x-keel-feed-position";
 /// request carries it (a request without it is from before versions: version 1), with
 /// the sender's schema version and, from a copy, the server epoch the copy follows; the
 /// server answers a mismatch with `incompatible` or `restored`, and says its own.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Version 3: changes travel typed (`POST /v1/changes`, a [`ChangeRequest`]).
+pub const PROTOCOL_VERSION: u32 = 3;
 pub const PROTOCOL_HEADER: &str = "x-keel-protocol";
 pub const SCHEMA_HEADER: &str = "x-keel-schema";
 pub const EPOCH_HEADER: &str = "x-keel-epoch";
@@ -69,6 +70,33 @@ pub struct CommandRequest {
     /// (`conflict`, naming the field) when someone has changed one since.
     #[serde(default)]
     pub expect: Vec<crate::store::outbox::Expectation>,
+}
+
+/// A member's change, typed (`POST /v1/changes`): the server applies it as the session's
+/// member, once per (machine, number).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRequest {
+    pub client_id: String,
+    pub seq: i64,
+    pub change: crate::changes::Change,
+    /// For a change made offline: the values it was based on (see [`CommandRequest::expect`]).
+    #[serde(default)]
+    pub expect: Vec<crate::store::outbox::Expectation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeReply {
+    /// The record the change made or changed (absent when someone else had already made
+    /// exactly this change: nothing ran).
+    pub applied: Option<crate::changes::Applied>,
+    /// The feed position once the change was applied.
+    pub position: i64,
+    /// True when this change number had been applied before (a retry).
+    pub repeated: bool,
+    /// The records the change created, `[table, id]` in order.
+    #[serde(default)]
+    pub created: Vec<crate::store::outbox::Created>,
 }
 
 /// The argument that stands for the uploaded file in a command.

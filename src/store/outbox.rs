@@ -46,7 +46,10 @@ pub type Created = (String, i64);
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutboxEntry {
     pub seq: i64,
-    pub args: Vec<String>,
+    /// The change as it goes to the server: a typed change (`{"change": …, "named": …}`,
+    /// see `remote::outbox`), or, queued by a Keel from before typed changes, the command
+    /// line it was typed as (a JSON array of words).
+    pub line: Value,
     pub queued_at: String,
     /// `pending` (waiting for the server) or `refused` (the server said no).
     pub state: String,
@@ -211,7 +214,7 @@ pub fn provisional(conn: &Connection) -> Result<std::collections::HashMap<Create
 pub fn record(
     conn: &Connection,
     seq: i64,
-    args: &[String],
+    line: &Value,
     sets: &[(String, String)],
     after_note: i64,
     now: DateTime<Utc>,
@@ -284,7 +287,7 @@ pub fn record(
     conn.execute(
         "INSERT INTO outbox (seq, args_json, queued_at, state, expect_json, created_json)
          VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
-        params![seq, json(&args), super::instant_text(now), json(&expect), json(&created)],
+        params![seq, json(line), super::instant_text(now), json(&expect), json(&created)],
     )?;
     Ok(())
 }
@@ -329,7 +332,7 @@ fn entries_where<P: rusqlite::Params>(
         let bad = |e: serde_json::Error| KeelError::Schema(format!("outbox entry {seq}: {e}"));
         all.push(OutboxEntry {
             seq,
-            args: serde_json::from_str(&args).map_err(bad)?,
+            line: serde_json::from_str(&args).map_err(bad)?,
             queued_at,
             state,
             expect: serde_json::from_str(&expect).map_err(bad)?,
@@ -404,8 +407,8 @@ pub fn refuse(conn: &Connection, seq: i64, answer: &crate::ErrorBody) -> Result<
     Ok(())
 }
 
-pub fn set_args(conn: &Connection, seq: i64, args: &[String]) -> Result<()> {
-    conn.execute("UPDATE outbox SET args_json = ?2 WHERE seq = ?1", params![seq, json(&args)])?;
+pub fn set_line(conn: &Connection, seq: i64, line: &Value) -> Result<()> {
+    conn.execute("UPDATE outbox SET args_json = ?2 WHERE seq = ?1", params![seq, json(line)])?;
     Ok(())
 }
 

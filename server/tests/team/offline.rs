@@ -136,7 +136,8 @@ fn records_made_offline_get_server_ids_and_a_move_of_a_deal_lost_meanwhile_is_a_
     let entry = &status["entries"][0];
     assert_eq!(entry["error"]["code"], "conflict", "{status}");
     assert_eq!(entry["error"]["field"], "stage", "{status}");
-    assert_eq!(entry["command"][2], "move");
+    assert_eq!(entry["command"][0], "deal", "the change as one would type it: {status}");
+    assert_eq!(entry["command"][1], "move", "{status}");
 
     // Every copy equals the server, and every file passes its checks.
     json(&leader, &["sync"]);

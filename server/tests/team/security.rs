@@ -101,6 +101,83 @@ fn a_request_naming_another_member_runs_as_the_session_or_is_refused() {
 }
 
 #[test]
+fn a_crafted_change_that_is_not_a_change_is_refused_and_runs_nothing() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let (token, client_id) = session_of(&team, &ae);
+    let (_, leader_client) = session_of(&team, &leader);
+    let send = |request: Value| -> (u16, Value) {
+        let mut reply = http()
+            .post(format!("{}/v1/changes", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .send_json(request)
+            .expect("request");
+        (reply.status().as_u16(), reply.body_mut().read_json().unwrap_or(Value::Null))
+    };
+    let before = feed_position(&team);
+    let stolen = team.dir.path().join("stolen.db");
+    let path = stolen.to_str().expect("utf-8");
+    for change in [
+        // A read is not a change, whatever it is called.
+        body!({"change": "deal_list"}),
+        body!({"change": "deal_show", "deal": 1}),
+        // Kinds that are not changes at all, naming files on the server.
+        body!({"change": "backup", "file": path}),
+        body!({"change": "import_deals", "file": "/etc/passwd"}),
+        // A known kind with a field it does not have is refused, not half-read.
+        body!({"change": "account_add", "form": {"name": "X"}, "file": path}),
+        body!({"change": "account_add", "form": {"name": "X", "db": path}}),
+        // The command line of before.
+        body!(["backup", path]),
+    ] {
+        let (status, answer) = send(body!({"client_id": client_id, "seq": 1, "change": change}));
+        assert_eq!((status, answer["code"].as_str()), (422, Some("invalid_input")), "{change}: {answer}");
+        assert_eq!(answer["field"], "change", "{answer}");
+    }
+    // Fields naming someone else mean nothing to a change: the request is refused whole.
+    let (status, answer) =
+        send(body!({"client_id": client_id, "seq": 2, "member_id": 1, "as": team.member_named(0),
+        "change": {"change": "account_add", "form": {"name": "Y"}}}));
+    assert_eq!((status, answer["code"].as_str()), (422, Some("invalid_input")), "{answer}");
+    // Another machine's id with this session: refused.
+    let (status, answer) = send(body!({"client_id": leader_client, "seq": 3,
+        "change": {"change": "account_add", "form": {"name": "Z"}}}));
+    assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{answer}");
+    assert!(!stolen.exists());
+    assert_eq!(feed_position(&team), before, "nothing ran");
+
+    // A change well made runs as the session's member, once per number.
+    let account_add = body!({"client_id": client_id, "seq": 4,
+        "change": {"change": "account_add", "form": {"name": "Crafted Co", "segment": "enterprise"}}});
+    let (status, answer) = send(account_add.clone());
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["applied"]["table"], "accounts", "{answer}");
+    let id = answer["applied"]["id"].as_i64().expect("id");
+    let (status, again) = send(account_add);
+    assert_eq!((status, again["repeated"].as_bool()), (200, Some(true)), "{again}");
+    assert_eq!(again["applied"]["id"].as_i64(), Some(id), "the same record, not a second one");
+    let conn = rusqlite::Connection::open(&team.db).expect("server file");
+    let (accounts, actor): (i64, String) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM accounts WHERE name = 'Crafted Co'),
+                    (SELECT m.name FROM audit_log a JOIN team_members m ON m.id = a.actor_id
+                      WHERE a.entity = 'account' AND a.entity_id = ?1)",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("account");
+    assert_eq!((accounts, actor), (1, team.member_named(1)));
+    // A mistake in a change names its field, as through every other door.
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 5,
+        "change": {"change": "account_add", "form": {"name": "W", "segment": "galactic"}}}));
+    assert_eq!(
+        (status, answer["code"].as_str(), answer["field"].as_str()),
+        (422, Some("invalid_input"), Some("segment"))
+    );
+}
+
+#[test]
 fn strangers_get_401_and_no_data() {
     let team = Team::demo(20);
     for token in [None, Some("not-a-token"), Some("")] {
@@ -110,6 +187,7 @@ fn strangers_get_401_and_no_data() {
             ("GET", "/v1/events"),
             ("GET", "/v1/me"),
             ("POST", "/v1/commands"),
+            ("POST", "/v1/changes"),
         ] {
             let agent = http();
             let url = format!("{}{path}", team.url);

@@ -3,8 +3,9 @@
 use super::{given, me};
 use crate::dto::{AccountDto, ContactDto, DealCard, Int, Page};
 use crate::{ApiError, AppState};
+use keel::changes::{AccountForm, Change};
 use keel::domain::{AccountId, ContactId, Segment};
-use keel::services::accounts::{self, AccountInput, AccountQuery};
+use keel::services::accounts::{self, AccountQuery};
 use keel::services::contacts::{self, ContactInput};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -116,26 +117,15 @@ pub struct NewAccount {
 pub fn create_account(state: State<'_, AppState>, input: NewAccount) -> Result<AccountDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let answer = crate::team::Line::new(&["account", "add", "--name", &input.name])
-            .flag("--domain", input.domain)
-            .flag("--segment", input.segment)
-            .send(&mut ws)?;
-        let id = AccountId(answer["id"].as_i64().unwrap_or_default());
-        return Ok(AccountDto::from(&accounts::get(&ws, actor, id)?));
-    }
-    let account = accounts::create(
-        &mut ws,
-        actor,
-        AccountInput {
-            name: input.name,
-            domain: given(input.domain),
-            segment: given(input.segment).map(|s| Segment::parse("segment", &s)).transpose()?,
-            vertical: None,
-            region: None,
-        },
-    )?;
-    Ok(AccountDto::from(&account))
+    let form = AccountForm {
+        name: input.name,
+        domain: given(input.domain),
+        segment: given(input.segment),
+        vertical: None,
+        region: None,
+    };
+    let applied = crate::team::submit(&mut ws, actor, Change::AccountAdd { form })?;
+    Ok(AccountDto::from(&accounts::get(&ws, actor, AccountId(applied.id))?))
 }
 
 /// A window of the contact list, by name, with the list's length.
@@ -169,24 +159,12 @@ pub struct NewContact {
 pub fn create_contact(state: State<'_, AppState>, input: NewContact) -> Result<ContactDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let answer =
-            crate::team::Line::new(&["contact", "add", "--name", &input.name, "--email", &input.email])
-                .flag("--account", Some(input.account_id.0))
-                .flag("--title", input.title)
-                .send(&mut ws)?;
-        let id = keel::domain::ContactId(answer["id"].as_i64().unwrap_or_default());
-        return Ok(ContactDto::from(&contacts::get(&ws, actor, id)?));
-    }
-    let contact = contacts::create(
-        &mut ws,
-        actor,
-        ContactInput {
-            account_id: AccountId(input.account_id.0),
-            name: input.name,
-            title: given(input.title),
-            email: input.email,
-        },
-    )?;
-    Ok(ContactDto::from(&contact))
+    let form = ContactInput {
+        account_id: AccountId(input.account_id.0),
+        name: input.name,
+        title: given(input.title),
+        email: input.email,
+    };
+    let applied = crate::team::submit(&mut ws, actor, Change::ContactAdd { form })?;
+    Ok(ContactDto::from(&contacts::get(&ws, actor, ContactId(applied.id))?))
 }

@@ -4,10 +4,11 @@
 use super::{date, given, me};
 use crate::dto::{mark_waiting, DealCard, Int, MoneyDto, Page};
 use crate::{ApiError, AppState};
+use keel::changes::Change;
 use keel::domain::DealId;
 use keel::services::deals::{self, DealQuery};
 use keel::services::metrics::{self, BoardQuery};
-use keel::services::moves::{self, MoveInput};
+use keel::services::moves::MoveInput;
 use keel::services::{pipeline, Workspace};
 use keel::store::deals::{DealSort, DealStatus};
 use keel_api::filters::resolve;
@@ -240,32 +241,11 @@ pub fn move_deal(
 ) -> Result<MoveResult, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let id = deal_id.0.to_string();
-        let mut args = vec!["deal", "move", &id, &stage];
-        let (override_reason, loss_reason) = (given(override_reason), given(loss_reason));
-        if let Some(reason) = &override_reason {
-            args.extend(["--override", reason]);
-        }
-        if let Some(reason) = &loss_reason {
-            args.extend(["--loss-reason", reason]);
-        }
-        let answer = crate::team::send(&mut ws, &args)?;
-        let deal = deals::get(&ws, actor, DealId(deal_id.0))?;
-        let overridden = answer["overridden"]
-            .as_array()
-            .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        let mut card = [DealCard::of(&deal, ws.now())];
-        mark_waiting(&ws, &mut card)?;
-        let [deal] = card;
-        return Ok(MoveResult { deal, overridden });
-    }
-    let outcome = moves::move_deal(
-        &mut ws,
-        actor,
-        DealId(deal_id.0),
-        MoveInput { stage, override_reason: given(override_reason), loss_reason: given(loss_reason) },
-    )?;
-    Ok(MoveResult { deal: DealCard::of(&outcome.deal, ws.now()), overridden: outcome.overridden })
+    let form = MoveInput { stage, override_reason: given(override_reason), loss_reason: given(loss_reason) };
+    let applied = crate::team::submit(&mut ws, actor, Change::DealMove { deal: DealId(deal_id.0), form })?;
+    let deal = deals::get(&ws, actor, DealId(deal_id.0))?;
+    let mut card = [DealCard::of(&deal, ws.now())];
+    mark_waiting(&ws, &mut card)?;
+    let [deal] = card;
+    Ok(MoveResult { deal, overridden: applied.overridden })
 }

@@ -2,16 +2,14 @@
 //! the negotiation checklist, activities; and the home screen.
 
 use super::board::{board_of, BoardDto};
-use super::{date, given, me};
+use super::{given, me};
 use crate::dto::{ActivityDto, DealCard, Int, MemberDto, MoneyDto};
 use crate::{ApiError, AppState};
-use keel::domain::{
-    AccountId, ActivityId, BantItem, BantStatus, ChecklistItem, ChecklistStatus, DealId, PocOutcome,
-};
+use keel::changes::{BantForm, Change, PocForm};
+use keel::domain::{AccountId, ActivityId, BantItem, DealId};
 use keel::services::activities::{self, ActivityForm, ActivityQuery};
 use keel::services::deals::{self, DealQuery};
 use keel::services::metrics::BoardQuery;
-use keel::services::qualification::{self, BantChange, PocChanges};
 use keel::services::{moves, pipeline, registrations, team};
 use keel::store::deals::DealStatus;
 use serde::{Deserialize, Serialize};
@@ -197,43 +195,15 @@ pub struct NewDeal {
 pub fn create_deal(state: State<'_, AppState>, input: NewDeal) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        // Read here first, so a mistake is named before anything is sent.
-        let typed = input.clone();
-        input.read()?;
-        let account = typed.account_id.0.to_string();
-        let answer = crate::team::send(
-            &mut ws,
-            &[
-                "deal",
-                "add",
-                "--name",
-                &typed.name,
-                "--account",
-                &account,
-                "--amount",
-                &typed.amount,
-                "--currency",
-                &typed.currency,
-                "--close",
-                &typed.expected_close_date,
-                "--source",
-                &typed.source,
-                "--type",
-                &typed.deal_type,
-            ],
-        )?;
-        let deal = deals::get(&ws, actor, DealId(answer["id"].as_i64().unwrap_or_default()))?;
-        return Ok(DealCard::of(&deal, ws.now()));
-    }
-    let deal = deals::create(&mut ws, actor, input.read()?)?;
+    let applied = crate::team::submit(&mut ws, actor, Change::DealAdd { form: input.form() })?;
+    let deal = deals::get(&ws, actor, DealId(applied.id))?;
     Ok(DealCard::of(&deal, ws.now()))
 }
 
 impl NewDeal {
     /// The form as the core reads it (the same reading as the CLI's flags).
-    pub(crate) fn read(self) -> Result<deals::DealInput, ApiError> {
-        let form = deals::DealForm {
+    pub(crate) fn form(self) -> deals::DealForm {
+        deals::DealForm {
             name: self.name,
             account_id: AccountId(self.account_id.0),
             owner_id: None,
@@ -246,8 +216,7 @@ impl NewDeal {
             probability: None,
             forecast: None,
             expands_deal_id: None,
-        };
-        Ok(form.read()?)
+        }
     }
 }
 
@@ -262,16 +231,9 @@ pub fn attach_account(
 ) -> Result<DealCard, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["deal", "update"])
-            .arg(deal_id.0)
-            .flag("--account", Some(account_id.0))
-            .send(&mut ws)?;
-        return Ok(DealCard::of(&deals::get(&ws, actor, DealId(deal_id.0))?, ws.now()));
-    }
-    let changes = deals::DealChanges { account_id: Some(AccountId(account_id.0)), ..Default::default() };
-    let deal = deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
-    Ok(DealCard::of(&deal, ws.now()))
+    let form = deals::DealUpdateForm { account_id: Some(AccountId(account_id.0)), ..Default::default() };
+    crate::team::submit(&mut ws, actor, Change::DealUpdate { deal: DealId(deal_id.0), form })?;
+    Ok(DealCard::of(&deals::get(&ws, actor, DealId(deal_id.0))?, ws.now()))
 }
 
 /// Sets one BANT item's status and, when given, its note.
@@ -286,21 +248,18 @@ pub fn set_bant(
 ) -> Result<Vec<BantDto>, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let item = BantItem::parse("item", &item)?.as_str().to_string();
-        crate::team::Line::new(&["deal", "bant"])
-            .arg(deal_id.0)
-            .flag(&format!("--{item}"), status)
-            .flag(&format!("--{item}-note"), note)
-            .send(&mut ws)?;
-        return Ok(bant_dto(&deals::view(&ws, actor, DealId(deal_id.0))?.bant));
-    }
-    let change = BantChange {
-        item: BantItem::parse("item", &item)?,
-        status: status.as_deref().map(|s| BantStatus::parse("status", s)).transpose()?,
-        note,
+    let mut form = BantForm::default();
+    let (status_field, note_field) = match BantItem::parse("item", &item)? {
+        BantItem::Budget => (&mut form.budget, &mut form.budget_note),
+        BantItem::Authority => (&mut form.authority, &mut form.authority_note),
+        BantItem::Need => (&mut form.need, &mut form.need_note),
+        BantItem::Timeline => (&mut form.timeline, &mut form.timeline_note),
     };
-    Ok(bant_dto(&qualification::set_bant(&mut ws, actor, DealId(deal_id.0), vec![change])?))
+    *status_field = status;
+    // A blank note clears it, alone or in a team.
+    *note_field = note;
+    crate::team::submit(&mut ws, actor, Change::DealBant { deal: DealId(deal_id.0), form })?;
+    Ok(bant_dto(&deals::view(&ws, actor, DealId(deal_id.0))?.bant))
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -320,32 +279,18 @@ pub struct PocInput {
 pub fn set_poc(state: State<'_, AppState>, deal_id: Int, input: PocInput) -> Result<PocDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["deal", "poc"])
-            .arg(deal_id.0)
-            .flag("--scope", input.scope)
-            .flag("--criteria", input.success_criteria)
-            .flag("--start", input.start_date)
-            .flag("--end", input.end_date)
-            .flag("--outcome", input.outcome)
-            .send(&mut ws)?;
-        let view = deals::view(&ws, actor, DealId(deal_id.0))?;
-        let poc =
-            view.proof_of_concept.ok_or_else(|| keel::KeelError::not_found("proof of concept", deal_id.0))?;
-        return Ok(poc_dto(&poc));
-    }
-    let poc = qualification::set_poc(
-        &mut ws,
-        actor,
-        DealId(deal_id.0),
-        PocChanges {
-            scope: given(input.scope),
-            success_criteria: given(input.success_criteria),
-            start_date: date("start_date", input.start_date)?,
-            end_date: date("end_date", input.end_date)?,
-            outcome: given(input.outcome).map(|o| PocOutcome::parse("outcome", &o)).transpose()?,
-        },
-    )?;
+    // A blank field is left as it is.
+    let form = PocForm {
+        scope: given(input.scope),
+        criteria: given(input.success_criteria),
+        start: given(input.start_date),
+        end: given(input.end_date),
+        outcome: given(input.outcome),
+    };
+    crate::team::submit(&mut ws, actor, Change::DealPoc { deal: DealId(deal_id.0), form })?;
+    let view = deals::view(&ws, actor, DealId(deal_id.0))?;
+    let poc =
+        view.proof_of_concept.ok_or_else(|| keel::KeelError::not_found("proof of concept", deal_id.0))?;
     Ok(poc_dto(&poc))
 }
 
@@ -370,24 +315,9 @@ pub fn set_checklist_item(
 ) -> Result<Vec<ChecklistDto>, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["deal", "checklist"])
-            .arg(deal_id.0)
-            .arg(&item)
-            .arg(&status)
-            .flag("--date", on_date)
-            .send(&mut ws)?;
-        return Ok(checklist_dto(&deals::view(&ws, actor, DealId(deal_id.0))?.checklist));
-    }
-    let entries = qualification::set_checklist_item(
-        &mut ws,
-        actor,
-        DealId(deal_id.0),
-        ChecklistItem::parse("item", &item)?,
-        ChecklistStatus::parse("status", &status)?,
-        date("on_date", on_date)?,
-    )?;
-    Ok(checklist_dto(&entries))
+    let change = Change::DealChecklist { deal: DealId(deal_id.0), item, status, date: given(on_date) };
+    crate::team::submit(&mut ws, actor, change)?;
+    Ok(checklist_dto(&deals::view(&ws, actor, DealId(deal_id.0))?.checklist))
 }
 
 /// The log-activity form as the core reads it (the same reading as the CLI's flags).
@@ -407,19 +337,9 @@ pub fn log_activity(
 ) -> Result<ActivityDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let deal = deal_id.0.to_string();
-        let mut args = vec!["activity", "add", "--deal", &deal, "--kind", &kind, "--subject", &subject];
-        let due = given(due_date.clone());
-        if let Some(due) = &due {
-            args.extend(["--due", due]);
-        }
-        let answer = crate::team::send(&mut ws, &args)?;
-        let id = answer[0]["id"].as_i64().unwrap_or_default();
-        return Ok(ActivityDto::from(&activities::get(&ws, actor, ActivityId(id))?));
-    }
-    let activity = activities::log_as_typed(&mut ws, actor, activity_form(deal_id, kind, subject, due_date))?;
-    Ok(ActivityDto::from(&activity))
+    let form = activity_form(deal_id, kind, subject, due_date);
+    let applied = crate::team::submit(&mut ws, actor, Change::ActivityAdd { form })?;
+    Ok(ActivityDto::from(&activities::get(&ws, actor, ActivityId(applied.id))?))
 }
 
 #[tauri::command(async)]
@@ -427,11 +347,8 @@ pub fn log_activity(
 pub fn complete_activity(state: State<'_, AppState>, activity_id: Int) -> Result<ActivityDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::send(&mut ws, &["activity", "done", &activity_id.0.to_string()])?;
-        return Ok(ActivityDto::from(&activities::get(&ws, actor, ActivityId(activity_id.0))?));
-    }
-    Ok(ActivityDto::from(&activities::complete(&mut ws, actor, ActivityId(activity_id.0))?))
+    crate::team::submit(&mut ws, actor, Change::ActivityDone { activity: ActivityId(activity_id.0) })?;
+    Ok(ActivityDto::from(&activities::get(&ws, actor, ActivityId(activity_id.0))?))
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -554,9 +471,11 @@ mod form_test {
             for (k, v) in case["change"].as_object().expect("change") {
                 input.insert(k.clone(), v.clone());
             }
-            let error = serde_json::to_value(form(&input).read().expect_err("refused")).expect("json");
+            let error =
+                serde_json::to_value(crate::ApiError::from(form(&input).form().read().expect_err("refused")))
+                    .expect("json");
             assert_eq!((&error["code"], &error["field"]), (&case["code"], &case["field"]), "{case}: {error}");
         }
-        assert_eq!(form(valid).read().expect("the valid input reads").amount_minor, 12_000_050);
+        assert_eq!(form(valid).form().read().expect("the valid input reads").amount_minor, 12_000_050);
     }
 }

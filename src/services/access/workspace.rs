@@ -43,7 +43,8 @@ pub enum FeedApplied {
 #[derive(Debug, Clone)]
 pub struct QueuedChange {
     pub seq: i64,
-    pub args: Vec<String>,
+    /// The change as the outbox keeps it (see [`store::outbox::OutboxEntry`]).
+    pub line: serde_json::Value,
     /// The fields (table, column) the change sets as typed.
     pub sets: Vec<(String, String)>,
 }
@@ -235,7 +236,7 @@ impl Workspace {
                 let value = f(tx, now);
                 store::outbox::capturing(tx, false)?;
                 let value = value?;
-                store::outbox::record(tx, change.seq, &change.args, &change.sets, after, now)?;
+                store::outbox::record(tx, change.seq, &change.line, &change.sets, after, now)?;
                 Ok(value)
             })
         })

@@ -5,7 +5,8 @@ use crate::store::contacts::{Contact, ContactFields};
 use crate::store::{self};
 use crate::Result;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContactInput {
     pub account_id: AccountId,
     pub name: String,
@@ -13,7 +14,9 @@ pub struct ContactInput {
     pub email: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
 pub struct ContactChanges {
     pub account_id: Option<AccountId>,
     pub name: Option<String>,

@@ -104,7 +104,7 @@ pub fn schedule_qbr(
     account: AccountId,
     on: NaiveDate,
     owner: Option<TeamMemberId>,
-) -> Result<Vec<Qbr>> {
+) -> Result<QbrId> {
     check_date_range("date", on)?;
     store::accounts::get(ws.conn(), account)?;
     let owner = owner.unwrap_or(who.member());
@@ -119,9 +119,22 @@ pub fn schedule_qbr(
             "qbr",
             id.0,
             serde_json::json!({"account_id": account, "on": on}),
-        )
-    })?;
-    store::onboarding::qbrs_for_account(ws.conn(), account)
+        )?;
+        Ok(id)
+    })
+}
+
+/// The account an onboarding plan belongs to.
+pub fn plan_account(ws: &Workspace, who: Principal, plan: OnboardingPlanId) -> Result<AccountId> {
+    policy::reading(ws.conn(), who)?;
+    store::onboarding::plan_account(ws.conn(), plan)?
+        .ok_or_else(|| KeelError::not_found("onboarding plan", plan))
+}
+
+/// The account a QBR is with.
+pub fn qbr_account(ws: &Workspace, who: Principal, qbr: QbrId) -> Result<AccountId> {
+    policy::reading(ws.conn(), who)?;
+    store::onboarding::qbr_account(ws.conn(), qbr)?.ok_or_else(|| KeelError::not_found("QBR", qbr))
 }
 
 pub fn record_qbr(

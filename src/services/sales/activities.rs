@@ -27,7 +27,8 @@ pub struct ActivityInput {
 
 /// An activity as people type it (the CLI's flags, the desktop's form), read once here so
 /// every front door names the same field for the same mistake.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActivityForm {
     /// `call`, `meeting`, `email`, `note` or `task`.
     pub kind: String,

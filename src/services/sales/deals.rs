@@ -34,7 +34,8 @@ pub struct DealInput {
 
 /// A new deal as people type it (the CLI's flags, the desktop's form). It is read here,
 /// once, so every front door refuses the same mistake naming the same field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DealForm {
     pub name: String,
     pub account_id: AccountId,
@@ -85,7 +86,9 @@ impl DealForm {
 /// Changes to a deal as people type them (the CLI's `deal update` flags). `None` leaves a
 /// field alone; "none" clears the probability or forecast override. An amount typed
 /// without a currency is in the deal's own, read inside the write (see [`update_as_typed`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
 pub struct DealUpdateForm {
     pub name: Option<String>,
     pub account_id: Option<AccountId>,

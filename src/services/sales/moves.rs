@@ -7,7 +7,8 @@ use crate::store::deals::{Deal, NewStageChange};
 use crate::store::{self};
 use crate::{KeelError, Result};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MoveInput {
     /// Target stage, by name.
     pub stage: String,

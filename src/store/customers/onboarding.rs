@@ -162,3 +162,19 @@ pub fn record_qbr_held(
         id,
     )
 }
+
+/// The account an onboarding plan belongs to.
+pub fn plan_account(conn: &Connection, plan: OnboardingPlanId) -> Result<Option<AccountId>> {
+    Ok(conn
+        .query_row("SELECT account_id FROM onboarding_plans WHERE id = ?1", [plan.0], |r| {
+            r.get(0).map(AccountId)
+        })
+        .optional()?)
+}
+
+/// The account a QBR is with.
+pub fn qbr_account(conn: &Connection, qbr: QbrId) -> Result<Option<AccountId>> {
+    Ok(conn
+        .query_row("SELECT account_id FROM qbrs WHERE id = ?1", [qbr.0], |r| r.get(0).map(AccountId))
+        .optional()?)
+}

@@ -85,11 +85,14 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
     .expect("follow");
     let before = contents(&path);
 
+    // Each change as the CLI reads it from what a member types, submitted as the app does.
+    let who = ws.principal(None).expect("the copy's member");
     let mut send = |words: &[&str]| -> serde_json::Value {
-        let sent =
-            keel::remote::forward(&mut ws, line(words), true).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        let change = keel::cli::change_from_line(&ws, &words).expect("reads").expect("a change");
+        let sent = keel::changes::submit(&mut ws, who, change).unwrap_or_else(|e| panic!("{words:?}: {e}"));
         assert!(sent.queued, "{words:?} was kept, not sent");
-        serde_json::from_str(sent.output.trim()).unwrap_or(serde_json::Value::Null)
+        serde_json::json!({ "id": sent.applied.id })
     };
     let account =
         send(&["account", "add", "--name", "Harbor Freight Labs", "--domain", "harbor-labs.example"])["id"]
@@ -148,7 +151,7 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
         "Send the pilot plan",
         "--due",
         "2026-12-03",
-    ])[0]["id"]
+    ])["id"]
         .to_string();
     send(&["activity", "update", &call, "--notes", "Plan drafted on the train"]);
     send(&["activity", "done", &call]);
@@ -166,7 +169,10 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
     assert!(outbox.windows(2).all(|w| w[0].seq < w[1].seq), "kept in order");
     let update = outbox
         .iter()
-        .find(|e| e.args.contains(&"update".to_string()) && e.args.contains(&lead))
+        .find(|e| {
+            e.line["change"]["change"] == "deal_update"
+                && e.line["change"]["deal"].as_i64() == lead.parse().ok()
+        })
         .expect("update");
     let fields: Vec<&str> = update.expect.iter().map(|e| e.column.as_str()).collect();
     assert!(
@@ -174,7 +180,7 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
         "based on: {fields:?}"
     );
     let created_deal =
-        outbox.iter().find(|e| e.args.contains(&"Harbor pilot".to_string())).expect("deal add");
+        outbox.iter().find(|e| e.line["change"]["form"]["name"] == "Harbor pilot").expect("deal add");
     assert!(created_deal.created.contains(&("deals".to_string(), deal.parse().expect("id"))));
     assert!(created_deal.expect.is_empty(), "a new record was based on nothing");
 

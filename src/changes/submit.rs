@@ -1,0 +1,26 @@
+//! Where a change made on this machine goes: applied here on a solo workspace; on a team
+//! copy, sent to the team server (or kept in the outbox while it cannot be reached).
+
+use super::{apply, Applied, Change};
+use crate::services::policy::Principal;
+use crate::services::Workspace;
+use crate::Result;
+
+/// What became of a submitted change.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Submitted {
+    pub applied: Applied,
+    /// True when the team server could not be reached: the change is made here and
+    /// waits in the outbox to be sent.
+    pub queued: bool,
+}
+
+/// Makes a change as `who`: on a solo workspace it applies here; on a team copy it goes
+/// to the server, which applies it as the member signed in from this machine (`who` is
+/// that member there), and the copy catches up before this returns.
+pub fn submit(ws: &mut Workspace, who: Principal, change: Change) -> Result<Submitted> {
+    if ws.is_replica() {
+        return crate::remote::typed::send(ws, change);
+    }
+    Ok(Submitted { applied: apply(ws, who, change)?, queued: false })
+}

@@ -1,0 +1,207 @@
+//! Typed changes on a team copy: sent to the server as they are (`POST /v1/changes`), or
+//! kept in the outbox while it cannot be reached. A queued change names the records it
+//! touches by id; those made offline by an earlier queued change are noted beside it
+//! (which reference, which change made the record, its id here), and pointed at the
+//! server's id when it is sent: a typed walk over the change's references, not text.
+
+use super::outbox::{not_synced_record, SyncReport};
+use super::protocol::ChangeRequest;
+use super::Remote;
+use crate::changes::{apply, Applied, Change, Submitted};
+use crate::services::{QueuedChange, Workspace};
+use crate::store::outbox;
+use crate::{KeelError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A typed change as the outbox keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TypedLine {
+    pub change: Change,
+    /// The references that name records made offline by earlier queued changes.
+    #[serde(default)]
+    pub named: Vec<Named>,
+}
+
+/// A reference (the `at`-th of [`Change::references_mut`]) to a record that queued change
+/// `creator` made offline, under `id` on this copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Named {
+    pub at: usize,
+    pub creator: i64,
+    pub table: String,
+    pub id: i64,
+}
+
+impl TypedLine {
+    /// The outbox line, if it is a typed change (a Keel from before them queued command lines).
+    pub fn of(line: &serde_json::Value) -> Result<Option<TypedLine>> {
+        if !line.is_object() {
+            return Ok(None);
+        }
+        serde_json::from_value(line.clone())
+            .map(Some)
+            .map_err(|e| KeelError::Schema(format!("a change in the outbox cannot be read: {e}")))
+    }
+
+    /// The change as it goes to the server: each record made offline under the server's id,
+    /// or the record the server has not created (its creation was refused or not sent).
+    pub fn resolved(&self, ws: &mut Workspace) -> Result<std::result::Result<Change, (String, i64)>> {
+        let mut change = self.change.clone();
+        let mut server_ids = Vec::new();
+        for named in &self.named {
+            match ws.outbox_tx(|tx| outbox::server_id(tx, named.creator, &named.table, named.id))? {
+                Some(server) => server_ids.push((named.at, server)),
+                None => return Ok(Err((named.table.clone(), named.id))),
+            }
+        }
+        for (at, (_, id)) in change.references_mut().into_iter().enumerate() {
+            if let Some((_, server)) = server_ids.iter().find(|(named_at, _)| *named_at == at) {
+                *id = *server;
+            }
+        }
+        Ok(Ok(change))
+    }
+
+    /// The change as a member reads it: a record made offline under the server's id once
+    /// it is known, else its id here.
+    pub fn shown(&self, ws: &mut Workspace) -> Result<Change> {
+        let mut change = self.change.clone();
+        let mut known = Vec::new();
+        for named in &self.named {
+            if let Some(server) =
+                ws.outbox_tx(|tx| outbox::server_id(tx, named.creator, &named.table, named.id))?
+            {
+                known.push((named.at, server));
+            }
+        }
+        for (at, (_, id)) in change.references_mut().into_iter().enumerate() {
+            if let Some((_, server)) = known.iter().find(|(named_at, _)| *named_at == at) {
+                *id = *server;
+            }
+        }
+        Ok(change)
+    }
+}
+
+/// Applies a change on the copy at once and keeps it in the outbox, under `seq` when a
+/// number was already spent on sending it (the server may have applied it: the number
+/// makes the resend apply once). `why` says why the server cannot be reached.
+pub fn queue(ws: &mut Workspace, change: Change, seq: Option<i64>, why: &str) -> Result<Submitted> {
+    if !change.may_queue() {
+        return Err(crate::cli::offline::refusal(&change.summary(), why));
+    }
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let who = ws.authenticate(link.member_id)?;
+    let seq = match seq {
+        Some(seq) => seq,
+        None => ws.take_command_seq()?,
+    };
+    let line = serde_json::to_value(TypedLine { change: change.clone(), named: Vec::new() })
+        .map_err(|e| KeelError::Schema(e.to_string()))?;
+    ws.queue_next_writes(Some(QueuedChange { seq, line, sets: change.fields_set() }));
+    let applied = apply(ws, who, change.clone());
+    ws.queue_next_writes(None);
+    let applied = applied?;
+    ws.outbox_tx(|tx| {
+        let provisional = outbox::provisional(tx)?;
+        // Records an interrupted sync already sent: the server's id is known.
+        let renamed = outbox::renamed(tx)?;
+        let mut change = change;
+        let mut named = Vec::new();
+        for (at, (table, id)) in change.references_mut().into_iter().enumerate() {
+            let record = (table.to_string(), *id);
+            match provisional.get(&record) {
+                Some(creator) if *creator != seq => {
+                    named.push(Named { at, creator: *creator, table: table.to_string(), id: *id })
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(server) = renamed.get(&record) {
+                        *id = *server;
+                    }
+                }
+            }
+        }
+        let line = serde_json::to_value(TypedLine { change, named })
+            .map_err(|e| KeelError::Schema(e.to_string()))?;
+        outbox::set_line(tx, seq, &line)
+    })?;
+    Ok(Submitted { applied, queued: true })
+}
+
+/// Sends a change made on this machine to the server, after the changes waiting before
+/// it, then catches the copy up so it shows here at once. When the server cannot be
+/// reached, a change that may wait is applied here and queued instead.
+pub fn send(ws: &mut Workspace, change: Change) -> Result<Submitted> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let remote = match Remote::connect(ws) {
+        Ok(remote) => remote,
+        Err(KeelError::Offline(why)) => return queue(ws, change, None, &why),
+        Err(e) => return Err(e),
+    };
+    // Records made offline, as this copy shows them until it catches up: a change made now
+    // names them by those ids, which the server may have given to other records.
+    let (mut provisional, mut renamed) =
+        ws.outbox_tx(|tx| Ok((outbox::provisional(tx)?, outbox::renamed(tx)?)))?;
+    provisional.extend(renamed.keys().map(|record| (record.clone(), 0)));
+    let mut report = SyncReport::default();
+    if let Some(why) = super::outbox::flush(ws, &remote, &mut report)? {
+        return queue(ws, change, None, &why);
+    }
+    renamed.extend(report.renamed.drain());
+    let change = as_the_server_knows_it(change, &provisional, &renamed)?;
+    let seq = ws.take_command_seq()?;
+    let request =
+        ChangeRequest { client_id: link.client_id, seq, change: change.clone(), expect: Vec::new() };
+    match remote.change(&request) {
+        Ok(reply) => {
+            super::sync(ws, &remote)?;
+            let applied =
+                reply.applied.ok_or_else(|| KeelError::Schema("the server applied nothing".into()))?;
+            Ok(Submitted { applied, queued: false })
+        }
+        Err(KeelError::Offline(why)) => queue(ws, change, Some(seq), &why),
+        Err(e) => Err(e),
+    }
+}
+
+/// A change made against this copy, with the records it names that were made offline
+/// (just sent) renamed to the ids the server gave them. A record the server refused to
+/// create is not sent under a number that may mean another record: the change is refused.
+fn as_the_server_knows_it(
+    mut change: Change,
+    provisional: &HashMap<outbox::Created, i64>,
+    renamed: &HashMap<outbox::Created, i64>,
+) -> Result<Change> {
+    for (table, id) in change.references_mut() {
+        let record = (table.to_string(), *id);
+        if provisional.contains_key(&record) {
+            *id = renamed.get(&record).copied().ok_or_else(|| KeelError::NotFound {
+                entity: "record made offline",
+                key: format!("{id} ({})", not_synced_record(table, *id)),
+            })?;
+        }
+    }
+    Ok(change)
+}
+
+/// What a queued change came to when the server took it.
+pub(crate) fn sent_request(
+    ws: &mut Workspace,
+    client_id: &str,
+    entry: &outbox::OutboxEntry,
+    line: &TypedLine,
+) -> Result<std::result::Result<ChangeRequest, (String, i64)>> {
+    Ok(line.resolved(ws)?.map(|change| ChangeRequest {
+        client_id: client_id.to_string(),
+        seq: entry.seq,
+        change,
+        expect: entry.expect.clone(),
+    }))
+}
+
+/// The record a typed change's answer names, for a front door to read back.
+pub fn record_of(applied: &Applied) -> (&str, i64) {
+    (&applied.table, applied.id)
+}
