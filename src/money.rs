@@ -215,7 +215,14 @@ impl Serialize for Currency {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+impl<'de> serde::Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Currency::parse("currency", &code).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Money {
     pub amount_minor: i64,
     pub currency: Currency,
@@ -459,7 +466,7 @@ fn parse_scaled(
 }
 
 /// A rate or probability in basis points: 10,000 = 100 %.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct BasisPoints(pub u32);
 
@@ -509,7 +516,7 @@ impl fmt::Display for BasisPoints {
 
 /// An exchange rate: one unit of a currency is worth `rate_e9` / 10^9 units of the
 /// quote currency. Nine decimals hold every published reference rate exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct FxRate(pub i64);
 

@@ -89,10 +89,12 @@ fn main() {
     let clock: Arc<dyn keel::clock::Clock> = Arc::new(keel::clock::SystemClock);
     let mut ws = Workspace::open_existing(&copy, clock).expect("copy");
 
+    // Each change as the CLI reads it from what a member types, submitted as the app does.
+    let who = ws.principal(None).expect("the copy's member");
     let online = Instant::now();
     for args in changes(online_deals, count, "Online") {
-        let sent =
-            keel::remote::forward(&mut ws, args.clone(), true).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let change = keel::cli::change_from_line(&ws, &args).expect("reads").expect("a change");
+        let sent = keel::changes::submit(&mut ws, who, change).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         assert!(!sent.queued);
     }
     let online = online.elapsed();
@@ -105,8 +107,8 @@ fn main() {
     drop(server);
     let queueing = Instant::now();
     for args in changes(offline_deals, count, "Offline") {
-        let sent =
-            keel::remote::forward(&mut ws, args.clone(), true).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let change = keel::cli::change_from_line(&ws, &args).expect("reads").expect("a change");
+        let sent = keel::changes::submit(&mut ws, who, change).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         assert!(sent.queued, "the server is stopped");
     }
     let queueing = queueing.elapsed();

@@ -134,19 +134,6 @@ pub fn invite(conn: &Connection, member: TeamMemberId, now: DateTime<Utc>) -> Re
     Ok(format!("{}-{secret}", member.0))
 }
 
-/// Active members who have neither joined from a machine nor an open invitation:
-/// the ones a sales leader just added.
-pub fn uninvited(conn: &Connection) -> Result<Vec<(TeamMemberId, String)>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, name FROM team_members m WHERE deactivated_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM server_invites i WHERE i.member_id = m.id)
-           AND NOT EXISTS (SELECT 1 FROM server_clients c WHERE c.member_id = m.id)
-         ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((TeamMemberId(r.get(0)?), r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// Why a sign-in failed, for the rate limiter: which member or machine it aimed at.
 pub struct Refused {
     pub key: String,

@@ -2,12 +2,13 @@
 //! allow-list by construction: a read, a file or an unknown kind is not one), applied by
 //! the core's one `apply` as the session's member, once per (machine, number).
 
-use crate::accounts::Session;
+use crate::accounts::{self, Session, INVITE_DAYS};
 use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError, Shared};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use keel::changes::{Applied, Change, Invitation, Outcome};
 use keel::remote::protocol::{ChangeReply, ChangeRequest};
 use keel::services::{CommandStamp, Workspace};
 use keel::store::outbox::Expected;
@@ -84,20 +85,77 @@ fn apply_once(
         });
     }
     let who = ws.authenticate(session.member)?;
+    if let Change::MemberInvite { member } = &request.change {
+        // The codes live with the server's accounts, not in the workspace: nothing is applied.
+        return invite_again(shared, ws, who, *member);
+    }
     ws.stamp_next_write(Some(CommandStamp {
         client_id: client.clone(),
         seq,
         member: session.member,
         expect: request.expect,
     }));
-    let applied = keel::changes::apply(ws, who, request.change)?;
+    let invites = matches!(request.change, Change::MemberAdd { .. } | Change::PortalInvite { .. });
+    let mut applied = keel::changes::apply(ws, who, request.change)?;
     if ws.applied_command(&client, seq)?.is_some() {
         if let Some(pause) = shared.pause_after_commit {
             eprintln!("keel-server: change {seq} of {client} committed; pausing");
             std::thread::sleep(pause);
         }
+        // Kept without any invitation code: a one-time secret is shown once, never stored.
         ws.remember_command_result(&client, seq, &serde_json::json!({ "applied": applied }))?;
+    }
+    if invites {
+        applied.invitation = invitation_for(shared, &applied)?;
     }
     let created = ws.applied_created(&client, seq)?;
     Ok(ChangeReply { applied: Some(applied), position: ws.feed_position()?, repeated: false, created })
+}
+
+/// The one-time code for whoever a change just brought in: a member added to the team, or
+/// a partner's person invited to the portal (shown to who made the change).
+fn invitation_for(shared: &Shared, applied: &Applied) -> Result<Option<Invitation>, HttpError> {
+    let conn = accounts::open(&shared.db)?;
+    let now = shared.clock.now();
+    Ok(match &applied.outcome {
+        Outcome::Member(member) => {
+            let code = accounts::invite(&conn, member.id, now)?;
+            Some(Invitation { to: member.name.clone(), code, valid_days: INVITE_DAYS as u32 })
+        }
+        Outcome::PortalUser(user) => {
+            let code = crate::portal_accounts::invite(&conn, user.id, now)?;
+            Some(Invitation { to: user.email.clone(), code, valid_days: INVITE_DAYS as u32 })
+        }
+        _ => None,
+    })
+}
+
+/// A new invitation code for a member, for a sales leader (the core's rule for who
+/// manages the team); the server keeps the codes, so this runs here, not in the core.
+fn invite_again(
+    shared: &Shared,
+    ws: &Workspace,
+    who: keel::services::policy::Principal,
+    member: keel::domain::TeamMemberId,
+) -> Result<ChangeReply, HttpError> {
+    let conn = accounts::open(&shared.db)?;
+    keel::services::policy::require(
+        &conn,
+        who,
+        keel::services::policy::Capability::ManageTeam,
+        "invite members",
+    )?;
+    let member = keel::services::team::get(ws, member)?;
+    if !member.is_active() {
+        return Err(KeelError::NotAllowed(format!("{} has left the team", member.name)).into());
+    }
+    let code = accounts::invite(&conn, member.id, shared.clock.now())?;
+    let mut applied = Applied::of_record("team_members", member.id.0);
+    applied.invitation = Some(Invitation { to: member.name, code, valid_days: INVITE_DAYS as u32 });
+    Ok(ChangeReply {
+        applied: Some(applied),
+        position: ws.feed_position()?,
+        repeated: false,
+        created: Vec::new(),
+    })
 }

@@ -1,6 +1,8 @@
-//! Members' changes: each runs as the session's member, once per (machine, number).
+//! Members' imports (`POST /v1/commands`): the command line of an import of a file the
+//! member uploaded, run as the session's member, once per (machine, number). Every
+//! other change is typed (see `changes`).
 
-use crate::accounts::{self, Session};
+use crate::accounts::Session;
 use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError, Shared};
 use crate::jobs::{start_job, uploaded_file};
 use axum::extract::State;
@@ -48,9 +50,6 @@ pub(crate) async fn command(
         if request.background {
             return start_job(&shared, session, request, upload);
         }
-        if let Some(name) = invitation_for(&request.args) {
-            return invite(&shared, &session, &name);
-        }
         let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
         let ws = match writer.take() {
             Some(ws) => ws,
@@ -75,10 +74,6 @@ pub(crate) fn run_command(
     request: &CommandRequest,
     upload: Option<&std::path::Path>,
 ) -> (Workspace, Result<CommandReply, HttpError>) {
-    let newest_before = match keel::services::team::list(&ws) {
-        Ok(members) => members.iter().map(|m| m.id.0).max().unwrap_or(0),
-        Err(e) => return (ws, Err(e.into())),
-    };
     let (mut ws, result) = match ws.applied_command(&request.client_id, request.seq) {
         Ok(Some(earlier)) => {
             let output = earlier.as_ref().and_then(|v| v["output"].as_str()).unwrap_or_default().to_string();
@@ -124,20 +119,16 @@ pub(crate) fn run_command(
         Err(e) => return (ws, Err(e.into())),
     };
     ws.stamp_next_write(None);
-    let reply = result
-        .map_err(HttpError::from)
-        .and_then(|output| finish(shared, &mut ws, request, output, newest_before));
+    let reply = result.map_err(HttpError::from).and_then(|output| finish(shared, &mut ws, request, output));
     (ws, reply)
 }
 
-/// After a command succeeded: remembers its answer for retries, and invites the members
-/// it added.
+/// After a command succeeded: remembers its answer for retries.
 pub(crate) fn finish(
     shared: &Shared,
     ws: &mut Workspace,
     request: &CommandRequest,
-    mut output: String,
-    newest_before: i64,
+    output: String,
 ) -> Result<CommandReply, HttpError> {
     if ws.applied_command(&request.client_id, request.seq)?.is_some() {
         if let Some(pause) = shared.pause_after_commit {
@@ -150,105 +141,6 @@ pub(crate) fn finish(
             &serde_json::json!({ "output": output }),
         )?;
     }
-    // Members a sales leader added (`team add`) get their invitation code, shown to that
-    // leader; owners an import adds to the team get theirs from `keel-server invite`.
-    let words: Vec<&str> =
-        request.args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).take(2).collect();
     let created = ws.applied_created(&request.client_id, request.seq)?;
-    if words == ["partner", "invite"] {
-        output = with_portal_code(shared, request, output)?;
-    }
-    if words != ["team", "add"] {
-        return Ok(CommandReply {
-            output,
-            position: ws.feed_position()?,
-            repeated: false,
-            job: None,
-            created,
-        });
-    }
-    let conn = accounts::open(&shared.db)?;
-    for (id, name) in accounts::uninvited(&conn)?.into_iter().filter(|(id, _)| id.0 > newest_before) {
-        let code = accounts::invite(&conn, id, shared.clock.now())?;
-        if request.json {
-            // The member as the CLI printed them, with the code they join with.
-            let mut value: serde_json::Value = serde_json::from_str(&output).unwrap_or_default();
-            if value.is_object() {
-                value["invitation_code"] = serde_json::Value::String(code);
-                value["invitation_valid_days"] = serde_json::Value::from(accounts::INVITE_DAYS);
-                output = format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default());
-            }
-        } else {
-            output.push_str(&format!(
-                "Invitation code for {name}: {code} (valid {} days)\n",
-                accounts::INVITE_DAYS
-            ));
-        }
-    }
     Ok(CommandReply { output, position: ws.feed_position()?, repeated: false, job: None, created })
-}
-
-/// A partner's person just invited to the portal gets a one-time code, shown to the
-/// partner manager who invited them (the server keeps the codes).
-fn with_portal_code(shared: &Shared, request: &CommandRequest, output: String) -> Result<String, HttpError> {
-    let email = request
-        .args
-        .iter()
-        .position(|a| a == "--email")
-        .and_then(|i| request.args.get(i + 1))
-        .cloned()
-        .or_else(|| request.args.iter().find_map(|a| a.strip_prefix("--email=").map(str::to_string)))
-        .unwrap_or_default();
-    let conn = accounts::open(&shared.db)?;
-    let Some(user) = keel::store::partner_users::find_by_email(&conn, email.trim())? else {
-        return Ok(output);
-    };
-    let code = crate::portal_accounts::invite(&conn, user.id, shared.clock.now())?;
-    if request.json {
-        let mut value: serde_json::Value = serde_json::from_str(&output).unwrap_or_default();
-        value["invitation_code"] = serde_json::Value::String(code);
-        return Ok(format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default()));
-    }
-    Ok(format!(
-        "{output}Invitation code for {}: {code} (valid {} days; they sign in at /portal on this server)\n",
-        user.email,
-        accounts::INVITE_DAYS
-    ))
-}
-
-/// The member a `team invite NAME` command names.
-pub(crate) fn invitation_for(args: &[String]) -> Option<String> {
-    let words: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    match words.as_slice() {
-        [team, invite, name] if *team == "team" && *invite == "invite" => Some(name.to_string()),
-        _ => None,
-    }
-}
-
-/// A new invitation code for a member, for a sales leader (the core's rule for who
-/// manages the team); the server keeps the codes, so this runs here, not in the core.
-pub(crate) fn invite(shared: &Shared, session: &Session, name: &str) -> Result<CommandReply, HttpError> {
-    let conn = accounts::open(&shared.db)?;
-    let who = keel::services::policy::authenticate(&conn, session.member)?;
-    keel::services::policy::require(
-        &conn,
-        who,
-        keel::services::policy::Capability::ManageTeam,
-        "invite members",
-    )?;
-    let member = keel::store::team::find_by_name(&conn, name)?
-        .ok_or_else(|| KeelError::not_found("team member", name))?;
-    if !member.is_active() {
-        return Err(KeelError::NotAllowed(format!("{} has left the team", member.name)).into());
-    }
-    let code = accounts::invite(&conn, member.id, shared.clock.now())?;
-    let output =
-        format!("Invitation code for {}: {code} (valid {} days)\n", member.name, accounts::INVITE_DAYS);
-    Ok(CommandReply {
-        output,
-        position: *shared.position.borrow(),
-        repeated: false,
-        job: None,
-        created: Vec::new(),
-    })
 }

@@ -1,7 +1,10 @@
 //! Forms as people type them, for the changes whose services take typed input: each is
 //! read here, once, so every front door refuses the same mistake naming the same field.
 
-use crate::domain::{parse_date, BantItem, BantStatus, PocOutcome, Segment, TeamMemberId};
+use crate::domain::{
+    parse_date, BantItem, BantStatus, PartnerCategory, PartnerTier, PocOutcome, Segment, TeamMemberId,
+};
+use crate::money::BasisPoints;
 use crate::services::{accounts, activities, qualification};
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -144,6 +147,67 @@ impl AccountUpdateForm {
             domain: self.domain,
             vertical: self.vertical,
             region: self.region,
+        })
+    }
+}
+
+/// A new partner as typed: tier `technology`, `reseller` or `strategic`; share in percent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerForm {
+    pub name: String,
+    pub domain: String,
+    pub tier: String,
+    pub share: Option<String>,
+    pub category: Option<String>,
+    pub manager: Option<TeamMemberId>,
+    /// `YYYY-MM-DD`: when the partner's team was certified.
+    pub certified: Option<String>,
+}
+
+impl PartnerForm {
+    pub fn read(self) -> Result<crate::services::partners::PartnerInput> {
+        Ok(crate::services::partners::PartnerInput {
+            category: self.category.as_deref().map(|c| PartnerCategory::parse("category", c)).transpose()?,
+            tier: PartnerTier::parse("tier", &self.tier)?,
+            share_bp: self
+                .share
+                .as_deref()
+                .map(|s| BasisPoints::parse_percent("share", s).map(|bp| i64::from(bp.0)))
+                .transpose()?,
+            status: None,
+            certified_on: self.certified.as_deref().map(|d| parse_date("certified", d)).transpose()?,
+            manager_id: self.manager,
+            name: self.name,
+            domain: self.domain,
+        })
+    }
+}
+
+/// A target as typed: its period (`YYYY-MM-DD` days) and what to reach; the ARR is a
+/// decimal amount in `currency` (the reporting currency by default).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetForm {
+    pub name: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub customers: Option<u32>,
+    pub enterprise_deals: Option<u32>,
+    pub arr: Option<String>,
+    pub currency: Option<String>,
+}
+
+impl TargetForm {
+    pub fn read(self) -> Result<crate::services::targets::TargetInput> {
+        Ok(crate::services::targets::TargetInput {
+            starts_on: self.from.as_deref().map(|d| parse_date("from", d)).transpose()?,
+            ends_on: self.to.as_deref().map(|d| parse_date("to", d)).transpose()?,
+            name: self.name,
+            customers: self.customers,
+            enterprise_deals: self.enterprise_deals,
+            arr: self.arr,
+            currency: self.currency,
         })
     }
 }

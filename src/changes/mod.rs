@@ -8,18 +8,27 @@
 //! the records it names by id, so the one reading in the core names the one field a
 //! mistake is in, whichever door it came through.
 
+mod field_work;
 mod forms;
+mod kinds;
+mod partner_program;
+mod reporting;
 mod submit;
+mod workspace;
 
-pub use forms::{AccountForm, AccountUpdateForm, ActivityUpdateForm, BantForm, PocForm};
+pub use forms::{
+    AccountForm, AccountUpdateForm, ActivityUpdateForm, BantForm, PartnerForm, PocForm, TargetForm,
+};
 pub use submit::{submit, Submitted};
 
 use crate::domain::{
-    parse_date, AccountId, ActivityId, ChecklistItem, ChecklistStatus, ContactId, DealId, OnboardingPlanId,
-    OnboardingStep, QbrId, TeamMemberId,
+    AccountId, ActivityId, ContactId, DealId, ImportBatchId, LedgerEntryId, OnboardingPlanId, PartnerId,
+    QbrId, RegistrationId, StatementId, TeamMemberId,
 };
 use crate::services::policy::Principal;
-use crate::services::{accounts, activities, contacts, deals, moves, onboarding, qualification, Workspace};
+use crate::services::{
+    activities, contacts, deals, duplicates, fx, moves, partners, payouts, registrations, revenue, Workspace,
+};
 use crate::Result;
 use serde::{Deserialize, Serialize};
 
@@ -28,27 +37,220 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
-    DealAdd { form: deals::DealForm },
-    DealUpdate { deal: DealId, form: deals::DealUpdateForm },
-    DealMove { deal: DealId, form: moves::MoveInput },
-    DealBant { deal: DealId, form: BantForm },
-    DealPoc { deal: DealId, form: PocForm },
-    DealChecklist { deal: DealId, item: String, status: String, date: Option<String> },
-    ActivityAdd { form: activities::ActivityForm },
-    ActivityDone { activity: ActivityId },
-    ActivityUpdate { activity: ActivityId, form: ActivityUpdateForm },
-    AccountAdd { form: AccountForm },
-    AccountUpdate { account: AccountId, form: AccountUpdateForm },
-    ContactAdd { form: contacts::ContactInput },
-    ContactUpdate { contact: ContactId, form: contacts::ContactChanges },
-    OnboardingStepDone { plan: OnboardingPlanId, step: String, date: Option<String> },
-    QbrAdd { account: AccountId, date: String, owner: Option<TeamMemberId> },
-    QbrHeld { qbr: QbrId, date: Option<String>, notes: Option<String> },
+    DealAdd {
+        form: deals::DealForm,
+    },
+    DealUpdate {
+        deal: DealId,
+        form: deals::DealUpdateForm,
+    },
+    DealMove {
+        deal: DealId,
+        form: moves::MoveInput,
+    },
+    DealBant {
+        deal: DealId,
+        form: BantForm,
+    },
+    DealPoc {
+        deal: DealId,
+        form: PocForm,
+    },
+    DealChecklist {
+        deal: DealId,
+        item: String,
+        status: String,
+        date: Option<String>,
+    },
+    ActivityAdd {
+        form: activities::ActivityForm,
+    },
+    ActivityDone {
+        activity: ActivityId,
+    },
+    ActivityUpdate {
+        activity: ActivityId,
+        form: ActivityUpdateForm,
+    },
+    AccountAdd {
+        form: AccountForm,
+    },
+    AccountUpdate {
+        account: AccountId,
+        form: AccountUpdateForm,
+    },
+    ContactAdd {
+        form: contacts::ContactInput,
+    },
+    ContactUpdate {
+        contact: ContactId,
+        form: contacts::ContactChanges,
+    },
+    OnboardingStepDone {
+        plan: OnboardingPlanId,
+        step: String,
+        date: Option<String>,
+    },
+    QbrAdd {
+        account: AccountId,
+        date: String,
+        owner: Option<TeamMemberId>,
+    },
+    QbrHeld {
+        qbr: QbrId,
+        date: Option<String>,
+        notes: Option<String>,
+    },
+    // Online only from here on.
+    AccountMerge {
+        keep: AccountId,
+        other: AccountId,
+    },
+    PartnerAdd {
+        form: PartnerForm,
+    },
+    /// A commission plan version: the share in percent, from a day (today by default).
+    PartnerRate {
+        partner: PartnerId,
+        share: String,
+        from: Option<String>,
+    },
+    PartnerStatus {
+        partner: PartnerId,
+        status: String,
+        certified: Option<String>,
+    },
+    ProgramSetting {
+        name: String,
+        value: u32,
+    },
+    PortalInvite {
+        partner: PartnerId,
+        email: String,
+        name: Option<String>,
+    },
+    PortalRemove {
+        email: String,
+    },
+    RegistrationSubmit {
+        form: registrations::RegistrationForm,
+    },
+    RegistrationApprove {
+        registration: RegistrationId,
+        override_reason: Option<String>,
+    },
+    RegistrationReject {
+        registration: RegistrationId,
+        reason: String,
+    },
+    RegistrationReturn {
+        registration: RegistrationId,
+        reason: String,
+    },
+    RegistrationResubmit {
+        registration: RegistrationId,
+        form: registrations::RegistrationForm,
+    },
+    RegistrationExtend {
+        registration: RegistrationId,
+        reason: String,
+    },
+    RegistrationConvert {
+        registration: RegistrationId,
+        owner: Option<TeamMemberId>,
+    },
+    /// Writes down the expiry of every approved registration whose protection has ended.
+    RegistrationsExpire,
+    /// A payment, or with `refund` a refund, in the deal's currency.
+    RevenueRecord {
+        deal: DealId,
+        amount: String,
+        date: String,
+        refund: bool,
+    },
+    RevenueReverse {
+        entry: LedgerEntryId,
+        reason: String,
+    },
+    PayoutRun {
+        period: String,
+    },
+    StatementApprove {
+        statement: StatementId,
+    },
+    StatementPaid {
+        statement: StatementId,
+        reference: String,
+        date: Option<String>,
+    },
+    FxRate {
+        form: fx::RateForm,
+    },
+    ReportingCurrency {
+        currency: String,
+    },
+    TargetSet {
+        form: TargetForm,
+    },
+    TargetPhases {
+        start: String,
+    },
+    TargetRemove {
+        name: String,
+    },
+    QuotaSet {
+        member: TeamMemberId,
+        period: String,
+        amount: String,
+        currency: Option<String>,
+    },
+    ForecastCall {
+        period: String,
+        amount: String,
+        note: String,
+    },
+    ForecastAdjust {
+        member: TeamMemberId,
+        period: String,
+        amount: String,
+        reason: String,
+    },
+    MemberAdd {
+        name: String,
+        role: String,
+        segment: Option<String>,
+    },
+    MemberRole {
+        member: TeamMemberId,
+        role: String,
+        segment: Option<String>,
+    },
+    MemberDeactivate {
+        member: TeamMemberId,
+    },
+    /// A new one-time invitation code for a member (the team server keeps the codes).
+    MemberInvite {
+        member: TeamMemberId,
+    },
+    /// A stage's default probability (percent) and stall limit (days, or "none").
+    StageUpdate {
+        stage: String,
+        probability: Option<String>,
+        stall_days: Option<String>,
+    },
+    PocBounds {
+        min_days: u32,
+        max_days: u32,
+    },
+    ImportRevert {
+        batch: ImportBatchId,
+    },
 }
 
-/// What a change came to: the record it made or changed, as it now stands wherever it
-/// was applied (read it back by `table` and `id`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a change came to: the record it made or changed (read it back by `table` and
+/// `id` where it was applied), and for a change whose answer cannot be read back, the
+/// answer itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Applied {
     /// The replicated table of the record (`deals`, `activities`, …).
     pub table: String,
@@ -56,276 +258,136 @@ pub struct Applied {
     /// A move made despite missing criteria: the criteria overridden.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<String>,
+    #[serde(default, skip_serializing_if = "Outcome::is_none")]
+    pub outcome: Outcome,
+    /// On a team server, for a change that invites someone (a member added or invited
+    /// again, a partner's person invited to the portal): the one-time code they join with,
+    /// shown once to who made the change. The server keeps the codes, never a copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
+}
+
+/// A one-time invitation code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invitation {
+    /// Who it is for: the member's name, or the portal user's e-mail.
+    pub to: String,
+    pub code: String,
+    pub valid_days: u32,
+}
+
+/// The service's own answer to an online-only change, as it stood when it applied.
+// Built once per change and moved whole: boxing the larger answers would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Outcome {
+    #[default]
+    None,
+    Merged(duplicates::MergeReport),
+    Partner(crate::store::partners::Partner),
+    Plans(Vec<crate::store::partners::CommissionPlan>),
+    ProgramSettings(partners::ProgramSettings),
+    PortalUser(crate::store::partner_users::PartnerUser),
+    Registration(registrations::RegistrationView),
+    Expired(Vec<RegistrationId>),
+    Revenue(revenue::RevenueOutcome),
+    Ledger(crate::store::revenue::LedgerEntry),
+    Statements(Vec<payouts::StatementView>),
+    Statement(payouts::StatementView),
+    Rate(crate::store::fx::StoredRate),
+    Currency(crate::money::Currency),
+    Quota(crate::store::forecast::Quota),
+    Call(crate::store::forecast::ForecastCall),
+    Member(crate::store::team::TeamMember),
+    Stage(crate::store::stages::Stage),
+    Settings(crate::services::Settings),
+    Reverted(crate::services::import::RevertReport),
+}
+
+impl Outcome {
+    fn is_none(&self) -> bool {
+        matches!(self, Outcome::None)
+    }
 }
 
 impl Applied {
-    fn of(table: &str, id: i64) -> Applied {
-        Applied { table: table.to_string(), id, overridden: Vec::new() }
+    pub(crate) fn of(table: &str, id: i64) -> Applied {
+        Applied {
+            table: table.to_string(),
+            id,
+            overridden: Vec::new(),
+            outcome: Outcome::None,
+            invitation: None,
+        }
     }
+
+    /// A change's answer that names a record and nothing more.
+    pub fn of_record(table: &str, id: i64) -> Applied {
+        Applied::of(table, id)
+    }
+
+    pub(crate) fn with(table: &str, id: i64, outcome: Outcome) -> Applied {
+        Applied { outcome, ..Applied::of(table, id) }
+    }
+}
+
+/// A change that reached an `apply` of another area (a bug in the dispatch, never input).
+fn not_here(change: &Change) -> crate::KeelError {
+    crate::KeelError::Schema(format!("{} is not applied here", change.summary()))
 }
 
 /// Applies a change as `who`, in one transaction (each service call writes once).
 pub fn apply(ws: &mut Workspace, who: Principal, change: Change) -> Result<Applied> {
-    Ok(match change {
-        Change::DealAdd { form } => {
-            let deal = deals::create(ws, who, form.read()?)?;
-            Applied::of("deals", deal.id.0)
+    match change.area() {
+        Area::FieldWork => field_work::apply(ws, who, change),
+        Area::Partners | Area::Registrations | Area::Revenue | Area::Payouts => {
+            partner_program::apply(ws, who, change)
         }
-        Change::DealUpdate { deal, form } => {
-            let deal = deals::update_as_typed(ws, who, deal, form)?;
-            Applied::of("deals", deal.id.0)
+        Area::Rates | Area::Targets | Area::Forecasting => reporting::apply(ws, who, change),
+        Area::Merging | Area::Team | Area::PipelineSettings | Area::Imports => {
+            workspace::apply(ws, who, change)
         }
-        Change::DealMove { deal, form } => {
-            let outcome = moves::move_deal(ws, who, deal, form)?;
-            Applied { overridden: outcome.overridden, ..Applied::of("deals", outcome.deal.id.0) }
-        }
-        Change::DealBant { deal, form } => {
-            qualification::set_bant(ws, who, deal, form.read()?)?;
-            Applied::of("deals", deal.0)
-        }
-        Change::DealPoc { deal, form } => {
-            qualification::set_poc(ws, who, deal, form.read()?)?;
-            Applied::of("deals", deal.0)
-        }
-        Change::DealChecklist { deal, item, status, date } => {
-            let item = ChecklistItem::parse("item", &item)?;
-            let status = ChecklistStatus::parse("status", &status)?;
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            qualification::set_checklist_item(ws, who, deal, item, status, on)?;
-            Applied::of("deals", deal.0)
-        }
-        Change::ActivityAdd { form } => {
-            let activity = activities::log_as_typed(ws, who, form)?;
-            Applied::of("activities", activity.id.0)
-        }
-        Change::ActivityDone { activity } => {
-            let activity = activities::complete(ws, who, activity)?;
-            Applied::of("activities", activity.id.0)
-        }
-        Change::ActivityUpdate { activity, form } => {
-            let activity = activities::update(ws, who, activity, form.read()?)?;
-            Applied::of("activities", activity.id.0)
-        }
-        Change::AccountAdd { form } => {
-            let account = accounts::create(ws, who, form.read()?)?;
-            Applied::of("accounts", account.id.0)
-        }
-        Change::AccountUpdate { account, form } => {
-            let account = accounts::update(ws, who, account, form.read()?)?;
-            Applied::of("accounts", account.id.0)
-        }
-        Change::ContactAdd { form } => {
-            let contact = contacts::create(ws, who, form)?;
-            Applied::of("contacts", contact.id.0)
-        }
-        Change::ContactUpdate { contact, form } => {
-            let contact = contacts::update(ws, who, contact, form)?;
-            Applied::of("contacts", contact.id.0)
-        }
-        Change::OnboardingStepDone { plan, step, date } => {
-            let step = OnboardingStep::parse("step", &step)?;
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            onboarding::complete_step(ws, who, plan, step, on)?;
-            Applied::of("onboarding_plans", plan.0)
-        }
-        Change::QbrAdd { account, date, owner } => {
-            let on = parse_date("date", &date)?;
-            let qbr = onboarding::schedule_qbr(ws, who, account, on, owner)?;
-            Applied::of("qbrs", qbr.0)
-        }
-        Change::QbrHeld { qbr, date, notes } => {
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            onboarding::record_qbr(ws, who, qbr, on, notes)?;
-            Applied::of("qbrs", qbr.0)
-        }
-    })
+    }
 }
 
-impl Change {
-    /// The change in a few words, for a list of what waits to be sent.
-    pub fn summary(&self) -> String {
-        match self {
-            Change::DealAdd { form } => format!("add deal \"{}\" to account {}", form.name, form.account_id),
-            Change::DealUpdate { deal, .. } => format!("update deal {deal}"),
-            Change::DealMove { deal, form } => format!("move deal {deal} to {}", form.stage),
-            Change::DealBant { deal, .. } => format!("qualify deal {deal} (BANT)"),
-            Change::DealPoc { deal, .. } => format!("record deal {deal}'s proof of concept"),
-            Change::DealChecklist { deal, item, status, .. } => {
-                format!("set deal {deal}'s {item} to {status}")
-            }
-            Change::ActivityAdd { form } => format!("log {} \"{}\"", form.kind, form.subject),
-            Change::ActivityDone { activity } => format!("mark activity {activity} done"),
-            Change::ActivityUpdate { activity, .. } => format!("update activity {activity}"),
-            Change::AccountAdd { form } => format!("add account \"{}\"", form.name),
-            Change::AccountUpdate { account, .. } => format!("update account {account}"),
-            Change::ContactAdd { form } => {
-                format!("add contact \"{}\" at account {}", form.name, form.account_id)
-            }
-            Change::ContactUpdate { contact, .. } => format!("update contact {contact}"),
-            Change::OnboardingStepDone { plan, step, .. } => {
-                format!("mark onboarding plan {plan}'s {step} done")
-            }
-            Change::QbrAdd { account, date, .. } => {
-                format!("schedule a QBR with account {account} on {date}")
-            }
-            Change::QbrHeld { qbr, .. } => format!("record QBR {qbr} as held"),
-        }
-    }
+/// What part of the business a change belongs to: where it is applied, whether it may wait
+/// offline, and how a refusal to keep it offline names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// What a member may do offline: records, deals and their moves, qualification, proof of
+    /// concept, checklist, activities, onboarding and QBRs.
+    FieldWork,
+    Merging,
+    Partners,
+    Registrations,
+    Revenue,
+    Payouts,
+    Rates,
+    Targets,
+    Forecasting,
+    Team,
+    PipelineSettings,
+    Imports,
+}
 
-    /// Whether the change may wait in the outbox while the team server cannot be
-    /// reached. Field work may (records, deals and their moves, qualification, proof of
-    /// concept, checklist, activities and tasks, onboarding and QBRs); money, the partner
-    /// program, plans, rates, targets, the team and the pipeline's settings are decided
-    /// online only.
-    pub fn may_queue(&self) -> bool {
-        // Every variant today is field work; a new one must say so here.
+impl Area {
+    /// The area in the words a refusal to make its changes offline uses.
+    fn words(self) -> &'static str {
         match self {
-            Change::DealAdd { .. }
-            | Change::DealUpdate { .. }
-            | Change::DealMove { .. }
-            | Change::DealBant { .. }
-            | Change::DealPoc { .. }
-            | Change::DealChecklist { .. }
-            | Change::ActivityAdd { .. }
-            | Change::ActivityDone { .. }
-            | Change::ActivityUpdate { .. }
-            | Change::AccountAdd { .. }
-            | Change::AccountUpdate { .. }
-            | Change::ContactAdd { .. }
-            | Change::ContactUpdate { .. }
-            | Change::OnboardingStepDone { .. }
-            | Change::QbrAdd { .. }
-            | Change::QbrHeld { .. } => true,
+            Area::FieldWork => "field work",
+            Area::Merging => "merging accounts",
+            Area::Partners => "partners, plans and rates",
+            Area::Registrations => "deal registrations and their reviews",
+            Area::Revenue => "recording revenue",
+            Area::Payouts => "payout runs and statements",
+            Area::Rates => "exchange rates",
+            Area::Targets => "targets",
+            Area::Forecasting => "quotas and forecast calls",
+            Area::Team => "team changes",
+            Area::PipelineSettings => "the pipeline's settings",
+            Area::Imports => "imports",
         }
-    }
-
-    /// Every record the change names by id, as (table, the id), in a fixed order: the
-    /// walk that points a queued change at the server's ids.
-    pub fn references_mut(&mut self) -> Vec<(&'static str, &mut i64)> {
-        let mut refs: Vec<(&'static str, &mut i64)> = Vec::new();
-        match self {
-            Change::DealAdd { form } => {
-                refs.push(("accounts", &mut form.account_id.0));
-                if let Some(expands) = &mut form.expands_deal_id {
-                    refs.push(("deals", &mut expands.0));
-                }
-            }
-            Change::DealUpdate { deal, form } => {
-                refs.push(("deals", &mut deal.0));
-                if let Some(account) = &mut form.account_id {
-                    refs.push(("accounts", &mut account.0));
-                }
-            }
-            Change::DealMove { deal, .. }
-            | Change::DealBant { deal, .. }
-            | Change::DealPoc { deal, .. }
-            | Change::DealChecklist { deal, .. } => refs.push(("deals", &mut deal.0)),
-            Change::ActivityAdd { form } => {
-                if let Some(deal) = &mut form.deal_id {
-                    refs.push(("deals", &mut deal.0));
-                }
-                if let Some(account) = &mut form.account_id {
-                    refs.push(("accounts", &mut account.0));
-                }
-            }
-            Change::ActivityDone { activity } | Change::ActivityUpdate { activity, .. } => {
-                refs.push(("activities", &mut activity.0))
-            }
-            Change::AccountAdd { .. } => {}
-            Change::AccountUpdate { account, .. } => refs.push(("accounts", &mut account.0)),
-            Change::ContactAdd { form } => refs.push(("accounts", &mut form.account_id.0)),
-            Change::ContactUpdate { contact, form } => {
-                refs.push(("contacts", &mut contact.0));
-                if let Some(account) = &mut form.account_id {
-                    refs.push(("accounts", &mut account.0));
-                }
-            }
-            Change::OnboardingStepDone { plan, .. } => refs.push(("onboarding_plans", &mut plan.0)),
-            Change::QbrAdd { account, .. } => refs.push(("accounts", &mut account.0)),
-            Change::QbrHeld { qbr, .. } => refs.push(("qbrs", &mut qbr.0)),
-        }
-        refs
-    }
-
-    /// What the change came to, from the records it created: for a server that applied it
-    /// but stopped before it could keep its answer (a retry then gets this one; a move's
-    /// overridden criteria are in the deal's stage history).
-    pub fn applied_from(&self, created: &[(String, i64)]) -> Option<Applied> {
-        let made =
-            |table: &str| created.iter().find(|(t, _)| t == table).map(|(_, id)| Applied::of(table, *id));
-        match self {
-            Change::DealAdd { .. } => made("deals"),
-            Change::ActivityAdd { .. } => made("activities"),
-            Change::AccountAdd { .. } => made("accounts"),
-            Change::ContactAdd { .. } => made("contacts"),
-            Change::QbrAdd { .. } => made("qbrs"),
-            // Every other change's first reference is the record it changes.
-            _ => self.references().first().map(|(table, id)| Applied::of(table, *id)),
-        }
-    }
-
-    /// The records the change names, as (table, id).
-    pub fn references(&self) -> Vec<(&'static str, i64)> {
-        let mut copy = self.clone();
-        copy.references_mut().into_iter().map(|(table, id)| (table, *id)).collect()
-    }
-
-    /// The fields (table, column) the change sets as typed: each is expected when the
-    /// change waits offline, even when the value typed equals the one shown, so sending
-    /// it cannot silently undo another member's change to that field.
-    pub fn fields_set(&self) -> Vec<(String, String)> {
-        let mut set: Vec<(&str, &str)> = Vec::new();
-        let mut when = |given: bool, table: &'static str, column: &'static str| {
-            if given {
-                set.push((table, column));
-            }
-        };
-        match self {
-            Change::DealUpdate { form, .. } => {
-                when(form.name.is_some(), "deals", "name");
-                when(form.account_id.is_some(), "deals", "account_id");
-                when(form.owner_id.is_some(), "deals", "owner_id");
-                when(form.amount.is_some(), "deals", "amount_minor");
-                when(form.currency.is_some(), "deals", "currency");
-                when(form.expected_close_date.is_some(), "deals", "expected_close_date");
-                when(form.source.is_some(), "deals", "source");
-                when(form.deal_type.is_some(), "deals", "deal_type");
-                when(form.probability.is_some(), "deals", "probability_override_bp");
-                when(form.forecast.is_some(), "deals", "forecast_override");
-            }
-            Change::DealMove { .. } => when(true, "deals", "stage_id"),
-            Change::DealBant { form, .. } => {
-                when(form.budget.is_some(), "qualifications", "budget_status");
-                when(form.budget_note.is_some(), "qualifications", "budget_note");
-                when(form.authority.is_some(), "qualifications", "authority_status");
-                when(form.authority_note.is_some(), "qualifications", "authority_note");
-                when(form.need.is_some(), "qualifications", "need_status");
-                when(form.need_note.is_some(), "qualifications", "need_note");
-                when(form.timeline.is_some(), "qualifications", "timeline_status");
-                when(form.timeline_note.is_some(), "qualifications", "timeline_note");
-            }
-            Change::AccountUpdate { form, .. } => {
-                when(form.name.is_some(), "accounts", "name");
-                when(form.domain.is_some(), "accounts", "domain");
-                when(form.segment.is_some(), "accounts", "segment");
-                when(form.vertical.is_some(), "accounts", "vertical");
-                when(form.region.is_some(), "accounts", "region");
-            }
-            Change::ContactUpdate { form, .. } => {
-                when(form.account_id.is_some(), "contacts", "account_id");
-                when(form.name.is_some(), "contacts", "name");
-                when(form.email.is_some(), "contacts", "email");
-                when(form.title.is_some(), "contacts", "title");
-            }
-            Change::ActivityUpdate { form, .. } => {
-                when(form.subject.is_some(), "activities", "subject");
-                when(form.notes.is_some(), "activities", "notes");
-                when(form.owner_id.is_some(), "activities", "owner_id");
-                when(form.due.is_some(), "activities", "due_date");
-            }
-            _ => {}
-        }
-        set.into_iter().map(|(t, c)| (t.to_string(), c.to_string())).collect()
     }
 }
 

@@ -7,7 +7,7 @@ use crate::services::Workspace;
 use crate::Result;
 
 /// What became of a submitted change.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Submitted {
     pub applied: Applied,
     /// True when the team server could not be reached: the change is made here and

@@ -21,6 +21,22 @@ pub(crate) fn submit(ctx: &mut Ctx, change: Change) -> Result<Applied> {
     Ok(submitted.applied)
 }
 
+/// An answer of another kind than the change gives (a bug, never input).
+pub(crate) fn unexpected(outcome: &crate::changes::Outcome) -> KeelError {
+    KeelError::Schema(format!("an unexpected answer: {outcome:?}"))
+}
+
+/// Makes a change and takes the service's own answer of the kind expected.
+macro_rules! answer {
+    ($ctx:expr, $change:expr, $kind:path) => {
+        match $crate::cli::submit($ctx, $change)?.outcome {
+            $kind(value) => value,
+            other => return Err($crate::cli::changes::unexpected(&other)),
+        }
+    };
+}
+pub(crate) use answer;
+
 /// The change a command makes, if it is one that goes as a typed change.
 pub(crate) fn change_of(ws: &Workspace, command: &Command) -> Result<Option<Change>> {
     match command {
@@ -70,7 +86,7 @@ impl Words {
     }
 }
 
-/// The command one would type for a change (after `keel`).
+/// The command one would type for a change that may wait offline (after `keel`).
 pub fn line_of(ws: &Workspace, change: &Change) -> Result<Vec<String>> {
     let name = |member: Option<crate::domain::TeamMemberId>| -> Result<Option<String>> {
         member.map(|id| team::get(ws, id).map(|m| m.name)).transpose()
@@ -174,6 +190,13 @@ pub fn line_of(ws: &Workspace, change: &Change) -> Result<Vec<String>> {
             .flag("owner", name(*owner)?),
         Change::QbrHeld { qbr, date, notes } => {
             Words::new(&["qbr", "held"]).arg(qbr).flag("date", date.as_ref()).flag("notes", notes.as_ref())
+        }
+        // Only changes that may wait offline are ever listed or edited as a command line.
+        other => {
+            return Err(KeelError::NotAllowed(format!(
+                "{} is made online only, never kept to send",
+                other.summary()
+            )))
         }
     };
     Ok(words.0)

@@ -246,10 +246,9 @@ pub fn import_file_position(args: &[String]) -> Option<usize> {
     team_link::file_position(args)
 }
 
-/// Runs a member's command on the team server's workspace, as that member, and returns
-/// what it printed. Commands that name files on the machine they run on, or that manage
-/// the server's file itself, are refused: they belong to the member's own machine or
-/// to `keel-server`.
+/// Runs a member's import on the team server's workspace, as that member, and returns
+/// what it printed. Every other change travels as a typed change (`POST /v1/changes`):
+/// this takes an import of the file the member uploaded, and nothing else.
 pub fn run_for_member(
     ws: Workspace,
     member: crate::domain::TeamMemberId,
@@ -264,19 +263,11 @@ pub fn run_for_member(
         Ok(cli) => cli,
         Err(e) => return (ws, Err(e)),
     };
+    // An allow-list: an import that reads the file the member uploaded and writes no
+    // file of its own.
     let refused = match &cli.command {
-        Command::Init(_) | Command::Demo(_) | Command::Restore { .. } | Command::Backup { .. } => true,
-        // An import reads the file the member uploaded, and writes no file of its own.
         Command::Import(cmd) => !transfer::server_may_run(cmd, upload),
-        Command::Export(_) | Command::Check { .. } | Command::Join { .. } | Command::Sync(_) => true,
-        Command::Leave => true,
-        Command::Team(
-            workspace::TeamCommand::Use { .. }
-            | workspace::TeamCommand::Machines
-            | workspace::TeamCommand::Revoke { .. },
-        ) => true,
-        Command::Payouts(cmd) => partners::names_a_file(cmd),
-        _ => false,
+        _ => true,
     };
     // `--db` as typed, not `cli.db`: the server's own KEEL_DB would fill that in.
     let names_a_file = args.iter().any(|a| a == "--db" || a.starts_with("--db="));
@@ -284,7 +275,7 @@ pub fn run_for_member(
         return (
             ws,
             Err(KeelError::NotAllowed(
-                "the team server runs changes to the workspace only, as the member signed in".into(),
+                "the team server runs imports here, as the member signed in; every other change is a typed change (POST /v1/changes)".into(),
             )),
         );
     }

@@ -1,13 +1,12 @@
 //! The partner program: partners, deal registrations, revenue and payouts.
 
+use super::changes::answer;
 use super::{output, require_init, Ctx};
-use crate::domain::{
-    parse_date, DealId, PartnerCategory, PartnerStatus, PartnerTier, RegistrationId, RegistrationStatus,
-    RevenueKind, StatementId,
-};
-use crate::money::{format_minor, BasisPoints, Money};
+use crate::changes::{Change, Outcome, PartnerForm};
+use crate::domain::{DealId, RegistrationId, RegistrationStatus, StatementId};
+use crate::money::{format_minor, BasisPoints};
 use crate::services::payouts::{self, ExportFormat, StatementView};
-use crate::services::registrations::{self, RegistrationInput, RegistrationView};
+use crate::services::registrations::{self, RegistrationView};
 use crate::services::{partners, revenue, team};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand};
@@ -83,26 +82,13 @@ pub enum PartnerCommand {
     },
 }
 
-fn percent_bp(field: &str, text: &str) -> Result<i64> {
-    Ok(i64::from(BasisPoints::parse_percent(field, text)?.0))
-}
-
 pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         PartnerCommand::Add { name, domain, tier, share, category, manager, certified } => {
-            let who = ctx.principal()?;
-            let input = partners::PartnerInput {
-                name,
-                domain,
-                category: category.as_deref().map(|c| PartnerCategory::parse("category", c)).transpose()?,
-                tier: PartnerTier::parse("tier", &tier)?,
-                share_bp: share.as_deref().map(|s| percent_bp("share", s)).transpose()?,
-                status: None,
-                certified_on: certified.as_deref().map(|d| parse_date("certified", d)).transpose()?,
-                manager_id: manager.map(|m| team::find(&ctx.ws, &m)).transpose()?.map(|m| m.id),
-            };
-            let partner = partners::add(&mut ctx.ws, who, input)?;
+            let manager = manager.map(|m| team::find(&ctx.ws, &m)).transpose()?.map(|m| m.id);
+            let form = PartnerForm { name, domain, tier, share, category, manager, certified };
+            let partner = answer!(ctx, Change::PartnerAdd { form }, Outcome::Partner);
             if ctx.json {
                 return output::json(&partner);
             }
@@ -172,13 +158,8 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             print_registrations(&view.registrations.iter().map(|r| (r.clone(), false)).collect::<Vec<_>>());
         }
         PartnerCommand::Rate { name, share, from } => {
-            let who = ctx.principal()?;
-            let partner = partners::find(&ctx.ws, &name)?;
-            let from = match from {
-                Some(d) => parse_date("from", &d)?,
-                None => ctx.ws.today(),
-            };
-            let plans = partners::set_rate(&mut ctx.ws, who, partner.id, percent_bp("share", &share)?, from)?;
+            let partner = partners::find(&ctx.ws, &name)?.id;
+            let plans = answer!(ctx, Change::PartnerRate { partner, share, from }, Outcome::Plans);
             if ctx.json {
                 return output::json(&plans);
             }
@@ -187,28 +168,38 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             output::table(&["FROM", "RATE"], &rows);
         }
         PartnerCommand::Status { name, status, certified } => {
-            let who = ctx.principal()?;
-            let partner = partners::find(&ctx.ws, &name)?;
-            let status = PartnerStatus::parse("status", &status)?;
-            let certified = certified.as_deref().map(|d| parse_date("certified", d)).transpose()?;
-            let partner = partners::set_status(&mut ctx.ws, who, partner.id, status, certified)?;
+            let partner = partners::find(&ctx.ws, &name)?.id;
+            let partner =
+                answer!(ctx, Change::PartnerStatus { partner, status, certified }, Outcome::Partner);
             if ctx.json {
                 return output::json(&partner);
             }
             println!("{} is now {}.", partner.name, partner.status);
         }
         PartnerCommand::Invite { partner, email, name } => {
-            let who = ctx.principal()?;
-            let partner = partners::find(&ctx.ws, &partner)?;
-            let user =
-                crate::services::portal::invite(&mut ctx.ws, who, partner.id, &email, name.as_deref())?;
+            let partner = partners::find(&ctx.ws, &partner)?.id;
+            let applied = super::submit(ctx, Change::PortalInvite { partner, email, name })?;
+            let Outcome::PortalUser(user) = applied.outcome else {
+                return Err(super::changes::unexpected(&applied.outcome));
+            };
             if ctx.json {
-                return output::json(&user);
+                // The portal user, with the code they sign in with when the team server made one.
+                let mut value = serde_json::to_value(&user).unwrap_or_default();
+                if let Some(invitation) = &applied.invitation {
+                    value["invitation_code"] = invitation.code.clone().into();
+                }
+                return output::json(&value);
             }
             println!(
                 "Invited {} of {} to the partner portal (portal user {}).",
                 user.email, user.partner_name, user.id
             );
+            if let Some(invitation) = &applied.invitation {
+                println!(
+                    "Invitation code for {}: {} (valid {} days; they sign in at /portal on this server)",
+                    invitation.to, invitation.code, invitation.valid_days
+                );
+            }
         }
         PartnerCommand::Users { partner } => {
             let who = ctx.principal()?;
@@ -223,8 +214,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
             }
         }
         PartnerCommand::RemoveUser { email } => {
-            let who = ctx.principal()?;
-            let user = crate::services::portal::remove(&mut ctx.ws, who, &email)?;
+            let user = answer!(ctx, Change::PortalRemove { email }, Outcome::PortalUser);
             if ctx.json {
                 return output::json(&user);
             }
@@ -233,8 +223,7 @@ pub fn partner(ctx: &mut Ctx, cmd: PartnerCommand) -> Result<()> {
         PartnerCommand::Settings { name, value } => {
             let settings = match (name, value) {
                 (Some(name), Some(value)) => {
-                    let who = ctx.principal()?;
-                    partners::set_program_setting(&mut ctx.ws, who, &name, value)?
+                    answer!(ctx, Change::ProgramSetting { name, value }, Outcome::ProgramSettings)
                 }
                 (None, None) => partners::program_settings(&ctx.ws)?,
                 _ => {
@@ -345,8 +334,8 @@ pub struct SubmitArgs {
     notes: Option<String>,
 }
 
-fn registration_input(ctx: &Ctx, a: SubmitArgs) -> Result<RegistrationInput> {
-    registrations::RegistrationForm {
+fn registration_form(ctx: &Ctx, a: SubmitArgs) -> Result<registrations::RegistrationForm> {
+    Ok(registrations::RegistrationForm {
         partner_id: partners::find(&ctx.ws, &a.partner)?.id,
         company_name: a.company,
         domain: a.domain,
@@ -358,8 +347,7 @@ fn registration_input(ctx: &Ctx, a: SubmitArgs) -> Result<RegistrationInput> {
         close_date: a.close_date,
         use_case: a.use_case,
         notes: a.notes,
-    }
-    .read()
+    })
 }
 
 fn print_registrations(list: &[(crate::store::registrations::Registration, bool)]) {
@@ -413,35 +401,34 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
     require_init(ctx)?;
     let view = match cmd {
         RegistrationCommand::Submit(a) => {
-            let who = ctx.principal()?;
-            let input = registration_input(ctx, a)?;
-            registrations::submit(&mut ctx.ws, who, input)?
+            let form = registration_form(ctx, a)?;
+            answer!(ctx, Change::RegistrationSubmit { form }, Outcome::Registration)
         }
         RegistrationCommand::Approve { id, override_reason } => {
-            let who = ctx.principal()?;
-            registrations::approve(&mut ctx.ws, who, RegistrationId(id), override_reason)?
+            let change = Change::RegistrationApprove { registration: RegistrationId(id), override_reason };
+            answer!(ctx, change, Outcome::Registration)
         }
         RegistrationCommand::Reject { id, reason } => {
-            let who = ctx.principal()?;
-            registrations::reject(&mut ctx.ws, who, RegistrationId(id), &reason)?
+            let change = Change::RegistrationReject { registration: RegistrationId(id), reason };
+            answer!(ctx, change, Outcome::Registration)
         }
         RegistrationCommand::Return { id, reason } => {
-            let who = ctx.principal()?;
-            registrations::send_back(&mut ctx.ws, who, RegistrationId(id), &reason)?
+            let change = Change::RegistrationReturn { registration: RegistrationId(id), reason };
+            answer!(ctx, change, Outcome::Registration)
         }
         RegistrationCommand::Resubmit { id, details } => {
-            let who = ctx.principal()?;
-            let input = registration_input(ctx, details)?;
-            registrations::resubmit(&mut ctx.ws, who, RegistrationId(id), input)?
+            let form = registration_form(ctx, details)?;
+            let change = Change::RegistrationResubmit { registration: RegistrationId(id), form };
+            answer!(ctx, change, Outcome::Registration)
         }
         RegistrationCommand::Extend { id, reason } => {
-            let who = ctx.principal()?;
-            registrations::extend(&mut ctx.ws, who, RegistrationId(id), &reason)?
+            let change = Change::RegistrationExtend { registration: RegistrationId(id), reason };
+            answer!(ctx, change, Outcome::Registration)
         }
         RegistrationCommand::Convert { id, owner } => {
-            let who = ctx.principal()?;
             let owner = owner.map(|o| team::find(&ctx.ws, &o)).transpose()?.map(|m| m.id);
-            let view = registrations::convert(&mut ctx.ws, who, RegistrationId(id), owner)?;
+            let change = Change::RegistrationConvert { registration: RegistrationId(id), owner };
+            let view = answer!(ctx, change, Outcome::Registration);
             let deal = view
                 .registration
                 .deal_id
@@ -453,8 +440,7 @@ pub fn registration(ctx: &mut Ctx, cmd: RegistrationCommand) -> Result<()> {
             return Ok(());
         }
         RegistrationCommand::Expire => {
-            let who = ctx.principal()?;
-            let expired = registrations::expire_due(&mut ctx.ws, who)?;
+            let expired = answer!(ctx, Change::RegistrationsExpire, Outcome::Expired);
             if ctx.json {
                 return output::json(&expired);
             }
@@ -514,15 +500,8 @@ pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         RevenueCommand::Record { deal, amount, date, refund } => {
-            let who = ctx.principal()?;
-            let currency = crate::services::deals::get(&ctx.ws, who, DealId(deal))?.currency;
-            let input = revenue::RevenueInput {
-                deal_id: DealId(deal),
-                amount_minor: Money::parse("amount", &amount, currency)?.amount_minor,
-                occurred_on: parse_date("date", &date)?,
-                kind: if refund { RevenueKind::Refund } else { RevenueKind::Payment },
-            };
-            let outcome = revenue::record(&mut ctx.ws, who, input)?;
+            let change = Change::RevenueRecord { deal: DealId(deal), amount, date, refund };
+            let outcome = answer!(ctx, change, Outcome::Revenue);
             if ctx.json {
                 return output::json(&outcome);
             }
@@ -542,8 +521,8 @@ pub fn revenue(ctx: &mut Ctx, cmd: RevenueCommand) -> Result<()> {
             }
         }
         RevenueCommand::Reverse { entry, reason } => {
-            let who = ctx.principal()?;
-            let reversal = revenue::reverse(&mut ctx.ws, who, crate::domain::LedgerEntryId(entry), &reason)?;
+            let change = Change::RevenueReverse { entry: crate::domain::LedgerEntryId(entry), reason };
+            let reversal = answer!(ctx, change, Outcome::Ledger);
             if ctx.json {
                 return output::json(&reversal);
             }
@@ -661,8 +640,7 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         PayoutsCommand::Run { period } => {
-            let who = ctx.principal()?;
-            let views = payouts::run(&mut ctx.ws, who, &period)?;
+            let views = answer!(ctx, Change::PayoutRun { period: period.clone() }, Outcome::Statements);
             if ctx.json {
                 return output::json(&views);
             }
@@ -706,17 +684,16 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
             print_statement(&view);
         }
         PayoutsCommand::Approve { id } => {
-            let who = ctx.principal()?;
-            let view = payouts::approve(&mut ctx.ws, who, StatementId(id))?;
+            let view =
+                answer!(ctx, Change::StatementApprove { statement: StatementId(id) }, Outcome::Statement);
             if ctx.json {
                 return output::json(&view);
             }
             print_statement(&view);
         }
         PayoutsCommand::Paid { id, reference, date } => {
-            let who = ctx.principal()?;
-            let on = date.as_deref().map(|d| parse_date("date", d)).transpose()?;
-            let view = payouts::mark_paid(&mut ctx.ws, who, StatementId(id), &reference, on)?;
+            let change = Change::StatementPaid { statement: StatementId(id), reference, date };
+            let view = answer!(ctx, change, Outcome::Statement);
             if ctx.json {
                 return output::json(&view);
             }
@@ -742,14 +719,4 @@ pub fn payouts(ctx: &mut Ctx, cmd: PayoutsCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Whether a payouts command writes a file where it runs (the team server refuses those).
-pub(crate) fn names_a_file(cmd: &PayoutsCommand) -> bool {
-    matches!(cmd, PayoutsCommand::Export { .. })
-}
-
-/// Whether a payouts command is a run (which the team server runs as a job).
-pub(crate) fn is_run(cmd: &PayoutsCommand) -> bool {
-    matches!(cmd, PayoutsCommand::Run { .. })
 }

@@ -1,7 +1,8 @@
 //! Accounts, contacts, onboarding plans and QBRs.
 
+use super::changes::answer;
 use super::{output, require_init, Ctx};
-use crate::changes::{AccountForm, AccountUpdateForm, Change};
+use crate::changes::{AccountForm, AccountUpdateForm, Change, Outcome};
 use crate::domain::{AccountId, ContactId, OnboardingPlanId, QbrId, Segment};
 use crate::services::{accounts, contacts, onboarding, team};
 use crate::store::accounts::Account;
@@ -209,9 +210,8 @@ pub fn account(ctx: &mut Ctx, cmd: AccountCommand) -> Result<()> {
             }
         }
         AccountCommand::Merge { keep, other } => {
-            let who = ctx.principal()?;
-            let report =
-                crate::services::duplicates::merge(&mut ctx.ws, who, AccountId(keep), AccountId(other))?;
+            let change = Change::AccountMerge { keep: AccountId(keep), other: AccountId(other) };
+            let report = answer!(ctx, change, Outcome::Merged);
             if ctx.json {
                 return output::json(&report);
             }

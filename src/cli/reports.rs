@@ -1,6 +1,8 @@
 //! `keel metrics`, `keel fx` and `keel target`.
 
+use super::changes::answer;
 use super::{output, require_init, Ctx};
+use crate::changes::{Change, Outcome, TargetForm};
 use crate::domain::{parse_date, DealSource, Segment};
 use crate::money::{format_minor, BasisPoints, Currency};
 use crate::services::metrics::forecast;
@@ -186,13 +188,12 @@ pub enum ForecastAction {
 
 pub fn quota(ctx: &mut Ctx, cmd: QuotaCommand) -> Result<()> {
     require_init(ctx)?;
-    let who = ctx.principal()?;
     let quotas = match cmd {
         QuotaCommand::Set { owner, period, amount, currency } => {
             let member = crate::services::team::find(&ctx.ws, &owner)?.id;
-            vec![forecast::set_quota(&mut ctx.ws, who, member, &period, &amount, currency.as_deref())?]
+            vec![answer!(ctx, Change::QuotaSet { member, period, amount, currency }, Outcome::Quota)]
         }
-        QuotaCommand::List { period } => forecast::quotas(&ctx.ws, who, period.as_deref())?,
+        QuotaCommand::List { period } => forecast::quotas(&ctx.ws, ctx.principal()?, period.as_deref())?,
     };
     if ctx.json {
         return output::json(&quotas);
@@ -208,7 +209,7 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
     let who = ctx.principal()?;
     match args.action {
         Some(ForecastAction::Submit { period, amount, note }) => {
-            let call = forecast::submit_call(&mut ctx.ws, who, &period, &amount, &note)?;
+            let call = answer!(ctx, Change::ForecastCall { period, amount, note }, Outcome::Call);
             return if ctx.json { output::json(&call) } else { show_call(&call) };
         }
         Some(ForecastAction::Deals { period, owner, category, offset, limit }) => {
@@ -250,7 +251,7 @@ pub fn forecast(ctx: &mut Ctx, args: ForecastArgs) -> Result<()> {
         }
         Some(ForecastAction::Adjust { owner, period, amount, reason }) => {
             let member = crate::services::team::find(&ctx.ws, &owner)?.id;
-            let call = forecast::adjust_call(&mut ctx.ws, who, member, &period, &amount, &reason)?;
+            let call = answer!(ctx, Change::ForecastAdjust { member, period, amount, reason }, Outcome::Call);
             return if ctx.json { output::json(&call) } else { show_call(&call) };
         }
         None => {}
@@ -615,9 +616,8 @@ pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         FxCommand::Set { currency, date, rate } => {
-            let who = ctx.principal()?;
             let form = fx::RateForm { currency, effective_on: date, rate };
-            let stored = fx::set_rate_as_typed(&mut ctx.ws, who, &form)?;
+            let stored = answer!(ctx, Change::FxRate { form }, Outcome::Rate);
             if ctx.json {
                 return output::json(&stored);
             }
@@ -640,10 +640,7 @@ pub fn fx(ctx: &mut Ctx, cmd: FxCommand) -> Result<()> {
         }
         FxCommand::Reporting { currency } => {
             let current = match currency {
-                Some(code) => {
-                    let who = ctx.principal()?;
-                    fx::set_reporting_currency(&mut ctx.ws, who, &code)?
-                }
+                Some(currency) => answer!(ctx, Change::ReportingCurrency { currency }, Outcome::Currency),
                 None => fx::reporting_currency(&ctx.ws)?,
             };
             if ctx.json {
@@ -660,25 +657,14 @@ pub fn target(ctx: &mut Ctx, cmd: TargetCommand) -> Result<()> {
     match cmd {
         TargetCommand::List => {}
         TargetCommand::Set { name, from, to, customers, enterprise_deals, arr, currency } => {
-            let who = ctx.principal()?;
-            let input = targets::TargetInput {
-                name,
-                starts_on: optional_date("from", from.as_deref())?,
-                ends_on: optional_date("to", to.as_deref())?,
-                customers,
-                enterprise_deals,
-                arr,
-                currency,
-            };
-            targets::set(&mut ctx.ws, who, input)?;
+            let form = TargetForm { name, from, to, customers, enterprise_deals, arr, currency };
+            super::submit(ctx, Change::TargetSet { form })?;
         }
         TargetCommand::Phases { start } => {
-            let who = ctx.principal()?;
-            targets::set_phases(&mut ctx.ws, who, parse_date("start", &start)?)?;
+            super::submit(ctx, Change::TargetPhases { start })?;
         }
         TargetCommand::Remove { name } => {
-            let who = ctx.principal()?;
-            targets::remove(&mut ctx.ws, who, &name)?;
+            super::submit(ctx, Change::TargetRemove { name })?;
         }
     }
     let list = targets::list(&ctx.ws, ctx.principal()?)?;

@@ -76,24 +76,20 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
     }
     if let Some(seq) = args.retry.or(args.edit) {
         let edited = args.edit.map(|_| args.line.clone());
-        return match remote::outbox::retry(&mut ctx.ws, seq, edited)? {
-            remote::outbox::Retried::Line(sent) => show_sent(sent, ctx.json),
-            remote::outbox::Retried::Typed(submitted) => {
-                if ctx.json {
-                    return output::json(&submitted);
-                }
-                let record = submitted.applied.table.trim_end_matches('s').replace('_', " ");
-                if submitted.queued {
-                    println!(
-                        "Change {seq} is made here again and waits to be sent ({record} {}).",
-                        submitted.applied.id
-                    );
-                } else {
-                    println!("Change {seq} is made on the team server ({record} {}).", submitted.applied.id);
-                }
-                Ok(())
-            }
-        };
+        let submitted = remote::outbox::retry(&mut ctx.ws, seq, edited)?;
+        if ctx.json {
+            return output::json(&submitted);
+        }
+        let record = submitted.applied.table.trim_end_matches('s').replace('_', " ");
+        if submitted.queued {
+            println!(
+                "Change {seq} is made here again and waits to be sent ({record} {}).",
+                submitted.applied.id
+            );
+        } else {
+            println!("Change {seq} is made on the team server ({record} {}).", submitted.applied.id);
+        }
+        return Ok(());
     }
     let waiting = ctx.ws.outbox_counts()?.0;
     let remote = remote::Remote::connect(&mut ctx.ws).map_err(|e| match e {
@@ -185,16 +181,6 @@ fn shell_words(args: &[String]) -> String {
         .join(" ")
 }
 
-fn show_sent(sent: remote::Sent, json: bool) -> Result<()> {
-    print!("{}", sent.output);
-    if sent.queued && !json {
-        eprintln!(
-            "keel: the team server cannot be reached: this change is made here and waits to be sent (`keel sync --status`)"
-        );
-    }
-    Ok(())
-}
-
 pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<()> {
     let offline_refusal = |what: &'static str| {
         move |e: crate::KeelError| match e {
@@ -207,24 +193,19 @@ pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<()> 
             print!("{}", forward_import(ws, args, &file, json).map_err(offline_refusal("imports"))?);
             Ok(())
         }
-        // A payout run goes as a job too, so the connection does not sit waiting on it.
-        LongCommand::PayoutRun => {
-            let printed = remote::forward_job(ws, args, None, json, &mut |_, _| {})
-                .map_err(offline_refusal("payout runs and statements"))?;
-            print!("{printed}");
-            Ok(())
-        }
-        LongCommand::No => show_sent(remote::forward(ws, args, json)?, json),
+        // Every other change is typed and goes through `submit`; nothing else is sent.
+        LongCommand::No => Err(crate::KeelError::NotAllowed(
+            "this command changes nothing the team server takes from a copy".into(),
+        )),
     }
 }
 
 enum LongCommand {
     Import(std::path::PathBuf),
-    PayoutRun,
     No,
 }
 
-/// Which commands run as jobs on the server (an import also sends its file along).
+/// Which commands run as jobs on the server: imports, which send their file along.
 fn long_command(args: &[String]) -> Result<LongCommand> {
     let Ok(cli) = super::Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
     else {
@@ -234,7 +215,6 @@ fn long_command(args: &[String]) -> Result<LongCommand> {
         super::Command::Import(cmd) => {
             super::transfer::file_to_send(cmd)?.map_or(LongCommand::No, LongCommand::Import)
         }
-        super::Command::Payouts(cmd) if super::partners::is_run(cmd) => LongCommand::PayoutRun,
         _ => LongCommand::No,
     })
 }

@@ -1,6 +1,8 @@
 //! `keel import` and `keel export`.
 
+use super::changes::answer;
 use super::{output, require_init, Ctx};
+use crate::changes::{Change, Outcome};
 use crate::domain::{ImportBatchId, ImportKind};
 use crate::services::export::{self, ExportFormat, ExportKind};
 use crate::services::import::{self, DateOrder, ImportOptions, ImportProgress, ImportReport, RowAction};
@@ -145,8 +147,8 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Salesforce(args) => return import_salesforce(ctx, args),
         ImportCommand::List { limit } => return list(ctx, limit),
         ImportCommand::Revert { batch } => {
-            let who = ctx.principal()?;
-            let report = import::revert(&mut ctx.ws, who, ImportBatchId(batch))?;
+            let change = Change::ImportRevert { batch: ImportBatchId(batch) };
+            let report = answer!(ctx, change, Outcome::Reverted);
             if ctx.json {
                 return output::json(&report);
             }
@@ -331,8 +333,8 @@ pub(crate) fn server_may_run(cmd: &ImportCommand, upload: Option<&Path>) -> bool
         ImportCommand::Deals(args) | ImportCommand::Accounts(args) | ImportCommand::Contacts(args) => {
             upload.is_some_and(|u| args.file == u) && args.rejects.is_none()
         }
-        ImportCommand::Revert { .. } | ImportCommand::List { .. } => true,
-        ImportCommand::Salesforce(_) => false,
+        // A revert is a typed change; a listing is a read, on the copy.
+        ImportCommand::Revert { .. } | ImportCommand::List { .. } | ImportCommand::Salesforce(_) => false,
     }
 }
 

@@ -1,8 +1,9 @@
 //! Workspace-level commands: init, demo, team, stages, settings, audit, check.
 
+use super::changes::answer;
 use super::{output, require_init, Ctx};
+use crate::changes::{Applied, Change, Outcome};
 use crate::domain::{AeSegment, Role};
-use crate::money::BasisPoints;
 use crate::services::{demo, pipeline, team};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand};
@@ -134,24 +135,62 @@ pub enum TeamCommand {
     Revoke { machine: String },
 }
 
+/// The invitation code the team server made for a member, shown once.
+fn show_invitation(ctx: &Ctx, applied: &Applied) -> Result<()> {
+    let Some(invitation) = &applied.invitation else {
+        return Err(crate::KeelError::Schema("the team server made no invitation code".into()));
+    };
+    if ctx.json {
+        return output::json(&serde_json::json!({
+            "member": invitation.to, "invitation_code": invitation.code, "invitation_valid_days": invitation.valid_days,
+        }));
+    }
+    println!(
+        "Invitation code for {}: {} (valid {} days)",
+        invitation.to, invitation.code, invitation.valid_days
+    );
+    Ok(())
+}
+
 pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
     match cmd {
         TeamCommand::Add { name, role, segment } => {
-            let input = team::NewTeamMember {
-                name,
-                role: Role::parse("role", &role)?,
-                ae_segment: segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?,
-            };
-            let who = match ctx.principal() {
-                Ok(id) => Some(id),
-                Err(_) if ctx.as_user.is_none() => None, // bootstrap: the service allows it only for the first member
+            let (member, invitation) = match ctx.principal() {
+                Ok(_) => {
+                    let applied = super::submit(ctx, Change::MemberAdd { name, role, segment })?;
+                    match applied.outcome {
+                        Outcome::Member(member) => (member, applied.invitation),
+                        other => return Err(super::changes::unexpected(&other)),
+                    }
+                }
+                // The first member, who adds themselves: the workspace's beginning, which
+                // no one is there to act in yet (the service allows it only then).
+                Err(_) if ctx.as_user.is_none() => {
+                    let input = team::NewTeamMember {
+                        name,
+                        role: Role::parse("role", &role)?,
+                        ae_segment: segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?,
+                    };
+                    (team::add(&mut ctx.ws, None, input)?, None)
+                }
                 Err(e) => return Err(e),
             };
-            let member = team::add(&mut ctx.ws, who, input)?;
             if ctx.json {
-                return output::json(&member);
+                // The member, with the code they join with when the team server made one.
+                let mut value = serde_json::to_value(&member).unwrap_or_default();
+                if let Some(invitation) = invitation {
+                    value["invitation_code"] = invitation.code.into();
+                    value["invitation_valid_days"] = invitation.valid_days.into();
+                }
+                return output::json(&value);
             }
             println!("Added {} ({}) as team member {}.", member.name, member.role, member.id);
+            if let Some(invitation) = invitation {
+                println!(
+                    "Invitation code for {}: {} (valid {} days)",
+                    invitation.to, invitation.code, invitation.valid_days
+                );
+            }
             Ok(())
         }
         TeamCommand::List => {
@@ -184,11 +223,8 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
             Ok(())
         }
         TeamCommand::Role { name, role, segment } => {
-            let who = ctx.principal()?;
-            let target = team::find(&ctx.ws, &name)?.id;
-            let role = Role::parse("role", &role)?;
-            let segment = segment.as_deref().map(|s| AeSegment::parse("segment", s)).transpose()?;
-            let member = team::set_role(&mut ctx.ws, who, target, role, segment)?;
+            let member = team::find(&ctx.ws, &name)?.id;
+            let member = answer!(ctx, Change::MemberRole { member, role, segment }, Outcome::Member);
             if ctx.json {
                 return output::json(&member);
             }
@@ -196,15 +232,10 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
             Ok(())
         }
         TeamCommand::Invite { name } => {
-            team::find(&ctx.ws, &name)?;
-            if ctx.ws.is_replica() {
-                // The team server keeps the codes: the command goes there.
-                return Err(crate::KeelError::ReplicaWrite);
-            }
-            Err(crate::KeelError::NotAllowed(
-                "invitation codes are for team workspaces: `keel-server invite` on the server's machine"
-                    .into(),
-            ))
+            let member = team::find(&ctx.ws, &name)?.id;
+            // The team server keeps the codes and answers with one; alone, this is refused.
+            let applied = super::submit(ctx, Change::MemberInvite { member })?;
+            show_invitation(ctx, &applied)
         }
         TeamCommand::Machines | TeamCommand::Revoke { .. } if !ctx.ws.is_replica() => {
             Err(crate::KeelError::NotAllowed("machines are for team workspaces (see `keel join`)".into()))
@@ -212,9 +243,8 @@ pub fn team(ctx: &mut Ctx, cmd: TeamCommand) -> Result<()> {
         TeamCommand::Machines => super::team_link::machines(ctx),
         TeamCommand::Revoke { machine } => super::team_link::revoke(ctx, &machine),
         TeamCommand::Deactivate { name } => {
-            let who = ctx.principal()?;
-            let target = team::find(&ctx.ws, &name)?.id;
-            let member = team::deactivate(&mut ctx.ws, who, target)?;
+            let member = team::find(&ctx.ws, &name)?.id;
+            let member = answer!(ctx, Change::MemberDeactivate { member }, Outcome::Member);
             if ctx.json {
                 return output::json(&member);
             }
@@ -242,21 +272,8 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCommand) -> Result<()> {
     require_init(ctx)?;
     match cmd {
         StageCommand::Update { name, probability, stall_days } => {
-            let who = ctx.principal()?;
-            let changes = pipeline::StageChanges {
-                default_probability_bp: probability
-                    .as_deref()
-                    .map(|p| BasisPoints::parse_percent("probability", p).map(|bp| i64::from(bp.0)))
-                    .transpose()?,
-                stall_after_days: match stall_days.as_deref().map(str::trim) {
-                    None => None,
-                    Some(t) if t.eq_ignore_ascii_case("none") => Some(None),
-                    Some(t) => Some(Some(t.parse().map_err(|_| {
-                        KeelError::invalid("stall_days", format!("'{t}' is not a number of days"))
-                    })?)),
-                },
-            };
-            let stage = pipeline::update_stage(&mut ctx.ws, who, &name, changes)?;
+            let change = Change::StageUpdate { stage: name, probability, stall_days };
+            let stage = answer!(ctx, change, Outcome::Stage);
             if ctx.json {
                 return output::json(&stage);
             }
@@ -317,8 +334,7 @@ pub fn settings(ctx: &mut Ctx, cmd: SettingsCommand) -> Result<()> {
     let settings = match cmd {
         SettingsCommand::Show => ctx.ws.settings()?,
         SettingsCommand::SetPoc { min_days, max_days } => {
-            let who = ctx.principal()?;
-            ctx.ws.set_poc_bounds(who, min_days, max_days)?
+            answer!(ctx, Change::PocBounds { min_days, max_days }, Outcome::Settings)
         }
     };
     if ctx.json {

@@ -7,7 +7,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod typed;
 
-pub use outbox::{forward, sync, Sent, SyncReport};
+pub use outbox::{sync, SyncReport};
 
 use crate::clock::Clock;
 use crate::services::Workspace;

@@ -12,21 +12,12 @@
 //! becomes the server's id when the later change is sent. A change that names a record
 //! whose creation the server refused is not sent: it is refused here, naming the record.
 
-use super::protocol::CommandRequest;
 use super::typed::TypedLine;
 use super::Remote;
+use crate::changes::Submitted;
 use crate::services::Workspace;
 use crate::store::outbox;
 use crate::{ErrorCode, KeelError, Result};
-
-/// What a change sent through [`super::forward`] came to.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    /// What the command printed (on the server, or here when it was queued).
-    pub output: String,
-    /// True when the server could not be reached and the change waits in the outbox.
-    pub queued: bool,
-}
 
 /// What one catching up did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -43,58 +34,16 @@ pub struct SyncReport {
     pub renamed: std::collections::HashMap<outbox::Created, i64>,
 }
 
-/// Runs `f` on the workspace by value (the command runner owns its workspace), leaving
-/// it back in `ws`.
-fn owned<T>(ws: &mut Workspace, f: impl FnOnce(Workspace) -> (Workspace, Result<T>)) -> Result<T> {
-    let stand_in = Workspace::stand_in(ws.clock())?;
-    let taken = std::mem::replace(ws, stand_in);
-    let (back, result) = f(taken);
-    *ws = back;
-    result
-}
-
-/// Queues a change the server could not take (`why` says why), under `seq` when a
-/// number was already spent on sending it (the server may have applied it: the number
-/// makes the resend apply once).
-pub fn queue(ws: &mut Workspace, args: Vec<String>, seq: Option<i64>, why: &str) -> Result<Sent> {
-    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let seq = match seq {
-        Some(seq) => seq,
-        None => ws.take_command_seq()?,
-    };
-    let output = owned(ws, |ws| crate::cli::offline::run_queued(ws, link.member_id, &args, seq, why))?;
-    ws.outbox_tx(|tx| {
-        let provisional = outbox::provisional(tx)?;
-        // Records an interrupted sync already sent: the server's id is known.
-        let renamed = outbox::renamed(tx)?;
-        let mut named = args.clone();
-        for (at, table, id) in crate::cli::offline::references(&args) {
-            let record = (table.to_string(), id);
-            match provisional.get(&record) {
-                Some(creator) if *creator != seq => {
-                    named[at] = replace_value(&named[at], &format!("{PLACEHOLDER}{creator}:{table}:{id}"));
-                }
-                Some(_) => {}
-                None => {
-                    if let Some(server) = renamed.get(&record) {
-                        named[at] = replace_value(&named[at], &server.to_string());
-                    }
-                }
-            }
-        }
-        if named != args {
-            outbox::set_line(tx, seq, &serde_json::json!(named))?;
-        }
-        Ok(())
-    })?;
-    Ok(Sent { output, queued: true })
-}
+/// Why a change kept by a Keel from before typed changes is not sent: it could not be
+/// read as one (see `typed::upgrade_queued_lines`).
+const UNREADABLE: &str =
+    "this change was kept by an older Keel and cannot be read as a change any more: discard it and make it again";
 
 /// How a queued change names a record an earlier queued change created.
 const PLACEHOLDER: &str = "@new:";
 
 /// A token's value replaced (`--deal=5` keeps its flag).
-fn replace_value(token: &str, value: &str) -> String {
+pub(crate) fn replace_value(token: &str, value: &str) -> String {
     match token.split_once('=') {
         Some((flag, _)) if flag.starts_with("--") => format!("{flag}={value}"),
         _ => value.to_string(),
@@ -102,31 +51,13 @@ fn replace_value(token: &str, value: &str) -> String {
 }
 
 /// `(creator, table, id here)` of a placeholder token.
-fn placeholder(token: &str) -> Option<(i64, String, i64)> {
+pub(crate) fn placeholder(token: &str) -> Option<(i64, String, i64)> {
     let value = token.split_once('=').filter(|(f, _)| f.starts_with("--")).map_or(token, |(_, v)| v);
     let mut parts = value.strip_prefix(PLACEHOLDER)?.splitn(3, ':');
     let creator = parts.next()?.parse().ok()?;
     let table = parts.next()?.to_string();
     let id = parts.next()?.parse().ok()?;
     Some((creator, table, id))
-}
-
-/// The command line as it goes to the server: each placeholder becomes the server's id,
-/// or the record it names, when the server has not created it.
-fn resolved(ws: &mut Workspace, args: &[String]) -> Result<std::result::Result<Vec<String>, (String, i64)>> {
-    let mut out = Vec::with_capacity(args.len());
-    for token in args {
-        match placeholder(token) {
-            Some((creator, table, id)) => {
-                match ws.outbox_tx(|tx| outbox::server_id(tx, creator, &table, id))? {
-                    Some(server) => out.push(replace_value(token, &server.to_string())),
-                    None => return Ok(Err((table, id))),
-                }
-            }
-            None => out.push(token.clone()),
-        }
-    }
-    Ok(Ok(out))
 }
 
 /// The command line as a member reads it: a placeholder shows the server's id once it
@@ -165,29 +96,20 @@ fn stays_pending(code: ErrorCode) -> bool {
 /// refused, and the reason the server went away if it did.
 pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport) -> Result<Option<String>> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    super::typed::upgrade_queued_lines(ws)?;
     for entry in ws.outbox()?.into_iter().filter(|e| e.state == "pending") {
-        let typed = TypedLine::of(&entry.line)?;
-        let request = match &typed {
-            Some(line) => super::typed::sent_request(ws, &link.client_id, &entry, line)?.map(Request::Typed),
-            None => resolved(ws, &args_of(&entry.line))?.map(|args| {
-                Request::Line(CommandRequest {
-                    client_id: link.client_id.clone(),
-                    seq: entry.seq,
-                    json: args.iter().any(|a| a == "--json"),
-                    args,
-                    upload: None,
-                    background: false,
-                    expect: entry.expect.clone(),
-                })
-            }),
+        let request = match TypedLine::of(&entry.line)? {
+            Some(line) => super::typed::sent_request(ws, &link.client_id, &entry, &line)?
+                .map_err(|(table, id)| not_synced_record(&table, id)),
+            None => Err(UNREADABLE.to_string()),
         };
         let request = match request {
             Ok(request) => request,
-            Err((table, id)) => {
+            Err(message) => {
                 let answer = crate::ErrorBody {
                     code: ErrorCode::NotFound.as_str().into(),
                     field: None,
-                    message: not_synced_record(&table, id),
+                    message,
                     details: Vec::new(),
                 };
                 ws.outbox_tx(|tx| outbox::refuse(tx, entry.seq, &answer))?;
@@ -195,13 +117,10 @@ pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport
                 continue;
             }
         };
-        let created = match &request {
-            Request::Typed(request) => remote.change(request).map(|reply| reply.created),
-            Request::Line(request) => remote.command(request).map(|reply| reply.created),
-        };
-        match created {
+        match remote.change(&request).map(|reply| reply.created) {
             Ok(created) => {
-                let reply = Created { created };
+                let reply =
+                    super::protocol::ChangeReply { applied: None, position: 0, repeated: false, created };
                 ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &reply.created))?;
                 report.renamed.extend(outbox::pairs(&entry.created, &reply.created));
                 report.sent += 1;
@@ -216,18 +135,6 @@ pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport
         }
     }
     Ok(None)
-}
-
-/// A queued change as it goes to the server.
-enum Request {
-    Typed(super::protocol::ChangeRequest),
-    /// Queued by a Keel from before typed changes.
-    Line(CommandRequest),
-}
-
-/// The records the server said a change created.
-struct Created {
-    created: Vec<outbox::Created>,
 }
 
 /// The words of a change queued as a command line (by a Keel from before typed changes).
@@ -271,118 +178,31 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
     }
 }
 
-/// Sends a change typed on this machine to the server, after the changes waiting before
-/// it, then catches the copy up so it shows here at once. When the server cannot be
-/// reached, a change that may wait is applied here and queued instead.
-pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<Sent> {
-    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let remote = match Remote::connect(ws) {
-        Ok(remote) => remote,
-        Err(KeelError::Offline(why)) => return queue(ws, args, None, &why),
-        Err(e) => return Err(e),
-    };
-    // Records made offline, as this copy shows them until it catches up: a command typed
-    // now names them by those ids, which the server may have given to other records.
-    // Those an earlier, interrupted sync already sent are still shown under their ids here
-    // too (later changes waited, so the copy did not catch up).
-    let (mut provisional, mut renamed) =
-        ws.outbox_tx(|tx| Ok((outbox::provisional(tx)?, outbox::renamed(tx)?)))?;
-    provisional.extend(renamed.keys().map(|record| (record.clone(), 0)));
-    let mut report = SyncReport::default();
-    if let Some(why) = flush(ws, &remote, &mut report)? {
-        return queue(ws, args, None, &why);
-    }
-    renamed.extend(report.renamed.drain());
-    let args = as_the_server_knows_them(args, &provisional, &renamed)?;
-    let seq = ws.take_command_seq()?;
-    let request = CommandRequest {
-        client_id: link.client_id,
-        seq,
-        args: args.clone(),
-        json,
-        upload: None,
-        background: false,
-        expect: Vec::new(),
-    };
-    match remote.command(&request) {
-        Ok(reply) => {
-            sync(ws, &remote)?;
-            Ok(Sent { output: reply.output, queued: false })
-        }
-        Err(KeelError::Offline(why)) => queue(ws, args, Some(seq), &why),
-        Err(e) => Err(e),
-    }
-}
-
-/// A command typed against this copy, with the records it names that were made offline
-/// (just sent) renamed to the ids the server gave them. A record the server refused to
-/// create is not sent under a number that may mean another record: the command is refused.
-fn as_the_server_knows_them(
-    args: Vec<String>,
-    provisional: &std::collections::HashMap<outbox::Created, i64>,
-    renamed: &std::collections::HashMap<outbox::Created, i64>,
-) -> Result<Vec<String>> {
-    if provisional.is_empty() {
-        return Ok(args);
-    }
-    let mut server_ids = std::collections::HashMap::new();
-    for (_, table, id) in crate::cli::offline::references(&args) {
-        let record = (table.to_string(), id);
-        if provisional.contains_key(&record) {
-            let server = renamed.get(&record).copied().ok_or_else(|| KeelError::NotFound {
-                entity: "record made offline",
-                key: format!("{id} ({})", not_synced_record(table, id)),
-            })?;
-            server_ids.insert((table, id), server);
-        }
-    }
-    Ok(crate::cli::offline::with_ids(&args, |table, id| server_ids.get(&(table, id)).copied()))
-}
-
-/// What a retried change came to.
-pub enum Retried {
-    /// Sent (or queued again) as a command line, by a Keel from before typed changes.
-    Line(Sent),
-    Typed(crate::changes::Submitted),
-}
-
 /// Sends a refused change again as it is, or as edited (`args`, the command as one would
 /// type it), now: it leaves the "not synced" list and goes like a change made now (queued
 /// again when offline).
-pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<Retried> {
+pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<Submitted> {
     let entry = ws.outbox_tx(|tx| outbox::entry(tx, seq))?;
     if entry.state != "refused" {
         return Err(KeelError::NotAllowed(format!(
             "change {seq} is still waiting to be sent; only a refused change is retried"
         )));
     }
-    let not_synced = |(table, id): (String, i64)| KeelError::NotFound {
-        entity: "record made offline",
-        key: format!("{id} ({})", not_synced_record(&table, id)),
-    };
     let change = match &args {
-        Some(edited) => crate::cli::change_from_line(ws, edited)?,
+        Some(edited) => crate::cli::change_from_line(ws, edited)?.ok_or_else(|| {
+            KeelError::invalid("command", "only a change that may be made offline is edited here")
+        })?,
         None => match TypedLine::of(&entry.line)? {
-            Some(line) => Some(line.resolved(ws)?.map_err(not_synced)?),
-            None => None,
+            Some(line) => line.resolved(ws)?.map_err(|(table, id)| KeelError::NotFound {
+                entity: "record made offline",
+                key: format!("{id} ({})", not_synced_record(&table, id)),
+            })?,
+            None => return Err(KeelError::NotAllowed(UNREADABLE.into())),
         },
     };
-    let (sent, kept) = match change {
-        Some(change) => {
-            let kept = serde_json::to_value(TypedLine { change: change.clone(), named: Vec::new() })
-                .map_err(|e| KeelError::Schema(e.to_string()))?;
-            (super::typed::send(ws, change).map(Retried::Typed), kept)
-        }
-        None => {
-            let args = match args {
-                Some(edited) => edited,
-                None => resolved(ws, &args_of(&entry.line))?.map_err(not_synced)?,
-            };
-            let json = args.iter().any(|a| a == "--json");
-            (forward(ws, args.clone(), json).map(Retried::Line), serde_json::json!(args))
-        }
-    };
-    match sent {
+    let kept = serde_json::to_value(TypedLine { change: change.clone(), named: Vec::new() })
+        .map_err(|e| KeelError::Schema(e.to_string()))?;
+    match super::typed::send(ws, change) {
         Ok(sent) => {
             ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
             Ok(sent)

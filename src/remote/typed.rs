@@ -84,6 +84,40 @@ impl TypedLine {
     }
 }
 
+/// Rewrites the changes a Keel from before typed changes queued as command lines into
+/// typed changes, once: the command read as the CLI reads it, and each `@new:SEQ:TABLE:ID`
+/// placeholder noted beside the reference it stood for. A line that does not read as a
+/// change is left as it was (it is sent as it is, and refused, or discarded by the member).
+pub fn upgrade_queued_lines(ws: &mut Workspace) -> Result<()> {
+    for entry in ws.outbox()?.into_iter().filter(|e| e.line.is_array()) {
+        let mut placeholders = Vec::new();
+        let words: Vec<String> = super::outbox::args_of(&entry.line)
+            .into_iter()
+            .map(|token| match super::outbox::placeholder(&token) {
+                Some((creator, table, id)) => {
+                    placeholders.push((creator, table, id));
+                    super::outbox::replace_value(&token, &id.to_string())
+                }
+                None => token,
+            })
+            .collect();
+        let Ok(Some(change)) = crate::cli::change_from_line(ws, &words) else { continue };
+        let named = change
+            .references()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(at, (table, id))| {
+                let (creator, _, _) = placeholders.iter().find(|(_, t, i)| t == table && *i == id)?;
+                Some(Named { at, creator: *creator, table: table.to_string(), id })
+            })
+            .collect();
+        let line = serde_json::to_value(TypedLine { change, named })
+            .map_err(|e| KeelError::Schema(e.to_string()))?;
+        ws.outbox_tx(|tx| outbox::set_line(tx, entry.seq, &line))?;
+    }
+    Ok(())
+}
+
 /// Applies a change on the copy at once and keeps it in the outbox, under `seq` when a
 /// number was already spent on sending it (the server may have applied it: the number
 /// makes the resend apply once). `why` says why the server cannot be reached.

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// Tables the feed leaves out: its own bookkeeping, the link of a replica, and what a
 /// replica derives itself when it commits (the report projection and frozen rates).
-pub(crate) fn is_replicated(table: &str) -> bool {
+pub fn is_replicated(table: &str) -> bool {
     !matches!(table, "change_feed" | "applied_commands" | "team_link" | "deal_facts" | "closed_deal_rates")
         && !table.starts_with("sqlite_")
         && !table.starts_with("server_")

@@ -52,7 +52,7 @@ fn every_role_refusal_of_the_core_holds_through_the_server() {
 }
 
 #[test]
-fn a_request_naming_another_member_runs_as_the_session_or_is_refused() {
+fn a_request_runs_as_the_session_or_is_refused_and_the_command_line_door_takes_imports_only() {
     let team = Team::demo(40);
     let ae = team.join("ae", &team.code(&team.member_named(1)));
     let leader = team.join("leader", &team.code(&team.member_named(0)));
@@ -60,38 +60,41 @@ fn a_request_naming_another_member_runs_as_the_session_or_is_refused() {
     let (token, client_id) = session_of(&team, &ae);
     let (_, leader_client) = session_of(&team, &leader);
     let before = feed_position(&team);
-    let send = |request: Value| -> (u16, Value) {
+    let post = |path: &str, request: Value| -> (u16, Value) {
         let mut reply = http()
-            .post(format!("{}/v1/commands", team.url))
+            .post(format!("{}{path}", team.url))
             .header("Authorization", format!("Bearer {token}"))
             .send_json(request)
             .expect("request");
         (reply.status().as_u16(), reply.body_mut().read_json().unwrap_or(Value::Null))
     };
+    let fx_rate = body!({"change": "fx_rate", "form": {"currency": "EUR", "effective_on": "2026-11-01", "rate": "1.5"}});
 
-    // The leader's name in the command: refused.
-    let (status, answer) = send(body!({"client_id": client_id, "seq": 1, "json": true,
-        "args": ["--as", leader_name, "fx", "set", "EUR", "2026-11-01", "1.5"]}));
-    assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
-    // Extra fields that name the leader mean nothing: the AE's session acts.
-    let (status, answer) = send(body!({"client_id": client_id, "seq": 2, "json": true, "member_id": 1,
-        "actor": leader_name, "as": leader_name, "args": ["fx", "set", "EUR", "2026-11-01", "1.5"]}));
+    // A change runs as the session's member: the AE may not set rates, whoever they name.
+    let (status, answer) = post("/v1/changes", body!({"client_id": client_id, "seq": 1, "change": fx_rate}));
     assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{answer}");
     assert!(answer["message"].as_str().expect("message").contains(&team.member_named(1)), "{answer}");
     // The leader's machine id with the AE's session: refused.
-    let (status, answer) = send(body!({"client_id": leader_client, "seq": 3, "json": true,
-        "args": ["fx", "set", "EUR", "2026-11-01", "1.5"]}));
+    let (status, answer) =
+        post("/v1/changes", body!({"client_id": leader_client, "seq": 2, "change": fx_rate}));
     assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{answer}");
-    // Commands that name files on the server, or another file: refused, nothing written.
+    // The command-line door takes an import of an uploaded file and nothing else: not a
+    // change under the leader's name, not a command naming files on the server or
+    // another file, not a read.
     let stolen = team.dir.path().join("stolen.db");
     for args in [
+        body!(["--as", leader_name, "fx", "set", "EUR", "2026-11-01", "1.5"]),
+        body!(["fx", "set", "EUR", "2026-11-01", "1.5"]),
+        body!(["deal", "list"]),
         body!(["backup", stolen.to_str().expect("utf-8")]),
         body!(["--db", stolen.to_str().expect("utf-8"), "account", "add", "--name", "X"]),
         body!(["export", "deals", "-o", stolen.to_str().expect("utf-8")]),
         body!(["import", "deals", "/etc/passwd"]),
+        body!(["import", "revert", "1"]),
     ] {
-        let (status, answer) = send(body!({"client_id": client_id, "seq": 4, "json": true, "args": args}));
-        assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
+        let request = body!({"client_id": client_id, "seq": 4, "json": true, "args": args});
+        let (status, answer) = post("/v1/commands", request);
+        assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{args}: {answer}");
     }
     assert!(!stolen.exists());
     assert_eq!(feed_position(&team), before);

@@ -4,6 +4,7 @@
 use super::{given, me};
 use crate::dto::{DealCard, Int, Page};
 use crate::{ApiError, AppState};
+use keel::changes::Change;
 use keel::domain::DealId;
 use keel::services::metrics::{self, Figure, Figures, Group};
 use keel::services::{deals, fx, team, Workspace};
@@ -270,12 +271,8 @@ pub fn set_reporting_currency(
     currency: String,
 ) -> Result<CurrencySettings, ApiError> {
     let mut ws = state.open()?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["fx", "reporting"]).arg(&currency).send(&mut ws)?;
-        return currency_settings(&ws);
-    }
     let actor = me(&ws)?;
-    fx::set_reporting_currency(&mut ws, actor, &currency)?;
+    crate::team::submit(&mut ws, actor, Change::ReportingCurrency { currency })?;
     currency_settings(&ws)
 }
 
@@ -294,12 +291,8 @@ pub fn set_fx_rate(
     rate: String,
 ) -> Result<CurrencySettings, ApiError> {
     let mut ws = state.open()?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["fx", "set"]).arg(&currency).arg(&effective_on).arg(&rate).send(&mut ws)?;
-        return currency_settings(&ws);
-    }
     let actor = me(&ws)?;
-    fx::set_rate_as_typed(&mut ws, actor, &rate_form(currency, effective_on, rate))?;
+    crate::team::submit(&mut ws, actor, Change::FxRate { form: rate_form(currency, effective_on, rate) })?;
     currency_settings(&ws)
 }
 

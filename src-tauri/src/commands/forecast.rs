@@ -4,9 +4,10 @@
 use super::{given, me};
 use crate::dto::{DealCard, Int, MoneyDto, Page};
 use crate::{ApiError, AppState};
+use keel::changes::Change;
 use keel::domain::{DealId, ForecastCategory, TeamMemberId};
 use keel::services::metrics::forecast;
-use keel::services::{deals, team, Workspace};
+use keel::services::{deals, Workspace};
 use serde::Serialize;
 use tauri::State;
 
@@ -100,10 +101,6 @@ pub fn forecast(state: State<'_, AppState>, period: Option<String>) -> Result<Fo
     })
 }
 
-fn name_of(ws: &keel::services::Workspace, id: Int) -> Result<String, ApiError> {
-    Ok(team::get(ws, TeamMemberId(id.0))?.name)
-}
-
 /// Sets a member's quota for a period (sales leaders).
 #[tauri::command(async)]
 #[specta::specta]
@@ -115,15 +112,8 @@ pub fn set_quota(
 ) -> Result<(), ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let owner = name_of(&ws, owner_id)?;
-        crate::team::Line::new(&[
-            "quota", "set", "--owner", &owner, "--period", &period, "--amount", &amount,
-        ])
-        .send(&mut ws)?;
-        return Ok(());
-    }
-    forecast::set_quota(&mut ws, actor, TeamMemberId(owner_id.0), &period, &amount, None)?;
+    let change = Change::QuotaSet { member: TeamMemberId(owner_id.0), period, amount, currency: None };
+    crate::team::submit(&mut ws, actor, change)?;
     Ok(())
 }
 
@@ -138,13 +128,7 @@ pub fn call_forecast(
 ) -> Result<(), ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["forecast", "submit", "--period", &period, "--amount", &amount])
-            .flag("--note", Some(note))
-            .send(&mut ws)?;
-        return Ok(());
-    }
-    forecast::submit_call(&mut ws, actor, &period, &amount, &note)?;
+    crate::team::submit(&mut ws, actor, Change::ForecastCall { period, amount, note })?;
     Ok(())
 }
 
@@ -160,16 +144,8 @@ pub fn adjust_forecast(
 ) -> Result<(), ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let owner = name_of(&ws, owner_id)?;
-        crate::team::Line::new(&[
-            "forecast", "adjust", "--owner", &owner, "--period", &period, "--amount", &amount,
-        ])
-        .flag("--reason", Some(reason))
-        .send(&mut ws)?;
-        return Ok(());
-    }
-    forecast::adjust_call(&mut ws, actor, TeamMemberId(owner_id.0), &period, &amount, &reason)?;
+    let change = Change::ForecastAdjust { member: TeamMemberId(owner_id.0), period, amount, reason };
+    crate::team::submit(&mut ws, actor, change)?;
     Ok(())
 }
 
@@ -258,14 +234,10 @@ pub fn set_forecast_category(
         "none" | "" => None,
         other => Some(ForecastCategory::parse("forecast", other)?),
     };
-    if ws.is_replica() {
-        crate::team::Line::new(&["deal", "update"])
-            .arg(deal_id.0)
-            .flag("--forecast", Some(category.map_or("none", |c| c.as_str())))
-            .send(&mut ws)?;
-    } else {
-        let changes = deals::DealChanges { forecast_override: Some(category), ..Default::default() };
-        deals::update(&mut ws, actor, DealId(deal_id.0), changes)?;
-    }
+    let form = deals::DealUpdateForm {
+        forecast: Some(category.map_or("none", |c| c.as_str()).to_string()),
+        ..Default::default()
+    };
+    crate::team::submit(&mut ws, actor, Change::DealUpdate { deal: DealId(deal_id.0), form })?;
     Ok(forecast_deal(&ws, actor, &deals::get(&ws, actor, DealId(deal_id.0))?))
 }

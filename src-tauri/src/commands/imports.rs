@@ -4,6 +4,7 @@
 use super::me;
 use crate::dto::Int;
 use crate::{ApiError, AppState};
+use keel::changes::{Change, Outcome};
 use keel::domain::{ImportBatchId, ImportKind};
 use keel::services::import::{self, DateOrder, ImportOptions, ImportProgress, ImportReport, RowAction};
 use serde::{Deserialize, Serialize};
@@ -274,13 +275,12 @@ pub struct RevertDto {
 #[specta::specta]
 pub fn revert_import(state: State<'_, AppState>, batch_id: Int) -> Result<RevertDto, ApiError> {
     let mut ws = state.open()?;
-    if ws.is_replica() {
-        let answer = crate::team::Line::new(&["import", "revert"]).arg(batch_id.0).send(&mut ws)?;
-        let number = |key: &str| Int(answer[key].as_i64().unwrap_or_default());
-        return Ok(RevertDto { batch: batch_id, removed: number("removed"), restored: number("restored") });
-    }
     let actor = me(&ws)?;
-    let report = import::revert(&mut ws, actor, ImportBatchId(batch_id.0))?;
+    let applied =
+        crate::team::submit(&mut ws, actor, Change::ImportRevert { batch: ImportBatchId(batch_id.0) })?;
+    let Outcome::Reverted(report) = applied.outcome else {
+        return Err(keel::KeelError::Schema("an import's undoing answered something else".into()).into());
+    };
     Ok(RevertDto {
         batch: report.batch.into(),
         removed: report.removed.into(),

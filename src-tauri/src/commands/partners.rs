@@ -4,6 +4,7 @@
 use super::{given, me};
 use crate::dto::{DealCard, Int, MoneyDto};
 use crate::{ApiError, AppState};
+use keel::changes::Change;
 use keel::domain::{PartnerId, RegistrationId, RegistrationStatus, TeamMemberId};
 use keel::services::partners::{self, PartnerSummary};
 use keel::services::registrations::{self, RegistrationView};
@@ -299,24 +300,7 @@ pub fn submit_registration(
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let partner = keel::services::partners::view(&ws, actor, PartnerId(input.partner_id.0))?.partner;
-        let answer = crate::team::Line::new(&["registration", "submit", "--partner", &partner.name])
-            .flag("--company", Some(input.company_name))
-            .flag("--domain", Some(input.domain))
-            .flag("--value", Some(input.estimated_value))
-            .flag("--currency", Some(input.currency))
-            .flag("--close-date", Some(input.expected_close_date))
-            .flag("--country", input.country)
-            .flag("--contact-name", input.contact_name)
-            .flag("--contact-email", input.contact_email)
-            .flag("--use-case", input.use_case)
-            .flag("--notes", input.notes)
-            .send(&mut ws)?;
-        let id = answer["registration"]["id"].as_i64().or(answer["id"].as_i64()).unwrap_or_default();
-        return Ok(registrations::get(&ws, actor, RegistrationId(id))?.into());
-    }
-    let typed = registrations::RegistrationForm {
+    let form = registrations::RegistrationForm {
         partner_id: PartnerId(input.partner_id.0),
         company_name: input.company_name,
         domain: input.domain,
@@ -328,10 +312,9 @@ pub fn submit_registration(
         close_date: input.expected_close_date,
         use_case: input.use_case,
         notes: input.notes,
-    }
-    .read()?;
-    let view = registrations::submit(&mut ws, actor, typed)?;
-    Ok(view.into())
+    };
+    let applied = crate::team::submit(&mut ws, actor, Change::RegistrationSubmit { form })?;
+    Ok(registrations::get(&ws, actor, RegistrationId(applied.id))?.into())
 }
 
 /// One review decision on a registration. `reason` is the override reason for an
@@ -346,33 +329,14 @@ pub fn review_registration(
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let line = match decision.as_str() {
-            "approve" => crate::team::Line::new(&["registration", "approve"])
-                .arg(registration_id.0)
-                .flag("--override", reason),
-            "reject" | "return" | "extend" => crate::team::Line::new(&["registration", &decision])
-                .arg(registration_id.0)
-                .flag("--reason", reason),
-            other => {
-                return Err(keel::KeelError::invalid(
-                    "decision",
-                    format!("'{other}' is not approve, reject, return or extend"),
-                )
-                .into())
-            }
-        };
-        line.send(&mut ws)?;
-        return Ok(registrations::get(&ws, actor, RegistrationId(registration_id.0))?.into());
-    }
-    let id = RegistrationId(registration_id.0);
+    let registration = RegistrationId(registration_id.0);
     let reason = given(reason);
-    let text = reason.as_deref().unwrap_or("");
-    let view = match decision.as_str() {
-        "approve" => registrations::approve(&mut ws, actor, id, reason)?,
-        "reject" => registrations::reject(&mut ws, actor, id, text)?,
-        "return" => registrations::send_back(&mut ws, actor, id, text)?,
-        "extend" => registrations::extend(&mut ws, actor, id, text)?,
+    let text = reason.clone().unwrap_or_default();
+    let change = match decision.as_str() {
+        "approve" => Change::RegistrationApprove { registration, override_reason: reason },
+        "reject" => Change::RegistrationReject { registration, reason: text },
+        "return" => Change::RegistrationReturn { registration, reason: text },
+        "extend" => Change::RegistrationExtend { registration, reason: text },
         other => {
             return Err(keel::KeelError::invalid(
                 "decision",
@@ -381,7 +345,8 @@ pub fn review_registration(
             .into())
         }
     };
-    Ok(view.into())
+    crate::team::submit(&mut ws, actor, change)?;
+    Ok(registrations::get(&ws, actor, registration)?.into())
 }
 
 /// Converts an approved registration into a partner deal owned by `owner_id` (or me).
@@ -394,15 +359,8 @@ pub fn convert_registration(
 ) -> Result<RegistrationDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let owner =
-            owner_id.map(|o| keel::services::team::get(&ws, TeamMemberId(o.0))).transpose()?.map(|m| m.name);
-        crate::team::Line::new(&["registration", "convert"])
-            .arg(registration_id.0)
-            .flag("--owner", owner)
-            .send(&mut ws)?;
-        return Ok(registrations::get(&ws, actor, RegistrationId(registration_id.0))?.into());
-    }
+    let registration = RegistrationId(registration_id.0);
     let owner = owner_id.map(|o| TeamMemberId(o.0));
-    Ok(registrations::convert(&mut ws, actor, RegistrationId(registration_id.0), owner)?.into())
+    crate::team::submit(&mut ws, actor, Change::RegistrationConvert { registration, owner })?;
+    Ok(registrations::get(&ws, actor, registration)?.into())
 }

@@ -6,10 +6,10 @@ use super::workspace::Written;
 use super::{date, me};
 use crate::dto::{Int, MoneyDto};
 use crate::{ApiError, AppState};
+use keel::changes::Change;
 use keel::domain::{DealId, RevenueKind, StatementId};
-use keel::money::{Currency, Money};
 use keel::services::payouts::{self, ExportFormat, StatementView};
-use keel::services::revenue::{self, RevenueInput};
+use keel::services::revenue;
 use serde::Serialize;
 use tauri::State;
 
@@ -95,30 +95,10 @@ pub fn record_revenue(
 ) -> Result<DealRevenueDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let day = date("date", occurred_on)?.unwrap_or(ws.today());
-        RevenueKind::parse("kind", &kind)?;
-        crate::team::Line::new(&["revenue", "record"])
-            .flag("--deal", Some(deal_id.0))
-            .flag("--amount", Some(&amount))
-            .flag("--date", Some(day))
-            .switch("--refund", kind == "refund")
-            .send(&mut ws)?;
-        return revenue_of(&ws, DealId(deal_id.0));
-    }
     let deal = DealId(deal_id.0);
-    let currency: Currency = keel::services::deals::get(&ws, actor, deal)?.currency;
-    let occurred_on = date("date", occurred_on)?.unwrap_or(ws.today());
-    revenue::record(
-        &mut ws,
-        actor,
-        RevenueInput {
-            deal_id: deal,
-            amount_minor: Money::parse("amount", &amount, currency)?.amount_minor,
-            occurred_on,
-            kind: RevenueKind::parse("kind", &kind)?,
-        },
-    )?;
+    let refund = RevenueKind::parse("kind", &kind)? == RevenueKind::Refund;
+    let date = date("date", occurred_on)?.unwrap_or(ws.today()).to_string();
+    crate::team::submit(&mut ws, actor, Change::RevenueRecord { deal, amount, date, refund })?;
     revenue_of(&ws, deal)
 }
 
@@ -184,11 +164,8 @@ pub fn statements(state: State<'_, AppState>, period: Option<String>) -> Result<
 pub fn run_payouts(state: State<'_, AppState>, period: String) -> Result<Vec<StatementDto>, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["payouts", "run"]).flag("--period", Some(&period)).send(&mut ws)?;
-        return Ok(payouts::list(&ws, actor, Some(&period))?.iter().map(StatementDto::from).collect());
-    }
-    Ok(payouts::run(&mut ws, actor, &period)?.iter().map(|v| StatementDto::from(&v.statement)).collect())
+    crate::team::submit(&mut ws, actor, Change::PayoutRun { period: period.clone() })?;
+    Ok(payouts::list(&ws, actor, Some(&period))?.iter().map(StatementDto::from).collect())
 }
 
 #[tauri::command(async)]
@@ -204,11 +181,9 @@ pub fn statement(state: State<'_, AppState>, statement_id: Int) -> Result<Statem
 pub fn approve_statement(state: State<'_, AppState>, statement_id: Int) -> Result<StatementPage, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["payouts", "approve"]).arg(statement_id.0).send(&mut ws)?;
-        return Ok(payouts::show(&ws, actor, StatementId(statement_id.0))?.into());
-    }
-    Ok(payouts::approve(&mut ws, actor, StatementId(statement_id.0))?.into())
+    let statement = StatementId(statement_id.0);
+    crate::team::submit(&mut ws, actor, Change::StatementApprove { statement })?;
+    Ok(payouts::show(&ws, actor, statement)?.into())
 }
 
 /// Marks an approved statement paid with the payment's reference (date defaults to today).
@@ -222,16 +197,11 @@ pub fn mark_statement_paid(
 ) -> Result<StatementPage, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["payouts", "paid"])
-            .arg(statement_id.0)
-            .flag("--reference", Some(&reference))
-            .flag("--date", paid_on)
-            .send(&mut ws)?;
-        return Ok(payouts::show(&ws, actor, StatementId(statement_id.0))?.into());
-    }
-    let on = date("paid_on", paid_on)?;
-    Ok(payouts::mark_paid(&mut ws, actor, StatementId(statement_id.0), &reference, on)?.into())
+    let statement = StatementId(statement_id.0);
+    // A blank date is today's.
+    let date = super::given(paid_on);
+    crate::team::submit(&mut ws, actor, Change::StatementPaid { statement, reference, date })?;
+    Ok(payouts::show(&ws, actor, statement)?.into())
 }
 
 /// Writes the statement as `csv` or a printable `pdf` to `path` (from the save dialog).

@@ -5,8 +5,9 @@
 use super::me;
 use crate::dto::Int;
 use crate::{ApiError, AppState};
+use keel::changes::Change;
 use keel::domain::PartnerId;
-use keel::services::{partners, portal};
+use keel::services::portal;
 use keel::store::partner_users::{PartnerUser, PortalActivity};
 use serde::Serialize;
 use tauri::State;
@@ -84,20 +85,10 @@ pub fn invite_portal_user(
 ) -> Result<PortalInvitation, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        let partner = partners::view(&ws, actor, PartnerId(partner_id.0))?.partner;
-        let answer = crate::team::Line::new(&["partner", "invite", "--partner", &partner.name])
-            .flag("--email", Some(email.clone()))
-            .flag("--name", name)
-            .send(&mut ws)?;
-        let user = listed(&ws, actor, &email)?;
-        return Ok(PortalInvitation {
-            user: PortalUserDto::from(&user),
-            code: answer["invitation_code"].as_str().map(str::to_string),
-        });
-    }
-    let user = portal::invite(&mut ws, actor, PartnerId(partner_id.0), &email, name.as_deref())?;
-    Ok(PortalInvitation { user: PortalUserDto::from(&user), code: None })
+    let change = Change::PortalInvite { partner: PartnerId(partner_id.0), email: email.clone(), name };
+    let applied = crate::team::submit(&mut ws, actor, change)?;
+    let user = listed(&ws, actor, &email)?;
+    Ok(PortalInvitation { user: PortalUserDto::from(&user), code: applied.invitation.map(|i| i.code) })
 }
 
 /// A portal user as the caught-up copy lists them.
@@ -118,13 +109,8 @@ fn listed(
 pub fn remove_portal_user(state: State<'_, AppState>, email: String) -> Result<PortalUserDto, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    if ws.is_replica() {
-        crate::team::Line::new(&["partner", "remove-user"])
-            .flag("--email", Some(email.clone()))
-            .send(&mut ws)?;
-        return Ok(PortalUserDto::from(&listed(&ws, actor, &email)?));
-    }
-    Ok(PortalUserDto::from(&portal::remove(&mut ws, actor, &email)?))
+    crate::team::submit(&mut ws, actor, Change::PortalRemove { email: email.clone() })?;
+    Ok(PortalUserDto::from(&listed(&ws, actor, &email)?))
 }
 
 pub(crate) fn activity(desk: &[PortalActivity]) -> Vec<PortalActivityDto> {

@@ -71,7 +71,7 @@ const POC_MIN_DAYS: &str = "poc_min_days";
 const POC_MAX_DAYS: &str = "poc_max_days";
 
 /// Workspace-wide configuration, with the go-to-market document's defaults.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Shortest allowed proof-of-concept evaluation period, in days.
     pub poc_min_days: u32,
@@ -109,21 +109,6 @@ impl Workspace {
 
     pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Workspace> {
         Workspace::around(store::open_in_memory()?, clock, None)
-    }
-
-    /// A stand-in that holds no workspace (an empty in-memory database, no schema), for
-    /// moving a workspace out from behind a `&mut` for a moment: building a whole schema
-    /// for it cost every change made offline most of its time.
-    pub(crate) fn stand_in(clock: Arc<dyn Clock>) -> Result<Workspace> {
-        Ok(Workspace {
-            conn: Connection::open_in_memory()?,
-            clock,
-            path: None,
-            replica: false,
-            stamp: None,
-            import_slices: None,
-            queued: None,
-        })
     }
 
     pub fn path(&self) -> Option<&Path> {

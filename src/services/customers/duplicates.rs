@@ -175,7 +175,7 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct MergeReport {
     pub kept: Account,
     pub merged_id: AccountId,

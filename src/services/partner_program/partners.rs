@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 /// The partner program's tunables, with the seed's defaults.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ProgramSettings {
     /// Days a registration is protected after approval, per tier.
     pub protection_days_technology: u32,

@@ -33,7 +33,7 @@ pub fn parse_period(text: &str) -> Result<(String, NaiveDate)> {
     Ok((format!("{year:04}-{month:02}"), last))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StatementView {
     pub statement: Statement,
     pub lines: Vec<StatementLine>,

@@ -33,7 +33,8 @@ pub struct RegistrationInput {
 
 /// A registration as people type it (the CLI's flags, the desktop's form). It is read
 /// here, once, so every front door refuses the same mistake naming the same field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegistrationForm {
     pub partner_id: PartnerId,
     pub company_name: String,
@@ -72,7 +73,7 @@ impl RegistrationForm {
 }
 
 /// A registration with what it collides with and whether its review is overdue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RegistrationView {
     pub registration: Registration,
     pub conflicts: Vec<String>,

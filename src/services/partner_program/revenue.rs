@@ -21,7 +21,7 @@ pub struct RevenueInput {
     pub kind: RevenueKind,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RevenueOutcome {
     pub event: RevenueEvent,
     /// The commission entry it wrote, if the deal came from an approved registration.

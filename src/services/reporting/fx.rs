@@ -49,7 +49,8 @@ pub struct RateInput {
 
 /// A rate as people type it (the CLI's arguments, the settings screen's form), read once
 /// here so both name the same field for the same mistake.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RateForm {
     pub currency: String,
     /// `YYYY-MM-DD`: the first day the rate applies.

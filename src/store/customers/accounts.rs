@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Account {
     pub id: AccountId,
     pub name: String,
@@ -150,7 +150,7 @@ pub fn name_index(conn: &Connection) -> Result<Vec<(AccountId, String, Option<St
 }
 
 /// How many records an account merge moved, per kind.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct MovedRecords {
     pub contacts: u64,
     pub deals: u64,

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Statement {
     pub id: StatementId,
     pub partner_id: PartnerId,
@@ -26,7 +26,7 @@ pub struct Statement {
     pub carried_into: Option<StatementId>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StatementLine {
     pub id: i64,
     pub kind: StatementLineKind,

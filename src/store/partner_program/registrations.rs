@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Registration {
     pub id: RegistrationId,
     pub partner_id: PartnerId,

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RevenueEvent {
     pub id: RevenueEventId,
     pub deal_id: DealId,
@@ -104,7 +104,7 @@ pub fn revenue_commission(conn: &Connection, deal: DealId) -> Result<i64> {
     )?)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LedgerEntry {
     pub id: LedgerEntryId,
     pub partner_id: PartnerId,

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, Row};
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Quota {
     pub member_id: TeamMemberId,
     pub member_name: String,
@@ -64,7 +64,7 @@ pub fn quotas_until(conn: &Connection, period: Option<&str>, until: Option<&str>
 }
 
 /// A member's call for a period, or a sales leader's adjustment of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ForecastCall {
     pub member_id: TeamMemberId,
     pub period: String,

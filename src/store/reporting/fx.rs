@@ -9,7 +9,7 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StoredRate {
     pub currency: String,
     pub quote: String,

@@ -11,7 +11,7 @@ pub struct Pipeline {
     pub is_default: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Stage {
     pub id: StageId,
     pub pipeline_id: PipelineId,
@@ -27,7 +27,7 @@ pub struct Stage {
     pub rules: Vec<StageRuleRef>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StageRuleRef {
     pub trigger: RuleTrigger,
     pub rule: StageRule,

@@ -2,8 +2,9 @@
 //! once and is kept; taking the kept changes back leaves the copy exactly as it was, row
 //! for row (the derived report tables included); money waits for nobody.
 
+use keel::changes::Change;
 use keel::clock::FixedClock;
-use keel::domain::TeamMemberId;
+use keel::domain::{AccountId, DealId, TeamMemberId};
 use keel::services::demo::{generate, DemoOptions};
 use keel::services::Workspace;
 use keel::store::feed::TeamLink;
@@ -51,10 +52,6 @@ fn one(path: &Path, sql: &str) -> i64 {
         .expect("open")
         .query_row(sql, [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn line(words: &[&str]) -> Vec<String> {
-    std::iter::once("--json").chain(words.iter().copied()).map(String::from).collect()
 }
 
 #[test]
@@ -186,13 +183,25 @@ fn changes_made_offline_apply_at_once_and_are_taken_back_exactly_and_money_is_re
 
     // Money and program actions are refused offline, and nothing is kept or written.
     let kept = contents(&path);
-    for words in [
-        vec!["revenue", "record", "--deal", &won.to_string(), "--amount", "1000", "--date", "2026-11-30"],
-        vec!["fx", "set", "EUR", "2026-11-01", "1.08"],
-        vec!["account", "merge", "1", "2"],
+    for change in [
+        Change::RevenueRecord {
+            deal: DealId(won),
+            amount: "1000".into(),
+            date: "2026-11-30".into(),
+            refund: false,
+        },
+        Change::FxRate {
+            form: keel::services::fx::RateForm {
+                currency: "EUR".into(),
+                effective_on: "2026-11-01".into(),
+                rate: "1.08".into(),
+            },
+        },
+        Change::AccountMerge { keep: AccountId(1), other: AccountId(2) },
     ] {
-        let refused = keel::remote::forward(&mut ws, line(&words), true).expect_err("online only");
-        assert_eq!(refused.code(), "offline", "{words:?}: {refused}");
+        assert!(!change.may_queue(), "{change:?}");
+        let refused = keel::changes::submit(&mut ws, who, change.clone()).expect_err("online only");
+        assert_eq!(refused.code(), "offline", "{change:?}: {refused}");
         assert!(refused.to_string().contains("never made offline"), "{refused}");
     }
     assert_eq!(ws.outbox_counts().expect("counts"), (12, 0), "nothing kept for them");

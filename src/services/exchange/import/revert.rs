@@ -12,7 +12,7 @@ use crate::{KeelError, Result};
 use rusqlite::Connection;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct RevertReport {
     pub batch: i64,
     pub removed: u64,
