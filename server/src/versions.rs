@@ -75,7 +75,13 @@ pub(crate) async fn check(State(state): State<AppState>, request: Request, next:
     let (protocol, schema, epoch) = sender(request.headers());
     let feed_at = request.headers().get(FEED_AT_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     let ours = keel::store::latest_version();
-    let refusal = if protocol != PROTOCOL_VERSION {
+    // Said twice, a version could be read one way here and another by a proxy: refused.
+    let repeated = [PROTOCOL_HEADER, SCHEMA_HEADER, EPOCH_HEADER, FEED_AT_HEADER]
+        .into_iter()
+        .find(|name| request.headers().get_all(*name).iter().count() > 1);
+    let refusal = if let Some(name) = repeated {
+        Some(KeelError::invalid(name, "is given more than once: send it once"))
+    } else if protocol != PROTOCOL_VERSION {
         Some(mismatch("protocol", protocol, PROTOCOL_VERSION))
     } else if let Some(schema) = schema.filter(|s| *s != ours) {
         Some(mismatch("schema", schema, ours))

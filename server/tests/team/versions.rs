@@ -24,7 +24,12 @@ fn a_client_of_another_protocol_or_schema_is_refused_saying_who_must_update() {
     ];
     let before = feed_position(&team.db);
     for (header, value, words) in cases {
-        for (method, path) in [("POST", "/v1/join"), ("POST", "/v1/commands"), ("GET", "/v1/feed?after=0")] {
+        for (method, path) in [
+            ("POST", "/v1/join"),
+            ("POST", "/v1/commands"),
+            ("POST", "/v1/changes"),
+            ("GET", "/v1/feed?after=0"),
+        ] {
             let url = format!("{}{path}", team.url);
             let sent = match method {
                 "POST" => http()
@@ -39,6 +44,23 @@ fn a_client_of_another_protocol_or_schema_is_refused_saying_who_must_update() {
             assert_eq!(body["code"], "incompatible", "{body}");
             assert!(body["message"].as_str().unwrap_or_default().contains(words), "{header} {value}: {body}");
         }
+    }
+    // A version said twice (once right, once not) is not read one way or the other: refused.
+    for header in [PROTOCOL_HEADER, SCHEMA_HEADER] {
+        let right = if header == PROTOCOL_HEADER { PROTOCOL_VERSION } else { latest };
+        let mut reply = http()
+            .post(format!("{}/v1/join", team.url))
+            .header(header, right.to_string())
+            .header(header, (right + 1).to_string())
+            .send_json(serde_json::json!({"code": team.code(&team.member_named(1))}))
+            .expect("an answer");
+        let status = reply.status().as_u16();
+        let body: Value = reply.body_mut().read_json().expect("json");
+        assert_eq!(
+            (status, body["code"].as_str(), body["field"].as_str()),
+            (422, Some("invalid_input"), Some(header)),
+            "{body}"
+        );
     }
     assert_eq!(feed_position(&team.db), before, "nothing ran");
     // The refused joins spent no code: the member joins with it now.

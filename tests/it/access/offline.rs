@@ -249,3 +249,88 @@ fn two_processes_catching_a_copy_up_with_the_same_entries_apply_them_once() {
     assert_eq!(one(&path, "SELECT count(*) FROM settings WHERE key = 'race.probe'"), 1);
     assert_eq!(one(&path, "SELECT position FROM team_link"), 11);
 }
+
+#[test]
+fn changes_an_older_keel_kept_as_command_lines_are_read_as_typed_changes_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("copy.db");
+    let clock = Arc::new(FixedClock::at(crate::start()));
+    let mut ws = Workspace::open(&path, clock.clone()).expect("open");
+    generate(&mut ws, DemoOptions { deals: 30, seed: 5 }).expect("demo");
+    let ae = one(&path, "SELECT id FROM team_members WHERE role = 'account-executive' ORDER BY id LIMIT 1");
+    let lead = one(&path, "SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE s.name = 'Lead' ORDER BY d.id LIMIT 1");
+    ws.follow(&TeamLink {
+        server_url: "http://127.0.0.1:9".into(),
+        member_id: TeamMemberId(ae),
+        credential: "unused".into(),
+        client_id: "upgrade-test".into(),
+        next_seq: 1,
+        position: 0,
+        server_epoch: None,
+        server_schema: None,
+    })
+    .expect("follow");
+    let who = ws.principal(None).expect("member");
+    // A new account kept offline by this Keel: change 1, under a provisional id here.
+    let form = keel::changes::AccountForm { name: "Upgrade Labs".into(), ..Default::default() };
+    let made = keel::changes::submit(&mut ws, who, Change::AccountAdd { form }).expect("kept");
+    assert!(made.queued);
+    let account = made.applied.id;
+    // Then what an older Keel kept, as the command lines it would have sent.
+    let conn = Connection::open(&path).expect("open");
+    for (seq, words) in [
+        (
+            2,
+            serde_json::json!([
+                "--json",
+                "deal",
+                "add",
+                "--account",
+                format!("@new:1:accounts:{account}"),
+                "--name",
+                "Legacy deal",
+                "--amount",
+                "100",
+                "--close",
+                "2027-01-31"
+            ]),
+        ),
+        (3, serde_json::json!(["--json", "deal", "move", lead.to_string(), "Qualification"])),
+        (4, serde_json::json!(["--json", "frobnicate", "7"])),
+    ] {
+        conn.execute(
+            "INSERT INTO outbox (seq, args_json, queued_at, state) VALUES (?1, ?2, '2026-11-20T10:00:00Z', 'pending')",
+            rusqlite::params![seq, words.to_string()],
+        )
+        .expect("an older Keel's line");
+    }
+
+    keel::remote::typed::upgrade_queued_lines(&mut ws).expect("upgrade");
+    let lines: Vec<serde_json::Value> = ws.outbox().expect("outbox").into_iter().map(|e| e.line).collect();
+    // The deal names the account made offline by change 1: noted as such, not as a number.
+    assert_eq!(lines[1]["change"]["change"], "deal_add", "{}", lines[1]);
+    assert_eq!(lines[1]["change"]["form"]["account_id"], account);
+    assert_eq!(
+        lines[1]["named"],
+        serde_json::json!([{"at": 0, "creator": 1, "table": "accounts", "id": account}]),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[2]["change"],
+        serde_json::json!({"change": "deal_move", "deal": lead,
+        "form": {"stage": "Qualification", "override_reason": null, "loss_reason": null}})
+    );
+    assert_eq!(
+        lines[3],
+        serde_json::json!(["--json", "frobnicate", "7"]),
+        "a line that is no change stays as it was"
+    );
+    // Once: a second pass changes nothing.
+    keel::remote::typed::upgrade_queued_lines(&mut ws).expect("again");
+    let again: Vec<serde_json::Value> = ws.outbox().expect("outbox").into_iter().map(|e| e.line).collect();
+    assert_eq!(again, lines);
+    // And a member reads it back as the command they would type.
+    let shown = keel::remote::outbox::shown(&mut ws, &lines[1]).expect("shown");
+    assert_eq!(shown[..4], ["deal", "add", "--account", &account.to_string()]);
+}
