@@ -28,6 +28,11 @@ pub struct Expectation {
     /// value is no conflict (two members moving a deal to the same stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Value>,
+    /// A record keyed by its deal that the change created here (the deal's first BANT, its
+    /// proof of concept, a checklist item): it must not exist on the server either, or
+    /// someone else set it meanwhile. `column` is then the first field the change sets, if any.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
 }
 
 /// What the server makes of a queued change's expectations.
@@ -222,15 +227,28 @@ pub fn record(
     let notes = notes_after(conn, after_note)?;
     let mut provisional: HashSet<Created> = provisional(conn)?.into_keys().collect();
     let mut created: Vec<Created> = Vec::new();
+    let mut expect: Vec<Expectation> = Vec::new();
     for note in notes.iter().filter(|n| n.op == "insert") {
-        if let Some(id) = id_of(&note.pk) {
-            created.push((note.table.clone(), id));
+        match id_of(&note.pk) {
+            Some(id) => created.push((note.table.clone(), id)),
+            None => expect.push(Expectation {
+                table: note.table.clone(),
+                id: 0,
+                key: Some(note.pk.clone()),
+                column: sets
+                    .iter()
+                    .find(|(t, _)| *t == note.table)
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_default(),
+                value: Value::Null,
+                to: None,
+                absent: true,
+            }),
         }
     }
     provisional.extend(created.iter().cloned());
     let tables: std::collections::HashMap<String, feed::Table> =
         feed::tables(conn)?.into_iter().map(|t| (t.name.clone(), t)).collect();
-    let mut expect: Vec<Expectation> = Vec::new();
     let mut seen: HashSet<(String, String, String)> = HashSet::new();
     for note in notes.iter().filter(|n| n.op == "update") {
         let (Some(Value::Object(before)), Some(table)) = (&note.before, tables.get(&note.table)) else {
@@ -263,6 +281,7 @@ pub fn record(
                     column: column.clone(),
                     value: old.clone(),
                     to: after.cloned(),
+                    absent: false,
                 });
             }
         }
@@ -505,6 +524,23 @@ pub fn check(conn: &Connection, expectations: &[Expectation]) -> Result<Expected
         let table = tables
             .get(&e.table)
             .ok_or_else(|| KeelError::invalid("expect", format!("no table {}", e.table)))?;
+        if e.absent {
+            let key = e
+                .key
+                .as_ref()
+                .ok_or_else(|| KeelError::invalid("expect", "a record made here is named by its key"))?;
+            if current_row_by_key(conn, table, key)?.is_some() {
+                let deal = key.get("deal_id").map_or_else(|| shown_id(e), Value::to_string);
+                return Err(KeelError::ChangedMeanwhile {
+                    field: if e.column.is_empty() { record_name(&e.table) } else { field_name(&e.column) },
+                    message: format!(
+                        "Deal {deal}: its {} was set by someone else since this change was made offline (retry to apply it anyway, or discard it)",
+                        record_name(&e.table)
+                    ),
+                });
+            }
+            continue;
+        }
         if !table.columns.iter().any(|c| c.name == e.column) {
             return Err(KeelError::invalid("expect", format!("{} has no column {}", e.table, e.column)));
         }

@@ -750,3 +750,58 @@ fn an_offline_bant_change_over_another_members_is_a_conflict() {
     assert_eq!(shown["bant"][0]["status"], "partial", "the leader's status stands: {shown}");
     assert_eq!(exports(&ae), exports(&team.db));
 }
+
+#[test]
+fn a_deals_first_bant_and_proof_of_concept_set_offline_over_another_members_are_conflicts() {
+    let mut team = Team::demo(30);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    // A new deal: no BANT and no proof of concept yet, on any copy.
+    let account = json(&ae, &["account", "list", "--limit", "1"])[0]["id"].to_string();
+    let deal = json(
+        &ae,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &account,
+            "--name",
+            "Fresh Deal",
+            "--amount",
+            "1000",
+            "--close",
+            "2027-02-26",
+        ],
+    )["id"]
+        .to_string();
+    json(&leader, &["sync"]);
+
+    team.kill();
+    offline_change(&ae, &["deal", "bant", &deal, "--budget", "confirmed"]);
+    offline_change(&ae, &["deal", "poc", &deal, "--scope", "The AE's scope"]);
+    let port = team.port;
+    team.start(port, None);
+    // Meanwhile the leader sets both first, online.
+    json(&leader, &["deal", "bant", &deal, "--budget", "partial"]);
+    json(&leader, &["deal", "poc", &deal, "--scope", "The leader's scope"]);
+
+    let report = json(&ae, &["sync"]);
+    assert_eq!(report["refused"], 2, "neither is written over the leader's: {report}");
+    let status = json(&ae, &["sync", "--status"]);
+    for (entry, field) in
+        status["entries"].as_array().expect("entries").iter().zip(["budget_status", "proof of concept"])
+    {
+        assert_eq!(entry["error"]["code"], "conflict", "{status}");
+        assert_eq!(entry["error"]["field"], field, "{status}");
+        let message = entry["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("Deal {deal}")), "names the deal: {message}");
+    }
+    let shown = json(&team.db, &["deal", "show", &deal]);
+    assert_eq!(shown["bant"][0]["status"], "partial", "the leader's BANT stands: {shown}");
+    assert_eq!(shown["proof_of_concept"]["scope"], "The leader's scope", "{shown}");
+    assert_eq!(exports(&ae), exports(&team.db));
+    // Retried as it is, the member's change is made over the leader's.
+    let seq = status["entries"][0]["seq"].to_string();
+    json(&ae, &["sync", "--retry", &seq]);
+    assert_eq!(json(&team.db, &["deal", "show", &deal])["bant"][0]["status"], "confirmed");
+}
