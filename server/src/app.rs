@@ -3,7 +3,7 @@
 //! writing connection, which feeds every row it writes to the change feed.
 use crate::accounts::{self, Session};
 use crate::limiter::Limiter;
-use crate::{commands, jobs, replication, sessions};
+use crate::{jobs, replication, sessions};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -126,7 +126,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/me", get(sessions::me))
         .route("/v1/feed", get(replication::feed))
         .route("/v1/snapshot", get(replication::snapshot))
-        .route("/v1/commands", post(commands::command))
         .route("/v1/changes", post(crate::changes::change))
         .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
         .route("/v1/jobs/{id}", get(jobs::job))
@@ -135,6 +134,16 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/version", get(crate::versions::version))
         .with_state(state.clone())
         .merge(crate::portal::routes(state))
+        .fallback(no_such_endpoint)
+}
+
+/// Anything else (the command-line door of protocol 2 among them): not found, in words.
+async fn no_such_endpoint() -> HttpError {
+    HttpError::new(
+        StatusCode::NOT_FOUND,
+        keel_api::ErrorCode::NotFound,
+        "no such endpoint on this team server",
+    )
 }
 
 pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Workspace> {

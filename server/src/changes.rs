@@ -4,11 +4,12 @@
 
 use crate::accounts::{self, Session, INVITE_DAYS};
 use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError, Shared};
+use crate::jobs::{start_job, uploaded_file};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use keel::changes::{Applied, Change, Invitation, Outcome};
+use keel::changes::{Applied, Change, ImportFile, Invitation, Outcome};
 use keel::remote::protocol::{ChangeReply, ChangeRequest};
 use keel::services::{CommandStamp, Workspace};
 use keel::store::outbox::Expected;
@@ -24,7 +25,7 @@ pub(crate) async fn change(
     let reply = blocking(move || {
         // Who asks comes first: a stranger learns nothing about what a change looks like.
         let session = authenticate(&shared, token)?;
-        let request: ChangeRequest = serde_json::from_slice(&body)
+        let mut request: ChangeRequest = serde_json::from_slice(&body)
             .map_err(|e| KeelError::invalid("change", format!("this is not a change Keel makes: {e}")))?;
         if session.client_id != request.client_id {
             return Err(HttpError::new(
@@ -32,6 +33,19 @@ pub(crate) async fn change(
                 keel_api::ErrorCode::Forbidden,
                 "a machine sends its changes under its own id",
             ));
+        }
+        if let Change::Import { file, .. } = &mut request.change {
+            // An import reads the file its member sent ahead, and nothing else: never a path.
+            let ImportFile::Upload(name) = file else {
+                return Err(KeelError::invalid(
+                    "file",
+                    "a team server imports a file sent to it (POST /v1/uploads), never a path",
+                )
+                .into());
+            };
+            let upload = uploaded_file(&shared.db, &session, name)?;
+            *file = ImportFile::Path(upload.to_string_lossy().into_owned());
+            return start_job(&shared, session, request, upload);
         }
         let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
         let ws = match writer.take() {
@@ -53,25 +67,53 @@ fn run_change(
     session: &Session,
     request: ChangeRequest,
 ) -> (Workspace, Result<ChangeReply, HttpError>) {
-    let outcome = apply_once(shared, &mut ws, session, request);
+    let outcome = apply_once(shared, &mut ws, session, request, &mut |_, _| {});
     ws.stamp_next_write(None);
     (ws, outcome)
 }
 
-fn apply_once(
+/// Applies a change once per (machine, number), as the session's member, telling
+/// `progress` how far a long one has come; a retry gets the first answer.
+pub(crate) fn apply_once(
     shared: &Shared,
     ws: &mut Workspace,
     session: &Session,
     request: ChangeRequest,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ChangeReply, HttpError> {
     let (client, seq) = (request.client_id.clone(), request.seq);
+    if seq < 1 {
+        return Err(KeelError::invalid("seq", "a change's number counts from 1").into());
+    }
+    if !request.expect.is_empty() && !request.change.may_queue() {
+        return Err(
+            KeelError::invalid("expect", "only a change made offline says what it was based on").into()
+        );
+    }
+    let fingerprint = fingerprint_of(&request.change);
     if let Some(earlier) = ws.applied_command(&client, seq)? {
+        // The same number with another change: this machine's copy went back in time (a
+        // backup put back, a copied file). Its change is refused, never answered as done.
+        let kept = earlier.as_ref().and_then(|v| v["fingerprint"].as_str());
+        if kept.is_some_and(|kept| kept != fingerprint) {
+            return Err(KeelError::NotAllowed(format!(
+                "this machine already sent another change as number {seq}: its copy is older than what it sent \
+                 (a backup put back, or a copied file). Nothing was made: join the team again into a new file"
+            ))
+            .into());
+        }
         // A retry of a change already applied: its first answer, nothing runs again.
         let created = ws.applied_created(&client, seq)?;
         let applied = earlier
             .and_then(|v| serde_json::from_value(v["applied"].clone()).ok())
             .or_else(|| request.change.applied_from(&created));
-        return Ok(ChangeReply { applied, position: ws.feed_position()?, repeated: true, created });
+        return Ok(ChangeReply {
+            applied,
+            position: ws.feed_position()?,
+            repeated: true,
+            created,
+            job: None,
+        });
     }
     // A change made offline is refused before anything else is said about it when what it
     // was based on has changed (the write checks it again, in its transaction).
@@ -82,6 +124,7 @@ fn apply_once(
             position: ws.feed_position()?,
             repeated: false,
             created: Vec::new(),
+            job: None,
         });
     }
     let who = ws.authenticate(session.member)?;
@@ -94,22 +137,38 @@ fn apply_once(
         seq,
         member: session.member,
         expect: request.expect,
+        fingerprint: Some(fingerprint.clone()),
     }));
     let invites = matches!(request.change, Change::MemberAdd { .. } | Change::PortalInvite { .. });
-    let mut applied = keel::changes::apply(ws, who, request.change)?;
+    let mut applied = keel::changes::apply_with_progress(ws, who, request.change, progress)?;
     if ws.applied_command(&client, seq)?.is_some() {
         if let Some(pause) = shared.pause_after_commit {
             eprintln!("keel-server: change {seq} of {client} committed; pausing");
             std::thread::sleep(pause);
         }
         // Kept without any invitation code: a one-time secret is shown once, never stored.
-        ws.remember_command_result(&client, seq, &serde_json::json!({ "applied": applied }))?;
+        ws.remember_command_result(
+            &client,
+            seq,
+            &serde_json::json!({ "applied": applied, "fingerprint": fingerprint }),
+        )?;
     }
     if invites {
         applied.invitation = invitation_for(shared, &applied)?;
     }
     let created = ws.applied_created(&client, seq)?;
-    Ok(ChangeReply { applied: Some(applied), position: ws.feed_position()?, repeated: false, created })
+    Ok(ChangeReply {
+        applied: Some(applied),
+        position: ws.feed_position()?,
+        repeated: false,
+        created,
+        job: None,
+    })
+}
+
+/// A digest of a change: what its number stands for on this server.
+fn fingerprint_of(change: &Change) -> String {
+    crate::secrets::sha256(&serde_json::to_string(change).unwrap_or_default())[..32].to_string()
 }
 
 /// The one-time code for whoever a change just brought in: a member added to the team, or
@@ -157,5 +216,6 @@ fn invite_again(
         position: ws.feed_position()?,
         repeated: false,
         created: Vec::new(),
+        job: None,
     })
 }

@@ -1,12 +1,12 @@
-//! Long commands: the files members send for imports, and jobs that report progress.
+//! Imports: the files members send for them, and the jobs that run them and report progress.
 
 use crate::accounts::Session;
 use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError};
-use crate::commands::run_command;
+use crate::changes::apply_once;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use keel::remote::protocol::{CommandReply, CommandRequest, JobReply, UploadReply};
+use keel::remote::protocol::{ChangeReply, ChangeRequest, JobReply, UploadReply};
 use keel::KeelError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -151,26 +151,29 @@ pub(crate) fn uploaded_file(
     }
 }
 
-/// Starts a long command as a job and answers at once with its id; a retry of the same
-/// command number gets the same job.
+/// Starts an import as a job and answers at once with its id; a retry of the same
+/// change number gets the same job. The import reads `upload` (the member's file, removed
+/// once the job ends) and writes on a connection of its own, a slice at a time, so the
+/// shared writer keeps serving other members' changes in between.
 pub(crate) fn start_job(
     shared: &AppState,
     session: Session,
-    request: CommandRequest,
-    upload: Option<PathBuf>,
-) -> Result<CommandReply, HttpError> {
+    request: ChangeRequest,
+    upload: PathBuf,
+) -> Result<ChangeReply, HttpError> {
     let id = format!("{}-{}", request.client_id, request.seq);
     let position = *shared.position.borrow();
+    let answer = |repeated: bool| ChangeReply {
+        applied: None,
+        position,
+        repeated,
+        created: Vec::new(),
+        job: Some(id.clone()),
+    };
     {
         let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
         if jobs.contains_key(&id) {
-            return Ok(CommandReply {
-                output: String::new(),
-                position,
-                repeated: true,
-                job: Some(id),
-                created: Vec::new(),
-            });
+            return Ok(answer(true));
         }
         let reply = JobReply {
             state: "running".into(),
@@ -179,6 +182,7 @@ pub(crate) fn start_job(
             output: String::new(),
             error: None,
             position,
+            applied: None,
         };
         // Finished jobs are kept for their members to read, up to a bound.
         if jobs.len() >= MAX_JOBS_KEPT {
@@ -189,35 +193,21 @@ pub(crate) fn start_job(
     let shared = shared.clone();
     let job_id = id.clone();
     std::thread::spawn(move || {
-        let (progress_shared, progress_id) = (shared.clone(), job_id.clone());
-        let sink = Box::new(move |done: u64, total: u64| {
-            let mut jobs = progress_shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(job) = jobs.get_mut(&progress_id) {
+        let mut progress = |done: u64, total: u64| {
+            let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(job) = jobs.get_mut(&job_id) {
                 job.reply.done = done;
                 job.reply.total = total;
             }
-        });
-        let outcome = keel::cli::with_progress(sink, || {
-            if upload.is_some() {
-                // An import writes on a connection of its own, a slice at a time, so the
-                // shared writer keeps serving other members' commands in between.
-                let mut ws = open_writer(&shared.db, shared.clock.clone())?;
+        };
+        let outcome =
+            open_writer(&shared.db, shared.clock.clone()).map_err(HttpError::from).and_then(|mut ws| {
                 ws.slice_imports(Some(IMPORT_SLICES));
-                return run_command(&shared, ws, &session, &request, upload.as_deref()).1;
-            }
-            let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let ws = match writer.take() {
-                Some(ws) => ws,
-                None => match open_writer(&shared.db, shared.clock.clone()) {
-                    Ok(ws) => ws,
-                    Err(e) => return Err(HttpError::from(e)),
-                },
-            };
-            let (ws, outcome) = run_command(&shared, ws, &session, &request, upload.as_deref());
-            *writer = Some(ws);
-            outcome
-        });
-        if let Some(dir) = upload.as_deref().and_then(std::path::Path::parent) {
+                let outcome = apply_once(&shared, &mut ws, &session, request, &mut progress);
+                ws.stamp_next_write(None);
+                outcome
+            });
+        if let Some(dir) = upload.parent() {
             let _ = std::fs::remove_dir_all(dir);
         }
         if let Ok(reply) = &outcome {
@@ -228,7 +218,7 @@ pub(crate) fn start_job(
             match outcome {
                 Ok(reply) => {
                     job.reply.state = "done".into();
-                    job.reply.output = reply.output;
+                    job.reply.applied = reply.applied;
                     job.reply.position = reply.position;
                     job.reply.done = job.reply.total;
                 }
@@ -239,7 +229,7 @@ pub(crate) fn start_job(
             }
         }
     });
-    Ok(CommandReply { output: String::new(), position, repeated: false, job: Some(id), created: Vec::new() })
+    Ok(answer(false))
 }
 
 /// Where a job stands; only the member who started it may ask.

@@ -5,7 +5,6 @@
 mod accounts;
 mod app;
 mod changes;
-mod commands;
 mod jobs;
 mod limiter;
 mod portal;

@@ -211,3 +211,45 @@ impl TargetForm {
         })
     }
 }
+
+/// Where an import's file is: a path on the machine that applies the change, or, for a
+/// team server, the name its upload was kept under (a server never reads a path it is sent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ImportFile {
+    Path(String),
+    Upload(String),
+}
+
+/// An import as typed: what the file holds (`deals`, `accounts`, `contacts`), its own name
+/// (kept in the import's record), and how to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportForm {
+    pub kind: String,
+    pub file_name: String,
+    /// Report what would be created, updated and rejected; keep nothing.
+    pub dry_run: bool,
+    /// Refuse the whole file if any row is bad.
+    pub strict: bool,
+    /// `Column=field` (or `Column=` to ignore it), or `stage:Label=Stage`.
+    pub maps: Vec<String>,
+    /// `auto`, `mdy` or `dmy`.
+    pub date_order: String,
+    /// Currency of amounts the file gives without one.
+    pub currency: Option<String>,
+}
+
+impl Default for ImportForm {
+    fn default() -> ImportForm {
+        ImportForm {
+            kind: "deals".into(),
+            file_name: String::new(),
+            dry_run: false,
+            strict: false,
+            maps: Vec::new(),
+            date_order: "auto".into(),
+            currency: None,
+        }
+    }
+}

@@ -97,7 +97,7 @@ impl Change {
             | Change::MemberDeactivate { .. }
             | Change::MemberInvite { .. } => Area::Team,
             Change::StageUpdate { .. } | Change::PocBounds { .. } => Area::PipelineSettings,
-            Change::ImportRevert { .. } => Area::Imports,
+            Change::Import { .. } | Change::ImportRevert { .. } => Area::Imports,
         }
     }
 

@@ -17,9 +17,10 @@ mod submit;
 mod workspace;
 
 pub use forms::{
-    AccountForm, AccountUpdateForm, ActivityUpdateForm, BantForm, PartnerForm, PocForm, TargetForm,
+    AccountForm, AccountUpdateForm, ActivityUpdateForm, BantForm, ImportFile, ImportForm, PartnerForm,
+    PocForm, TargetForm,
 };
-pub use submit::{submit, Submitted};
+pub use submit::{submit, submit_with_progress, Submitted};
 
 use crate::domain::{
     AccountId, ActivityId, ContactId, DealId, ImportBatchId, LedgerEntryId, OnboardingPlanId, PartnerId,
@@ -242,6 +243,11 @@ pub enum Change {
         min_days: u32,
         max_days: u32,
     },
+    /// An import of a file: online only, and on a team copy sent with its file, run as a job.
+    Import {
+        file: ImportFile,
+        form: ImportForm,
+    },
     ImportRevert {
         batch: ImportBatchId,
     },
@@ -303,6 +309,7 @@ pub enum Outcome {
     Stage(crate::store::stages::Stage),
     Settings(crate::services::Settings),
     Reverted(crate::services::import::RevertReport),
+    Imported(crate::services::import::ImportReport),
 }
 
 impl Outcome {
@@ -337,8 +344,22 @@ fn not_here(change: &Change) -> crate::KeelError {
     crate::KeelError::Schema(format!("{} is not applied here", change.summary()))
 }
 
-/// Applies a change as `who`, in one transaction (each service call writes once).
+/// Applies a change as `who`, in one transaction (each service call writes once; a long
+/// import on a team server in slices it commits one after another).
 pub fn apply(ws: &mut Workspace, who: Principal, change: Change) -> Result<Applied> {
+    apply_with_progress(ws, who, change, &mut |_, _| {})
+}
+
+/// [`apply`], telling `progress` (done, total) how far a long change (an import) has come.
+pub fn apply_with_progress(
+    ws: &mut Workspace,
+    who: Principal,
+    change: Change,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Applied> {
+    if let Change::Import { file, form } = change {
+        return workspace::import(ws, who, file, form, progress);
+    }
     match change.area() {
         Area::FieldWork => field_work::apply(ws, who, change),
         Area::Partners | Area::Registrations | Area::Revenue | Area::Payouts => {

@@ -1,8 +1,8 @@
 //! The workspace's own changes: the team, the pipeline's stages and settings, merging
 //! accounts and undoing an import. Online only.
 
-use super::{Applied, Change, Outcome};
-use crate::domain::{AeSegment, Role};
+use super::{Applied, Change, ImportFile, ImportForm, Outcome};
+use crate::domain::{AeSegment, ImportKind, Role};
 use crate::money::BasisPoints;
 use crate::services::policy::Principal;
 use crate::services::{duplicates, import, pipeline, team, Workspace};
@@ -67,4 +67,31 @@ pub(super) fn apply(ws: &mut Workspace, who: Principal, change: Change) -> Resul
         }
         other => return Err(super::not_here(&other)),
     })
+}
+
+/// An import of a file on this machine (a team server has put its upload's path here).
+pub(super) fn import(
+    ws: &mut Workspace,
+    who: Principal,
+    file: ImportFile,
+    form: ImportForm,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Applied> {
+    let ImportFile::Path(path) = file else {
+        return Err(KeelError::NotAllowed("an uploaded file is read by the team server that kept it".into()));
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|source| KeelError::Io { context: format!("reading {path}"), source })?;
+    let kind = ImportKind::parse("kind", &form.kind)?;
+    let options = import::ImportOptions {
+        dry_run: form.dry_run,
+        strict: form.strict,
+        maps: form.maps,
+        date_order: import::DateOrder::parse_choice("date-order", &form.date_order)?,
+        default_currency: form.currency,
+    };
+    let report = import::run(ws, who, kind, &form.file_name, &bytes, &options, &mut |p| {
+        progress(p.done as u64, p.total as u64)
+    })?;
+    Ok(Applied::with("import_batches", report.batch.map_or(0, |b| b.0), Outcome::Imported(report)))
 }

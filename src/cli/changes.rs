@@ -56,6 +56,14 @@ pub fn change_from_line(ws: &Workspace, args: &[String]) -> Result<Option<Change
     let cli = Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned())).map_err(
         |e| KeelError::invalid("command", e.to_string().lines().next().unwrap_or_default().to_string()),
     )?;
+    // `--db` as typed: the environment's KEEL_DB would fill `cli.db` in on its own.
+    let names_a_file = args.iter().any(|a| a == "--db" || a.starts_with("--db="));
+    if names_a_file || cli.as_user.is_some() {
+        return Err(KeelError::invalid(
+            "command",
+            "a change here is made on this copy, as its member: --db and --as are refused",
+        ));
+    }
     change_of(ws, &cli.command)
 }
 

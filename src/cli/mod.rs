@@ -1,13 +1,6 @@
 //! The `keel` command-line tool: parses arguments, resolves names to ids, calls
 //! the core services and prints the result (a table, or JSON with `--json`).
 
-/// Inside the CLI, printing goes through [`output::emit`], so the team server can
-/// collect a command's output for the member who sent it.
-macro_rules! println {
-    () => { $crate::cli::output::emit(String::new()) };
-    ($($arg:tt)*) => { $crate::cli::output::emit(format!($($arg)*)) };
-}
-
 mod changes;
 pub mod offline;
 mod output;
@@ -155,18 +148,13 @@ pub(crate) struct Ctx {
     pub ws: Workspace,
     pub json: bool,
     pub as_user: Option<String>,
-    /// Set by the team server: the member its session authenticated, whatever else.
-    pub acting: Option<crate::domain::TeamMemberId>,
 }
 
 impl Ctx {
-    /// Who this command acts for: the server's session's member, else `--as` or the
-    /// workspace's current user (the copy's own member in a team workspace).
+    /// Who this command acts for: `--as` or the workspace's current user (the copy's own
+    /// member in a team workspace).
     pub fn principal(&self) -> Result<crate::services::policy::Principal> {
-        match self.acting {
-            Some(member) => crate::services::policy::authenticate(self.ws.conn(), member),
-            None => self.ws.principal(self.as_user.as_deref()),
-        }
+        self.ws.principal(self.as_user.as_deref())
     }
 }
 
@@ -217,77 +205,8 @@ fn execute(cli: Cli) -> Result<()> {
             "a team workspace acts as the member who joined it on this machine: --as is refused".into(),
         ));
     }
-    let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user, acting: None };
-    let json = ctx.json;
-    match dispatch(&mut ctx, &path, cli.command) {
-        // A change on a team workspace's copy: the server runs the same command as the
-        // signed-in member, and the copy catches up before the answer is shown.
-        Err(KeelError::ReplicaWrite) => team_link::forward(&mut ctx.ws, forwarded_args(), json),
-        other => other,
-    }
-}
-
-/// The arguments as typed, less the local file (the server has its own).
-fn forwarded_args() -> Vec<String> {
-    let mut args = std::env::args().skip(1);
-    let mut kept = Vec::new();
-    while let Some(arg) = args.next() {
-        if arg == "--db" {
-            args.next();
-        } else if !arg.starts_with("--db=") {
-            kept.push(arg);
-        }
-    }
-    kept
-}
-
-/// Where an import's FILE stands in a command line (see [`team_link::file_position`]).
-pub fn import_file_position(args: &[String]) -> Option<usize> {
-    team_link::file_position(args)
-}
-
-/// Runs a member's import on the team server's workspace, as that member, and returns
-/// what it printed. Every other change travels as a typed change (`POST /v1/changes`):
-/// this takes an import of the file the member uploaded, and nothing else.
-pub fn run_for_member(
-    ws: Workspace,
-    member: crate::domain::TeamMemberId,
-    args: &[String],
-    upload: Option<&std::path::Path>,
-) -> (Workspace, Result<String>) {
-    let parsed = Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
-        .map_err(|e| {
-            KeelError::invalid("command", e.to_string().lines().next().unwrap_or_default().to_string())
-        });
-    let cli = match parsed {
-        Ok(cli) => cli,
-        Err(e) => return (ws, Err(e)),
-    };
-    // An allow-list: an import that reads the file the member uploaded and writes no
-    // file of its own.
-    let refused = match &cli.command {
-        Command::Import(cmd) => !transfer::server_may_run(cmd, upload),
-        _ => true,
-    };
-    // `--db` as typed, not `cli.db`: the server's own KEEL_DB would fill that in.
-    let names_a_file = args.iter().any(|a| a == "--db" || a.starts_with("--db="));
-    if names_a_file || cli.as_user.is_some() || refused {
-        return (
-            ws,
-            Err(KeelError::NotAllowed(
-                "the team server runs imports here, as the member signed in; every other change is a typed change (POST /v1/changes)".into(),
-            )),
-        );
-    }
-    let mut ctx = Ctx { ws, json: cli.json, as_user: None, acting: Some(member) };
-    let path = std::path::PathBuf::new();
-    let (result, printed) = output::captured(|| dispatch(&mut ctx, &path, cli.command));
-    (ctx.ws, result.map(|()| printed))
-}
-
-/// Runs `f` (a command run by [`run_for_member`]) with its progress reported to `sink`.
-pub fn with_progress<T>(sink: output::ProgressSink, f: impl FnOnce() -> T) -> T {
-    output::with_progress(sink, f)
+    let mut ctx = Ctx { ws, json: cli.json, as_user: cli.as_user };
+    dispatch(&mut ctx, &path, cli.command)
 }
 
 fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<()> {

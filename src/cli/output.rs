@@ -3,63 +3,6 @@
 use crate::money::Money;
 use crate::Result;
 use serde::Serialize;
-use std::cell::RefCell;
-
-thread_local! {
-    /// Set while the team server runs a member's command for them: what the command
-    /// prints is collected here and sent back instead of going to the server's stdout.
-    static CAPTURE: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// One line of the command's output (what `println!` means inside the CLI).
-pub fn emit(line: String) {
-    let captured = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
-        Some(buffer) => {
-            buffer.push_str(&line);
-            buffer.push('\n');
-            true
-        }
-        None => false,
-    });
-    if !captured {
-        std::println!("{line}");
-    }
-}
-
-/// Where a job's progress goes: rows done, rows in all.
-pub type ProgressSink = Box<dyn FnMut(u64, u64)>;
-
-thread_local! {
-    /// Set while the team server runs a long command as a job: progress goes there.
-    static PROGRESS: RefCell<Option<ProgressSink>> = const { RefCell::new(None) };
-}
-
-/// Reports progress to the job that runs this command, if one does; false otherwise.
-pub fn report_progress(done: u64, total: u64) -> bool {
-    PROGRESS.with(|p| match p.borrow_mut().as_mut() {
-        Some(sink) => {
-            sink(done, total);
-            true
-        }
-        None => false,
-    })
-}
-
-/// Runs `f` with its progress going to `sink`.
-pub fn with_progress<T>(sink: ProgressSink, f: impl FnOnce() -> T) -> T {
-    PROGRESS.with(|p| *p.borrow_mut() = Some(sink));
-    let value = f();
-    PROGRESS.with(|p| *p.borrow_mut() = None);
-    value
-}
-
-/// Runs `f`, collecting what it prints.
-pub fn captured<T>(f: impl FnOnce() -> T) -> (T, String) {
-    CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
-    let value = f();
-    let text = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
-    (value, text)
-}
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)

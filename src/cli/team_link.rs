@@ -4,9 +4,7 @@
 use super::{output, Ctx};
 use crate::clock::Clock;
 use crate::remote;
-use crate::services::Workspace;
 use crate::Result;
-use clap::Parser;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -181,69 +179,6 @@ fn shell_words(args: &[String]) -> String {
         .join(" ")
 }
 
-pub fn forward(ws: &mut Workspace, args: Vec<String>, json: bool) -> Result<()> {
-    let offline_refusal = |what: &'static str| {
-        move |e: crate::KeelError| match e {
-            crate::KeelError::Offline(why) => super::offline::refusal(what, &why),
-            other => other,
-        }
-    };
-    match long_command(&args)? {
-        LongCommand::Import(file) => {
-            print!("{}", forward_import(ws, args, &file, json).map_err(offline_refusal("imports"))?);
-            Ok(())
-        }
-        // Every other change is typed and goes through `submit`; nothing else is sent.
-        LongCommand::No => Err(crate::KeelError::NotAllowed(
-            "this command changes nothing the team server takes from a copy".into(),
-        )),
-    }
-}
-
-enum LongCommand {
-    Import(std::path::PathBuf),
-    No,
-}
-
-/// Which commands run as jobs on the server: imports, which send their file along.
-fn long_command(args: &[String]) -> Result<LongCommand> {
-    let Ok(cli) = super::Cli::try_parse_from(std::iter::once("keel".to_string()).chain(args.iter().cloned()))
-    else {
-        return Ok(LongCommand::No);
-    };
-    Ok(match &cli.command {
-        super::Command::Import(cmd) => {
-            super::transfer::file_to_send(cmd)?.map_or(LongCommand::No, LongCommand::Import)
-        }
-        _ => LongCommand::No,
-    })
-}
-
-/// Sends an import's file and runs it as a job, showing its progress as a local import does.
-fn forward_import(ws: &mut Workspace, args: Vec<String>, file: &Path, json: bool) -> Result<String> {
-    let mut args = args;
-    let at =
-        file_position(&args).ok_or_else(|| crate::KeelError::invalid("file", "give the file to import"))?;
-    args[at] = remote::protocol::UPLOAD_ARG.to_string();
-    let show_bar = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut bar = |done: u64, total: u64| {
-        if show_bar && total > 0 {
-            let filled = (done * 30 / total) as usize;
-            eprint!("\r[{}{}] {done}/{total} rows", "#".repeat(filled), " ".repeat(30 - filled));
-            if done == total {
-                eprintln!();
-            }
-        }
-    };
-    remote::forward_job(ws, args, Some(file), json, &mut bar)
-}
-
-/// Where the import's FILE stands in a command line, as the command's own definition
-/// reads it (a flag's value that happens to equal the path is left alone).
-pub(crate) fn file_position(args: &[String]) -> Option<usize> {
-    super::offline::position_of(args, "import", "file")
-}
-
 /// `keel team machines`: the machines that joined (a sales leader sees the team's).
 pub fn machines(ctx: &mut Ctx) -> Result<()> {
     let remote = remote::Remote::connect(&mut ctx.ws)?;
@@ -305,22 +240,4 @@ pub fn leave(ctx: &mut Ctx) -> Result<()> {
     }
     println!("This machine ({machine}) has left the team. The copy stays readable here.");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::file_position;
-
-    fn line(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| w.to_string()).collect()
-    }
-
-    #[test]
-    fn the_import_file_is_found_where_the_parser_read_it_not_where_its_text_first_appears() {
-        let args = line(&["import", "deals", "--map", "deals.csv", "deals.csv", "--dry-run"]);
-        assert_eq!(file_position(&args), Some(4), "a mapping that spells the path is not the file");
-        let args = line(&["--json", "import", "contacts", "people.xlsx"]);
-        assert_eq!(file_position(&args), Some(3));
-        assert_eq!(file_position(&line(&["deal", "add", "--name", "x.csv"])), None);
-    }
 }

@@ -2,10 +2,10 @@
 
 use super::changes::answer;
 use super::{output, require_init, Ctx};
-use crate::changes::{Change, Outcome};
+use crate::changes::{Change, ImportFile, ImportForm, Outcome};
 use crate::domain::{ImportBatchId, ImportKind};
 use crate::services::export::{self, ExportFormat, ExportKind};
-use crate::services::import::{self, DateOrder, ImportOptions, ImportProgress, ImportReport, RowAction};
+use crate::services::import::{self, DateOrder, ImportOptions, ImportReport, RowAction};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -93,6 +93,11 @@ fn export_files(path: &Path) -> Result<import::salesforce::ExportFiles> {
 }
 
 fn import_salesforce(ctx: &mut Ctx, args: SalesforceArgs) -> Result<()> {
+    if ctx.ws.is_replica() && !args.dry_run {
+        return Err(KeelError::NotAllowed(
+            "a Salesforce Data Export cannot be imported into a team workspace yet: import its files one by one".into(),
+        ));
+    }
     let who = ctx.principal()?;
     let files = export_files(&args.path)?;
     let options = ImportOptions {
@@ -159,33 +164,44 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCommand) -> Result<()> {
             return Ok(());
         }
     };
-    let who = ctx.principal()?;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| KeelError::Io { context: format!("reading {}", args.file.display()), source: e })?;
-    let options = ImportOptions {
+    if args.rejects.is_some() && ctx.ws.is_replica() && !args.dry_run {
+        return Err(KeelError::NotAllowed(
+            "in a team workspace an import cannot write a rejects file yet: its report lists each rejected row".into(),
+        ));
+    }
+    let file_name =
+        args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into());
+    let form = ImportForm {
+        kind: kind.as_str().to_string(),
+        file_name,
         dry_run: args.dry_run,
         strict: args.strict,
         maps: args.maps,
-        date_order: DateOrder::parse_choice("date-order", &args.date_order)?,
-        default_currency: args.currency,
+        date_order: args.date_order,
+        currency: args.currency,
     };
-    let file_name =
-        args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into());
+    let change = Change::Import { file: ImportFile::Path(args.file.to_string_lossy().into_owned()), form };
     let show_bar = std::io::stderr().is_terminal() && !ctx.json;
-    let mut bar = |p: ImportProgress| {
-        if output::report_progress(p.done as u64, p.total as u64) {
-            return;
-        }
-        if show_bar && p.total > 0 {
+    let mut bar = |done: u64, total: u64| {
+        if show_bar && total > 0 {
             let width = 30;
-            let filled = p.done * width / p.total;
-            eprint!("\r[{}{}] {}/{} rows", "#".repeat(filled), " ".repeat(width - filled), p.done, p.total);
-            if p.done == p.total {
+            let filled = (done * width / total) as usize;
+            eprint!("\r[{}{}] {done}/{total} rows", "#".repeat(filled), " ".repeat(width as usize - filled));
+            if done == total {
                 eprintln!();
             }
         }
     };
-    let report = import::run(&mut ctx.ws, who, kind, &file_name, &bytes, &options, &mut bar)?;
+    let who = ctx.principal()?;
+    // A dry run writes nothing: it reads this workspace (a team copy holds what the server does).
+    let applied = if args.dry_run {
+        crate::changes::apply_with_progress(&mut ctx.ws, who, change, &mut bar)?
+    } else {
+        crate::changes::submit_with_progress(&mut ctx.ws, who, change, &mut bar)?.applied
+    };
+    let Outcome::Imported(report) = applied.outcome else {
+        return Err(super::changes::unexpected(&applied.outcome));
+    };
     if let Some(path) = &args.rejects {
         write_rejects(path, &report)?;
     }
@@ -216,8 +232,11 @@ fn print_report(report: &ImportReport, rejects: Option<&Path>) {
         .filter(|c| c.field.is_none() && !c.column.is_empty())
         .map(|c| c.column.as_str())
         .collect();
-    let used: Vec<String> =
-        report.columns.iter().filter_map(|c| c.field.map(|f| format!("{} → {f}", c.column))).collect();
+    let used: Vec<String> = report
+        .columns
+        .iter()
+        .filter_map(|c| c.field.as_ref().map(|f| format!("{} → {f}", c.column)))
+        .collect();
     println!("  columns: {}", used.join(", "));
     if !ignored.is_empty() {
         println!("  ignored: {}", ignored.join(", "));
@@ -324,37 +343,4 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Whether the team server may run this import command: one that reads exactly `upload`
-/// (the file the member sent) and writes no file of its own, or a revert or a listing.
-pub(crate) fn server_may_run(cmd: &ImportCommand, upload: Option<&Path>) -> bool {
-    match cmd {
-        ImportCommand::Deals(args) | ImportCommand::Accounts(args) | ImportCommand::Contacts(args) => {
-            upload.is_some_and(|u| args.file == u) && args.rejects.is_none()
-        }
-        // A revert is a typed change; a listing is a read, on the copy.
-        ImportCommand::Revert { .. } | ImportCommand::List { .. } | ImportCommand::Salesforce(_) => false,
-    }
-}
-
-/// What an import command typed on a team workspace's copy sends along: the file it
-/// reads (None for a revert), or why it cannot go to the server yet.
-pub(crate) fn file_to_send(cmd: &ImportCommand) -> Result<Option<PathBuf>> {
-    match cmd {
-        ImportCommand::Deals(args) | ImportCommand::Accounts(args) | ImportCommand::Contacts(args) => {
-            if args.rejects.is_some() {
-                return Err(KeelError::NotAllowed(
-                    "in a team workspace an import cannot write a rejects file yet: its report lists each rejected row"
-                        .into(),
-                ));
-            }
-            Ok(Some(args.file.clone()))
-        }
-        ImportCommand::Salesforce(_) => Err(KeelError::NotAllowed(
-            "a Salesforce Data Export cannot be imported into a team workspace yet: import its files one by one"
-                .into(),
-        )),
-        ImportCommand::Revert { .. } | ImportCommand::List { .. } => Ok(None),
-    }
 }

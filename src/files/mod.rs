@@ -20,7 +20,7 @@ pub struct Row {
 }
 
 /// How a file was read, for the import report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "format", rename_all = "snake_case")]
 pub enum FileFormat {
     Csv {

@@ -14,8 +14,7 @@ use crate::services::Workspace;
 use crate::store::feed::TeamLink;
 use crate::{ErrorBody, KeelError, Result};
 use protocol::{
-    ChangeReply, ChangeRequest, CommandReply, CommandRequest, FeedPage, JobReply, JoinRequest, SessionReply,
-    SignInRequest, UploadReply,
+    ChangeReply, ChangeRequest, FeedPage, JobReply, JoinRequest, SessionReply, SignInRequest, UploadReply,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -309,13 +308,16 @@ impl Remote {
         &self.session.client_id
     }
 
-    /// Sends a file a command will read (an import's), once; returns its name on the server.
-    pub fn upload(&self, file_name: &str, bytes: &[u8]) -> Result<String> {
+    /// Sends a file a change will read (an import's), once, as it is read from disk (never
+    /// held whole in memory); returns its name on the server.
+    pub fn upload(&self, file_name: &str, path: &Path) -> Result<String> {
+        let file = std::fs::File::open(path)
+            .map_err(|source| KeelError::Io { context: format!("reading {}", path.display()), source })?;
         let reply = self
             .stamp(self.agent.post(format!("{}/v1/uploads", self.base)))
             .header("Authorization", format!("Bearer {}", self.token))
             .header(protocol::FILE_NAME_HEADER, file_name)
-            .send(bytes)
+            .send(file)
             .map_err(|e| offline(&self.base, e))?;
         Ok(answer::<UploadReply>(reply, &self.base)?.upload)
     }
@@ -330,13 +332,8 @@ impl Remote {
         answer(self.get(&format!("/v1/feed?after={after}&limit={FEED_PAGE}"))?, &self.base)
     }
 
-    /// Sends one command; a lost reply or a restarting server is retried with the same
+    /// Sends one change; a lost reply or a restarting server is retried with the same
     /// number, which the server applies once.
-    pub fn command(&self, request: &CommandRequest) -> Result<CommandReply> {
-        self.post_once("/v1/commands", request)
-    }
-
-    /// Sends one typed change, retried like [`Remote::command`].
     pub fn change(&self, request: &ChangeRequest) -> Result<ChangeReply> {
         self.post_once("/v1/changes", request)
     }
@@ -485,63 +482,6 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
         return Err(e);
     }
     Ok((Workspace::open_existing(dest, clock)?, session))
-}
-
-/// Sends a long command (an import of `file`, which `args` name as
-/// [`protocol::UPLOAD_ARG`], or a payout run) to run as a job on the server, follows its
-/// progress, then catches the copy up. Returns what the command printed on the server.
-pub fn forward_job(
-    ws: &mut Workspace,
-    args: Vec<String>,
-    file: Option<&Path>,
-    json: bool,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<String> {
-    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
-    let remote = Remote::connect(ws)?;
-    let upload = match file {
-        Some(file) => {
-            let bytes = std::fs::read(file)
-                .map_err(|source| KeelError::Io { context: format!("reading {}", file.display()), source })?;
-            let name =
-                file.file_name().map_or_else(|| "upload".to_string(), |n| n.to_string_lossy().into_owned());
-            Some(remote.upload(&name, &bytes)?)
-        }
-        None => None,
-    };
-    let seq = ws.take_command_seq()?;
-    let request = CommandRequest {
-        client_id: link.client_id.clone(),
-        seq,
-        args,
-        json,
-        upload,
-        background: true,
-        expect: Vec::new(),
-    };
-    let reply = remote.command(&request)?;
-    let output = match reply.job {
-        Some(id) => loop {
-            let job = remote.job(&id)?;
-            progress(job.done, job.total);
-            match job.state.as_str() {
-                "running" => std::thread::sleep(Duration::from_millis(250)),
-                "failed" => {
-                    let body = job.error.unwrap_or_else(|| ErrorBody {
-                        code: "storage".into(),
-                        field: None,
-                        message: "the job failed".into(),
-                        details: Vec::new(),
-                    });
-                    return Err(KeelError::from_body(body));
-                }
-                _ => break job.output,
-            }
-        },
-        None => reply.output,
-    };
-    sync(ws, &remote)?;
-    Ok(output)
 }
 
 #[cfg(test)]

@@ -37,7 +37,8 @@ pub struct SyncReport {
 /// Why a change kept by a Keel from before typed changes is not sent: it could not be
 /// read as one (see `typed::upgrade_queued_lines`).
 const UNREADABLE: &str =
-    "this change was kept by an older Keel and cannot be read as a change any more: discard it and make it again";
+    "this change was kept by an older Keel as a command this Keel does not send (not one a \
+     copy makes offline, or naming another file or member): discard it and make it again";
 
 /// How a queued change names a record an earlier queued change created.
 const PLACEHOLDER: &str = "@new:";
@@ -119,10 +120,8 @@ pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport
         };
         match remote.change(&request).map(|reply| reply.created) {
             Ok(created) => {
-                let reply =
-                    super::protocol::ChangeReply { applied: None, position: 0, repeated: false, created };
-                ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &reply.created))?;
-                report.renamed.extend(outbox::pairs(&entry.created, &reply.created));
+                ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &created))?;
+                report.renamed.extend(outbox::pairs(&entry.created, &created));
                 report.sent += 1;
             }
             Err(KeelError::Offline(why)) => return Ok(Some(why)),
@@ -202,7 +201,7 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
     };
     let kept = serde_json::to_value(TypedLine { change: change.clone(), named: Vec::new() })
         .map_err(|e| KeelError::Schema(e.to_string()))?;
-    match super::typed::send(ws, change) {
+    match super::typed::send(ws, change, &mut |_, _| {}) {
         Ok(sent) => {
             ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
             Ok(sent)

@@ -53,25 +53,6 @@ pub struct SessionReply {
     pub schema_version: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommandRequest {
-    pub client_id: String,
-    pub seq: i64,
-    /// The command as typed (`deal move 12 --stage …`), without the local file.
-    pub args: Vec<String>,
-    pub json: bool,
-    /// A file sent beforehand (`POST /v1/uploads`); the argument `@upload` stands for it.
-    #[serde(default)]
-    pub upload: Option<String>,
-    /// Run as a job: the reply names it at once, `GET /v1/jobs/ID` follows it.
-    #[serde(default)]
-    pub background: bool,
-    /// For a change made offline: the values it was based on; the server refuses it
-    /// (`conflict`, naming the field) when someone has changed one since.
-    #[serde(default)]
-    pub expect: Vec<crate::store::outbox::Expectation>,
-}
-
 /// A member's change, typed (`POST /v1/changes`): the server applies it as the session's
 /// member, once per (machine, number).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,7 +61,8 @@ pub struct ChangeRequest {
     pub client_id: String,
     pub seq: i64,
     pub change: crate::changes::Change,
-    /// For a change made offline: the values it was based on (see [`CommandRequest::expect`]).
+    /// For a change made offline: the values it was based on; the server refuses it
+    /// (`conflict`, naming the field) when someone has changed one since.
     #[serde(default)]
     pub expect: Vec<crate::store::outbox::Expectation>,
 }
@@ -97,10 +79,11 @@ pub struct ChangeReply {
     /// The records the change created, `[table, id]` in order.
     #[serde(default)]
     pub created: Vec<crate::store::outbox::Created>,
+    /// For a change the server runs as a job (an import): its id, answered at once;
+    /// `GET /v1/jobs/ID` follows it.
+    #[serde(default)]
+    pub job: Option<String>,
 }
-
-/// The argument that stands for the uploaded file in a command.
-pub const UPLOAD_ARG: &str = "@upload";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadReply {
@@ -116,22 +99,9 @@ pub struct JobReply {
     pub output: String,
     pub error: Option<crate::ErrorBody>,
     pub position: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommandReply {
-    pub output: String,
-    /// The feed position once the command was applied.
-    pub position: i64,
-    /// True when this command number had been applied before (a retry).
-    pub repeated: bool,
-    /// For a command run as a job: its id.
+    /// What a change run as a job came to, once done.
     #[serde(default)]
-    pub job: Option<String>,
-    /// The records the command created, `[table, id]` in order (a copy that made the
-    /// change offline learns their ids from this).
-    #[serde(default)]
-    pub created: Vec<crate::store::outbox::Created>,
+    pub applied: Option<crate::changes::Applied>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

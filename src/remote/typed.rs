@@ -7,7 +7,7 @@
 use super::outbox::{not_synced_record, SyncReport};
 use super::protocol::ChangeRequest;
 use super::Remote;
-use crate::changes::{apply, Applied, Change, Submitted};
+use crate::changes::{apply, Applied, Change, ImportFile, ImportForm, Submitted};
 use crate::services::{QueuedChange, Workspace};
 use crate::store::outbox;
 use crate::{KeelError, Result};
@@ -167,7 +167,10 @@ pub fn queue(ws: &mut Workspace, change: Change, seq: Option<i64>, why: &str) ->
 /// Sends a change made on this machine to the server, after the changes waiting before
 /// it, then catches the copy up so it shows here at once. When the server cannot be
 /// reached, a change that may wait is applied here and queued instead.
-pub fn send(ws: &mut Workspace, change: Change) -> Result<Submitted> {
+pub fn send(ws: &mut Workspace, change: Change, progress: &mut dyn FnMut(u64, u64)) -> Result<Submitted> {
+    if let Change::Import { file, form } = change {
+        return send_import(ws, file, form, progress);
+    }
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
     let remote = match Remote::connect(ws) {
         Ok(remote) => remote,
@@ -195,9 +198,65 @@ pub fn send(ws: &mut Workspace, change: Change) -> Result<Submitted> {
                 reply.applied.ok_or_else(|| KeelError::Schema("the server applied nothing".into()))?;
             Ok(Submitted { applied, queued: false })
         }
-        Err(KeelError::Offline(why)) => queue(ws, change, Some(seq), &why),
+        Err(KeelError::Offline(why)) if change.may_queue() => queue(ws, change, Some(seq), &why),
+        // Sent, and no answer came: the server may have made it before it went away.
+        Err(KeelError::Offline(why)) => Err(KeelError::Offline(format!(
+            "the team server stopped answering once this change was sent ({why}): it may have been made. \
+             Catch up with `keel sync` when it answers, and look before making it again"
+        ))),
         Err(e) => Err(e),
     }
+}
+
+/// An import made on this copy: its file goes to the server first (read as it is sent),
+/// then the import runs there as a job, followed until it ends, after the changes waiting
+/// here; the copy then catches up. Never made offline.
+fn send_import(
+    ws: &mut Workspace,
+    file: ImportFile,
+    form: ImportForm,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Submitted> {
+    let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    let offline = |why: &str| crate::cli::offline::refusal("imports", why);
+    let remote = Remote::connect(ws).map_err(|e| match e {
+        KeelError::Offline(why) => offline(&why),
+        other => other,
+    })?;
+    let mut report = SyncReport::default();
+    if let Some(why) = super::outbox::flush(ws, &remote, &mut report)? {
+        return Err(offline(&why));
+    }
+    let upload = match file {
+        ImportFile::Path(path) => remote.upload(&form.file_name, std::path::Path::new(&path))?,
+        ImportFile::Upload(name) => name,
+    };
+    let seq = ws.take_command_seq()?;
+    let change = Change::Import { file: ImportFile::Upload(upload), form };
+    let request = ChangeRequest { client_id: link.client_id, seq, change, expect: Vec::new() };
+    let reply = remote.change(&request)?;
+    let applied = match reply.job {
+        Some(id) => loop {
+            let job = remote.job(&id)?;
+            progress(job.done, job.total);
+            match job.state.as_str() {
+                "running" => std::thread::sleep(std::time::Duration::from_millis(250)),
+                "failed" => {
+                    return Err(KeelError::from_body(job.error.unwrap_or_else(|| crate::ErrorBody {
+                        code: "storage".into(),
+                        field: None,
+                        message: "the import failed on the team server".into(),
+                        details: Vec::new(),
+                    })))
+                }
+                _ => break job.applied,
+            }
+        },
+        None => reply.applied,
+    };
+    super::sync(ws, &remote)?;
+    let applied = applied.ok_or_else(|| KeelError::Schema("the team server answered no import".into()))?;
+    Ok(Submitted { applied, queued: false })
 }
 
 /// A change made against this copy, with the records it names that were made offline

@@ -391,15 +391,19 @@ pub fn record_applied(
     member: crate::domain::TeamMemberId,
     at: DateTime<Utc>,
     created: &[super::outbox::Created],
+    fingerprint: Option<&str>,
 ) -> Result<()> {
+    let result = fingerprint.map(|f| serde_json::json!({ "fingerprint": f }).to_string());
     conn.execute(
-        "INSERT INTO applied_commands (client_id, seq, member_id, applied_at, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO applied_commands (client_id, seq, member_id, applied_at, created, result)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             client_id,
             seq,
             member,
             super::instant_text(at),
-            serde_json::to_string(created).unwrap_or_else(|_| "[]".into())
+            serde_json::to_string(created).unwrap_or_else(|_| "[]".into()),
+            result
         ],
     )?;
     Ok(())

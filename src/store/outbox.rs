@@ -15,6 +15,7 @@ use std::collections::HashSet;
 /// A value a queued change was based on: the server refuses the change when the field
 /// holds something else by the time it arrives (someone changed it meanwhile).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Expectation {
     pub table: String,
     /// The record's id; for a table keyed otherwise (a deal's BANT, its checklist items),

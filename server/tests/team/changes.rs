@@ -266,3 +266,18 @@ fn every_kind_of_change_made_through_the_server_equals_the_same_made_alone() {
     }
     assert_eq!(replicated(&copy), server, "the leader's copy caught up with the server");
 }
+
+/// The server applies changes through the core's `apply`, never the command line: no
+/// file of it names the CLI (its grammar, its runner, its printing).
+#[test]
+fn the_server_never_calls_the_command_line() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("server sources") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        assert!(!text.contains("keel::cli"), "{} uses the CLI", path.display());
+        read += 1;
+    }
+    assert!(read > 5, "read the server's sources in {}", dir.display());
+}

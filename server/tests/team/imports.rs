@@ -70,34 +70,24 @@ fn a_member_cannot_use_another_members_upload_or_see_their_job() {
     let name = upload["upload"].as_str().expect("name").to_string();
     assert!(name.ends_with("/passwd") && !name.contains(".."), "the name is the file's own: {name}");
 
-    let mut reply = http()
-        .post(format!("{}/v1/commands", team.url))
-        .header("Authorization", format!("Bearer {pm_token}"))
-        .send_json(serde_json::json!({"client_id": pm_client, "seq": 1, "json": true, "upload": name,
-            "background": true, "args": ["import", "deals", "@upload"]}))
-        .expect("command");
-    assert_eq!(reply.status().as_u16(), 404, "{:?}", reply.body_mut().read_to_string());
-    for guess in ["../team.db", "1-00/../../team.db", "x/y"] {
-        let status = http()
-            .post(format!("{}/v1/commands", team.url))
+    let import = |seq: i64, file: serde_json::Value| {
+        let mut reply = http()
+            .post(format!("{}/v1/changes", team.url))
             .header("Authorization", format!("Bearer {pm_token}"))
-            .send_json(serde_json::json!({"client_id": pm_client, "seq": 2, "json": true, "upload": guess,
-                "args": ["import", "deals", "@upload"]}))
-            .expect("command")
-            .status()
-            .as_u16();
-        assert_eq!(status, 404, "{guess}");
+            .send_json(serde_json::json!({"client_id": pm_client, "seq": seq,
+                "change": {"change": "import", "file": file, "form": {"kind": "deals", "file_name": "x.csv"}}}))
+            .expect("change");
+        let status = reply.status().as_u16();
+        (status, reply.body_mut().read_json::<serde_json::Value>().unwrap_or_default())
+    };
+    let (status, answer) = import(1, serde_json::json!({"upload": name}));
+    assert_eq!(status, 404, "another member's upload: {answer}");
+    for (seq, guess) in [(2, "../team.db"), (3, "1-00/../../team.db"), (4, "x/y")] {
+        assert_eq!(import(seq, serde_json::json!({"upload": guess})).0, 404, "{guess}");
     }
-    // An import naming a path on the server instead of an upload: refused.
-    let status = http()
-        .post(format!("{}/v1/commands", team.url))
-        .header("Authorization", format!("Bearer {pm_token}"))
-        .send_json(serde_json::json!({"client_id": pm_client, "seq": 3, "json": true,
-            "args": ["import", "deals", team.db.to_str().expect("utf-8")]}))
-        .expect("command")
-        .status()
-        .as_u16();
-    assert_eq!(status, 409);
+    // An import naming a path on the server instead of an upload: refused, naming the file.
+    let (status, answer) = import(5, serde_json::json!({"path": team.db.to_str().expect("utf-8")}));
+    assert_eq!((status, answer["field"].as_str()), (422, Some("file")), "{answer}");
     let status = http()
         .get(format!("{}/v1/jobs/anything-1", team.url))
         .header("Authorization", format!("Bearer {pm_token}"))
@@ -187,15 +177,19 @@ fn an_upload_stands_only_for_an_imports_file() {
     let upload: serde_json::Value = reply.body_mut().read_json().expect("json");
     let account = json(&ae, &["account", "list", "--limit", "1"])[0]["id"].to_string();
     let before = deal_count(&team.db);
+    // An upload stands only for an import's file: no other change has a place for it.
     let mut reply = http()
-        .post(format!("{}/v1/commands", team.url))
+        .post(format!("{}/v1/changes", team.url))
         .header("Authorization", format!("Bearer {token}"))
-        .send_json(serde_json::json!({"client_id": client, "seq": 900, "json": true, "upload": upload["upload"],
-            "args": ["deal", "add", "--account", account, "--name", "@upload", "--amount", "1", "--close", "2027-01-29"]}))
-        .expect("command");
+        .send_json(serde_json::json!({"client_id": client, "seq": 900, "upload": upload["upload"],
+            "change": {"change": "deal_add", "form": {"account_id": account.parse::<i64>().expect("id"),
+                "name": "@upload", "amount": "1", "currency": "USD", "expected_close_date": "2027-01-29",
+                "source": "inbound", "deal_type": "new-business", "owner_id": null, "stage": null,
+                "probability": null, "forecast": null, "expands_deal_id": null}}}))
+        .expect("change");
     assert_eq!(reply.status().as_u16(), 422);
     let body: serde_json::Value = reply.body_mut().read_json().expect("json");
-    assert_eq!(body["field"], "upload", "{body}");
+    assert_eq!(body["field"], "change", "{body}");
     assert_eq!(deal_count(&team.db), before, "nothing ran");
 }
 

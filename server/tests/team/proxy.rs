@@ -136,8 +136,9 @@ fn members_work_through_nginx_terminating_https() {
     let mut ws = keel::services::Workspace::open_existing(&copy, clock).expect("copy");
     std::env::set_var("KEEL_TLS_CA", &cert);
     let remote = keel::remote::Remote::connect(&mut ws).expect("connect through the proxy");
-    let uploaded =
-        remote.upload("two-megabytes.csv", text.as_bytes()).expect("a 2 MB upload through the proxy");
+    let uploaded = remote
+        .upload("two-megabytes.csv", &big)
+        .expect("a 2 MB upload through the proxy, read as it is sent");
     assert!(uploaded.ends_with("/two-megabytes.csv"), "{uploaded}");
 
     // The pushed feed comes through unbuffered: the first position arrives at once.

@@ -52,7 +52,7 @@ fn every_role_refusal_of_the_core_holds_through_the_server() {
 }
 
 #[test]
-fn a_request_runs_as_the_session_or_is_refused_and_the_command_line_door_takes_imports_only() {
+fn a_change_runs_as_the_session_and_a_command_line_is_no_way_in() {
     let team = Team::demo(40);
     let ae = team.join("ae", &team.code(&team.member_named(1)));
     let leader = team.join("leader", &team.code(&team.member_named(0)));
@@ -78,24 +78,12 @@ fn a_request_runs_as_the_session_or_is_refused_and_the_command_line_door_takes_i
     let (status, answer) =
         post("/v1/changes", body!({"client_id": leader_client, "seq": 2, "change": fx_rate}));
     assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{answer}");
-    // The command-line door takes an import of an uploaded file and nothing else: not a
-    // change under the leader's name, not a command naming files on the server or
-    // another file, not a read.
+    // There is no command-line door any more: a command line names no change.
     let stolen = team.dir.path().join("stolen.db");
-    for args in [
-        body!(["--as", leader_name, "fx", "set", "EUR", "2026-11-01", "1.5"]),
-        body!(["fx", "set", "EUR", "2026-11-01", "1.5"]),
-        body!(["deal", "list"]),
-        body!(["backup", stolen.to_str().expect("utf-8")]),
-        body!(["--db", stolen.to_str().expect("utf-8"), "account", "add", "--name", "X"]),
-        body!(["export", "deals", "-o", stolen.to_str().expect("utf-8")]),
-        body!(["import", "deals", "/etc/passwd"]),
-        body!(["import", "revert", "1"]),
-    ] {
-        let request = body!({"client_id": client_id, "seq": 4, "json": true, "args": args});
-        let (status, answer) = post("/v1/commands", request);
-        assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{args}: {answer}");
-    }
+    let request = body!({"client_id": client_id, "seq": 4, "json": true,
+        "args": ["backup", stolen.to_str().expect("utf-8")]});
+    let (status, answer) = post("/v1/commands", request);
+    assert_eq!((status, answer["code"].as_str()), (404, Some("not_found")), "{answer}");
     assert!(!stolen.exists());
     assert_eq!(feed_position(&team), before);
     // And the copy itself refuses --as before anything is sent.
@@ -171,8 +159,30 @@ fn a_crafted_change_that_is_not_a_change_is_refused_and_runs_nothing() {
         )
         .expect("account");
     assert_eq!((accounts, actor), (1, team.member_named(1)));
+    // The same number with another change is refused, never answered as the first one.
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 4,
+        "change": {"change": "account_add", "form": {"name": "Second Co"}}}));
+    assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
+    assert!(answer["message"].as_str().unwrap_or_default().contains("join the team again"), "{answer}");
+    // Numbers count from 1; only a change made offline says what it was based on (so an
+    // online-only change cannot be skipped as "already in effect" before its permission).
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 0,
+        "change": {"change": "account_add", "form": {"name": "Zero Co"}}}));
+    assert_eq!((status, answer["field"].as_str()), (422, Some("seq")), "{answer}");
+    let fx = body!({"change": "fx_rate", "form": {"currency": "EUR", "effective_on": "2026-11-01", "rate": "1.5"}});
+    let expect = body!([{"table": "deals", "id": 1, "column": "name", "value": "x", "to": "x"}]);
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 6, "change": fx, "expect": expect}));
+    assert_eq!((status, answer["field"].as_str()), (422, Some("expect")), "{answer}");
+    let bogus = body!([{"table": "deals", "id": 1, "column": "name", "value": "x", "bogus": 1}]);
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 7,
+        "change": {"change": "activity_done", "activity": 1}, "expect": bogus}));
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (422, Some("change")),
+        "an unknown field in expect: {answer}"
+    );
     // A mistake in a change names its field, as through every other door.
-    let (status, answer) = send(body!({"client_id": client_id, "seq": 5,
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 8,
         "change": {"change": "account_add", "form": {"name": "W", "segment": "galactic"}}}));
     assert_eq!(
         (status, answer["code"].as_str(), answer["field"].as_str()),
@@ -189,7 +199,6 @@ fn strangers_get_401_and_no_data() {
             ("GET", "/v1/snapshot"),
             ("GET", "/v1/events"),
             ("GET", "/v1/me"),
-            ("POST", "/v1/commands"),
             ("POST", "/v1/changes"),
         ] {
             let agent = http();

@@ -24,12 +24,7 @@ fn a_client_of_another_protocol_or_schema_is_refused_saying_who_must_update() {
     ];
     let before = feed_position(&team.db);
     for (header, value, words) in cases {
-        for (method, path) in [
-            ("POST", "/v1/join"),
-            ("POST", "/v1/commands"),
-            ("POST", "/v1/changes"),
-            ("GET", "/v1/feed?after=0"),
-        ] {
+        for (method, path) in [("POST", "/v1/join"), ("POST", "/v1/changes"), ("GET", "/v1/feed?after=0")] {
             let url = format!("{}{path}", team.url);
             let sent = match method {
                 "POST" => http()

@@ -87,3 +87,29 @@ fn many_changes_from_one_copy_take_one_sign_in() {
     json(&ae, &["activity", "add", "--deal", &deal, "--kind", "note", "--subject", "And again"]);
     assert_eq!(sessions_of(&team, &ae), 1);
 }
+
+#[test]
+fn a_copy_put_back_from_a_backup_is_told_its_change_number_was_used_not_answered_with_another_change() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let older = team.dir.path().join("older.db");
+    std::fs::copy(&ae, &older).expect("a copy of the file, as a backup put back would be");
+    let made = json(&ae, &["account", "add", "--name", "From the copy in use"]);
+
+    // The older file numbers its next change as the one the copy in use just sent.
+    let refused = crate::harness::refusal(&older, &["account", "add", "--name", "From the older file"]);
+    assert_eq!(refused["code"], "not_allowed", "{refused}");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("join the team again"), "{refused}");
+    let names: Vec<String> = json(&team.db, &["account", "list", "--search", "From the", "--limit", "10"])
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["From the copy in use".to_string()],
+        "the first change stands; the second was not made"
+    );
+    assert_ne!(made["id"], serde_json::Value::Null);
+}

@@ -4,9 +4,9 @@
 use super::me;
 use crate::dto::Int;
 use crate::{ApiError, AppState};
-use keel::changes::{Change, Outcome};
+use keel::changes::{Change, ImportFile, ImportForm, Outcome};
 use keel::domain::{ImportBatchId, ImportKind};
-use keel::services::import::{self, DateOrder, ImportOptions, ImportProgress, ImportReport, RowAction};
+use keel::services::import::{self, ImportReport, RowAction};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -78,7 +78,7 @@ fn summary(report: &ImportReport) -> ImportSummary {
         columns: report
             .columns
             .iter()
-            .map(|c| ImportColumn { column: c.column.clone(), field: c.field.map(Into::into) })
+            .map(|c| ImportColumn { column: c.column.clone(), field: c.field.clone() })
             .collect(),
         stage_labels: report
             .stage_labels
@@ -119,11 +119,10 @@ fn run(
     state: &AppState,
     request: ImportRequest,
     dry_run: bool,
-    progress: &mut dyn FnMut(ImportProgress),
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportSummary, ApiError> {
     let mut ws = state.open()?;
     let actor = me(&ws)?;
-    let kind = ImportKind::parse("kind", &request.kind)?;
     let path = std::path::PathBuf::from(&request.path);
     let io = |source| keel::KeelError::Io { context: format!("reading {}", path.display()), source };
     let size = std::fs::metadata(&path).map_err(io)?.len();
@@ -134,77 +133,34 @@ fn run(
         )
         .into());
     }
-    let bytes = std::fs::read(&path).map_err(io)?;
-    let file_name = path.file_name().map_or_else(|| request.path.clone(), |n| n.to_string_lossy().into());
-    let options = ImportOptions {
+    let form = ImportForm {
+        kind: ImportKind::parse("kind", &request.kind)?.as_str().to_string(),
+        file_name: path.file_name().map_or_else(|| request.path.clone(), |n| n.to_string_lossy().into()),
         dry_run,
         strict: false,
         maps: Vec::new(),
-        date_order: DateOrder::parse_choice("date_order", &request.date_order)?,
-        default_currency: super::given(request.default_currency.clone()),
+        date_order: super::given(Some(request.date_order.clone())).unwrap_or_else(|| "auto".into()),
+        currency: super::given(request.default_currency.clone()),
     };
-    if ws.is_replica() && !dry_run {
-        return import_through_team(&mut ws, actor, &request, &path, &file_name, &bytes, options, progress);
+    let change = Change::Import { file: ImportFile::Path(request.path.clone()), form };
+    // A preview writes nothing: it reads this workspace (a team copy holds what the server does);
+    // an import is made as every change is, here or on the team server.
+    let applied = if dry_run {
+        keel::changes::apply_with_progress(&mut ws, actor, change, progress)?
+    } else {
+        keel::changes::submit_with_progress(&mut ws, actor, change, progress)?.applied
+    };
+    match applied.outcome {
+        Outcome::Imported(report) => Ok(summary(&report)),
+        _ => Err(keel::KeelError::Schema("an import answered something else".into()).into()),
     }
-    let report = import::run(&mut ws, actor, kind, &file_name, &bytes, &options, progress)?;
-    Ok(summary(&report))
-}
-
-/// A team workspace's copy: the server imports the file (sent along, run as a job), and
-/// the row-by-row details come from the same reading on this copy, which the server's
-/// own reading matched when the copy was up to date; the batch and its counts are the
-/// server's.
-#[allow(clippy::too_many_arguments)]
-fn import_through_team(
-    ws: &mut keel::services::Workspace,
-    actor: keel::services::policy::Principal,
-    request: &ImportRequest,
-    path: &std::path::Path,
-    file_name: &str,
-    bytes: &[u8],
-    options: ImportOptions,
-    progress: &mut dyn FnMut(ImportProgress),
-) -> Result<ImportSummary, ApiError> {
-    let kind = ImportKind::parse("kind", &request.kind)?;
-    let details = import::run(
-        ws,
-        actor,
-        kind,
-        file_name,
-        bytes,
-        &ImportOptions { dry_run: true, ..options },
-        &mut |_| {},
-    )?;
-    let mut args = vec![
-        "--json".to_string(),
-        "import".into(),
-        kind.as_str().into(),
-        keel::remote::protocol::UPLOAD_ARG.into(),
-    ];
-    if let Some(order) = super::given(Some(request.date_order.clone())) {
-        args.extend(["--date-order".to_string(), order]);
-    }
-    if let Some(currency) = super::given(request.default_currency.clone()) {
-        args.extend(["--currency".to_string(), currency]);
-    }
-    let printed = keel::remote::forward_job(ws, args, Some(path), true, &mut |done, total| {
-        progress(ImportProgress { done: done as usize, total: total as usize })
-    })?;
-    let answer: serde_json::Value = serde_json::from_str(printed.trim()).unwrap_or_default();
-    let count = |key: &str| Int(answer["counts"][key].as_i64().unwrap_or_default());
-    let mut shown = summary(&details);
-    shown.batch = answer["batch"].as_i64().map(Int);
-    (shown.created, shown.updated, shown.unchanged, shown.rejected) =
-        (count("created"), count("updated"), count("unchanged"), count("rejected"));
-    shown.accounts_created = Int(answer["related"]["accounts_created"].as_i64().unwrap_or_default());
-    Ok(shown)
 }
 
 /// A dry run: how the columns map, which stage labels go where, what would be rejected.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn preview_import(state: State<'_, AppState>, request: ImportRequest) -> Result<ImportSummary, ApiError> {
-    run(&state, request, true, &mut |_| {})
+    run(&state, request, true, &mut |_, _| {})
 }
 
 #[derive(Debug, Clone, Copy, Serialize, specta::Type)]
@@ -221,8 +177,8 @@ pub fn import_file(
     request: ImportRequest,
     on_progress: Channel<Progress>,
 ) -> Result<ImportSummary, ApiError> {
-    run(&state, request, false, &mut |p| {
-        let _ = on_progress.send(Progress { done: (p.done as u64).into(), total: (p.total as u64).into() });
+    run(&state, request, false, &mut |done, total| {
+        let _ = on_progress.send(Progress { done: done.into(), total: total.into() });
     })
 }
 

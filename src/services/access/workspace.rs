@@ -64,6 +64,9 @@ pub struct CommandStamp {
     pub member: TeamMemberId,
     /// For a change made offline: the values it was based on (see [`store::outbox::check`]).
     pub expect: Vec<store::outbox::Expectation>,
+    /// What the change was (a digest of it), kept with its number in the same transaction:
+    /// the same number sent again with another change is refused, never answered as done.
+    pub fingerprint: Option<String>,
 }
 
 const CURRENT_USER: &str = "current_user_id";
@@ -185,6 +188,7 @@ impl Workspace {
                         stamp.member,
                         now,
                         &created,
+                        stamp.fingerprint.as_deref(),
                     )?;
                 }
                 Ok(value)

@@ -34,7 +34,7 @@ pub struct NewBatch<'a> {
     pub imported_by: TeamMemberId,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct BatchCounts {
     pub rows_total: i64,
     pub created: i64,

@@ -429,7 +429,7 @@ fn pipedrive_exports_in_portuguese_german_and_french_need_no_mapping() {
         let mut fx = Fixture::seeded();
         let report = import(&mut fx, name);
         assert_eq!(report.source_system.as_str(), "pipedrive", "{name}");
-        let used: Vec<&str> = report.columns.iter().filter_map(|c| c.field).collect();
+        let used: Vec<&str> = report.columns.iter().filter_map(|c| c.field.as_deref()).collect();
         for field in ["external_id", "name", "amount", "owner", "stage", "status", "created_date"] {
             assert!(used.contains(&field), "{name}: no column read as {field}: {:?}", report.columns);
         }

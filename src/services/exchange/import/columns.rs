@@ -240,11 +240,11 @@ pub struct Columns {
     pub value_maps: HashMap<(Field, String), String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ColumnUse {
     pub column: String,
     /// `None`: the column is ignored.
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 /// Column names for Keel's own rejects file: ignored on re-import.
@@ -324,7 +324,7 @@ impl Columns {
                     ));
                 }
             }
-            uses.push(ColumnUse { column: header.clone(), field: field.map(Field::name) });
+            uses.push(ColumnUse { column: header.clone(), field: field.map(|f| f.name().to_string()) });
         }
         let columns = Columns { system, index, uses, value_maps };
         columns.require(kind)?;

@@ -48,7 +48,7 @@ pub struct ImportOptions {
     pub default_currency: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RowAction {
     Create,
@@ -57,7 +57,7 @@ pub enum RowAction {
     Reject,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RowOutcome {
     /// The line (CSV) or sheet row (XLSX) the record starts on; the header is line 1.
     pub line: u64,
@@ -71,13 +71,13 @@ pub struct RowOutcome {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct RelatedCounts {
     pub accounts_created: u64,
     pub team_members_created: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ImportReport {
     /// `None` on a dry run.
     pub batch: Option<ImportBatchId>,

@@ -38,7 +38,7 @@ const HUBSPOT_LABELS: &[&str] = &[
 const PIPEDRIVE: &[&str] =
     &["lead in", "qualified", "contact made", "demo scheduled", "proposal made", "negotiations started"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StageLabelUse {
     pub label: String,
     pub stage: Option<String>,
