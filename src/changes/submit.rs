@@ -13,6 +13,9 @@ pub struct Submitted {
     /// True when the team server could not be reached: the change is made here and
     /// waits in the outbox to be sent.
     pub queued: bool,
+    /// Made by a team server: the records it created, `[table, id]` in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<crate::store::outbox::Created>,
 }
 
 /// Makes a change as `who`: on a solo workspace it applies here; on a team copy it goes
@@ -33,5 +36,9 @@ pub fn submit_with_progress(
     if ws.is_replica() {
         return crate::remote::typed::send(ws, change, progress);
     }
-    Ok(Submitted { applied: super::apply_with_progress(ws, who, change, progress)?, queued: false })
+    Ok(Submitted {
+        applied: super::apply_with_progress(ws, who, change, progress)?,
+        queued: false,
+        created: Vec::new(),
+    })
 }

@@ -65,8 +65,7 @@ pub(crate) fn placeholder(token: &str) -> Option<(i64, String, i64)> {
 /// is known, else the id the record has here.
 pub fn shown(ws: &mut Workspace, line: &serde_json::Value) -> Result<Vec<String>> {
     if let Some(typed) = TypedLine::of(line)? {
-        let change = typed.shown(ws)?;
-        return crate::cli::line_of(ws, &change);
+        return typed.shown(ws);
     }
     args_of(line)
         .iter()
@@ -80,9 +79,24 @@ pub fn shown(ws: &mut Workspace, line: &serde_json::Value) -> Result<Vec<String>
         .collect()
 }
 
+fn record_word(table: &str) -> String {
+    match table {
+        "activities" => "activity".into(),
+        other => other.trim_end_matches('s').replace('_', " "),
+    }
+}
+
 pub(crate) fn not_synced_record(table: &str, id: i64) -> String {
-    let record = if table == "activities" { "activity" } else { table.trim_end_matches('s') };
-    format!("it refers to {record} {id}, made offline by a change that was not synced")
+    format!("it refers to {} {id}, made offline by a change that was not synced", record_word(table))
+}
+
+/// Why a queued change that names a record another queued change was to make is not sent.
+pub(crate) fn unmade_record(table: &str, creator: i64) -> String {
+    format!(
+        "it refers to the {} change {creator} was to make offline, which the server has not made: retry or edit \
+         change {creator} first (this one then follows it), or discard both",
+        record_word(table)
+    )
 }
 
 /// Answers that say nothing about the change itself: it waits and is sent again. Any
@@ -101,7 +115,7 @@ pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport
     for entry in ws.outbox()?.into_iter().filter(|e| e.state == "pending") {
         let request = match TypedLine::of(&entry.line)? {
             Some(line) => super::typed::sent_request(ws, &link.client_id, &entry, &line)?
-                .map_err(|(table, id)| not_synced_record(&table, id)),
+                .map_err(|(table, creator)| unmade_record(&table, creator)),
             None => Err(UNREADABLE.to_string()),
         };
         let request = match request {
@@ -192,10 +206,9 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
             KeelError::invalid("command", "only a change that may be made offline is edited here")
         })?,
         None => match TypedLine::of(&entry.line)? {
-            Some(line) => line.resolved(ws)?.map_err(|(table, id)| KeelError::NotFound {
-                entity: "record made offline",
-                key: format!("{id} ({})", not_synced_record(&table, id)),
-            })?,
+            Some(line) => line
+                .resolved(ws)?
+                .map_err(|(table, creator)| KeelError::NotAllowed(unmade_record(&table, creator)))?,
             None => return Err(KeelError::NotAllowed(UNREADABLE.into())),
         },
     };
@@ -203,7 +216,14 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
         .map_err(|e| KeelError::Schema(e.to_string()))?;
     match super::typed::send(ws, change, &mut |_, _| {}) {
         Ok(sent) => {
-            ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
+            let dependents = named_by_others(ws, seq)?;
+            ws.outbox_tx(|tx| {
+                // The records it was to make exist now: the changes waiting on them follow.
+                for ((table, local), server) in outbox::pairs(&dependents, &sent.created) {
+                    outbox::set_server_id(tx, seq, &table, local, server)?;
+                }
+                outbox::remove(tx, seq)
+            })?;
             Ok(sent)
         }
         Err(e) => {
@@ -216,6 +236,23 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
             Err(e)
         }
     }
+}
+
+/// The records made offline by change `creator` that other queued changes name, by table,
+/// in the order the change made them (its ids here rose as it made them).
+fn named_by_others(ws: &mut Workspace, creator: i64) -> Result<Vec<outbox::Created>> {
+    let mut named: Vec<outbox::Created> = Vec::new();
+    for entry in ws.outbox()? {
+        if let Some(line) = TypedLine::of(&entry.line)? {
+            for n in line.named.iter().filter(|n| n.creator == creator) {
+                if !named.contains(&(n.table.clone(), n.id)) {
+                    named.push((n.table.clone(), n.id));
+                }
+            }
+        }
+    }
+    named.sort_by_key(|(_, id)| *id);
+    Ok(named)
 }
 
 /// Drops a refused change: the copy already shows the server's state without it.

@@ -45,14 +45,15 @@ impl TypedLine {
     }
 
     /// The change as it goes to the server: each record made offline under the server's id,
-    /// or the record the server has not created (its creation was refused or not sent).
+    /// or, when the server has not made one (its making was refused or not sent), its table
+    /// and the queued change that was to make it.
     pub fn resolved(&self, ws: &mut Workspace) -> Result<std::result::Result<Change, (String, i64)>> {
         let mut change = self.change.clone();
         let mut server_ids = Vec::new();
         for named in &self.named {
             match ws.outbox_tx(|tx| outbox::server_id(tx, named.creator, &named.table, named.id))? {
                 Some(server) => server_ids.push((named.at, server)),
-                None => return Ok(Err((named.table.clone(), named.id))),
+                None => return Ok(Err((named.table.clone(), named.creator))),
             }
         }
         for (at, (_, id)) in change.references_mut().into_iter().enumerate() {
@@ -65,24 +66,44 @@ impl TypedLine {
 
     /// The change as a member reads it: a record made offline under the server's id once
     /// it is known, else its id here.
-    pub fn shown(&self, ws: &mut Workspace) -> Result<Change> {
+    pub fn shown(&self, ws: &mut Workspace) -> Result<Vec<String>> {
         let mut change = self.change.clone();
-        let mut known = Vec::new();
+        let mut shown_as = Vec::new();
         for named in &self.named {
-            if let Some(server) =
-                ws.outbox_tx(|tx| outbox::server_id(tx, named.creator, &named.table, named.id))?
-            {
-                known.push((named.at, server));
+            let (server, creator_waits) = ws.outbox_tx(|tx| {
+                let server = outbox::server_id(tx, named.creator, &named.table, named.id)?;
+                let waits = outbox::entry(tx, named.creator).is_ok_and(|e| e.state == "pending");
+                Ok((server, waits))
+            })?;
+            match server {
+                Some(server) => shown_as.push((named.at, server, None)),
+                // Still made here, under its id here.
+                None if creator_waits => {}
+                // Its making was refused: the copy no longer holds it, and its id here may now
+                // be another record's. It shows as a word no one can type back as an id.
+                None => shown_as.push((named.at, UNMADE + named.at as i64, Some(named.creator))),
             }
         }
         for (at, (_, id)) in change.references_mut().into_iter().enumerate() {
-            if let Some((_, server)) = known.iter().find(|(named_at, _)| *named_at == at) {
-                *id = *server;
+            if let Some((_, shown, _)) = shown_as.iter().find(|(named_at, _, _)| *named_at == at) {
+                *id = *shown;
             }
         }
-        Ok(change)
+        let words = crate::cli::line_of(ws, &change)?;
+        Ok(words
+            .into_iter()
+            .map(|word| {
+                let unmade = shown_as.iter().find_map(|(_, shown, creator)| {
+                    creator.filter(|_| word == shown.to_string()).map(|c| format!("made-by-change-{c}"))
+                });
+                unmade.unwrap_or(word)
+            })
+            .collect())
     }
 }
+
+/// Stands for a record whose making was refused, while a change naming it is shown.
+const UNMADE: i64 = 9_000_000_000_000_000;
 
 /// Rewrites the changes a Keel from before typed changes queued as command lines into
 /// typed changes, once: the command read as the CLI reads it, and each `@new:SEQ:TABLE:ID`
@@ -161,7 +182,7 @@ pub fn queue(ws: &mut Workspace, change: Change, seq: Option<i64>, why: &str) ->
             .map_err(|e| KeelError::Schema(e.to_string()))?;
         outbox::set_line(tx, seq, &line)
     })?;
-    Ok(Submitted { applied, queued: true })
+    Ok(Submitted { applied, queued: true, created: Vec::new() })
 }
 
 /// Sends a change made on this machine to the server, after the changes waiting before
@@ -196,7 +217,7 @@ pub fn send(ws: &mut Workspace, change: Change, progress: &mut dyn FnMut(u64, u6
             super::sync(ws, &remote)?;
             let applied =
                 reply.applied.ok_or_else(|| KeelError::Schema("the server applied nothing".into()))?;
-            Ok(Submitted { applied, queued: false })
+            Ok(Submitted { applied, queued: false, created: reply.created })
         }
         Err(KeelError::Offline(why)) if change.may_queue() => queue(ws, change, Some(seq), &why),
         // Sent, and no answer came: the server may have made it before it went away.
@@ -256,7 +277,7 @@ fn send_import(
     };
     super::sync(ws, &remote)?;
     let applied = applied.ok_or_else(|| KeelError::Schema("the team server answered no import".into()))?;
-    Ok(Submitted { applied, queued: false })
+    Ok(Submitted { applied, queued: false, created: Vec::new() })
 }
 
 /// A change made against this copy, with the records it names that were made offline

@@ -396,12 +396,18 @@ pub fn acknowledge(conn: &Connection, seq: i64, server_created: &[Created]) -> R
         return Ok(());
     };
     for ((table, local), server) in pairs(&entry.created, server_created) {
-        conn.execute(
-            "INSERT OR REPLACE INTO outbox_ids (seq, tbl, local_id, server_id) VALUES (?1, ?2, ?3, ?4)",
-            params![seq, table, local, server],
-        )?;
+        set_server_id(conn, seq, &table, local, server)?;
     }
     remove(conn, seq)
+}
+
+/// Records the server's id for a record change `seq` was to make offline under `local`.
+pub fn set_server_id(conn: &Connection, seq: i64, table: &str, local: i64, server: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO outbox_ids (seq, tbl, local_id, server_id) VALUES (?1, ?2, ?3, ?4)",
+        params![seq, table, local, server],
+    )?;
+    Ok(())
 }
 
 /// The records a change created here, each with the id the server gave it: the same
