@@ -235,6 +235,9 @@ pub fn leave(ctx: &mut Ctx) -> Result<()> {
     let machine = remote.machine().to_string();
     remote.revoke(&machine)?;
     ctx.ws.forget_team_credential()?;
+    if let Some(link) = ctx.ws.team_link()? {
+        remote::credentials::forget(&link.client_id)?;
+    }
     if ctx.json {
         return output::json(&serde_json::json!({ "left": machine }));
     }

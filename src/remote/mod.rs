@@ -3,6 +3,7 @@
 //! sends changes and follows the change feed. Reads never come here: they stay on the
 //! local copy.
 
+pub mod credentials;
 pub mod outbox;
 pub mod protocol;
 pub mod typed;
@@ -181,6 +182,12 @@ impl Remote {
                 remote
             }
         };
+        if link.credential != credentials::KEPT_OUTSIDE {
+            // A copy joined by an older Keel kept its credential in its own file: it moves
+            // out now that it has proved good.
+            credentials::keep(&link.client_id, &link.credential)?;
+            ws.keep_team_credential_outside()?;
+        }
         if link.server_epoch.is_none() || link.server_schema != remote.session.schema_version {
             ws.note_server(remote.session.epoch.as_deref(), remote.session.schema_version)?;
         }
@@ -221,6 +228,16 @@ impl Remote {
 
     /// Signs in with the credential this copy received when it joined.
     fn sign_in(link: &TeamLink, feed_at: Option<String>) -> Result<Remote> {
+        let credential = if link.credential == credentials::KEPT_OUTSIDE {
+            credentials::read(&link.client_id)?.ok_or_else(|| {
+                KeelError::NotAllowed(format!(
+                    "this machine's credential for the team is not in {} any more: join again with a new invitation code",
+                    credentials::dir().display()
+                ))
+            })?
+        } else {
+            link.credential.clone()
+        };
         let base = base_of(&link.server_url)?;
         let agent = agent();
         let reply = stamped_at(
@@ -228,7 +245,7 @@ impl Remote {
             link.server_epoch.as_deref(),
             feed_at.as_deref(),
         )
-        .send_json(&SignInRequest { credential: link.credential.clone() })
+        .send_json(&SignInRequest { credential })
         .map_err(|e| offline(&base, e))?;
         let session: SessionReply = answer(reply, &base)?;
         let epoch = link.server_epoch.clone().or_else(|| session.epoch.clone());
@@ -460,10 +477,11 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
             .map_err(io("downloading the snapshot".into()))?;
         file.sync_all().map_err(io(format!("syncing {}", partial.display())))?;
         let mut ws = Workspace::open_existing(&partial, clock.clone())?;
+        credentials::keep(&session.client_id, &credential)?;
         ws.follow(&TeamLink {
             server_url: base.clone(),
             member_id: crate::domain::TeamMemberId(session.member_id),
-            credential,
+            credential: credentials::KEPT_OUTSIDE.to_string(),
             client_id: session.client_id.clone(),
             next_seq: 1,
             position,

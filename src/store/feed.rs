@@ -316,6 +316,12 @@ pub fn forget_credential(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The credential is kept outside the copy's file: the link says so, and holds it no more.
+pub fn credential_kept_outside(conn: &Connection) -> Result<()> {
+    conn.execute("UPDATE team_link SET credential = 'kept-outside' WHERE id = 1", [])?;
+    Ok(())
+}
+
 /// The copy's current session (token and when it expires, RFC 3339), if it has one.
 pub fn session(conn: &Connection) -> Result<Option<(String, String)>> {
     Ok(conn

@@ -16,6 +16,7 @@ pub fn server_bin() -> PathBuf {
 /// The `keel` CLI, built beside the server (cargo builds it for the core's own tests;
 /// a lone `cargo test -p keel-server` builds it here).
 pub fn keel_bin() -> PathBuf {
+    credentials_dir();
     let bin = server_bin().with_file_name("keel");
     if !bin.exists() {
         let built = Command::new(env!("CARGO"))
@@ -25,6 +26,19 @@ pub fn keel_bin() -> PathBuf {
         assert!(built.success(), "building the keel CLI");
     }
     bin
+}
+
+/// Where this test run's machines keep their credentials (not the user's own folder): set
+/// once, before any `keel` runs, for every process the tests start and for the tests'
+/// own reads.
+pub fn credentials_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("credentials dir").keep();
+        std::env::set_var("KEEL_CREDENTIALS_DIR", &dir);
+        dir
+    })
+    .clone()
 }
 
 pub struct Team {
@@ -210,9 +224,16 @@ pub fn http() -> ureq::Agent {
 /// Signs in the way a machine does, with the credential its copy holds.
 pub fn session_of(team: &Team, copy: &Path) -> (String, String) {
     let conn = rusqlite::Connection::open(copy).expect("copy");
-    let (credential, client_id): (String, String) = conn
+    let (kept, client_id): (String, String) = conn
         .query_row("SELECT credential, client_id FROM team_link", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .expect("link");
+    credentials_dir();
+    let credential = match kept.as_str() {
+        keel::remote::credentials::KEPT_OUTSIDE => {
+            keel::remote::credentials::read(&client_id).expect("read").expect("the machine's credential")
+        }
+        _ => kept,
+    };
     let mut reply = http()
         .post(format!("{}/v1/session", team.url))
         .send_json(serde_json::json!({ "credential": credential }))

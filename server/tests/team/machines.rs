@@ -100,8 +100,55 @@ fn a_member_leaves_from_one_machine_and_the_copy_still_reads() {
     assert_eq!(left["left"], machine_of(&ae).as_str());
     assert_eq!(json(&ae, &["deal", "list", "--limit", "5"]), before, "the copy still reads");
     let credential: String = crate::harness::link_field(&ae, "credential");
-    assert!(credential.is_empty(), "the credential is gone from the file");
+    assert!(credential.is_empty(), "the copy no longer says it has one");
+    let machine = machine_of(&ae);
+    assert_eq!(keel::remote::credentials::read(&machine).expect("read"), None, "and it is forgotten");
     let refused = refusal(&ae, &["sync"]);
     assert_eq!(refused["code"], "not_allowed", "{refused}");
     assert!(refused["message"].as_str().unwrap_or_default().contains("join again"), "{refused}");
+}
+
+/// The credential a machine signs in with is not in the copy's file (which is backed up,
+/// copied and sent around) but in a file only its user may read.
+#[test]
+fn a_machines_credential_is_kept_outside_the_copy_readable_by_its_user_alone() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let machine = machine_of(&ae);
+    assert_eq!(crate::harness::link_field(&ae, "credential"), keel::remote::credentials::KEPT_OUTSIDE);
+    let secret = keel::remote::credentials::read(&machine).expect("read").expect("kept");
+    assert!(secret.len() >= 20, "a real secret: {secret}");
+    let copy = std::fs::read(&ae).expect("the copy's file");
+    assert!(!copy.windows(secret.len()).any(|w| w == secret.as_bytes()), "not a byte of it in the copy");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = crate::harness::credentials_dir().join(format!("{machine}.credential"));
+        let mode = std::fs::metadata(&file).expect("file").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+        let dir =
+            std::fs::metadata(crate::harness::credentials_dir()).expect("dir").permissions().mode() & 0o777;
+        assert_eq!(dir, 0o700);
+    }
+    // It is what the machine signs in with: a change goes through after the session ends.
+    let conn = rusqlite::Connection::open(&ae).expect("copy");
+    conn.execute("UPDATE team_link SET session_token = NULL, session_expires_at = NULL", [])
+        .expect("no session");
+    drop(conn);
+    json(&ae, &["account", "add", "--name", "Signed In Again"]);
+
+    // A copy an older Keel joined holds its credential in its file: it moves out once it
+    // has signed in with it.
+    let older = team.join("older", &team.code(&team.member_named(2)));
+    let older_machine = machine_of(&older);
+    let conn = rusqlite::Connection::open(&older).expect("copy");
+    conn.execute(
+        "UPDATE team_link SET credential = ?1, session_token = NULL, session_expires_at = NULL",
+        [keel::remote::credentials::read(&older_machine).expect("read").expect("kept")],
+    )
+    .expect("as an older Keel kept it");
+    drop(conn);
+    keel::remote::credentials::forget(&older_machine).expect("forget");
+    json(&older, &["sync"]);
+    assert_eq!(crate::harness::link_field(&older, "credential"), keel::remote::credentials::KEPT_OUTSIDE);
+    assert!(keel::remote::credentials::read(&older_machine).expect("read").is_some());
 }

@@ -308,6 +308,12 @@ impl Workspace {
         self.writing(|conn| store::with_tx(conn, store::feed::forget_credential))
     }
 
+    /// Notes that the credential is kept outside the copy's file (`remote::credentials`),
+    /// and clears it from the file.
+    pub fn keep_team_credential_outside(&mut self) -> Result<()> {
+        self.writing(|conn| store::with_tx(conn, store::feed::credential_kept_outside))
+    }
+
     /// Keeps the copy's session with its server (or forgets it, with `None`).
     pub fn keep_team_session(&mut self, session: Option<(&str, &str)>) -> Result<()> {
         self.writing(|conn| store::with_tx(conn, |tx| store::feed::set_session(tx, session)))
