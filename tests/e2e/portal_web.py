@@ -71,7 +71,8 @@ class Team:
         self.start()
 
     def env(self):
-        env = dict(os.environ, KEEL_NOW=self.now)
+        # The machines this test joins keep their credentials beside it, not in the user's folder.
+        env = dict(os.environ, KEEL_NOW=self.now, KEEL_CREDENTIALS_DIR=str(self.work / "credentials"))
         env.pop("KEEL_DB", None)
         return env
 

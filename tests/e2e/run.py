@@ -295,6 +295,8 @@ def main() -> int:
     db = work / "e2e.db"
     keel(db, "demo", "--deals", "240", "--seed", "11")
     display = ":" + str(90 + os.getpid() % 9)
+    # The machines the tests join keep their credentials here, not in the user's own folder.
+    os.environ["KEEL_CREDENTIALS_DIR"] = str(work / "credentials")
     # A fresh data directory: the app starts as on a new machine (it asks who you are).
     env = dict(os.environ, DISPLAY=display, KEEL_DB=str(db), KEEL_NOW=NOW, XDG_DATA_HOME=str(work / "data"))
     log = open(work / "e2e.log", "w")

@@ -119,7 +119,8 @@ fn a_restore_on_the_server_makes_every_copy_say_join_again_and_change_nothing() 
     // The backup's credentials sign in no more, even from a client that leaves out its
     // epoch (a machine revoked after the backup stays locked out).
     let machine = crate::harness::link_field(&ae, "client_id");
-    let credential = keel::remote::credentials::read(&machine).expect("read").expect("the machine's credential");
+    let credential =
+        keel::remote::credentials::read(&machine).expect("read").expect("the machine's credential");
     let status = http()
         .post(format!("{}/v1/session", team.url))
         .send_json(serde_json::json!({ "credential": credential }))
