@@ -52,12 +52,32 @@ pub fn renew_epoch(conn: &Connection) -> Result<String> {
 pub const INVITE_DAYS: i64 = 7;
 
 /// Opens the server file for the server's own tables.
+/// The partner portal's people's own tables (their codes, passwords and sessions; see
+/// `portal_accounts`), opened with the rest of the server's.
+pub const PORTAL_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS server_portal_invites (
+    partner_user_id INTEGER PRIMARY KEY REFERENCES partner_users(id),
+    code_hash       TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS server_portal_credentials (
+    partner_user_id INTEGER PRIMARY KEY REFERENCES partner_users(id),
+    password_hash   TEXT NOT NULL,
+    set_at          TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS server_portal_sessions (
+    token_hash      TEXT PRIMARY KEY,
+    partner_user_id INTEGER NOT NULL REFERENCES partner_users(id),
+    expires_at      TEXT NOT NULL
+) STRICT;
+";
+
 pub fn open(path: &std::path::Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
-    conn.execute_batch(crate::portal_accounts::SCHEMA)?;
+    conn.execute_batch(PORTAL_SCHEMA)?;
     // Revocation came after the table: a server file from before gains its columns.
     let revocable: bool = conn.query_row(
         "SELECT count(*) > 0 FROM pragma_table_info('server_clients') WHERE name = 'revoked_at'",

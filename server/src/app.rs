@@ -1,20 +1,14 @@
-//! The HTTP side: one thin handler per request, each authenticating the session first.
-//! The acting member is always the session's; commands run one at a time on the one
-//! writing connection, which feeds every row it writes to the change feed.
-use crate::accounts::{self, Session};
-use crate::limiter::Limiter;
-use crate::{jobs, replication, sessions};
+//! The team server: its configuration, serving (HTTP or HTTPS), and the router that puts
+//! each endpoint's handler at its path. Handlers and the pieces they share (`shared`) sit
+//! below this file and never import it.
+use crate::shared::{open_writer, AppState, HttpError, Shared};
+use crate::{accounts, changes, jobs, limiter::Limiter, portal, replication, sessions, versions};
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use keel::clock::Clock;
-use keel::remote::protocol::SessionReply;
-use keel::services::Workspace;
-use keel::{ErrorCode, KeelError};
-use keel_api::ApiError;
-use std::collections::HashMap;
+use keel::KeelError;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -37,28 +31,6 @@ pub struct Config {
     /// address is the one it reports (`X-Forwarded-For`); anyone else's header is ignored.
     pub trusted_proxy: Option<std::net::IpAddr>,
 }
-
-pub(crate) struct Shared {
-    pub(crate) db: PathBuf,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) session_hours: i64,
-    pub(crate) pause_after_commit: Option<Duration>,
-    /// Served over HTTPS itself (the portal's cookie is then `Secure`).
-    pub(crate) https: bool,
-    pub(crate) portal_dir: Option<PathBuf>,
-    /// The one connection that writes the workspace (and feeds its rows).
-    pub(crate) writer: Mutex<Option<Workspace>>,
-    pub(crate) limiter: Limiter,
-    pub(crate) trusted_proxy: Option<std::net::IpAddr>,
-    /// The feed's latest position, for members' open screens.
-    pub(crate) position: watch::Sender<i64>,
-    /// Long commands (imports) run as jobs, by `machine-number`.
-    pub(crate) jobs: Mutex<HashMap<String, jobs::Job>>,
-    /// This file's epoch (see `accounts::epoch`), read once at start.
-    pub(crate) epoch: String,
-}
-
-pub(crate) type AppState = Arc<Shared>;
 
 pub async fn serve(config: Config) -> keel::Result<()> {
     let writer = open_writer(&config.db, config.clock.clone())?;
@@ -126,14 +98,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/me", get(sessions::me))
         .route("/v1/feed", get(replication::feed))
         .route("/v1/snapshot", get(replication::snapshot))
-        .route("/v1/changes", post(crate::changes::change))
+        .route("/v1/changes", post(changes::change))
         .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
         .route("/v1/jobs/{id}", get(jobs::job))
         .route("/v1/events", get(replication::events))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::versions::check))
-        .route("/v1/version", get(crate::versions::version))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), versions::check))
+        .route("/v1/version", get(versions::version))
         .with_state(state.clone())
-        .merge(crate::portal::routes(state))
+        .merge(portal::routes(state))
         .fallback(no_such_endpoint)
 }
 
@@ -144,206 +116,4 @@ async fn no_such_endpoint() -> HttpError {
         keel_api::ErrorCode::NotFound,
         "no such endpoint on this team server",
     )
-}
-
-pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::Result<Workspace> {
-    let mut ws = Workspace::open_existing(db, clock)?;
-    if ws.is_replica() {
-        return Err(KeelError::NotAllowed(format!(
-            "{} is a member's copy, not a team workspace",
-            db.display()
-        )));
-    }
-    ws.capture_changes()?;
-    Ok(ws)
-}
-
-/// `{code, field, message}` with the status that fits the code.
-pub struct HttpError {
-    status: StatusCode,
-    /// The one error body every front door answers (`{code, field, message, details}`).
-    pub(crate) body: ApiError,
-    retry_after: Option<Duration>,
-}
-
-impl HttpError {
-    pub(crate) fn new(
-        status: StatusCode,
-        code: keel_api::ErrorCode,
-        message: impl Into<String>,
-    ) -> HttpError {
-        HttpError {
-            status,
-            body: ApiError { code, field: None, message: message.into(), details: Vec::new() },
-            retry_after: None,
-        }
-    }
-
-    /// The body as the member protocol carries it inside a job's status (the same JSON).
-    pub(crate) fn into_member_body(self) -> keel::ErrorBody {
-        let code = serde_json::to_value(self.body.code).ok().and_then(|c| c.as_str().map(str::to_string));
-        keel::ErrorBody {
-            code: code.unwrap_or_else(|| "storage".into()),
-            field: self.body.field,
-            message: self.body.message,
-            details: self.body.details,
-        }
-    }
-
-    pub(crate) fn unauthenticated() -> HttpError {
-        HttpError::new(
-            StatusCode::UNAUTHORIZED,
-            keel_api::ErrorCode::Unauthenticated,
-            "sign in first: this request has no current session",
-        )
-    }
-}
-
-impl From<KeelError> for HttpError {
-    fn from(e: KeelError) -> HttpError {
-        let status = match e.kind() {
-            ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Duplicate | ErrorCode::CriteriaUnmet | ErrorCode::Conflict | ErrorCode::NotAllowed => {
-                StatusCode::CONFLICT
-            }
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorCode::Busy | ErrorCode::Offline => StatusCode::SERVICE_UNAVAILABLE,
-            // The request's versions: 409 says this request cannot be taken as it is.
-            ErrorCode::Incompatible | ErrorCode::Restored => StatusCode::CONFLICT,
-            ErrorCode::Schema | ErrorCode::Storage | ErrorCode::Io => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        HttpError { status, body: e.into(), retry_after: None }
-    }
-}
-
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
-        if let Some(wait) = self.retry_after {
-            if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-        }
-        response
-    }
-}
-
-/// Runs blocking work (SQLite, password hashing) off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, HttpError> + Send + 'static,
-) -> Result<T, HttpError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        Err(HttpError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            keel_api::ErrorCode::Storage,
-            format!("the command failed: {e}"),
-        ))
-    })
-}
-
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
-}
-
-/// The session behind the request's token, or 401.
-pub(crate) fn authenticate(state: &Shared, token: Option<String>) -> Result<Session, HttpError> {
-    let token = token.ok_or_else(HttpError::unauthenticated)?;
-    let conn = accounts::open(&state.db)?;
-    accounts::session(&conn, &token, state.clock.now())?.ok_or_else(HttpError::unauthenticated)
-}
-
-pub(crate) fn session_reply(state: &Shared, session: Session, credential: Option<String>) -> SessionReply {
-    SessionReply {
-        epoch: Some(state.epoch.clone()),
-        schema_version: Some(keel::store::latest_version()),
-        member_id: session.member.0,
-        member_name: session.member_name,
-        role: session.role,
-        token: session.token,
-        expires_at: session.expires_at.to_rfc3339(),
-        credential,
-        client_id: session.client_id,
-    }
-}
-
-/// The address a request came from: the peer's, or, when the peer is the configured
-/// trusted proxy, the client address it appended last to `X-Forwarded-For`.
-pub(crate) fn client_address(state: &Shared, peer: SocketAddr, headers: &HeaderMap) -> std::net::IpAddr {
-    if state.trusted_proxy != Some(peer.ip()) {
-        return peer.ip();
-    }
-    // Only the last entry is the proxy's own word; anything before it the client wrote.
-    // One that does not read as an address counts as the proxy's.
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .next_back()
-        .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
-        .unwrap_or(peer.ip())
-}
-
-/// What holds a sign-in attempt back before it is tried.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum AddressGuard {
-    /// Its address's failures (a person's password, a one-time code).
-    Always,
-    /// The failures against this machine (key `client:ID`), not its address's: a known
-    /// machine's 256-bit credential cannot be guessed, so a stranger's failures from the
-    /// same address (an office, a proxy) must not lock it out, and guesses aimed at its id
-    /// are held back by that id's own count. Its failures still count against the address.
-    KnownMachine(String),
-}
-
-/// A sign-in attempt: refused at once while its address or target must wait.
-pub(crate) fn limited<T>(
-    state: &Shared,
-    address: std::net::IpAddr,
-    guard: AddressGuard,
-    attempt: impl FnOnce() -> keel::Result<Result<T, accounts::Refused>>,
-) -> Result<T, HttpError> {
-    let ip_key = format!("ip:{address}");
-    let held_by = match guard {
-        AddressGuard::Always => ip_key.clone(),
-        AddressGuard::KnownMachine(key) => key,
-    };
-    if let Some(wait) = state.limiter.wait(std::slice::from_ref(&held_by)) {
-        return Err(too_many(wait));
-    }
-    match attempt()? {
-        Ok(value) => {
-            // A success clears what held it back: a known machine's success does not wipe a
-            // stranger's failures from the same address.
-            state.limiter.succeeded(std::slice::from_ref(&held_by));
-            Ok(value)
-        }
-        Err(refused) => {
-            let keys = [ip_key, refused.key];
-            let waited = state.limiter.wait(&keys);
-            state.limiter.failed(&keys);
-            match waited.or_else(|| state.limiter.wait(&keys)) {
-                Some(wait) => Err(too_many(wait)),
-                None => Err(HttpError::new(
-                    StatusCode::UNAUTHORIZED,
-                    keel_api::ErrorCode::Unauthenticated,
-                    "that code or credential is not valid (an invitation code works once, for 7 days)",
-                )),
-            }
-        }
-    }
-}
-
-pub(crate) fn too_many(wait: Duration) -> HttpError {
-    HttpError {
-        retry_after: Some(wait),
-        ..HttpError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            keel_api::ErrorCode::Unauthenticated,
-            format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
-        )
-    }
 }

@@ -1,8 +1,8 @@
 //! Imports: the files members send for them, and the jobs that run them and report progress.
 
 use crate::accounts::Session;
-use crate::app::{authenticate, bearer, blocking, open_writer, AppState, HttpError};
-use crate::changes::apply_once;
+use crate::applying::apply_once;
+use crate::shared::{authenticate, bearer, blocking, open_writer, AppState, HttpError, Job};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -10,11 +10,6 @@ use keel::remote::protocol::{ChangeReply, ChangeRequest, JobReply, UploadReply};
 use keel::KeelError;
 use std::path::PathBuf;
 use std::time::Duration;
-
-pub(crate) struct Job {
-    member: keel::domain::TeamMemberId,
-    reply: JobReply,
-}
 
 /// How an import job shares the write lock: a commit every 5,000 rows (a few tenths of a
 /// second of writing), then a pause longer than SQLite's longest busy-wait step (100 ms),

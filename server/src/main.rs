@@ -4,6 +4,7 @@
 
 mod accounts;
 mod app;
+mod applying;
 mod changes;
 mod jobs;
 mod limiter;
@@ -13,6 +14,7 @@ mod portal_front_end;
 mod replication;
 mod secrets;
 mod sessions;
+mod shared;
 mod versions;
 
 use clap::{Parser, Subcommand};

@@ -6,8 +6,11 @@
 //! every answer carries a strict Content-Security-Policy.
 
 use crate::accounts;
-use crate::app::{blocking, client_address, limited, open_writer, AddressGuard, AppState, HttpError, Shared};
 use crate::portal_accounts::{self, PortalSession};
+use crate::portal_front_end::CSP;
+use crate::shared::{
+    blocking, client_address, limited, open_writer, AddressGuard, AppState, HttpError, Shared,
+};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path as UrlPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -30,11 +33,6 @@ use std::net::SocketAddr;
 pub const COOKIE: &str = "keel_portal";
 /// The header every state-changing portal request carries (a cross-site form cannot).
 pub const CSRF_HEADER: &str = "x-keel-portal";
-
-/// What every portal answer says about how it may be used.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                       connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-                       frame-ancestors 'none'";
 
 pub(crate) fn routes(state: AppState) -> Router {
     Router::new()

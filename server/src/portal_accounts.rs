@@ -10,24 +10,6 @@ use keel::domain::PartnerUserId;
 use keel::{KeelError, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS server_portal_invites (
-    partner_user_id INTEGER PRIMARY KEY REFERENCES partner_users(id),
-    code_hash       TEXT NOT NULL,
-    expires_at      TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS server_portal_credentials (
-    partner_user_id INTEGER PRIMARY KEY REFERENCES partner_users(id),
-    password_hash   TEXT NOT NULL,
-    set_at          TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS server_portal_sessions (
-    token_hash      TEXT PRIMARY KEY,
-    partner_user_id INTEGER NOT NULL REFERENCES partner_users(id),
-    expires_at      TEXT NOT NULL
-) STRICT;
-";
-
 /// The shortest password the portal accepts.
 pub const MIN_PASSWORD: usize = 12;
 
@@ -170,7 +152,7 @@ mod tests {
              INSERT INTO partner_users (id, email) VALUES (1, 'known@reseller.example');",
         )
         .expect("people");
-        conn.execute_batch(SCHEMA).expect("portal tables");
+        conn.execute_batch(crate::accounts::PORTAL_SCHEMA).expect("portal tables");
         conn.execute(
             "INSERT INTO server_portal_credentials (partner_user_id, password_hash, set_at) VALUES (1, ?1, 'x')",
             [hash_secret("correct horse battery").expect("hash")],

@@ -2,12 +2,16 @@
 //! `--portal-dir`), and its page for every route the single-page app handles itself,
 //! with the page's own start-up script allowed by its hash and nothing else inline.
 
-use crate::app::{AppState, HttpError, Shared};
-use crate::portal::CSP;
+use crate::shared::{AppState, HttpError, Shared};
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+/// What every portal answer says about how it may be used.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                       connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+                       frame-ancestors 'none'";
 
 pub(crate) async fn root(State(state): State<AppState>) -> Response {
     serve_file(&state, "")

@@ -1,7 +1,7 @@
 //! What keeps members' copies in step: the snapshot a machine joins with, the change
 //! feed, and the pushed feed position.
 
-use crate::app::{authenticate, bearer, blocking, AppState, HttpError};
+use crate::shared::{authenticate, bearer, blocking, AppState, HttpError};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};

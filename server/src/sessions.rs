@@ -1,7 +1,7 @@
 //! Joining with a code and signing in: each attempt rate-limited.
 
 use crate::accounts;
-use crate::app::{
+use crate::shared::{
     authenticate, bearer, blocking, client_address, limited, session_reply, AddressGuard, AppState, HttpError,
 };
 use axum::extract::{ConnectInfo, Path, State};

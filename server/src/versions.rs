@@ -3,7 +3,7 @@
 //! else runs, in words that say who must update or what to do. Every answer says the
 //! server's own, so a copy learns them.
 
-use crate::app::{AppState, HttpError};
+use crate::shared::{AppState, HttpError};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;

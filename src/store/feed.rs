@@ -39,6 +39,9 @@ pub(crate) struct Column {
     in_pk: bool,
 }
 
+/// A record a change created: its table and id.
+pub type Created = (String, i64);
+
 pub(crate) struct Table {
     pub(crate) name: String,
     pub(crate) columns: Vec<Column>,
@@ -396,7 +399,7 @@ pub fn record_applied(
     seq: i64,
     member: crate::domain::TeamMemberId,
     at: DateTime<Utc>,
-    created: &[super::outbox::Created],
+    created: &[Created],
     fingerprint: Option<&str>,
 ) -> Result<()> {
     let result = fingerprint.map(|f| serde_json::json!({ "fingerprint": f }).to_string());
@@ -416,7 +419,7 @@ pub fn record_applied(
 }
 
 /// The records an applied command created (kept for a retry's answer).
-pub fn applied_created(conn: &Connection, client_id: &str, seq: i64) -> Result<Vec<super::outbox::Created>> {
+pub fn applied_created(conn: &Connection, client_id: &str, seq: i64) -> Result<Vec<Created>> {
     let text: Option<Option<String>> = conn
         .query_row(
             "SELECT created FROM applied_commands WHERE client_id = ?1 AND seq = ?2",

@@ -45,8 +45,7 @@ pub enum Expected {
     AlreadyInEffect,
 }
 
-/// A record a command created: its table and id.
-pub type Created = (String, i64);
+pub use super::feed::Created;
 
 /// One queued change.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -281,3 +281,46 @@ fn the_server_never_calls_the_command_line() {
     }
     assert!(read > 5, "read the server's sources in {}", dir.display());
 }
+
+/// The server's files import downwards only: what handlers share below them, each handler
+/// in its own file, the router on top; nothing imports a file above it.
+#[test]
+fn the_servers_modules_import_downwards_only() {
+    const LAYERS: &[&[&str]] = &[
+        &["secrets", "limiter"],
+        &["accounts"],
+        &["portal_accounts"],
+        &["shared"],
+        &["applying", "versions", "portal_front_end"],
+        &["jobs", "replication", "sessions", "portal"],
+        &["changes"],
+        &["app"],
+    ];
+    let layer = |name: &str| LAYERS.iter().position(|layer| layer.contains(&name));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(&dir).expect("server sources") {
+        let path = entry.expect("entry").path();
+        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if name == "main" {
+            continue;
+        }
+        let at = layer(&name).unwrap_or_else(|| panic!("{name}.rs has no layer: place it in LAYERS"));
+        let text = std::fs::read_to_string(&path).expect("source");
+        let mut imported: Vec<String> = Vec::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let inner = &group[..group.find('}').unwrap_or(0)];
+                imported
+                    .extend(inner.split(',').map(|n| n.trim().split("::").next().unwrap_or("").to_string()));
+            } else {
+                imported.push(rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect());
+            }
+        }
+        for module in imported.iter().filter(|m| !m.is_empty() && **m != name) {
+            let below =
+                layer(module).unwrap_or_else(|| panic!("{name}.rs imports {module}, which has no layer"));
+            assert!(below < at, "{name}.rs imports {module}, which is not below it");
+        }
+    }
+}
