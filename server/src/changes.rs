@@ -6,6 +6,7 @@ use crate::applying::run_change;
 use crate::jobs::{start_job, uploaded_file};
 use crate::shared::{authenticate, bearer, blocking, open_writer, AppState, HttpError};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -16,9 +17,17 @@ use keel::KeelError;
 pub(crate) async fn change(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ChangeReply>, HttpError> {
     let token = bearer(&headers);
+    // A change is a few hundred bytes; a body past the limit is answered in words too.
+    let body = body.map_err(|e| {
+        HttpError::new(
+            e.status(),
+            keel_api::ErrorCode::InvalidInput,
+            format!("this is not a change Keel makes: {e}"),
+        )
+    })?;
     let shared = state.clone();
     let reply = blocking(move || {
         // Who asks comes first: a stranger learns nothing about what a change looks like.

@@ -181,6 +181,11 @@ fn a_crafted_change_that_is_not_a_change_is_refused_and_runs_nothing() {
         (422, Some("change")),
         "an unknown field in expect: {answer}"
     );
+    // A body far past what a change is gets an answer in words like any other refusal.
+    let huge = "x".repeat((2 << 20) + 1000);
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 9,
+        "change": {"change": "account_add", "form": {"name": huge}}}));
+    assert_eq!((status, answer["code"].as_str()), (413, Some("invalid_input")), "{status}");
     // A mistake in a change names its field, as through every other door.
     let (status, answer) = send(body!({"client_id": client_id, "seq": 8,
         "change": {"change": "account_add", "form": {"name": "W", "segment": "galactic"}}}));
