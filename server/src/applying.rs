@@ -15,19 +15,22 @@ pub(crate) fn run_change(
     mut ws: Workspace,
     session: &Session,
     request: ChangeRequest,
+    fingerprint: String,
 ) -> (Workspace, Result<ChangeReply, HttpError>) {
-    let outcome = apply_once(shared, &mut ws, session, request, &mut |_, _| {});
+    let outcome = apply_once(shared, &mut ws, session, request, fingerprint, &mut |_, _| {});
     ws.stamp_next_write(None);
     (ws, outcome)
 }
 
 /// Applies a change once per (machine, number), as the session's member, telling
-/// `progress` how far a long one has come; a retry gets the first answer.
+/// `progress` how far a long one has come; a retry gets the first answer. `fingerprint`
+/// is the change as it was sent (see [`fingerprint_of`]), kept with its number.
 pub(crate) fn apply_once(
     shared: &Shared,
     ws: &mut Workspace,
     session: &Session,
     request: ChangeRequest,
+    fingerprint: String,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ChangeReply, HttpError> {
     let (client, seq) = (request.client_id.clone(), request.seq);
@@ -39,17 +42,12 @@ pub(crate) fn apply_once(
             KeelError::invalid("expect", "only a change made offline says what it was based on").into()
         );
     }
-    let fingerprint = fingerprint_of(&request.change);
     if let Some(earlier) = ws.applied_command(&client, seq)? {
         // The same number with another change: this machine's copy went back in time (a
         // backup put back, a copied file). Its change is refused, never answered as done.
         let kept = earlier.as_ref().and_then(|v| v["fingerprint"].as_str());
         if kept.is_some_and(|kept| kept != fingerprint) {
-            return Err(KeelError::NotAllowed(format!(
-                "this machine already sent another change as number {seq}: its copy is older than what it sent \
-                 (a backup put back, or a copied file). Nothing was made: join the team again into a new file"
-            ))
-            .into());
+            return Err(number_reused(seq).into());
         }
         // A retry of a change already applied: its first answer, nothing runs again.
         let created = ws.applied_created(&client, seq)?;
@@ -115,8 +113,8 @@ pub(crate) fn apply_once(
     })
 }
 
-/// A digest of a change: what its number stands for on this server.
-fn fingerprint_of(change: &Change) -> String {
+/// A digest of a change as it was sent: what its number stands for on this server.
+pub(crate) fn fingerprint_of(change: &Change) -> String {
     crate::secrets::sha256(&serde_json::to_string(change).unwrap_or_default())[..32].to_string()
 }
 
@@ -167,4 +165,12 @@ fn invite_again(
         created: Vec::new(),
         job: None,
     })
+}
+
+/// The refusal of a change number this machine already sent with another change.
+pub(crate) fn number_reused(seq: i64) -> KeelError {
+    KeelError::NotAllowed(format!(
+        "this machine already sent another change as number {seq}: its copy is older than what it sent \
+         (a backup put back, or a copied file). Nothing was made: join the team again into a new file"
+    ))
 }

@@ -2,8 +2,8 @@
 //! allow-list by construction: a read, a file or an unknown kind is not one), applied by
 //! the core's one `apply` as the session's member, once per (machine, number).
 
-use crate::applying::run_change;
-use crate::jobs::{start_job, uploaded_file};
+use crate::applying::{fingerprint_of, run_change};
+use crate::jobs::{applied_before, job_of, start_job, uploaded_file};
 use crate::shared::{authenticate, bearer, blocking, open_writer, AppState, HttpError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -41,7 +41,8 @@ pub(crate) async fn change(
                 "a machine sends its changes under its own id",
             ));
         }
-        if let Change::Import { file, .. } = &mut request.change {
+        let fingerprint = fingerprint_of(&request.change);
+        if let Change::Import { file, .. } = &request.change {
             // An import reads the file its member sent ahead, and nothing else: never a path.
             let ImportFile::Upload(name) = file else {
                 return Err(KeelError::invalid(
@@ -50,16 +51,26 @@ pub(crate) async fn change(
                 )
                 .into());
             };
-            let upload = uploaded_file(&shared.db, &session, name)?;
-            *file = ImportFile::Path(upload.to_string_lossy().into_owned());
-            return start_job(&shared, session, request, upload);
+            let name = name.clone();
+            // The same import sent again (a lost reply): its job, running or done.
+            if let Some(reply) = job_of(&shared, &request, &fingerprint)? {
+                return Ok(reply);
+            }
+            // Unless it was applied before (the server restarted since), its upload is read.
+            if !applied_before(&shared, &request)? {
+                let upload = uploaded_file(&shared.db, &session, &name)?;
+                if let Change::Import { file, .. } = &mut request.change {
+                    *file = ImportFile::Path(upload.to_string_lossy().into_owned());
+                }
+                return start_job(&shared, session, request, upload, fingerprint);
+            }
         }
         let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
         let ws = match writer.take() {
             Some(ws) => ws,
             None => open_writer(&shared.db, shared.clock.clone())?,
         };
-        let (ws, outcome) = run_change(&shared, ws, &session, request);
+        let (ws, outcome) = run_change(&shared, ws, &session, request, fingerprint);
         *writer = Some(ws);
         outcome
     })

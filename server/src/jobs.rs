@@ -150,11 +150,49 @@ pub(crate) fn uploaded_file(
 /// change number gets the same job. The import reads `upload` (the member's file, removed
 /// once the job ends) and writes on a connection of its own, a slice at a time, so the
 /// shared writer keeps serving other members' changes in between.
+/// The job an import's number already has, if any: answered again when it is the same
+/// import, refused when the number came with another change.
+pub(crate) fn job_of(
+    shared: &AppState,
+    request: &ChangeRequest,
+    fingerprint: &str,
+) -> Result<Option<ChangeReply>, HttpError> {
+    let id = format!("{}-{}", request.client_id, request.seq);
+    let jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
+    match jobs.get(&id) {
+        None => Ok(None),
+        Some(job) if job.fingerprint != fingerprint => {
+            Err(crate::applying::number_reused(request.seq).into())
+        }
+        Some(_) => Ok(Some(ChangeReply {
+            applied: None,
+            position: *shared.position.borrow(),
+            repeated: true,
+            created: Vec::new(),
+            job: Some(id),
+        })),
+    }
+}
+
+/// Whether a change number of this machine was applied before (the server keeps that in
+/// the workspace, across restarts; jobs live only as long as the process).
+pub(crate) fn applied_before(shared: &AppState, request: &ChangeRequest) -> Result<bool, HttpError> {
+    let conn = crate::accounts::open(&shared.db)?;
+    let found: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT 1 FROM applied_commands WHERE client_id = ?1 AND seq = ?2",
+        rusqlite::params![request.client_id, request.seq],
+        |r| r.get(0),
+    ))
+    .map_err(KeelError::from)?;
+    Ok(found.is_some())
+}
+
 pub(crate) fn start_job(
     shared: &AppState,
     session: Session,
     request: ChangeRequest,
     upload: PathBuf,
+    fingerprint: String,
 ) -> Result<ChangeReply, HttpError> {
     let id = format!("{}-{}", request.client_id, request.seq);
     let position = *shared.position.borrow();
@@ -183,7 +221,7 @@ pub(crate) fn start_job(
         if jobs.len() >= MAX_JOBS_KEPT {
             jobs.retain(|_, job| job.reply.state == "running");
         }
-        jobs.insert(id.clone(), Job { member: session.member, reply });
+        jobs.insert(id.clone(), Job { member: session.member, reply, fingerprint: fingerprint.clone() });
     }
     let shared = shared.clone();
     let job_id = id.clone();
@@ -198,7 +236,7 @@ pub(crate) fn start_job(
         let outcome =
             open_writer(&shared.db, shared.clock.clone()).map_err(HttpError::from).and_then(|mut ws| {
                 ws.slice_imports(Some(IMPORT_SLICES));
-                let outcome = apply_once(&shared, &mut ws, &session, request, &mut progress);
+                let outcome = apply_once(&shared, &mut ws, &session, request, fingerprint, &mut progress);
                 ws.stamp_next_write(None);
                 outcome
             });

@@ -22,6 +22,8 @@ use tokio::sync::watch;
 pub(crate) struct Job {
     pub(crate) member: keel::domain::TeamMemberId,
     pub(crate) reply: JobReply,
+    /// The change it runs, as sent (a number sent again with another change is refused).
+    pub(crate) fingerprint: String,
 }
 
 pub(crate) struct Shared {

@@ -78,7 +78,10 @@ pub fn sync(ctx: &mut Ctx, args: SyncArgs) -> Result<()> {
         if ctx.json {
             return output::json(&submitted);
         }
-        let record = submitted.applied.table.trim_end_matches('s').replace('_', " ");
+        let record = match submitted.applied.table.as_str() {
+            "activities" => "activity".to_string(),
+            table => table.trim_end_matches('s').replace('_', " "),
+        };
         if submitted.queued {
             println!(
                 "Change {seq} is made here again and waits to be sent ({record} {}).",

@@ -39,8 +39,17 @@ pub fn keep(client_id: &str, credential: &str) -> Result<()> {
     let dir = dir();
     std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
     let partial = path.with_extension("partial");
+    // A leftover of an earlier attempt (or anything planted there) is removed, and the new
+    // file is created afresh: never written through a link, never with another's mode.
+    match std::fs::remove_file(&partial) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(KeelError::Io { context: format!("removing {}", partial.display()), source })
+        }
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

@@ -179,15 +179,15 @@ impl Remote {
             None => {
                 let remote = Remote::sign_in(&link, feed_at)?;
                 ws.keep_team_session(Some((&remote.token, &remote.session.expires_at)))?;
+                if link.credential != credentials::KEPT_OUTSIDE {
+                    // A copy joined by an older Keel kept its credential in its own file: it
+                    // moves out now that it has just signed in with it.
+                    credentials::keep(&link.client_id, &link.credential)?;
+                    ws.keep_team_credential_outside()?;
+                }
                 remote
             }
         };
-        if link.credential != credentials::KEPT_OUTSIDE {
-            // A copy joined by an older Keel kept its credential in its own file: it moves
-            // out now that it has proved good.
-            credentials::keep(&link.client_id, &link.credential)?;
-            ws.keep_team_credential_outside()?;
-        }
         if link.server_epoch.is_none() || link.server_schema != remote.session.schema_version {
             ws.note_server(remote.session.epoch.as_deref(), remote.session.schema_version)?;
         }

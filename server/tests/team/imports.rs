@@ -223,3 +223,62 @@ fn uploads_no_command_used_are_swept_and_strangers_cannot_upload() {
     assert_eq!(send("not-a-session").status().as_u16(), 401);
     assert_eq!(std::fs::read_dir(&uploads).expect("uploads").count(), before, "a stranger left nothing");
 }
+
+/// An import sent again under its number (a lost reply) gets its job again, running or
+/// done, even once its upload is gone; the number with another import is refused.
+#[test]
+fn an_import_sent_again_gets_its_job_and_its_number_with_another_import_is_refused() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let (token, client) = session_of(&team, &ae);
+    let upload = |name: &str| -> serde_json::Value {
+        let mut reply = http()
+            .post(format!("{}/v1/uploads", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("x-keel-file-name", name)
+            .send(&b"Deal Name,Amount\nResent Import,1\n"[..])
+            .expect("upload");
+        reply.body_mut().read_json::<serde_json::Value>().expect("json")["upload"].clone()
+    };
+    let send = |upload: &serde_json::Value| -> (u16, serde_json::Value) {
+        let mut reply = http()
+            .post(format!("{}/v1/changes", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .send_json(serde_json::json!({"client_id": client, "seq": 50,
+                "change": {"change": "import", "file": {"upload": upload},
+                           "form": {"kind": "deals", "file_name": "first.csv"}}}))
+            .expect("change");
+        (reply.status().as_u16(), reply.body_mut().read_json().unwrap_or_default())
+    };
+    let first = upload("first.csv");
+    let (status, answer) = send(&first);
+    assert_eq!(status, 200, "{answer}");
+    let job = answer["job"].as_str().expect("a job").to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut reply = http()
+            .get(format!("{}/v1/jobs/{job}", team.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("job");
+        let state: serde_json::Value = reply.body_mut().read_json().expect("json");
+        if state["state"] != "running" {
+            assert_eq!(state["state"], "done", "{state}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the import ended");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Sent again after it ended (its upload removed): the same job, nothing imported twice.
+    let (status, again) = send(&first);
+    assert_eq!((status, again["job"].as_str()), (200, Some(job.as_str())), "{again}");
+    // The same number with another file: refused, and that file is not imported.
+    let (status, refused) = send(&upload("second.csv"));
+    assert_eq!((status, refused["code"].as_str()), (409, Some("not_allowed")), "{refused}");
+    let imported = one_value(&team.db, "SELECT count(*) FROM deals WHERE name = 'Resent Import'");
+    assert_eq!(imported, 1, "imported once");
+}
+
+fn one_value(db: &std::path::Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db).expect("open").query_row(sql, [], |r| r.get(0)).expect(sql)
+}
