@@ -174,11 +174,12 @@ impl Remote {
             ));
         }
         let feed_at = ws.position_check()?.map(|(position, check)| format!("{position}:{check}"));
-        let remote = match Remote::resume(&link, feed_at.clone(), ws.team_session()?, ws.clock().now())? {
+        let kept = credentials::session(&link.client_id)?;
+        let remote = match Remote::resume(&link, feed_at.clone(), kept, ws.clock().now())? {
             Some(remote) => remote,
             None => {
                 let remote = Remote::sign_in(&link, feed_at)?;
-                ws.keep_team_session(Some((&remote.token, &remote.session.expires_at)))?;
+                credentials::keep_session(&link.client_id, &remote.token, &remote.session.expires_at)?;
                 if link.credential != credentials::KEPT_OUTSIDE {
                     // A copy joined by an older Keel kept its credential in its own file: it
                     // moves out now that it has just signed in with it.
@@ -488,7 +489,7 @@ pub fn join(url: &str, code: &str, dest: &Path, clock: Arc<dyn Clock>) -> Result
             server_epoch: session.epoch.clone(),
             server_schema: session.schema_version,
         })?;
-        ws.keep_team_session(Some((&session.token, &session.expires_at)))?;
+        credentials::keep_session(&session.client_id, &session.token, &session.expires_at)?;
         if let Some(check) = &check {
             ws.keep_position_check(position, check)?;
         }

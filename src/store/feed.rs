@@ -321,28 +321,9 @@ pub fn forget_credential(conn: &Connection) -> Result<()> {
 
 /// The credential is kept outside the copy's file: the link says so, and holds it no more.
 pub fn credential_kept_outside(conn: &Connection) -> Result<()> {
-    conn.execute("UPDATE team_link SET credential = 'kept-outside' WHERE id = 1", [])?;
-    Ok(())
-}
-
-/// The copy's current session (token and when it expires, RFC 3339), if it has one.
-pub fn session(conn: &Connection) -> Result<Option<(String, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT session_token, session_expires_at FROM team_link
-              WHERE id = 1 AND session_token IS NOT NULL AND session_expires_at IS NOT NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
-
-/// Keeps (or, with `None`, forgets) the copy's session.
-pub fn set_session(conn: &Connection, session: Option<(&str, &str)>) -> Result<()> {
-    let (token, expires) = session.unzip();
     conn.execute(
-        "UPDATE team_link SET session_token = ?1, session_expires_at = ?2 WHERE id = 1",
-        params![token, expires],
+        "UPDATE team_link SET credential = 'kept-outside', session_token = NULL, session_expires_at = NULL WHERE id = 1",
+        [],
     )?;
     Ok(())
 }

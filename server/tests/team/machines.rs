@@ -11,10 +11,8 @@ fn machine_of(copy: &Path) -> String {
 }
 
 fn session_token(copy: &Path) -> String {
-    rusqlite::Connection::open(copy)
-        .expect("copy")
-        .query_row("SELECT session_token FROM team_link", [], |r| r.get(0))
-        .expect("a kept session")
+    crate::harness::credentials_dir();
+    keel::remote::credentials::session(&machine_of(copy)).expect("read").expect("a kept session").0
 }
 
 /// A second code for a member, from the leader's copy (`team invite`).
@@ -120,6 +118,12 @@ fn a_machines_credential_is_kept_outside_the_copy_readable_by_its_user_alone() {
     assert!(secret.len() >= 20, "a real secret: {secret}");
     let copy = std::fs::read(&ae).expect("the copy's file");
     assert!(!copy.windows(secret.len()).any(|w| w == secret.as_bytes()), "not a byte of it in the copy");
+    // Nor the session: a copied file cannot act as its member, even before the session ends.
+    let token = session_token(&ae);
+    assert!(!copy.windows(token.len()).any(|w| w == token.as_bytes()), "nor of the session's token");
+    // Nor the session: a copied file cannot act as its member, even before the session ends.
+    let token = session_token(&ae);
+    assert!(!copy.windows(token.len()).any(|w| w == token.as_bytes()), "nor of the session's token");
     {
         use std::os::unix::fs::PermissionsExt;
         let file = crate::harness::credentials_dir().join(format!("{machine}.credential"));
@@ -130,10 +134,8 @@ fn a_machines_credential_is_kept_outside_the_copy_readable_by_its_user_alone() {
         assert_eq!(dir, 0o700);
     }
     // It is what the machine signs in with: a change goes through after the session ends.
-    let conn = rusqlite::Connection::open(&ae).expect("copy");
-    conn.execute("UPDATE team_link SET session_token = NULL, session_expires_at = NULL", [])
+    std::fs::remove_file(crate::harness::credentials_dir().join(format!("{machine}.session")))
         .expect("no session");
-    drop(conn);
     json(&ae, &["account", "add", "--name", "Signed In Again"]);
 
     // A copy an older Keel joined holds its credential in its file: it moves out once it

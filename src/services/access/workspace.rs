@@ -298,11 +298,6 @@ impl Workspace {
         })
     }
 
-    /// The copy's current session with its server: (token, expiry as RFC 3339).
-    pub fn team_session(&self) -> Result<Option<(String, String)>> {
-        store::feed::session(&self.conn)
-    }
-
     /// Forgets this machine's credential and session (it left the team); the copy reads on.
     pub fn forget_team_credential(&mut self) -> Result<()> {
         self.writing(|conn| store::with_tx(conn, store::feed::forget_credential))
@@ -312,11 +307,6 @@ impl Workspace {
     /// and clears it from the file.
     pub fn keep_team_credential_outside(&mut self) -> Result<()> {
         self.writing(|conn| store::with_tx(conn, store::feed::credential_kept_outside))
-    }
-
-    /// Keeps the copy's session with its server (or forgets it, with `None`).
-    pub fn keep_team_session(&mut self, session: Option<(&str, &str)>) -> Result<()> {
-        self.writing(|conn| store::with_tx(conn, |tx| store::feed::set_session(tx, session)))
     }
 
     /// Keeps what the team server said of itself (its epoch, its schema version).
