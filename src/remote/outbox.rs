@@ -6,11 +6,13 @@
 //! effects and applies the server's feed, so it ends exactly as the server is.
 //!
 //! Records created offline have provisional ids on the copy (the next free ones there,
-//! which another member's records may take on the server). A later change that names
-//! such a record keeps it as `@new:SEQ:TABLE:ID` (the change that created it, and the id
-//! here); the server answers each change with the ids it gave, and the placeholder
-//! becomes the server's id when the later change is sent. A change that names a record
-//! whose creation the server refused is not sent: it is refused here, naming the record.
+//! which another member's records may take on the server). A later queued change that
+//! names such a record notes it beside the change (`typed::Named`: which reference, which
+//! queued change made it); the server answers each change with the ids it gave, and the
+//! reference becomes the server's id when the later change is sent. A change that names a
+//! record whose making the server refused is not sent: it is refused here, naming the
+//! change that was to make it. Changes an older Keel kept as command lines, with
+//! `@new:SEQ:TABLE:ID` placeholders, are read into typed changes once (`typed`).
 
 use super::typed::TypedLine;
 use super::Remote;
