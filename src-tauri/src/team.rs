@@ -59,7 +59,10 @@ pub struct UnsyncedChange {
     pub seq: Int,
     /// `waiting` or `refused`.
     pub state: String,
-    /// The change as the command it is sent as (`deal move 12 Qualification`).
+    /// The change in a few words (`move deal 12 to Qualification`).
+    pub summary: String,
+    /// The change as the command one would type (`deal move 12 Qualification`): what an
+    /// edit changes.
     pub args: Vec<String>,
     pub queued_at: String,
     /// The server's refusal, for a refused change.
@@ -70,13 +73,15 @@ fn unsynced(ws: &mut Workspace) -> Result<Vec<UnsyncedChange>, ApiError> {
     let entries = ws.outbox()?;
     let mut words = Vec::with_capacity(entries.len());
     for entry in &entries {
-        words.push(keel::remote::outbox::shown(ws, &entry.line)?);
+        let told = keel::remote::outbox::told(ws, &entry.line)?;
+        words.push((told, keel::remote::outbox::shown(ws, &entry.line)?));
     }
     Ok(entries
         .into_iter()
         .zip(words)
-        .map(|(e, args)| UnsyncedChange {
+        .map(|(e, (summary, args))| UnsyncedChange {
             seq: e.seq.into(),
+            summary,
             state: if e.state == "pending" { "waiting".into() } else { "refused".into() },
             // The app asks for JSON answers; that is not part of the change.
             args: args.into_iter().filter(|a| a != "--json").collect(),

@@ -20,6 +20,7 @@ fn clearable<T>(text: Option<&str>, read: impl Fn(&str) -> Result<T>) -> Result<
 
 /// BANT items to set: each status (`unknown`, `partial`, `confirmed`) and note as typed;
 /// an item left out is left as it is, and an empty note clears it.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]
@@ -54,6 +55,7 @@ impl BantForm {
 
 /// A proof of concept's fields as typed; dates `YYYY-MM-DD`, outcome `pending`, `passed`
 /// or `failed`.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]
@@ -78,6 +80,7 @@ impl PocForm {
 }
 
 /// Changes to an activity as typed: "none" clears the notes or the due date.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]
@@ -101,6 +104,7 @@ impl ActivityUpdateForm {
 
 /// A new account as typed; the segment is `developers-startups`, `smb-mid-market` or
 /// `enterprise`.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountForm {
@@ -128,6 +132,7 @@ impl AccountForm {
 }
 
 /// Changes to an account as typed; `None` leaves a field alone, "" clears an optional one.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]
@@ -152,6 +157,7 @@ impl AccountUpdateForm {
 }
 
 /// A new partner as typed: tier `technology`, `reseller` or `strategic`; share in percent.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerForm {
@@ -186,6 +192,7 @@ impl PartnerForm {
 
 /// A target as typed: its period (`YYYY-MM-DD` days) and what to reach; the ARR is a
 /// decimal amount in `currency` (the reporting currency by default).
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetForm {
@@ -214,6 +221,7 @@ impl TargetForm {
 
 /// Where an import's file is: a path on the machine that applies the change, or, for a
 /// team server, the name its upload was kept under (a server never reads a path it is sent).
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ImportFile {
@@ -223,6 +231,7 @@ pub enum ImportFile {
 
 /// An import as typed: what the file holds (`deals`, `accounts`, `contacts`), its own name
 /// (kept in the import's record), and how to read it.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImportForm {

@@ -5,6 +5,17 @@
 use super::{Applied, Area, Change};
 
 impl Change {
+    /// The kind's name on the wire (`deal_add`), as its `change` field spells it.
+    pub fn kind(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(mut fields)) => match fields.remove("change") {
+                Some(serde_json::Value::String(kind)) => kind,
+                _ => String::new(),
+            },
+            _ => String::new(),
+        }
+    }
+
     /// The change in a few words, for a list of what waits to be sent.
     pub fn summary(&self) -> String {
         match self {

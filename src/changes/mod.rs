@@ -8,6 +8,7 @@
 //! the records it names by id, so the one reading in the core names the one field a
 //! mistake is in, whichever door it came through.
 
+mod examples;
 mod field_work;
 mod forms;
 mod kinds;
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 /// One write, as a front door asks for it. The variants are the changes a member may
 /// make through a team copy; `may_queue` says which may wait offline.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {

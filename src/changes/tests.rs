@@ -1,115 +1,12 @@
 use super::*;
-use crate::domain::{AccountId, ActivityId, ContactId, DealId, OnboardingPlanId, QbrId, TeamMemberId};
 
-/// One change of every kind, each naming records and giving optional fields.
 fn every_change() -> Vec<Change> {
-    vec![
-        Change::DealAdd {
-            form: deals::DealForm {
-                name: "Acme rollout".into(),
-                account_id: AccountId(3),
-                owner_id: Some(TeamMemberId(2)),
-                amount: "120,000".into(),
-                currency: "EUR".into(),
-                expected_close_date: "2027-03-31".into(),
-                source: "partner".into(),
-                deal_type: "expansion".into(),
-                stage: Some("Qualification".into()),
-                probability: Some("35".into()),
-                forecast: Some("commit".into()),
-                expands_deal_id: Some(DealId(9)),
-            },
-        },
-        Change::DealUpdate {
-            deal: DealId(4),
-            form: deals::DealUpdateForm {
-                amount: Some("-5".into()),
-                account_id: Some(AccountId(6)),
-                ..Default::default()
-            },
-        },
-        Change::DealMove {
-            deal: DealId(4),
-            form: moves::MoveInput {
-                stage: "Closed Lost".into(),
-                override_reason: None,
-                loss_reason: Some("budget".into()),
-            },
-        },
-        Change::DealBant {
-            deal: DealId(4),
-            form: BantForm {
-                budget: Some("confirmed".into()),
-                need_note: Some(String::new()),
-                ..Default::default()
-            },
-        },
-        Change::DealPoc {
-            deal: DealId(4),
-            form: PocForm {
-                scope: Some("SDK".into()),
-                start: Some("2027-01-04".into()),
-                ..Default::default()
-            },
-        },
-        Change::DealChecklist {
-            deal: DealId(4),
-            item: "legal-review".into(),
-            status: "done".into(),
-            date: Some("2027-01-05".into()),
-        },
-        Change::ActivityAdd {
-            form: activities::ActivityForm {
-                kind: "call".into(),
-                subject: "Kick-off".into(),
-                notes: Some("two lines\nof notes".into()),
-                deal_id: Some(DealId(4)),
-                account_id: Some(AccountId(3)),
-                owner_id: None,
-                due_date: Some("2027-01-06".into()),
-            },
-        },
-        Change::ActivityDone { activity: ActivityId(8) },
-        Change::ActivityUpdate {
-            activity: ActivityId(8),
-            form: ActivityUpdateForm {
-                notes: Some("none".into()),
-                due: Some("2027-02-01".into()),
-                ..Default::default()
-            },
-        },
-        Change::AccountAdd {
-            form: AccountForm {
-                name: "Initech".into(),
-                segment: Some("enterprise".into()),
-                ..Default::default()
-            },
-        },
-        Change::AccountUpdate {
-            account: AccountId(3),
-            form: AccountUpdateForm { domain: Some(String::new()), ..Default::default() },
-        },
-        Change::ContactAdd {
-            form: contacts::ContactInput {
-                account_id: AccountId(3),
-                name: "Pat Doe".into(),
-                title: None,
-                email: "pat@example.com".into(),
-            },
-        },
-        Change::ContactUpdate {
-            contact: ContactId(5),
-            form: contacts::ContactChanges { account_id: Some(AccountId(7)), ..Default::default() },
-        },
-        Change::OnboardingStepDone { plan: OnboardingPlanId(2), step: "kick-off".into(), date: None },
-        Change::QbrAdd { account: AccountId(3), date: "2027-04-01".into(), owner: None },
-        Change::QbrHeld { qbr: QbrId(6), date: None, notes: Some("renewal likely".into()) },
-    ]
+    Change::examples().into_iter().filter(Change::may_queue).collect()
 }
 
 #[test]
 fn every_change_round_trips_through_json_as_it_was() {
-    for change in every_change() {
+    for change in Change::examples() {
         let text = serde_json::to_string(&change).expect("serializes");
         let back: Change = serde_json::from_str(&text).expect("deserializes");
         assert_eq!(back, change, "{text}");
@@ -193,4 +90,21 @@ fn a_change_applied_before_its_answer_was_kept_still_names_its_record() {
     }
     assert_eq!(named[13], ("onboarding_plans".to_string(), 2));
     assert_eq!(named[9], (String::new(), 0), "no account was created");
+}
+
+#[cfg(feature = "schema")]
+#[test]
+fn the_examples_give_one_change_of_every_kind_the_schema_names() {
+    let schema = serde_json::to_value(schemars::schema_for!(Change)).expect("schema");
+    let mut named: Vec<String> = schema["oneOf"]
+        .as_array()
+        .expect("one schema per kind")
+        .iter()
+        .map(|kind| kind["properties"]["change"]["const"].as_str().expect("a kind's name").to_string())
+        .collect();
+    named.sort();
+    let mut given: Vec<String> = Change::examples().iter().map(|c| c.kind()).collect();
+    given.sort();
+    assert_eq!(given.len(), 52);
+    assert_eq!(given, named);
 }

@@ -63,6 +63,15 @@ pub(crate) fn placeholder(token: &str) -> Option<(i64, String, i64)> {
     Some((creator, table, id))
 }
 
+/// The change in a few words, as a list of what waits reads it (a line queued by a Keel
+/// from before typed changes: its command line).
+pub fn told(ws: &mut Workspace, line: &serde_json::Value) -> Result<String> {
+    match TypedLine::of(line)? {
+        Some(typed) => typed.told(ws),
+        None => Ok(shown(ws, line)?.join(" ")),
+    }
+}
+
 /// The command line as a member reads it: a placeholder shows the server's id once it
 /// is known, else the id the record has here.
 pub fn shown(ws: &mut Workspace, line: &serde_json::Value) -> Result<Vec<String>> {

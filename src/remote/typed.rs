@@ -67,6 +67,24 @@ impl TypedLine {
     /// The change as a member reads it: a record made offline under the server's id once
     /// it is known, else its id here.
     pub fn shown(&self, ws: &mut Workspace) -> Result<Vec<String>> {
+        let (change, unmade) = self.as_seen(ws)?;
+        let words = crate::cli::line_of(ws, &change)?;
+        Ok(words.into_iter().map(|word| unmade_word(&unmade, &word).unwrap_or(word)).collect())
+    }
+
+    /// The change in a few words ([`Change::summary`]), naming records as [`Self::shown`] does.
+    pub fn told(&self, ws: &mut Workspace) -> Result<String> {
+        let (change, unmade) = self.as_seen(ws)?;
+        let mut summary = change.summary();
+        for (shown, creator) in unmade {
+            summary = summary.replace(&shown.to_string(), &format!("made-by-change-{creator}"));
+        }
+        Ok(summary)
+    }
+
+    /// The change with each record made offline under the server's id once known, and the
+    /// stand-ins for records whose making was refused, with the change that was to make each.
+    fn as_seen(&self, ws: &mut Workspace) -> Result<(Change, Vec<(i64, i64)>)> {
         let mut change = self.change.clone();
         let mut shown_as = Vec::new();
         for named in &self.named {
@@ -89,17 +107,18 @@ impl TypedLine {
                 *id = *shown;
             }
         }
-        let words = crate::cli::line_of(ws, &change)?;
-        Ok(words
-            .into_iter()
-            .map(|word| {
-                let unmade = shown_as.iter().find_map(|(_, shown, creator)| {
-                    creator.filter(|_| word == shown.to_string()).map(|c| format!("made-by-change-{c}"))
-                });
-                unmade.unwrap_or(word)
-            })
-            .collect())
+        let unmade =
+            shown_as.into_iter().filter_map(|(_, shown, creator)| creator.map(|c| (shown, c))).collect();
+        Ok((change, unmade))
     }
+}
+
+/// `made-by-change-N` for a word that stands for a record change N was to make.
+fn unmade_word(unmade: &[(i64, i64)], word: &str) -> Option<String> {
+    unmade
+        .iter()
+        .find(|(shown, _)| word == shown.to_string())
+        .map(|(_, creator)| format!("made-by-change-{creator}"))
 }
 
 /// Stands for a record whose making was refused, while a change naming it is shown.

@@ -134,6 +134,13 @@ def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(
         # The server goes away: the copy still reads, and the sidebar says why writes wait.
         server.stop()
         session.find("[data-testid=team-status][data-reachable=false]", timeout=20)
+        # What is decided online only (an exchange rate) is shown as unavailable before anyone
+        # tries it; field work (the board below) still goes on.
+        session.click("[data-testid=nav-currency]")
+        save_rate = session.find("[data-testid=save-rate]")
+        session.wait_for(lambda: session.attribute(save_rate, "disabled") is not None, "the rate's button disabled")
+        assert "team server" in session.text(session.find("[data-testid=needs-server]"))
+        shot(session, "team-offline-online-only")
         session.click("[data-testid=nav-pipeline]")
         set_input(session, "[data-testid=filter-close-from]", close)
         set_input(session, "[data-testid=filter-close-to]", close)
@@ -170,7 +177,7 @@ def test_a_joined_desktop_shows_the_team_board_and_follows_another_members_move(
         session.find("[data-testid=unsynced-count][data-refused='1']")
         session.click("[data-testid=unsynced-count]")
         refused = session.find("[data-testid=unsynced-change][data-state=refused]")
-        assert "Move deal" in session.text(refused), session.text(refused)
+        assert "move deal" in session.text(refused).lower(), session.text(refused)
         session.find("[data-testid=unsynced-error][data-code=conflict]")
         shot(session, "team-not-synced")
         session.click("[data-testid=unsynced-discard]")

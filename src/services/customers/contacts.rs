@@ -5,6 +5,7 @@ use crate::store::contacts::{Contact, ContactFields};
 use crate::store::{self};
 use crate::Result;
 
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
@@ -14,6 +15,7 @@ pub struct ContactInput {
     pub email: String,
 }
 
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]

@@ -33,6 +33,7 @@ pub struct RegistrationInput {
 
 /// A registration as people type it (the CLI's flags, the desktop's form). It is read
 /// here, once, so every front door refuses the same mistake naming the same field.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationForm {

@@ -49,6 +49,7 @@ pub struct RateInput {
 
 /// A rate as people type it (the CLI's arguments, the settings screen's form), read once
 /// here so both name the same field for the same mistake.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateForm {

@@ -27,6 +27,7 @@ pub struct ActivityInput {
 
 /// An activity as people type it (the CLI's flags, the desktop's form), read once here so
 /// every front door names the same field for the same mistake.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityForm {

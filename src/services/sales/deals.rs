@@ -34,6 +34,7 @@ pub struct DealInput {
 
 /// A new deal as people type it (the CLI's flags, the desktop's form). It is read here,
 /// once, so every front door refuses the same mistake naming the same field.
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DealForm {
@@ -86,6 +87,7 @@ impl DealForm {
 /// Changes to a deal as people type them (the CLI's `deal update` flags). `None` leaves a
 /// field alone; "none" clears the probability or forecast override. An amount typed
 /// without a currency is in the deal's own, read inside the write (see [`update_as_typed`]).
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]

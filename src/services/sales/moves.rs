@@ -7,6 +7,7 @@ use crate::store::deals::{Deal, NewStageChange};
 use crate::store::{self};
 use crate::{KeelError, Result};
 
+#[cfg_attr(feature = "schema", derive(specta::Type, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {

@@ -1,6 +1,7 @@
 // Who the user is, the open workspace and the vocabularies forms offer: loaded once,
 // refreshed when the workspace or the user changes.
-import { api, errorOf, type Member, type Vocabulary, type WorkspaceSummary } from '$lib/api';
+import { api, errorOf, type ChangeKind, type Member, type Vocabulary, type WorkspaceSummary } from '$lib/api';
+import { unavailableOffline } from '$lib/availability';
 import { listen } from '@tauri-apps/api/event';
 
 class Session {
@@ -19,6 +20,11 @@ class Session {
   /** The team server this workspace is a copy of, if it is one. */
   get team() {
     return this.summary?.team_link ?? null;
+  }
+
+  /** Why a change of `kind` cannot be made now (online only, server unreachable), or null. */
+  unavailable(kind: ChangeKind): string | null {
+    return unavailableOffline(kind, this.team);
   }
 
   private following = false;

@@ -168,6 +168,9 @@ export const commands = {
 	setFxRate: (currency: string, effectiveOn: string, rate: string) => typedError<CurrencySettings, ErrorBody_Serialize>(__TAURI_INVOKE("set_fx_rate", { currency, effectiveOn, rate })),
 };
 
+/* Constants */
+export const MAY_QUEUE = {"account_add":true,"account_merge":false,"account_update":true,"activity_add":true,"activity_done":true,"activity_update":true,"contact_add":true,"contact_update":true,"deal_add":true,"deal_bant":true,"deal_checklist":true,"deal_move":true,"deal_poc":true,"deal_update":true,"forecast_adjust":false,"forecast_call":false,"fx_rate":false,"import":false,"import_revert":false,"member_add":false,"member_deactivate":false,"member_invite":false,"member_role":false,"onboarding_step_done":true,"partner_add":false,"partner_rate":false,"partner_status":false,"payout_run":false,"poc_bounds":false,"portal_invite":false,"portal_remove":false,"program_setting":false,"qbr_add":true,"qbr_held":true,"quota_set":false,"registration_approve":false,"registration_convert":false,"registration_extend":false,"registration_reject":false,"registration_resubmit":false,"registration_return":false,"registration_submit":false,"registrations_expire":false,"reporting_currency":false,"revenue_record":false,"revenue_reverse":false,"stage_update":false,"statement_approve":false,"statement_paid":false,"target_phases":false,"target_remove":false,"target_set":false} as const;
+
 /* Types */
 export type AccountDto = AccountDto_Serialize | AccountDto_Deserialize;
 
@@ -191,6 +194,36 @@ export type AccountDto_Serialize = {
 	created_at: string,
 };
 
+/**
+ *  A new account as typed; the segment is `developers-startups`, `smb-mid-market` or
+ *  `enterprise`.
+ */
+export type AccountForm = AccountForm_Serialize | AccountForm_Deserialize;
+
+/**
+ *  A new account as typed; the segment is `developers-startups`, `smb-mid-market` or
+ *  `enterprise`.
+ */
+export type AccountForm_Deserialize = {
+	name: string,
+	domain?: string | null,
+	segment?: string | null,
+	vertical?: string | null,
+	region?: string | null,
+};
+
+/**
+ *  A new account as typed; the segment is `developers-startups`, `smb-mid-market` or
+ *  `enterprise`.
+ */
+export type AccountForm_Serialize = {
+	name: string,
+	domain: string | null,
+	segment: string | null,
+	vertical: string | null,
+	region: string | null,
+};
+
 export type AccountPage = AccountPage_Serialize | AccountPage_Deserialize;
 
 export type AccountPage_Deserialize = {
@@ -207,6 +240,27 @@ export type AccountPage_Serialize = {
 	deals: DealCard_Serialize[],
 	onboarding: PlanDto_Serialize[],
 	qbrs: QbrDto_Serialize[],
+};
+
+/**  Changes to an account as typed; `None` leaves a field alone, "" clears an optional one. */
+export type AccountUpdateForm = AccountUpdateForm_Serialize | AccountUpdateForm_Deserialize;
+
+/**  Changes to an account as typed; `None` leaves a field alone, "" clears an optional one. */
+export type AccountUpdateForm_Deserialize = {
+	name?: string | null,
+	domain?: string | null,
+	segment?: string | null,
+	vertical?: string | null,
+	region?: string | null,
+};
+
+/**  Changes to an account as typed; `None` leaves a field alone, "" clears an optional one. */
+export type AccountUpdateForm_Serialize = {
+	name: string | null,
+	domain: string | null,
+	segment: string | null,
+	vertical: string | null,
+	region: string | null,
 };
 
 export type ActivityDto = ActivityDto_Serialize | ActivityDto_Deserialize;
@@ -237,6 +291,63 @@ export type ActivityDto_Serialize = {
 	due_date: string | null,
 	done_at: string | null,
 	created_at: string,
+};
+
+/**
+ *  An activity as people type it (the CLI's flags, the desktop's form), read once here so
+ *  every front door names the same field for the same mistake.
+ */
+export type ActivityForm = ActivityForm_Serialize | ActivityForm_Deserialize;
+
+/**
+ *  An activity as people type it (the CLI's flags, the desktop's form), read once here so
+ *  every front door names the same field for the same mistake.
+ */
+export type ActivityForm_Deserialize = {
+	/**  `call`, `meeting`, `email`, `note` or `task`. */
+	kind: string,
+	subject: string,
+	notes?: string | null,
+	deal_id?: number | null,
+	account_id?: number | null,
+	owner_id?: number | null,
+	/**  `YYYY-MM-DD`; blank for one that happened now. */
+	due_date?: string | null,
+};
+
+/**
+ *  An activity as people type it (the CLI's flags, the desktop's form), read once here so
+ *  every front door names the same field for the same mistake.
+ */
+export type ActivityForm_Serialize = {
+	/**  `call`, `meeting`, `email`, `note` or `task`. */
+	kind: string,
+	subject: string,
+	notes: string | null,
+	deal_id: number | null,
+	account_id: number | null,
+	owner_id: number | null,
+	/**  `YYYY-MM-DD`; blank for one that happened now. */
+	due_date: string | null,
+};
+
+/**  Changes to an activity as typed: "none" clears the notes or the due date. */
+export type ActivityUpdateForm = ActivityUpdateForm_Serialize | ActivityUpdateForm_Deserialize;
+
+/**  Changes to an activity as typed: "none" clears the notes or the due date. */
+export type ActivityUpdateForm_Deserialize = {
+	subject?: string | null,
+	notes?: string | null,
+	owner_id?: number | null,
+	due?: string | null,
+};
+
+/**  Changes to an activity as typed: "none" clears the notes or the due date. */
+export type ActivityUpdateForm_Serialize = {
+	subject: string | null,
+	notes: string | null,
+	owner_id: number | null,
+	due: string | null,
 };
 
 /**  One entry of the audit log; `detail` is its JSON (before, after, reasons) as text. */
@@ -284,6 +395,42 @@ export type BantDto_Serialize = {
 	item: string,
 	status: string,
 	note: string | null,
+};
+
+/**
+ *  BANT items to set: each status (`unknown`, `partial`, `confirmed`) and note as typed;
+ *  an item left out is left as it is, and an empty note clears it.
+ */
+export type BantForm = BantForm_Serialize | BantForm_Deserialize;
+
+/**
+ *  BANT items to set: each status (`unknown`, `partial`, `confirmed`) and note as typed;
+ *  an item left out is left as it is, and an empty note clears it.
+ */
+export type BantForm_Deserialize = {
+	budget?: string | null,
+	budget_note?: string | null,
+	authority?: string | null,
+	authority_note?: string | null,
+	need?: string | null,
+	need_note?: string | null,
+	timeline?: string | null,
+	timeline_note?: string | null,
+};
+
+/**
+ *  BANT items to set: each status (`unknown`, `partial`, `confirmed`) and note as typed;
+ *  an item left out is left as it is, and an empty note clears it.
+ */
+export type BantForm_Serialize = {
+	budget: string | null,
+	budget_note: string | null,
+	authority: string | null,
+	authority_note: string | null,
+	need: string | null,
+	need_note: string | null,
+	timeline: string | null,
+	timeline_note: string | null,
 };
 
 export type BatchDto = BatchDto_Serialize | BatchDto_Deserialize;
@@ -372,6 +519,48 @@ export type CategoryCount = {
 	count: number,
 };
 
+/**
+ *  One write, as a front door asks for it. The variants are the changes a member may
+ *  make through a team copy; `may_queue` says which may wait offline.
+ */
+export type Change = Change_Serialize | Change_Deserialize;
+
+/**
+ *  One write, as a front door asks for it. The variants are the changes a member may
+ *  make through a team copy; `may_queue` says which may wait offline.
+ */
+export type Change_Deserialize = { change: "deal_add"; form: DealForm_Deserialize } | { change: "deal_update"; deal: number; form: DealUpdateForm_Deserialize } | { change: "deal_move"; deal: number; form: MoveInput_Deserialize } | { change: "deal_bant"; deal: number; form: BantForm_Deserialize } | { change: "deal_poc"; deal: number; form: PocForm_Deserialize } | { change: "deal_checklist"; deal: number; item: string; status: string; date?: string | null } | { change: "activity_add"; form: ActivityForm_Deserialize } | { change: "activity_done"; activity: number } | { change: "activity_update"; activity: number; form: ActivityUpdateForm_Deserialize } | { change: "account_add"; form: AccountForm_Deserialize } | { change: "account_update"; account: number; form: AccountUpdateForm_Deserialize } | { change: "contact_add"; form: ContactInput_Deserialize } | { change: "contact_update"; contact: number; form: ContactChanges_Deserialize } | { change: "onboarding_step_done"; plan: number; step: string; date?: string | null } | { change: "qbr_add"; account: number; date: string; owner?: number | null } | { change: "qbr_held"; qbr: number; date?: string | null; notes?: string | null } | { change: "account_merge"; keep: number; other: number } | { change: "partner_add"; form: PartnerForm_Deserialize } | 
+/**  A commission plan version: the share in percent, from a day (today by default). */
+{ change: "partner_rate"; partner: number; share: string; from?: string | null } | { change: "partner_status"; partner: number; status: string; certified?: string | null } | { change: "program_setting"; name: string; value: number } | { change: "portal_invite"; partner: number; email: string; name?: string | null } | { change: "portal_remove"; email: string } | { change: "registration_submit"; form: RegistrationForm_Deserialize } | { change: "registration_approve"; registration: number; override_reason?: string | null } | { change: "registration_reject"; registration: number; reason: string } | { change: "registration_return"; registration: number; reason: string } | { change: "registration_resubmit"; registration: number; form: RegistrationForm_Deserialize } | { change: "registration_extend"; registration: number; reason: string } | { change: "registration_convert"; registration: number; owner?: number | null } | 
+/**  Writes down the expiry of every approved registration whose protection has ended. */
+{ change: "registrations_expire" } | 
+/**  A payment, or with `refund` a refund, in the deal's currency. */
+{ change: "revenue_record"; deal: number; amount: string; date: string; refund: boolean } | { change: "revenue_reverse"; entry: number; reason: string } | { change: "payout_run"; period: string } | { change: "statement_approve"; statement: number } | { change: "statement_paid"; statement: number; reference: string; date?: string | null } | { change: "fx_rate"; form: RateForm } | { change: "reporting_currency"; currency: string } | { change: "target_set"; form: TargetForm_Deserialize } | { change: "target_phases"; start: string } | { change: "target_remove"; name: string } | { change: "quota_set"; member: number; period: string; amount: string; currency?: string | null } | { change: "forecast_call"; period: string; amount: string; note: string } | { change: "forecast_adjust"; member: number; period: string; amount: string; reason: string } | { change: "member_add"; name: string; role: string; segment?: string | null } | { change: "member_role"; member: number; role: string; segment?: string | null } | { change: "member_deactivate"; member: number } | 
+/**  A new one-time invitation code for a member (the team server keeps the codes). */
+{ change: "member_invite"; member: number } | 
+/**  A stage's default probability (percent) and stall limit (days, or "none"). */
+{ change: "stage_update"; stage: string; probability?: string | null; stall_days?: string | null } | { change: "poc_bounds"; min_days: number; max_days: number } | 
+/**  An import of a file: online only, and on a team copy sent with its file, run as a job. */
+{ change: "import"; file: ImportFile; form: ImportForm_Deserialize } | { change: "import_revert"; batch: number };
+
+/**
+ *  One write, as a front door asks for it. The variants are the changes a member may
+ *  make through a team copy; `may_queue` says which may wait offline.
+ */
+export type Change_Serialize = { change: "deal_add"; form: DealForm_Serialize } | { change: "deal_update"; deal: number; form: DealUpdateForm_Serialize } | { change: "deal_move"; deal: number; form: MoveInput_Serialize } | { change: "deal_bant"; deal: number; form: BantForm_Serialize } | { change: "deal_poc"; deal: number; form: PocForm_Serialize } | { change: "deal_checklist"; deal: number; item: string; status: string; date: string | null } | { change: "activity_add"; form: ActivityForm_Serialize } | { change: "activity_done"; activity: number } | { change: "activity_update"; activity: number; form: ActivityUpdateForm_Serialize } | { change: "account_add"; form: AccountForm_Serialize } | { change: "account_update"; account: number; form: AccountUpdateForm_Serialize } | { change: "contact_add"; form: ContactInput_Serialize } | { change: "contact_update"; contact: number; form: ContactChanges_Serialize } | { change: "onboarding_step_done"; plan: number; step: string; date: string | null } | { change: "qbr_add"; account: number; date: string; owner: number | null } | { change: "qbr_held"; qbr: number; date: string | null; notes: string | null } | { change: "account_merge"; keep: number; other: number } | { change: "partner_add"; form: PartnerForm_Serialize } | 
+/**  A commission plan version: the share in percent, from a day (today by default). */
+{ change: "partner_rate"; partner: number; share: string; from: string | null } | { change: "partner_status"; partner: number; status: string; certified: string | null } | { change: "program_setting"; name: string; value: number } | { change: "portal_invite"; partner: number; email: string; name: string | null } | { change: "portal_remove"; email: string } | { change: "registration_submit"; form: RegistrationForm_Serialize } | { change: "registration_approve"; registration: number; override_reason: string | null } | { change: "registration_reject"; registration: number; reason: string } | { change: "registration_return"; registration: number; reason: string } | { change: "registration_resubmit"; registration: number; form: RegistrationForm_Serialize } | { change: "registration_extend"; registration: number; reason: string } | { change: "registration_convert"; registration: number; owner: number | null } | 
+/**  Writes down the expiry of every approved registration whose protection has ended. */
+{ change: "registrations_expire" } | 
+/**  A payment, or with `refund` a refund, in the deal's currency. */
+{ change: "revenue_record"; deal: number; amount: string; date: string; refund: boolean } | { change: "revenue_reverse"; entry: number; reason: string } | { change: "payout_run"; period: string } | { change: "statement_approve"; statement: number } | { change: "statement_paid"; statement: number; reference: string; date: string | null } | { change: "fx_rate"; form: RateForm } | { change: "reporting_currency"; currency: string } | { change: "target_set"; form: TargetForm_Serialize } | { change: "target_phases"; start: string } | { change: "target_remove"; name: string } | { change: "quota_set"; member: number; period: string; amount: string; currency: string | null } | { change: "forecast_call"; period: string; amount: string; note: string } | { change: "forecast_adjust"; member: number; period: string; amount: string; reason: string } | { change: "member_add"; name: string; role: string; segment: string | null } | { change: "member_role"; member: number; role: string; segment: string | null } | { change: "member_deactivate"; member: number } | 
+/**  A new one-time invitation code for a member (the team server keeps the codes). */
+{ change: "member_invite"; member: number } | 
+/**  A stage's default probability (percent) and stall limit (days, or "none"). */
+{ change: "stage_update"; stage: string; probability: string | null; stall_days: string | null } | { change: "poc_bounds"; min_days: number; max_days: number } | 
+/**  An import of a file: online only, and on a team copy sent with its file, run as a job. */
+{ change: "import"; file: ImportFile; form: ImportForm_Serialize } | { change: "import_revert"; batch: number };
+
 export type ChecklistDto = ChecklistDto_Serialize | ChecklistDto_Deserialize;
 
 export type ChecklistDto_Deserialize = {
@@ -392,6 +581,22 @@ export type CommissionPlanDto = {
 	created_at: string,
 };
 
+export type ContactChanges = ContactChanges_Serialize | ContactChanges_Deserialize;
+
+export type ContactChanges_Deserialize = {
+	account_id?: number | null,
+	name?: string | null,
+	title?: string | null,
+	email?: string | null,
+};
+
+export type ContactChanges_Serialize = {
+	account_id: number | null,
+	name: string | null,
+	title: string | null,
+	email: string | null,
+};
+
 export type ContactDto = ContactDto_Serialize | ContactDto_Deserialize;
 
 export type ContactDto_Deserialize = {
@@ -407,6 +612,22 @@ export type ContactDto_Serialize = {
 	id: number,
 	account_id: number,
 	account_name: string,
+	name: string,
+	title: string | null,
+	email: string,
+};
+
+export type ContactInput = ContactInput_Serialize | ContactInput_Deserialize;
+
+export type ContactInput_Deserialize = {
+	account_id: number,
+	name: string,
+	title?: string | null,
+	email: string,
+};
+
+export type ContactInput_Serialize = {
+	account_id: number,
 	name: string,
 	title: string | null,
 	email: string,
@@ -570,6 +791,56 @@ export type DealFilter_Serialize = {
 	search: string | null,
 };
 
+/**
+ *  A new deal as people type it (the CLI's flags, the desktop's form). It is read here,
+ *  once, so every front door refuses the same mistake naming the same field.
+ */
+export type DealForm = DealForm_Serialize | DealForm_Deserialize;
+
+/**
+ *  A new deal as people type it (the CLI's flags, the desktop's form). It is read here,
+ *  once, so every front door refuses the same mistake naming the same field.
+ */
+export type DealForm_Deserialize = {
+	name: string,
+	account_id: number,
+	owner_id?: number | null,
+	/**  A decimal amount as typed ("120,000.50"). */
+	amount: string,
+	currency: string,
+	/**  `YYYY-MM-DD`. */
+	expected_close_date: string,
+	source: string,
+	deal_type: string,
+	stage?: string | null,
+	/**  A percentage as typed ("35", "35%"). */
+	probability?: string | null,
+	forecast?: string | null,
+	expands_deal_id?: number | null,
+};
+
+/**
+ *  A new deal as people type it (the CLI's flags, the desktop's form). It is read here,
+ *  once, so every front door refuses the same mistake naming the same field.
+ */
+export type DealForm_Serialize = {
+	name: string,
+	account_id: number,
+	owner_id: number | null,
+	/**  A decimal amount as typed ("120,000.50"). */
+	amount: string,
+	currency: string,
+	/**  `YYYY-MM-DD`. */
+	expected_close_date: string,
+	source: string,
+	deal_type: string,
+	stage: string | null,
+	/**  A percentage as typed ("35", "35%"). */
+	probability: string | null,
+	forecast: string | null,
+	expands_deal_id: number | null,
+};
+
 export type DealPage = DealPage_Serialize | DealPage_Deserialize;
 
 export type DealPage_Deserialize = {
@@ -623,6 +894,51 @@ export type DealRevenueDto_Serialize = {
 	events: RevenueEventDto[],
 	ledger: LedgerDto_Serialize[],
 	net_collected: MoneyDto,
+};
+
+/**
+ *  Changes to a deal as people type them (the CLI's `deal update` flags). `None` leaves a
+ *  field alone; "none" clears the probability or forecast override. An amount typed
+ *  without a currency is in the deal's own, read inside the write (see [`update_as_typed`]).
+ */
+export type DealUpdateForm = DealUpdateForm_Serialize | DealUpdateForm_Deserialize;
+
+/**
+ *  Changes to a deal as people type them (the CLI's `deal update` flags). `None` leaves a
+ *  field alone; "none" clears the probability or forecast override. An amount typed
+ *  without a currency is in the deal's own, read inside the write (see [`update_as_typed`]).
+ */
+export type DealUpdateForm_Deserialize = {
+	name?: string | null,
+	account_id?: number | null,
+	owner_id?: number | null,
+	amount?: string | null,
+	currency?: string | null,
+	/**  `YYYY-MM-DD`. */
+	expected_close_date?: string | null,
+	source?: string | null,
+	deal_type?: string | null,
+	probability?: string | null,
+	forecast?: string | null,
+};
+
+/**
+ *  Changes to a deal as people type them (the CLI's `deal update` flags). `None` leaves a
+ *  field alone; "none" clears the probability or forecast override. An amount typed
+ *  without a currency is in the deal's own, read inside the write (see [`update_as_typed`]).
+ */
+export type DealUpdateForm_Serialize = {
+	name: string | null,
+	account_id: number | null,
+	owner_id: number | null,
+	amount: string | null,
+	currency: string | null,
+	/**  `YYYY-MM-DD`. */
+	expected_close_date: string | null,
+	source: string | null,
+	deal_type: string | null,
+	probability: string | null,
+	forecast: string | null,
 };
 
 /**  A deal behind a figure, with what it adds in the reporting currency. */
@@ -946,6 +1262,56 @@ export type ImportColumn_Serialize = {
 	field: string | null,
 };
 
+/**
+ *  Where an import's file is: a path on the machine that applies the change, or, for a
+ *  team server, the name its upload was kept under (a server never reads a path it is sent).
+ */
+export type ImportFile = ({ path: string }) & { upload?: never } | ({ upload: string }) & { path?: never };
+
+/**
+ *  An import as typed: what the file holds (`deals`, `accounts`, `contacts`), its own name
+ *  (kept in the import's record), and how to read it.
+ */
+export type ImportForm = ImportForm_Serialize | ImportForm_Deserialize;
+
+/**
+ *  An import as typed: what the file holds (`deals`, `accounts`, `contacts`), its own name
+ *  (kept in the import's record), and how to read it.
+ */
+export type ImportForm_Deserialize = {
+	kind?: string,
+	file_name?: string,
+	/**  Report what would be created, updated and rejected; keep nothing. */
+	dry_run?: boolean,
+	/**  Refuse the whole file if any row is bad. */
+	strict?: boolean,
+	/**  `Column=field` (or `Column=` to ignore it), or `stage:Label=Stage`. */
+	maps?: string[],
+	/**  `auto`, `mdy` or `dmy`. */
+	date_order?: string,
+	/**  Currency of amounts the file gives without one. */
+	currency?: string | null,
+};
+
+/**
+ *  An import as typed: what the file holds (`deals`, `accounts`, `contacts`), its own name
+ *  (kept in the import's record), and how to read it.
+ */
+export type ImportForm_Serialize = {
+	kind: string,
+	file_name: string,
+	/**  Report what would be created, updated and rejected; keep nothing. */
+	dry_run: boolean,
+	/**  Refuse the whole file if any row is bad. */
+	strict: boolean,
+	/**  `Column=field` (or `Column=` to ignore it), or `stage:Label=Stage`. */
+	maps: string[],
+	/**  `auto`, `mdy` or `dmy`. */
+	date_order: string,
+	/**  Currency of amounts the file gives without one. */
+	currency: string | null,
+};
+
 export type ImportRequest = ImportRequest_Serialize | ImportRequest_Deserialize;
 
 export type ImportRequest_Deserialize = {
@@ -1087,6 +1453,26 @@ export type MoneyDto = {
 	exponent: number,
 };
 
+export type MoveInput = MoveInput_Serialize | MoveInput_Deserialize;
+
+export type MoveInput_Deserialize = {
+	/**  Target stage, by name. */
+	stage: string,
+	/**  Moves despite missing criteria; the reason is kept in the stage history. */
+	override_reason?: string | null,
+	/**  Required when moving to a lost stage. */
+	loss_reason?: string | null,
+};
+
+export type MoveInput_Serialize = {
+	/**  Target stage, by name. */
+	stage: string,
+	/**  Moves despite missing criteria; the reason is kept in the stage history. */
+	override_reason: string | null,
+	/**  Required when moving to a lost stage. */
+	loss_reason: string | null,
+};
+
 export type MoveResult = MoveResult_Serialize | MoveResult_Deserialize;
 
 export type MoveResult_Deserialize = {
@@ -1224,6 +1610,33 @@ export type PartnerDesk_Serialize = {
 	portal_activity: PortalActivityDto_Serialize[],
 };
 
+/**  A new partner as typed: tier `technology`, `reseller` or `strategic`; share in percent. */
+export type PartnerForm = PartnerForm_Serialize | PartnerForm_Deserialize;
+
+/**  A new partner as typed: tier `technology`, `reseller` or `strategic`; share in percent. */
+export type PartnerForm_Deserialize = {
+	name: string,
+	domain: string,
+	tier: string,
+	share?: string | null,
+	category?: string | null,
+	manager?: number | null,
+	/**  `YYYY-MM-DD`: when the partner's team was certified. */
+	certified?: string | null,
+};
+
+/**  A new partner as typed: tier `technology`, `reseller` or `strategic`; share in percent. */
+export type PartnerForm_Serialize = {
+	name: string,
+	domain: string,
+	tier: string,
+	share: string | null,
+	category: string | null,
+	manager: number | null,
+	/**  `YYYY-MM-DD`: when the partner's team was certified. */
+	certified: string | null,
+};
+
 export type PartnerPage = PartnerPage_Serialize | PartnerPage_Deserialize;
 
 export type PartnerPage_Deserialize = {
@@ -1315,6 +1728,36 @@ export type PocDto_Serialize = {
 	success_criteria: string | null,
 	start_date: string | null,
 	end_date: string | null,
+	outcome: string | null,
+};
+
+/**
+ *  A proof of concept's fields as typed; dates `YYYY-MM-DD`, outcome `pending`, `passed`
+ *  or `failed`.
+ */
+export type PocForm = PocForm_Serialize | PocForm_Deserialize;
+
+/**
+ *  A proof of concept's fields as typed; dates `YYYY-MM-DD`, outcome `pending`, `passed`
+ *  or `failed`.
+ */
+export type PocForm_Deserialize = {
+	scope?: string | null,
+	criteria?: string | null,
+	start?: string | null,
+	end?: string | null,
+	outcome?: string | null,
+};
+
+/**
+ *  A proof of concept's fields as typed; dates `YYYY-MM-DD`, outcome `pending`, `passed`
+ *  or `failed`.
+ */
+export type PocForm_Serialize = {
+	scope: string | null,
+	criteria: string | null,
+	start: string | null,
+	end: string | null,
 	outcome: string | null,
 };
 
@@ -1429,6 +1872,18 @@ export type RateDto = {
 	rate: string,
 };
 
+/**
+ *  A rate as people type it (the CLI's arguments, the settings screen's form), read once
+ *  here so both name the same field for the same mistake.
+ */
+export type RateForm = {
+	currency: string,
+	/**  `YYYY-MM-DD`: the first day the rate applies. */
+	effective_on: string,
+	/**  A decimal, up to 9 places ("1.0842"). */
+	rate: string,
+};
+
 export type RegistrationDto = RegistrationDto_Serialize | RegistrationDto_Deserialize;
 
 export type RegistrationDto_Deserialize = {
@@ -1487,6 +1942,52 @@ export type RegistrationDto_Serialize = {
 	/**  What it collides with, checked now (empty when not under review). */
 	conflicts: string[],
 	review_overdue: boolean,
+};
+
+/**
+ *  A registration as people type it (the CLI's flags, the desktop's form). It is read
+ *  here, once, so every front door refuses the same mistake naming the same field.
+ */
+export type RegistrationForm = RegistrationForm_Serialize | RegistrationForm_Deserialize;
+
+/**
+ *  A registration as people type it (the CLI's flags, the desktop's form). It is read
+ *  here, once, so every front door refuses the same mistake naming the same field.
+ */
+export type RegistrationForm_Deserialize = {
+	partner_id: number,
+	company_name: string,
+	domain: string,
+	country?: string | null,
+	contact_name?: string | null,
+	contact_email?: string | null,
+	/**  A decimal amount as typed ("80,000"). */
+	estimated_value: string,
+	currency: string,
+	/**  `YYYY-MM-DD`. */
+	close_date: string,
+	use_case?: string | null,
+	notes?: string | null,
+};
+
+/**
+ *  A registration as people type it (the CLI's flags, the desktop's form). It is read
+ *  here, once, so every front door refuses the same mistake naming the same field.
+ */
+export type RegistrationForm_Serialize = {
+	partner_id: number,
+	company_name: string,
+	domain: string,
+	country: string | null,
+	contact_name: string | null,
+	contact_email: string | null,
+	/**  A decimal amount as typed ("80,000"). */
+	estimated_value: string,
+	currency: string,
+	/**  `YYYY-MM-DD`. */
+	close_date: string,
+	use_case: string | null,
+	notes: string | null,
 };
 
 export type RegistrationLink = RegistrationLink_Serialize | RegistrationLink_Deserialize;
@@ -1703,6 +2204,40 @@ export type TargetDto_Serialize = {
 	arr_progress_bp: number | null,
 };
 
+/**
+ *  A target as typed: its period (`YYYY-MM-DD` days) and what to reach; the ARR is a
+ *  decimal amount in `currency` (the reporting currency by default).
+ */
+export type TargetForm = TargetForm_Serialize | TargetForm_Deserialize;
+
+/**
+ *  A target as typed: its period (`YYYY-MM-DD` days) and what to reach; the ARR is a
+ *  decimal amount in `currency` (the reporting currency by default).
+ */
+export type TargetForm_Deserialize = {
+	name: string,
+	from?: string | null,
+	to?: string | null,
+	customers?: number | null,
+	enterprise_deals?: number | null,
+	arr?: string | null,
+	currency?: string | null,
+};
+
+/**
+ *  A target as typed: its period (`YYYY-MM-DD` days) and what to reach; the ARR is a
+ *  decimal amount in `currency` (the reporting currency by default).
+ */
+export type TargetForm_Serialize = {
+	name: string,
+	from: string | null,
+	to: string | null,
+	customers: number | null,
+	enterprise_deals: number | null,
+	arr: string | null,
+	currency: string | null,
+};
+
 export type TeamDto = TeamDto_Serialize | TeamDto_Deserialize;
 
 export type TeamDto_Deserialize = {
@@ -1739,7 +2274,12 @@ export type UnsyncedChange_Deserialize = {
 	seq: number,
 	/**  `waiting` or `refused`. */
 	state: string,
-	/**  The change as the command it is sent as (`deal move 12 Qualification`). */
+	/**  The change in a few words (`move deal 12 to Qualification`). */
+	summary: string,
+	/**
+	 *  The change as the command one would type (`deal move 12 Qualification`): what an
+	 *  edit changes.
+	 */
 	args: string[],
 	queued_at: string,
 	/**  The server's refusal, for a refused change. */
@@ -1751,7 +2291,12 @@ export type UnsyncedChange_Serialize = {
 	seq: number,
 	/**  `waiting` or `refused`. */
 	state: string,
-	/**  The change as the command it is sent as (`deal move 12 Qualification`). */
+	/**  The change in a few words (`move deal 12 to Qualification`). */
+	summary: string,
+	/**
+	 *  The change as the command one would type (`deal move 12 Qualification`): what an
+	 *  edit changes.
+	 */
 	args: string[],
 	queued_at: string,
 	/**  The server's refusal, for a refused change. */

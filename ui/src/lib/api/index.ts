@@ -1,7 +1,7 @@
 // The UI's only door to Rust: typed wrappers over the generated bindings.
 // Nothing else in ui/ imports bindings.ts.
 import { Channel } from '@tauri-apps/api/core';
-import { commands } from './bindings';
+import { commands, MAY_QUEUE as MAY_QUEUE_GENERATED } from './bindings';
 import type * as B from './bindings';
 
 /** Every code a command fails with (generated from Rust), and the UI's own for anything else. */
@@ -70,6 +70,12 @@ export type DrillPage = B.DrillPage_Serialize;
 export type CurrencySettings = B.CurrencySettings;
 export type AuditEntry = B.AuditDto_Serialize;
 export type TeamLink = B.TeamDto_Serialize;
+/** A write, as the core's `Change` spells it, and the name of its kind (`deal_add`). */
+export type Change = B.Change_Deserialize;
+export type ChangeKind = Change['change'];
+/** Whether each kind of change may wait offline (the core's `Change::may_queue`); typed so a
+ *  kind the core adds and this list lacks fails the type check. */
+export const MAY_QUEUE: Record<ChangeKind, boolean> = MAY_QUEUE_GENERATED;
 export type UnsyncedChange = B.UnsyncedChange_Serialize;
 export type PortalUser = B.PortalUserDto_Serialize;
 export type Forecast = B.ForecastDto_Serialize;
