@@ -33,6 +33,25 @@ impl specta::Type for Int {
     }
 }
 
+impl schemars::JsonSchema for Int {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Int".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "integer",
+            "format": "int64",
+            "minimum": -MAX_SAFE,
+            "maximum": MAX_SAFE,
+        })
+    }
+}
+
 impl From<i64> for Int {
     fn from(v: i64) -> Int {
         Int(v)
@@ -52,7 +71,7 @@ impl From<u32> for Int {
 }
 
 /// Money: integer minor units and the ISO 4217 code with its decimal places.
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
 pub struct MoneyDto {
     pub minor: Int,
     pub currency: String,
@@ -72,7 +91,7 @@ impl MoneyDto {
 }
 
 /// A deal as a card or a table row.
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
 pub struct DealCard {
     pub id: Int,
     pub name: String,
@@ -210,7 +229,7 @@ impl From<&keel::store::activities::Activity> for ActivityDto {
     }
 }
 
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
 pub struct AccountDto {
     pub id: Int,
     pub name: String,
@@ -235,7 +254,7 @@ impl From<&keel::store::accounts::Account> for AccountDto {
     }
 }
 
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
 pub struct ContactDto {
     pub id: Int,
     pub account_id: Int,
@@ -258,8 +277,82 @@ impl From<&keel::store::contacts::Contact> for ContactDto {
     }
 }
 
+/// A partner's deal registration, with where it stands now.
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
+pub struct RegistrationDto {
+    pub id: Int,
+    pub partner_id: Int,
+    pub partner_name: String,
+    pub company_name: String,
+    pub domain: String,
+    pub country: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub estimated_value: MoneyDto,
+    pub expected_close_date: String,
+    pub use_case: Option<String>,
+    pub notes: Option<String>,
+    pub status: String,
+    pub submitted_at: String,
+    pub reviewed_at: Option<String>,
+    pub decision_reason: Option<String>,
+    pub override_reason: Option<String>,
+    pub rate_bp: Option<Int>,
+    pub protected_until: Option<String>,
+    pub extension_reason: Option<String>,
+    pub deal_id: Option<Int>,
+    /// Where the converted deal stands now.
+    pub deal_stage: Option<String>,
+    /// What it collides with, checked now (empty when not under review).
+    pub conflicts: Vec<String>,
+    pub review_overdue: bool,
+}
+
+impl RegistrationDto {
+    pub fn of(r: &keel::store::registrations::Registration) -> RegistrationDto {
+        RegistrationDto {
+            id: r.id.0.into(),
+            partner_id: r.partner_id.0.into(),
+            partner_name: r.partner_name.clone(),
+            company_name: r.company_name.clone(),
+            domain: r.domain.clone(),
+            country: r.country.clone(),
+            contact_name: r.contact_name.clone(),
+            contact_email: r.contact_email.clone(),
+            estimated_value: r.estimated_value.into(),
+            expected_close_date: r.expected_close_date.to_string(),
+            use_case: r.use_case.map(|u| u.as_str().to_string()),
+            notes: r.notes.clone(),
+            status: r.status.as_str().to_string(),
+            submitted_at: r.submitted_at.to_rfc3339(),
+            reviewed_at: r.reviewed_at.map(|t| t.to_rfc3339()),
+            decision_reason: r.decision_reason.clone(),
+            override_reason: r.override_reason.clone(),
+            rate_bp: r.rate.map(|b| i64::from(b.0).into()),
+            protected_until: r.protected_until.map(|d| d.to_string()),
+            extension_reason: r.extension_reason.clone(),
+            deal_id: r.deal_id.map(|d| d.0.into()),
+            deal_stage: None,
+            conflicts: Vec::new(),
+            review_overdue: false,
+        }
+    }
+}
+
+impl From<keel::services::registrations::RegistrationView> for RegistrationDto {
+    fn from(v: keel::services::registrations::RegistrationView) -> Self {
+        RegistrationDto {
+            deal_stage: v.deal_stage,
+            conflicts: v.conflicts,
+            review_overdue: v.review_overdue,
+            ..RegistrationDto::of(&v.registration)
+        }
+    }
+}
+
 /// A list page and how many rows the whole list has (for a virtualized scroll).
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
+#[schemars(rename = "PageOf{T}")]
 pub struct Page<T> {
     pub total: Int,
     pub offset: Int,

@@ -6,7 +6,7 @@ use serde::Serialize;
 /// The error every command returns: the core's stable code and its message, plus the
 /// items behind it when there is a list (a refused move's missing criteria, a
 /// registration's conflicts) so the screen can show them where the user acted.
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, schemars::JsonSchema)]
 #[serde(rename = "ErrorBody")]
 pub struct ApiError {
     pub code: ErrorCode,
@@ -18,7 +18,7 @@ pub struct ApiError {
 
 /// Every code a command may fail with, a union type in TypeScript: the core's, one for
 /// one (the match below fails to compile when the core adds one), and the app's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidInput,

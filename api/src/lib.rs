@@ -7,6 +7,8 @@
 pub mod dto;
 pub mod error;
 pub mod filters;
+pub mod integration;
+pub mod openapi;
 pub mod portal;
 
 pub use error::{ApiError, ErrorCode};

@@ -78,6 +78,7 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(PORTAL_SCHEMA)?;
+    conn.execute_batch(crate::tokens::SCHEMA)?;
     // Revocation came after the table: a server file from before gains its columns.
     let revocable: bool = conn.query_row(
         "SELECT count(*) > 0 FROM pragma_table_info('server_clients') WHERE name = 'revoked_at'",

@@ -2,7 +2,9 @@
 //! each endpoint's handler at its path. Handlers and the pieces they share (`shared`) sit
 //! below this file and never import it.
 use crate::shared::{open_writer, AppState, HttpError, Shared};
-use crate::{accounts, changes, jobs, limiter::Limiter, portal, replication, sessions, versions};
+use crate::{
+    accounts, changes, integration, jobs, limiter::Limiter, portal, replication, sessions, versions,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -102,10 +104,12 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v1/uploads", post(jobs::upload).layer(DefaultBodyLimit::max(jobs::MAX_UPLOAD)))
         .route("/v1/jobs/{id}", get(jobs::job))
         .route("/v1/events", get(replication::events))
+        .merge(integration::token_routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), versions::check))
         .route("/v1/version", get(versions::version))
         .with_state(state.clone())
-        .merge(portal::routes(state))
+        .merge(portal::routes(state.clone()))
+        .merge(integration::routes(state))
         .fallback(no_such_endpoint)
 }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod app;
 mod applying;
 mod changes;
+mod integration;
 mod jobs;
 mod limiter;
 mod portal;
@@ -15,6 +16,7 @@ mod replication;
 mod secrets;
 mod sessions;
 mod shared;
+mod tokens;
 mod versions;
 
 use clap::{Parser, Subcommand};

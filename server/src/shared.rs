@@ -120,6 +120,24 @@ impl From<KeelError> for HttpError {
     }
 }
 
+/// A refusal the API layer read (a filter, a query): the status its code calls for.
+impl From<ApiError> for HttpError {
+    fn from(body: ApiError) -> HttpError {
+        use keel_api::ErrorCode as Code;
+        let status = match body.code {
+            Code::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Duplicate | Code::CriteriaUnmet | Code::Conflict | Code::NotAllowed => StatusCode::CONFLICT,
+            Code::Incompatible | Code::Restored => StatusCode::CONFLICT,
+            Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::Unauthenticated | Code::NoUser => StatusCode::UNAUTHORIZED,
+            Code::Busy | Code::Offline => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Schema | Code::Storage | Code::Io => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        HttpError { status, body, retry_after: None }
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();

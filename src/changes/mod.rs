@@ -259,6 +259,7 @@ pub enum Change {
 /// `id` where it was applied), and for a change whose answer cannot be read back, the
 /// answer itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Applied {
     /// The replicated table of the record (`deals`, `activities`, …).
     pub table: String,
@@ -266,7 +267,10 @@ pub struct Applied {
     /// A move made despite missing criteria: the criteria overridden.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<String>,
+    /// The service's own answer to an online-only change (`{kind, value}`: the partner, the
+    /// registration, the statement… as it now stands), absent for field work.
     #[serde(default, skip_serializing_if = "Outcome::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub outcome: Outcome,
     /// On a team server, for a change that invites someone (a member added or invited
     /// again, a partner's person invited to the portal): the one-time code they join with,
@@ -277,6 +281,7 @@ pub struct Applied {
 
 /// A one-time invitation code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Invitation {
     /// Who it is for: the member's name, or the portal user's e-mail.
     pub to: String,

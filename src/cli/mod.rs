@@ -9,6 +9,7 @@ mod records;
 mod reports;
 mod sales;
 mod team_link;
+mod tokens;
 mod transfer;
 mod workspace;
 
@@ -125,6 +126,10 @@ enum Command {
     /// Stop working with the team from this machine: its access is revoked on the server
     /// and its credential forgotten here; the copy stays readable.
     Leave,
+    /// In a team workspace: tokens for integrations of the HTTP API (`/api/v1`), each
+    /// acting as the sales leader who created it (sales leaders only).
+    #[command(subcommand)]
+    Token(tokens::TokenCommand),
     /// Check the workspace: SQLite integrity and foreign keys, then Keel's invariants
     /// (statement totals, ledger reversals, one live registration per partner and domain,
     /// stage history, the report projection).
@@ -245,6 +250,7 @@ fn dispatch(ctx: &mut Ctx, path: &std::path::Path, command: Command) -> Result<(
         }
         Command::Sync(args) => team_link::sync(ctx, args),
         Command::Leave => team_link::leave(ctx),
+        Command::Token(cmd) => tokens::token(ctx, cmd),
     }
 }
 

@@ -367,18 +367,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCommand) -> Result<()> {
     }
     match cmd {
         DealCommand::List(a) => {
-            let status = match a.status.trim().to_ascii_lowercase().as_str() {
-                "all" => DealStatus::Any,
-                "open" => DealStatus::Open,
-                "won" => DealStatus::Won,
-                "lost" => DealStatus::Lost,
-                other => {
-                    return Err(KeelError::invalid(
-                        "status",
-                        format!("'{other}' is not one of: open, won, lost, all"),
-                    ))
-                }
-            };
+            let status = DealStatus::parse(&a.status)?;
             let owner_id = if a.mine {
                 Some(ctx.principal()?.member())
             } else {

@@ -311,6 +311,31 @@ impl Remote {
         answer_empty(reply, &self.base)
     }
 
+    /// The team's integration tokens (sales leaders).
+    pub fn tokens(&self) -> Result<Vec<protocol::Token>> {
+        answer(self.get("/v1/tokens")?, &self.base)
+    }
+
+    /// A new integration token, acting as this member with `scopes` (sales leaders).
+    pub fn create_token(&self, request: &protocol::TokenRequest) -> Result<protocol::CreatedToken> {
+        let reply = self
+            .stamp(self.agent.post(format!("{}/v1/tokens", self.base)))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .send_json(request)
+            .map_err(|e| offline(&self.base, e))?;
+        answer(reply, &self.base)
+    }
+
+    /// Revokes an integration token: its next request is refused.
+    pub fn revoke_token(&self, id: i64) -> Result<()> {
+        let reply = self
+            .stamp(self.agent.post(format!("{}/v1/tokens/{id}/revoke", self.base)))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .send_empty()
+            .map_err(|e| offline(&self.base, e))?;
+        answer_empty(reply, &self.base)
+    }
+
     /// Ends this session on the server.
     pub fn sign_out(&self) -> Result<()> {
         let reply = self

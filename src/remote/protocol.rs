@@ -113,6 +113,80 @@ pub struct FeedPage {
     pub last_check: Option<String>,
 }
 
+/// What an integration's token may do: `read` the API's lists and figures, `write`
+/// changes (`POST /api/v1/changes`), always as the sales leader who created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    /// `read`, `write` or `read,write`, as typed: each scope named once, none unknown.
+    pub fn parse_list(text: &str) -> crate::Result<Vec<Scope>> {
+        let mut scopes = Vec::new();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let scope = match word.to_ascii_lowercase().as_str() {
+                "read" => Scope::Read,
+                "write" => Scope::Write,
+                _ => {
+                    return Err(crate::KeelError::invalid(
+                        "scopes",
+                        format!("'{word}' is not a scope: give read, write or read,write"),
+                    ))
+                }
+            };
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        if scopes.is_empty() {
+            return Err(crate::KeelError::invalid("scopes", "give read, write or read,write"));
+        }
+        scopes.sort();
+        Ok(scopes)
+    }
+}
+
+/// A new integration token as asked for (`POST /v1/tokens`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+}
+
+/// An integration's token as listed: never the token itself, which is shown once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// The sales leader it acts as.
+    pub member_id: i64,
+    pub member_name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A token just created: the secret, shown this once (the server keeps only its digest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub listed: Token,
+}
+
 /// A machine that joined the team (`GET /v1/machines`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {

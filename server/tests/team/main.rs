@@ -2,6 +2,7 @@
 //! the real `keel` CLI, raw HTTP where a stranger or a less privileged member would try
 //! their luck. Every server is started here and stopped by pid.
 
+mod api;
 mod changes;
 mod harness;
 mod imports;

@@ -193,19 +193,7 @@ pub fn deal_table(
 ) -> Result<Page<DealCard>, ApiError> {
     let ws = state.open()?;
     let actor = me(&ws)?;
-    let status = match status.as_str() {
-        "open" => DealStatus::Open,
-        "won" => DealStatus::Won,
-        "lost" => DealStatus::Lost,
-        "all" => DealStatus::Any,
-        other => {
-            return Err(keel::KeelError::invalid(
-                "status",
-                format!("'{other}' is not open, won, lost or all"),
-            )
-            .into())
-        }
-    };
+    let status = DealStatus::parse(&status)?;
     let query = DealQuery {
         status,
         sort: DealSort::parse(&sort)?,

@@ -2,88 +2,15 @@
 //! with its reviews. The core decides who may act; these commands only adapt shapes.
 
 use super::{given, me};
-use crate::dto::{DealCard, Int, MoneyDto};
+use crate::dto::{DealCard, Int, MoneyDto, RegistrationDto};
 use crate::{ApiError, AppState};
 use keel::changes::Change;
 use keel::domain::{PartnerId, RegistrationId, RegistrationStatus, TeamMemberId};
 use keel::services::partners::{self, PartnerSummary};
 use keel::services::registrations::{self, RegistrationView};
 use keel::store::payouts::Statement;
-use keel::store::registrations::Registration;
 use serde::{Deserialize, Serialize};
 use tauri::State;
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct RegistrationDto {
-    pub id: Int,
-    pub partner_id: Int,
-    pub partner_name: String,
-    pub company_name: String,
-    pub domain: String,
-    pub country: Option<String>,
-    pub contact_name: Option<String>,
-    pub contact_email: Option<String>,
-    pub estimated_value: MoneyDto,
-    pub expected_close_date: String,
-    pub use_case: Option<String>,
-    pub notes: Option<String>,
-    pub status: String,
-    pub submitted_at: String,
-    pub reviewed_at: Option<String>,
-    pub decision_reason: Option<String>,
-    pub override_reason: Option<String>,
-    pub rate_bp: Option<Int>,
-    pub protected_until: Option<String>,
-    pub extension_reason: Option<String>,
-    pub deal_id: Option<Int>,
-    /// Where the converted deal stands now.
-    pub deal_stage: Option<String>,
-    /// What it collides with, checked now (empty when not under review).
-    pub conflicts: Vec<String>,
-    pub review_overdue: bool,
-}
-
-impl RegistrationDto {
-    fn of(r: &Registration) -> RegistrationDto {
-        RegistrationDto {
-            id: r.id.0.into(),
-            partner_id: r.partner_id.0.into(),
-            partner_name: r.partner_name.clone(),
-            company_name: r.company_name.clone(),
-            domain: r.domain.clone(),
-            country: r.country.clone(),
-            contact_name: r.contact_name.clone(),
-            contact_email: r.contact_email.clone(),
-            estimated_value: r.estimated_value.into(),
-            expected_close_date: r.expected_close_date.to_string(),
-            use_case: r.use_case.map(|u| u.as_str().to_string()),
-            notes: r.notes.clone(),
-            status: r.status.as_str().to_string(),
-            submitted_at: r.submitted_at.to_rfc3339(),
-            reviewed_at: r.reviewed_at.map(|t| t.to_rfc3339()),
-            decision_reason: r.decision_reason.clone(),
-            override_reason: r.override_reason.clone(),
-            rate_bp: r.rate.map(|b| i64::from(b.0).into()),
-            protected_until: r.protected_until.map(|d| d.to_string()),
-            extension_reason: r.extension_reason.clone(),
-            deal_id: r.deal_id.map(|d| d.0.into()),
-            deal_stage: None,
-            conflicts: Vec::new(),
-            review_overdue: false,
-        }
-    }
-}
-
-impl From<RegistrationView> for RegistrationDto {
-    fn from(v: RegistrationView) -> Self {
-        RegistrationDto {
-            deal_stage: v.deal_stage,
-            conflicts: v.conflicts,
-            review_overdue: v.review_overdue,
-            ..RegistrationDto::of(&v.registration)
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct StatementDto {

@@ -262,6 +262,22 @@ pub enum DealStatus {
     Lost,
 }
 
+impl DealStatus {
+    /// `open`, `won`, `lost` or `all`, as a front door's `status` field gives it.
+    pub fn parse(text: &str) -> crate::Result<DealStatus> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(DealStatus::Any),
+            "open" => Ok(DealStatus::Open),
+            "won" => Ok(DealStatus::Won),
+            "lost" => Ok(DealStatus::Lost),
+            other => Err(crate::KeelError::invalid(
+                "status",
+                format!("'{other}' is not one of: open, won, lost, all"),
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DealFilter {
     pub stage: Option<StageId>,

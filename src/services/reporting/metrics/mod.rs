@@ -66,6 +66,7 @@ pub struct Metrics {
 
 /// The figures of one owner, source, segment or month (exactly one key is set).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Group {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,

@@ -122,6 +122,7 @@ impl Tally {
 /// The figures of one group. Money is minor units of the reporting currency; `win_rate`
 /// is basis points; cycle lengths are days.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Figures {
     pub won_count: u64,
     pub lost_count: u64,

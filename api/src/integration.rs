@@ -1,0 +1,102 @@
+//! What crosses the team server's HTTP API for integrations (`/api/v1`): the queries its
+//! reads take, the shapes they answer, and a change's answer. The lists reuse the app's
+//! shapes (`dto`), so a deal reads the same in the window and through the API.
+
+use crate::dto::Int;
+use keel::changes::Applied;
+use keel::services::metrics::{Figures, Group};
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/v1/deals`: deals by status, filters and order, a page at a time.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealsQuery {
+    /// `open` (the default), `won`, `lost` or `all`.
+    pub status: Option<String>,
+    pub owner_id: Option<i64>,
+    /// `enterprise`, `mid-market`, …
+    pub segment: Option<String>,
+    /// `direct`, `partner`, …
+    pub source: Option<String>,
+    /// Expected close date bounds, `YYYY-MM-DD`, inclusive.
+    pub close_from: Option<String>,
+    pub close_to: Option<String>,
+    /// Words in the deal's or its account's name.
+    pub search: Option<String>,
+    /// `close_date` (the default), `amount`, `name`, `account`, `stage`, `owner`, `updated`.
+    pub sort: Option<String>,
+    pub descending: Option<bool>,
+    pub offset: Option<u32>,
+    /// At most 500; 100 by default.
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/accounts`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsQuery {
+    pub search: Option<String>,
+    pub segment: Option<String>,
+    pub offset: Option<u32>,
+    /// At most 500; 100 by default.
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/registrations`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationsQuery {
+    /// One state: `submitted`, `approved`, `rejected`, `returned`, `converted`, `expired`.
+    pub status: Option<String>,
+}
+
+/// `GET /api/v1/metrics`: the report's period (close dates, inclusive) and filters.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub owner_id: Option<i64>,
+    pub segment: Option<String>,
+    pub source: Option<String>,
+}
+
+/// The report: win rate, pipeline, cycle, deal size and partner-sourced revenue, overall
+/// and by owner, source, segment and month. Money is minor units of `currency`.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Metrics {
+    pub currency: String,
+    /// The currency's decimal places (minor units per unit = 10^exponent).
+    pub exponent: u8,
+    pub figures: Figures,
+    pub by_owner: Vec<Group>,
+    pub by_source: Vec<Group>,
+    pub by_segment: Vec<Group>,
+    pub by_month: Vec<Group>,
+}
+
+impl Metrics {
+    pub fn of(m: keel::services::metrics::Metrics) -> Metrics {
+        Metrics {
+            currency: m.currency.code().to_string(),
+            exponent: m.currency.exponent(),
+            figures: m.figures,
+            by_owner: m.by_owner,
+            by_source: m.by_source,
+            by_segment: m.by_segment,
+            by_month: m.by_month,
+        }
+    }
+}
+
+/// What `POST /api/v1/changes` answers.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ChangeAnswer {
+    /// The record the change made or changed (absent when someone had already made
+    /// exactly this change).
+    pub applied: Option<Applied>,
+    /// True when this `Idempotency-Key` was answered before: nothing ran again.
+    pub repeated: bool,
+    /// The team's change feed position once the change was applied.
+    pub position: Int,
+}
