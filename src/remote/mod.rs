@@ -233,7 +233,7 @@ impl Remote {
             credentials::read(&link.client_id)?.ok_or_else(|| {
                 KeelError::NotAllowed(format!(
                     "this machine's credential for the team is not in {} any more: join again with a new invitation code",
-                    credentials::dir().display()
+                    credentials::kept_where()
                 ))
             })?
         } else {
