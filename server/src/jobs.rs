@@ -31,6 +31,10 @@ pub(crate) fn uploads_dir(db: &std::path::Path) -> PathBuf {
         .join(".keel-uploads")
 }
 
+/// How many sent files may wait for their import, per member: with [`MAX_UPLOAD`] each,
+/// what one member can make the server keep is bounded.
+const UPLOADS_WAITING: usize = 3;
+
 /// How long an upload no command used is kept.
 const UPLOAD_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
@@ -71,6 +75,18 @@ pub(crate) async fn upload(
         let session = authenticate(&shared, token)?;
         let root = uploads_dir(&shared.db);
         sweep_uploads(&root);
+        let theirs = format!("{}-", session.member.0);
+        let waiting = std::fs::read_dir(&root)
+            .map(|entries| {
+                entries.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&theirs)).count()
+            })
+            .unwrap_or(0);
+        if waiting >= UPLOADS_WAITING {
+            return Err(KeelError::NotAllowed(format!(
+                "{waiting} files you sent wait for their import already: import them, or send this one once they are done (unused files are removed after a day)"
+            ))
+            .into());
+        }
         let mut secret = [0u8; 12];
         getrandom::fill(&mut secret).expect("the operating system's random generator");
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();

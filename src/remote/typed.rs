@@ -258,6 +258,15 @@ fn send_import(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Submitted> {
     let link = ws.team_link()?.ok_or(KeelError::ReplicaWrite)?;
+    if let ImportFile::Path(path) = &file {
+        // Said before anything is sent: a folder read as a request body fails half-way,
+        // which would read as the server being unreachable.
+        let meta = std::fs::metadata(path)
+            .map_err(|source| KeelError::Io { context: format!("reading {path}"), source })?;
+        if !meta.is_file() {
+            return Err(KeelError::invalid("file", format!("{path} is not a file: give the export's file")));
+        }
+    }
     let offline = |why: &str| crate::cli::offline::refusal("imports", why);
     let remote = Remote::connect(ws).map_err(|e| match e {
         KeelError::Offline(why) => offline(&why),

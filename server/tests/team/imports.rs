@@ -21,6 +21,10 @@ fn an_import_on_a_copy_runs_on_the_server_and_reaches_every_copy() {
     let before = deal_count(&team.db);
     let file = fixture("hubspot-all-deals-default-view.csv");
 
+    // A folder given for the file is said to be one, not taken for an unreachable server.
+    let folder = refusal(&ae, &["import", "deals", team.dir.path().to_str().expect("utf-8")]);
+    assert_eq!(folder["field"], "file", "{folder}");
+
     let report = json(&ae, &["import", "deals", file.to_str().expect("utf-8")]);
     assert_eq!(report["counts"]["created"].as_u64(), Some(87), "{report}");
     assert_eq!(deal_count(&team.db), before + 87, "written on the server");
@@ -222,6 +226,19 @@ fn uploads_no_command_used_are_swept_and_strangers_cannot_upload() {
     let before = std::fs::read_dir(&uploads).expect("uploads").count();
     assert_eq!(send("not-a-session").status().as_u16(), 401);
     assert_eq!(std::fs::read_dir(&uploads).expect("uploads").count(), before, "a stranger left nothing");
+
+    // A member cannot make the server keep files without end: three may wait at once.
+    assert_eq!(send(&token).status().as_u16(), 200);
+    assert_eq!(send(&token).status().as_u16(), 200);
+    let mut refused = send(&token);
+    assert_eq!(refused.status().as_u16(), 409);
+    let body: serde_json::Value = refused.body_mut().read_json().expect("json");
+    assert!(body["message"].as_str().unwrap_or("").contains("wait for their import"), "{body}");
+    assert_eq!(std::fs::read_dir(&uploads).expect("uploads").count(), 3, "the refused file was not kept");
+    // Another member is not held back by them.
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let (theirs, _) = session_of(&team, &leader);
+    assert_eq!(send(&theirs).status().as_u16(), 200);
 }
 
 /// An import sent again under its number (a lost reply) gets its job again, running or
