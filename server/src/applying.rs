@@ -47,6 +47,11 @@ pub(crate) fn apply_once(
         // backup put back, a copied file). Its change is refused, never answered as done.
         let kept = earlier.as_ref().and_then(|v| v["fingerprint"].as_str());
         if kept.is_some_and(|kept| kept != fingerprint) {
+            // Its copy is older than what it sent: whatever it sends next may reuse another
+            // number, or rest on records it no longer holds. The machine is stopped here, as a
+            // restore stops a backup's machines: it joins again into a new file.
+            let mut conn = accounts::open(&shared.db)?;
+            accounts::revoke(&mut conn, &client, session.member, shared.clock.now())?;
             return Err(number_reused(seq).into());
         }
         // A retry of a change already applied: its first answer, nothing runs again.
@@ -171,6 +176,7 @@ fn invite_again(
 pub(crate) fn number_reused(seq: i64) -> KeelError {
     KeelError::NotAllowed(format!(
         "this machine already sent another change as number {seq}: its copy is older than what it sent \
-         (a backup put back, or a copied file). Nothing was made: join the team again into a new file"
+         (a backup put back, or a copied file). Nothing was made, and this machine's access is revoked: \
+         ask a sales leader for a new invitation code and join the team again into a new file"
     ))
 }

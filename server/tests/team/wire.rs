@@ -112,4 +112,16 @@ fn a_copy_put_back_from_a_backup_is_told_its_change_number_was_used_not_answered
         "the first change stands; the second was not made"
     );
     assert_ne!(made["id"], serde_json::Value::Null);
+
+    // And the machine stops there: both files are the one machine, whose numbers can no
+    // longer be trusted; each is told to join again, and neither makes anything more.
+    for copy in [&older, &ae] {
+        let stopped = crate::harness::refusal(copy, &["account", "add", "--name", "After the refusal"]);
+        assert_eq!(stopped["code"], "forbidden", "{stopped}");
+        assert!(stopped["message"].as_str().unwrap_or_default().contains("join again"), "{stopped}");
+    }
+    assert_eq!(
+        json(&team.db, &["account", "list", "--search", "After the refusal"]).as_array().map(Vec::len),
+        Some(0)
+    );
 }
