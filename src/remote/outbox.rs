@@ -226,6 +226,31 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
     let kept = serde_json::to_value(TypedLine { change: change.clone(), named: Vec::new() })
         .map_err(|e| KeelError::Schema(e.to_string()))?;
     match super::typed::send(ws, change, &mut |_, _| {}) {
+        Ok(sent) if sent.queued => {
+            // Made here again, and waiting under a new number (the server cannot be reached):
+            // the changes waiting on its records follow that change and its records here.
+            let dependents = named_by_others(ws, seq)?;
+            let requeued = ws.outbox()?.iter().map(|e| e.seq).max().unwrap_or(seq);
+            let made = [(sent.applied.table.clone(), sent.applied.id)];
+            let moved = outbox::pairs(&dependents, &made);
+            for entry in ws.outbox()? {
+                let Some(mut line) = TypedLine::of(&entry.line)? else { continue };
+                let mut changed = false;
+                for named in line.named.iter_mut().filter(|n| n.creator == seq) {
+                    if let Some((_, here)) =
+                        moved.iter().find(|((t, id), _)| *t == named.table && *id == named.id)
+                    {
+                        (named.creator, named.id, changed) = (requeued, *here, true);
+                    }
+                }
+                if changed {
+                    let value = serde_json::to_value(&line).map_err(|e| KeelError::Schema(e.to_string()))?;
+                    ws.outbox_tx(|tx| outbox::set_line(tx, entry.seq, &value))?;
+                }
+            }
+            ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
+            Ok(sent)
+        }
         Ok(sent) => {
             let dependents = named_by_others(ws, seq)?;
             ws.outbox_tx(|tx| {

@@ -835,3 +835,77 @@ fn a_deals_first_bant_and_proof_of_concept_set_offline_over_another_members_are_
     json(&ae, &["sync", "--retry", &seq]);
     assert_eq!(json(&team.db, &["deal", "show", &deal])["bant"][0]["status"], "confirmed");
 }
+
+/// A refused record edited while the server cannot be reached waits again under a new
+/// number; the changes waiting on it follow it there, and land on the record it makes.
+#[test]
+fn a_refused_record_edited_offline_takes_the_changes_waiting_on_it_along() {
+    let mut team = Team::demo(30);
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    team.kill();
+    let doomed =
+        offline_change(&ae, &["account", "add", "--name", "Edited Offline", "--domain", "twice.example"])
+            ["id"]
+            .to_string();
+    offline_change(
+        &ae,
+        &[
+            "deal",
+            "add",
+            "--account",
+            &doomed,
+            "--name",
+            "Follower",
+            "--amount",
+            "1000",
+            "--close",
+            "2027-02-26",
+        ],
+    );
+    let port = team.port;
+    team.start(port, None);
+    json(&leader, &["sync"]);
+    json(&leader, &["account", "add", "--name", "There First", "--domain", "twice.example"]);
+    assert_eq!(json(&ae, &["sync"])["refused"], 2);
+    let status = json(&ae, &["sync", "--status"]);
+    let (creator, follower) =
+        (status["entries"][0]["seq"].to_string(), status["entries"][1]["seq"].to_string());
+
+    // Edited with the server gone: made here again, waiting.
+    team.kill();
+    json(
+        &ae,
+        &[
+            "sync",
+            "--edit",
+            &creator,
+            "--",
+            "account",
+            "add",
+            "--name",
+            "Edited Offline",
+            "--domain",
+            "twice2.example",
+        ],
+    );
+    let waiting = json(&ae, &["sync", "--status"]);
+    let states: Vec<&str> =
+        waiting["entries"].as_array().expect("entries").iter().filter_map(|e| e["state"].as_str()).collect();
+    assert_eq!(states.len(), 2, "{waiting}");
+
+    team.start(port, None);
+    json(&ae, &["sync"]);
+    json(&ae, &["sync", "--retry", &follower]);
+    let on: String = rusqlite::Connection::open(&team.db)
+        .expect("server")
+        .query_row(
+            "SELECT a.domain FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.name = 'Follower'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the follower was made");
+    assert_eq!(on, "twice2.example", "on the account as edited, not the other member's");
+    assert_eq!(json(&ae, &["sync", "--status"])["entries"], serde_json::json!([]));
+    assert_eq!(exports(&ae), exports(&team.db));
+}
