@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 
 // The generated bindings call into Tauri; these tests exercise only the wrapper logic.
-vi.mock('./bindings', () => ({ commands: {} }));
+vi.mock('./bindings', async (importOriginal) => ({ ...(await importOriginal<typeof import('./bindings')>()), commands: {} }));
 vi.mock('@tauri-apps/api/core', () => ({ Channel: class {} }));
 
 const { unwrap, KeelApiError } = await import('./index');
