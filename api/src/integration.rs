@@ -7,6 +7,23 @@ use keel::changes::Applied;
 use keel::services::metrics::{Figures, Group};
 use serde::{Deserialize, Serialize};
 
+/// Why a change is not made through the API, if it is not: access to the team and to the
+/// partner portal is given by a member (an integration that could invite would mint
+/// sign-ins that outlive its token), and an import sends its file through the app or the CLI.
+pub fn not_offered(change: &keel::changes::Change) -> Option<&'static str> {
+    use keel::changes::{Area, Change};
+    match change {
+        Change::Import { .. } => Some("imports are not offered through the API: import with the app or `keel import`"),
+        Change::PortalInvite { .. } | Change::PortalRemove { .. } => {
+            Some("access to the partner portal is given by a member in the app or the CLI, not by an integration")
+        }
+        _ if change.area() == Area::Team => {
+            Some("the team's members and roles are changed by a member in the app or the CLI, not by an integration")
+        }
+        _ => None,
+    }
+}
+
 /// `GET /api/v1/deals`: deals by status, filters and order, a page at a time.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -27,7 +44,8 @@ pub struct DealsQuery {
     pub sort: Option<String>,
     pub descending: Option<bool>,
     pub offset: Option<u32>,
-    /// At most 500; 100 by default.
+    /// 1 to 500; 100 by default.
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 
@@ -38,7 +56,8 @@ pub struct AccountsQuery {
     pub search: Option<String>,
     pub segment: Option<String>,
     pub offset: Option<u32>,
-    /// At most 500; 100 by default.
+    /// 1 to 500; 100 by default.
+    #[schemars(range(min = 1, max = 500))]
     pub limit: Option<u32>,
 }
 

@@ -87,8 +87,13 @@ pub fn document() -> Value {
             }})
         };
     let bad_query = [("422", "A query value cannot be read: the error names the field.")];
+    let bad_filter = [
+        ("404", "A record the filter names (an owner) does not exist."),
+        ("422", "A query value cannot be read: the error names the field."),
+    ];
     let examples: Map<String, Value> = Change::examples()
         .iter()
+        .filter(|c| crate::integration::not_offered(c).is_none())
         .map(|c| (c.kind(), json!({ "summary": c.summary(), "value": c })))
         .collect();
     let mut change_responses = refusals(
@@ -96,7 +101,8 @@ pub fn document() -> Value {
         &[
             ("404", "A record the change names does not exist."),
             ("409", "The change is not allowed as things stand (a missing criterion, a duplicate, a reused Idempotency-Key with another change): `details` lists why."),
-            ("422", "The body is not a change Keel makes, or a field cannot be read: the error names it."),
+            ("413", "The body is larger than a change can be."),
+            ("422", "The body is not a change Keel makes, or not one offered here (imports, the team's members, portal access), or a field cannot be read: the error names it."),
         ],
     );
     change_responses.insert(
@@ -122,16 +128,16 @@ pub fn document() -> Value {
             "schemas": schemas,
         },
         "paths": {
-            "/api/v1/deals": read("Deals", "Deals by status, filters and order, a page at a time, with the total.", parameters_of::<DealsQuery>(&mut requests), deals, &bad_query),
+            "/api/v1/deals": read("Deals", "Deals by status, filters and order, a page at a time, with the total.", parameters_of::<DealsQuery>(&mut requests), deals, &bad_filter),
             "/api/v1/deals/{id}": read("One deal", "A deal as the app's table shows it.", vec![json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "format": "int64" } })], deal, &[("404", "No such deal.")]),
             "/api/v1/accounts": read("Accounts", "Accounts, a page at a time, with the total.", parameters_of::<AccountsQuery>(&mut requests), accounts, &bad_query),
             "/api/v1/registrations": read("Deal registrations", "Partners' deal registrations, oldest first, with where each stands now (for who runs the partner program and sales leaders).", parameters_of::<RegistrationsQuery>(&mut requests), registrations, &bad_query),
-            "/api/v1/metrics": read("The report", "Win rate, pipeline, cycle length, deal size and partner-sourced revenue, overall and by owner, source, segment and month, in the reporting currency.", parameters_of::<MetricsQuery>(&mut requests), metrics, &bad_query),
+            "/api/v1/metrics": read("The report", "Win rate, pipeline, cycle length, deal size and partner-sourced revenue, overall and by owner, source, segment and month, in the reporting currency.", parameters_of::<MetricsQuery>(&mut requests), metrics, &bad_filter),
             "/api/v1/changes": { "post": {
                 "summary": "Make a change",
-                "description": "One typed change (`change` names its kind). Online-only and field-work changes alike are applied at once, in one transaction, as the token's member. Send an `Idempotency-Key` to make a retry safe: the same key with the same change is answered again without running; with another change it is refused. Imports are not offered here.",
+                "description": "One typed change (`change` names its kind). Online-only and field-work changes alike are applied at once, in one transaction, as the token's member. Send an `Idempotency-Key` to make a retry safe: the same key with the same change is answered again without running; with another change it is refused. Imports, the team's members and roles, and partner portal access are not offered here: they are a member's to give.",
                 "security": [{ "token": ["write"] }],
-                "parameters": [{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "minLength": 1, "maxLength": 200 } }],
+                "parameters": [{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$" }, "description": "Printable ASCII: a retry with it is answered, not run again." }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": change, "examples": examples } } },
                 "responses": change_responses,
             }},
@@ -175,8 +181,18 @@ mod tests {
             ["examples"]
             .as_object()
             .expect("examples");
+        let offered: Vec<String> = keel::changes::Change::examples()
+            .iter()
+            .filter(|c| crate::integration::not_offered(c).is_none())
+            .map(|c| c.kind())
+            .collect();
+        assert_eq!(offered.len(), 45, "all but imports, the team's 4 and the portal's 2");
         for kind in kinds {
-            assert_eq!(examples[kind]["value"]["change"], kind, "an example of {kind}");
+            if offered.iter().any(|o| o == kind) {
+                assert_eq!(examples[kind]["value"]["change"], kind, "an example of {kind}");
+            } else {
+                assert!(examples.get(kind).is_none(), "{kind} is not offered, so not shown as an example");
+            }
         }
         // Every reference points at a schema the document holds.
         let text = doc.to_string();

@@ -111,6 +111,16 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(portal::routes(state.clone()))
         .merge(integration::routes(state))
         .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(no_such_method)
+}
+
+/// A known endpoint asked with another method: refused in words too.
+async fn no_such_method() -> HttpError {
+    HttpError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        keel_api::ErrorCode::NotFound,
+        "this endpoint does not answer that method (see /api/v1/openapi.json)",
+    )
 }
 
 /// Anything else (the command-line door of protocol 2 among them): not found, in words.

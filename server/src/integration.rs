@@ -73,16 +73,18 @@ fn holder(
     let key = [format!("api:{address}")];
     let token = bearer(headers);
     let found = match &token {
-        Some(token) => tokens::bearer(conn, token, state.clock.now())?,
+        Some(token) => tokens::bearer(conn, token)?,
         None => None,
     };
-    let Some(holder) = found else {
-        // Only what looks like a token is a guess at one: a missing one is a mistake.
+    let Some((holder, last_used)) = found else {
+        // Only what looks like a token is a guess at one: a missing one is a mistake. Each
+        // guess counts, held back or not, so a flood waits longer and longer.
         if token.as_deref().is_some_and(tokens::looks_like_one) {
-            if let Some(wait) = state.limiter.wait(&key) {
+            let waited = state.limiter.wait(&key);
+            state.limiter.failed(&key);
+            if let Some(wait) = waited.or_else(|| state.limiter.wait(&key)) {
                 return Err(too_many(wait));
             }
-            state.limiter.failed(&key);
         }
         return Err(HttpError::new(
             StatusCode::UNAUTHORIZED,
@@ -90,17 +92,20 @@ fn holder(
             "send an integration token as `Authorization: Bearer keel_…` (a sales leader creates one with `keel token create`)",
         ));
     };
-    let who = policy::authenticate(conn, holder.member)?;
-    if !policy::allows(who.role(), Capability::ManageTeam) {
+    let now = state.clock.now();
+    if !tokens::still_leads(conn, holder.member)? {
+        // For good: leading again later does not bring it back.
+        tokens::revoke(conn, holder.id, holder.member, now)?;
         return Err(HttpError::new(
             StatusCode::UNAUTHORIZED,
             keel_api::ErrorCode::Unauthenticated,
             format!(
-                "this token acts as {}, who no longer leads sales: a sales leader creates a new one",
+                "this token acted as {}, who no longer leads sales: it is revoked, and a sales leader creates a new one",
                 holder.member_name
             ),
         ));
     }
+    let who = policy::authenticate(conn, holder.member)?;
     if !holder.scopes.contains(&scope) {
         return Err(HttpError::new(
             StatusCode::FORBIDDEN,
@@ -108,6 +113,7 @@ fn holder(
             format!("this token's scopes do not include {}", scope.as_str()),
         ));
     }
+    tokens::used(conn, holder.id, last_used.as_deref(), now)?;
     Ok((holder, who))
 }
 
@@ -269,15 +275,11 @@ async fn change(
     let answer = blocking(move || {
         let mut conn = accounts::open(&shared.db)?;
         let (holder, _) = holder(&shared, &conn, address, &headers, Scope::Write)?;
-        let body = body.map_err(|e| KeelError::invalid("change", format!("this is not a change Keel makes: {e}")))?;
+        let body = body.map_err(too_big)?;
         let change: Change = serde_json::from_slice(&body)
             .map_err(|e| KeelError::invalid("change", format!("this is not a change Keel makes: {e}")))?;
-        if matches!(change, Change::Import { .. }) {
-            return Err(KeelError::invalid(
-                "change",
-                "imports are not offered through the API: import with the app or `keel import`",
-            )
-            .into());
+        if let Some(why) = keel_api::integration::not_offered(&change) {
+            return Err(KeelError::invalid("change", why).into());
         }
         let key = match headers.get_all("idempotency-key").iter().collect::<Vec<_>>().as_slice() {
             [] => None,
@@ -323,6 +325,11 @@ async fn change(
     }))
 }
 
+/// A body past the size limit, answered with its own status, in words.
+fn too_big(e: BytesRejection) -> HttpError {
+    HttpError::new(e.status(), keel_api::ErrorCode::InvalidInput, format!("this body cannot be read: {e}"))
+}
+
 /// A member's session and principal, for the tokens' management: sales leaders only.
 fn leader(
     state: &Shared,
@@ -342,6 +349,7 @@ async fn token_list(
 ) -> Result<Json<Vec<Token>>, HttpError> {
     blocking(move || {
         let (conn, _) = leader(&state, &headers, "see integration tokens")?;
+        tokens::retire_unled(&conn, state.clock.now())?;
         Ok(Json(tokens::list(&conn)?))
     })
     .await
@@ -354,7 +362,7 @@ async fn token_create(
 ) -> Result<Json<CreatedToken>, HttpError> {
     blocking(move || {
         let (conn, session) = leader(&state, &headers, "create integration tokens")?;
-        let body = body.map_err(|e| KeelError::invalid("token", e.to_string()))?;
+        let body = body.map_err(too_big)?;
         let request: TokenRequest = serde_json::from_slice(&body)
             .map_err(|e| KeelError::invalid("token", format!("this is not a token request: {e}")))?;
         Ok(Json(tokens::create(&conn, session.member, &request.name, &request.scopes, state.clock.now())?))

@@ -5,8 +5,9 @@
 
 use crate::secrets::{instant, random_text, sha256};
 use chrono::{DateTime, Utc};
-use keel::domain::TeamMemberId;
+use keel::domain::{required_text, TeamMemberId, TextKind};
 use keel::remote::protocol::{CreatedToken, Scope, Token};
+use keel::services::policy::{self, Capability};
 use keel::{KeelError, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -14,16 +15,20 @@ pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS server_tokens (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     name         TEXT NOT NULL,
+    -- The name as compared: lower-cased by Rust, so every script's cases count as one.
+    name_key     TEXT NOT NULL,
     member_id    INTEGER NOT NULL REFERENCES team_members(id),
     scopes       TEXT NOT NULL,
     token_hash   TEXT NOT NULL UNIQUE,
     created_at   TEXT NOT NULL,
     last_used_at TEXT,
     revoked_at   TEXT,
-    revoked_by   INTEGER REFERENCES team_members(id)
+    revoked_by   INTEGER REFERENCES team_members(id),
+    -- The last change number given to a request without an idempotency key.
+    last_seq     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS server_tokens_name_in_use
-    ON server_tokens (lower(name)) WHERE revoked_at IS NULL;
+    ON server_tokens (name_key) WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS server_token_requests (
     token_id        INTEGER NOT NULL REFERENCES server_tokens(id),
     idempotency_key TEXT NOT NULL,
@@ -69,39 +74,48 @@ pub(crate) fn create(
     scopes: &[Scope],
     now: DateTime<Utc>,
 ) -> Result<CreatedToken> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(KeelError::invalid("name", "name what the token is for (billing, chat, …)"));
-    }
+    let name = required_text("name", name, TextKind::Line)?;
     if name.chars().count() > 80 {
         return Err(KeelError::invalid("name", "a token's name is at most 80 characters"));
     }
     if scopes.is_empty() {
         return Err(KeelError::invalid("scopes", "give read, write or both"));
     }
-    let in_use: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM server_tokens WHERE lower(name) = lower(?1) AND revoked_at IS NULL",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(existing) = in_use {
-        return Err(KeelError::Duplicate {
-            field: "name",
-            value: name.to_string(),
-            entity: "token",
-            existing: format!("{existing}: revoke it first, or pick another name"),
-        });
+    let name_key = name.to_lowercase();
+    let duplicate = |existing: i64| KeelError::Duplicate {
+        field: "name",
+        value: name.clone(),
+        entity: "token",
+        existing: format!("{existing}: revoke it first, or pick another name"),
+    };
+    let in_use = |conn: &Connection| -> Result<Option<i64>> {
+        Ok(conn
+            .query_row(
+                "SELECT id FROM server_tokens WHERE name_key = ?1 AND revoked_at IS NULL",
+                [&name_key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    if let Some(existing) = in_use(conn)? {
+        return Err(duplicate(existing));
     }
     let token = format!("{PREFIX}{}", random_text(32));
     let mut scopes = scopes.to_vec();
     scopes.sort();
     scopes.dedup();
-    conn.execute(
-        "INSERT INTO server_tokens (name, member_id, scopes, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![name, member.0, scopes_text(&scopes), sha256(&token), instant(now)],
-    )?;
+    let inserted = conn.execute(
+        "INSERT INTO server_tokens (name, name_key, member_id, scopes, token_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![name, name_key, member.0, scopes_text(&scopes), sha256(&token), instant(now)],
+    );
+    // Two made at once under one name: the second is the duplicate it is.
+    if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted {
+        if e.code == rusqlite::ErrorCode::ConstraintViolation {
+            return Err(duplicate(in_use(conn)?.unwrap_or_default()));
+        }
+    }
+    inserted?;
     let id = conn.last_insert_rowid();
     Ok(CreatedToken { token, listed: get(conn, id)?.ok_or_else(|| KeelError::not_found("token", id))? })
 }
@@ -152,9 +166,9 @@ pub(crate) fn looks_like_one(text: &str) -> bool {
     text.starts_with(PREFIX)
 }
 
-/// The token's holder, if it is in use and the member it acts as is still on the team; its
-/// use is noted (to the minute, so reads do not write on every request).
-pub(crate) fn bearer(conn: &Connection, token: &str, now: DateTime<Utc>) -> Result<Option<Bearer>> {
+/// The token's holder, if it is in use and the member it acts as is still on the team, with
+/// when it was last used.
+pub(crate) fn bearer(conn: &Connection, token: &str) -> Result<Option<(Bearer, Option<String>)>> {
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
@@ -178,22 +192,52 @@ pub(crate) fn bearer(conn: &Connection, token: &str, now: DateTime<Utc>) -> Resu
             },
         )
         .optional()?;
-    let Some((bearer, last_used)) = found else { return Ok(None) };
+    Ok(found)
+}
+
+/// Notes that a token was used (to the minute, so reads do not write on every request).
+pub(crate) fn used(conn: &Connection, token: i64, last_used: Option<&str>, now: DateTime<Utc>) -> Result<()> {
     let minute = instant(now)[..16].to_string();
-    if last_used.as_deref().and_then(|at| at.get(..16)) != Some(minute.as_str()) {
+    if last_used.and_then(|at| at.get(..16)) != Some(minute.as_str()) {
         conn.execute(
             "UPDATE server_tokens SET last_used_at = ?2 WHERE id = ?1",
-            params![bearer.id, instant(now)],
+            params![token, instant(now)],
         )?;
     }
-    Ok(Some(bearer))
+    Ok(())
+}
+
+/// Whether `member` still leads sales, so their tokens may act (the core's rule for who
+/// manages the team).
+pub(crate) fn still_leads(conn: &Connection, member: TeamMemberId) -> Result<bool> {
+    match policy::authenticate(conn, member) {
+        Ok(who) => Ok(policy::allows(who.role(), Capability::ManageTeam)),
+        Err(KeelError::Forbidden(_)) | Err(KeelError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Revokes, for good, the tokens whose leaders left the team or stopped leading: leading
+/// again later does not bring them back.
+pub(crate) fn retire_unled(conn: &Connection, now: DateTime<Utc>) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT id, member_id FROM server_tokens WHERE revoked_at IS NULL")?;
+    let active: Vec<(i64, i64)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    for (id, member) in active {
+        if !still_leads(conn, TeamMemberId(member))? {
+            revoke(conn, id, TeamMemberId(member), now)?;
+        }
+    }
+    Ok(())
 }
 
 /// The change number a request's idempotency key stands for: the one it was given the
 /// first time, or the next of this token's (so a retry is answered, never made twice).
 pub(crate) fn number_for(conn: &mut Connection, token: i64, key: Option<&str>) -> Result<i64> {
-    if key.is_some_and(|key| key.is_empty() || key.len() > 200) {
-        return Err(KeelError::invalid("Idempotency-Key", "give 1 to 200 characters"));
+    if key.is_some_and(|key| {
+        key.is_empty() || key.len() > 200 || !key.bytes().all(|b| (0x20..0x7f).contains(&b))
+    }) {
+        return Err(KeelError::invalid("Idempotency-Key", "give 1 to 200 printable ASCII characters"));
     }
     // One request at a time takes a number: two sent at once with one key get the same.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -209,17 +253,19 @@ pub(crate) fn number_for(conn: &mut Connection, token: i64, key: Option<&str>) -
             return Ok(seq);
         }
     }
+    // One counter for keyed and unkeyed requests, so no number is given twice; only a key
+    // is kept (what a retry with it is answered by).
     let seq: i64 = tx.query_row(
-        "SELECT coalesce(max(seq), 0) + 1 FROM server_token_requests WHERE token_id = ?1",
+        "UPDATE server_tokens SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
         [token],
         |r| r.get(0),
     )?;
-    // Every number is noted, keyed or not, so the next one is never one given before.
-    let key = key.map_or_else(|| format!("n:{seq}"), |key| format!("k:{key}"));
-    tx.execute(
-        "INSERT INTO server_token_requests (token_id, idempotency_key, seq) VALUES (?1, ?2, ?3)",
-        params![token, key, seq],
-    )?;
+    if let Some(key) = key {
+        tx.execute(
+            "INSERT INTO server_token_requests (token_id, idempotency_key, seq) VALUES (?1, ?2, ?3)",
+            params![token, format!("k:{key}"), seq],
+        )?;
+    }
     tx.commit()?;
     Ok(seq)
 }

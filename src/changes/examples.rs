@@ -16,17 +16,17 @@ impl Change {
                     currency: "EUR".into(),
                     expected_close_date: "2027-03-31".into(),
                     source: "partner".into(),
-                    deal_type: "expansion".into(),
+                    deal_type: "new-business".into(),
                     stage: Some("Qualification".into()),
                     probability: Some("35".into()),
                     forecast: Some("commit".into()),
-                    expands_deal_id: Some(DealId(9)),
+                    expands_deal_id: None,
                 },
             },
             Change::DealUpdate {
                 deal: DealId(4),
                 form: deals::DealUpdateForm {
-                    amount: Some("-5".into()),
+                    amount: Some("95,000".into()),
                     account_id: Some(AccountId(6)),
                     ..Default::default()
                 },
@@ -125,7 +125,7 @@ impl Change {
                 from: Some("2027-01-01".into()),
             },
             Change::PartnerStatus { partner: PartnerId(1), status: "suspended".into(), certified: None },
-            Change::ProgramSetting { name: "review-days".into(), value: 5 },
+            Change::ProgramSetting { name: "review_within_hours".into(), value: 24 },
             Change::PortalInvite {
                 partner: PartnerId(1),
                 email: "lee@northwind.example".into(),
@@ -228,7 +228,7 @@ fn registration() -> registrations::RegistrationForm {
         estimated_value: "80,000".into(),
         currency: "EUR".into(),
         close_date: "2027-05-31".into(),
-        use_case: Some("fleet tracking".into()),
+        use_case: Some("customer-support".into()),
         notes: None,
     }
 }

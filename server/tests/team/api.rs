@@ -260,6 +260,38 @@ fn strangers_sessions_and_lesser_tokens_are_refused_and_change_nothing() {
     assert_eq!(status, 401, "{refused}");
     assert!(refused["message"].as_str().unwrap_or("").contains("no longer leads"), "{refused}");
     assert_eq!(feed_position(&team), at, "nor did the demoted leader's token");
+    // Leading again does not bring it back, and the list says it is revoked.
+    json(&second, &["team", "role", &leader_name, "--role", "sales-leader"]);
+    assert_eq!(call(&team, "GET", "/api/v1/deals", Some(&full), None, None).0, 401);
+    let listed = json(&second, &["token", "list"]);
+    let crm =
+        listed.as_array().expect("list").iter().find(|t| t["name"] == "crm-sync").expect("listed").clone();
+    assert!(crm["revoked_at"].is_string(), "{crm}");
+
+    // A token cannot give anyone access: not to the team, not to the partner portal.
+    let (_, writer_too) = token(&second, "provisioning", "read,write");
+    let member: i64 = json(&second, &["team", "list"])[0]["id"].as_i64().expect("a member");
+    let at = feed_position(&team);
+    for body in [
+        value!({ "change": "member_invite", "member": member }),
+        value!({ "change": "member_add", "name": "Mallory", "role": "sales-leader", "segment": null }),
+        value!({ "change": "member_role", "member": member, "role": "sales-leader", "segment": null }),
+        value!({ "change": "portal_invite", "partner": 1, "email": "mallory@example.com", "name": null }),
+    ] {
+        let (status, refused) = call(&team, "POST", "/api/v1/changes", Some(&writer_too), Some(&body), None);
+        assert_eq!((status, refused["field"].as_str()), (422, Some("change")), "{body}: {refused}");
+        assert!(!refused.to_string().contains("invitation"), "{refused}");
+    }
+    assert_eq!(feed_position(&team), at, "nothing was given");
+
+    // Answers in words for a wrong method and a body too large; names are text on one line.
+    let (status, wrong) = call(&team, "GET", "/api/v1/changes", Some(&writer_too), None, None);
+    assert_eq!((status, wrong["code"].as_str()), (405, Some("not_found")), "{wrong}");
+    let huge = value!({ "change": "account_add", "form": { "name": "x".repeat(3 << 20) } });
+    let (status, large) = call(&team, "POST", "/api/v1/changes", Some(&writer_too), Some(&huge), None);
+    assert_eq!((status, large["code"].as_str()), (413, Some("invalid_input")), "{large}");
+    assert_eq!(refusal(&second, &["token", "create", "--name", "two\nlines"])["field"], "name");
+    assert_eq!(refusal(&second, &["token", "create", "--name", "two\u{1b}[31m"])["field"], "name");
 
     // A flood of made-up tokens from one address is held back; a real token still works.
     let (_, good) = token(&second, "chat", "read");
