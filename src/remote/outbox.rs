@@ -34,6 +34,9 @@ pub struct SyncReport {
     /// The records made offline that were sent: their id here → the server's.
     #[serde(skip)]
     pub renamed: std::collections::HashMap<outbox::Created, i64>,
+    /// The queued changes the server accepted, by number.
+    #[serde(skip)]
+    pub made: Vec<i64>,
 }
 
 /// Why a change kept by a Keel from before typed changes is not sent: it could not be
@@ -147,6 +150,7 @@ pub(crate) fn flush(ws: &mut Workspace, remote: &Remote, report: &mut SyncReport
             Ok(created) => {
                 ws.outbox_tx(|tx| outbox::acknowledge(tx, entry.seq, &created))?;
                 report.renamed.extend(outbox::pairs(&entry.created, &created));
+                report.made.push(entry.seq);
                 report.sent += 1;
             }
             Err(KeelError::Offline(why)) => return Ok(Some(why)),
@@ -175,6 +179,8 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
         report.pending = ws.outbox_counts()?.0 as usize;
         return Ok(report);
     }
+    let made = std::mem::take(&mut report.made);
+    follow_made(ws, &made)?;
     let mut first = true;
     loop {
         let link = ws
@@ -245,7 +251,22 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
                 }
                 if changed {
                     let value = serde_json::to_value(&line).map_err(|e| KeelError::Schema(e.to_string()))?;
-                    ws.outbox_tx(|tx| outbox::set_line(tx, entry.seq, &value))?;
+                    // A refusal that named the old number names the new one, so it is followed.
+                    let renamed_refusal = entry.state == "refused"
+                        && entry.error_message.as_deref() == Some(&unmade_record(&sent.applied.table, seq));
+                    ws.outbox_tx(|tx| {
+                        outbox::set_line(tx, entry.seq, &value)?;
+                        if renamed_refusal {
+                            let answer = crate::ErrorBody {
+                                code: ErrorCode::NotFound.as_str().into(),
+                                field: None,
+                                message: unmade_record(&sent.applied.table, requeued),
+                                details: Vec::new(),
+                            };
+                            outbox::refuse(tx, entry.seq, &answer)?;
+                        }
+                        Ok(())
+                    })?;
                 }
             }
             ws.outbox_tx(|tx| outbox::remove(tx, seq))?;
@@ -260,6 +281,7 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
                 }
                 outbox::remove(tx, seq)
             })?;
+            follow_made(ws, &[seq])?;
             Ok(sent)
         }
         Err(e) => {
@@ -272,6 +294,33 @@ pub fn retry(ws: &mut Workspace, seq: i64, args: Option<Vec<String>>) -> Result<
             Err(e)
         }
     }
+}
+
+/// The refused changes that waited only for a record one of `made` was to make: now that it
+/// is made, they follow it, as their refusal said they would (each is sent again; one the
+/// server refuses stays listed with its new answer).
+fn follow_made(ws: &mut Workspace, made: &[i64]) -> Result<()> {
+    if made.is_empty() {
+        return Ok(());
+    }
+    for entry in ws.outbox()?.into_iter().filter(|e| e.state == "refused") {
+        let Some(line) = TypedLine::of(&entry.line)? else { continue };
+        let waited = line.named.iter().any(|n| {
+            made.contains(&n.creator)
+                && entry.error_message.as_deref() == Some(&unmade_record(&n.table, n.creator))
+        });
+        if waited {
+            match retry(ws, entry.seq, None) {
+                // This copy's own trouble stops here; any other answer (refused again, kept
+                // offline) is said where the change is listed.
+                Err(e) if matches!(e.kind(), ErrorCode::Storage | ErrorCode::Io | ErrorCode::Schema) => {
+                    return Err(e)
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The records made offline by change `creator` that other queued changes name, by table,

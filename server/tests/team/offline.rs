@@ -248,7 +248,7 @@ fn an_amount_changed_by_someone_else_meanwhile_is_a_conflict_and_a_retry_applies
             "taken2.example",
         ],
     );
-    json(&ae, &["sync", "--retry", &orphan["seq"].to_string()]);
+    // The deal waiting on it followed it, as its refusal said it would.
     let on: String = rusqlite::Connection::open(&team.db)
         .expect("server")
         .query_row(
@@ -895,8 +895,8 @@ fn a_refused_record_edited_offline_takes_the_changes_waiting_on_it_along() {
     assert_eq!(states.len(), 2, "{waiting}");
 
     team.start(port, None);
+    // Sent, and the change that waited only for it follows it on its own.
     json(&ae, &["sync"]);
-    json(&ae, &["sync", "--retry", &follower]);
     let on: String = rusqlite::Connection::open(&team.db)
         .expect("server")
         .query_row(
