@@ -22,6 +22,7 @@ pub use forms::{
     PocForm, TargetForm,
 };
 pub use submit::{submit, submit_with_progress, Submitted};
+pub use workspace::SALESFORCE_EXPORT;
 
 use crate::domain::{
     AccountId, ActivityId, ContactId, DealId, ImportBatchId, LedgerEntryId, OnboardingPlanId, PartnerId,
@@ -317,6 +318,8 @@ pub enum Outcome {
     Settings(crate::services::Settings),
     Reverted(crate::services::import::RevertReport),
     Imported(crate::services::import::ImportReport),
+    /// A whole Salesforce Data Export: its accounts, contacts, deals, history and activities.
+    SalesforceImported(Box<crate::services::import::salesforce::SalesforceReport>),
 }
 
 impl Outcome {

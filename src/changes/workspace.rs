@@ -70,6 +70,27 @@ pub(super) fn apply(ws: &mut Workspace, who: Principal, change: Change) -> Resul
 }
 
 /// An import of a file on this machine (a team server has put its upload's path here).
+/// The kind of an import of a whole Salesforce Data Export (its folder, or the zip it
+/// downloads as), beside the kinds of one file.
+pub const SALESFORCE_EXPORT: &str = "salesforce";
+
+fn import_salesforce_export(
+    ws: &mut Workspace,
+    who: Principal,
+    path: &str,
+    form: ImportForm,
+) -> Result<Applied> {
+    let files = import::salesforce::export_files(std::path::Path::new(path))?;
+    let options = import::ImportOptions {
+        dry_run: form.dry_run,
+        date_order: import::DateOrder::parse_choice("date-order", &form.date_order)?,
+        ..import::ImportOptions::default()
+    };
+    let report = import::salesforce::run(ws, who, &files, &options, &mut |_| {})?;
+    let batch = report.deals.batch.map_or(0, |b| b.0);
+    Ok(Applied::with("import_batches", batch, Outcome::SalesforceImported(Box::new(report))))
+}
+
 pub(super) fn import(
     ws: &mut Workspace,
     who: Principal,
@@ -80,6 +101,9 @@ pub(super) fn import(
     let ImportFile::Path(path) = file else {
         return Err(KeelError::NotAllowed("an uploaded file is read by the team server that kept it".into()));
     };
+    if form.kind.trim().eq_ignore_ascii_case(SALESFORCE_EXPORT) {
+        return import_salesforce_export(ws, who, &path, form);
+    }
     let bytes = std::fs::read(&path)
         .map_err(|source| KeelError::Io { context: format!("reading {path}"), source })?;
     let kind = ImportKind::parse("kind", &form.kind)?;

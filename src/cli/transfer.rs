@@ -5,7 +5,7 @@ use super::{output, require_init, Ctx};
 use crate::changes::{Change, ImportFile, ImportForm, Outcome};
 use crate::domain::{ImportBatchId, ImportKind};
 use crate::services::export::{self, ExportFormat, ExportKind};
-use crate::services::import::{self, DateOrder, ImportOptions, ImportReport, RowAction};
+use crate::services::import::{self, ImportReport, RowAction};
 use crate::{KeelError, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -74,38 +74,33 @@ pub struct SalesforceArgs {
     date_order: String,
 }
 
-/// The files of a Data Export, from its folder or its zip archive.
-fn export_files(path: &Path) -> Result<import::salesforce::ExportFiles> {
-    let io = |e| KeelError::Io { context: format!("reading {}", path.display()), source: e };
-    if path.is_dir() {
-        let mut files = import::salesforce::ExportFiles::new();
-        for entry in std::fs::read_dir(path).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.to_lowercase().ends_with(".csv") && entry.path().is_file() {
-                files.insert(name, std::fs::read(entry.path()).map_err(io)?);
-            }
-        }
-        Ok(files)
-    } else {
-        import::salesforce::unzip(&std::fs::read(path).map_err(io)?)
-    }
-}
-
 fn import_salesforce(ctx: &mut Ctx, args: SalesforceArgs) -> Result<()> {
-    if ctx.ws.is_replica() && !args.dry_run {
-        return Err(KeelError::NotAllowed(
-            "a Salesforce Data Export cannot be imported into a team workspace yet: import its files one by one".into(),
+    if ctx.ws.is_replica() && args.path.is_dir() {
+        return Err(KeelError::invalid(
+            "file",
+            "a team server imports the export as Salesforce downloads it: give its .zip, not the unpacked folder",
         ));
     }
-    let who = ctx.principal()?;
-    let files = export_files(&args.path)?;
-    let options = ImportOptions {
+    let file_name =
+        args.path.file_name().map_or_else(|| args.path.display().to_string(), |n| n.to_string_lossy().into());
+    let form = ImportForm {
+        kind: crate::changes::SALESFORCE_EXPORT.to_string(),
+        file_name,
         dry_run: args.dry_run,
-        date_order: DateOrder::parse_choice("date-order", &args.date_order)?,
-        ..ImportOptions::default()
+        date_order: args.date_order,
+        ..ImportForm::default()
     };
-    let report = import::salesforce::run(&mut ctx.ws, who, &files, &options, &mut |_| {})?;
+    let change = Change::Import { file: ImportFile::Path(args.path.to_string_lossy().into_owned()), form };
+    let who = ctx.principal()?;
+    // A dry run writes nothing: it reads this workspace (a team copy holds what the server does).
+    let applied = if args.dry_run {
+        crate::changes::apply(&mut ctx.ws, who, change)?
+    } else {
+        crate::changes::submit(&mut ctx.ws, who, change)?.applied
+    };
+    let Outcome::SalesforceImported(report) = applied.outcome else {
+        return Err(super::changes::unexpected(&applied.outcome));
+    };
     if ctx.json {
         return output::json(&report);
     }

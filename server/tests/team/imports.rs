@@ -299,3 +299,42 @@ fn an_import_sent_again_gets_its_job_and_its_number_with_another_import_is_refus
 fn one_value(db: &std::path::Path, sql: &str) -> i64 {
     rusqlite::Connection::open(db).expect("open").query_row(sql, [], |r| r.get(0)).expect(sql)
 }
+
+/// A whole Salesforce Data Export, as the zip Salesforce downloads, is one typed import on
+/// a copy too: it runs on the server and every copy gets its accounts, deals and history.
+#[test]
+fn a_salesforce_data_export_imported_on_a_copy_reaches_every_copy() {
+    let team = Team::demo(20);
+    let ae = team.join("ae", &team.code(&team.member_named(1)));
+    let leader = team.join("leader", &team.code(&team.member_named(0)));
+    let folder = fixture("salesforce-data-export");
+    // Its folder is not sent (a team server takes the zip as Salesforce downloads it).
+    let refused = refusal(&ae, &["import", "salesforce", folder.to_str().expect("utf-8")]);
+    assert_eq!(refused["field"], "file", "{refused}");
+
+    let zip = team.dir.path().join("WE_00D000000000001_1.zip");
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .expect("export")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    let zipped = std::process::Command::new("python3")
+        .current_dir(&folder)
+        .args(["-m", "zipfile", "-c", zip.to_str().expect("utf-8")])
+        .args(&names)
+        .status()
+        .expect("python3 zipfile");
+    assert!(zipped.success());
+
+    let before = deal_count(&team.db);
+    let report = json(&ae, &["import", "salesforce", zip.to_str().expect("utf-8")]);
+    let created = report["deals"]["counts"]["created"].as_i64().expect("deals created");
+    assert!(created > 0, "{report}");
+    assert_eq!(deal_count(&team.db), before + created, "written on the server");
+    assert_eq!(deal_count(&ae), before + created, "and on the importing copy at once");
+    json(&leader, &["sync"]);
+    assert_eq!(deal_count(&leader), before + created, "and on the other copy");
+    assert_eq!(crate::harness::exports(&leader), crate::harness::exports(&team.db));
+}

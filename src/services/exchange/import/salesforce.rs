@@ -21,7 +21,7 @@ use std::collections::HashMap;
 /// The export's files by name, as a folder or a zip archive holds them.
 pub type ExportFiles = HashMap<String, Vec<u8>>;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SalesforceReport {
     pub accounts: Option<ImportReport>,
     pub contacts: Option<ImportReport>,
@@ -32,6 +32,24 @@ pub struct SalesforceReport {
     pub activities: activities::ActivityCounts,
     /// Files of the export Keel has no use for yet (campaigns, cases, leads...).
     pub not_imported: Vec<String>,
+}
+
+/// The files of a Data Export, from its folder or its zip archive.
+pub fn export_files(path: &std::path::Path) -> Result<ExportFiles> {
+    let io = |e| KeelError::Io { context: format!("reading {}", path.display()), source: e };
+    if path.is_dir() {
+        let mut files = ExportFiles::new();
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.to_lowercase().ends_with(".csv") && entry.path().is_file() {
+                files.insert(name, std::fs::read(entry.path()).map_err(io)?);
+            }
+        }
+        Ok(files)
+    } else {
+        unzip(&std::fs::read(path).map_err(io)?)
+    }
 }
 
 /// The files of a zip archive (a Data Export downloads as one).
