@@ -16,11 +16,11 @@ impl Change {
                     currency: "EUR".into(),
                     expected_close_date: "2027-03-31".into(),
                     source: "partner".into(),
-                    deal_type: "new-business".into(),
+                    deal_type: "expansion".into(),
                     stage: Some("Qualification".into()),
                     probability: Some("35".into()),
                     forecast: Some("commit".into()),
-                    expands_deal_id: None,
+                    expands_deal_id: Some(DealId(9)),
                 },
             },
             Change::DealUpdate {

@@ -1884,8 +1884,10 @@ export type RateForm = {
 	rate: string,
 };
 
+/**  A partner's deal registration, with where it stands now. */
 export type RegistrationDto = RegistrationDto_Serialize | RegistrationDto_Deserialize;
 
+/**  A partner's deal registration, with where it stands now. */
 export type RegistrationDto_Deserialize = {
 	id: number,
 	partner_id: number,
@@ -1915,6 +1917,7 @@ export type RegistrationDto_Deserialize = {
 	review_overdue: boolean,
 };
 
+/**  A partner's deal registration, with where it stands now. */
 export type RegistrationDto_Serialize = {
 	id: number,
 	partner_id: number,
