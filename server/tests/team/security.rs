@@ -159,11 +159,6 @@ fn a_crafted_change_that_is_not_a_change_is_refused_and_runs_nothing() {
         )
         .expect("account");
     assert_eq!((accounts, actor), (1, team.member_named(1)));
-    // The same number with another change is refused, never answered as the first one.
-    let (status, answer) = send(body!({"client_id": client_id, "seq": 4,
-        "change": {"change": "account_add", "form": {"name": "Second Co"}}}));
-    assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
-    assert!(answer["message"].as_str().unwrap_or_default().contains("join the team again"), "{answer}");
     // Numbers count from 1; only a change made offline says what it was based on (so an
     // online-only change cannot be skipped as "already in effect" before its permission).
     let (status, answer) = send(body!({"client_id": client_id, "seq": 0,
@@ -193,6 +188,15 @@ fn a_crafted_change_that_is_not_a_change_is_refused_and_runs_nothing() {
         (status, answer["code"].as_str(), answer["field"].as_str()),
         (422, Some("invalid_input"), Some("segment"))
     );
+    // The same number with another change is refused, never answered as the first one, and
+    // the machine, whose numbers can no longer be trusted, is stopped there.
+    let (status, answer) = send(body!({"client_id": client_id, "seq": 4,
+        "change": {"change": "account_add", "form": {"name": "Second Co"}}}));
+    assert_eq!((status, answer["code"].as_str()), (409, Some("not_allowed")), "{answer}");
+    assert!(answer["message"].as_str().unwrap_or_default().contains("join the team again"), "{answer}");
+    let (status, _) = send(body!({"client_id": client_id, "seq": 10,
+        "change": {"change": "account_add", "form": {"name": "Third Co"}}}));
+    assert_eq!(status, 401, "its session ended with it");
 }
 
 #[test]
