@@ -60,6 +60,7 @@ pub(crate) fn apply_once(
             repeated: true,
             created,
             job: None,
+            feed: None,
         });
     }
     // A change made offline is refused before anything else is said about it when what it
@@ -72,6 +73,7 @@ pub(crate) fn apply_once(
             repeated: false,
             created: Vec::new(),
             job: None,
+            feed: None,
         });
     }
     let who = ws.authenticate(session.member)?;
@@ -110,6 +112,7 @@ pub(crate) fn apply_once(
         repeated: false,
         created,
         job: None,
+        feed: None,
     })
 }
 
@@ -164,6 +167,7 @@ fn invite_again(
         repeated: false,
         created: Vec::new(),
         job: None,
+        feed: None,
     })
 }
 

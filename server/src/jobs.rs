@@ -170,6 +170,7 @@ pub(crate) fn job_of(
             repeated: true,
             created: Vec::new(),
             job: Some(id),
+            feed: None,
         })),
     }
 }
@@ -202,6 +203,7 @@ pub(crate) fn start_job(
         repeated,
         created: Vec::new(),
         job: Some(id.clone()),
+        feed: None,
     };
     {
         let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());
