@@ -39,6 +39,7 @@ pub async fn serve(config: Config) -> keel::Result<()> {
     let epoch = accounts::epoch(&accounts::open(&config.db)?)?;
     let (position, _) = watch::channel(writer.feed_position()?);
     let state = Arc::new(Shared {
+        readers: crate::shared::Readers::new(config.db.clone()),
         db: config.db,
         clock: config.clock,
         session_hours: config.session_hours,

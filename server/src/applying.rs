@@ -65,6 +65,7 @@ pub(crate) fn apply_once(
             repeated: true,
             created,
             job: None,
+            feed: None,
         });
     }
     // A change made offline is refused before anything else is said about it when what it
@@ -77,6 +78,7 @@ pub(crate) fn apply_once(
             repeated: false,
             created: Vec::new(),
             job: None,
+            feed: None,
         });
     }
     let who = ws.authenticate(session.member)?;
@@ -115,6 +117,7 @@ pub(crate) fn apply_once(
         repeated: false,
         created,
         job: None,
+        feed: None,
     })
 }
 
@@ -169,6 +172,7 @@ fn invite_again(
         repeated: false,
         created: Vec::new(),
         job: None,
+        feed: None,
     })
 }
 

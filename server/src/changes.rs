@@ -4,7 +4,7 @@
 
 use crate::applying::{fingerprint_of, run_change};
 use crate::jobs::{applied_before, job_of, start_job, uploaded_file};
-use crate::shared::{authenticate, bearer, blocking, open_writer, AppState, HttpError};
+use crate::shared::{authenticate, bearer, blocking, feed_page, open_writer, AppState, HttpError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -65,6 +65,7 @@ pub(crate) async fn change(
                 return start_job(&shared, session, request, upload, fingerprint);
             }
         }
+        let feed_after = request.feed_after;
         let mut writer = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
         let ws = match writer.take() {
             Some(ws) => ws,
@@ -72,7 +73,14 @@ pub(crate) async fn change(
         };
         let (ws, outcome) = run_change(&shared, ws, &session, request, fingerprint);
         *writer = Some(ws);
-        outcome
+        drop(writer);
+        let mut reply = outcome?;
+        if let Some(after) = feed_after {
+            // The copy catches up from the reply, read once the change is made (after the
+            // writer is free). Unread, it is left out: the change is made, the copy asks.
+            reply.feed = feed_page(&shared, after, keel::remote::FEED_PAGE).ok().flatten();
+        }
+        Ok(reply)
     })
     .await?;
     state.position.send_replace(reply.position);

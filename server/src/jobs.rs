@@ -186,6 +186,7 @@ pub(crate) fn job_of(
             repeated: true,
             created: Vec::new(),
             job: Some(id),
+            feed: None,
         })),
     }
 }
@@ -218,6 +219,7 @@ pub(crate) fn start_job(
         repeated,
         created: Vec::new(),
         job: Some(id.clone()),
+        feed: None,
     };
     {
         let mut jobs = shared.jobs.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,7 +1,7 @@
 //! What keeps members' copies in step: the snapshot a machine joins with, the change
 //! feed, and the pushed feed position.
 
-use crate::shared::{authenticate, bearer, blocking, AppState, HttpError};
+use crate::shared::{authenticate, bearer, blocking, feed_page, AppState, HttpError};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -25,20 +25,10 @@ pub(crate) async fn feed(
     let token = bearer(&headers);
     blocking(move || {
         authenticate(&state, token)?;
-        let ws = Workspace::open_existing(&state.db, state.clock.clone())?;
-        let position = ws.feed_position()?;
-        if query.after > position {
-            // The copy has seen changes this file never had: it was put back from a
-            // backup (whatever its epoch says). Going on would skip changes silently.
-            return Err(crate::versions::restored().into());
-        }
-        let entries =
-            ws.feed_since(query.after, query.limit.unwrap_or(keel::remote::FEED_PAGE).min(50_000))?;
-        let last_check = match entries.last() {
-            Some(last) => crate::versions::feed_check(&reader(&state.db)?, last.seq)?,
-            None => None,
-        };
-        Ok(Json(FeedPage { entries, position, last_check }))
+        let limit = query.limit.unwrap_or(keel::remote::FEED_PAGE).min(50_000);
+        // None: the copy has seen changes this file never had: it was put back from a
+        // backup (whatever its epoch says). Going on would skip changes silently.
+        feed_page(&state, query.after, limit)?.map(Json).ok_or_else(|| crate::versions::restored().into())
     })
     .await
 }
@@ -50,7 +40,7 @@ pub(crate) async fn snapshot(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let token = bearer(&headers);
-    let db = state.db.clone();
+    let shared = state.clone();
     let (file, position) = blocking(move || {
         authenticate(&state, token)?;
         let dir =
@@ -81,7 +71,8 @@ pub(crate) async fn snapshot(
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(keel::remote::protocol::POSITION_HEADER, HeaderValue::from(position));
     // The fingerprint of the entry the snapshot stands at, which the new copy keeps.
-    let check = blocking(move || Ok(crate::versions::feed_check(&reader(&db)?, position)?)).await?;
+    let check =
+        blocking(move || Ok(shared.readers.read(|conn| crate::shared::feed_check(conn, position))?)).await?;
     if let Some(value) = check.and_then(|c| HeaderValue::from_str(&format!("{position}:{c}")).ok()) {
         headers.insert(keel::remote::protocol::FEED_AT_HEADER, value);
     }
@@ -138,10 +129,3 @@ pub(crate) async fn events(
 
 /// How often an open live stream checks that its session still stands.
 const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A read-only connection to the server's file, for a look at its feed.
-fn reader(db: &std::path::Path) -> keel::Result<rusqlite::Connection> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    Ok(conn)
-}

@@ -1,13 +1,14 @@
 //! What every handler shares, below them all: the server's state, the one error answer
 //! (`{code, field, message}` with its status), running blocking work, authenticating a
-//! session, the client's address, and the failed-sign-in limiter.
+//! session, the client's address, the failed-sign-in limiter, and the connections kept for
+//! reading (sessions, feed pages and their fingerprints).
 use crate::accounts::{self, Session};
 use crate::limiter::Limiter;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keel::clock::Clock;
-use keel::remote::protocol::{JobReply, SessionReply};
+use keel::remote::protocol::{FeedPage, JobReply, SessionReply};
 use keel::services::Workspace;
 use keel::{ErrorCode, KeelError};
 use keel_api::ApiError;
@@ -44,6 +45,58 @@ pub(crate) struct Shared {
     pub(crate) jobs: Mutex<HashMap<String, Job>>,
     /// This file's epoch (see `accounts::epoch`), read once at start.
     pub(crate) epoch: String,
+    /// Connections that read the file (sessions, the feed), kept between requests.
+    pub(crate) readers: Readers,
+}
+
+/// Read-only connections to the server's file, kept open between requests. A new
+/// connection parses the whole schema before its first statement, which cost far more
+/// than the few rows a request reads (its session, a feed page): opened for each request,
+/// it was most of the server's time for a change sent online.
+pub(crate) struct Readers {
+    db: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// How many idle readers are kept; more open when requests read at once.
+const IDLE_READERS: usize = 8;
+
+impl Readers {
+    pub(crate) fn new(db: PathBuf) -> Readers {
+        Readers { db, idle: Mutex::default() }
+    }
+
+    /// Runs `f` in one read transaction (it sees one state of the file) on a kept
+    /// connection, or a new one when none is idle.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> keel::Result<T>,
+    ) -> keel::Result<T> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    &self.db,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                conn
+            }
+        };
+        let value = {
+            let tx = conn.unchecked_transaction()?;
+            // Dropped unfinished: a read has nothing to commit.
+            f(&tx)
+        };
+        if conn.is_autocommit() {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        value
+    }
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -58,6 +111,39 @@ pub(crate) fn open_writer(db: &std::path::Path, clock: Arc<dyn Clock>) -> keel::
     }
     ws.capture_changes()?;
     Ok(ws)
+}
+
+/// The feed's entries after `after` (at most `limit`), where it stands and the fingerprint
+/// of the page's last entry, as one read. None when the copy has seen changes this file
+/// never had (it was put back from a backup, whatever its epoch says).
+pub(crate) fn feed_page(state: &Shared, after: i64, limit: u32) -> keel::Result<Option<FeedPage>> {
+    state.readers.read(|conn| {
+        let position = keel::store::feed::position(conn)?;
+        if after > position {
+            return Ok(None);
+        }
+        let entries = keel::store::feed::since(conn, after, limit)?;
+        let last_check = match entries.last() {
+            Some(last) => feed_check(conn, last.seq)?,
+            None => None,
+        };
+        Ok(Some(FeedPage { entries, position, last_check }))
+    })
+}
+
+/// The server's fingerprint of its feed entry `seq` (none when it has no such entry): a
+/// copy keeps the one of the entry it stands at, and sends it back with every request.
+pub(crate) fn feed_check(conn: &rusqlite::Connection, seq: i64) -> keel::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let entry: Option<(String, String, String, Option<String>)> = conn
+        .query_row("SELECT tbl, op, pk, row_json FROM change_feed WHERE seq = ?1", [seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    Ok(entry.map(|(table, op, pk, row)| {
+        let text = format!("{seq}\n{table}\n{op}\n{pk}\n{}", row.unwrap_or_default());
+        crate::secrets::sha256(&text)[..32].to_string()
+    }))
 }
 
 /// `{code, field, message}` with the status that fits the code.
@@ -171,8 +257,8 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
 /// The session behind the request's token, or 401.
 pub(crate) fn authenticate(state: &Shared, token: Option<String>) -> Result<Session, HttpError> {
     let token = token.ok_or_else(HttpError::unauthenticated)?;
-    let conn = accounts::open(&state.db)?;
-    accounts::session(&conn, &token, state.clock.now())?.ok_or_else(HttpError::unauthenticated)
+    let now = state.clock.now();
+    state.readers.read(|conn| accounts::session(conn, &token, now))?.ok_or_else(HttpError::unauthenticated)
 }
 
 pub(crate) fn session_reply(state: &Shared, session: Session, credential: Option<String>) -> SessionReply {

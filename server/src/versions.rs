@@ -3,7 +3,7 @@
 //! else runs, in words that say who must update or what to do. Every answer says the
 //! server's own, so a copy learns them.
 
-use crate::shared::{AppState, HttpError};
+use crate::shared::{feed_check, AppState, HttpError};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -46,29 +46,12 @@ pub(crate) fn restored() -> KeelError {
     )
 }
 
-/// The server's fingerprint of its feed entry `seq` (none when it has no such entry): a
-/// copy keeps the one of the entry it stands at, and sends it back with every request.
-pub(crate) fn feed_check(conn: &rusqlite::Connection, seq: i64) -> keel::Result<Option<String>> {
-    use rusqlite::OptionalExtension;
-    let entry: Option<(String, String, String, Option<String>)> = conn
-        .query_row("SELECT tbl, op, pk, row_json FROM change_feed WHERE seq = ?1", [seq], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    Ok(entry.map(|(table, op, pk, row)| {
-        let text = format!("{seq}\n{table}\n{op}\n{pk}\n{}", row.unwrap_or_default());
-        crate::secrets::sha256(&text)[..32].to_string()
-    }))
-}
-
 /// Whether this server's feed still holds the entry a copy says it stands at, as the copy
 /// saw it. A file put back by hand reuses feed numbers for other changes: refused.
 fn still_holds(state: &AppState, feed_at: &str) -> keel::Result<bool> {
     let Some((position, check)) = feed_at.split_once(':') else { return Ok(false) };
     let Ok(position) = position.parse::<i64>() else { return Ok(false) };
-    let conn = rusqlite::Connection::open_with_flags(&state.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    Ok(feed_check(&conn, position)?.is_some_and(|ours| ours == check))
+    Ok(state.readers.read(|conn| feed_check(conn, position))?.is_some_and(|ours| ours == check))
 }
 
 pub(crate) async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {

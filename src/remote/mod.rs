@@ -67,27 +67,45 @@ fn stamped_at<B>(
 pub const TRUST_ENV: &str = "KEEL_TLS_CA";
 
 fn config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    config_trusting(trusted_pem().as_deref())
+}
+
+fn config_trusting(pem: Option<&[u8]>) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     let builder = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(5)));
-    match trusted_certificate() {
+    match pem.and_then(|pem| ureq::tls::Certificate::from_pem(pem).ok()) {
         Some(certificate) => builder.tls_config(
             ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&[certificate]))
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[certificate.to_owned()]))
                 .build(),
         ),
         None => builder,
     }
 }
 
-fn trusted_certificate() -> Option<ureq::tls::Certificate<'static>> {
-    let path = std::env::var_os(TRUST_ENV)?;
-    let pem = std::fs::read(&path).ok()?;
-    ureq::tls::Certificate::from_pem(&pem).ok().map(|c| c.to_owned())
+/// The certificate to trust (see [`TRUST_ENV`]), as the file holds it.
+fn trusted_pem() -> Option<Vec<u8>> {
+    std::fs::read(std::env::var_os(TRUST_ENV)?).ok()
 }
 
+/// The process's one agent for requests to team servers: its connections stay open and
+/// are reused from one change to the next while they are fresh (ureq's pool), not made
+/// anew, TLS handshake and all, for every change. Made again when the certificate to trust
+/// changes.
 fn agent() -> ureq::Agent {
-    config().timeout_global(Some(Duration::from_secs(600))).build().into()
+    static KEPT: std::sync::Mutex<Option<(Option<Vec<u8>>, ureq::Agent)>> = std::sync::Mutex::new(None);
+    let pem = trusted_pem();
+    let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+    match &*kept {
+        Some((trusted, agent)) if *trusted == pem => agent.clone(),
+        _ => {
+            let agent: ureq::Agent =
+                config_trusting(pem.as_deref()).timeout_global(Some(Duration::from_secs(600))).build().into();
+            *kept = Some((pem, agent.clone()));
+            agent
+        }
+    }
 }
 
 fn base_of(url: &str) -> Result<String> {

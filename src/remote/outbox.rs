@@ -174,6 +174,17 @@ pub(crate) fn args_of(line: &serde_json::Value) -> Vec<String> {
 /// copy's own effects first). While changes still wait, the copy keeps them in place
 /// and does not move on.
 pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
+    sync_from(ws, remote, None)
+}
+
+/// [`sync`], with the feed's first page already in hand (`(after, page)`: the server sent
+/// it with a change's reply). It is used if the copy still stands at `after`; else asked
+/// for again from where the copy now stands.
+pub(crate) fn sync_from(
+    ws: &mut Workspace,
+    remote: &Remote,
+    mut sent: Option<(i64, super::protocol::FeedPage)>,
+) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     if flush(ws, remote, &mut report)?.is_some() {
         report.pending = ws.outbox_counts()?.0 as usize;
@@ -186,7 +197,10 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
         let link = ws
             .team_link()?
             .ok_or_else(|| KeelError::NotAllowed("this workspace is not joined to a team".into()))?;
-        let page = remote.feed(link.position)?;
+        let page = match sent.take() {
+            Some((after, page)) if after == link.position => page,
+            _ => remote.feed(link.position)?,
+        };
         if page.entries.is_empty() {
             if first && ws.outbox_tx(outbox::has_local_effects)? {
                 ws.apply_feed_from(link.position, &[], link.position, None)?;
@@ -196,7 +210,14 @@ pub fn sync(ws: &mut Workspace, remote: &Remote) -> Result<SyncReport> {
         first = false;
         let last = page.entries.last().map_or(link.position, |e| e.seq);
         match ws.apply_feed_from(link.position, &page.entries, last, page.last_check.as_deref())? {
-            crate::services::FeedApplied::Applied => report.applied += page.entries.len(),
+            crate::services::FeedApplied::Applied => {
+                report.applied += page.entries.len();
+                // The page reached where the feed stood as it was read: caught up, with
+                // no request for the empty page after it.
+                if last >= page.position {
+                    return Ok(report);
+                }
+            }
             // Another process of this machine caught the copy up meanwhile: go on from
             // where it now stands.
             crate::services::FeedApplied::MovedOn => {}

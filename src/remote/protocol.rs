@@ -15,7 +15,9 @@ pub const POSITION_HEADER: &str = "x-keel-feed-position";
 /// the sender's schema version and, from a copy, the server epoch the copy follows; the
 /// server answers a mismatch with `incompatible` or `restored`, and says its own.
 /// Version 3: changes travel typed (`POST /v1/changes`, a [`ChangeRequest`]).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// Version 4: a change may ask for the feed after its copy's position in its reply
+/// ([`ChangeRequest::feed_after`], [`ChangeReply::feed`]).
+pub const PROTOCOL_VERSION: u32 = 4;
 pub const PROTOCOL_HEADER: &str = "x-keel-protocol";
 pub const SCHEMA_HEADER: &str = "x-keel-schema";
 pub const EPOCH_HEADER: &str = "x-keel-epoch";
@@ -65,6 +67,12 @@ pub struct ChangeRequest {
     /// (`conflict`, naming the field) when someone has changed one since.
     #[serde(default)]
     pub expect: Vec<crate::store::outbox::Expectation>,
+    /// Where the sending copy stands in the feed, for a change sent online: the reply then
+    /// brings the feed's entries after it, read once the change is made, so the copy
+    /// catches up without asking again. None for a queued change (the outbox catches up
+    /// once, after the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_after: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +91,10 @@ pub struct ChangeReply {
     /// `GET /v1/jobs/ID` follows it.
     #[serde(default)]
     pub job: Option<String>,
+    /// For a request with `feed_after`: the feed's first page after it, as `GET /v1/feed`
+    /// answers it (absent when the server could not read it: the copy then asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedPage>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -229,11 +229,17 @@ pub fn send(ws: &mut Workspace, change: Change, progress: &mut dyn FnMut(u64, u6
     renamed.extend(report.renamed.drain());
     let change = as_the_server_knows_it(change, &provisional, &renamed)?;
     let seq = ws.take_command_seq()?;
-    let request =
-        ChangeRequest { client_id: link.client_id, seq, change: change.clone(), expect: Vec::new() };
+    let request = ChangeRequest {
+        client_id: link.client_id,
+        seq,
+        change: change.clone(),
+        expect: Vec::new(),
+        feed_after: Some(link.position),
+    };
     match remote.change(&request) {
-        Ok(reply) => {
-            super::sync(ws, &remote)?;
+        Ok(mut reply) => {
+            // The reply brings the feed after where the copy stood: it catches up from it.
+            super::outbox::sync_from(ws, &remote, reply.feed.take().map(|page| (link.position, page)))?;
             let applied =
                 reply.applied.ok_or_else(|| KeelError::Schema("the server applied nothing".into()))?;
             Ok(Submitted { applied, queued: false, created: reply.created })
@@ -282,7 +288,8 @@ fn send_import(
     };
     let seq = ws.take_command_seq()?;
     let change = Change::Import { file: ImportFile::Upload(upload), form };
-    let request = ChangeRequest { client_id: link.client_id, seq, change, expect: Vec::new() };
+    let request =
+        ChangeRequest { client_id: link.client_id, seq, change, expect: Vec::new(), feed_after: None };
     let reply = remote.change(&request)?;
     let applied = match reply.job {
         Some(id) => loop {
@@ -340,6 +347,8 @@ pub(crate) fn sent_request(
         seq: entry.seq,
         change,
         expect: entry.expect.clone(),
+        // The outbox catches up once, after its last change.
+        feed_after: None,
     }))
 }
 

@@ -64,24 +64,30 @@ impl Table {
 }
 
 pub(crate) fn tables(conn: &Connection) -> Result<Vec<Table>> {
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table' ORDER BY name")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut tables = Vec::new();
-    for name in names.into_iter().filter(|n| is_replicated(n)) {
-        let columns = conn
-            .prepare(&format!("PRAGMA main.table_info(\"{name}\")"))?
-            .query_map([], |r| {
-                let kind: String = r.get(2)?;
-                Ok(Column {
-                    name: r.get(1)?,
-                    is_blob: kind.eq_ignore_ascii_case("BLOB"),
-                    in_pk: r.get::<_, i64>(5)? > 0,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        tables.push(Table { name, columns });
+    // One statement for every table's columns: a `PRAGMA table_info` per table was a
+    // statement prepared for each, which cost a copy catching up after one change about as
+    // much as applying its rows.
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.name, c.name, c.type, c.pk FROM main.sqlite_schema m, pragma_table_info(m.name, 'main') c
+          WHERE m.type = 'table' ORDER BY m.name, c.cid",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut tables: Vec<Table> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let table: String = row.get(0)?;
+        if !is_replicated(&table) {
+            continue;
+        }
+        let kind: String = row.get(2)?;
+        let column = Column {
+            name: row.get(1)?,
+            is_blob: kind.eq_ignore_ascii_case("BLOB"),
+            in_pk: row.get::<_, i64>(3)? > 0,
+        };
+        match tables.last_mut() {
+            Some(last) if last.name == table => last.columns.push(column),
+            _ => tables.push(Table { name: table, columns: vec![column] }),
+        }
     }
     Ok(tables)
 }

@@ -15,10 +15,20 @@ pub fn server_bin() -> PathBuf {
 }
 
 pub fn keel_bin() -> PathBuf {
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "keel", "--bin", "keel"])
-        .status()
-        .expect("cargo build");
+    // Built as `cargo build` from a shell builds it, without the variables Cargo sets for
+    // this benchmark's own run: a build script that reads them (ring's) would otherwise
+    // see them change and rebuild the TLS stack and Keel twice on every run.
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--release", "-p", "keel", "--bin", "keel"]);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let run_only =
+            ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_PACKAGE"];
+        if run_only.iter().any(|prefix| name.starts_with(prefix)) {
+            build.env_remove(name.as_ref());
+        }
+    }
+    let built = build.status().expect("cargo build");
     assert!(built.success());
     server_bin().with_file_name("keel")
 }

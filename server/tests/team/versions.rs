@@ -69,7 +69,7 @@ fn a_client_of_another_protocol_or_schema_is_refused_saying_who_must_update() {
     // Anyone may ask what the server runs (a copy does before it migrates itself).
     let mut reply = http().get(format!("{}/v1/version", team.url)).call().expect("version");
     let body: Value = reply.body_mut().read_json().expect("json");
-    assert_eq!((body["protocol"].as_u64(), body["schema"].as_u64()), (Some(3), Some(u64::from(latest))));
+    assert_eq!((body["protocol"].as_u64(), body["schema"].as_u64()), (Some(4), Some(u64::from(latest))));
 }
 
 /// The server is stopped, its file put back from last night's backup and started again:
