@@ -311,7 +311,8 @@ async fn change(
             )
             .into());
         }
-        let request = ChangeRequest { client_id: session.client_id.clone(), seq, change, expect: Vec::new() };
+        let request =
+            ChangeRequest { client_id: session.client_id.clone(), seq, change, expect: Vec::new(), feed_after: None };
         let (ws, outcome) = run_change(&shared, ws, &session, request, fingerprint);
         *writer = Some(ws);
         outcome
